@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    // Two cores: run two files at once at most; model tests are CPU-heavy.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
