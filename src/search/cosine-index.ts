@@ -1,0 +1,514 @@
+// Flat exact cosine index over contiguous typed arrays: one row per vector, unit length on the way in,
+// so cosine similarity is a plain dot product and a search is one sequential pass over memory.
+import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.js';
+import { dequantizeRow, quantizeRow } from './quantize.js';
+import { decodeIndex, encodeIndex } from './serialize.js';
+import { TopK } from './topk.js';
+import type { JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
+
+/** Options for `new CosineIndex(...)`. */
+export interface CosineIndexOptions {
+  /** Vector length; every vector added or searched must have it. */
+  dim: number;
+  /** 'f32' (default): exact; 'int8': 4× smaller, scores against dequantised vectors. */
+  storage?: StorageKind;
+  /** Rows to allocate up front (avoids regrowth when the final size is known). */
+  capacity?: number;
+}
+
+/** One stored entry, as `get` returns it. */
+export interface IndexEntry<M extends JsonValue = JsonValue> {
+  /** A copy of the stored unit vector (dequantised for int8 storage). */
+  vector: Float32Array;
+  metadata: M | undefined;
+}
+
+const MIN_CAPACITY = 16;
+const MAX_JSON_DEPTH = 64;
+
+/** Candidates kept by the int8 pass before exact rescoring: enough slack that quantisation noise rarely evicts a true top-k hit. */
+export function int8CandidateCount(k: number): number {
+  return Math.max(4 * k, k + 32);
+}
+
+/** Validates a metadata value and returns a deep copy, so later mutation by the caller cannot desync the index. */
+function cloneJson(value: unknown, path: string, depth: number): JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new InvalidInputError(`metadata ${path} is ${value}, which JSON cannot hold; use null or a finite number.`);
+    return value;
+  }
+  if (depth > MAX_JSON_DEPTH) throw new InvalidInputError(`metadata ${path} nests deeper than ${MAX_JSON_DEPTH} levels (cyclic?); store plain JSON data.`);
+  if (Array.isArray(value)) {
+    const out: JsonValue[] = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i], `${path}[${i}]`, depth + 1);
+    return out;
+  }
+  if (typeof value === 'object') {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw new InvalidInputError(`metadata ${path} is a ${value.constructor?.name ?? 'non-plain object'}; store plain JSON objects, arrays, strings, numbers, booleans or null.`);
+    const out: { [key: string]: JsonValue } = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (v === undefined) continue; // JSON.stringify drops undefined properties too.
+      out[key] = cloneJson(v, `${path}.${key}`, depth + 1);
+    }
+    return out;
+  }
+  throw new InvalidInputError(`metadata ${path} is a ${typeof value}, which is not JSON; store plain JSON data.`);
+}
+
+/** Exact (f32) or quantised (int8) flat cosine index with string ids and optional JSON metadata. */
+export class CosineIndex<M extends JsonValue = JsonValue> {
+  readonly dim: number;
+  readonly storage: StorageKind;
+
+  private count = 0;
+  private capacity = 0;
+  private f32: Float32Array | null = null;
+  private i8: Int8Array | null = null;
+  private scales: Float32Array | null = null;
+  /** row → id; kept in lock-step with idToRow. */
+  private readonly rowIds: string[] = [];
+  /** row → metadata (undefined when none). */
+  private readonly rowMeta: (M | undefined)[] = [];
+  private readonly idToRow = new Map<string, number>();
+  private readonly heap = new TopK(16);
+  private readonly candHeap = new TopK(64);
+  // Scratch reused across searches so a query allocates only its result.
+  private qf = new Float64Array(0);
+  private qi = new Int8Array(0);
+  private candRows = new Int32Array(64);
+  private candScores = new Float64Array(64);
+  private outRows = new Int32Array(16);
+  private outScores = new Float64Array(16);
+  private readonly byId = (a: number, b: number): number => {
+    const x = this.rowIds[a];
+    const y = this.rowIds[b];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+
+  constructor(options: CosineIndexOptions) {
+    if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
+    const { dim, storage = 'f32', capacity = 0 } = options;
+    if (!Number.isInteger(dim) || dim <= 0) throw new InvalidInputError(`dim must be a positive integer, got ${String(dim)}.`);
+    if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
+    if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
+    this.dim = dim;
+    this.storage = storage;
+    this.qf = new Float64Array(dim);
+    this.qi = new Int8Array(dim);
+    if (capacity > 0) this.grow(capacity);
+  }
+
+  /** Number of stored vectors. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes held by vector storage (allocated capacity, not just used rows). */
+  get byteLength(): number {
+    return (this.f32?.byteLength ?? 0) + (this.i8?.byteLength ?? 0) + (this.scales?.byteLength ?? 0);
+  }
+
+  has(id: string): boolean {
+    return this.idToRow.has(id);
+  }
+
+  /** The stored vector (a copy) and metadata for `id`, or undefined. */
+  get(id: string): IndexEntry<M> | undefined {
+    const row = this.idToRow.get(id);
+    if (row === undefined) return undefined;
+    const dim = this.dim;
+    let vector: Float32Array;
+    if (this.f32 !== null) vector = this.f32.slice(row * dim, row * dim + dim);
+    else {
+      vector = new Float32Array(dim);
+      dequantizeRow(this.i8 as Int8Array, row * dim, dim, (this.scales as Float32Array)[row], vector, 0);
+    }
+    const m = this.rowMeta[row];
+    return { vector, metadata: m === undefined ? undefined : (cloneJson(m, 'of ' + id, 0) as M) };
+  }
+
+  /** Ids in storage order (which changes on removal). */
+  ids(): string[] {
+    return this.rowIds.slice(0, this.count);
+  }
+
+  /**
+   * Adds new entries; all or nothing. Throws DuplicateIdError if an id is repeated in the batch or
+   * already stored (use `upsert` to replace), DimMismatchError / InvalidInputError for bad vectors.
+   */
+  add(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+    const staged = this.stage(ids, vectors, metadata, 'add');
+    for (const id of ids) {
+      if (this.idToRow.has(id)) throw new DuplicateIdError(id, `id "${id}" is already in the index; use upsert() to replace it, or remove() it first.`);
+    }
+    this.commit(ids, staged);
+  }
+
+  /** Adds new entries and replaces existing ones (vector and metadata); all or nothing. */
+  upsert(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+    this.commit(ids, this.stage(ids, vectors, metadata, 'upsert'));
+  }
+
+  /** Removes the given ids in O(1) each (the last row moves into the hole); unknown ids are ignored. Returns how many were removed. */
+  remove(ids: readonly string[]): number {
+    if (!Array.isArray(ids)) throw new InvalidInputError('remove expects an array of string ids.');
+    for (let i = 0; i < ids.length; i++) {
+      if (typeof ids[i] !== 'string') throw new InvalidInputError(`ids[${i}] is a ${typeof ids[i]}; ids must be strings.`);
+    }
+    let removed = 0;
+    const dim = this.dim;
+    for (const id of ids) {
+      const row = this.idToRow.get(id);
+      if (row === undefined) continue;
+      const last = this.count - 1;
+      if (row !== last) {
+        if (this.f32 !== null) this.f32.copyWithin(row * dim, last * dim, last * dim + dim);
+        else {
+          (this.i8 as Int8Array).copyWithin(row * dim, last * dim, last * dim + dim);
+          (this.scales as Float32Array)[row] = (this.scales as Float32Array)[last];
+        }
+        const movedId = this.rowIds[last];
+        this.rowIds[row] = movedId;
+        this.rowMeta[row] = this.rowMeta[last];
+        this.idToRow.set(movedId, row);
+      }
+      this.rowIds.length = last;
+      this.rowMeta.length = last;
+      this.idToRow.delete(id);
+      this.count = last;
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Removes everything; keeps the allocated storage. */
+  clear(): void {
+    this.count = 0;
+    this.rowIds.length = 0;
+    this.rowMeta.length = 0;
+    this.idToRow.clear();
+  }
+
+  /** The k most similar stored vectors to `query`, best first (ties: lower id first). */
+  search(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): SearchHit[] {
+    this.checkK(k);
+    const { filter, minScore } = this.checkOptions(options);
+    this.loadQuery(query, 'query');
+    return this.searchLoaded(k, filter, minScore);
+  }
+
+  /** `search` for each query; all queries are validated before any is run. */
+  searchMany(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): SearchHit[][] {
+    this.checkK(k);
+    const { filter, minScore } = this.checkOptions(options);
+    const n = this.batchLength(queries, 'queries');
+    const dim = this.dim;
+    const rows: ArrayLike<number>[] = new Array<ArrayLike<number>>(n);
+    for (let i = 0; i < n; i++) {
+      const q = Array.isArray(queries) ? (queries as readonly ArrayLike<number>[])[i] : (queries as Float32Array | Float64Array).subarray(i * dim, i * dim + dim);
+      this.loadQuery(q, `queries[${i}]`); // Validates now so a bad query fails before any work.
+      rows[i] = q;
+    }
+    const out: SearchHit[][] = new Array<SearchHit[]>(n);
+    for (let i = 0; i < n; i++) {
+      this.loadQuery(rows[i], `queries[${i}]`);
+      out[i] = this.searchLoaded(k, filter, minScore);
+    }
+    return out;
+  }
+
+  /** Serialises to the versioned binary format (see serialize.ts). */
+  serialize(): ArrayBuffer {
+    return encodeIndex(this.raw());
+  }
+
+  /** Rebuilds an index from `serialize()` output; throws CorruptIndexError on a truncated or altered buffer. */
+  static deserialize<M extends JsonValue = JsonValue>(buffer: ArrayBuffer | ArrayBufferView): CosineIndex<M> {
+    const raw = decodeIndex(buffer);
+    const index = new CosineIndex<M>({ dim: raw.dim, storage: raw.storage });
+    index.adopt(raw);
+    return index;
+  }
+
+  // ---- internals ----
+
+  /** Read-only view of the contents in row order (for serialisation). */
+  private raw(): RawIndex {
+    return {
+      dim: this.dim,
+      storage: this.storage,
+      count: this.count,
+      ids: this.rowIds,
+      metadata: this.rowMeta,
+      f32: this.f32,
+      i8: this.i8,
+      scales: this.scales,
+    };
+  }
+
+  private adopt(raw: RawIndex): void {
+    this.count = raw.count;
+    this.capacity = raw.count;
+    this.f32 = raw.f32;
+    this.i8 = raw.i8;
+    this.scales = raw.scales;
+    for (let i = 0; i < raw.count; i++) {
+      this.rowIds.push(raw.ids[i]);
+      this.rowMeta.push(raw.metadata[i] as M | undefined);
+      this.idToRow.set(raw.ids[i], i);
+    }
+  }
+
+  private checkK(k: number): void {
+    if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) throw new InvalidInputError(`k must be a positive integer, got ${String(k)}.`);
+  }
+
+  private checkOptions(options: SearchOptions<M>): SearchOptions<M> {
+    if (options === null || typeof options !== 'object') throw new InvalidInputError('search options must be an object: { filter?, minScore? }.');
+    const { filter, minScore } = options;
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidInputError('filter must be a function (id, metadata) => boolean.');
+    if (minScore !== undefined && (typeof minScore !== 'number' || Number.isNaN(minScore))) throw new InvalidInputError(`minScore must be a number, got ${String(minScore)}.`);
+    return { filter, minScore };
+  }
+
+  /** Number of vectors in a batch, checking its shape against dim. */
+  private batchLength(vectors: VectorBatch, what: string): number {
+    const dim = this.dim;
+    if (Array.isArray(vectors)) return vectors.length;
+    if (vectors instanceof Float32Array || vectors instanceof Float64Array) {
+      if (vectors.length % dim !== 0) throw new DimMismatchError(dim, vectors.length % dim, `the flat ${what} array (length ${vectors.length}, not a multiple of ${dim}) ends in a row that`);
+      return vectors.length / dim;
+    }
+    throw new InvalidInputError(`${what} must be a Float32Array/Float64Array of count × ${dim} values or an array of vectors.`);
+  }
+
+  /** Checks a query and writes its unit-length form into this.qf (and its int8 codes into this.qi). */
+  private loadQuery(query: ArrayLike<number>, what: string): void {
+    if (query === null || typeof query !== 'object' || typeof query.length !== 'number') throw new InvalidInputError(`${what} must be a Float32Array or an array of numbers.`);
+    const dim = this.dim;
+    if (query.length !== dim) throw new DimMismatchError(dim, query.length, what);
+    const qf = this.qf;
+    let norm2 = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = query[j];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`${what}[${j}] is ${String(v)}; vectors must hold finite numbers.`);
+      norm2 += v * v;
+    }
+    if (!(norm2 > 0)) throw new InvalidInputError(`${what} is the zero vector (or underflows to it); cosine similarity is undefined for it.`);
+    const inv = 1 / Math.sqrt(norm2);
+    for (let j = 0; j < dim; j++) qf[j] = query[j] * inv;
+    if (this.storage === 'int8') quantizeRow(qf, 0, dim, this.qi, 0);
+  }
+
+  /** Runs the scan for the query already in this.qf / this.qi. */
+  private searchLoaded(k: number, filter: SearchOptions<M>['filter'], minScore: number | undefined): SearchHit[] {
+    const n = this.count;
+    if (n === 0) return [];
+    const kk = Math.min(k, n);
+    const floor = minScore ?? -Infinity;
+    if (this.outRows.length < kk) {
+      this.outRows = new Int32Array(kk);
+      this.outScores = new Float64Array(kk);
+    }
+    const heap = this.heap;
+    heap.reset(kk, this.byId);
+    if (this.storage === 'f32') this.scanF32(heap, floor, filter);
+    else this.searchInt8(kk, floor, filter);
+    const got = heap.drainSorted(this.outRows, this.outScores);
+    const hits: SearchHit[] = new Array<SearchHit>(got);
+    for (let i = 0; i < got; i++) hits[i] = { id: this.rowIds[this.outRows[i]], score: this.outScores[i] };
+    return hits;
+  }
+
+  /** Exact single pass: 4 accumulators break the add dependency chain; rows below the heap's bar cost one compare. */
+  private scanF32(heap: TopK, floor: number, filter: SearchOptions<M>['filter']): void {
+    const data = this.f32 as Float32Array;
+    const q = this.qf;
+    const dim = this.dim;
+    const d4 = dim - (dim & 3);
+    const n = this.count;
+    let bar = floor;
+    for (let row = 0, base = 0; row < n; row++, base += dim) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = 0;
+      for (; j < d4; j += 4) {
+        s0 += data[base + j] * q[j];
+        s1 += data[base + j + 1] * q[j + 1];
+        s2 += data[base + j + 2] * q[j + 2];
+        s3 += data[base + j + 3] * q[j + 3];
+      }
+      for (; j < dim; j++) s0 += data[base + j] * q[j];
+      const s = s0 + s1 + (s2 + s3);
+      // `>=` so equal scores reach the heap's id tie-break.
+      if (s >= bar) {
+        if (!heap.accepts(s, row)) continue;
+        if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+        heap.offer(s, row);
+        if (heap.full) bar = heap.threshold;
+      }
+    }
+  }
+
+  /** int8 pass with integer dot products picks candidates; each is rescored with the float query against its dequantised row. */
+  private searchInt8(kk: number, floor: number, filter: SearchOptions<M>['filter']): void {
+    const data = this.i8 as Int8Array;
+    const scales = this.scales as Float32Array;
+    const qi = this.qi;
+    const dim = this.dim;
+    const d4 = dim - (dim & 3);
+    const n = this.count;
+    const c = Math.min(int8CandidateCount(kk), n);
+    const cand = this.candHeap;
+    cand.reset(c, null);
+    let bar = -Infinity;
+    for (let row = 0, base = 0; row < n; row++, base += dim) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let j = 0;
+      for (; j < d4; j += 4) {
+        a0 = (a0 + data[base + j] * qi[j]) | 0;
+        a1 = (a1 + data[base + j + 1] * qi[j + 1]) | 0;
+        a2 = (a2 + data[base + j + 2] * qi[j + 2]) | 0;
+        a3 = (a3 + data[base + j + 3] * qi[j + 3]) | 0;
+      }
+      for (; j < dim; j++) a0 = (a0 + data[base + j] * qi[j]) | 0;
+      // The query's own scale is common to every row, so it is left out of the ranking score.
+      const s = (a0 + a1 + (a2 + a3)) * scales[row];
+      if (s > bar) {
+        if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+        cand.offer(s, row);
+        if (cand.full) bar = cand.threshold;
+      }
+    }
+    if (this.candRows.length < c) {
+      this.candRows = new Int32Array(c);
+      this.candScores = new Float64Array(c);
+    }
+    const got = cand.drainSorted(this.candRows, this.candScores);
+    const qf = this.qf;
+    const heap = this.heap;
+    for (let i = 0; i < got; i++) {
+      const row = this.candRows[i];
+      const base = row * dim;
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += data[base + j] * qf[j];
+      s *= scales[row];
+      if (s >= floor) heap.offer(s, row);
+    }
+  }
+
+  /** Validates and normalises a batch into fresh arrays without touching the index. */
+  private stage(ids: readonly string[], vectors: VectorBatch, metadata: readonly (M | undefined)[] | undefined, op: string): Staged<M> {
+    if (!Array.isArray(ids)) throw new InvalidInputError(`${op} expects an array of string ids as its first argument.`);
+    const n = ids.length;
+    const dim = this.dim;
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const id: unknown = ids[i];
+      if (typeof id !== 'string') throw new InvalidInputError(`ids[${i}] is a ${typeof id}; ids must be strings.`);
+      if (seen.has(id)) throw new DuplicateIdError(id, `id "${id}" occurs more than once in this ${op}() batch; pass each id once.`);
+      seen.add(id);
+    }
+    const count = this.batchLength(vectors, 'vectors');
+    if (count !== n) throw new InvalidInputError(`${op}() got ${n} ids but ${count} vectors; pass one vector per id.`);
+    if (metadata !== undefined && (!Array.isArray(metadata) || metadata.length !== n)) throw new InvalidInputError(`${op}() metadata must be an array with one entry (or undefined) per id: expected length ${n}.`);
+
+    const flat = new Float32Array(n * dim);
+    const isArray = Array.isArray(vectors);
+    for (let i = 0; i < n; i++) {
+      let src: ArrayLike<number>;
+      let off: number;
+      if (isArray) {
+        src = (vectors as readonly ArrayLike<number>[])[i];
+        off = 0;
+        if (src === null || typeof src !== 'object' || typeof src.length !== 'number') throw new InvalidInputError(`vectors[${i}] must be a Float32Array or an array of numbers.`);
+        if (src.length !== dim) throw new DimMismatchError(dim, src.length, `vectors[${i}] (id "${ids[i]}")`);
+      } else {
+        src = vectors as Float32Array | Float64Array;
+        off = i * dim;
+      }
+      let norm2 = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = src[off + j];
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`vector ${i} (id "${ids[i]}") has ${String(v)} at position ${j}; vectors must hold finite numbers.`);
+        norm2 += v * v;
+      }
+      if (!(norm2 > 0) || !Number.isFinite(norm2)) throw new InvalidInputError(`vector ${i} (id "${ids[i]}") is the zero vector (or its norm under/overflows); cosine similarity is undefined for it.`);
+      const inv = 1 / Math.sqrt(norm2);
+      for (let j = 0; j < dim; j++) flat[i * dim + j] = src[off + j] * inv;
+    }
+    const meta: (M | undefined)[] = new Array<M | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const m = metadata?.[i];
+      meta[i] = m === undefined ? undefined : (cloneJson(m, `for id "${ids[i]}"`, 0) as M);
+    }
+    if (this.storage === 'f32') return { flat, codes: null, scales: null, meta };
+    const codes = new Int8Array(n * dim);
+    const scales = new Float32Array(n);
+    for (let i = 0; i < n; i++) scales[i] = quantizeRow(flat, i * dim, dim, codes, i * dim);
+    return { flat: null, codes, scales, meta };
+  }
+
+  /** Writes a validated batch; only growth can throw (out of memory), and it runs before any write. */
+  private commit(ids: readonly string[], staged: Staged<M>): void {
+    const n = ids.length;
+    let fresh = 0;
+    for (const id of ids) if (!this.idToRow.has(id)) fresh++;
+    if (this.count + fresh > this.capacity) this.grow(this.count + fresh);
+    const dim = this.dim;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      let row = this.idToRow.get(id);
+      if (row === undefined) {
+        row = this.count++;
+        this.idToRow.set(id, row);
+        this.rowIds.push(id);
+        this.rowMeta.push(staged.meta[i]);
+      } else {
+        this.rowMeta[row] = staged.meta[i];
+      }
+      if (staged.flat !== null) (this.f32 as Float32Array).set(staged.flat.subarray(i * dim, i * dim + dim), row * dim);
+      else {
+        (this.i8 as Int8Array).set((staged.codes as Int8Array).subarray(i * dim, i * dim + dim), row * dim);
+        (this.scales as Float32Array)[row] = (staged.scales as Float32Array)[i];
+      }
+    }
+  }
+
+  /** Geometric growth (×2, at least `needed`); allocates before swapping so a failed allocation changes nothing. */
+  private grow(needed: number): void {
+    const cap = Math.max(needed, this.capacity * 2, MIN_CAPACITY);
+    const dim = this.dim;
+    const used = this.count * dim;
+    if (this.storage === 'f32') {
+      const next = new Float32Array(cap * dim);
+      if (this.f32 !== null) next.set(this.f32.subarray(0, used));
+      this.f32 = next;
+    } else {
+      const codes = new Int8Array(cap * dim);
+      const scales = new Float32Array(cap);
+      if (this.i8 !== null && this.scales !== null) {
+        codes.set(this.i8.subarray(0, used));
+        scales.set(this.scales.subarray(0, this.count));
+      }
+      this.i8 = codes;
+      this.scales = scales;
+    }
+    this.capacity = cap;
+  }
+}
+
+/** A validated batch ready to be written. */
+interface Staged<M> {
+  flat: Float32Array | null;
+  codes: Int8Array | null;
+  scales: Float32Array | null;
+  meta: (M | undefined)[];
+}

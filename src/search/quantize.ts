@@ -1,0 +1,32 @@
+// Symmetric per-vector int8 quantisation: q = round(x / scale), scale = max|x| / 127, so zero maps to zero
+// and every row uses the full [-127, 127] range whatever its magnitude.
+
+/** Largest magnitude an int8 code takes; -128 is unused so the range is symmetric. */
+export const INT8_MAX_CODE = 127;
+
+/**
+ * Quantises `dim` values of `src` starting at `srcOff` into `dst` at `dstOff`; returns the scale.
+ * The caller guarantees the values are finite and not all zero.
+ */
+export function quantizeRow(src: ArrayLike<number>, srcOff: number, dim: number, dst: Int8Array, dstOff: number): number {
+  let maxAbs = 0;
+  for (let j = 0; j < dim; j++) {
+    const a = Math.abs(src[srcOff + j]);
+    if (a > maxAbs) maxAbs = a;
+  }
+  // Math.fround: the scale is stored as float32, so quantise with the value that will be stored.
+  const scale = Math.fround(maxAbs / INT8_MAX_CODE);
+  const inv = 1 / scale;
+  for (let j = 0; j < dim; j++) {
+    let q = Math.round(src[srcOff + j] * inv);
+    if (q > INT8_MAX_CODE) q = INT8_MAX_CODE;
+    else if (q < -INT8_MAX_CODE) q = -INT8_MAX_CODE;
+    dst[dstOff + j] = q;
+  }
+  return scale;
+}
+
+/** Writes the dequantised row (`code × scale`) into `dst` at `dstOff`. */
+export function dequantizeRow(src: Int8Array, srcOff: number, dim: number, scale: number, dst: Float32Array, dstOff: number): void {
+  for (let j = 0; j < dim; j++) dst[dstOff + j] = src[srcOff + j] * scale;
+}

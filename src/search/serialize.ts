@@ -1,0 +1,182 @@
+// Versioned little-endian binary format for a CosineIndex; see FORMAT below. The checksum covers every
+// byte before it, so truncation or any flipped bit is caught before a single field is trusted.
+import { crc32 } from './crc32.js';
+import { CorruptIndexError, InvalidInputError, UnsupportedIndexVersionError } from './errors.js';
+import type { JsonValue, RawIndex, StorageKind } from './types.js';
+
+/*
+ * FORMAT (version 1), all integers little-endian:
+ *   0  u8[4] magic "HPDX"
+ *   4  u16   version (1)
+ *   6  u8    storage: 0 = f32, 1 = int8
+ *   7  u8    reserved, 0
+ *   8  u32   dim
+ *  12  u32   count
+ *  16  u32   ids section byte length
+ *  20  u32   metadata section byte length
+ *  24  u32×2 reserved, 0
+ *  32  ids: count × (u32 byte length, UTF-8 bytes)
+ *      metadata: UTF-8 JSON array of [row, value] pairs, rows ascending, only rows that have metadata
+ *      zero padding to a multiple of 4 (so vector sections can be viewed in place)
+ *      f32: count × dim float32 | int8: count float32 scales, then count × dim int8 codes
+ *      zero padding to a multiple of 4
+ *  end-4 u32 CRC-32 (IEEE) of all bytes before it
+ */
+
+export const INDEX_MAGIC = 'HPDX';
+export const INDEX_FORMAT_VERSION = 1;
+const HEADER_BYTES = 32;
+const MAGIC_BYTES = [0x48, 0x50, 0x44, 0x58];
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+function vectorBytes(storage: StorageKind, count: number, dim: number): number {
+  return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim);
+}
+
+/** Serialises index contents into a fresh ArrayBuffer. */
+export function encodeIndex(raw: RawIndex): ArrayBuffer {
+  const { dim, storage, count } = raw;
+  const enc = new TextEncoder();
+  const idBytes: Uint8Array[] = new Array<Uint8Array>(count);
+  let idsLen = 0;
+  for (let i = 0; i < count; i++) {
+    const b = enc.encode(raw.ids[i]);
+    idBytes[i] = b;
+    idsLen += 4 + b.length;
+  }
+  const pairs: [number, JsonValue][] = [];
+  for (let i = 0; i < count; i++) {
+    const m = raw.metadata[i];
+    if (m !== undefined) pairs.push([i, m]);
+  }
+  const metaBytes = enc.encode(JSON.stringify(pairs));
+  const vecStart = align4(HEADER_BYTES + idsLen + metaBytes.length);
+  const total = vecStart + vectorBytes(storage, count, dim) + 4;
+  if (idsLen > 0xffffffff || metaBytes.length > 0xffffffff) throw new InvalidInputError('ids or metadata exceed the 4 GiB a format-1 section can hold; split the index into several.');
+
+  const buf = new ArrayBuffer(total);
+  const u8 = new Uint8Array(buf);
+  const view = new DataView(buf);
+  u8.set(MAGIC_BYTES, 0);
+  view.setUint16(4, INDEX_FORMAT_VERSION, true);
+  view.setUint8(6, storage === 'f32' ? 0 : 1);
+  view.setUint32(8, dim, true);
+  view.setUint32(12, count, true);
+  view.setUint32(16, idsLen, true);
+  view.setUint32(20, metaBytes.length, true);
+
+  let p = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const b = idBytes[i];
+    view.setUint32(p, b.length, true);
+    u8.set(b, p + 4);
+    p += 4 + b.length;
+  }
+  u8.set(metaBytes, p);
+
+  const n = count * dim;
+  if (storage === 'f32') {
+    if (raw.f32 === null) throw new InvalidInputError('f32 index has no f32 storage');
+    // Copy through a byte view: Float32Array element order is platform-endian; every JS engine we target is little-endian.
+    new Float32Array(buf, vecStart, n).set(raw.f32.subarray(0, n));
+  } else {
+    if (raw.i8 === null || raw.scales === null) throw new InvalidInputError('int8 index has no int8 storage');
+    new Float32Array(buf, vecStart, count).set(raw.scales.subarray(0, count));
+    new Int8Array(buf, vecStart + count * 4, n).set(raw.i8.subarray(0, n));
+  }
+  view.setUint32(total - 4, crc32(u8.subarray(0, total - 4)), true);
+  return buf;
+}
+
+function corrupt(what: string): CorruptIndexError {
+  return new CorruptIndexError(`serialised index is corrupt: ${what}. Re-save it from a live index, or rebuild it from the source vectors.`);
+}
+
+/** Parses and fully validates a serialised index; throws CorruptIndexError / UnsupportedIndexVersionError. */
+export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
+  let u8: Uint8Array;
+  if (input instanceof ArrayBuffer) u8 = new Uint8Array(input);
+  else if (ArrayBuffer.isView(input)) u8 = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  else throw new InvalidInputError('deserialize expects an ArrayBuffer or a typed array view of one.');
+  const total = u8.length;
+  if (total < HEADER_BYTES + 4) throw corrupt(`only ${total} bytes, shorter than the ${HEADER_BYTES + 4}-byte minimum (truncated?)`);
+  for (let i = 0; i < 4; i++) if (u8[i] !== MAGIC_BYTES[i]) throw corrupt(`magic is not "${INDEX_MAGIC}" (not an hpd-embed index)`);
+  const view = new DataView(u8.buffer, u8.byteOffset, total);
+  const stored = view.getUint32(total - 4, true);
+  const actual = crc32(u8.subarray(0, total - 4));
+  if (stored !== actual) throw corrupt(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}; truncated or altered)`);
+
+  const version = view.getUint16(4, true);
+  if (version !== INDEX_FORMAT_VERSION) throw new UnsupportedIndexVersionError(version, INDEX_FORMAT_VERSION);
+  const storageCode = view.getUint8(6);
+  if (storageCode > 1) throw corrupt(`unknown storage code ${storageCode}`);
+  const storage: StorageKind = storageCode === 0 ? 'f32' : 'int8';
+  const dim = view.getUint32(8, true);
+  const count = view.getUint32(12, true);
+  const idsLen = view.getUint32(16, true);
+  const metaLen = view.getUint32(20, true);
+  if (dim === 0) throw corrupt('dim is 0');
+  if (view.getUint8(7) !== 0 || view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
+  const vecStart = align4(HEADER_BYTES + idsLen + metaLen);
+  const expected = vecStart + vectorBytes(storage, count, dim) + 4;
+  if (expected !== total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
+
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  const ids: string[] = new Array<string>(count);
+  const seen = new Set<string>();
+  let p = HEADER_BYTES;
+  const idsEnd = HEADER_BYTES + idsLen;
+  for (let i = 0; i < count; i++) {
+    if (p + 4 > idsEnd) throw corrupt(`ids section ends before id ${i}`);
+    const len = view.getUint32(p, true);
+    p += 4;
+    if (p + len > idsEnd) throw corrupt(`id ${i} runs past the ids section`);
+    let id: string;
+    try {
+      id = dec.decode(u8.subarray(p, p + len));
+    } catch (cause) {
+      throw new CorruptIndexError(`serialised index is corrupt: id ${i} is not valid UTF-8.`, { cause });
+    }
+    if (seen.has(id)) throw corrupt(`id "${id}" occurs twice`);
+    seen.add(id);
+    ids[i] = id;
+    p += len;
+  }
+  if (p !== idsEnd) throw corrupt('ids section has trailing bytes');
+
+  const metadata: (JsonValue | undefined)[] = new Array<JsonValue | undefined>(count).fill(undefined);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(dec.decode(u8.subarray(idsEnd, idsEnd + metaLen)));
+  } catch (cause) {
+    throw new CorruptIndexError('serialised index is corrupt: metadata section is not valid UTF-8 JSON.', { cause });
+  }
+  if (!Array.isArray(parsed)) throw corrupt('metadata section is not a JSON array');
+  let prev = -1;
+  for (const entry of parsed as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) throw corrupt('metadata entry is not a [row, value] pair');
+    const row: unknown = entry[0];
+    if (typeof row !== 'number' || !Number.isInteger(row) || row <= prev || row >= count) throw corrupt(`metadata row ${String(row)} is out of order or out of range`);
+    metadata[row] = entry[1] as JsonValue;
+    prev = row;
+  }
+  for (let i = idsEnd + metaLen; i < vecStart; i++) if (u8[i] !== 0) throw corrupt('padding bytes are not zero');
+
+  const n = count * dim;
+  // Copy out of the input so the index owns its storage (the caller may reuse or transfer the buffer).
+  const bytes = u8.slice(vecStart, vecStart + vectorBytes(storage, count, dim));
+  let f32: Float32Array | null = null;
+  let i8: Int8Array | null = null;
+  let scales: Float32Array | null = null;
+  if (storage === 'f32') {
+    f32 = new Float32Array(bytes.buffer, 0, n);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`vector value ${i} is not finite`);
+  } else {
+    scales = new Float32Array(bytes.buffer, 0, count);
+    for (let i = 0; i < count; i++) if (!(scales[i] > 0) || !Number.isFinite(scales[i])) throw corrupt(`scale of row ${i} is not a positive finite number`);
+    i8 = new Int8Array(bytes.buffer, count * 4, n);
+    for (let i = count * 4 + n; i < bytes.length; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
+  }
+  return { dim, storage, count, ids, metadata, f32, i8, scales };
+}
