@@ -1,0 +1,156 @@
+import { DataType, GraphBuilder, type OnnxModel } from './onnx-graph.js';
+import type { CheckpointLayout } from './st-layout.js';
+import type { Tensor } from './tensor.js';
+import { WeightEncoder, type WeightDtype } from './weight-dtype.js';
+import type { CheckpointWeights, Linear } from './weights.js';
+
+export const IR_VERSION = 8;
+export const OPSET = 17;
+export const INPUT_IDS = 'input_ids';
+export const ATTENTION_MASK = 'attention_mask';
+export const OUTPUT = 'sentence_embedding';
+
+// Large but finite, so even a fully masked row stays NaN-free; exp() of it is exactly 0 in f32.
+const MASK_BIAS = -1e9;
+
+/** torch Linear weight [out, in] → MatMul right operand [in, out], optionally scaled. */
+function transpose(w: Tensor, scale = 1): Float32Array {
+  const [out, inp] = w.shape;
+  const t = new Float32Array(out * inp);
+  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) t[i * out + o] = w.data[o * inp + i] * scale;
+  return t;
+}
+
+/**
+ * Builds the sentence-embedding graph: BERT encoder → pooling → Dense layers → L2 normalisation.
+ * Every op is one that onnxruntime-web's WebGPU EP runs (ARCHITECTURE.md): no shape arithmetic
+ * (constant Reshape targets with 0/-1), an additive attention bias instead of a padding mask.
+ */
+export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeights, dtype: WeightDtype): OnnxModel {
+  const g = new GraphBuilder();
+  const enc = new WeightEncoder(g, dtype);
+  const { bert } = layout;
+  const H = bert.hiddenSize, nh = bert.numHeads, hd = H / nh, F = bert.intermediateSize;
+  const eps = { float: bert.layerNormEps };
+
+  // Shared constants.
+  const one = g.f32('one', [], [1]);
+  const zero = g.f32('zero', [], [0]);
+  const maskBias = g.f32('mask_bias_value', [], [MASK_BIAS]);
+  const axes1 = g.i64('axes_1', [1], [1]);
+  const axes2 = g.i64('axes_2', [1], [2]);
+  const axes12 = g.i64('axes_1_2', [2], [1, 2]);
+  const headsShape = g.i64('shape_heads', [4], [0, 0, nh, hd]);
+  const mergedShape = g.i64('shape_merged', [3], [0, 0, H]);
+
+  // Mask, in float: [B,S], its [B,1,1,S] additive bias, and [B,S,1] for pooling.
+  const maskF = g.op('Cast', [ATTENTION_MASK], 'mask_float', { to: DataType.FLOAT });
+  const inverted = g.op('Sub', [one, maskF], 'mask_inverted');
+  const bias2d = g.op('Mul', [inverted, maskBias], 'mask_bias');
+  const attnBias = g.op('Unsqueeze', [bias2d, axes12], 'attention_bias');
+  const mask3 = g.op('Unsqueeze', [maskF, axes2], 'mask_3d');
+
+  // Embeddings. Positions 0..S-1 come from a cumulative sum of ones, which needs no Shape op.
+  const ones = g.op('Add', [g.op('Mul', [maskF, zero], 'zeros'), one], 'ones');
+  const positionsF = g.op('Sub', [g.op('CumSum', [ones, g.i64('axis_1', [], [1])], 'position_count'), one], 'positions_f');
+  const positions = g.op('Cast', [positionsF], 'position_ids', { to: DataType.INT32 });
+  // Token type is always 0 here, so its row is folded into the position table.
+  const posType = new Float32Array(w.positionEmbeddings.data);
+  for (let p = 0; p < bert.maxPositions; p++) for (let h = 0; h < H; h++) posType[p * H + h] += w.tokenTypeEmbeddings.data[h];
+  const wordTable = enc.matrix('word_embeddings', w.wordEmbeddings.data, bert.vocabSize, H, 0);
+  const posTable = enc.matrix('position_embeddings', posType, bert.maxPositions, H, 0);
+  const words = g.op('Gather', [wordTable, INPUT_IDS], 'word_lookup', { axis: 0 });
+  const poss = g.op('Gather', [posTable, positions], 'position_lookup', { axis: 0 });
+  let x = g.op('LayerNormalization', [g.op('Add', [words, poss], 'embeddings_sum'), enc.vector('emb_ln_gamma', w.embLn.gamma.data), enc.vector('emb_ln_beta', w.embLn.beta.data)], 'embeddings_ln', { axis: -1, epsilon: eps });
+
+  const dense = (input: string, lin: Linear, name: string, scale = 1): string => {
+    const [out, inp] = lin.weight.shape;
+    const mm = g.op('MatMul', [input, enc.matrix(`${name}_w`, transpose(lin.weight, scale), inp, out, 1)], `${name}_matmul`);
+    if (!lin.bias) return mm;
+    const b = scale === 1 ? lin.bias.data : lin.bias.data.map((v) => v * scale);
+    return g.op('Add', [mm, enc.vector(`${name}_b`, b)], `${name}_bias`);
+  };
+
+  w.layers.forEach((L, i) => {
+    const p = `layer${i}`;
+    // Fused QKV projection; 1/sqrt(head_dim) is folded into the query weights so no scale op remains.
+    const s = 1 / Math.sqrt(hd);
+    const qkvW = new Float32Array(H * 3 * H);
+    const parts = [transpose(L.query.weight, s), transpose(L.key.weight), transpose(L.value.weight)];
+    for (let r = 0; r < H; r++) parts.forEach((t, k) => qkvW.set(t.subarray(r * H, (r + 1) * H), r * 3 * H + k * H));
+    const qkvB = new Float32Array(3 * H);
+    qkvB.set(L.query.bias!.data.map((v) => v * s), 0);
+    qkvB.set(L.key.bias!.data, H);
+    qkvB.set(L.value.bias!.data, 2 * H);
+    const qkv = g.op('Add', [g.op('MatMul', [x, enc.matrix(`${p}_qkv_w`, qkvW, H, 3 * H, 1)], `${p}_qkv_matmul`), enc.vector(`${p}_qkv_b`, qkvB)], `${p}_qkv_bias`);
+    const [q, k, v] = g.opN('Split', [qkv], `${p}_qkv_split`, 3, { axis: -1 });
+    const heads = (t: string, name: string, perm: number[]) =>
+      g.op('Transpose', [g.op('Reshape', [t, headsShape], `${name}_reshape`)], `${name}_transpose`, { perm });
+    const qh = heads(q, `${p}_q`, [0, 2, 1, 3]); // [B, nh, S, hd]
+    const kt = heads(k, `${p}_k`, [0, 2, 3, 1]); // [B, nh, hd, S]
+    const vh = heads(v, `${p}_v`, [0, 2, 1, 3]); // [B, nh, S, hd]
+    const scores = g.op('Add', [g.op('MatMul', [qh, kt], `${p}_scores`), attnBias], `${p}_scores_masked`);
+    const probs = g.op('Softmax', [scores], `${p}_softmax`, { axis: -1 });
+    const ctx = g.op('MatMul', [probs, vh], `${p}_context`);
+    const merged = g.op('Reshape', [g.op('Transpose', [ctx], `${p}_context_transpose`, { perm: [0, 2, 1, 3] }), mergedShape], `${p}_context_merge`);
+    const attn = dense(merged, L.attnOut, `${p}_attn_out`);
+    x = g.op('LayerNormalization', [g.op('Add', [attn, x], `${p}_attn_residual`), enc.vector(`${p}_attn_ln_gamma`, L.attnLn.gamma.data), enc.vector(`${p}_attn_ln_beta`, L.attnLn.beta.data)], `${p}_attn_ln`, { axis: -1, epsilon: eps });
+    // FFN with exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))).
+    const h = dense(x, L.ffnIn, `${p}_ffn_in`);
+    const erf = g.op('Erf', [g.op('Div', [h, g.f32(`${p}_sqrt2`, [], [Math.SQRT2])], `${p}_gelu_div`)], `${p}_gelu_erf`);
+    const gelu = g.op('Mul', [g.op('Mul', [h, g.op('Add', [erf, one], `${p}_gelu_add`)], `${p}_gelu_mul`), g.f32(`${p}_half`, [], [0.5])], `${p}_gelu`);
+    const f = dense(gelu, L.ffnOut, `${p}_ffn_out`);
+    x = g.op('LayerNormalization', [g.op('Add', [f, x], `${p}_ffn_residual`), enc.vector(`${p}_out_ln_gamma`, L.outLn.gamma.data), enc.vector(`${p}_out_ln_beta`, L.outLn.beta.data)], `${p}_out_ln`, { axis: -1, epsilon: eps });
+  });
+  void F;
+
+  // Pooling, concatenated in sentence-transformers order.
+  const pooled: string[] = [];
+  let sum: string | undefined, count: string | undefined;
+  const masked = () => {
+    sum ??= g.op('ReduceSum', [g.op('Mul', [x, mask3], 'pool_masked'), axes1], 'pool_sum', { keepdims: 0 });
+    count ??= g.op('Max', [g.op('ReduceSum', [mask3, axes1], 'pool_count_raw', { keepdims: 0 }), g.f32('count_floor', [], [1e-9])], 'pool_count');
+    return { sum, count };
+  };
+  for (const mode of layout.pooling) {
+    if (mode === 'cls') {
+      pooled.push(g.op('Gather', [x, g.i64('cls_index', [], [0])], 'pool_cls', { axis: 1 }));
+    } else if (mode === 'max') {
+      const padded = g.op('Add', [x, g.op('Mul', [g.op('Sub', [one, mask3], 'pool_max_inv'), maskBias], 'pool_max_bias')], 'pool_max_input');
+      pooled.push(g.op('ReduceMax', [padded], 'pool_max', { axes: [1], keepdims: 0 }));
+    } else if (mode === 'mean') {
+      const m = masked();
+      pooled.push(g.op('Div', [m.sum, m.count], 'pool_mean'));
+    } else {
+      const m = masked();
+      pooled.push(g.op('Div', [m.sum, g.op('Sqrt', [m.count], 'pool_sqrt_len')], 'pool_mean_sqrt_len'));
+    }
+  }
+  let y = pooled.length === 1 ? pooled[0] : g.op('Concat', pooled, 'pool_concat', { axis: 1 });
+
+  layout.dense.forEach((d, i) => {
+    y = dense(y, w.dense[i], `dense${i}`);
+    if (d.activation === 'tanh') y = g.op('Tanh', [y], `dense${i}_tanh`);
+  });
+
+  // L2 normalisation, as torch.nn.functional.normalize(p=2, eps=1e-12).
+  const norm = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [y, y], 'l2_square'), axes1], 'l2_sum', { keepdims: 1 })], 'l2_norm');
+  const out = g.op('Div', [y, g.op('Max', [norm, g.f32('l2_eps', [], [1e-12])], 'l2_clamped')], 'l2_normalize');
+  g.rename(out, OUTPUT);
+
+  return {
+    irVersion: IR_VERSION,
+    opsets: [{ domain: '', version: OPSET }],
+    producerName: 'hpd-embed',
+    producerVersion: '0.1.0',
+    graphName: 'sentence_embedding',
+    metadata: {},
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: [
+      { name: INPUT_IDS, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+      { name: ATTENTION_MASK, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+    ],
+    outputs: [{ name: OUTPUT, elemType: DataType.FLOAT, shape: ['batch', layout.outputDim] }],
+  };
+}

@@ -1,0 +1,106 @@
+import { ConvertError } from '../errors.js';
+import { buildSentenceGraph } from './bert-graph.js';
+import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleFile, type BundleManifest } from './manifest.js';
+import { encodeModel } from './onnx-writer.js';
+import { sha256Hex } from './sha256.js';
+import { readOptionalJson, type FileSource } from './source.js';
+import { readLayout } from './st-layout.js';
+import { numel } from './tensor.js';
+import { checkDtype, type WeightDtype } from './weight-dtype.js';
+import { readCheckpointWeights, type WeightFormat } from './weights.js';
+import { parseVocab, wordpieceTokenizerJson } from './wordpiece-tokenizer.js';
+
+export type CompileStage = 'layout' | 'weights' | 'graph' | 'encode' | 'hash' | 'done';
+
+export interface CompileProgress {
+  stage: CompileStage;
+  /** 0..1 across the whole compile. */
+  fraction: number;
+}
+
+export interface CompileOptions {
+  dtype?: WeightDtype;
+  /** Manifest name; defaults to the source label's last segment. */
+  name?: string;
+  source?: { repo: string; revision: string };
+  /** Which weight file to read when both exist (default: safetensors). */
+  prefer?: WeightFormat;
+  onProgress?: (p: CompileProgress) => void;
+}
+
+export interface CompiledBundle {
+  manifest: BundleManifest;
+  /** Relative path → bytes: model.onnx, tokenizer.json, [tokenizer_config.json], hpd.json. */
+  files: Map<string, Uint8Array>;
+  /** Parameters by tensor count, and wall time, for summaries. */
+  stats: { params: number; millis: number; weightFiles: string[] };
+}
+
+const STAGE_AT: Record<CompileStage, number> = { layout: 0, weights: 0.05, graph: 0.45, encode: 0.75, hash: 0.9, done: 1 };
+
+/** Compiles a sentence-transformers BERT checkpoint into a model bundle, entirely in memory. */
+export async function compileCheckpoint(src: FileSource, options: CompileOptions = {}): Promise<CompiledBundle> {
+  const started = performance.now();
+  const dtype = checkDtype(options.dtype ?? 'fp32');
+  const report = (stage: CompileStage) => options.onProgress?.({ stage, fraction: STAGE_AT[stage] });
+
+  report('layout');
+  const layout = await readLayout(src);
+  const tokenizer = await readTokenizer(src);
+  const tokenizerConfig = await src.read('tokenizer_config.json');
+
+  report('weights');
+  const weights = await readCheckpointWeights(src, layout, options.prefer);
+  let params = numel(weights.wordEmbeddings.shape) + numel(weights.positionEmbeddings.shape) + numel(weights.tokenTypeEmbeddings.shape) + 2 * layout.bert.hiddenSize;
+  for (const L of weights.layers) {
+    for (const lin of [L.query, L.key, L.value, L.attnOut, L.ffnIn, L.ffnOut]) params += lin.weight.data.length + (lin.bias?.data.length ?? 0);
+    params += 4 * layout.bert.hiddenSize;
+  }
+  for (const d of weights.dense) params += d.weight.data.length + (d.bias?.data.length ?? 0);
+
+  report('graph');
+  const graph = buildSentenceGraph(layout, weights, dtype);
+  graph.metadata = { 'hpd.dim': String(layout.outputDim), 'hpd.dtype': dtype, 'hpd.max_tokens': String(layout.maxTokens) };
+  report('encode');
+  const model = encodeModel(graph);
+
+  report('hash');
+  const files = new Map<string, Uint8Array>([['model.onnx', model], ['tokenizer.json', tokenizer]]);
+  if (tokenizerConfig) files.set('tokenizer_config.json', tokenizerConfig);
+  const entry = async (path: string): Promise<BundleFile> => {
+    const bytes = files.get(path)!;
+    return { path, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+  };
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    name: options.name ?? (src.label.split(/[\\/]/).filter(Boolean).pop() ?? 'model'),
+    ...(options.source ? { source: options.source } : {}),
+    dim: layout.outputDim,
+    maxTokens: layout.maxTokens,
+    pooling: layout.pooling.length === 1 ? layout.pooling[0] : layout.pooling,
+    normalized: true,
+    dtype,
+    compute: { precision: 'fp32', requiresShaderF16: false },
+    params,
+    files: {
+      model: await entry('model.onnx'),
+      tokenizer: await entry('tokenizer.json'),
+      ...(tokenizerConfig ? { tokenizerConfig: await entry('tokenizer_config.json') } : {}),
+    },
+  };
+  files.set(MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  report('done');
+  return { manifest, files, stats: { params, millis: performance.now() - started, weightFiles: weights.files } };
+}
+
+/** tokenizer.json as shipped, or built from vocab.txt when only that exists. */
+async function readTokenizer(src: FileSource): Promise<Uint8Array> {
+  const json = await src.read('tokenizer.json');
+  if (json) return json;
+  const vocab = await src.read('vocab.txt');
+  if (!vocab) {
+    throw new ConvertError('CHECKPOINT_MISSING_FILE', `${src.label}: missing tokenizer.json (and no vocab.txt to build one from).`);
+  }
+  const cfg = await readOptionalJson<{ do_lower_case?: boolean }>(src, 'tokenizer_config.json');
+  return new TextEncoder().encode(wordpieceTokenizerJson(parseVocab(new TextDecoder().decode(vocab)), cfg?.do_lower_case ?? true));
+}

@@ -1,0 +1,80 @@
+import { ConvertError } from '../errors.js';
+import { bf16BitsToF32, f16BitsToF32 } from './half.js';
+import { numel, type Tensor, type TensorMap } from './tensor.js';
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+const FLOAT_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+const ALL_BYTES: Record<string, number> = {
+  ...FLOAT_BYTES, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, U16: 2, U32: 4, U64: 8,
+};
+
+/** Parses a .safetensors file; float tensors (F32, F16, BF16) come back as f32. */
+export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors'): TensorMap {
+  const corrupt = (why: string): never => {
+    throw new ConvertError('WEIGHTS_CORRUPT', `${label} is not a valid safetensors file: ${why}. Re-download or re-save it.`);
+  };
+  if (bytes.byteLength < 8) corrupt('shorter than its 8-byte header length');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen <= 0 || 8 + headerLen > bytes.byteLength) corrupt(`header length ${headerLen} exceeds the file size ${bytes.byteLength}`);
+  let header: Record<string, HeaderEntry | Record<string, string>>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+  } catch {
+    return corrupt('the JSON header does not parse');
+  }
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  const out: TensorMap = new Map();
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = raw as HeaderEntry;
+    const width = ALL_BYTES[e.dtype];
+    if (!width || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) corrupt(`entry ${name} is malformed`);
+    const [begin, end] = e.data_offsets;
+    if (!(begin >= 0 && end >= begin && end <= dataLen)) corrupt(`tensor ${name} lies outside the file (truncated?)`);
+    if (end - begin !== numel(e.shape) * width) corrupt(`tensor ${name} has ${end - begin} bytes for shape [${e.shape}] ${e.dtype}`);
+    if (!FLOAT_BYTES[e.dtype]) continue;
+    out.set(name, { shape: e.shape, data: decode(bytes, dataStart + begin, numel(e.shape), e.dtype) });
+  }
+  return out;
+}
+
+function decode(bytes: Uint8Array, offset: number, n: number, dtype: string): Float32Array {
+  // Copy into an aligned buffer: safetensors offsets need not be 4-byte aligned in memory.
+  const copy = bytes.slice(offset, offset + n * FLOAT_BYTES[dtype]);
+  if (dtype === 'F32') return new Float32Array(copy.buffer, 0, n);
+  const bits = new Uint16Array(copy.buffer, 0, n);
+  return dtype === 'F16' ? f16BitsToF32(bits) : bf16BitsToF32(bits);
+}
+
+/** Writes f32 tensors as a .safetensors file. */
+export function writeSafetensors(
+  tensors: Iterable<[string, Tensor]>,
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
+  const list = [...tensors];
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of list) {
+    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8); // pad so tensor data starts 8-byte aligned
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const [, t] of list) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    pos += t.data.byteLength;
+  }
+  return out;
+}

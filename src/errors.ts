@@ -1,0 +1,33 @@
+/** Every error the SDK throws carries a stable `code`; match on it, not on the message. */
+export type HpdErrorCode =
+  | 'CHECKPOINT_MISSING_FILE'
+  | 'CHECKPOINT_INVALID'
+  | 'UNSUPPORTED_POOLING'
+  | 'UNSUPPORTED_ACTIVATION'
+  | 'UNSUPPORTED_DTYPE'
+  | 'DIM_MISMATCH'
+  | 'WEIGHTS_CORRUPT'
+  | 'LEGACY_TORCH_FORMAT'
+  | 'OUTPUT_EXISTS'
+  | 'MODEL_FETCH_FAILED'
+  | 'MODEL_INTEGRITY'
+  | 'MODEL_INVALID'
+  | 'INVALID_INPUT'
+  | 'DEVICE_UNAVAILABLE'
+  | 'WORKER_CRASHED'
+  | 'DISPOSED'
+  | 'DUPLICATE_ID'
+  | 'NOT_FOUND'
+  | 'CORRUPT_INDEX';
+
+export class HpdError extends Error {
+  readonly code: string;
+  constructor(code: HpdErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A checkpoint could not be compiled: missing or malformed files, unsupported settings. */
+export class ConvertError extends HpdError {}
