@@ -1,17 +1,24 @@
 // Flat exact cosine index over contiguous typed arrays: one row per vector, unit length on the way in,
 // so cosine similarity is a plain dot product and a search is one sequential pass over memory.
 import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.js';
+import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import { dequantizeRow, quantizeRow } from './quantize.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
-import type { JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
+import type { Int8Rescore, JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
 
 /** Options for `new CosineIndex(...)`. */
 export interface CosineIndexOptions {
   /** Vector length; every vector added or searched must have it. */
   dim: number;
-  /** 'f32' (default): exact; 'int8': 4× smaller, scores against dequantised vectors. */
+  /** 'f32' (default): exact; 'int8': 4× smaller scan storage (see `rescore`). */
   storage?: StorageKind;
+  /**
+   * int8 only. 'dequantized' (default): keep only codes + scales (128 + 4 bytes per 128-d vector) and rescore
+   * candidates against the dequantised rows. 'f32': also keep the float32 rows (+512 bytes) so candidates are
+   * rescored exactly and the order matches f32 storage.
+   */
+  rescore?: Int8Rescore;
   /** Rows to allocate up front (avoids regrowth when the final size is known). */
   capacity?: number;
 }
@@ -24,6 +31,8 @@ export interface IndexEntry<M extends JsonValue = JsonValue> {
 }
 
 const MIN_CAPACITY = 16;
+/** Rows scored per kernel call: small enough to stay in L1, large enough to amortise the call. */
+const SCAN_BLOCK = 256;
 const MAX_JSON_DEPTH = 64;
 
 /** Candidates kept by the int8 pass before exact rescoring: enough slack that quantisation noise rarely evicts a true top-k hit. */
@@ -61,6 +70,8 @@ function cloneJson(value: unknown, path: string, depth: number): JsonValue {
 export class CosineIndex<M extends JsonValue = JsonValue> {
   readonly dim: number;
   readonly storage: StorageKind;
+  /** int8 only: what candidates are rescored against; 'f32' storage always reports 'f32'. */
+  readonly rescore: Int8Rescore;
 
   private count = 0;
   private capacity = 0;
@@ -76,7 +87,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private readonly candHeap = new TopK(64);
   // Scratch reused across searches so a query allocates only its result.
   private qf = new Float64Array(0);
-  private qi = new Int8Array(0);
+  private qi = new Int32Array(0);
+  private readonly block = new Float64Array(SCAN_BLOCK);
+  private qcodes = new Int8Array(0);
   private candRows = new Int32Array(64);
   private candScores = new Float64Array(64);
   private outRows = new Int32Array(16);
@@ -89,15 +102,20 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   constructor(options: CosineIndexOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
-    const { dim, storage = 'f32', capacity = 0 } = options;
+    const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'dequantized' } = options;
     if (!Number.isInteger(dim) || dim <= 0) throw new InvalidInputError(`dim must be a positive integer, got ${String(dim)}.`);
     if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
+    if (rescore !== 'f32' && rescore !== 'dequantized') throw new InvalidInputError(`rescore must be 'dequantized' or 'f32', got ${String(rescore)}.`);
+    if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError("rescore: 'dequantized' applies to int8 storage only; f32 storage is always exact.");
     if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
     this.dim = dim;
     this.storage = storage;
+    this.rescore = rescore;
     this.qf = new Float64Array(dim);
-    this.qi = new Int8Array(dim);
-    if (capacity > 0) this.grow(capacity);
+    this.qi = new Int32Array(dim);
+    this.qcodes = new Int8Array(dim);
+    // Always allocate, so storage is never null and serialisation of an empty index records its layout.
+    this.grow(capacity);
   }
 
   /** Number of stored vectors. */
@@ -165,9 +183,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       const last = this.count - 1;
       if (row !== last) {
         if (this.f32 !== null) this.f32.copyWithin(row * dim, last * dim, last * dim + dim);
-        else {
-          (this.i8 as Int8Array).copyWithin(row * dim, last * dim, last * dim + dim);
-          (this.scales as Float32Array)[row] = (this.scales as Float32Array)[last];
+        if (this.i8 !== null && this.scales !== null) {
+          this.i8.copyWithin(row * dim, last * dim, last * dim + dim);
+          this.scales[row] = this.scales[last];
         }
         const movedId = this.rowIds[last];
         this.rowIds[row] = movedId;
@@ -227,7 +245,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   /** Rebuilds an index from `serialize()` output; throws CorruptIndexError on a truncated or altered buffer. */
   static deserialize<M extends JsonValue = JsonValue>(buffer: ArrayBuffer | ArrayBufferView): CosineIndex<M> {
     const raw = decodeIndex(buffer);
-    const index = new CosineIndex<M>({ dim: raw.dim, storage: raw.storage });
+    const rescore: Int8Rescore = raw.storage === 'int8' && raw.f32 === null ? 'dequantized' : 'f32';
+    const index = new CosineIndex<M>({ dim: raw.dim, storage: raw.storage, rescore });
     index.adopt(raw);
     return index;
   }
@@ -299,7 +318,10 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     if (!(norm2 > 0)) throw new InvalidInputError(`${what} is the zero vector (or underflows to it); cosine similarity is undefined for it.`);
     const inv = 1 / Math.sqrt(norm2);
     for (let j = 0; j < dim; j++) qf[j] = query[j] * inv;
-    if (this.storage === 'int8') quantizeRow(qf, 0, dim, this.qi, 0);
+    if (this.storage === 'int8') {
+      quantizeRow(qf, 0, dim, this.qcodes, 0);
+      this.qi.set(this.qcodes);
+    }
   }
 
   /** Runs the scan for the query already in this.qf / this.qi. */
@@ -322,69 +344,53 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     return hits;
   }
 
-  /** Exact single pass: 4 accumulators break the add dependency chain; rows below the heap's bar cost one compare. */
+  /** Exact single pass in blocks: the kernel fills a small score buffer, then rows below the heap's bar cost one compare. */
   private scanF32(heap: TopK, floor: number, filter: SearchOptions<M>['filter']): void {
     const data = this.f32 as Float32Array;
     const q = this.qf;
     const dim = this.dim;
-    const d4 = dim - (dim & 3);
     const n = this.count;
+    const block = this.block;
     let bar = floor;
-    for (let row = 0, base = 0; row < n; row++, base += dim) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let j = 0;
-      for (; j < d4; j += 4) {
-        s0 += data[base + j] * q[j];
-        s1 += data[base + j + 1] * q[j + 1];
-        s2 += data[base + j + 2] * q[j + 2];
-        s3 += data[base + j + 3] * q[j + 3];
-      }
-      for (; j < dim; j++) s0 += data[base + j] * q[j];
-      const s = s0 + s1 + (s2 + s3);
-      // `>=` so equal scores reach the heap's id tie-break.
-      if (s >= bar) {
-        if (!heap.accepts(s, row)) continue;
-        if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
-        heap.offer(s, row);
-        if (heap.full) bar = heap.threshold;
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      dotRowsF32(data, q, dim, start, end, block);
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = block[i];
+        // `>=` so equal scores reach the heap's id tie-break.
+        if (s >= bar) {
+          if (!heap.accepts(s, row)) continue;
+          if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+          heap.offer(s, row);
+          if (heap.full) bar = heap.threshold;
+        }
       }
     }
   }
 
-  /** int8 pass with integer dot products picks candidates; each is rescored with the float query against its dequantised row. */
+  /** int8 pass with integer dot products picks candidates; each is rescored with the float query (see `rescore`). */
   private searchInt8(kk: number, floor: number, filter: SearchOptions<M>['filter']): void {
-    const data = this.i8 as Int8Array;
+    const codes = this.i8 as Int8Array;
     const scales = this.scales as Float32Array;
     const qi = this.qi;
     const dim = this.dim;
-    const d4 = dim - (dim & 3);
     const n = this.count;
+    const block = this.block;
     const c = Math.min(int8CandidateCount(kk), n);
     const cand = this.candHeap;
     cand.reset(c, null);
     let bar = -Infinity;
-    for (let row = 0, base = 0; row < n; row++, base += dim) {
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let j = 0;
-      for (; j < d4; j += 4) {
-        a0 = (a0 + data[base + j] * qi[j]) | 0;
-        a1 = (a1 + data[base + j + 1] * qi[j + 1]) | 0;
-        a2 = (a2 + data[base + j + 2] * qi[j + 2]) | 0;
-        a3 = (a3 + data[base + j + 3] * qi[j + 3]) | 0;
-      }
-      for (; j < dim; j++) a0 = (a0 + data[base + j] * qi[j]) | 0;
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
       // The query's own scale is common to every row, so it is left out of the ranking score.
-      const s = (a0 + a1 + (a2 + a3)) * scales[row];
-      if (s > bar) {
-        if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
-        cand.offer(s, row);
-        if (cand.full) bar = cand.threshold;
+      dotRowsInt8(codes, scales, qi, dim, start, end, block);
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = block[i];
+        if (s > bar) {
+          if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+          cand.offer(s, row);
+          if (cand.full) bar = cand.threshold;
+        }
       }
     }
     if (this.candRows.length < c) {
@@ -394,12 +400,17 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const got = cand.drainSorted(this.candRows, this.candScores);
     const qf = this.qf;
     const heap = this.heap;
+    const exact = this.f32;
     for (let i = 0; i < got; i++) {
       const row = this.candRows[i];
-      const base = row * dim;
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += data[base + j] * qf[j];
-      s *= scales[row];
+      let s: number;
+      if (exact !== null) s = dotRowF32(exact, row * dim, qf, dim);
+      else {
+        const base = row * dim;
+        s = 0;
+        for (let j = 0; j < dim; j++) s += codes[base + j] * qf[j];
+        s *= scales[row];
+      }
       if (s >= floor) heap.offer(s, row);
     }
   }
@@ -453,7 +464,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const codes = new Int8Array(n * dim);
     const scales = new Float32Array(n);
     for (let i = 0; i < n; i++) scales[i] = quantizeRow(flat, i * dim, dim, codes, i * dim);
-    return { flat: null, codes, scales, meta };
+    return { flat: this.rescore === 'f32' ? flat : null, codes, scales, meta };
   }
 
   /** Writes a validated batch; only growth can throw (out of memory), and it runs before any write. */
@@ -475,9 +486,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         this.rowMeta[row] = staged.meta[i];
       }
       if (staged.flat !== null) (this.f32 as Float32Array).set(staged.flat.subarray(i * dim, i * dim + dim), row * dim);
-      else {
-        (this.i8 as Int8Array).set((staged.codes as Int8Array).subarray(i * dim, i * dim + dim), row * dim);
-        (this.scales as Float32Array)[row] = (staged.scales as Float32Array)[i];
+      if (staged.codes !== null && staged.scales !== null) {
+        (this.i8 as Int8Array).set(staged.codes.subarray(i * dim, i * dim + dim), row * dim);
+        (this.scales as Float32Array)[row] = staged.scales[i];
       }
     }
   }
@@ -487,20 +498,20 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const cap = Math.max(needed, this.capacity * 2, MIN_CAPACITY);
     const dim = this.dim;
     const used = this.count * dim;
-    if (this.storage === 'f32') {
-      const next = new Float32Array(cap * dim);
-      if (this.f32 !== null) next.set(this.f32.subarray(0, used));
-      this.f32 = next;
-    } else {
-      const codes = new Int8Array(cap * dim);
-      const scales = new Float32Array(cap);
-      if (this.i8 !== null && this.scales !== null) {
-        codes.set(this.i8.subarray(0, used));
-        scales.set(this.scales.subarray(0, this.count));
-      }
-      this.i8 = codes;
-      this.scales = scales;
+    const keepF32 = this.rescore === 'f32';
+    const isInt8 = this.storage === 'int8';
+    // Allocate everything first: if any allocation throws, nothing has been replaced.
+    const next = keepF32 ? new Float32Array(cap * dim) : null;
+    const codes = isInt8 ? new Int8Array(cap * dim) : null;
+    const scales = isInt8 ? new Float32Array(cap) : null;
+    if (next !== null && this.f32 !== null) next.set(this.f32.subarray(0, used));
+    if (codes !== null && scales !== null && this.i8 !== null && this.scales !== null) {
+      codes.set(this.i8.subarray(0, used));
+      scales.set(this.scales.subarray(0, this.count));
     }
+    this.f32 = next;
+    this.i8 = codes;
+    this.scales = scales;
     this.capacity = cap;
   }
 }

@@ -18,4 +18,4 @@ export { TopK } from './topk.js';
 export type { RowTieBreak } from './topk.js';
 export { quantizeRow, dequantizeRow, INT8_MAX_CODE } from './quantize.js';
 export { crc32 } from './crc32.js';
-export type { JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch, RawIndex } from './types.js';
+export type { Int8Rescore, JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch, RawIndex } from './types.js';

@@ -9,7 +9,7 @@ import type { JsonValue, RawIndex, StorageKind } from './types.js';
  *   0  u8[4] magic "HPDX"
  *   4  u16   version (1)
  *   6  u8    storage: 0 = f32, 1 = int8
- *   7  u8    reserved, 0
+ *   7  u8    flags: bit 0 = int8 index also holds float32 rescore rows; other bits 0
  *   8  u32   dim
  *  12  u32   count
  *  16  u32   ids section byte length
@@ -18,8 +18,9 @@ import type { JsonValue, RawIndex, StorageKind } from './types.js';
  *  32  ids: count × (u32 byte length, UTF-8 bytes)
  *      metadata: UTF-8 JSON array of [row, value] pairs, rows ascending, only rows that have metadata
  *      zero padding to a multiple of 4 (so vector sections can be viewed in place)
- *      f32: count × dim float32 | int8: count float32 scales, then count × dim int8 codes
- *      zero padding to a multiple of 4
+ *      f32: count × dim float32
+ *      int8: count float32 scales, count × dim int8 codes, zero padding to a multiple of 4,
+ *            then (flag bit 0 only) count × dim float32 rescore rows
  *  end-4 u32 CRC-32 (IEEE) of all bytes before it
  */
 
@@ -30,8 +31,8 @@ const MAGIC_BYTES = [0x48, 0x50, 0x44, 0x58];
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-function vectorBytes(storage: StorageKind, count: number, dim: number): number {
-  return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim);
+function vectorBytes(storage: StorageKind, count: number, dim: number, rescoreRows: boolean): number {
+  return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim) + (rescoreRows ? count * dim * 4 : 0);
 }
 
 /** Serialises index contents into a fresh ArrayBuffer. */
@@ -52,7 +53,8 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   }
   const metaBytes = enc.encode(JSON.stringify(pairs));
   const vecStart = align4(HEADER_BYTES + idsLen + metaBytes.length);
-  const total = vecStart + vectorBytes(storage, count, dim) + 4;
+  const rescoreRows = storage === 'int8' && raw.f32 !== null;
+  const total = vecStart + vectorBytes(storage, count, dim, rescoreRows) + 4;
   if (idsLen > 0xffffffff || metaBytes.length > 0xffffffff) throw new InvalidInputError('ids or metadata exceed the 4 GiB a format-1 section can hold; split the index into several.');
 
   const buf = new ArrayBuffer(total);
@@ -61,6 +63,7 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   u8.set(MAGIC_BYTES, 0);
   view.setUint16(4, INDEX_FORMAT_VERSION, true);
   view.setUint8(6, storage === 'f32' ? 0 : 1);
+  view.setUint8(7, rescoreRows ? 1 : 0);
   view.setUint32(8, dim, true);
   view.setUint32(12, count, true);
   view.setUint32(16, idsLen, true);
@@ -84,6 +87,7 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
     if (raw.i8 === null || raw.scales === null) throw new InvalidInputError('int8 index has no int8 storage');
     new Float32Array(buf, vecStart, count).set(raw.scales.subarray(0, count));
     new Int8Array(buf, vecStart + count * 4, n).set(raw.i8.subarray(0, n));
+    if (raw.f32 !== null) new Float32Array(buf, vecStart + align4(count * 4 + n), n).set(raw.f32.subarray(0, n));
   }
   view.setUint32(total - 4, crc32(u8.subarray(0, total - 4)), true);
   return buf;
@@ -117,9 +121,12 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   const idsLen = view.getUint32(16, true);
   const metaLen = view.getUint32(20, true);
   if (dim === 0) throw corrupt('dim is 0');
-  if (view.getUint8(7) !== 0 || view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
+  const flags = view.getUint8(7);
+  if ((flags & ~1) !== 0 || (storage === 'f32' && flags !== 0)) throw corrupt(`unknown flags ${flags}`);
+  const rescoreRows = (flags & 1) === 1;
+  if (view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
   const vecStart = align4(HEADER_BYTES + idsLen + metaLen);
-  const expected = vecStart + vectorBytes(storage, count, dim) + 4;
+  const expected = vecStart + vectorBytes(storage, count, dim, rescoreRows) + 4;
   if (expected !== total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
 
   const dec = new TextDecoder('utf-8', { fatal: true });
@@ -165,7 +172,7 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
 
   const n = count * dim;
   // Copy out of the input so the index owns its storage (the caller may reuse or transfer the buffer).
-  const bytes = u8.slice(vecStart, vecStart + vectorBytes(storage, count, dim));
+  const bytes = u8.slice(vecStart, vecStart + vectorBytes(storage, count, dim, rescoreRows));
   let f32: Float32Array | null = null;
   let i8: Int8Array | null = null;
   let scales: Float32Array | null = null;
@@ -176,7 +183,12 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
     scales = new Float32Array(bytes.buffer, 0, count);
     for (let i = 0; i < count; i++) if (!(scales[i] > 0) || !Number.isFinite(scales[i])) throw corrupt(`scale of row ${i} is not a positive finite number`);
     i8 = new Int8Array(bytes.buffer, count * 4, n);
-    for (let i = count * 4 + n; i < bytes.length; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
+    const codesEnd = align4(count * 4 + n);
+    for (let i = count * 4 + n; i < codesEnd; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
+    if (rescoreRows) {
+      f32 = new Float32Array(bytes.buffer, codesEnd, n);
+      for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`rescore value ${i} is not finite`);
+    }
   }
   return { dim, storage, count, ids, metadata, f32, i8, scales };
 }

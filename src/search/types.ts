@@ -6,6 +6,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** How vectors are stored: float32 (exact), or int8 with one float32 scale per vector. */
 export type StorageKind = 'f32' | 'int8';
 
+/** What int8 candidates are rescored against: dequantised codes (compact) or kept float32 rows (exact order). */
+export type Int8Rescore = 'dequantized' | 'f32';
+
 /** One search result. */
 export interface SearchHit {
   id: string;
@@ -34,7 +37,7 @@ export interface RawIndex {
   count: number;
   ids: readonly string[];
   metadata: readonly (JsonValue | undefined)[];
-  /** f32 storage: at least `count × dim` values, row-major. */
+  /** f32 storage, or int8 with f32 rescore: at least `count × dim` values, row-major; null otherwise. */
   f32: Float32Array | null;
   /** int8 storage: at least `count × dim` codes, row-major. */
   i8: Int8Array | null;
