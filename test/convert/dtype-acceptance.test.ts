@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { TextTokenizer } from '../../src/engine/tokenizer.js';
+import { folderSource } from '../../src/node/fs-source.js';
+import { bertVocab, fixtureDir, hasSharedData, sentences } from '../helpers/fixtures.js';
+import { cosine, openModel } from '../helpers/ort-run.js';
+
+// Acceptance for the fp16 and int8 weight dtypes (issue: min cosine to fp32 ≥ 0.9999 / ≥ 0.995).
+describe('weight dtypes keep the fp32 embeddings', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let texts: string[];
+  let tok: TextTokenizer;
+  let fp32: Float32Array[];
+  let batch: number[][];
+
+  beforeAll(async () => {
+    const vocab = bertVocab();
+    const fx = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 6, hidden: 384, heads: 12, ffn: 1536, dim: 128, maxPositions: 512, maxSeqLength: 128 });
+    dir = fx.dir;
+    cleanup = fx.cleanup;
+    const corpus = sentences(hasSharedData ? Infinity : 300);
+    console.info(`dtype acceptance over ${corpus.texts.length} sentences (${corpus.source})`);
+    texts = corpus.texts;
+    tok = new TextTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), {}, 128);
+    batch = texts.map((t) => Array.from(tok.encode(t).ids));
+    fp32 = await embedAll('fp32');
+  }, 600_000);
+  afterAll(() => cleanup?.());
+
+  async function embedAll(dtype: 'fp32' | 'fp16' | 'int8'): Promise<Float32Array[]> {
+    const bundle = await compileCheckpoint(folderSource(dir), { dtype });
+    const out: Float32Array[] = [];
+    const model = await openModel(bundle.files.get('model.onnx')!);
+    // Sorted by length so padding stays small.
+    const order = batch.map((_, i) => i).sort((a, b) => batch[a].length - batch[b].length);
+    for (let i = 0; i < order.length; i += 128) {
+      const idx = order.slice(i, i + 128);
+      const rows = await model.run(idx.map((k) => batch[k]));
+      idx.forEach((k, j) => (out[k] = rows[j]));
+    }
+    await model.release();
+    return out;
+  }
+
+  it.each([['fp16', 0.9999], ['int8', 0.995]] as const)('%s: minimum cosine to fp32 ≥ %s', async (dtype, floor) => {
+    const got = await embedAll(dtype);
+    let min = 1;
+    for (let i = 0; i < got.length; i++) min = Math.min(min, cosine(got[i], fp32[i]));
+    console.info(`${dtype}: min cosine to fp32 over ${got.length} sentences = ${min.toFixed(6)}`);
+    expect(min).toBeGreaterThanOrEqual(floor);
+  }, 600_000);
+});

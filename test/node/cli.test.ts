@@ -1,0 +1,67 @@
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../src/node/cli.js';
+
+function capture(): CliIO & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', tty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
+  return io;
+}
+
+describe('hpd-embed CLI: fixture and convert', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hpd-cli-'));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('fixture writes a Hub-layout checkpoint that convert compiles, with progress and a summary', async () => {
+    const io = capture();
+    expect(await main(['fixture', '--out', join(root, 'ckpt'), '--layers', '1', '--hidden', '32', '--heads', '4', '--ffn', '64', '--dim', '8', '--seed', '7'], io)).toBe(0);
+    const names = await readdir(join(root, 'ckpt'), { recursive: true });
+    for (const f of ['config.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/pytorch_model.bin', 'pytorch_model.bin', 'model.safetensors', 'tokenizer.json', 'vocab.txt']) {
+      expect(names).toContain(f);
+    }
+    const conv = capture();
+    expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'bundle'), '--dtype', 'fp16'], conv)).toBe(0);
+    expect(conv.stderr).toMatch(/compiling .*done\s+100%/);
+    expect(conv.stdout).toMatch(/params [\d,]+, dtype fp16, model\.onnx [\d.]+ MiB/);
+    expect((await readdir(join(root, 'bundle'))).sort()).toEqual(['hpd.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    const manifest = JSON.parse(await readFile(join(root, 'bundle/hpd.json'), 'utf8'));
+    expect(manifest).toMatchObject({ dim: 8, dtype: 'fp16' });
+  });
+
+  it('a failed convert leaves nothing behind and an existing bundle untouched', async () => {
+    const bad = join(root, 'bad');
+    await mkdir(bad);
+    await writeFile(join(bad, 'config.json'), '{}');
+    const io = capture();
+    expect(await main(['convert', bad, '--out', join(root, 'out-bad')], io)).toBe(1);
+    expect(io.stderr).toMatch(/\[CHECKPOINT_(INVALID|MISSING_FILE)\]/);
+    expect(await readdir(root)).not.toContain('out-bad');
+    expect((await readdir(root)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+
+    const before = await readFile(join(root, 'bundle/hpd.json'), 'utf8');
+    expect(await main(['convert', bad, '--out', join(root, 'bundle')], capture())).toBe(1);
+    expect(await readFile(join(root, 'bundle/hpd.json'), 'utf8')).toBe(before);
+  });
+
+  it('refuses to overwrite a folder it did not write, and a bad dtype', async () => {
+    await mkdir(join(root, 'precious'));
+    await writeFile(join(root, 'precious/notes.txt'), 'keep me');
+    const io = capture();
+    expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'precious')], io)).toBe(1);
+    expect(io.stderr).toMatch(/OUTPUT_EXISTS/);
+    expect(await readFile(join(root, 'precious/notes.txt'), 'utf8')).toBe('keep me');
+    const io2 = capture();
+    expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'x'), '--dtype', 'int4'], io2)).toBe(1);
+    expect(io2.stderr).toMatch(/UNSUPPORTED_DTYPE/);
+  });
+
+  it('prints usage for unknown commands', async () => {
+    const io = capture();
+    expect(await main(['frobnicate'], io)).toBe(2);
+    expect(io.stderr).toMatch(/Usage/);
+  });
+});
