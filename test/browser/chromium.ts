@@ -1,0 +1,73 @@
+// Headless Debian Chromium for browser tests: fixed flags (WebGPU through SwiftShader), a throwaway profile.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+let cachedReason: string | null | undefined;
+
+/** Why Chromium cannot run here, or null when it can. Checked once per process (runs `chromium --version`). */
+export function chromiumUnavailableReason(): string | null {
+  if (cachedReason !== undefined) return cachedReason;
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+  } catch {
+    cachedReason = `${CHROMIUM_PATH} not found or not executable (install it with: apt-get install -y chromium)`;
+    return cachedReason;
+  }
+  const r = spawnSync(CHROMIUM_PATH, ['--headless=new', '--no-sandbox', '--version'], { encoding: 'utf8', timeout: 20_000 });
+  cachedReason = r.status === 0 ? null : `${CHROMIUM_PATH} --version failed (${r.error?.message ?? `exit ${String(r.status)}`}: ${(r.stderr ?? '').trim().slice(0, 200)})`;
+  return cachedReason;
+}
+
+/** Synchronous, so tests can write `describe.skipIf(!chromiumAvailable())`. */
+export function chromiumAvailable(): boolean {
+  return chromiumUnavailableReason() === null;
+}
+
+export interface LaunchedChromium {
+  context: BrowserContext;
+  /** The profile folder (IndexedDB, caches live here until close). */
+  userDataDir: string;
+  /** Closes the browser and deletes the profile. */
+  close(): Promise<void>;
+}
+
+/** Starts headless Chromium with a fresh profile; IndexedDB and other storage persist across reloads until close(). */
+export async function launchChromium(): Promise<LaunchedChromium> {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'hpd-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
+  } catch (e) {
+    await rm(userDataDir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    context,
+    userDataDir,
+    async close() {
+      await context.close().catch(() => undefined);
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}

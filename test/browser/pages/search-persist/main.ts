@@ -1,0 +1,130 @@
+// Test page for test/browser/search-persist.test.ts: drives CosineIndex + IdbIndexStore from window.searchPersist.
+import { CosineIndex, IdbIndexStore, crc32 } from '../../../../src/search/index.js';
+import type { StorageKind } from '../../../../src/search/index.js';
+
+const DIM = 128;
+const DB = 'hpd-search-persist-test';
+
+/** What the Node side compares: the bytes' checksum and the results of fixed queries. */
+export interface Fingerprint {
+  size: number;
+  storage: StorageKind;
+  byteLength: number;
+  crc: number;
+  results: { id: string; score: number }[][];
+}
+
+export type SaveMode = 'ok' | 'throw-before-commit' | 'hang-before-commit';
+
+export interface SearchPersistApi {
+  build(seed: number, n: number, storage: StorageKind): Fingerprint;
+  save(name: string, mode: SaveMode): Promise<{ ok: boolean; code?: string; message?: string }>;
+  /** Starts a save without waiting; `saveState()` tells how far it got. */
+  startSave(name: string): void;
+  saveState(): string;
+  load(name: string): Promise<Fingerprint | null>;
+  snapshotIds(name: string): Promise<string[]>;
+  reachedCommit(): boolean;
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+const queries = new Float32Array(5 * DIM).map(rng(999));
+let current: CosineIndex | null = null;
+let reached = false;
+let state = 'idle';
+
+function fingerprint(index: CosineIndex): Fingerprint {
+  const bytes = new Uint8Array(index.serialize());
+  return {
+    size: index.size,
+    storage: index.storage,
+    byteLength: bytes.length,
+    // Excluding the stored checksum: the CRC of data followed by its own CRC is a constant.
+    crc: crc32(bytes.subarray(0, bytes.length - 4)),
+    results: index.searchMany(queries, 10),
+  };
+}
+
+function need(): CosineIndex {
+  if (current === null) throw new Error('call build() first');
+  return current;
+}
+
+const api: SearchPersistApi = {
+  build(seed, n, storage) {
+    const r = rng(seed);
+    const index = new CosineIndex({ dim: DIM, storage });
+    const ids = Array.from({ length: n }, (_, i) => `s${seed}-${i}`);
+    index.add(ids, new Float32Array(n * DIM).map(r), ids.map((id, i) => (i % 2 ? { id, seed } : undefined)));
+    current = index;
+    return fingerprint(index);
+  },
+  async save(name, mode) {
+    reached = false;
+    const store = await IdbIndexStore.open(DB);
+    try {
+      await store.save(name, need(), {
+        beforeCommit: () => {
+          reached = true;
+          if (mode === 'throw-before-commit') throw new Error('injected failure between snapshot write and pointer flip');
+          // Never settles: the test reloads the page while the save is parked here.
+          if (mode === 'hang-before-commit') return new Promise<void>(() => undefined);
+        },
+      });
+      return { ok: true };
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      return { ok: false, code: err.code, message: err.message };
+    } finally {
+      store.close();
+    }
+  },
+  startSave(name) {
+    state = 'started';
+    void (async () => {
+      const store = await IdbIndexStore.open(DB);
+      await store.save(name, need(), { beforeCommit: () => void (state = 'snapshot-written') });
+      state = 'committed';
+      store.close();
+    })();
+  },
+  saveState: () => state,
+  async load(name) {
+    const store = await IdbIndexStore.open(DB);
+    try {
+      const index = await store.load(name);
+      return index === undefined ? null : fingerprint(index);
+    } finally {
+      store.close();
+    }
+  },
+  async snapshotIds(name) {
+    const store = await IdbIndexStore.open(DB);
+    try {
+      return await store.snapshotIds(name);
+    } finally {
+      store.close();
+    }
+  },
+  reachedCommit: () => reached,
+};
+
+declare global {
+  interface Window {
+    searchPersist: SearchPersistApi;
+  }
+}
+
+window.searchPersist = api;
+const status = document.getElementById('status');
+if (status !== null) status.textContent = 'ready';
