@@ -1,0 +1,128 @@
+import type { WeightDtype } from '../convert/weight-dtype.js';
+import { HpdError } from '../errors.js';
+import type { ModelCache } from '../model/cache.js';
+import type { FetchLike } from '../model/fetch.js';
+import { loadModel, type ModelSpec } from '../model/load.js';
+import type { LoadProgress } from '../model/progress.js';
+import type { Row } from './batcher.js';
+import type { DeviceInfo, DeviceRequest, AdapterProbe } from './device.js';
+import type { Ort, OrtSession } from './ort-types.js';
+import { RunQueue } from './queue.js';
+import { createSession } from './session.js';
+import { TextTokenizer } from './tokenizer.js';
+
+/** What differs between a browser worker and Node: the ORT build, storage, network and GPU access. */
+export interface Platform {
+  ort: Ort;
+  cache: ModelCache;
+  fetch: FetchLike;
+  gpu: AdapterProbe;
+  /** Threads the wasm EP may use (1 unless crossOriginIsolated in a browser). */
+  wasmThreads: number;
+  baseUrl?: string;
+}
+
+export interface EngineOptions {
+  model: ModelSpec;
+  device?: DeviceRequest;
+  dtype?: WeightDtype;
+  batchSize?: number;
+  hubUrl?: string;
+  onProgress?: (p: LoadProgress) => void;
+  /** Record ORT's node placement (verbose log) into `device.placement`. */
+  capturePlacement?: boolean;
+}
+
+export interface ModelInfo {
+  name: string;
+  dim: number;
+  maxTokens: number;
+  dtype: WeightDtype;
+  device: DeviceInfo['actual'];
+  source?: { repo: string; revision: string };
+  origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
+}
+
+export interface EmbedResult {
+  /** N × dim, row-major, unit length, in input order. */
+  vectors: Float32Array;
+  /** Indices of inputs longer than maxTokens (truncated, keeping [CLS] … [SEP]). */
+  truncated: number[];
+}
+
+export const DEFAULT_BATCH_SIZE = 32;
+
+/** Model + tokenizer + session + queue: everything that turns texts into vectors, on any thread. */
+export class Engine {
+  private disposed = false;
+
+  private constructor(
+    private session: OrtSession,
+    private tokenizer: TextTokenizer,
+    private queue: RunQueue,
+    readonly info: ModelInfo,
+    readonly device: DeviceInfo,
+  ) {}
+
+  get dim(): number {
+    return this.info.dim;
+  }
+
+  static async create(platform: Platform, options: EngineOptions): Promise<Engine> {
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new HpdError('INVALID_INPUT', `batchSize must be a positive integer, got ${batchSize}.`);
+    const loaded = await loadModel(options.model, {
+      cache: platform.cache,
+      fetch: platform.fetch,
+      ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}),
+      ...(options.dtype ? { dtype: options.dtype } : {}),
+      ...(platform.baseUrl ? { baseUrl: platform.baseUrl } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const m = loaded.manifest;
+    const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
+    const { session, device } = await createSession(platform, loaded.model, options.device ?? 'auto', {
+      capturePlacement: options.capturePlacement ?? false,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const queue = new RunQueue(platform.ort, session, m.dim, { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 });
+    options.onProgress?.({ stage: 'ready' });
+    return new Engine(session, tokenizer, queue, {
+      name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,
+      ...(m.source ? { source: m.source } : {}), origin: loaded.origin,
+    }, device);
+  }
+
+  /** Embeds texts; concurrent calls are queued and coalesced, one session run at a time. */
+  async embed(texts: readonly string[]): Promise<EmbedResult> {
+    if (this.disposed) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
+    validateTexts(texts);
+    const dim = this.info.dim;
+    const vectors = new Float32Array(texts.length * dim);
+    const truncated: number[] = [];
+    const rows: Row[] = texts.map((t, i) => {
+      const e = this.tokenizer.encode(t);
+      if (e.truncated) truncated.push(i);
+      return { ids: e.ids, out: vectors, offset: i * dim };
+    });
+    await this.queue.submit(rows);
+    return { vectors, truncated };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+export function validateTexts(texts: unknown): asserts texts is readonly string[] {
+  if (!Array.isArray(texts)) {
+    throw new HpdError('INVALID_INPUT', `embed() takes an array of strings, got ${texts === null ? 'null' : typeof texts}. For one text use embedOne(text).`);
+  }
+  for (let i = 0; i < texts.length; i++) {
+    if (typeof texts[i] !== 'string') {
+      throw new HpdError('INVALID_INPUT', `embed(): texts[${i}] is ${texts[i] === null ? 'null' : typeof texts[i]}, not a string.`);
+    }
+  }
+}

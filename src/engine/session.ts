@@ -1,0 +1,62 @@
+import { HpdError } from '../errors.js';
+import type { LoadProgress } from '../model/progress.js';
+import { chooseDevice, parsePlacement, type DeviceInfo, type DeviceRequest } from './device.js';
+import type { Platform } from './engine.js';
+import type { OrtSession } from './ort-types.js';
+
+/** Creates the ORT session on the chosen execution provider, falling back from WebGPU to wasm under `auto`. */
+export async function createSession(
+  platform: Platform,
+  model: Uint8Array,
+  request: DeviceRequest,
+  opts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void },
+): Promise<{ session: OrtSession; device: DeviceInfo }> {
+  const { ort } = platform;
+  const choice = await chooseDevice(request, platform.gpu);
+  ort.env.wasm.numThreads = platform.wasmThreads;
+  const base = { requested: request, threads: platform.wasmThreads, ...(choice.adapter ? { adapter: choice.adapter } : {}) };
+
+  const attempt = async (ep: 'webgpu' | 'wasm') => {
+    opts.onProgress?.({ stage: 'session', device: ep });
+    const lines: string[] = [];
+    const restore = opts.capturePlacement ? captureConsole(lines) : undefined;
+    try {
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: [ep],
+        graphOptimizationLevel: 'all',
+        ...(opts.capturePlacement ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
+      });
+      const placement = opts.capturePlacement ? parsePlacement(lines) : undefined;
+      return { session, placement };
+    } finally {
+      restore?.();
+    }
+  };
+
+  if (choice.device === 'webgpu') {
+    try {
+      const { session, placement } = await attempt('webgpu');
+      return { session, device: { ...base, actual: 'webgpu', reason: choice.reason, ...(placement ? { placement } : {}) } };
+    } catch (e) {
+      if (request === 'webgpu') {
+        throw new HpdError('DEVICE_UNAVAILABLE', `device "webgpu" was requested but the WebGPU session failed: ${(e as Error).message}`, { cause: e });
+      }
+      const { session, placement } = await attempt('wasm');
+      return { session, device: { ...base, actual: 'wasm', reason: `fell back to wasm: the WebGPU session failed (${(e as Error).message})`, ...(placement ? { placement } : {}) } };
+    }
+  }
+  const { session, placement } = await attempt('wasm');
+  return { session, device: { ...base, actual: 'wasm', reason: choice.reason, ...(placement ? { placement } : {}) } };
+}
+
+/** ORT's wasm build prints its log through console; copy the lines while a session is created. */
+function captureConsole(lines: string[]): () => void {
+  const keys = ['log', 'info', 'warn', 'error', 'debug'] as const;
+  const saved = keys.map((k) => console[k]);
+  for (const k of keys) {
+    console[k] = (...args: unknown[]) => {
+      lines.push(args.map(String).join(' '));
+    };
+  }
+  return () => keys.forEach((k, i) => (console[k] = saved[i]));
+}

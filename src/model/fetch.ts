@@ -1,0 +1,73 @@
+import { sha256Hex } from '../convert/sha256.js';
+import { HpdError } from '../errors.js';
+
+export type FetchLike = (input: string, init?: { signal?: AbortSignal }) => Promise<Response>;
+
+export interface FetchedFile {
+  bytes: Uint8Array;
+  /** The SHA-256 a Hub LFS response announces (x-linked-etag), when it does. */
+  announcedSha256?: string;
+}
+
+/**
+ * GETs a URL into memory, reporting bytes as they stream. `undefined` for 404 when `optional`;
+ * any other failure is a MODEL_FETCH_FAILED naming the URL and status.
+ */
+export async function fetchBytes(
+  fetchFn: FetchLike,
+  url: string,
+  opts: { optional?: boolean; onBytes?: (loaded: number, total: number | undefined) => void; signal?: AbortSignal } = {},
+): Promise<FetchedFile | undefined> {
+  let res: Response;
+  try {
+    res = await fetchFn(url, opts.signal ? { signal: opts.signal } : undefined);
+  } catch (cause) {
+    throw new HpdError('MODEL_FETCH_FAILED', `Could not fetch ${url}: ${(cause as Error).message}. Check the network and the model URL.`, { cause });
+  }
+  if (res.status === 404 && opts.optional) return undefined;
+  if (!res.ok) {
+    throw new HpdError('MODEL_FETCH_FAILED', `Fetching ${url} failed with HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Check the model id, revision and hubUrl.`);
+  }
+  const lengthHeader = res.headers.get('content-length');
+  const total = lengthHeader && !res.headers.get('content-encoding') ? Number(lengthHeader) : undefined;
+  const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
+  const announcedSha256 = /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
+  if (!res.body) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    opts.onBytes?.(bytes.byteLength, total);
+    return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
+  }
+  // Stream into one buffer sized from content-length (grown if the server lied), reporting as we go.
+  let buf = new Uint8Array(total ?? 1 << 16);
+  let loaded = 0;
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (loaded + value.byteLength > buf.byteLength) {
+        const grown = new Uint8Array(Math.max(buf.byteLength * 2, loaded + value.byteLength));
+        grown.set(buf.subarray(0, loaded));
+        buf = grown;
+      }
+      buf.set(value, loaded);
+      loaded += value.byteLength;
+      opts.onBytes?.(loaded, total);
+    }
+  } catch (cause) {
+    throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} broke off after ${loaded} bytes: ${(cause as Error).message}.`, { cause });
+  }
+  if (total !== undefined && loaded !== total) {
+    throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} ended at ${loaded} of ${total} bytes.`);
+  }
+  const bytes = loaded === buf.byteLength ? buf : buf.slice(0, loaded);
+  return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
+}
+
+/** Throws MODEL_INTEGRITY unless the bytes hash to `expected`. */
+export async function verifySha256(bytes: Uint8Array, expected: string, what: string): Promise<void> {
+  const got = await sha256Hex(bytes);
+  if (got !== expected) {
+    throw new HpdError('MODEL_INTEGRITY', `${what} failed its integrity check: sha256 ${got}, expected ${expected}. The file is corrupt or was changed; clear the cache and retry, or re-compile the bundle.`);
+  }
+}

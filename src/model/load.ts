@@ -1,0 +1,182 @@
+import { compileCheckpoint, type CompiledBundle, type CompileProgress } from '../convert/compile.js';
+import type { BundleFile, BundleManifest } from '../convert/manifest.js';
+import { memorySource, type FileSource, type InMemoryFile } from '../convert/source.js';
+import { checkDtype, type WeightDtype } from '../convert/weight-dtype.js';
+import { HpdError } from '../errors.js';
+import { noCache, type ModelCache } from './cache.js';
+import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
+import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from './hub.js';
+import { MANIFEST_FILE, parseManifest } from './manifest.js';
+import { DownloadTracker, type LoadProgress } from './progress.js';
+
+/** A bundle folder URL, a Hub repo id (`owner/name[@revision]`), or in-memory files. */
+export type ModelSpec = string | { files: Map<string, InMemoryFile> | Record<string, InMemoryFile>; name?: string };
+
+export interface LoadOptions {
+  cache: ModelCache;
+  fetch: FetchLike;
+  hubUrl?: string;
+  /** Weight dtype to compile a checkpoint to; for a compiled bundle it must match the bundle's. */
+  dtype?: WeightDtype;
+  /** Base for relative bundle URLs (the page's URL, when loading inside a worker). */
+  baseUrl?: string;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface LoadedModel {
+  manifest: BundleManifest;
+  model: Uint8Array;
+  tokenizerJson: object;
+  tokenizerConfig: object;
+  /** How it was obtained: a compiled bundle, or a checkpoint compiled here; and whether the network was needed. */
+  origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
+}
+
+/** Resolves a model spec to a ready-to-run bundle: fetched (with progress, integrity and caching) or compiled. */
+export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
+  const dtype = opts.dtype === undefined ? undefined : checkDtype(opts.dtype);
+  if (typeof spec !== 'string') {
+    if (!spec || typeof spec !== 'object' || !spec.files) throw new HpdError('INVALID_INPUT', 'model must be a URL, a Hugging Face repo id, or { files }.');
+    const src = memorySource(spec.files, spec.name ?? 'in-memory files');
+    const manifestBytes = await src.read(MANIFEST_FILE);
+    if (manifestBytes) return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, { kind: 'bundle', location: src.label, fromCache: false });
+    const compiled = await compileCheckpoint(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) });
+    return fromCompiled(compiled, { kind: 'checkpoint', location: src.label, fromCache: false });
+  }
+
+  const repo = parseRepoId(spec);
+  const hubUrl = opts.hubUrl ?? DEFAULT_HUB_URL;
+  let base: string;
+  if (repo) {
+    base = hubFileUrl(hubUrl, repo, '');
+  } else {
+    try {
+      base = new URL(spec.endsWith('/') ? spec : `${spec}/`, opts.baseUrl).href;
+    } catch {
+      throw new HpdError('INVALID_INPUT', `model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`);
+    }
+  }
+  const url = (path: string) => (repo ? hubFileUrl(hubUrl, repo, path) : new URL(path, base).href);
+  const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
+  // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
+  const cache = base.startsWith('file:') ? noCache() : opts.cache;
+
+  // A checkpoint compiled earlier loads with no network at all.
+  const cachedManifest = await cache.get(compiledPrefix + MANIFEST_FILE);
+  if (cachedManifest) {
+    const manifest = parseManifest(cachedManifest, `cached ${compiledPrefix}${MANIFEST_FILE}`);
+    const src: FileSource = { label: `cache:${base}`, read: (p) => cache.get(compiledPrefix + p) };
+    try {
+      return await bundleFromSource(src, manifest, dtype, { kind: 'checkpoint', location: base, fromCache: true }, opts);
+    } catch (e) {
+      if (!(e instanceof HpdError) || e.code !== 'MODEL_INTEGRITY') throw e;
+      await cache.clear(compiledPrefix); // a damaged cache entry: rebuild it
+    }
+  }
+
+  // hpd.json decides: a compiled bundle, or (404) a sentence-transformers checkpoint.
+  const manifestUrl = url(MANIFEST_FILE);
+  let manifestBytes: Uint8Array | undefined;
+  try {
+    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
+    if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
+  } catch (e) {
+    // Offline: a bundle seen before still loads from the cache.
+    manifestBytes = await cache.get(`manifest:${manifestUrl}`);
+    if (!manifestBytes) throw e;
+  }
+  if (manifestBytes) {
+    const manifest = parseManifest(manifestBytes, manifestUrl);
+    const expected = new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes]));
+    const tracker = new DownloadTracker(opts.onProgress, expected);
+    const src: FileSource = {
+      label: base,
+      read: async (path) => {
+        const f = bundleFiles(manifest).find((x) => x.path === path);
+        const key = `${url(path)}?sha256=${f?.sha256 ?? ''}`;
+        const hit = await cache.get(key);
+        if (hit && f && hit.byteLength === f.bytes) {
+          tracker.update(path, hit.byteLength, hit.byteLength, true);
+          return hit;
+        }
+        const got = await fetchBytes(opts.fetch, url(path), { onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
+        if (f) await verifySha256(got!.bytes, f.sha256, url(path));
+        await cache.put(key, got!.bytes);
+        return got!.bytes;
+      },
+    };
+    return bundleFromSource(src, manifest, dtype, { kind: 'bundle', location: base, fromCache: false });
+  }
+
+  const tracker = new DownloadTracker(opts.onProgress);
+  const checkpoint: FileSource = {
+    label: repo ? `${repo.repo}@${repo.revision}` : base,
+    read: async (path) => {
+      const got = await fetchBytes(opts.fetch, url(path), { optional: true, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, url(path));
+      return got?.bytes;
+    },
+  };
+  const compiled = await compileCheckpoint(checkpoint, {
+    ...(dtype ? { dtype } : {}),
+    ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
+    onProgress: compileProgress(opts),
+  });
+  for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
+  await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!); // last: marks the entry complete
+  return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
+}
+
+function compileProgress(opts: LoadOptions) {
+  const emit = opts.onProgress;
+  return emit ? (p: CompileProgress) => emit({ stage: 'compile', step: p.stage, fraction: p.fraction }) : undefined;
+}
+
+function bundleFiles(m: BundleManifest): BundleFile[] {
+  return [m.files.model, m.files.tokenizer, ...(m.files.tokenizerConfig ? [m.files.tokenizerConfig] : [])];
+}
+
+async function bundleFromSource(src: FileSource, manifest: BundleManifest, dtype: WeightDtype | undefined, origin: LoadedModel['origin'], opts?: LoadOptions): Promise<LoadedModel> {
+  if (dtype && manifest.dtype !== dtype) {
+    throw new HpdError('MODEL_INVALID', `${origin.location} is a compiled ${manifest.dtype} bundle but dtype "${dtype}" was asked for; omit dtype or point at a ${dtype} bundle.`);
+  }
+  const read = async (f: BundleFile) => {
+    const bytes = await src.read(f.path);
+    if (!bytes) throw new HpdError('MODEL_FETCH_FAILED', `${src.label}: ${f.path} is missing.`);
+    await verifySha256(bytes, f.sha256, `${src.label}/${f.path}`);
+    return bytes;
+  };
+  const tracker = opts ? new DownloadTracker(opts.onProgress, new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes]))) : undefined;
+  const model = await read(manifest.files.model);
+  tracker?.update(manifest.files.model.path, model.byteLength, model.byteLength, true);
+  const tokenizer = await read(manifest.files.tokenizer);
+  tracker?.update(manifest.files.tokenizer.path, tokenizer.byteLength, tokenizer.byteLength, true);
+  const config = manifest.files.tokenizerConfig ? await read(manifest.files.tokenizerConfig) : undefined;
+  return {
+    manifest,
+    model,
+    tokenizerJson: parseJsonFile(tokenizer, manifest.files.tokenizer.path),
+    tokenizerConfig: config ? parseJsonFile(config, 'tokenizer_config.json') : {},
+    origin,
+  };
+}
+
+function fromCompiled(c: CompiledBundle, origin: LoadedModel['origin']): LoadedModel {
+  const cfg = c.files.get('tokenizer_config.json');
+  return {
+    manifest: c.manifest,
+    model: c.files.get('model.onnx')!,
+    tokenizerJson: parseJsonFile(c.files.get('tokenizer.json')!, 'tokenizer.json'),
+    tokenizerConfig: cfg ? parseJsonFile(cfg, 'tokenizer_config.json') : {},
+    origin,
+  };
+}
+
+function parseJsonFile(bytes: Uint8Array, what: string): object {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as object;
+  } catch {
+    throw new HpdError('MODEL_INVALID', `${what} in the model bundle is not valid JSON.`);
+  }
+}

@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Embedder, type EmbedderOptions, type WorkerHost } from '../api/embedder.js';
+import type { NodePlatformOptions } from './platform.js';
+
+export interface NodeEmbedderOptions extends EmbedderOptions, NodePlatformOptions {
+  /** Start the worker yourself (e.g. with extra execArgv); it must run hpd-embed's node-worker entry. */
+  worker?: () => Worker;
+}
+
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './node-worker.ts' : './node-worker.js', import.meta.url);
+
+/** Starts the default worker thread; run from TypeScript sources (tests, dev), it registers tsx first. */
+export function startNodeWorker(data: NodePlatformOptions): Worker {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(fileURLToPath(WORKER_URL), { workerData: data });
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/index\.cjs$/, 'index.mjs');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
+/** Wraps a worker_threads Worker as a WorkerHost: crash = 'error' or an unexpected 'exit'. */
+export function nodeHost(worker: Worker): WorkerHost {
+  let terminated = false;
+  let crashCb: ((why: string) => void) | undefined;
+  let crashed: string | undefined;
+  const fire = (why: string) => {
+    if (terminated || crashed !== undefined) return;
+    crashed = why;
+    crashCb?.(why);
+  };
+  worker.on('error', (e) => fire(e.message));
+  worker.on('exit', (code) => fire(`worker thread exited with code ${code}`));
+  worker.unref(); // an idle embedder never keeps the process alive
+  return {
+    endpoint: nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0]),
+    onCrash: (cb) => {
+      crashCb = cb;
+      if (crashed !== undefined) cb(crashed);
+    },
+    terminate: () => {
+      terminated = true;
+      void worker.terminate();
+    },
+  };
+}
+
+/** Node: the same API as the browser's createEmbedder, with the engine in a worker thread. */
+export function createEmbedder(options: NodeEmbedderOptions): Promise<Embedder> {
+  const { cacheDir, indexDir, threads, worker, ...rest } = options;
+  const data: NodePlatformOptions = { ...(cacheDir ? { cacheDir } : {}), ...(indexDir ? { indexDir } : {}), ...(threads ? { threads } : {}) };
+  // A string that names an existing folder is a local bundle or checkpoint, even when it looks like a repo id.
+  const model = typeof rest.model === 'string' && existsSync(rest.model) ? pathToFileURL(`${resolve(rest.model)}/`).href : rest.model;
+  return Embedder.start(() => nodeHost(worker ? worker() : startNodeWorker(data)), { ...rest, model });
+}

@@ -1,0 +1,56 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { CacheEntry, ModelCache } from '../model/cache.js';
+
+/** `$HPD_EMBED_CACHE`, else `~/.cache/hpd-embed`. */
+export function defaultCacheDir(): string {
+  return process.env.HPD_EMBED_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'hpd-embed');
+}
+
+/** ModelCache on the filesystem: one blob per key (named by the key's sha256) plus a small JSON sidecar. */
+export function folderCache(dir = defaultCacheDir()): ModelCache {
+  const name = (key: string) => createHash('sha256').update(key).digest('hex');
+  return {
+    async get(key) {
+      try {
+        const b = await readFile(join(dir, `${name(key)}.bin`));
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      } catch {
+        return undefined;
+      }
+    },
+    async put(key, bytes) {
+      await mkdir(dir, { recursive: true });
+      const base = join(dir, name(key));
+      const tmp = `${base}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(tmp, bytes);
+      await rename(tmp, `${base}.bin`); // atomic: readers see the old blob or the whole new one
+      await writeFile(`${base}.json`, JSON.stringify({ key, bytes: bytes.byteLength }));
+    },
+    async list() {
+      const out: CacheEntry[] = [];
+      for (const f of await readdir(dir).catch(() => [] as string[])) {
+        if (!f.endsWith('.json')) continue;
+        try {
+          out.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as CacheEntry);
+        } catch {
+          // A sidecar being written right now; skip it.
+        }
+      }
+      return out;
+    },
+    async clear(prefix) {
+      let n = 0;
+      for (const e of await this.list()) {
+        if (prefix !== undefined && !e.key.startsWith(prefix)) continue;
+        const base = join(dir, name(e.key));
+        await rm(`${base}.bin`, { force: true });
+        await rm(`${base}.json`, { force: true });
+        n++;
+      }
+      return n;
+    },
+  };
+}

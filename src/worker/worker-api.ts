@@ -1,0 +1,176 @@
+import { transfer } from 'comlink';
+import { Engine, type EmbedResult, type EngineOptions, type ModelInfo, type Platform } from '../engine/engine.js';
+import type { DeviceInfo } from '../engine/device.js';
+import { HpdError } from '../errors.js';
+import type { CacheEntry } from '../model/cache.js';
+import type { LoadProgress } from '../model/progress.js';
+import { CosineIndex } from '../search/cosine-index.js';
+import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
+
+/** Where named indexes are saved: IndexedDB in a browser, a folder in Node. */
+export interface IndexStore {
+  saveBytes(name: string, bytes: ArrayBuffer): Promise<unknown>;
+  loadBytes(name: string): Promise<ArrayBuffer | undefined>;
+}
+
+/** Engine options that can cross a worker boundary (progress is passed separately, as a proxy). */
+export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress'>;
+
+export interface IndexSearchOptions {
+  minScore?: number;
+  /** Keep only hits whose metadata has these exact top-level values (functions cannot cross to the worker). */
+  where?: Record<string, JsonValue>;
+}
+
+export interface IndexStats {
+  name: string;
+  size: number;
+  storage: StorageKind;
+  bytes: number;
+}
+
+/**
+ * Everything the worker exposes over comlink: the engine and named cosine indexes living beside it,
+ * so texts go in, vectors stay in the worker, and only ids and scores come back.
+ */
+export class WorkerApi {
+  private engine: Engine | undefined;
+  private indexes = new Map<string, CosineIndex>();
+
+  constructor(private platform: Platform, private store: () => Promise<IndexStore>) {}
+
+  async init(options: WorkerEngineOptions, onProgress?: (p: LoadProgress) => void): Promise<{ info: ModelInfo; device: DeviceInfo }> {
+    if (this.engine) await this.engine.dispose();
+    this.engine = await Engine.create(this.platform, { ...options, ...(onProgress ? { onProgress: (p) => void onProgress(p) } : {}) });
+    return { info: this.engine.info, device: this.engine.device };
+  }
+
+  async embed(texts: string[]): Promise<EmbedResult> {
+    const r = await this.ready().embed(texts);
+    return transfer(r, [r.vectors.buffer]);
+  }
+
+  // --- named indexes -------------------------------------------------------
+
+  indexOpen(name: string, storage: StorageKind = 'f32'): IndexStats {
+    this.index(name, storage);
+    return this.indexStats(name);
+  }
+
+  async indexAddTexts(name: string, ids: string[], texts: string[], metadata?: (JsonValue | undefined)[], upsert = false): Promise<IndexStats> {
+    const idx = this.index(name);
+    if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
+      throw new HpdError('INVALID_INPUT', `addTexts needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`);
+    }
+    // Validate everything the index checks before spending time on the model.
+    if (!upsert) {
+      const seen = new Set<string>();
+      for (const id of ids) {
+        if (typeof id !== 'string') throw new HpdError('INVALID_INPUT', 'ids must be strings.');
+        if (seen.has(id) || idx.has(id)) throw new HpdError('DUPLICATE_ID', `id "${id}" is ${seen.has(id) ? 'repeated in this call' : 'already in the index'}; use upsertTexts to replace it.`);
+        seen.add(id);
+      }
+    }
+    const { vectors } = await this.ready().embed(texts);
+    if (upsert) idx.upsert(ids, vectors, metadata);
+    else idx.add(ids, vectors, metadata);
+    return this.indexStats(name);
+  }
+
+  async indexAddVectors(name: string, ids: string[], vectors: Float32Array, metadata?: (JsonValue | undefined)[], upsert = false): Promise<IndexStats> {
+    const idx = this.index(name);
+    if (upsert) idx.upsert(ids, vectors, metadata);
+    else idx.add(ids, vectors, metadata);
+    return this.indexStats(name);
+  }
+
+  async indexSearch(name: string, query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<SearchHit[]> {
+    const idx = this.index(name);
+    const vector = typeof query === 'string' ? (await this.ready().embed([query])).vectors : query;
+    const where = options.where;
+    const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
+    return idx.search(vector, k, { ...(options.minScore !== undefined ? { minScore: options.minScore } : {}), ...(filter ? { filter } : {}) });
+  }
+
+  indexRemove(name: string, ids: string[]): number {
+    return this.index(name).remove(ids);
+  }
+
+  indexHas(name: string, id: string): boolean {
+    return this.index(name).has(id);
+  }
+
+  indexMetadata(name: string, id: string): JsonValue | undefined {
+    return this.index(name).get(id)?.metadata;
+  }
+
+  indexStats(name: string): IndexStats {
+    const idx = this.index(name);
+    return { name, size: idx.size, storage: idx.storage, bytes: idx.byteLength };
+  }
+
+  async indexSave(name: string): Promise<IndexStats> {
+    const store = await this.store();
+    await store.saveBytes(name, this.index(name).serialize());
+    return this.indexStats(name);
+  }
+
+  /** Replaces the in-memory index with the saved snapshot; false (and nothing changed) if none exists. */
+  async indexLoad(name: string): Promise<boolean> {
+    const bytes = await (await this.store()).loadBytes(name);
+    if (!bytes) return false;
+    const loaded = CosineIndex.deserialize(bytes);
+    if (this.engine && loaded.dim !== this.engine.dim) {
+      throw new HpdError('DIM_MISMATCH', `saved index "${name}" holds ${loaded.dim}-d vectors but the model gives ${this.engine.dim}-d.`);
+    }
+    this.indexes.set(name, loaded);
+    return true;
+  }
+
+  indexDrop(name: string): boolean {
+    return this.indexes.delete(name);
+  }
+
+  indexNames(): string[] {
+    return [...this.indexes.keys()];
+  }
+
+  // --- cache ---------------------------------------------------------------
+
+  cacheList(): Promise<CacheEntry[]> {
+    return this.platform.cache.list();
+  }
+
+  cacheClear(prefix?: string): Promise<number> {
+    return this.platform.cache.clear(prefix);
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine?.dispose();
+    this.engine = undefined;
+    this.indexes.clear();
+  }
+
+  private ready(): Engine {
+    if (!this.engine) throw new HpdError('DISPOSED', 'The embedder is not initialised or was disposed.');
+    return this.engine;
+  }
+
+  private index(name: string, storage?: StorageKind): CosineIndex {
+    if (typeof name !== 'string' || !name) throw new HpdError('INVALID_INPUT', 'index name must be a non-empty string.');
+    let idx = this.indexes.get(name);
+    if (!idx) {
+      idx = new CosineIndex({ dim: this.ready().dim, storage: storage ?? 'f32' });
+      this.indexes.set(name, idx);
+    }
+    return idx;
+  }
+}
+
+function matches(meta: JsonValue | undefined, where: Record<string, JsonValue>): boolean {
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return false;
+  for (const [k, v] of Object.entries(where)) {
+    if (JSON.stringify(meta[k]) !== JSON.stringify(v)) return false;
+  }
+  return true;
+}
