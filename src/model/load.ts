@@ -110,13 +110,16 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   }
 
   const tracker = new DownloadTracker(opts.onProgress);
+  const fetchFile = async (path: string, optional: boolean) => {
+    const got = await fetchBytes(opts.fetch, url(path), { optional, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, url(path));
+    return got?.bytes;
+  };
+  // Neither hpd.json nor config.json: say so with the URL and HTTP status (wrong repo, revision or host).
+  const config = await fetchFile('config.json', false);
   const checkpoint: FileSource = {
     label: repo ? `${repo.repo}@${repo.revision}` : base,
-    read: async (path) => {
-      const got = await fetchBytes(opts.fetch, url(path), { optional: true, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
-      if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, url(path));
-      return got?.bytes;
-    },
+    read: (path) => (path === 'config.json' ? Promise.resolve(config) : fetchFile(path, true)),
   };
   const compiled = await compileCheckpoint(checkpoint, {
     ...(dtype ? { dtype } : {}),

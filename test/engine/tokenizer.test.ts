@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { describe, expect, it } from 'vitest';
+import { generatedVocab } from '../../src/convert/fixture.js';
+import { wordpieceTokenizerJson } from '../../src/convert/wordpiece-tokenizer.js';
+import { TextTokenizer } from '../../src/engine/tokenizer.js';
+import { HpdError } from '../../src/errors.js';
+import { hasSharedData, SHARED_DATA } from '../helpers/fixtures.js';
+
+const tokenizerJson = hasSharedData
+  ? JSON.parse(readFileSync(join(SHARED_DATA, 'tokenizers/bert-base-uncased/tokenizer.json'), 'utf8'))
+  : JSON.parse(wordpieceTokenizerJson(generatedVocab()));
+if (!hasSharedData) console.warn('[skip-part] ../shared/data absent: tokenizer tests use the generated vocabulary');
+
+describe('TextTokenizer', () => {
+  const raw = new Tokenizer(tokenizerJson, {});
+  const cls = raw.token_to_id('[CLS]')!;
+  const sep = raw.token_to_id('[SEP]')!;
+
+  it('matches the plain tokenizer on short texts, with [CLS] … [SEP]', () => {
+    const t = new TextTokenizer(tokenizerJson, {}, 128);
+    for (const s of ['Hello, World!', 'A man is playing a flute.', 'Café déjà-vu über naïve', '']) {
+      expect(Array.from(t.encode(s).ids)).toEqual(raw.encode(s).ids);
+      expect(t.encode(s).truncated).toBe(false);
+    }
+    expect(Array.from(t.encode('').ids)).toEqual([cls, sep]);
+    expect(Array.from(t.encode('   \n\t ').ids)).toEqual([cls, sep]);
+  });
+
+  it('truncates to maxTokens keeping [CLS] and [SEP], exactly like tokenising the whole text', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const words = ['the', 'quick', 'brown', 'fox', 'antidisestablishmentarianism', 'x', 'jumps', '!', 'naïve', 'cafés', 'a' + 'b'.repeat(120)];
+    for (const maxTokens of [8, 32, 128]) {
+      const t = new TextTokenizer(tokenizerJson, {}, maxTokens);
+      for (let trial = 0; trial < 30; trial++) {
+        const n = Math.floor(rnd() * 3000);
+        const text = Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(rnd() < 0.5 ? ' ' : '  ');
+        const full = raw.encode(text).ids;
+        const expected = full.length <= maxTokens ? full : [...full.slice(0, maxTokens - 1), sep];
+        const got = t.encode(text);
+        expect(Array.from(got.ids)).toEqual(expected);
+        expect(got.truncated).toBe(full.length > maxTokens);
+      }
+    }
+  });
+
+  it('handles a 100k-character text without tokenising all of it', () => {
+    const t = new TextTokenizer(tokenizerJson, {}, 128);
+    const text = 'All work and no play makes Jack a dull boy. '.repeat(2300);
+    expect(text.length).toBeGreaterThan(100_000);
+    const got = t.encode(text);
+    expect(got.ids.length).toBe(128);
+    expect(got.truncated).toBe(true);
+    expect(Array.from(got.ids)).toEqual([...raw.encode(text.slice(0, 5000)).ids.slice(0, 127), sep]);
+    // One unbroken 100k-character "word" (no whitespace to cut at) still works.
+    const blob = new TextTokenizer(tokenizerJson, {}, 16).encode('z'.repeat(100_000));
+    expect(blob.ids[0]).toBe(cls);
+    expect(blob.ids[blob.ids.length - 1]).toBe(sep);
+  });
+
+  it('counts truncated texts in a batch', () => {
+    const t = new TextTokenizer(tokenizerJson, {}, 8);
+    const b = t.encodeBatch(['short', 'one two three four five six seven eight nine', 'also short']);
+    expect(b.truncated).toBe(1);
+    expect(b.ids.map((x) => x.length)).toEqual([3, 8, 4]);
+  });
+
+  it('rejects tokenizers without [CLS]/[SEP] and maxTokens < 2', () => {
+    const bad = JSON.parse(JSON.stringify(tokenizerJson));
+    delete bad.model.vocab['[CLS]'];
+    bad.added_tokens = bad.added_tokens.filter((t: { content: string }) => t.content !== '[CLS]');
+    expect(() => new TextTokenizer(bad, {}, 128)).toThrow(HpdError);
+    expect(() => new TextTokenizer(tokenizerJson, {}, 1)).toThrow(HpdError);
+  });
+});

@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { memoryCache } from '../../src/model/cache.js';
+import { hubFileUrl, parseRepoId } from '../../src/model/hub.js';
+import { loadModel } from '../../src/model/load.js';
+import type { LoadProgress } from '../../src/model/progress.js';
+import { folderSource } from '../../src/node/fs-source.js';
+import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { fixtureDir } from '../helpers/fixtures.js';
+import { startHubServer, type HubServer } from '../helpers/hub-server.js';
+
+const fetchFn = (url: string, init?: { signal?: AbortSignal }) => fetch(url, init);
+
+describe('Hub repo ids', () => {
+  it('parses owner/name[@revision] and builds resolve URLs', () => {
+    expect(parseRepoId('Xuandong/HPD-MiniLM-F128')).toEqual({ repo: 'Xuandong/HPD-MiniLM-F128', revision: 'main' });
+    expect(parseRepoId('Xuandong/HPD-MiniLM-F128@a11499a670558569ee6686d32af3846f930c96c0')?.revision).toBe('a11499a670558569ee6686d32af3846f930c96c0');
+    for (const notRepo of ['https://x.org/a/b', './models/x', '/models/x', 'justone', 'a/b/c']) expect(parseRepoId(notRepo)).toBeUndefined();
+    expect(() => parseRepoId('a/b@')).toThrow();
+    expect(hubFileUrl('https://huggingface.co/', { repo: 'o/n', revision: 'refs/pr/1' }, '2_Dense/config.json')).toBe('https://huggingface.co/o/n/resolve/refs%2Fpr%2F1/2_Dense/config.json');
+  });
+});
+
+describe('loadModel against a local Hub-layout server', () => {
+  let root: string;
+  let hub: HubServer;
+  let cleanupFixture: () => Promise<void>;
+  let checkpointDir: string;
+  let bundleDir: string;
+
+  beforeAll(async () => {
+    const fx = await fixtureDir();
+    cleanupFixture = fx.cleanup;
+    checkpointDir = fx.dir;
+    root = await mkdtemp(join(tmpdir(), 'hpd-load-'));
+    bundleDir = join(root, 'bundle');
+    await writeFolderAtomic(bundleDir, (await compileCheckpoint(folderSource(checkpointDir), { dtype: 'fp16' })).files);
+    hub = await startHubServer({ 'test/tiny-ckpt': { main: checkpointDir, v1: checkpointDir }, 'test/tiny-bundle': { main: bundleDir } });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await rm(root, { recursive: true, force: true });
+    await cleanupFixture?.();
+  });
+
+  it('compiles a checkpoint repo, reports progress, caches the bundle, and reloads with the server gone', async () => {
+    const cache = memoryCache();
+    const events: LoadProgress[] = [];
+    const first = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url, onProgress: (p) => events.push(p) });
+    expect(first.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
+    expect(first.manifest.source).toEqual({ repo: 'test/tiny-ckpt', revision: 'v1' });
+    const direct = await compileCheckpoint(folderSource(checkpointDir));
+    expect(first.manifest.files.model.sha256).toBe(direct.manifest.files.model.sha256);
+    expect(hub.requests).toContain('/test/tiny-ckpt/resolve/v1/model.safetensors');
+    const downloads = events.filter((e) => e.stage === 'download');
+    expect(downloads.length).toBeGreaterThan(3);
+    const last = downloads[downloads.length - 1] as Extract<LoadProgress, { stage: 'download' }>;
+    expect(last.aggregate.loaded).toBeGreaterThan(100_000);
+    expect(events.some((e) => e.stage === 'compile' && e.step === 'done')).toBe(true);
+
+    const before = hub.requests.length;
+    const again = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url });
+    expect(again.origin.fromCache).toBe(true);
+    expect(hub.requests.length).toBe(before); // no network at all
+    expect(Buffer.from(again.model).equals(Buffer.from(first.model))).toBe(true);
+
+    // A different dtype is a different compiled entry.
+    const int8 = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url, dtype: 'int8' });
+    expect(int8.manifest.dtype).toBe('int8');
+    expect((await cache.list()).some((e) => e.key.includes('#int8/model.onnx'))).toBe(true);
+  });
+
+  it('loads a compiled bundle from a URL with integrity checks, then offline from the cache', async () => {
+    const cache = memoryCache();
+    const base = `${hub.url}/test/tiny-bundle/resolve/main/`;
+    const events: LoadProgress[] = [];
+    const a = await loadModel(base, { cache, fetch: fetchFn, onProgress: (p) => events.push(p) });
+    expect(a.origin).toMatchObject({ kind: 'bundle', fromCache: false });
+    const dl = events.filter((e): e is Extract<LoadProgress, { stage: 'download' }> => e.stage === 'download');
+    expect(dl[dl.length - 1].aggregate.total).toBe(a.manifest.files.model.bytes + a.manifest.files.tokenizer.bytes + (a.manifest.files.tokenizerConfig?.bytes ?? 0));
+    expect(dl[dl.length - 1].aggregate.loaded).toBe(dl[dl.length - 1].aggregate.total);
+
+    // Offline: fetch always fails, yet the cached manifest and files load.
+    const offline = async () => { throw new TypeError('fetch failed'); };
+    const b = await loadModel(base, { cache, fetch: offline });
+    expect(Buffer.from(b.model).equals(Buffer.from(a.model))).toBe(true);
+    await expect(loadModel(base, { cache: memoryCache(), fetch: offline })).rejects.toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+    await expect(loadModel(base, { cache, fetch: fetchFn, dtype: 'fp32' })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+  });
+
+  it('refuses a tampered file with MODEL_INTEGRITY and reports HTTP failures with URL and status', async () => {
+    const tampered = join(root, 'tampered');
+    await cp(bundleDir, tampered, { recursive: true });
+    const model = await readFile(join(tampered, 'model.onnx'));
+    model[model.length - 10] ^= 0xff;
+    await writeFile(join(tampered, 'model.onnx'), model);
+    const hub2 = await startHubServer({ 'test/tampered': { main: tampered } });
+    try {
+      await expect(loadModel('test/tampered', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub2.url })).rejects.toMatchObject({ code: 'MODEL_INTEGRITY' });
+    } finally {
+      await hub2.close();
+    }
+    const err = await loadModel('test/missing-repo', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub.url }).catch((e: unknown) => e as Error & { code: string });
+    expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+    expect(err.message).toContain(`${hub.url}/test/missing-repo/resolve/main/config.json`);
+    expect(err.message).toContain('404');
+    const down = await loadModel('test/tiny-ckpt', { cache: memoryCache(), fetch: fetchFn, hubUrl: 'http://127.0.0.1:9' }).catch((e: unknown) => e as Error & { code: string });
+    expect(down).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+  });
+
+  it('compiles in-memory files (a file picker) and loads an in-memory bundle', async () => {
+    const files = new Map<string, Uint8Array>();
+    for (const p of ['config.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/pytorch_model.bin', 'pytorch_model.bin', 'tokenizer.json']) {
+      files.set(p, new Uint8Array(await readFile(join(checkpointDir, p))));
+    }
+    const m = await loadModel({ files, name: 'picked' }, { cache: memoryCache(), fetch: fetchFn });
+    expect(m.origin.kind).toBe('checkpoint');
+    expect(m.manifest.name).toBe('picked');
+    const bundleFiles: Record<string, Blob> = {};
+    for (const p of ['hpd.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']) bundleFiles[p] = new Blob([await readFile(join(bundleDir, p))]);
+    const b = await loadModel({ files: bundleFiles }, { cache: memoryCache(), fetch: fetchFn });
+    expect(b.origin.kind).toBe('bundle');
+    expect(b.manifest.dtype).toBe('fp16');
+  });
+});
