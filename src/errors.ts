@@ -18,7 +18,9 @@ export type HpdErrorCode =
   | 'DISPOSED'
   | 'DUPLICATE_ID'
   | 'NOT_FOUND'
-  | 'CORRUPT_INDEX';
+  | 'CORRUPT_INDEX'
+  | 'UNSUPPORTED_INDEX_VERSION'
+  | 'PERSIST_FAILED';
 
 export class HpdError extends Error {
   readonly code: string;

@@ -1,16 +1,9 @@
 // Typed errors with stable `code` strings: callers branch on `code`, humans read `message`.
 
-/** Base class for every error hpd-embed throws on purpose. */
-export class HpdError extends Error {
-  readonly code: string;
+import { HpdError } from '../errors.js';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    // `new.target.name` keeps the subclass name in stack traces after bundling renames nothing.
-    this.name = new.target.name;
-  }
-}
+// One base class for the whole SDK, so `instanceof HpdError` and `code` work across modules and the worker boundary.
+export { HpdError };
 
 /** Codes raised by src/search; stable across versions. */
 export type SearchErrorCode =

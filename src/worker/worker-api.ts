@@ -41,7 +41,10 @@ export class WorkerApi {
 
   async init(options: WorkerEngineOptions, onProgress?: (p: LoadProgress) => void): Promise<{ info: ModelInfo; device: DeviceInfo }> {
     if (this.engine) await this.engine.dispose();
-    this.engine = await Engine.create(this.platform, { ...options, ...(onProgress ? { onProgress: (p) => void onProgress(p) } : {}) });
+    // Progress goes out on the callback's own port: await the last event so it arrives before init's result.
+    let last: unknown;
+    this.engine = await Engine.create(this.platform, { ...options, ...(onProgress ? { onProgress: (p) => void (last = onProgress(p)) } : {}) });
+    await last;
     return { info: this.engine.info, device: this.engine.device };
   }
 
