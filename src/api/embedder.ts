@@ -1,7 +1,7 @@
 import { releaseProxy, proxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { DeviceInfo, DeviceRequest } from '../engine/device.js';
 import type { EmbedResult, ModelInfo } from '../engine/engine.js';
-import { validateTexts } from '../engine/engine.js';
+import { validateTexts } from '../engine/validate.js';
 import type { WeightDtype } from '../convert/weight-dtype.js';
 import { HpdError } from '../errors.js';
 import { installErrorTransfer } from '../worker/error-transfer.js';

@@ -43,10 +43,10 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   const headsShape = g.i64('shape_heads', [4], [0, 0, nh, hd]);
   const mergedShape = g.i64('shape_merged', [3], [0, 0, H]);
 
-  // Mask, in float: [B,S], its [B,1,1,S] additive bias, and [B,S,1] for pooling.
-  const maskF = g.op('Cast', [ATTENTION_MASK], 'mask_float', { to: DataType.FLOAT });
-  const inverted = g.op('Sub', [one, maskF], 'mask_inverted');
-  const bias2d = g.op('Mul', [inverted, maskBias], 'mask_bias');
+  // Mask, in float: [B,S], its [B,1,1,S] additive bias, and [B,S,1] for pooling. Both come from a Gather
+  // on a two-row table: the WebGPU EP places Cast-from-int64 on the CPU, but gathers with int64 indices.
+  const maskF = g.op('Gather', [g.f32('mask_values', [2], [0, 1]), ATTENTION_MASK], 'mask_float', { axis: 0 });
+  const bias2d = g.op('Gather', [g.f32('mask_bias_values', [2], [MASK_BIAS, 0]), ATTENTION_MASK], 'mask_bias', { axis: 0 });
   const attnBias = g.op('Unsqueeze', [bias2d, axes12], 'attention_bias');
   const mask3 = g.op('Unsqueeze', [maskF, axes2], 'mask_3d');
 

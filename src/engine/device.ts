@@ -20,6 +20,8 @@ export interface Placement {
   nodes: Record<string, number>;
   /** Op types ORT placed on the CPU EP (empty when everything runs on the accelerator). */
   cpuOps: string[];
+  /** The same nodes as "OpType (node name)". */
+  cpuNodes: string[];
 }
 
 export interface AdapterProbe {
@@ -64,6 +66,7 @@ export async function chooseDevice(req: DeviceRequest, probe: AdapterProbe): Pro
 export function parsePlacement(lines: readonly string[]): Placement | undefined {
   const nodes: Record<string, number> = {};
   const cpuOps = new Set<string>();
+  const cpuNodes: string[] = [];
   let inCpu = false;
   let seen = false;
   for (const line of lines) {
@@ -77,9 +80,12 @@ export function parsePlacement(lines: readonly string[]): Placement | undefined 
       continue;
     }
     // Lines following a CPU placement header list "  OpType (node_name)".
-    const op = inCpu ? /VerifyEachNodeIsAssignedToAnEp\]\s+(\w+) \(/.exec(line) : null;
-    if (op) cpuOps.add(op[1]);
+    const op = inCpu ? /VerifyEachNodeIsAssignedToAnEp\]\s+((\w+) \(.*\))/.exec(line) : null;
+    if (op) {
+      cpuOps.add(op[2]);
+      cpuNodes.push(op[1]);
+    }
     else if (inCpu && !/VerifyEachNodeIsAssignedToAnEp/.test(line)) inCpu = false;
   }
-  return seen ? { nodes, cpuOps: [...cpuOps] } : undefined;
+  return seen ? { nodes, cpuOps: [...cpuOps], cpuNodes } : undefined;
 }

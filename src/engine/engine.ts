@@ -10,6 +10,7 @@ import type { Ort, OrtSession } from './ort-types.js';
 import { RunQueue } from './queue.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
+import { validateTexts } from './validate.js';
 
 /** What differs between a browser worker and Node: the ORT build, storage, network and GPU access. */
 export interface Platform {
@@ -113,16 +114,5 @@ export class Engine {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
-  }
-}
-
-export function validateTexts(texts: unknown): asserts texts is readonly string[] {
-  if (!Array.isArray(texts)) {
-    throw new HpdError('INVALID_INPUT', `embed() takes an array of strings, got ${texts === null ? 'null' : typeof texts}. For one text use embedOne(text).`);
-  }
-  for (let i = 0; i < texts.length; i++) {
-    if (typeof texts[i] !== 'string') {
-      throw new HpdError('INVALID_INPUT', `embed(): texts[${i}] is ${texts[i] === null ? 'null' : typeof texts[i]}, not a string.`);
-    }
   }
 }

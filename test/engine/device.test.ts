@@ -29,7 +29,7 @@ describe('chooseDevice', () => {
 describe('parsePlacement', () => {
   it('reads ORT verbose placement lines', () => {
     const all = parsePlacement(['2026 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [WebGpuExecutionProvider]. Number of nodes: 87']);
-    expect(all).toEqual({ nodes: { WebGpuExecutionProvider: 87 }, cpuOps: [] });
+    expect(all).toEqual({ nodes: { WebGpuExecutionProvider: 87 }, cpuOps: [], cpuNodes: [] });
     const mixed = parsePlacement([
       'x VerifyEachNodeIsAssignedToAnEp] Node placements',
       'x VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [WebGpuExecutionProvider]. Number of nodes: 80',
@@ -39,7 +39,7 @@ describe('parsePlacement', () => {
       'x VerifyEachNodeIsAssignedToAnEp]   Shape (s1)',
       'x session_state.cc CreateGraphInfo] SaveMLValueNameIndexMapping',
     ]);
-    expect(mixed).toEqual({ nodes: { WebGpuExecutionProvider: 80, CPUExecutionProvider: 2 }, cpuOps: ['EmbedLayerNormalization', 'Shape'] });
+    expect(mixed).toEqual({ nodes: { WebGpuExecutionProvider: 80, CPUExecutionProvider: 2 }, cpuOps: ['EmbedLayerNormalization', 'Shape'], cpuNodes: ['EmbedLayerNormalization (e1)', 'Shape (s1)'] });
     expect(parsePlacement(['nothing here'])).toBeUndefined();
   });
 });

@@ -1,0 +1,15 @@
+// Node entry point (`hpd-embed/node`): re-exports only.
+export { createEmbedder, startNodeWorker, nodeHost, type NodeEmbedderOptions } from './create-embedder.js';
+export { Embedder, type EmbedderOptions, type IndexHandle } from '../api/embedder.js';
+export { HpdError, ConvertError, type HpdErrorCode } from '../errors.js';
+export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
+export type { EmbedResult, ModelInfo } from '../engine/engine.js';
+export type { LoadProgress } from '../model/progress.js';
+export type { ModelSpec } from '../model/load.js';
+export type { IndexSearchOptions, IndexStats } from '../worker/worker-api.js';
+export { CosineIndex, type CosineIndexOptions, type SearchHit, type StorageKind, type JsonValue } from '../search/index.js';
+export { compileCheckpoint, memorySource, generateFixture, HPD_MINILM_F128, type CompileOptions, type CompiledBundle, type BundleManifest, type FileSource, type WeightDtype } from '../convert/index.js';
+export { folderSource } from './fs-source.js';
+export { folderCache, defaultCacheDir } from './fs-cache.js';
+export { writeFolderAtomic } from './write-folder.js';
+export { main as cli } from './cli.js';

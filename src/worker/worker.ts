@@ -1,0 +1,23 @@
+// The browser worker entry: onnxruntime-web's native WebGPU EP build (wasm included), Cache Storage, IndexedDB.
+import { expose } from 'comlink';
+import * as ort from 'onnxruntime-web/webgpu';
+import type { Platform } from '../engine/engine.js';
+import { cacheStorageCache, noCache } from '../model/cache.js';
+import { IdbIndexStore } from '../search/persist-idb.js';
+import { installErrorTransfer } from './error-transfer.js';
+import { WorkerApi, type IndexStore } from './worker-api.js';
+
+installErrorTransfer();
+
+const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+const platform: Platform = {
+  ort,
+  cache: typeof caches === 'undefined' ? noCache() : cacheStorageCache(),
+  fetch: (url, init) => fetch(url, init),
+  gpu: gpu ? { requestAdapter: () => gpu.requestAdapter() } : {},
+  // Threads need SharedArrayBuffer, i.e. a cross-origin isolated page (COOP + COEP).
+  wasmThreads: globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
+};
+
+let store: Promise<IndexStore> | undefined;
+expose(new WorkerApi(platform, () => (store ??= IdbIndexStore.open())));

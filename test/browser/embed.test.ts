@@ -1,0 +1,136 @@
+// End to end in headless Chromium: a Vite-built page creates the embedder in a real module Worker,
+// on WebGPU (SwiftShader adapter) and on wasm; placement, parity with Node, Hub loading + cache, crashes.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { TextTokenizer } from '../../src/engine/tokenizer.js';
+import { folderSource } from '../../src/node/fs-source.js';
+import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
+import { startHubServer, type HubServer } from '../helpers/hub-server.js';
+import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
+import { chromiumAvailable, chromiumUnavailableReason, launchChromium, type LaunchedChromium } from './chromium.js';
+import type { RunOptions } from './pages/embed/main.js';
+import { serveStatic, type StaticServer } from './static-server.js';
+
+const available = chromiumAvailable();
+if (!available) console.warn(`skipping embedding browser tests: ${chromiumUnavailableReason() ?? ''}`);
+
+const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'embed');
+const TEXTS = ['A man is playing a flute.', 'The quick brown fox jumps over the lazy dog.', '', 'Search engines rank documents by relevance.', 'x y z'];
+const DTYPES = ['fp32', 'fp16', 'int8'] as const;
+
+describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebGPU + wasm)', () => {
+  let outDir = '';
+  let server: StaticServer | undefined;
+  let hub: HubServer | undefined;
+  let browser: LaunchedChromium | undefined;
+  let page: Page;
+  let fixture: { dir: string; cleanup: () => Promise<void> } | undefined;
+  const nodeVectors: Record<string, Float32Array[]> = {};
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-embed-'));
+    await build({ root: pageDir, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false }, worker: { format: 'es' } });
+    const vocab = bertVocab();
+    fixture = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
+    for (const dtype of DTYPES) {
+      const bundle = await compileCheckpoint(folderSource(fixture.dir), { dtype });
+      await writeFolderAtomic(join(outDir, 'models', dtype), bundle.files);
+      // The Node result for the same bundle: onnxruntime-web wasm in this process.
+      const tok = new TextTokenizer(JSON.parse(readFileSync(join(outDir, 'models', dtype, 'tokenizer.json'), 'utf8')), {}, 32);
+      nodeVectors[dtype] = await runModel(bundle.files.get('model.onnx')!, TEXTS.map((t) => Array.from(tok.encode(t).ids)));
+    }
+    server = await serveStatic(outDir);
+    hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.dir } });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on('console', (m) => logs.push(m.text()));
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await hub?.close();
+    await fixture?.cleanup();
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  const run = async (o: RunOptions) => {
+    const r = await page.evaluate((opts) => window.hpd.run(opts), o);
+    if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+    return r.value;
+  };
+  const rows = (flat: number[], dim: number) => Array.from({ length: flat.length / dim }, (_, i) => flat.slice(i * dim, (i + 1) * dim));
+
+  it.each(DTYPES)('%s: WebGPU and wasm agree within 1e-4, match Node, and every node runs on the WebGPU EP', async (dtype) => {
+    const model = `${server!.url}models/${dtype}/`;
+    const gpu = await run({ model, device: 'webgpu', texts: TEXTS, capturePlacement: true });
+    const wasm = await run({ model, device: 'wasm', texts: TEXTS });
+    expect(gpu.device.actual).toBe('webgpu');
+    expect(gpu.device.adapter).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });
+    expect(wasm.device.actual).toBe('wasm');
+    expect(wasm.device.threads).toBeGreaterThan(1); // the page is cross-origin isolated
+    const g = rows(gpu.vectors, 32), w = rows(wasm.vectors, 32);
+    let gw = 0, wn = 0;
+    for (let i = 0; i < TEXTS.length; i++) {
+      gw = Math.max(gw, maxAbsDiff(g[i], w[i]));
+      wn = Math.max(wn, maxAbsDiff(w[i], nodeVectors[dtype][i]));
+    }
+    console.info(`${dtype}: max |webgpu - wasm| = ${gw.toExponential(2)}, max |wasm(browser) - node| = ${wn.toExponential(2)}, placement ${JSON.stringify(gpu.device.placement)}`);
+    expect(gw).toBeLessThanOrEqual(1e-4);
+    expect(wn).toBeLessThanOrEqual(1e-4);
+    const placement = gpu.device.placement;
+    expect(placement, 'ORT verbose placement log was not captured').toBeDefined();
+    expect(placement!.cpuOps).toEqual([]);
+    expect(Object.keys(placement!.nodes)).toEqual(['WebGpuExecutionProvider']);
+    expect(placement!.nodes.WebGpuExecutionProvider).toBeGreaterThan(20);
+  }, 300_000);
+
+  it('auto skips the software (SwiftShader) adapter and says why', async () => {
+    const r = await run({ model: `${server!.url}models/fp32/`, device: 'auto', texts: ['hello'] });
+    expect(r.device.actual).toBe('wasm');
+    expect(r.device.reason).toMatch(/software fallback/);
+  });
+
+  it('compiles a checkpoint from a local Hub-layout server in the worker, then loads from Cache Storage with the server stopped', async () => {
+    const first = await run({ model: 'test/browser-ckpt', hubUrl: hub!.url, device: 'wasm', texts: TEXTS });
+    expect(first.info.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
+    expect(first.progress).toEqual(expect.arrayContaining(['download', 'compile', 'session', 'ready']));
+    expect(first.cached).toBeGreaterThan(0);
+    const hubUrl = hub!.url;
+    await hub!.close();
+    hub = undefined;
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    const second = await run({ model: 'test/browser-ckpt', hubUrl, device: 'wasm', texts: TEXTS });
+    expect(second.info.origin).toMatchObject({ kind: 'checkpoint', fromCache: true });
+    expect(maxAbsDiff(second.vectors, first.vectors)).toBe(0);
+    expect(maxAbsDiff(rows(first.vectors, 32)[0], nodeVectors.fp32[0])).toBeLessThanOrEqual(1e-4);
+  }, 300_000);
+
+  it('rejects pending calls with WORKER_CRASHED when the worker crashes, then starts a fresh worker', async () => {
+    const started = await page.evaluate((m) => window.hpd.startCrashable(m), `${server!.url}models/fp32/`);
+    expect(started).toEqual({ ok: true, value: 32 });
+    const texts = Array.from({ length: 300 }, (_, i) => `sentence ${i} with several words in it`);
+    const r = await page.evaluate((t) => window.hpd.crashDuringEmbed(t), texts);
+    expect(r.during).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    expect(r.after).toEqual({ ok: true, value: 32 });
+    expect(r.freshWorker).toBe(true);
+  }, 120_000);
+
+  it('gives typed errors in the browser too', async () => {
+    const r = await page.evaluate((m) => window.hpd.errors(m), `${server!.url}models/fp32/`);
+    expect(r.notArray).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
+    expect(r.badUrl).toMatchObject({ ok: false, code: 'MODEL_FETCH_FAILED' });
+  }, 120_000);
+});
