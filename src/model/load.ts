@@ -109,18 +109,13 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     return bundleFromSource(src, manifest, dtype, { kind: 'bundle', location: base, fromCache: false });
   }
 
-  const tracker = new DownloadTracker(opts.onProgress);
-  const fetchFile = async (path: string, optional: boolean) => {
-    const got = await fetchBytes(opts.fetch, url(path), { optional, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, url(path));
-    return got?.bytes;
-  };
-  // Neither hpd.json nor config.json: say so with the URL and HTTP status (wrong repo, revision or host).
-  const config = await fetchFile('config.json', false);
-  const checkpoint: FileSource = {
+  const checkpoint = await openRemoteCheckpoint({
+    url,
     label: repo ? `${repo.repo}@${repo.revision}` : base,
-    read: (path) => (path === 'config.json' ? Promise.resolve(config) : fetchFile(path, true)),
-  };
+    fetch: opts.fetch,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const compiled = await compileCheckpoint(checkpoint, {
     ...(dtype ? { dtype } : {}),
     ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
@@ -182,4 +177,29 @@ function parseJsonFile(bytes: Uint8Array, what: string): object {
   } catch {
     throw new HpdError('MODEL_INVALID', `${what} in the model bundle is not valid JSON.`);
   }
+}
+
+export interface RemoteCheckpointOptions {
+  /** Maps a checkpoint-relative path to its URL. */
+  url: (path: string) => string;
+  label: string;
+  fetch: FetchLike;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * A FileSource over a checkpoint served by URL (the Hub's resolve/ layout, or any folder URL).
+ * config.json is fetched up front, so a wrong repo, revision or host fails at once with URL and status;
+ * other files are optional (404 → absent) and Hub-announced SHA-256s are verified.
+ */
+export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<FileSource> {
+  const tracker = new DownloadTracker(o.onProgress);
+  const fetchFile = async (path: string, optional: boolean) => {
+    const got = await fetchBytes(o.fetch, o.url(path), { optional, onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
+    if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
+    return got?.bytes;
+  };
+  const config = await fetchFile('config.json', false);
+  return { label: o.label, read: (path) => (path === 'config.json' ? Promise.resolve(config) : fetchFile(path, true)) };
 }

@@ -6,6 +6,7 @@ import { checkDtype } from '../convert/weight-dtype.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError } from '../errors.js';
 import { folderSource } from './fs-source.js';
+import { benchCommand, embedCommand, searchCommand } from './cli-runtime.js';
 import { writeFolderAtomic } from './write-folder.js';
 
 export interface CliIO {
@@ -24,24 +25,21 @@ const defaultIO: CliIO = {
 const USAGE = `Usage:
   hpd-embed convert <checkpoint-dir> --out <bundle-dir> [--dtype fp32|fp16|int8] [--name NAME] [--prefer safetensors|pytorch]
   hpd-embed fixture --out <dir> [--layers 6 --hidden 384 --heads 12 --ffn 1536 --dim 128 --vocab <vocab.txt|tokenizer.json>] [--seed N]
+  hpd-embed embed --model <bundle-dir|url|repo-id> --input <lines.txt> --output <vectors.f32> [--device auto|wasm] [--batch 32]
+  hpd-embed search --model <…> (--input <corpus.txt> [--index <file>] | --index <file>) [--query TEXT]… [--k 10] [--storage f32|int8]
+  hpd-embed bench --model <…> [--n 512] [--words 16] [--batch 32]
+  (--hub-url URL and --dtype fp32|fp16|int8 apply when --model is a Hugging Face repo id)
 `;
 
 export type Command = (args: string[], io: CliIO) => Promise<void>;
 
-const commands: Record<string, Command> = { convert, fixture };
-
-/** Adds a subcommand (the runtime registers embed/search/bench). */
-export function registerCommand(name: string, cmd: Command, usage: string): void {
-  commands[name] = cmd;
-  extraUsage.push(usage);
-}
-const extraUsage: string[] = [];
+const commands: Record<string, Command> = { convert, fixture, embed: embedCommand, search: searchCommand, bench: benchCommand };
 
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   const [name, ...rest] = argv;
   const cmd = name ? commands[name] : undefined;
   if (!cmd) {
-    io.err(USAGE + extraUsage.join(''));
+    io.err(USAGE);
     return name === undefined || name === '--help' || name === '-h' ? 0 : 2;
   }
   try {
