@@ -30,13 +30,12 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   const g = new GraphBuilder();
   const enc = new WeightEncoder(g, dtype);
   const { bert } = layout;
-  const H = bert.hiddenSize, nh = bert.numHeads, hd = H / nh, F = bert.intermediateSize;
+  const H = bert.hiddenSize, nh = bert.numHeads, hd = H / nh;
   const eps = { float: bert.layerNormEps };
 
   // Shared constants.
   const one = g.f32('one', [], [1]);
   const zero = g.f32('zero', [], [0]);
-  const maskBias = g.f32('mask_bias_value', [], [MASK_BIAS]);
   const axes1 = g.i64('axes_1', [1], [1]);
   const axes2 = g.i64('axes_2', [1], [2]);
   const axes12 = g.i64('axes_1_2', [2], [1, 2]);
@@ -63,12 +62,10 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   const poss = g.op('Gather', [posTable, positions], 'position_lookup', { axis: 0 });
   let x = g.op('LayerNormalization', [g.op('Add', [words, poss], 'embeddings_sum'), enc.vector('emb_ln_gamma', w.embLn.gamma.data), enc.vector('emb_ln_beta', w.embLn.beta.data)], 'embeddings_ln', { axis: -1, epsilon: eps });
 
-  const dense = (input: string, lin: Linear, name: string, scale = 1): string => {
+  const dense = (input: string, lin: Linear, name: string): string => {
     const [out, inp] = lin.weight.shape;
-    const mm = g.op('MatMul', [input, enc.matrix(`${name}_w`, transpose(lin.weight, scale), inp, out, 1)], `${name}_matmul`);
-    if (!lin.bias) return mm;
-    const b = scale === 1 ? lin.bias.data : lin.bias.data.map((v) => v * scale);
-    return g.op('Add', [mm, enc.vector(`${name}_b`, b)], `${name}_bias`);
+    const mm = g.op('MatMul', [input, enc.matrix(`${name}_w`, transpose(lin.weight), inp, out, 1)], `${name}_matmul`);
+    return lin.bias ? g.op('Add', [mm, enc.vector(`${name}_b`, lin.bias.data)], `${name}_bias`) : mm;
   };
 
   w.layers.forEach((L, i) => {
@@ -102,7 +99,6 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
     const f = dense(gelu, L.ffnOut, `${p}_ffn_out`);
     x = g.op('LayerNormalization', [g.op('Add', [f, x], `${p}_ffn_residual`), enc.vector(`${p}_out_ln_gamma`, L.outLn.gamma.data), enc.vector(`${p}_out_ln_beta`, L.outLn.beta.data)], `${p}_out_ln`, { axis: -1, epsilon: eps });
   });
-  void F;
 
   // Pooling, concatenated in sentence-transformers order.
   const pooled: string[] = [];
@@ -116,6 +112,7 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
     if (mode === 'cls') {
       pooled.push(g.op('Gather', [x, g.i64('cls_index', [], [0])], 'pool_cls', { axis: 1 }));
     } else if (mode === 'max') {
+      const maskBias = g.f32('mask_bias_value', [], [MASK_BIAS]);
       const padded = g.op('Add', [x, g.op('Mul', [g.op('Sub', [one, mask3], 'pool_max_inv'), maskBias], 'pool_max_bias')], 'pool_max_input');
       pooled.push(g.op('ReduceMax', [padded], 'pool_max', { axes: [1], keepdims: 0 }));
     } else if (mode === 'mean') {
