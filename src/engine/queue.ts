@@ -32,12 +32,16 @@ export class RunQueue {
     if (rows.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.pending.push({ rows, resolve, reject });
-      if (!this.running) void this.pump();
+      if (!this.running) {
+        this.running = true;
+        // Start on the next macrotask: requests already queued behind this one (e.g. many worker messages
+        // sent at once) join the same round instead of trickling into rounds of one.
+        setTimeout(() => void this.pump(), 0);
+      }
     });
   }
 
   private async pump(): Promise<void> {
-    this.running = true;
     try {
       while (this.pending.length) {
         const round: Job[] = [];
