@@ -318,12 +318,13 @@ async function hnswPeer(): Promise<Peer> {
 interface OurVariant {
   label: string;
   storage: StorageKind;
-  rescore: 'f32' | 'dequantized';
+  rescore: 'f32' | 'dequantized' | 'residual';
 }
 
 const VARIANTS: OurVariant[] = [
   { label: 'f32', storage: 'f32', rescore: 'f32' },
-  { label: 'int8', storage: 'int8', rescore: 'dequantized' },
+  { label: 'int8', storage: 'int8', rescore: 'residual' },
+  { label: 'int8-compact', storage: 'int8', rescore: 'dequantized' },
   { label: 'int8+f32rescore', storage: 'int8', rescore: 'f32' },
 ];
 
@@ -373,7 +374,7 @@ export async function run(): Promise<void> {
       const buildMs = performance.now() - t0;
       gc();
       // Payload bytes scale with capacity, so report used rows' storage plus the measured per-id bookkeeping.
-      const payload = v.storage === 'f32' ? DIM * 4 : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : 0);
+      const payload = v.storage === 'f32' ? DIM * 4 : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : v.rescore === 'residual' ? DIM : 0);
       const bookkeeping = (heapBytes() - before - index.byteLength) / n;
       const idx = index;
       const timed = await timeQueries(queries, q, (x) => idx.search(x, K).map((h) => h.id));

@@ -2,7 +2,7 @@
 // so cosine similarity is a plain dot product and a search is one sequential pass over memory.
 import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.js';
 import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
-import { dequantizeRow, quantizeRow } from './quantize.js';
+import { dequantizeRow, quantizeResidualRow, quantizeRow, RESIDUAL_DIVISOR } from './quantize.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
 import type { Int8Rescore, JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
@@ -78,6 +78,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private f32: Float32Array | null = null;
   private i8: Int8Array | null = null;
   private scales: Float32Array | null = null;
+  private res: Int8Array | null = null;
   /** row → id; kept in lock-step with idToRow. */
   private readonly rowIds: string[] = [];
   /** row → metadata (undefined when none). */
@@ -102,11 +103,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   constructor(options: CosineIndexOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
-    const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'dequantized' } = options;
+    const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'residual' } = options;
     if (!Number.isInteger(dim) || dim <= 0) throw new InvalidInputError(`dim must be a positive integer, got ${String(dim)}.`);
     if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
-    if (rescore !== 'f32' && rescore !== 'dequantized') throw new InvalidInputError(`rescore must be 'dequantized' or 'f32', got ${String(rescore)}.`);
-    if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError("rescore: 'dequantized' applies to int8 storage only; f32 storage is always exact.");
+    if (rescore !== 'f32' && rescore !== 'dequantized' && rescore !== 'residual') throw new InvalidInputError(`rescore must be 'residual', 'dequantized' or 'f32', got ${String(rescore)}.`);
+    if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError(`rescore: '${rescore}' applies to int8 storage only; f32 storage is always exact.`);
     if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
     this.dim = dim;
     this.storage = storage;
@@ -125,7 +126,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Bytes held by vector storage (allocated capacity, not just used rows). */
   get byteLength(): number {
-    return (this.f32?.byteLength ?? 0) + (this.i8?.byteLength ?? 0) + (this.scales?.byteLength ?? 0);
+    return (this.f32?.byteLength ?? 0) + (this.i8?.byteLength ?? 0) + (this.scales?.byteLength ?? 0) + (this.res?.byteLength ?? 0);
   }
 
   has(id: string): boolean {
@@ -141,7 +142,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     if (this.f32 !== null) vector = this.f32.slice(row * dim, row * dim + dim);
     else {
       vector = new Float32Array(dim);
-      dequantizeRow(this.i8 as Int8Array, row * dim, dim, (this.scales as Float32Array)[row], vector, 0);
+      dequantizeRow(this.i8 as Int8Array, row * dim, dim, (this.scales as Float32Array)[row], vector, 0, this.res);
     }
     const m = this.rowMeta[row];
     return { vector, metadata: m === undefined ? undefined : (cloneJson(m, 'of ' + id, 0) as M) };
@@ -187,6 +188,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
           this.i8.copyWithin(row * dim, last * dim, last * dim + dim);
           this.scales[row] = this.scales[last];
         }
+        if (this.res !== null) this.res.copyWithin(row * dim, last * dim, last * dim + dim);
         const movedId = this.rowIds[last];
         this.rowIds[row] = movedId;
         this.rowMeta[row] = this.rowMeta[last];
@@ -245,7 +247,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   /** Rebuilds an index from `serialize()` output; throws CorruptIndexError on a truncated or altered buffer. */
   static deserialize<M extends JsonValue = JsonValue>(buffer: ArrayBuffer | ArrayBufferView): CosineIndex<M> {
     const raw = decodeIndex(buffer);
-    const rescore: Int8Rescore = raw.storage === 'int8' && raw.f32 === null ? 'dequantized' : 'f32';
+    const rescore: Int8Rescore = raw.storage === 'f32' || raw.f32 !== null ? 'f32' : raw.res !== null ? 'residual' : 'dequantized';
     const index = new CosineIndex<M>({ dim: raw.dim, storage: raw.storage, rescore });
     index.adopt(raw);
     return index;
@@ -264,6 +266,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       f32: this.f32,
       i8: this.i8,
       scales: this.scales,
+      res: this.res,
     };
   }
 
@@ -273,6 +276,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.f32 = raw.f32;
     this.i8 = raw.i8;
     this.scales = raw.scales;
+    this.res = raw.res;
     for (let i = 0; i < raw.count; i++) {
       this.rowIds.push(raw.ids[i]);
       this.rowMeta.push(raw.metadata[i] as M | undefined);
@@ -401,6 +405,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const qf = this.qf;
     const heap = this.heap;
     const exact = this.f32;
+    const res = this.res;
     for (let i = 0; i < got; i++) {
       const row = this.candRows[i];
       let s: number;
@@ -408,7 +413,16 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       else {
         const base = row * dim;
         s = 0;
-        for (let j = 0; j < dim; j++) s += codes[base + j] * qf[j];
+        if (res !== null) {
+          let r = 0;
+          for (let j = 0; j < dim; j++) {
+            s += codes[base + j] * qf[j];
+            r += res[base + j] * qf[j];
+          }
+          s += r / RESIDUAL_DIVISOR;
+        } else {
+          for (let j = 0; j < dim; j++) s += codes[base + j] * qf[j];
+        }
         s *= scales[row];
       }
       if (s >= floor) heap.offer(s, row);
@@ -460,11 +474,15 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       const m = metadata?.[i];
       meta[i] = m === undefined ? undefined : (cloneJson(m, `for id "${ids[i]}"`, 0) as M);
     }
-    if (this.storage === 'f32') return { flat, codes: null, scales: null, meta };
+    if (this.storage === 'f32') return { flat, codes: null, scales: null, res: null, meta };
     const codes = new Int8Array(n * dim);
     const scales = new Float32Array(n);
-    for (let i = 0; i < n; i++) scales[i] = quantizeRow(flat, i * dim, dim, codes, i * dim);
-    return { flat: this.rescore === 'f32' ? flat : null, codes, scales, meta };
+    const res = this.rescore === 'residual' ? new Int8Array(n * dim) : null;
+    for (let i = 0; i < n; i++) {
+      scales[i] = quantizeRow(flat, i * dim, dim, codes, i * dim);
+      if (res !== null) quantizeResidualRow(flat, i * dim, dim, codes, i * dim, scales[i], res, i * dim);
+    }
+    return { flat: this.rescore === 'f32' ? flat : null, codes, scales, res, meta };
   }
 
   /** Writes a validated batch; only growth can throw (out of memory), and it runs before any write. */
@@ -490,6 +508,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         (this.i8 as Int8Array).set(staged.codes.subarray(i * dim, i * dim + dim), row * dim);
         (this.scales as Float32Array)[row] = staged.scales[i];
       }
+      if (staged.res !== null) (this.res as Int8Array).set(staged.res.subarray(i * dim, i * dim + dim), row * dim);
     }
   }
 
@@ -504,12 +523,15 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const next = keepF32 ? new Float32Array(cap * dim) : null;
     const codes = isInt8 ? new Int8Array(cap * dim) : null;
     const scales = isInt8 ? new Float32Array(cap) : null;
+    const res = this.rescore === 'residual' ? new Int8Array(cap * dim) : null;
     if (next !== null && this.f32 !== null) next.set(this.f32.subarray(0, used));
     if (codes !== null && scales !== null && this.i8 !== null && this.scales !== null) {
       codes.set(this.i8.subarray(0, used));
       scales.set(this.scales.subarray(0, this.count));
     }
+    if (res !== null && this.res !== null) res.set(this.res.subarray(0, used));
     this.f32 = next;
+    this.res = res;
     this.i8 = codes;
     this.scales = scales;
     this.capacity = cap;
@@ -521,5 +543,6 @@ interface Staged<M> {
   flat: Float32Array | null;
   codes: Int8Array | null;
   scales: Float32Array | null;
+  res: Int8Array | null;
   meta: (M | undefined)[];
 }

@@ -26,7 +26,29 @@ export function quantizeRow(src: ArrayLike<number>, srcOff: number, dim: number,
   return scale;
 }
 
-/** Writes the dequantised row (`code × scale`) into `dst` at `dstOff`. */
-export function dequantizeRow(src: Int8Array, srcOff: number, dim: number, scale: number, dst: Float32Array, dstOff: number): void {
-  for (let j = 0; j < dim; j++) dst[dstOff + j] = src[srcOff + j] * scale;
+/** Writes the dequantised row (`code × scale`, plus `residual × scale / 254` when given) into `dst` at `dstOff`. */
+export function dequantizeRow(src: Int8Array, srcOff: number, dim: number, scale: number, dst: Float32Array, dstOff: number, residual: Int8Array | null = null): void {
+  if (residual === null) {
+    for (let j = 0; j < dim; j++) dst[dstOff + j] = src[srcOff + j] * scale;
+    return;
+  }
+  const step = scale / RESIDUAL_DIVISOR;
+  for (let j = 0; j < dim; j++) dst[dstOff + j] = src[srcOff + j] * scale + residual[srcOff + j] * step;
+}
+
+/** Residual codes step 1/RESIDUAL_DIVISOR of a row's scale: the first code's rounding error is at most scale/2. */
+export const RESIDUAL_DIVISOR = 254;
+
+/**
+ * Writes residual codes r = round((x - code × scale) / (scale / 254)) for a row already quantised with
+ * `quantizeRow`, so x ≈ scale × (code + r / 254) to within scale / 508.
+ */
+export function quantizeResidualRow(src: ArrayLike<number>, srcOff: number, dim: number, codes: Int8Array, codesOff: number, scale: number, dst: Int8Array, dstOff: number): void {
+  const inv = RESIDUAL_DIVISOR / scale;
+  for (let j = 0; j < dim; j++) {
+    let r = Math.round((src[srcOff + j] - codes[codesOff + j] * scale) * inv);
+    if (r > INT8_MAX_CODE) r = INT8_MAX_CODE;
+    else if (r < -INT8_MAX_CODE) r = -INT8_MAX_CODE;
+    dst[dstOff + j] = r;
+  }
 }

@@ -5,11 +5,11 @@ import { CorruptIndexError, InvalidInputError, UnsupportedIndexVersionError } fr
 import type { JsonValue, RawIndex, StorageKind } from './types.js';
 
 /*
- * FORMAT (version 1), all integers little-endian:
+ * FORMAT (version 2; version 1 is read too: it is version 2 without flag bit 1), all integers little-endian:
  *   0  u8[4] magic "HPDX"
- *   4  u16   version (1)
+ *   4  u16   version (2)
  *   6  u8    storage: 0 = f32, 1 = int8
- *   7  u8    flags: bit 0 = int8 index also holds float32 rescore rows; other bits 0
+ *   7  u8    flags: bit 0 = int8 index also holds float32 rescore rows; bit 1 = int8 residual codes; other bits 0
  *   8  u32   dim
  *  12  u32   count
  *  16  u32   ids section byte length
@@ -20,19 +20,20 @@ import type { JsonValue, RawIndex, StorageKind } from './types.js';
  *      zero padding to a multiple of 4 (so vector sections can be viewed in place)
  *      f32: count × dim float32
  *      int8: count float32 scales, count × dim int8 codes, zero padding to a multiple of 4,
- *            then (flag bit 0 only) count × dim float32 rescore rows
+ *            then (flag bit 0 only) count × dim float32 rescore rows,
+ *            then (flag bit 1 only) count × dim int8 residual codes, zero padding to a multiple of 4
  *  end-4 u32 CRC-32 (IEEE) of all bytes before it
  */
 
 export const INDEX_MAGIC = 'HPDX';
-export const INDEX_FORMAT_VERSION = 1;
+export const INDEX_FORMAT_VERSION = 2;
 const HEADER_BYTES = 32;
 const MAGIC_BYTES = [0x48, 0x50, 0x44, 0x58];
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-function vectorBytes(storage: StorageKind, count: number, dim: number, rescoreRows: boolean): number {
-  return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim) + (rescoreRows ? count * dim * 4 : 0);
+function vectorBytes(storage: StorageKind, count: number, dim: number, rescoreRows: boolean, residual: boolean): number {
+  return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim) + (rescoreRows ? count * dim * 4 : 0) + (residual ? align4(count * dim) : 0);
 }
 
 /** Serialises index contents into a fresh ArrayBuffer. */
@@ -54,7 +55,8 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   const metaBytes = enc.encode(JSON.stringify(pairs));
   const vecStart = align4(HEADER_BYTES + idsLen + metaBytes.length);
   const rescoreRows = storage === 'int8' && raw.f32 !== null;
-  const total = vecStart + vectorBytes(storage, count, dim, rescoreRows) + 4;
+  const residual = storage === 'int8' && raw.res !== null;
+  const total = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
   if (idsLen > 0xffffffff || metaBytes.length > 0xffffffff) throw new InvalidInputError('ids or metadata exceed the 4 GiB a format-1 section can hold; split the index into several.');
 
   const buf = new ArrayBuffer(total);
@@ -63,7 +65,7 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   u8.set(MAGIC_BYTES, 0);
   view.setUint16(4, INDEX_FORMAT_VERSION, true);
   view.setUint8(6, storage === 'f32' ? 0 : 1);
-  view.setUint8(7, rescoreRows ? 1 : 0);
+  view.setUint8(7, (rescoreRows ? 1 : 0) | (residual ? 2 : 0));
   view.setUint32(8, dim, true);
   view.setUint32(12, count, true);
   view.setUint32(16, idsLen, true);
@@ -87,7 +89,9 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
     if (raw.i8 === null || raw.scales === null) throw new InvalidInputError('int8 index has no int8 storage');
     new Float32Array(buf, vecStart, count).set(raw.scales.subarray(0, count));
     new Int8Array(buf, vecStart + count * 4, n).set(raw.i8.subarray(0, n));
-    if (raw.f32 !== null) new Float32Array(buf, vecStart + align4(count * 4 + n), n).set(raw.f32.subarray(0, n));
+    const codesEnd = vecStart + align4(count * 4 + n);
+    if (raw.f32 !== null) new Float32Array(buf, codesEnd, n).set(raw.f32.subarray(0, n));
+    if (raw.res !== null) new Int8Array(buf, codesEnd + (rescoreRows ? n * 4 : 0), n).set(raw.res.subarray(0, n));
   }
   view.setUint32(total - 4, crc32(u8.subarray(0, total - 4)), true);
   return buf;
@@ -112,7 +116,7 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   if (stored !== actual) throw corrupt(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}; truncated or altered)`);
 
   const version = view.getUint16(4, true);
-  if (version !== INDEX_FORMAT_VERSION) throw new UnsupportedIndexVersionError(version, INDEX_FORMAT_VERSION);
+  if (version !== INDEX_FORMAT_VERSION && version !== 1) throw new UnsupportedIndexVersionError(version, INDEX_FORMAT_VERSION);
   const storageCode = view.getUint8(6);
   if (storageCode > 1) throw corrupt(`unknown storage code ${storageCode}`);
   const storage: StorageKind = storageCode === 0 ? 'f32' : 'int8';
@@ -122,11 +126,12 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   const metaLen = view.getUint32(20, true);
   if (dim === 0) throw corrupt('dim is 0');
   const flags = view.getUint8(7);
-  if ((flags & ~1) !== 0 || (storage === 'f32' && flags !== 0)) throw corrupt(`unknown flags ${flags}`);
+  if ((flags & ~(version === 1 ? 1 : 3)) !== 0 || (storage === 'f32' && flags !== 0)) throw corrupt(`unknown flags ${flags}`);
   const rescoreRows = (flags & 1) === 1;
+  const residual = (flags & 2) === 2;
   if (view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
   const vecStart = align4(HEADER_BYTES + idsLen + metaLen);
-  const expected = vecStart + vectorBytes(storage, count, dim, rescoreRows) + 4;
+  const expected = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
   if (expected !== total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
 
   const dec = new TextDecoder('utf-8', { fatal: true });
@@ -172,10 +177,11 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
 
   const n = count * dim;
   // Copy out of the input so the index owns its storage (the caller may reuse or transfer the buffer).
-  const bytes = u8.slice(vecStart, vecStart + vectorBytes(storage, count, dim, rescoreRows));
+  const bytes = u8.slice(vecStart, vecStart + vectorBytes(storage, count, dim, rescoreRows, residual));
   let f32: Float32Array | null = null;
   let i8: Int8Array | null = null;
   let scales: Float32Array | null = null;
+  let res: Int8Array | null = null;
   if (storage === 'f32') {
     f32 = new Float32Array(bytes.buffer, 0, n);
     for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`vector value ${i} is not finite`);
@@ -189,6 +195,11 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
       f32 = new Float32Array(bytes.buffer, codesEnd, n);
       for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`rescore value ${i} is not finite`);
     }
+    if (residual) {
+      const start = codesEnd + (rescoreRows ? n * 4 : 0);
+      res = new Int8Array(bytes.buffer, start, n);
+      for (let i = start + n; i < bytes.length; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
+    }
   }
-  return { dim, storage, count, ids, metadata, f32, i8, scales };
+  return { dim, storage, count, ids, metadata, f32, i8, scales, res };
 }

@@ -37,6 +37,7 @@ function expectRefused(bytes: Uint8Array, code = 'CORRUPT_INDEX'): void {
 describe('serialisation', () => {
   const variants: [StorageKind, Int8Rescore | undefined][] = [
     ['f32', undefined],
+    ['int8', undefined],
     ['int8', 'dequantized'],
     ['int8', 'f32'],
   ];
@@ -103,6 +104,19 @@ describe('corrupt buffers are refused with typed errors', () => {
       copy[pos] ^= 1 << Math.floor(rand() * 8);
       expect(() => CosineIndex.deserialize(copy)).toThrow(HpdError);
     }
+  });
+
+  it('still reads format version 1 (no residual codes), and refuses residual flags in a version-1 header', () => {
+    const compact = new Uint8Array(build('int8', 'dequantized').serialize());
+    const v1 = compact.slice();
+    new DataView(v1.buffer).setUint16(4, 1, true);
+    const back = CosineIndex.deserialize(withCrc(v1));
+    expect(back.rescore).toBe('dequantized');
+    expect(back.size).toBeGreaterThan(0);
+    const residual = new Uint8Array(build('int8').serialize());
+    const bad = residual.slice();
+    new DataView(bad.buffer).setUint16(4, 1, true);
+    expectRefused(withCrc(bad), 'CORRUPT_INDEX');
   });
 
   it('refuses wrong magic, a newer version, and structurally bad buffers even with a valid checksum', () => {
