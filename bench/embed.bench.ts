@@ -20,25 +20,13 @@ import { TextTokenizer } from '../src/engine/tokenizer.js';
 import { createEmbedder } from '../src/node/create-embedder.js';
 import { nodePlatform } from '../src/node/platform.js';
 import { writeFolderAtomic } from '../src/node/write-folder.js';
+import { sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, '..', '..', 'shared', 'data');
 const THREADS = 2;
 const N = Number(process.env.HPD_BENCH_TEXTS ?? 1024);
 
-function corpus(): { texts: string[]; source: string } {
-  const sts = join(shared, 'stsbenchmark', 'sts-dev.csv');
-  if (existsSync(sts)) {
-    const set = new Set<string>();
-    for (const line of readFileSync(sts, 'utf8').split('\n')) {
-      const f = line.split('\t');
-      if (f.length >= 7) (set.add(f[5]), set.add(f[6]));
-    }
-    return { texts: [...set].slice(0, N), source: 'STS-B dev sentences' };
-  }
-  const words = 'the a man woman cat dog is playing riding eating a guitar horse bike park street quickly slowly today'.split(' ');
-  return { texts: Array.from({ length: N }, (_, i) => Array.from({ length: 4 + ((i * 13) % 24) }, (_, j) => words[(i * 7 + j * 5) % words.length]).join(' ')), source: 'generated sentences' };
-}
 
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
@@ -57,7 +45,7 @@ export async function run(): Promise<void> {
   ort.env.wasm.numThreads = THREADS;
   const vocabPath = join(shared, 'tokenizers', 'bert-base-uncased', 'vocab.txt');
   const vocab = existsSync(vocabPath) ? parseVocab(readFileSync(vocabPath, 'utf8')) : undefined;
-  const { texts, source } = corpus();
+  const { texts, source } = sentences(N);
   const files = generateFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
   const tmp = await mkdtemp(join(tmpdir(), 'hpd-bench-embed-'));
   const results: Record<string, unknown>[] = [];

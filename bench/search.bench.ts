@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CosineIndex } from '../src/search/index.js';
+import { seededRandom } from '../src/seeded-random.js';
 import type { StorageKind } from '../src/search/index.js';
 
 const DIM = 128;
@@ -59,21 +60,10 @@ function heapBytes(): number {
   return m.heapUsed + m.external;
 }
 
-/** mulberry32: same vectors and queries on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n isotropic random unit vectors (Box–Muller, normalised), flat. */
 function unitVectors(n: number, seed: number): Float32Array {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const out = new Float32Array(n * DIM);
   const row = new Float64Array(DIM);
   for (let i = 0; i < n; i++) {

@@ -1,31 +1,15 @@
 import { releaseProxy, proxy, wrap, type Endpoint, type Remote } from 'comlink';
-import type { DeviceInfo, DeviceRequest } from '../engine/device.js';
-import type { EmbedResult, ModelInfo } from '../engine/engine.js';
+import type { DeviceInfo } from '../engine/device.js';
+import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
 import { validateTexts } from '../engine/validate.js';
-import type { WeightDtype } from '../convert/weight-dtype.js';
 import { HpdError } from '../errors.js';
 import { installErrorTransfer } from '../worker/error-transfer.js';
 import type { CacheEntry } from '../model/cache.js';
-import type { ModelSpec } from '../model/load.js';
-import type { LoadProgress } from '../model/progress.js';
 import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
 import type { IndexSearchOptions, IndexStats, WorkerApi, WorkerEngineOptions } from '../worker/worker-api.js';
 
-export interface EmbedderOptions {
-  /** A bundle folder URL (with hpd.json), a Hugging Face repo id (`owner/name[@revision]`), or `{ files }`. */
-  model: ModelSpec;
-  /** `auto` (default): WebGPU on a hardware adapter, else wasm. */
-  device?: DeviceRequest;
-  /** Weight dtype when compiling a checkpoint (default fp32); must match a compiled bundle's. */
-  dtype?: WeightDtype;
-  /** Texts per session run (default 32). */
-  batchSize?: number;
-  /** Hugging Face host (default https://huggingface.co), e.g. a mirror or a local test server. */
-  hubUrl?: string;
-  onProgress?: (p: LoadProgress) => void;
-  /** Record ORT's execution-provider placement into `embedder.device.placement` (verbose log; slower start). */
-  capturePlacement?: boolean;
-}
+/** Options for createEmbedder (browser and Node): the engine's options, passed to the worker. */
+export type EmbedderOptions = EngineOptions;
 
 /** A started worker, browser or Node, seen through a comlink endpoint. */
 export interface WorkerHost {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random.js';
 import { writeSafetensors } from './safetensors.js';
 import type { PoolingMode } from './st-layout.js';
 import type { Tensor } from './tensor.js';
@@ -25,17 +26,6 @@ export const HPD_MINILM_F128: Required<Pick<FixtureOptions, 'layers' | 'hidden' 
   layers: 6, hidden: 384, heads: 12, ffn: 1536, dim: 128, maxPositions: 512, maxSeqLength: 128,
 };
 
-// Seeded and dependency-free so fixtures are byte-identical across machines (mulberry32).
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normalSampler(rand: () => number): () => number {
   return () => {

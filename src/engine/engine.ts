@@ -24,13 +24,18 @@ export interface Platform {
 }
 
 export interface EngineOptions {
+  /** A bundle folder URL (with hpd.json), a Hugging Face repo id (`owner/name[@revision]`), or `{ files }`. */
   model: ModelSpec;
+  /** `auto` (default): WebGPU on a hardware adapter, else wasm. */
   device?: DeviceRequest;
+  /** Weight dtype when compiling a checkpoint (default fp32); must match a compiled bundle's. */
   dtype?: WeightDtype;
+  /** Texts per session run (default 32). */
   batchSize?: number;
+  /** Hugging Face host (default https://huggingface.co), e.g. a mirror or a local test server. */
   hubUrl?: string;
   onProgress?: (p: LoadProgress) => void;
-  /** Record ORT's node placement (verbose log) into `device.placement`. */
+  /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
   capturePlacement?: boolean;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIO } from '../../src/node/cli.js';
+import { createEmbedder } from '../../src/node/create-embedder.js';
 
 function capture(): CliIO & { stdout: string; stderr: string } {
   const io = { stdout: '', stderr: '', tty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
@@ -58,6 +59,31 @@ describe('hpd-embed CLI: fixture and convert', () => {
     expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'x'), '--dtype', 'int4'], io2)).toBe(1);
     expect(io2.stderr).toMatch(/UNSUPPORTED_DTYPE/);
   });
+
+  it('embed writes N × dim little-endian float32 rows in input order; search ranks the corpus', async () => {
+    const lines = ['the quick brown fox', '', 'search engines rank documents', 'a dog sat on the mat'];
+    await writeFile(join(root, 'lines.txt'), `${lines.join('\n')}\n`);
+    const io = capture();
+    expect(await main(['embed', '--model', join(root, 'bundle'), '--input', join(root, 'lines.txt'), '--output', join(root, 'v.f32'), '--device', 'wasm', '--batch', '2'], io)).toBe(0);
+    expect(io.stderr).toMatch(/4 texts → .*\(4 × 8 float32, 0 truncated\).* texts\/s/);
+    const bytes = await readFile(join(root, 'v.f32'));
+    expect(bytes.byteLength).toBe(4 * 8 * 4);
+    const rows = new Float32Array(bytes.buffer, bytes.byteOffset, 32);
+    const embedder = await createEmbedder({ model: join(root, 'bundle'), threads: 1 });
+    try {
+      const direct = await embedder.embed(lines);
+      for (let i = 0; i < 32; i++) expect(rows[i]).toBeCloseTo(direct[i], 6);
+    } finally {
+      await embedder.dispose();
+    }
+    const found = capture();
+    expect(await main(['search', '--model', join(root, 'bundle'), '--input', join(root, 'lines.txt'), '--index', join(root, 'lines.hpdindex'), '--query', 'search engines rank documents', '--k', '2'], found)).toBe(0);
+    expect(found.stdout).toMatch(/query: search engines rank documents\n\s+1\.0000\s+line 3: search engines rank documents/);
+    const again = capture();
+    expect(await main(['search', '--model', join(root, 'bundle'), '--index', join(root, 'lines.hpdindex'), '--query', 'a dog sat on the mat', '--k', '1'], again)).toBe(0);
+    expect(again.stderr).toMatch(/loaded 4 vectors/);
+    expect(again.stdout).toMatch(/line 4: a dog sat on the mat/);
+  }, 60_000);
 
   it('prints usage for unknown commands', async () => {
     const io = capture();

@@ -7,20 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { erf, referenceEmbed } from './bert-reference.js';
 import { parseSafetensors } from './safetensors-read.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 // ---------------------------------------------------------------------------
 // Helpers: rng, rounding encoders, safetensors writer, checkpoint builder
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function roundHalfEven(x: number): number {
   const f = Math.floor(x);
@@ -140,7 +131,7 @@ const baseSpec: Spec = {
 
 /** Random BERT weights with HF names (no prefix), as float64 values. */
 function randomBert(spec: Spec): Tensors {
-  const r = rng(spec.seed);
+  const r = seededRandom(spec.seed);
   const t: Tensors = new Map();
   const H = spec.hidden;
   const add = (name: string, shape: number[], scale: number, center = 0): void => {
@@ -181,7 +172,7 @@ function poolingWidth(spec: Spec): number {
 }
 
 function randomDense(spec: Spec): Tensors {
-  const r = rng(spec.seed + 1000);
+  const r = seededRandom(spec.seed + 1000);
   const inF = poolingWidth(spec);
   const out = spec.dense!.out;
   const t: Tensors = new Map();

@@ -1,16 +1,8 @@
 // Reference for src/search tests only: score every vector in float64 and sort everything.
+import { seededRandom } from '../../src/seeded-random.js';
 
-/** Seeded PRNG (mulberry32) so test data is identical on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
+
 
 /** Standard normal sample via Box–Muller. */
 export function gaussian(rand: () => number): number {

@@ -1,6 +1,7 @@
 // Test page for test/browser/search-persist.test.ts: drives CosineIndex + IdbIndexStore from window.searchPersist.
 import { CosineIndex, IdbIndexStore, crc32 } from '../../../../src/search/index.js';
 import type { StorageKind } from '../../../../src/search/index.js';
+import { seededRandom } from '../../../../src/seeded-random.js';
 
 const DIM = 128;
 const DB = 'hpd-search-persist-test';
@@ -27,15 +28,10 @@ export interface SearchPersistApi {
   reachedCommit(): boolean;
 }
 
+/** Centred uniform values in [-0.5, 0.5). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const r = seededRandom(seed);
+  return () => r() - 0.5;
 }
 
 const queries = new Float32Array(5 * DIM).map(rng(999));
