@@ -1,7 +1,7 @@
 // End to end in headless Chromium: a Vite-built page creates the embedder in a real module Worker,
 // on WebGPU (SwiftShader adapter) and on wasm; placement, parity with Node, Hub loading + cache, crashes.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,35 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     expect(r.after).toEqual({ ok: true, value: 32 });
     expect(r.freshWorker).toBe(true);
   }, 120_000);
+
+  it('runs under an MV3-extension-style CSP (no eval; wasm-unsafe-eval only), compiling a checkpoint in the worker too', async () => {
+    // Chrome's default extension_pages policy, plus same-origin workers and fetches; applied to the worker script as well.
+    // (Checked to bite: without 'wasm-unsafe-eval' the session fails with a CSP CompileError.)
+    const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; object-src 'self'";
+    await cp(fixture!.dir, join(outDir, 'ckpt'), { recursive: true });
+    const strict = await serveStatic(outDir, { 'Content-Security-Policy': csp });
+    const violations: string[] = [];
+    const p2 = await browser!.context.newPage();
+    p2.on('console', (m) => { if (/Content Security Policy|EvalError|unsafe-eval/i.test(m.text())) violations.push(m.text()); });
+    try {
+      await p2.goto(strict.url);
+      await p2.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      for (const o of [
+        { model: `${strict.url}models/int8/`, device: 'webgpu' as const, texts: TEXTS },
+        { model: `${strict.url}ckpt/`, device: 'wasm' as const, texts: TEXTS },
+      ]) {
+        const r = await p2.evaluate((opts) => window.hpd.run(opts), o);
+        if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+        const ref = o.model.endsWith('ckpt/') ? nodeVectors.fp32 : nodeVectors.int8;
+        const got = rows(r.value.vectors, 32);
+        for (let i = 0; i < TEXTS.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThanOrEqual(1e-4);
+      }
+      expect(violations).toEqual([]);
+    } finally {
+      await p2.close();
+      await strict.close();
+    }
+  }, 300_000);
 
   it('gives typed errors in the browser too', async () => {
     const r = await page.evaluate((m) => window.hpd.errors(m), `${server!.url}models/fp32/`);

@@ -28,8 +28,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` (index.html for folders); 404 outside it. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+/** Serves `root` (index.html for folders); 404 outside it. `extraHeaders` go on every response (e.g. a CSP). */
+export async function serveStatic(root: string, extraHeaders: Record<string, string> = {}): Promise<StaticServer> {
   const base = resolve(root);
   const server = createServer((req, res) => {
     const headers: Record<string, string> = {
@@ -37,6 +37,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       'Cross-Origin-Embedder-Policy': 'require-corp',
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Cache-Control': 'no-store',
+      ...extraHeaders,
     };
     const send = (status: number, body: string): void => {
       res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
