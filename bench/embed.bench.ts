@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
     const unsorted = await best(2, () => rawRun(false));
     await session.release();
 
-    const { platform } = await nodePlatform({ cacheDir: join(tmp, 'cache'), threads: THREADS });
+    const { platform } = await nodePlatform({ cacheDir: join(tmp, 'cache'), threads: THREADS, backend: 'wasm' });
     const engine = await Engine.create(platform, { model: pathToFileURL(`${bundles.fp32}/`).href, device: 'wasm' });
     await engine.embed(texts.slice(0, 64));
     const inProcess = await best(3, () => engine.embed(texts));
@@ -104,7 +104,17 @@ export async function run(): Promise<void> {
     singles.sort((a, b) => a - b);
     await engine.dispose();
 
-    const worker = await createEmbedder({ model: bundles.fp32, threads: THREADS, cacheDir: join(tmp, 'cache') });
+    // onnxruntime-node (native CPU EP), when the optional dependency is installed: what 'auto' picks in Node.
+    let native: number | undefined;
+    const nativePlatform = (await nodePlatform({ cacheDir: join(tmp, 'cache'), threads: THREADS, backend: 'auto' })).platform;
+    if (nativePlatform.nativeCpu) {
+      const eng = await Engine.create(nativePlatform, { model: pathToFileURL(`${bundles.fp32}/`).href, device: 'auto' });
+      await eng.embed(texts.slice(0, 64));
+      native = await best(3, () => eng.embed(texts));
+      await eng.dispose();
+    }
+
+    const worker = await createEmbedder({ model: bundles.fp32, threads: THREADS, cacheDir: join(tmp, 'cache'), backend: 'wasm' });
     await worker.embed(texts.slice(0, 64));
     const viaWorker = await best(3, () => worker.embed(texts));
     const concurrent = await best(2, () => Promise.all(Array.from({ length: texts.length / 8 }, (_, i) => worker.embed(texts.slice(i * 8, i * 8 + 8)))));
@@ -117,6 +127,7 @@ export async function run(): Promise<void> {
     console.log(`  createEmbedder (worker):  ${(viaWorker / floor).toFixed(3)}× floor`);
     console.log(`  ${texts.length / 8} concurrent calls of 8:  ${(concurrent / floor).toFixed(3)}× floor (coalesced)`);
     console.log(`  unsorted batches (raw):   ${(unsorted / floor).toFixed(3)}× floor (what length sorting saves)`);
+    console.log(native === undefined ? '  onnxruntime-node: not installed (ONNXRUNTIME_NODE_INSTALL=skip npm ci installs the optional dependency)' : `  engine on onnxruntime-node (CPU EP, 'auto' in Node): ${(native / floor).toFixed(3)}× the wasm floor`);
     console.log(`  single-text latency p50 ${singles[32].toFixed(1)} ms, p95 ${singles[60].toFixed(1)} ms (${(singles[32] / (floor / texts.length)).toFixed(1)}× the batched per-text cost)`);
     results.push(
       { bench: 'throughput', impl: 'floor: raw session.run', ms: floor, texts_per_s: rate(floor), ratio: 1 },
@@ -124,6 +135,7 @@ export async function run(): Promise<void> {
       { bench: 'throughput', impl: 'createEmbedder worker', ms: viaWorker, texts_per_s: rate(viaWorker), ratio: viaWorker / floor },
       { bench: 'throughput', impl: 'worker, concurrent calls of 8', ms: concurrent, texts_per_s: rate(concurrent), ratio: concurrent / floor },
       { bench: 'throughput', impl: 'raw, unsorted batches', ms: unsorted, texts_per_s: rate(unsorted), ratio: unsorted / floor },
+      ...(native === undefined ? [] : [{ bench: 'throughput', impl: 'engine on onnxruntime-node (cpu)', ms: native, texts_per_s: rate(native), ratio: native / floor }]),
       { bench: 'latency', impl: 'engine, one text per call', p50_ms: singles[32], p95_ms: singles[60], ratio_to_batched: singles[32] / (floor / texts.length) },
     );
     await mkdir(join(here, 'results'), { recursive: true });

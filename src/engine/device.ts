@@ -1,14 +1,15 @@
 import { HpdError } from '../errors.js';
 
 export type DeviceRequest = 'auto' | 'webgpu' | 'wasm';
-export type Device = 'webgpu' | 'wasm';
+/** 'cpu' is onnxruntime-node's native CPU EP (Node only), used for the non-WebGPU path when present. */
+export type Device = 'webgpu' | 'wasm' | 'cpu';
 
 /** What actually runs, and why (after a fallback, the reason names it). */
 export interface DeviceInfo {
   requested: DeviceRequest;
   actual: Device;
   reason: string;
-  /** WASM threads in use (1 unless crossOriginIsolated). */
+  /** CPU threads in use (wasm: 1 unless crossOriginIsolated). */
   threads: number;
   adapter?: { vendor: string; architecture: string; isFallbackAdapter: boolean; shaderF16: boolean };
   /** Execution-provider placement from ORT's verbose log, when captured. */
@@ -30,7 +31,7 @@ export interface AdapterProbe {
 }
 
 export interface DeviceChoice {
-  device: Device;
+  device: 'webgpu' | 'wasm';
   reason: string;
   adapter?: DeviceInfo['adapter'];
 }

@@ -18,8 +18,10 @@ export interface Platform {
   cache: ModelCache;
   fetch: FetchLike;
   gpu: AdapterProbe;
-  /** Threads the wasm EP may use (1 unless crossOriginIsolated in a browser). */
+  /** Threads the CPU path may use (wasm: 1 unless crossOriginIsolated in a browser). */
   wasmThreads: number;
+  /** A native CPU runtime (onnxruntime-node) that replaces wasm for the non-WebGPU path under device 'auto'. */
+  nativeCpu?: Ort;
   baseUrl?: string;
 }
 
@@ -87,11 +89,11 @@ export class Engine {
     });
     const m = loaded.manifest;
     const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
-    const { session, device } = await createSession(platform, loaded.model, options.device ?? 'auto', {
+    const { session, device, ort } = await createSession(platform, loaded.model, options.device ?? 'auto', {
       capturePlacement: options.capturePlacement ?? false,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    const queue = new RunQueue(platform.ort, session, m.dim, { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 });
+    const queue = new RunQueue(ort, session, m.dim, { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 });
     options.onProgress?.({ stage: 'ready' });
     return new Engine(session, tokenizer, queue, {
       name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,

@@ -2,7 +2,7 @@ import { HpdError } from '../errors.js';
 import type { LoadProgress } from '../model/progress.js';
 import { chooseDevice, parsePlacement, type DeviceInfo, type DeviceRequest } from './device.js';
 import type { Platform } from './engine.js';
-import type { OrtSession } from './ort-types.js';
+import type { Ort, OrtSession } from './ort-types.js';
 
 /** Creates the ORT session on the chosen execution provider, falling back from WebGPU to wasm under `auto`. */
 export async function createSession(
@@ -10,24 +10,26 @@ export async function createSession(
   model: Uint8Array,
   request: DeviceRequest,
   opts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void },
-): Promise<{ session: OrtSession; device: DeviceInfo }> {
+): Promise<{ session: OrtSession; device: DeviceInfo; ort: Ort }> {
   const { ort } = platform;
   const choice = await chooseDevice(request, platform.gpu);
   ort.env.wasm.numThreads = platform.wasmThreads;
   const base = { requested: request, threads: platform.wasmThreads, ...(choice.adapter ? { adapter: choice.adapter } : {}) };
 
-  const attempt = async (ep: 'webgpu' | 'wasm') => {
+  const attempt = async (ep: 'webgpu' | 'wasm' | 'cpu') => {
     opts.onProgress?.({ stage: 'session', device: ep });
     const lines: string[] = [];
     const restore = opts.capturePlacement ? captureConsole(lines) : undefined;
     try {
-      const session = await ort.InferenceSession.create(model, {
+      const runtime = ep === 'cpu' ? platform.nativeCpu! : ort;
+      const session = await runtime.InferenceSession.create(model, {
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
+        ...(ep === 'cpu' ? { intraOpNumThreads: platform.wasmThreads } : {}),
         ...(opts.capturePlacement ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
       });
       const placement = opts.capturePlacement ? parsePlacement(lines) : undefined;
-      return { session, placement };
+      return { session, placement, ort: runtime };
     } finally {
       restore?.();
     }
@@ -36,17 +38,22 @@ export async function createSession(
   if (choice.device === 'webgpu') {
     try {
       const { session, placement } = await attempt('webgpu');
-      return { session, device: { ...base, actual: 'webgpu', reason: choice.reason, ...(placement ? { placement } : {}) } };
+      return { session, ort, device: { ...base, actual: 'webgpu', reason: choice.reason, ...(placement ? { placement } : {}) } };
     } catch (e) {
       if (request === 'webgpu') {
         throw new HpdError('DEVICE_UNAVAILABLE', `device "webgpu" was requested but the WebGPU session failed: ${(e as Error).message}`, { cause: e });
       }
       const { session, placement } = await attempt('wasm');
-      return { session, device: { ...base, actual: 'wasm', reason: `fell back to wasm: the WebGPU session failed (${(e as Error).message})`, ...(placement ? { placement } : {}) } };
+      return { session, ort, device: { ...base, actual: 'wasm', reason: `fell back to wasm: the WebGPU session failed (${(e as Error).message})`, ...(placement ? { placement } : {}) } };
     }
   }
+  // Under 'auto', a native CPU runtime beats wasm; an explicit 'wasm' request is honoured as asked.
+  if (request === 'auto' && platform.nativeCpu) {
+    const r = await attempt('cpu');
+    return { session: r.session, ort: r.ort, device: { ...base, actual: 'cpu', reason: `${choice.reason.replace('fell back to wasm', 'used onnxruntime-node (CPU)')}`, ...(r.placement ? { placement: r.placement } : {}) } };
+  }
   const { session, placement } = await attempt('wasm');
-  return { session, device: { ...base, actual: 'wasm', reason: choice.reason, ...(placement ? { placement } : {}) } };
+  return { session, ort, device: { ...base, actual: 'wasm', reason: choice.reason, ...(placement ? { placement } : {}) } };
 }
 
 /** ORT's wasm build prints its log through console; copy the lines while a session is created. */

@@ -12,7 +12,7 @@ export type LoadProgress =
       fromCache: boolean;
     }
   | { stage: 'compile'; step: CompileStage; fraction: number }
-  | { stage: 'session'; device: 'webgpu' | 'wasm' }
+  | { stage: 'session'; device: 'webgpu' | 'wasm' | 'cpu' }
   | { stage: 'ready' };
 
 /** Tracks per-file bytes and reports aggregate progress. */

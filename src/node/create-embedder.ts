@@ -50,8 +50,8 @@ export function nodeHost(worker: Worker): WorkerHost {
 
 /** Node: the same API as the browser's createEmbedder, with the engine in a worker thread. */
 export function createEmbedder(options: NodeEmbedderOptions): Promise<Embedder> {
-  const { cacheDir, indexDir, threads, worker, ...rest } = options;
-  const data: NodePlatformOptions = { ...(cacheDir ? { cacheDir } : {}), ...(indexDir ? { indexDir } : {}), ...(threads ? { threads } : {}) };
+  const { cacheDir, indexDir, threads, backend, worker, ...rest } = options;
+  const data: NodePlatformOptions = { ...(cacheDir ? { cacheDir } : {}), ...(indexDir ? { indexDir } : {}), ...(threads ? { threads } : {}), ...(backend ? { backend } : {}) };
   // A string that names an existing folder is a local bundle or checkpoint, even when it looks like a repo id.
   const model = typeof rest.model === 'string' && existsSync(rest.model) ? pathToFileURL(`${resolve(rest.model)}/`).href : rest.model;
   return Embedder.start(() => nodeHost(worker ? worker() : startNodeWorker(data)), { ...rest, model });

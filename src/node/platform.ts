@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Platform } from '../engine/engine.js';
+import type { Ort } from '../engine/ort-types.js';
+import { HpdError } from '../errors.js';
 import type { IndexStore } from '../worker/worker-api.js';
 import { defaultCacheDir, folderCache } from './fs-cache.js';
 import { folderIndexStore } from './fs-index-store.js';
@@ -12,14 +14,20 @@ export interface NodePlatformOptions {
   cacheDir?: string;
   /** Where `index(name).save()` writes (default `<cacheDir>/indexes`). */
   indexDir?: string;
-  /** wasm threads (default: all cores, at most 4). */
+  /** CPU threads (default: all cores, at most 4). */
   threads?: number;
+  /**
+   * CPU runtime under device 'auto': 'onnxruntime-node' (native, ~2.5× wasm; an optional dependency, installed
+   * with ONNXRUNTIME_NODE_INSTALL=skip), 'wasm' (onnxruntime-web), or 'auto' (default: native when installed).
+   */
+  backend?: 'auto' | 'onnxruntime-node' | 'wasm';
 }
 
 /** Node: onnxruntime-web's wasm build (its Node entry), the filesystem for caches, global fetch, no WebGPU. */
 export async function nodePlatform(o: NodePlatformOptions = {}): Promise<{ platform: Platform; store: IndexStore }> {
   const ort = await import('onnxruntime-web');
   const cacheDir = o.cacheDir ?? defaultCacheDir();
+  const nativeCpu = o.backend === 'wasm' ? undefined : await loadNative(o.backend === 'onnxruntime-node');
   return {
     platform: {
       ort,
@@ -27,6 +35,7 @@ export async function nodePlatform(o: NodePlatformOptions = {}): Promise<{ platf
       fetch: (url, init) => (url.startsWith('file:') ? fileResponse(url) : fetch(url, init)),
       gpu: {},
       wasmThreads: o.threads ?? Math.min(4, availableParallelism()),
+      ...(nativeCpu ? { nativeCpu } : {}),
       baseUrl: pathToFileURL(`${process.cwd()}/`).href,
     },
     store: folderIndexStore(o.indexDir ?? join(cacheDir, 'indexes')),
@@ -41,5 +50,15 @@ async function fileResponse(url: string): Promise<Response> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return new Response(null, { status: code === 'ENOENT' || code === 'EISDIR' ? 404 : 500, statusText: code ?? '' });
+  }
+}
+
+/** onnxruntime-node when it is installed; `required` turns its absence into DEVICE_UNAVAILABLE. */
+async function loadNative(required: boolean): Promise<Ort | undefined> {
+  try {
+    return (await import('onnxruntime-node')) as unknown as Ort;
+  } catch (e) {
+    if (!required) return undefined;
+    throw new HpdError('DEVICE_UNAVAILABLE', `backend 'onnxruntime-node' was requested but it cannot be loaded (${(e as Error).message}). Install it: ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node`);
   }
 }

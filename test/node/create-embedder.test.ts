@@ -15,6 +15,8 @@ import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { referenceEmbed } from '../reference/bert-reference.js';
 import { readFileSync } from 'node:fs';
 
+const hasNative = await import('onnxruntime-node').then(() => true, () => false);
+
 const SENTENCES = [
   'A man is playing a flute.',
   'The quick brown fox jumps over the lazy dog.',
@@ -50,8 +52,9 @@ describe('createEmbedder (Node, worker thread)', () => {
 
   it('returns unit vectors equal to the float64 reference within 1e-4, in input order', async () => {
     expect(embedder.dim).toBe(32);
-    expect(embedder.device).toMatchObject({ requested: 'auto', actual: 'wasm' });
-    expect(embedder.info).toMatchObject({ dim: 32, maxTokens: 24, dtype: 'fp32', device: 'wasm' });
+    // 'auto' in Node: onnxruntime-node's CPU EP when installed (optional dependency), else wasm.
+    expect(embedder.device).toMatchObject({ requested: 'auto', actual: hasNative ? 'cpu' : 'wasm' });
+    expect(embedder.info).toMatchObject({ dim: 32, maxTokens: 24, dtype: 'fp32', device: hasNative ? 'cpu' : 'wasm' });
     const v = await embedder.embed(SENTENCES);
     expect(v).toBeInstanceOf(Float32Array);
     expect(v.length).toBe(SENTENCES.length * 32);
@@ -63,6 +66,23 @@ describe('createEmbedder (Node, worker thread)', () => {
     for (let i = 0; i < SENTENCES.length; i++) expect(Math.hypot(...v.subarray(i * 32, (i + 1) * 32))).toBeCloseTo(1, 5);
     const one = await embedder.embedOne(SENTENCES[4]);
     expect(maxAbsDiff(one, v.subarray(4 * 32, 5 * 32))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it.each(['wasm', 'onnxruntime-node'] as const)('backend %s matches the float64 reference within 1e-4', async (backend) => {
+    if (backend === 'onnxruntime-node' && !hasNative) {
+      console.warn('skipping the onnxruntime-node backend check: the optional dependency is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm ci installs it)');
+      return;
+    }
+    const e = await createEmbedder({ model: bundleDir, threads: 1, backend });
+    try {
+      expect(e.device.actual).toBe(backend === 'wasm' ? 'wasm' : 'cpu');
+      const v = await e.embed(SENTENCES);
+      const tok = new TextTokenizer(JSON.parse(readFileSync(join(bundleDir, 'tokenizer.json'), 'utf8')), {}, 24);
+      const ref = await referenceEmbed(ckpt.dir, SENTENCES.map((s) => Array.from(tok.encode(s).ids)));
+      ref.forEach((r, i) => expect(maxAbsDiff(v.subarray(i * 32, (i + 1) * 32), r)).toBeLessThanOrEqual(1e-4));
+    } finally {
+      await e.dispose();
+    }
   });
 
   it('keeps input order under 1,000 concurrent calls of random sizes', async () => {
