@@ -2,6 +2,7 @@ import { compileCheckpoint, type CompiledBundle, type CompileProgress } from '..
 import type { BundleFile, BundleManifest } from '../convert/manifest.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../convert/source.js';
 import { checkDtype, type WeightDtype } from '../convert/weight-dtype.js';
+import { sha256Hex } from '../convert/sha256.js';
 import { HpdError } from '../errors.js';
 import { noCache, type ModelCache } from './cache.js';
 import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
@@ -68,7 +69,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     const manifest = parseManifest(cachedManifest, `cached ${compiledPrefix}${MANIFEST_FILE}`);
     const src: FileSource = { label: `cache:${base}`, read: (p) => cache.get(compiledPrefix + p) };
     try {
-      return await bundleFromSource(src, manifest, dtype, { kind: 'checkpoint', location: base, fromCache: true }, opts);
+      return await bundleFromSource(src, manifest, dtype, { kind: 'checkpoint', location: base, fromCache: true }, { verified: false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
     } catch (e) {
       if (!(e instanceof HpdError) || e.code !== 'MODEL_INTEGRITY') throw e;
       await cache.clear(compiledPrefix); // a damaged cache entry: rebuild it
@@ -95,18 +96,20 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
       read: async (path) => {
         const f = bundleFiles(manifest).find((x) => x.path === path);
         const key = `${url(path)}?sha256=${f?.sha256 ?? ''}`;
+        if (!f) return undefined;
         const hit = await cache.get(key);
-        if (hit && f && hit.byteLength === f.bytes) {
+        // A damaged cache entry is simply downloaded again.
+        if (hit && hit.byteLength === f.bytes && (await sha256Hex(hit)) === f.sha256) {
           tracker.update(path, hit.byteLength, hit.byteLength, true);
           return hit;
         }
         const got = await fetchBytes(opts.fetch, url(path), { onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
-        if (f) await verifySha256(got!.bytes, f.sha256, url(path));
+        await verifySha256(got!.bytes, f.sha256, url(path)); // before caching, so nothing bad is kept
         await cache.put(key, got!.bytes);
         return got!.bytes;
       },
     };
-    return bundleFromSource(src, manifest, dtype, { kind: 'bundle', location: base, fromCache: false });
+    return bundleFromSource(src, manifest, dtype, { kind: 'bundle', location: base, fromCache: false }, { verified: true });
   }
 
   const checkpoint = await openRemoteCheckpoint({
@@ -135,17 +138,24 @@ function bundleFiles(m: BundleManifest): BundleFile[] {
   return [m.files.model, m.files.tokenizer, ...(m.files.tokenizerConfig ? [m.files.tokenizerConfig] : [])];
 }
 
-async function bundleFromSource(src: FileSource, manifest: BundleManifest, dtype: WeightDtype | undefined, origin: LoadedModel['origin'], opts?: LoadOptions): Promise<LoadedModel> {
+/** Reads a bundle's files through `src`, checking each against the manifest unless the source already did. */
+async function bundleFromSource(
+  src: FileSource,
+  manifest: BundleManifest,
+  dtype: WeightDtype | undefined,
+  origin: LoadedModel['origin'],
+  opts: { verified: boolean; onProgress?: (p: LoadProgress) => void } = { verified: false },
+): Promise<LoadedModel> {
   if (dtype && manifest.dtype !== dtype) {
     throw new HpdError('MODEL_INVALID', `${origin.location} is a compiled ${manifest.dtype} bundle but dtype "${dtype}" was asked for; omit dtype or point at a ${dtype} bundle.`);
   }
   const read = async (f: BundleFile) => {
     const bytes = await src.read(f.path);
     if (!bytes) throw new HpdError('MODEL_FETCH_FAILED', `${src.label}: ${f.path} is missing.`);
-    await verifySha256(bytes, f.sha256, `${src.label}/${f.path}`);
+    if (!opts.verified) await verifySha256(bytes, f.sha256, `${src.label}/${f.path}`);
     return bytes;
   };
-  const tracker = opts ? new DownloadTracker(opts.onProgress, new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes]))) : undefined;
+  const tracker = opts.onProgress ? new DownloadTracker(opts.onProgress, new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes]))) : undefined;
   const model = await read(manifest.files.model);
   tracker?.update(manifest.files.model.path, model.byteLength, model.byteLength, true);
   const tokenizer = await read(manifest.files.tokenizer);

@@ -89,6 +89,14 @@ describe('loadModel against a local Hub-layout server', () => {
     expect(Buffer.from(b.model).equals(Buffer.from(a.model))).toBe(true);
     await expect(loadModel(base, { cache: memoryCache(), fetch: offline })).rejects.toMatchObject({ code: 'MODEL_FETCH_FAILED' });
     await expect(loadModel(base, { cache, fetch: fetchFn, dtype: 'fp32' })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+
+    // A damaged cache entry is downloaded again, not trusted and not fatal.
+    const key = (await cache.list()).find((e) => e.key.includes('model.onnx?sha256='))!.key;
+    await cache.put(key, new Uint8Array(a.model.byteLength).fill(7));
+    await expect(loadModel(base, { cache, fetch: offline })).rejects.toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+    const c = await loadModel(base, { cache, fetch: fetchFn });
+    expect(Buffer.from(c.model).equals(Buffer.from(a.model))).toBe(true);
+    expect(Buffer.from((await cache.get(key))!).equals(Buffer.from(a.model))).toBe(true);
   });
 
   it('refuses a tampered file with MODEL_INTEGRITY and reports HTTP failures with URL and status', async () => {
