@@ -62,7 +62,9 @@ export async function serveStatic(root: string, extraHeaders: Record<string, str
           file = join(file, 'index.html');
           st = await stat(file);
         }
-        res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(st.size) });
+        // Vite's content-hashed assets may be cached, so Chromium keeps the compiled 27 MB ORT wasm between workers.
+        const caching = pathname.includes('/assets/') ? { 'Cache-Control': 'public, max-age=31536000, immutable' } : {};
+        res.writeHead(200, { ...headers, ...caching, 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(st.size) });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);
       } catch {
