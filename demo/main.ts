@@ -21,7 +21,7 @@ let index: IndexHandle | undefined;
 async function defaults(): Promise<void> {
   $<HTMLTextAreaElement>('texts').value = SAMPLE.join('\n');
   // demo/serve.ts writes which bundle it prepared; fall back to the Hub id.
-  const res = await fetch('/demo-model.json').catch(() => undefined);
+  const res = await fetch('/models/demo-model.json').catch(() => undefined);
   const info = res?.ok ? ((await res.json()) as { url: string; random: boolean }) : { url: 'Xuandong/HPD-MiniLM-F128', random: false };
   $<HTMLInputElement>('model-url').value = info.url;
   if (info.random) {

@@ -16,10 +16,10 @@ const real = join(models, 'hpd-minilm-f128');
 const random = join(models, 'demo-random-f128');
 
 async function prepare(): Promise<{ url: string; random: boolean }> {
-  if (existsSync(join(real, 'hpd.json'))) return { url: '/hpd-minilm-f128/', random: false };
+  if (existsSync(join(real, 'hpd.json'))) return { url: '/models/hpd-minilm-f128/', random: false };
   try {
     await fetchModel([]);
-    return { url: '/hpd-minilm-f128/', random: false };
+    return { url: '/models/hpd-minilm-f128/', random: false };
   } catch (e) {
     console.warn(`Could not fetch the published model (${(e as Error).message}).`);
     console.warn('Serving a random-weight model of the same shape instead: real speed, meaningless rankings.');
@@ -32,7 +32,7 @@ async function prepare(): Promise<{ url: string; random: boolean }> {
     const bundle = await compileCheckpoint(memorySource(generateFixture(vocab ? { vocab } : {}), 'demo-random-f128'));
     await writeFolderAtomic(random, bundle.files);
   }
-  return { url: '/demo-random-f128/', random: true };
+  return { url: '/models/demo-random-f128/', random: true };
 }
 
 const model = await prepare();
