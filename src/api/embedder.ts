@@ -20,6 +20,8 @@ export interface WorkerHost {
 }
 
 interface Live {
+  /** Indexes already opened in this worker (a fresh worker after a crash starts with none). */
+  opened: Set<string>;
   host: WorkerHost;
   remote: Remote<WorkerApi>;
   ready: Promise<{ info: ModelInfo; device: DeviceInfo }>;
@@ -87,9 +89,13 @@ export class Embedder {
   index(name: string, options: { storage?: StorageKind } = {}): IndexHandle {
     if (typeof name !== 'string' || !name) throw new HpdError('INVALID_INPUT', 'index name must be a non-empty string.');
     const storage = options.storage ?? 'f32';
+    // Open the index once per worker, not once per call: a search is then a single round trip.
     const call = <T>(fn: (r: Remote<WorkerApi>) => Promise<T> | T) =>
-      this.call(async (r) => {
-        await r.indexOpen(name, storage);
+      this.call(async (r, live) => {
+        if (!live.opened.has(name)) {
+          await r.indexOpen(name, storage);
+          live.opened.add(name);
+        }
         return fn(r);
       });
     return {
@@ -129,7 +135,7 @@ export class Embedder {
     for (const reject of live.pending) reject(new HpdError('DISPOSED', 'The embedder was disposed.'));
   }
 
-  private async call<T>(fn: (r: Remote<WorkerApi>) => Promise<T> | T): Promise<T> {
+  private async call<T>(fn: (r: Remote<WorkerApi>, live: Live) => Promise<T> | T): Promise<T> {
     if (this.disposed) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
     if (!this.live || this.live.dead) {
       this.live = startWorker(this.spawn, this.options);
@@ -140,7 +146,7 @@ export class Embedder {
       live.ready
         .then((ready) => {
           this.current = ready;
-          return fn(live.remote);
+          return fn(live.remote, live);
         })
         .then(resolve, (e: unknown) => reject(live.dead ? crashed(e) : e))
         .finally(() => live.pending.delete(reject));
@@ -170,7 +176,7 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
   installErrorTransfer();
   const host = spawn();
   const remote = wrap<WorkerApi>(host.endpoint);
-  const live: Live = { host, remote, pending: new Set(), dead: false, ready: undefined as never };
+  const live: Live = { host, remote, opened: new Set(), pending: new Set(), dead: false, ready: undefined as never };
   let crash: (e: unknown) => void = () => {};
   const crashedP = new Promise<never>((_, reject) => (crash = reject));
   crashedP.catch(() => {});

@@ -1,13 +1,6 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { HpdError } from '../errors.js';
 
-export interface TokenizedBatch {
-  /** Token ids per text, truncated to maxTokens with [CLS] … [SEP] kept. */
-  ids: Int32Array[];
-  /** How many texts were longer than maxTokens. */
-  truncated: number;
-}
-
 // Long texts are cut at a whitespace boundary before tokenising: every token before the cut is
 // exactly what the whole text gives, so truncation stays exact while a 100k-char text costs ~nothing.
 const CHARS_PER_TOKEN_BUDGET = 12;
@@ -43,16 +36,6 @@ export class TextTokenizer {
     }
     const body = this.body(text);
     return { ids: this.wrap(body, room), truncated: body.length > room };
-  }
-
-  encodeBatch(texts: readonly string[]): TokenizedBatch {
-    let truncated = 0;
-    const ids = texts.map((t) => {
-      const e = this.encode(t);
-      if (e.truncated) truncated++;
-      return e.ids;
-    });
-    return { ids, truncated };
   }
 
   private body(text: string): number[] {

@@ -60,11 +60,11 @@ describe('TextTokenizer', () => {
     expect(blob.ids[blob.ids.length - 1]).toBe(sep);
   });
 
-  it('counts truncated texts in a batch', () => {
+  it('flags exactly the texts longer than maxTokens', () => {
     const t = new TextTokenizer(tokenizerJson, {}, 8);
-    const b = t.encodeBatch(['short', 'one two three four five six seven eight nine', 'also short']);
-    expect(b.truncated).toBe(1);
-    expect(b.ids.map((x) => x.length)).toEqual([3, 8, 4]);
+    const b = ['short', 'one two three four five six seven eight nine', 'also short'].map((x) => t.encode(x));
+    expect(b.map((e) => e.truncated)).toEqual([false, true, false]);
+    expect(b.map((e) => e.ids.length)).toEqual([3, 8, 4]);
   });
 
   it('rejects tokenizers without [CLS]/[SEP] and maxTokens < 2', () => {
