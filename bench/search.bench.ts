@@ -9,6 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CosineIndex } from '../src/search/index.js';
 import { seededRandom } from '../src/seeded-random.js';
+import { createSimdScan } from '../src/search/simd.js';
 import type { StorageKind } from '../src/search/index.js';
 
 const DIM = 128;
@@ -134,8 +135,17 @@ function minMs(fn: () => number, reps: number): number {
   return Math.min(...t);
 }
 
+/** f32 floor: the faster of a JS pass and a wasm SIMD pass over the same bytes (the SIMD one is the real bandwidth bound). */
 function floorMs(storage: StorageKind, data: Float32Array, n: number): number {
-  if (storage === 'f32') return minMs(() => sumF32(data), 9);
+  if (storage === 'f32') {
+    const js = minMs(() => sumF32(data), 9);
+    const scan = createSimdScan();
+    if (!scan) return js;
+    scan.memory.grow(Math.ceil(data.byteLength / 65536));
+    new Float32Array(scan.memory.buffer, 0, data.length).set(data);
+    const count = data.length - (data.length % 16);
+    return Math.min(js, minMs(() => scan.sumF32(0, count), 9));
+  }
   // int8 scan reads n×dim codes plus n float32 scales.
   const codes = new Int8Array(n * DIM);
   for (let i = 0; i < codes.length; i++) codes[i] = (data[i] * 400) | 0;
@@ -309,10 +319,12 @@ interface OurVariant {
   label: string;
   storage: StorageKind;
   rescore: 'f32' | 'dequantized' | 'residual';
+  kernel?: 'js';
 }
 
 const VARIANTS: OurVariant[] = [
   { label: 'f32', storage: 'f32', rescore: 'f32' },
+  { label: 'f32-js-kernel', storage: 'f32', rescore: 'f32', kernel: 'js' },
   { label: 'int8', storage: 'int8', rescore: 'residual' },
   { label: 'int8-compact', storage: 'int8', rescore: 'dequantized' },
   { label: 'int8+f32rescore', storage: 'int8', rescore: 'f32' },
@@ -341,7 +353,7 @@ export async function run(): Promise<void> {
     ['voy-search', voyPeer],
     ['hnswlib-wasm', hnswPeer],
   ] as [string, () => Promise<Peer>][]).filter(([name]) => peerFilter === undefined || peerFilter.some((f) => name.includes(f)));
-  console.log(`node ${process.version}, dim ${DIM}, k ${K}; floor = fastest of 9 tight passes summing the same bytes (same element type) the scan reads.`);
+  console.log(`node ${process.version}, dim ${DIM}, k ${K}; floor = fastest of 9 tight passes summing the same bytes (same element type) the scan reads (f32: JS or wasm SIMD, whichever is faster).`);
 
   for (const n of SIZES) {
     const q = queryCount(n);
@@ -355,7 +367,7 @@ export async function run(): Promise<void> {
       gc();
       const before = heapBytes();
       const t0 = performance.now();
-      let index: CosineIndex | null = new CosineIndex({ dim: DIM, storage: v.storage, rescore: v.rescore });
+      let index: CosineIndex | null = new CosineIndex({ dim: DIM, storage: v.storage, rescore: v.rescore, ...(v.kernel ? { kernel: v.kernel } : {}) });
       // Batches like a real ingest; growth is geometric, so this also measures regrowth.
       for (let s = 0; s < n; s += ADD_CHUNK) {
         const e = Math.min(n, s + ADD_CHUNK);
@@ -368,7 +380,7 @@ export async function run(): Promise<void> {
       const bookkeeping = (heapBytes() - before - index.byteLength) / n;
       const idx = index;
       const timed = await timeQueries(queries, q, (x) => idx.search(x, K).map((h) => h.id));
-      if (v.storage === 'f32') truth = timed.results;
+      if (v.label === 'f32') truth = timed.results;
       const floor = floorMs(v.storage, data, n);
       const r: SearchBenchResult = {
         impl: 'hpd-embed',

@@ -3,6 +3,7 @@
 import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.js';
 import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import { dequantizeRow, quantizeResidualRow, quantizeRow, RESIDUAL_DIVISOR } from './quantize.js';
+import { createSimdScan, SIMD_DIM_MULTIPLE, WASM_PAGE, type SimdScan } from './simd.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
 import type { Int8Rescore, JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
@@ -21,6 +22,11 @@ export interface CosineIndexOptions {
   rescore?: Int8Rescore;
   /** Rows to allocate up front (avoids regrowth when the final size is known). */
   capacity?: number;
+  /**
+   * f32 scan kernel: 'auto' (default) uses wasm SIMD when available and dim is a multiple of 16 (rows then live in
+   * the kernel's wasm memory; candidates are rescored exactly, so results match the JS kernel); 'js' never does.
+   */
+  kernel?: 'auto' | 'js';
 }
 
 /** One stored entry, as `get` returns it. */
@@ -34,6 +40,9 @@ const MIN_CAPACITY = 16;
 /** Rows scored per kernel call: small enough to stay in L1, large enough to amortise the call. */
 const SCAN_BLOCK = 256;
 const MAX_JSON_DEPTH = 64;
+
+/** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
+const SIMD_SLACK = 16;
 
 /** Candidates kept by the int8 pass before exact rescoring: enough slack that quantisation noise rarely evicts a true top-k hit. */
 export function int8CandidateCount(k: number): number {
@@ -79,6 +88,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private i8: Int8Array | null = null;
   private scales: Float32Array | null = null;
   private res: Int8Array | null = null;
+  /** wasm SIMD scan for f32 storage: rows live in its memory at `rowsOff`; views are rebuilt when memory grows. */
+  private simd: { scan: SimdScan; rowsOff: number; outOff: number; buffer: ArrayBuffer | null; q: Float32Array; out: Float32Array } | null = null;
   /** row → id; kept in lock-step with idToRow. */
   private readonly rowIds: string[] = [];
   /** row → metadata (undefined when none). */
@@ -115,6 +126,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.qf = new Float64Array(dim);
     this.qi = new Int32Array(dim);
     this.qcodes = new Int8Array(dim);
+    if (storage === 'f32' && dim % SIMD_DIM_MULTIPLE === 0 && options.kernel !== 'js') {
+      const scan = createSimdScan();
+      const outOff = dim * 4;
+      if (scan) this.simd = { scan, rowsOff: (outOff + SCAN_BLOCK * 4 + 63) & ~63, outOff, buffer: null, q: new Float32Array(0), out: new Float32Array(0) };
+    }
     // Always allocate, so storage is never null and serialisation of an empty index records its layout.
     this.grow(capacity);
   }
@@ -271,9 +287,13 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   private adopt(raw: RawIndex): void {
+    if (this.simd !== null && raw.f32 !== null && this.growSimd(Math.max(raw.count, MIN_CAPACITY))) {
+      (this.f32 as Float32Array).set(raw.f32.subarray(0, raw.count * raw.dim)); // into the kernel's memory
+    } else {
+      this.capacity = raw.count;
+      this.f32 = raw.f32;
+    }
     this.count = raw.count;
-    this.capacity = raw.count;
-    this.f32 = raw.f32;
     this.i8 = raw.i8;
     this.scales = raw.scales;
     this.res = raw.res;
@@ -340,7 +360,10 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     }
     const heap = this.heap;
     heap.reset(kk, this.byId);
-    if (this.storage === 'f32') this.scanF32(heap, floor, filter);
+    if (this.storage === 'f32') {
+      if (this.simd !== null) this.searchF32Simd(kk, floor, filter);
+      else this.scanF32(heap, floor, filter);
+    }
     else this.searchInt8(kk, floor, filter);
     const got = heap.drainSorted(this.outRows, this.outScores);
     const hits: SearchHit[] = new Array<SearchHit>(got);
@@ -370,6 +393,58 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         }
       }
     }
+  }
+
+  /** wasm SIMD pass (f32 sums) picks k + slack candidates; each is rescored exactly, like the JS kernel scores. */
+  private searchF32Simd(kk: number, floor: number, filter: SearchOptions<M>['filter']): void {
+    const simd = this.simdViews();
+    const dim = this.dim;
+    const n = this.count;
+    const c = Math.min(kk + SIMD_SLACK, n);
+    const cand = this.candHeap;
+    cand.reset(c, this.byId);
+    simd.q.set(this.qf);
+    const out = simd.out;
+    // The f32 sums may sit a hair below the exact score: compare against a slightly lowered floor.
+    let bar = floor === -Infinity ? -Infinity : floor - 1e-5;
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      simd.scan.dotRows(0, simd.rowsOff + start * dim * 4, dim, end - start, simd.outOff);
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = out[i];
+        if (s >= bar) {
+          if (!cand.accepts(s, row)) continue;
+          if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+          cand.offer(s, row);
+          if (cand.full) bar = cand.threshold;
+        }
+      }
+    }
+    if (this.candRows.length < c) {
+      this.candRows = new Int32Array(c);
+      this.candScores = new Float64Array(c);
+    }
+    const got = cand.drainSorted(this.candRows, this.candScores);
+    const data = this.f32 as Float32Array;
+    const qf = this.qf;
+    for (let i = 0; i < got; i++) {
+      const row = this.candRows[i];
+      const s = dotRowF32(data, row * dim, qf, dim);
+      if (s >= floor) this.heap.offer(s, row);
+    }
+  }
+
+  /** Current views into the kernel's memory (growing memory detaches the old ones). */
+  private simdViews(): NonNullable<CosineIndex['simd']> {
+    const simd = this.simd as NonNullable<CosineIndex['simd']>;
+    const buf = simd.scan.memory.buffer;
+    if (simd.buffer !== buf) {
+      simd.buffer = buf;
+      simd.q = new Float32Array(buf, 0, this.dim);
+      simd.out = new Float32Array(buf, simd.outOff, SCAN_BLOCK);
+      this.f32 = new Float32Array(buf, simd.rowsOff, this.capacity * this.dim);
+    }
+    return simd;
   }
 
   /** int8 pass with integer dot products picks candidates; each is rescored with the float query (see `rescore`). */
@@ -516,6 +591,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private grow(needed: number): void {
     const cap = Math.max(needed, this.capacity * 2, MIN_CAPACITY);
     const dim = this.dim;
+    if (this.simd !== null && this.growSimd(cap)) return;
     const used = this.count * dim;
     const keepF32 = this.rescore === 'f32';
     const isInt8 = this.storage === 'int8';
@@ -535,6 +611,30 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.i8 = codes;
     this.scales = scales;
     this.capacity = cap;
+  }
+
+  /**
+   * Grows the kernel's wasm memory in place (rows keep their offset, so nothing is copied). Returns false after
+   * switching to plain JS storage when the 4 GiB wasm limit is reached, so growth continues in JS memory.
+   */
+  private growSimd(cap: number): boolean {
+    const simd = this.simd as NonNullable<CosineIndex['simd']>;
+    const mem = simd.scan.memory;
+    const needPages = Math.ceil((simd.rowsOff + cap * this.dim * 4) / WASM_PAGE);
+    const havePages = mem.buffer.byteLength / WASM_PAGE;
+    try {
+      if (needPages > havePages) mem.grow(needPages - havePages);
+    } catch {
+      const used = this.count * this.dim;
+      const rows = this.f32 === null ? null : this.f32.slice(0, used);
+      this.simd = null;
+      this.f32 = rows;
+      return false;
+    }
+    this.capacity = cap;
+    simd.buffer = null; // force fresh views (and this.f32) on next use
+    this.simdViews();
+    return true;
   }
 }
 

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { CosineIndex } from '../../src/search/cosine-index.js';
+import { createSimdScan } from '../../src/search/simd.js';
+import { SIMD_KERNEL_BASE64 } from '../../src/search/simd-kernel-bytes.js';
+import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
+
+const D = 128;
+
+describe('wasm SIMD f32 scan', () => {
+  it('is available in Node, and the committed bytes are the compiled simd-kernel.wat', async () => {
+    expect(createSimdScan()).not.toBeNull();
+    const { compileKernel } = await import('../../scripts/build-wasm.js');
+    expect(Buffer.from(await compileKernel()).toString('base64')).toBe(SIMD_KERNEL_BASE64);
+  });
+
+  it('dot_rows and sum_f32 agree with float64 sums to f32 rounding', () => {
+    const scan = createSimdScan()!;
+    const n = 300;
+    scan.memory.grow(Math.ceil((D * 4 + n * 4 + n * D * 4) / 65536));
+    const q = new Float32Array(scan.memory.buffer, 0, D);
+    const rows = new Float32Array(scan.memory.buffer, D * 4 + n * 4, n * D);
+    const rand = seededRandom(5);
+    for (let j = 0; j < D; j++) q[j] = rand() - 0.5;
+    for (let i = 0; i < rows.length; i++) rows[i] = rand() - 0.5;
+    scan.dotRows(0, D * 4 + n * 4, D, n, D * 4);
+    const out = new Float32Array(scan.memory.buffer, D * 4, n);
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += rows[r * D + j] * q[j];
+      expect(Math.abs(out[r] - s)).toBeLessThan(1e-5);
+      for (let j = 0; j < D; j++) total += rows[r * D + j];
+    }
+    expect(Math.abs(scan.sumF32(D * 4 + n * 4, n * D) - total)).toBeLessThan(1e-2);
+  });
+
+  it("gives exactly the JS kernel's results (ids and scores) through growth, removal, upserts, filters and a round trip", () => {
+    const rand = seededRandom(77);
+    const simd = new CosineIndex<{ even: boolean }>({ dim: D });
+    const js = new CosineIndex<{ even: boolean }>({ dim: D, kernel: 'js' });
+    const n = 20_000;
+    const flat = randomVectors(rand, n, D);
+    const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+    const meta = ids.map((_, i) => ({ even: i % 2 === 0 }));
+    for (let s = 0; s < n; s += 2500) {
+      simd.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
+      js.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
+    }
+    // Near-duplicates and exact duplicates stress the candidate slack and the id tie-break.
+    const dup = flat.slice(0, D);
+    for (const idx of [simd, js]) {
+      idx.add(['dup-a', 'dup-b'], [dup, dup]);
+      idx.remove(ids.slice(100, 400));
+      idx.upsert(['v5', 'v6'], randomVectors(seededRandom(9), 2, D));
+    }
+    const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];
+    const check = (a: CosineIndex<{ even: boolean }>, b: CosineIndex<{ even: boolean }>) => {
+      for (const q of queries) {
+        for (const k of [1, 10, 57]) expect(a.search(q, k)).toEqual(b.search(q, k));
+        const opts = { filter: (_: string, m: { even: boolean } | undefined) => m?.even === true, minScore: 0.1 };
+        expect(a.search(q, 10, opts)).toEqual(b.search(q, 10, opts));
+      }
+    };
+    check(simd, js);
+    const back = CosineIndex.deserialize<{ even: boolean }>(simd.serialize());
+    check(back, js);
+    expect(Buffer.from(back.serialize()).equals(Buffer.from(js.serialize()))).toBe(true);
+  });
+});
