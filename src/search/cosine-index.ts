@@ -88,8 +88,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private i8: Int8Array | null = null;
   private scales: Float32Array | null = null;
   private res: Int8Array | null = null;
-  /** wasm SIMD scan for f32 storage: rows live in its memory at `rowsOff`; views are rebuilt when memory grows. */
-  private simd: { scan: SimdScan; rowsOff: number; outOff: number; buffer: ArrayBuffer | null; q: Float32Array; out: Float32Array } | null = null;
+  /**
+   * wasm SIMD scan: the scanned rows (f32 values, or int8 codes) live in its memory at `rowsOff`, so memory growth
+   * keeps them in place; views are rebuilt whenever the memory's buffer changes.
+   */
+  private simd: SimdState | null = null;
   /** row → id; kept in lock-step with idToRow. */
   private readonly rowIds: string[] = [];
   /** row → metadata (undefined when none). */
@@ -126,10 +129,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.qf = new Float64Array(dim);
     this.qi = new Int32Array(dim);
     this.qcodes = new Int8Array(dim);
-    if (storage === 'f32' && dim % SIMD_DIM_MULTIPLE === 0 && options.kernel !== 'js') {
+    if (dim % SIMD_DIM_MULTIPLE === 0 && options.kernel !== 'js') {
       const scan = createSimdScan();
-      const outOff = dim * 4;
-      if (scan) this.simd = { scan, rowsOff: (outOff + SCAN_BLOCK * 4 + 63) & ~63, outOff, buffer: null, q: new Float32Array(0), out: new Float32Array(0) };
+      const kind = storage === 'f32' ? 'f32' : 'i8';
+      const outOff = (kind === 'f32' ? dim * 4 : dim + 15) & ~15;
+      if (scan) this.simd = { kind, scan, rowsOff: (outOff + SCAN_BLOCK * 4 + 63) & ~63, outOff, buffer: null, qF32: new Float32Array(0), qI8: new Int8Array(0), outF32: new Float32Array(0), outI32: new Int32Array(0) };
     }
     // Always allocate, so storage is never null and serialisation of an empty index records its layout.
     this.grow(capacity);
@@ -287,16 +291,24 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   private adopt(raw: RawIndex): void {
-    if (this.simd !== null && raw.f32 !== null && this.growSimd(Math.max(raw.count, MIN_CAPACITY))) {
-      (this.f32 as Float32Array).set(raw.f32.subarray(0, raw.count * raw.dim)); // into the kernel's memory
+    if (this.simd !== null) {
+      this.count = 0;
+      this.grow(Math.max(raw.count, MIN_CAPACITY)); // kernel memory + JS arrays at that capacity
+    }
+    if (this.simd !== null) {
+      const n = raw.count * raw.dim;
+      if (raw.f32 !== null && this.f32 !== null) this.f32.set(raw.f32.subarray(0, n));
+      if (raw.i8 !== null && this.i8 !== null) this.i8.set(raw.i8.subarray(0, n));
+      if (raw.scales !== null && this.scales !== null) this.scales.set(raw.scales.subarray(0, raw.count));
+      if (raw.res !== null && this.res !== null) this.res.set(raw.res.subarray(0, n));
     } else {
       this.capacity = raw.count;
       this.f32 = raw.f32;
+      this.i8 = raw.i8;
+      this.scales = raw.scales;
+      this.res = raw.res;
     }
     this.count = raw.count;
-    this.i8 = raw.i8;
-    this.scales = raw.scales;
-    this.res = raw.res;
     for (let i = 0; i < raw.count; i++) {
       this.rowIds.push(raw.ids[i]);
       this.rowMeta.push(raw.metadata[i] as M | undefined);
@@ -403,8 +415,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const c = Math.min(kk + SIMD_SLACK, n);
     const cand = this.candHeap;
     cand.reset(c, this.byId);
-    simd.q.set(this.qf);
-    const out = simd.out;
+    simd.qF32.set(this.qf);
+    const out = simd.outF32;
     // The f32 sums may sit a hair below the exact score: compare against a slightly lowered floor.
     let bar = floor === -Infinity ? -Infinity : floor - 1e-5;
     for (let start = 0; start < n; start += SCAN_BLOCK) {
@@ -435,20 +447,28 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   /** Current views into the kernel's memory (growing memory detaches the old ones). */
-  private simdViews(): NonNullable<CosineIndex['simd']> {
-    const simd = this.simd as NonNullable<CosineIndex['simd']>;
+  private simdViews(): SimdState {
+    const simd = this.simd as SimdState;
     const buf = simd.scan.memory.buffer;
     if (simd.buffer !== buf) {
       simd.buffer = buf;
-      simd.q = new Float32Array(buf, 0, this.dim);
-      simd.out = new Float32Array(buf, simd.outOff, SCAN_BLOCK);
-      this.f32 = new Float32Array(buf, simd.rowsOff, this.capacity * this.dim);
+      const rows = this.capacity * this.dim;
+      if (simd.kind === 'f32') {
+        simd.qF32 = new Float32Array(buf, 0, this.dim);
+        simd.outF32 = new Float32Array(buf, simd.outOff, SCAN_BLOCK);
+        this.f32 = new Float32Array(buf, simd.rowsOff, rows);
+      } else {
+        simd.qI8 = new Int8Array(buf, 0, this.dim);
+        simd.outI32 = new Int32Array(buf, simd.outOff, SCAN_BLOCK);
+        this.i8 = new Int8Array(buf, simd.rowsOff, rows);
+      }
     }
     return simd;
   }
 
   /** int8 pass with integer dot products picks candidates; each is rescored with the float query (see `rescore`). */
   private searchInt8(kk: number, floor: number, filter: SearchOptions<M>['filter']): void {
+    if (this.simd !== null) this.simdViews(); // refresh this.i8 if the kernel's memory moved
     const codes = this.i8 as Int8Array;
     const scales = this.scales as Float32Array;
     const qi = this.qi;
@@ -459,10 +479,17 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const cand = this.candHeap;
     cand.reset(c, null);
     let bar = -Infinity;
+    const simd = this.simd === null ? null : this.simdViews();
+    if (simd !== null) simd.qI8.set(this.qcodes);
     for (let start = 0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
       // The query's own scale is common to every row, so it is left out of the ranking score.
-      dotRowsInt8(codes, scales, qi, dim, start, end, block);
+      if (simd !== null) {
+        // Same exact integer dot products as the JS kernel, times the same scale: identical candidates.
+        simd.scan.dotRowsI8(0, simd.rowsOff + start * dim, dim, end - start, simd.outOff);
+        const out = simd.outI32;
+        for (let i = 0, row = start; row < end; i++, row++) block[i] = out[i] * scales[row];
+      } else dotRowsInt8(codes, scales, qi, dim, start, end, block);
       for (let i = 0, row = start; row < end; i++, row++) {
         const s = block[i];
         if (s > bar) {
@@ -591,51 +618,70 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private grow(needed: number): void {
     const cap = Math.max(needed, this.capacity * 2, MIN_CAPACITY);
     const dim = this.dim;
-    if (this.simd !== null && this.growSimd(cap)) return;
     const used = this.count * dim;
-    const keepF32 = this.rescore === 'f32';
     const isInt8 = this.storage === 'int8';
+    // The scanned rows grow in place inside the kernel's memory; everything else is reallocated.
+    const inWasm = this.simd !== null && this.growSimdMemory(cap);
+    const wasmF32 = inWasm && !isInt8;
+    const wasmI8 = inWasm && isInt8;
     // Allocate everything first: if any allocation throws, nothing has been replaced.
-    const next = keepF32 ? new Float32Array(cap * dim) : null;
-    const codes = isInt8 ? new Int8Array(cap * dim) : null;
+    const next = this.rescore === 'f32' && !wasmF32 ? new Float32Array(cap * dim) : null;
+    const codes = isInt8 && !wasmI8 ? new Int8Array(cap * dim) : null;
     const scales = isInt8 ? new Float32Array(cap) : null;
     const res = this.rescore === 'residual' ? new Int8Array(cap * dim) : null;
+    if (inWasm) this.refreshSimdViews(); // growing memory detached the old views
     if (next !== null && this.f32 !== null) next.set(this.f32.subarray(0, used));
-    if (codes !== null && scales !== null && this.i8 !== null && this.scales !== null) {
-      codes.set(this.i8.subarray(0, used));
-      scales.set(this.scales.subarray(0, this.count));
-    }
+    if (codes !== null && this.i8 !== null) codes.set(this.i8.subarray(0, used));
+    if (scales !== null && this.scales !== null) scales.set(this.scales.subarray(0, this.count));
     if (res !== null && this.res !== null) res.set(this.res.subarray(0, used));
-    this.f32 = next;
-    this.res = res;
-    this.i8 = codes;
+    if (!wasmF32) this.f32 = next;
+    if (!wasmI8) this.i8 = codes;
     this.scales = scales;
+    this.res = res;
     this.capacity = cap;
+    if (inWasm) this.refreshSimdViews();
+  }
+
+  private refreshSimdViews(): void {
+    (this.simd as SimdState).buffer = null;
+    this.simdViews();
   }
 
   /**
-   * Grows the kernel's wasm memory in place (rows keep their offset, so nothing is copied). Returns false after
-   * switching to plain JS storage when the 4 GiB wasm limit is reached, so growth continues in JS memory.
+   * Grows the kernel's wasm memory to hold `cap` rows (existing rows keep their offset). At the 4 GiB wasm limit
+   * it moves the rows to plain JS memory, drops the kernel and returns false, so growth continues in JS.
    */
-  private growSimd(cap: number): boolean {
-    const simd = this.simd as NonNullable<CosineIndex['simd']>;
+  private growSimdMemory(cap: number): boolean {
+    const simd = this.simd as SimdState;
     const mem = simd.scan.memory;
-    const needPages = Math.ceil((simd.rowsOff + cap * this.dim * 4) / WASM_PAGE);
+    const rowBytes = simd.kind === 'f32' ? this.dim * 4 : this.dim;
+    const needPages = Math.ceil((simd.rowsOff + cap * rowBytes) / WASM_PAGE);
     const havePages = mem.buffer.byteLength / WASM_PAGE;
     try {
       if (needPages > havePages) mem.grow(needPages - havePages);
+      return true;
     } catch {
       const used = this.count * this.dim;
-      const rows = this.f32 === null ? null : this.f32.slice(0, used);
+      if (simd.kind === 'f32') this.f32 = this.f32 === null ? null : this.f32.slice(0, used);
+      else this.i8 = this.i8 === null ? null : this.i8.slice(0, used);
       this.simd = null;
-      this.f32 = rows;
       return false;
     }
-    this.capacity = cap;
-    simd.buffer = null; // force fresh views (and this.f32) on next use
-    this.simdViews();
-    return true;
   }
+}
+
+/** The wasm SIMD kernel's state: which rows it scans, where they sit, and views into its memory. */
+interface SimdState {
+  kind: 'f32' | 'i8';
+  scan: SimdScan;
+  rowsOff: number;
+  outOff: number;
+  /** The memory buffer the views below (and the index's row array) were made for. */
+  buffer: ArrayBuffer | null;
+  qF32: Float32Array;
+  qI8: Int8Array;
+  outF32: Float32Array;
+  outI32: Int32Array;
 }
 
 /** A validated batch ready to be written. */

@@ -50,4 +50,45 @@
     (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
     (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
              (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+
+  ;; out[i] = integer dot(codes of row i at `rows`, query codes at `q`) for n rows of `dim` int8 (dim a multiple of 16).
+  ;; |code| <= 127, so each i8 product fits i16 and the i32 sums are exact.
+  (func (export "dot_rows_i8") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $a0 v128) (local $a1 v128) (local $x v128) (local $y v128)
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $dim)))
+            (local.set $x (v128.load (i32.add (local.get $p) (local.get $j))))
+            (local.set $y (v128.load (i32.add (local.get $q) (local.get $j))))
+            (local.set $a0 (i32x4.add (local.get $a0) (i32x4.extadd_pairwise_i16x8_s (i16x8.extmul_low_i8x16_s (local.get $x) (local.get $y)))))
+            (local.set $a1 (i32x4.add (local.get $a1) (i32x4.extadd_pairwise_i16x8_s (i16x8.extmul_high_i8x16_s (local.get $x) (local.get $y)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jloop)))
+        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
+          (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+                   (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
+        (local.set $p (i32.add (local.get $p) (local.get $dim)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; Sum of `count` int8 at ptr (count a multiple of 16): the streaming floor for the int8 scan.
+  (func (export "sum_i8") (param $ptr i32) (param $count i32) (result i32)
+    (local $end i32) (local $a v128)
+    (local.set $end (i32.add (local.get $ptr) (local.get $count)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $ptr) (local.get $end)))
+        (local.set $a (i32x4.add (local.get $a) (i32x4.extadd_pairwise_i16x8_s (i16x8.extadd_pairwise_i8x16_s (v128.load (local.get $ptr))))))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+        (br $l)))
+    (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
+             (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a)))))
 )

@@ -13,6 +13,29 @@ describe('wasm SIMD f32 scan', () => {
     expect(Buffer.from(await compileKernel()).toString('base64')).toBe(SIMD_KERNEL_BASE64);
   });
 
+  it('dot_rows_i8 and sum_i8 are exact integer sums', () => {
+    const scan = createSimdScan()!;
+    const n = 100;
+    scan.memory.grow(1);
+    const q = new Int8Array(scan.memory.buffer, 0, D);
+    const rows = new Int8Array(scan.memory.buffer, D + n * 4, n * D);
+    const rand = seededRandom(6);
+    for (let j = 0; j < D; j++) q[j] = Math.round(rand() * 254) - 127;
+    for (let i = 0; i < rows.length; i++) rows[i] = Math.round(rand() * 254) - 127;
+    rows.fill(127, 0, D);
+    q.fill(127); // the extreme case: 128 × 127² must not overflow the i16 lanes
+    scan.dotRowsI8(0, D + n * 4, D, n, D);
+    const out = new Int32Array(scan.memory.buffer, D, n);
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += rows[r * D + j] * q[j];
+      expect(out[r]).toBe(s);
+      for (let j = 0; j < D; j++) total += rows[r * D + j];
+    }
+    expect(scan.sumI8(D + n * 4, n * D)).toBe(total);
+  });
+
   it('dot_rows and sum_f32 agree with float64 sums to f32 rounding', () => {
     const scan = createSimdScan()!;
     const n = 300;
@@ -34,10 +57,16 @@ describe('wasm SIMD f32 scan', () => {
     expect(Math.abs(scan.sumF32(D * 4 + n * 4, n * D) - total)).toBeLessThan(1e-2);
   });
 
-  it("gives exactly the JS kernel's results (ids and scores) through growth, removal, upserts, filters and a round trip", () => {
+  it.each([
+    ['f32', undefined],
+    ['int8', 'residual'],
+    ['int8', 'dequantized'],
+    ['int8', 'f32'],
+  ] as const)("%s (rescore %s): exactly the JS kernel's results (ids and scores) through growth, removal, upserts, filters and a round trip", (storage, rescore) => {
     const rand = seededRandom(77);
-    const simd = new CosineIndex<{ even: boolean }>({ dim: D });
-    const js = new CosineIndex<{ even: boolean }>({ dim: D, kernel: 'js' });
+    const opts = { dim: D, storage, ...(rescore ? { rescore } : {}) };
+    const simd = new CosineIndex<{ even: boolean }>(opts);
+    const js = new CosineIndex<{ even: boolean }>({ ...opts, kernel: 'js' });
     const n = 20_000;
     const flat = randomVectors(rand, n, D);
     const ids = Array.from({ length: n }, (_, i) => `v${i}`);
