@@ -432,11 +432,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         }
       }
     }
-    if (this.candRows.length < c) {
-      this.candRows = new Int32Array(c);
-      this.candScores = new Float64Array(c);
-    }
-    const got = cand.drainSorted(this.candRows, this.candScores);
+    const got = this.drainCandidates(c);
     const data = this.f32 as Float32Array;
     const qf = this.qf;
     for (let i = 0; i < got; i++) {
@@ -444,6 +440,15 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       const s = dotRowF32(data, row * dim, qf, dim);
       if (s >= floor) this.heap.offer(s, row);
     }
+  }
+
+  /** Drains the candidate heap, best first, into candRows/candScores (grown as needed); returns the count. */
+  private drainCandidates(c: number): number {
+    if (this.candRows.length < c) {
+      this.candRows = new Int32Array(c);
+      this.candScores = new Float64Array(c);
+    }
+    return this.candHeap.drainSorted(this.candRows, this.candScores);
   }
 
   /** Current views into the kernel's memory (growing memory detaches the old ones). */
@@ -499,11 +504,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         }
       }
     }
-    if (this.candRows.length < c) {
-      this.candRows = new Int32Array(c);
-      this.candScores = new Float64Array(c);
-    }
-    const got = cand.drainSorted(this.candRows, this.candScores);
+    const got = this.drainCandidates(c);
     const qf = this.qf;
     const heap = this.heap;
     const exact = this.f32;
