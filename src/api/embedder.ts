@@ -110,6 +110,11 @@ export class Embedder {
       stats: () => call((r) => r.indexStats(name)),
       save: () => call((r) => r.indexSave(name)),
       load: () => call((r) => r.indexLoad(name)),
+      drop: () =>
+        this.call(async (r, live) => {
+          live.opened.delete(name);
+          return r.indexDrop(name);
+        }),
     };
   }
 
@@ -170,6 +175,8 @@ export interface IndexHandle {
   save(): Promise<IndexStats>;
   /** Replaces the in-memory index with the saved snapshot; false if there is none. */
   load(): Promise<boolean>;
+  /** Frees the in-memory index in the worker (a saved snapshot stays); the next call starts an empty one. */
+  drop(): Promise<boolean>;
 }
 
 function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {

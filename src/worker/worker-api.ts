@@ -134,10 +134,6 @@ export class WorkerApi {
     return this.indexes.delete(name);
   }
 
-  indexNames(): string[] {
-    return [...this.indexes.keys()];
-  }
-
   // --- cache ---------------------------------------------------------------
 
   cacheList(): Promise<CacheEntry[]> {

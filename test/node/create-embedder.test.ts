@@ -177,5 +177,9 @@ describe('createEmbedder (Node, worker thread)', () => {
     expect(await idx.has('a')).toBe(true);
     expect(await idx.metadata('c')).toEqual({ kind: 'finance' });
     await expect(idx.search('q', 0)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await idx.drop()).toBe(true);
+    expect((await idx.stats()).size).toBe(0);
+    expect(await idx.load()).toBe(true);
+    expect((await idx.stats()).size).toBe(4);
   });
 });
