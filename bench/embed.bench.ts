@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { compileCheckpoint } from '../src/convert/compile.js';
 import { generateFixture, HPD_MINILM_F128 } from '../src/convert/fixture.js';
-import { memorySource } from '../src/convert/source.js';
+import { memorySource } from '../src/bundle/source.js';
 import { parseVocab } from '../src/convert/wordpiece-tokenizer.js';
 import { fillInputs, planBatches, type Row } from '../src/engine/batcher.js';
 import { Engine } from '../src/engine/engine.js';

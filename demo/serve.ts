@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 import { compileCheckpoint } from '../src/convert/compile.js';
 import { generateFixture } from '../src/convert/fixture.js';
-import { memorySource } from '../src/convert/source.js';
+import { memorySource } from '../src/bundle/source.js';
 import { writeFolderAtomic } from '../src/node/write-folder.js';
 import { fetchModel } from '../models/fetch.js';
 

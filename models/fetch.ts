@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileCheckpoint } from '../src/convert/compile.js';
-import { checkDtype } from '../src/convert/weight-dtype.js';
+import { checkDtype } from '../src/bundle/manifest.js';
 import { HpdError } from '../src/errors.js';
 import { DEFAULT_HUB_URL, hubFileUrl } from '../src/model/hub.js';
 import { openRemoteCheckpoint } from '../src/model/load.js';

@@ -1,7 +1,8 @@
 import { DataType, GraphBuilder, type OnnxModel } from './onnx-graph.js';
 import type { CheckpointLayout } from './st-layout.js';
 import type { Tensor } from './tensor.js';
-import { WeightEncoder, type WeightDtype } from './weight-dtype.js';
+import type { WeightDtype } from '../bundle/manifest.js';
+import { WeightEncoder } from './weight-dtype.js';
 import type { CheckpointWeights, Linear } from './weights.js';
 
 export const IR_VERSION = 8;

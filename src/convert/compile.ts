@@ -1,12 +1,12 @@
 import { ConvertError } from '../errors.js';
 import { buildSentenceGraph } from './bert-graph.js';
-import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleFile, type BundleManifest } from './manifest.js';
+import { BUNDLE_FORMAT, MANIFEST_FILE, checkDtype, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
 import { encodeModel } from './onnx-writer.js';
-import { sha256Hex } from './sha256.js';
-import { readOptionalJson, type FileSource } from './source.js';
+import { sha256Hex } from '../bundle/sha256.js';
+import type { FileSource } from '../bundle/source.js';
+import { readOptionalJson } from './read-file.js';
 import { readLayout } from './st-layout.js';
 import { numel } from './tensor.js';
-import { checkDtype, type WeightDtype } from './weight-dtype.js';
 import { readCheckpointWeights, type WeightFormat } from './weights.js';
 import { parseVocab, wordpieceTokenizerJson } from './wordpiece-tokenizer.js';
 

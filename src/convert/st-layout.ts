@@ -1,5 +1,7 @@
 import { ConvertError } from '../errors.js';
-import { readJson, readOptionalJson, type FileSource } from './source.js';
+import type { PoolingMode } from '../bundle/manifest.js';
+import type { FileSource } from '../bundle/source.js';
+import { readJson, readOptionalJson } from './read-file.js';
 
 /** The BERT encoder's hyper-parameters, from config.json. */
 export interface BertConfig {
@@ -14,7 +16,7 @@ export interface BertConfig {
   hiddenAct: 'gelu';
 }
 
-export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
+export type { PoolingMode };
 
 export interface DenseModule {
   path: string;

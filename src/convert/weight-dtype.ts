@@ -1,16 +1,6 @@
-import { ConvertError } from '../errors.js';
+import type { WeightDtype } from '../bundle/manifest.js';
 import { f32ToF16Bits } from './half.js';
 import { DataType, type GraphBuilder } from './onnx-graph.js';
-
-export const WEIGHT_DTYPES = ['fp32', 'fp16', 'int8'] as const;
-export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
-
-export function checkDtype(d: string): WeightDtype {
-  if (!(WEIGHT_DTYPES as readonly string[]).includes(d)) {
-    throw new ConvertError('UNSUPPORTED_DTYPE', `dtype "${d}" is not supported; use one of ${WEIGHT_DTYPES.join(', ')}.`);
-  }
-  return d as WeightDtype;
-}
 
 const bytes = (v: ArrayBufferView) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 

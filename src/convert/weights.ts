@@ -1,6 +1,6 @@
 import { ConvertError } from '../errors.js';
 import { readSafetensors } from './safetensors.js';
-import type { FileSource } from './source.js';
+import type { FileSource } from '../bundle/source.js';
 import type { CheckpointLayout } from './st-layout.js';
 import type { Tensor, TensorMap } from './tensor.js';
 import { readTorchCheckpoint } from './torch-pickle.js';

@@ -1,4 +1,4 @@
-import type { WeightDtype } from '../convert/weight-dtype.js';
+import type { WeightDtype } from '../bundle/manifest.js';
 import { HpdError } from '../errors.js';
 import type { ModelCache } from '../model/cache.js';
 import type { FetchLike } from '../model/fetch.js';

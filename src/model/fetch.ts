@@ -1,4 +1,4 @@
-import { sha256Hex } from '../convert/sha256.js';
+import { sha256Hex } from '../bundle/sha256.js';
 import { HpdError } from '../errors.js';
 
 export type FetchLike = (input: string, init?: { signal?: AbortSignal }) => Promise<Response>;

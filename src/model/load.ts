@@ -1,13 +1,11 @@
-import { compileCheckpoint, type CompiledBundle, type CompileProgress } from '../convert/compile.js';
-import type { BundleFile, BundleManifest } from '../convert/manifest.js';
-import { memorySource, type FileSource, type InMemoryFile } from '../convert/source.js';
-import { checkDtype, type WeightDtype } from '../convert/weight-dtype.js';
-import { sha256Hex } from '../convert/sha256.js';
+import { MANIFEST_FILE, checkDtype, parseManifest, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
+import { sha256Hex } from '../bundle/sha256.js';
+import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
+import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError } from '../errors.js';
 import { noCache, type ModelCache } from './cache.js';
 import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from './hub.js';
-import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
 
 /** A bundle folder URL, a Hub repo id (`owner/name[@revision]`), or in-memory files. */
@@ -42,7 +40,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     const src = memorySource(spec.files, spec.name ?? 'in-memory files');
     const manifestBytes = await src.read(MANIFEST_FILE);
     if (manifestBytes) return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, { kind: 'bundle', location: src.label, fromCache: false });
-    const compiled = await compileCheckpoint(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) });
+    const compiled = await compile(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) });
     return fromCompiled(compiled, { kind: 'checkpoint', location: src.label, fromCache: false });
   }
 
@@ -119,7 +117,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  const compiled = await compileCheckpoint(checkpoint, {
+  const compiled = await compile(checkpoint, {
     ...(dtype ? { dtype } : {}),
     ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
     onProgress: compileProgress(opts),
@@ -127,6 +125,12 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
   await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!); // last: marks the entry complete
   return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
+}
+
+/** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
+async function compile(src: FileSource, options: CompileOptions): Promise<CompiledBundle> {
+  const { compileCheckpoint } = await import('../convert/compile.js');
+  return compileCheckpoint(src, options);
 }
 
 function compileProgress(opts: LoadOptions) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compileCheckpoint } from '../convert/compile.js';
 import { generateFixture } from '../convert/fixture.js';
-import { checkDtype } from '../convert/weight-dtype.js';
+import { checkDtype } from '../bundle/manifest.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError } from '../errors.js';
 import { folderSource } from './fs-source.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileSource } from '../convert/source.js';
+import type { FileSource } from '../bundle/source.js';
 
 /** A FileSource over a folder on disk. */
 export function folderSource(dir: string): FileSource {

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { HpdError } from '../errors.js';
-import { MANIFEST_FILE } from '../convert/manifest.js';
+import { MANIFEST_FILE } from '../bundle/manifest.js';
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileCheckpoint } from '../../src/convert/compile.js';
 import { generateFixture } from '../../src/convert/fixture.js';
-import { sha256Hex } from '../../src/convert/sha256.js';
-import { memorySource } from '../../src/convert/source.js';
+import { sha256Hex } from '../../src/bundle/sha256.js';
+import { memorySource } from '../../src/bundle/source.js';
 import { HpdError } from '../../src/errors.js';
 import { TINY } from '../helpers/fixtures.js';
 import { runModel } from '../helpers/ort-run.js';

@@ -1,0 +1,59 @@
+// The compiled-bundle format (hpd.json): a leaf module shared by the compiler and the runtime, so runtime code never imports the compiler.
+import { ConvertError, HpdError } from '../errors.js';
+
+export const BUNDLE_FORMAT = 'hpd-embed/1';
+export const MANIFEST_FILE = 'hpd.json';
+
+export const WEIGHT_DTYPES = ['fp32', 'fp16', 'int8'] as const;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
+
+export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
+
+export function checkDtype(d: string): WeightDtype {
+  if (!(WEIGHT_DTYPES as readonly string[]).includes(d)) {
+    throw new ConvertError('UNSUPPORTED_DTYPE', `dtype "${d}" is not supported; use one of ${WEIGHT_DTYPES.join(', ')}.`);
+  }
+  return d as WeightDtype;
+}
+
+export interface BundleFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** hpd.json: everything the engine needs to run a compiled model and nothing it can derive. */
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  name: string;
+  source?: { repo: string; revision: string };
+  dim: number;
+  maxTokens: number;
+  pooling: PoolingMode | PoolingMode[];
+  normalized: true;
+  dtype: WeightDtype;
+  /** Weights are stored in `dtype` but computed in f32, so no adapter feature (e.g. `shader-f16`) is needed. */
+  compute: { precision: 'fp32'; requiresShaderF16: boolean };
+  params: number;
+  files: { model: BundleFile; tokenizer: BundleFile; tokenizerConfig?: BundleFile };
+}
+
+/** Parses and checks hpd.json; anything the engine relies on must be present and sane. */
+export function parseManifest(bytes: Uint8Array, where: string): BundleManifest {
+  let m: Partial<BundleManifest>;
+  try {
+    m = JSON.parse(new TextDecoder().decode(bytes)) as Partial<BundleManifest>;
+  } catch {
+    throw new HpdError('MODEL_INVALID', `${where} is not valid JSON.`);
+  }
+  const bad = (why: string) => new HpdError('MODEL_INVALID', `${where}: ${why}`);
+  if (!m || typeof m !== 'object') throw bad('expected a JSON object.');
+  if (m.format !== BUNDLE_FORMAT) throw bad(`format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}" (re-compile the bundle with this version).`);
+  if (!(Number.isInteger(m.dim) && m.dim! > 0)) throw bad('dim must be a positive integer.');
+  if (!(Number.isInteger(m.maxTokens) && m.maxTokens! >= 2)) throw bad('maxTokens must be an integer ≥ 2.');
+  for (const key of ['model', 'tokenizer'] as const) {
+    const f = m.files?.[key];
+    if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(f.bytes >= 0)) throw bad(`files.${key} needs path, bytes and sha256.`);
+  }
+  return m as BundleManifest;
+}

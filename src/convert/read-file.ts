@@ -1,0 +1,29 @@
+import { ConvertError } from '../errors.js';
+import type { FileSource } from '../bundle/source.js';
+
+export async function readRequired(src: FileSource, path: string, why: string): Promise<Uint8Array> {
+  const bytes = await src.read(path);
+  if (!bytes) {
+    throw new ConvertError('CHECKPOINT_MISSING_FILE', `${src.label}: missing ${path} (${why}).`);
+  }
+  return bytes;
+}
+
+const utf8 = new TextDecoder();
+
+export async function readJson<T>(src: FileSource, path: string, why: string): Promise<T> {
+  return parseJson<T>(await readRequired(src, path, why), `${src.label}/${path}`);
+}
+
+export async function readOptionalJson<T>(src: FileSource, path: string): Promise<T | undefined> {
+  const bytes = await src.read(path);
+  return bytes ? parseJson<T>(bytes, `${src.label}/${path}`) : undefined;
+}
+
+export function parseJson<T>(bytes: Uint8Array, where: string): T {
+  try {
+    return JSON.parse(utf8.decode(bytes)) as T;
+  } catch (cause) {
+    throw new ConvertError('CHECKPOINT_INVALID', `${where} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
