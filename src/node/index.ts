@@ -13,3 +13,4 @@ export { folderSource } from './fs-source.js';
 export { folderCache, defaultCacheDir } from './fs-cache.js';
 export { writeFolderAtomic } from './write-folder.js';
 export { main as cli } from './cli.js';
+export { splitPassages, estimateTokens, type Passage, type SplitOptions } from '../text/passages.js';
