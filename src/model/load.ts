@@ -1,4 +1,5 @@
 import { MANIFEST_FILE, checkDtype, parseManifest, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
+import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
@@ -56,7 +57,12 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
       throw new HpdError('INVALID_INPUT', `model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`);
     }
   }
-  const url = (path: string) => (repo ? hubFileUrl(hubUrl, repo, path) : new URL(path, base).href);
+  const url = (path: string) => {
+    // Paths come from the served hpd.json / modules.json: they must stay inside `base` (no file: reads or other hosts).
+    const href = unsafePathReason(path) ? undefined : repo ? new URL(hubFileUrl(hubUrl, repo, path)).href : resolveInside(base, path);
+    if (!href?.startsWith(new URL(base).href)) throw new HpdError('MODEL_INVALID', `${base}: the path ${JSON.stringify(path)} leaves the model folder; only relative paths inside it are allowed.`);
+    return href;
+  };
   const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
   // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
   const cache = base.startsWith('file:') ? noCache() : opts.cache;
@@ -101,7 +107,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
           tracker.update(path, hit.byteLength, hit.byteLength, true);
           return hit;
         }
-        const got = await fetchBytes(opts.fetch, url(path), { onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
+        const got = await fetchBytes(opts.fetch, url(path), { maxBytes: f.bytes, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
         await verifySha256(got!.bytes, f.sha256, url(path)); // before caching, so nothing bad is kept
         await cache.put(key, got!.bytes);
         return got!.bytes;
