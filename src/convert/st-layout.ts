@@ -89,7 +89,9 @@ export async function readLayout(src: FileSource): Promise<CheckpointLayout> {
     throw invalid(src, `the first module must be a Transformer, found ${transformer.type}.`);
   }
   const stConfig = await readOptionalJson<{ max_seq_length?: number }>(src, 'sentence_bert_config.json');
-  const maxTokens = Math.min(stConfig?.max_seq_length ?? bert.maxPositions, bert.maxPositions);
+  const seq = stConfig?.max_seq_length ?? bert.maxPositions;
+  if (!(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 2)) throw invalid(src, 'sentence_bert_config.json max_seq_length must be an integer ≥ 2.');
+  const maxTokens = Math.min(seq, bert.maxPositions);
 
   let pooling: PoolingMode[] | undefined;
   const dense: DenseModule[] = [];
