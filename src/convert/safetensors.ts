@@ -78,7 +78,8 @@ export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors', 
 
 function decode(bytes: Uint8Array, offset: number, n: number, dtype: string): Float32Array {
   // Copy into an aligned buffer: safetensors offsets need not be 4-byte aligned in memory.
-  const copy = bytes.slice(offset, offset + n * FLOAT_BYTES[dtype]);
+  // Uint8Array's slice, not Buffer's (a view): a Node Buffer passed in must be copied too.
+  const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + n * FLOAT_BYTES[dtype]);
   if (dtype === 'F32') return new Float32Array(copy.buffer, 0, n);
   const bits = new Uint16Array(copy.buffer, 0, n);
   return dtype === 'F16' ? f16BitsToF32(bits) : bf16BitsToF32(bits);

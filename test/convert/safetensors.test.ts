@@ -62,6 +62,13 @@ describe('safetensors', () => {
     }
   });
 
+  it('reads a Node Buffer (whose slice is a view) like a Uint8Array', () => {
+    const a = { shape: [3], data: Float32Array.from([1.5, -2, 3]) };
+    const file = writeSafetensors([['a', a]]);
+    const pooled = Buffer.concat([Buffer.alloc(13, 7), Buffer.from(file)]).subarray(13);
+    expect(Array.from(readSafetensors(pooled).get('a')!.data)).toEqual([1.5, -2, 3]);
+  });
+
   describe('hostile files (issue 8)', () => {
     const code = (fn: () => unknown) => {
       try {

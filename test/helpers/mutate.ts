@@ -22,7 +22,7 @@ export class Mutator {
 
   /** One mutation of `input` (never modified); `what` says which, for a failing case's message. */
   mutate(input: Uint8Array, lengthFields: number[] = []): { bytes: Uint8Array; what: string } {
-    const b = input.slice();
+    const b = Uint8Array.prototype.slice.call(input); // Buffer#slice would be a view
     const kind = this.pick(['flip', 'store', 'truncate', 'length', 'length', 'splice'] as const);
     if (kind === 'flip') {
       const n = 1 + this.int(8);
@@ -36,7 +36,7 @@ export class Mutator {
     }
     if (kind === 'truncate') {
       const n = this.int(b.length);
-      return { bytes: b.slice(0, n), what: `truncate to ${n}` };
+      return { bytes: b.subarray(0, n), what: `truncate to ${n}` };
     }
     if (kind === 'splice') {
       // Repeat a chunk in place: shifts every later offset.
