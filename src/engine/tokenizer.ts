@@ -23,7 +23,12 @@ export class TextTokenizer {
   private sep: number;
 
   constructor(tokenizerJson: object, tokenizerConfig: object, readonly maxTokens: number) {
-    this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
+    try {
+      this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
+      this.tok.encode('Probe, 中文 text!', { add_special_tokens: false }); // a malformed pipeline fails here, not on the first embed
+    } catch (cause) {
+      throw new HpdError('MODEL_INVALID', `tokenizer.json cannot be used: ${(cause as Error)?.message ?? String(cause)}.`, { cause });
+    }
     const cls = this.tok.token_to_id('[CLS]');
     const sep = this.tok.token_to_id('[SEP]');
     if (cls === undefined || sep === undefined) {
@@ -50,7 +55,12 @@ export class TextTokenizer {
   }
 
   private body(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false }).ids;
+    try {
+      return this.tok.encode(text, { add_special_tokens: false }).ids;
+    } catch (cause) {
+      // Only a malformed tokenizer.json makes the tokenizer throw on a string.
+      throw new HpdError('MODEL_INVALID', `tokenizer.json failed on a text: ${(cause as Error)?.message ?? String(cause)}.`, { cause });
+    }
   }
 
   private wrap(body: number[], room: number): Int32Array {
