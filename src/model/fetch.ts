@@ -36,10 +36,14 @@ export async function fetchBytes(
   }
   const lengthHeader = res.headers.get('content-length');
   const total = lengthHeader && !res.headers.get('content-encoding') ? Number(lengthHeader) : undefined;
+  const refuse = async (e: HpdError) => {
+    await res.body?.cancel().catch(() => undefined); // release the connection
+    return e;
+  };
   if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) {
-    throw new HpdError('MODEL_FETCH_FAILED', `${url} announced an invalid content-length ${JSON.stringify(lengthHeader)}.`);
+    throw await refuse(new HpdError('MODEL_FETCH_FAILED', `${url} announced an invalid content-length ${JSON.stringify(lengthHeader)}.`));
   }
-  if (total !== undefined && total > max) throw tooLong(total);
+  if (total !== undefined && total > max) throw await refuse(tooLong(total));
   const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
   const announcedSha256 = /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
   if (!res.body) {

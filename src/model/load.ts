@@ -33,6 +33,9 @@ export interface LoadedModel {
   origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
 }
 
+/** hpd.json, configs, tokenizer.json and vocab.txt are far below this (bert-base's tokenizer.json is 0.7 MB). */
+const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
+
 /** Resolves a model spec to a ready-to-run bundle: fetched (with progress, integrity and caching) or compiled. */
 export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
   const dtype = opts.dtype === undefined ? undefined : checkDtype(opts.dtype);
@@ -84,7 +87,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const manifestUrl = url(MANIFEST_FILE);
   let manifestBytes: Uint8Array | undefined;
   try {
-    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
+    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, maxBytes: MAX_TEXT_FILE_BYTES, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
   } catch (e) {
     // Offline: a bundle seen before still loads from the cache.
@@ -216,7 +219,8 @@ export interface RemoteCheckpointOptions {
 export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<FileSource> {
   const tracker = new DownloadTracker(o.onProgress);
   const fetchFile = async (path: string, optional: boolean) => {
-    const got = await fetchBytes(o.fetch, o.url(path), { optional, onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
+    const maxBytes = /\.(json|txt)$/.test(path) ? MAX_TEXT_FILE_BYTES : undefined; // configs and vocabularies are small
+    const got = await fetchBytes(o.fetch, o.url(path), { optional, ...(maxBytes ? { maxBytes } : {}), onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
     if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
     return got?.bytes;
   };

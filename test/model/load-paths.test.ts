@@ -18,6 +18,8 @@ async function site(): Promise<Site> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(path);
+    // A server that announces 1 GiB for a small JSON file.
+    if (path.endsWith('/huge/config.json')) return void res.writeHead(200, { 'content-length': String(2 ** 30) }).flushHeaders();
     const body = files.get(path);
     res.writeHead(body ? 200 : 404).end(body);
   });
@@ -50,6 +52,7 @@ describe('paths from a served model (issue 8)', () => {
     [a, other] = await Promise.all([site(), site()]);
   });
   afterAll(() => {
+    a?.server.closeAllConnections();
     a?.server.close();
     other?.server.close();
   });
@@ -98,6 +101,12 @@ describe('paths from a served model (issue 8)', () => {
     a.files.set('/c/modules.json', fx.get('modules.json')!);
     const ok = await loadModel(`${a.url}/c/`, { cache: memoryCache(), fetch: fetchFn });
     expect(ok.manifest.dim).toBe(TINY.dim);
+  });
+
+  it('a checkpoint config.json announced as 1 GiB is refused before any buffer is sized', async () => {
+    const e = await failure(loadModel(`${a.url}/huge/`, { cache: memoryCache(), fetch: fetchFn }));
+    expect(e.code).toBe('MODEL_FETCH_FAILED');
+    expect(e.message).toMatch(/1073741824 bytes long/);
   });
 
   it('a local file: checkpoint still loads, reading only inside its folder', async () => {
