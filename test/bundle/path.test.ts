@@ -4,7 +4,7 @@ import { parseManifest } from '../../src/bundle/manifest.js';
 import { resolveInside, unsafePathReason } from '../../src/bundle/path.js';
 import { HpdError } from '../../src/errors.js';
 
-export const UNSAFE_PATHS = [
+const UNSAFE_PATHS = [
   'file:///etc/hostname', 'file:/etc/hostname', 'http://other-host/x', 'HTTPS://other-host/x', '//other-host/x', '/etc/hostname',
   '\\\\server\\share', '\\etc\\hostname', '../secret', 'a/../../secret', '%2e%2e/secret', '.%2E/secret', 'a/%2e%2e%2f..%2fx',
   '.\t./secret', 'C:\\Windows\\win.ini', 'c:/x', 'javascript:alert(1)', 'data:,x', 'a\\..\\..\\x', 'x?y', '', '.',
