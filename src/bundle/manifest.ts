@@ -1,5 +1,6 @@
 // The compiled-bundle format (hpd.json): a leaf module shared by the compiler and the runtime, so runtime code never imports the compiler.
 import { ConvertError, HpdError } from '../errors.js';
+import { unsafePathReason } from './path.js';
 
 export const BUNDLE_FORMAT = 'hpd-embed/1';
 export const MANIFEST_FILE = 'hpd.json';
@@ -51,9 +52,12 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
   if (m.format !== BUNDLE_FORMAT) throw bad(`format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}" (re-compile the bundle with this version).`);
   if (!(Number.isInteger(m.dim) && m.dim! > 0)) throw bad('dim must be a positive integer.');
   if (!(Number.isInteger(m.maxTokens) && m.maxTokens! >= 2)) throw bad('maxTokens must be an integer ≥ 2.');
-  for (const key of ['model', 'tokenizer'] as const) {
+  for (const key of ['model', 'tokenizer', 'tokenizerConfig'] as const) {
     const f = m.files?.[key];
-    if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(f.bytes >= 0)) throw bad(`files.${key} needs path, bytes and sha256.`);
+    if (key === 'tokenizerConfig' && f === undefined) continue;
+    if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)) throw bad(`files.${key} needs path, bytes and sha256.`);
+    const unsafe = unsafePathReason(f.path);
+    if (unsafe) throw bad(`files.${key}.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`);
   }
   return m as BundleManifest;
 }

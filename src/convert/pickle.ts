@@ -71,9 +71,11 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
   };
   const appendItems = (l: unknown, items: unknown[]) => {
     if (!Array.isArray(l)) throw new PickleError('APPEND(S) on a non-list');
-    l.push(...items);
+    for (const item of items) l.push(item); // not push(...items): a huge APPENDS would overflow the call stack
   };
+  // torch.save writes sizes and offsets as int64 at most; longer integers (quadratic to decode as BigInt) are refused.
   const readLong = (n: number): number => {
+    if (n > 8) throw new PickleError(`pickle integer of ${n} bytes is larger than any size or offset`);
     const b = take(n);
     let v = 0n;
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);

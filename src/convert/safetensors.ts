@@ -1,6 +1,6 @@
 import { ConvertError } from '../errors.js';
 import { bf16BitsToF32, f16BitsToF32 } from './half.js';
-import { numel, type Tensor, type TensorMap } from './tensor.js';
+import { numel, type ReadLimits, type Tensor, type TensorMap } from './tensor.js';
 
 interface HeaderEntry {
   dtype: string;
@@ -13,33 +13,64 @@ const ALL_BYTES: Record<string, number> = {
   ...FLOAT_BYTES, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, U16: 2, U32: 4, U64: 8,
 };
 
-/** Parses a .safetensors file; float tensors (F32, F16, BF16) come back as f32. */
-export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors'): TensorMap {
+/** The safetensors spec caps the JSON header at 100 MB. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * Parses a .safetensors file; float tensors (F32, F16, BF16) come back as f32.
+ * Checked as the spec says: integer offsets, tensors contiguous and non-overlapping, covering the data exactly.
+ */
+export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors', limits: ReadLimits = {}): TensorMap {
   const corrupt = (why: string): never => {
     throw new ConvertError('WEIGHTS_CORRUPT', `${label} is not a valid safetensors file: ${why}. Re-download or re-save it.`);
   };
   if (bytes.byteLength < 8) corrupt('shorter than its 8-byte header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen <= 0 || 8 + headerLen > bytes.byteLength) corrupt(`header length ${headerLen} exceeds the file size ${bytes.byteLength}`);
-  let header: Record<string, HeaderEntry | Record<string, string>>;
+  const headerLen64 = view.getBigUint64(0, true);
+  if (headerLen64 === 0n || headerLen64 > BigInt(Math.min(bytes.byteLength - 8, MAX_HEADER_BYTES))) {
+    corrupt(`header length ${headerLen64} exceeds the file size ${bytes.byteLength} or the spec's 100 MB`);
+  }
+  const headerLen = Number(headerLen64);
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch {
     return corrupt('the JSON header does not parse');
   }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) return corrupt('the JSON header is not an object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
-  const out: TensorMap = new Map();
-  for (const [name, raw] of Object.entries(header)) {
+  const want = limits.want ?? (() => true);
+  const maxBytes = limits.maxBytes ?? Infinity;
+  const entries: { name: string; e: HeaderEntry; begin: number; end: number }[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
     const e = raw as HeaderEntry;
-    const width = ALL_BYTES[e.dtype];
-    if (!width || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) corrupt(`entry ${name} is malformed`);
+    if (!e || typeof e !== 'object') corrupt(`entry ${name} is malformed`);
+    const width = Object.hasOwn(ALL_BYTES, e.dtype) ? ALL_BYTES[e.dtype] : undefined;
+    const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (!width || !Array.isArray(e.shape) || !e.shape.every(isCount) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isCount)) {
+      corrupt(`entry ${name} is malformed (dtype, shape and data_offsets must be a known dtype and non-negative integers)`);
+    }
     const [begin, end] = e.data_offsets;
-    if (!(begin >= 0 && end >= begin && end <= dataLen)) corrupt(`tensor ${name} lies outside the file (truncated?)`);
-    if (end - begin !== numel(e.shape) * width) corrupt(`tensor ${name} has ${end - begin} bytes for shape [${e.shape}] ${e.dtype}`);
-    if (!FLOAT_BYTES[e.dtype]) continue;
+    if (!(end >= begin && end <= dataLen)) corrupt(`tensor ${name} lies outside the file (truncated?)`);
+    if (end - begin !== numel(e.shape) * width!) corrupt(`tensor ${name} has ${end - begin} bytes for shape [${e.shape}] ${e.dtype}`);
+    entries.push({ name, e, begin, end });
+  }
+  // Sorted by range, each tensor starts where the previous one ended: no aliasing, no holes.
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const t of sorted) {
+    if (t.begin !== at) corrupt(t.begin < at ? `tensor ${t.name} overlaps another tensor` : `bytes ${at}..${t.begin} belong to no tensor`);
+    at = t.end;
+  }
+  if (at !== dataLen) corrupt(`bytes ${at}..${dataLen} belong to no tensor`);
+  const out: TensorMap = new Map();
+  let decoded = 0;
+  for (const { name, e, begin } of entries) {
+    if (!FLOAT_BYTES[e.dtype] || !want(name)) continue;
+    decoded += numel(e.shape) * 4;
+    if (decoded > maxBytes) corrupt(`its tensors would decode to more than ${maxBytes} bytes`);
     out.set(name, { shape: e.shape, data: decode(bytes, dataStart + begin, numel(e.shape), e.dtype) });
   }
   return out;
@@ -47,7 +78,8 @@ export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors'):
 
 function decode(bytes: Uint8Array, offset: number, n: number, dtype: string): Float32Array {
   // Copy into an aligned buffer: safetensors offsets need not be 4-byte aligned in memory.
-  const copy = bytes.slice(offset, offset + n * FLOAT_BYTES[dtype]);
+  // Uint8Array's slice, not Buffer's (a view): a Node Buffer passed in must be copied too.
+  const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + n * FLOAT_BYTES[dtype]);
   if (dtype === 'F32') return new Float32Array(copy.buffer, 0, n);
   const bits = new Uint16Array(copy.buffer, 0, n);
   return dtype === 'F16' ? f16BitsToF32(bits) : bf16BitsToF32(bits);

@@ -1,5 +1,6 @@
 import { ConvertError } from '../errors.js';
 import type { PoolingMode } from '../bundle/manifest.js';
+import { unsafePathReason } from '../bundle/path.js';
 import type { FileSource } from '../bundle/source.js';
 import { readJson, readOptionalJson } from './read-file.js';
 
@@ -74,6 +75,13 @@ export async function readLayout(src: FileSource): Promise<CheckpointLayout> {
   const config = await readJson<HfConfig>(src, 'config.json', 'the encoder configuration');
   const modules = await readJson<StModule[]>(src, 'modules.json', 'the sentence-transformers module list');
   if (!Array.isArray(modules) || modules.length === 0) throw invalid(src, 'modules.json lists no modules.');
+  if (modules.length > 64) throw invalid(src, `modules.json lists ${modules.length} modules; a sentence encoder has a handful.`);
+  for (const m of modules) {
+    if (!m || typeof m !== 'object' || typeof m.type !== 'string') throw invalid(src, 'every modules.json entry needs a type and a path.');
+    // A served checkpoint names these folders: they must stay inside it (no file: URLs, other hosts or "..").
+    const unsafe = unsafePathReason(m.path, true);
+    if (unsafe) throw invalid(src, `modules.json path ${JSON.stringify(m.path)} is refused: ${unsafe}; module paths must be relative folders inside the checkpoint.`);
+  }
 
   const bert = readBertConfig(src, config);
   const transformer = modules[0];
@@ -81,7 +89,9 @@ export async function readLayout(src: FileSource): Promise<CheckpointLayout> {
     throw invalid(src, `the first module must be a Transformer, found ${transformer.type}.`);
   }
   const stConfig = await readOptionalJson<{ max_seq_length?: number }>(src, 'sentence_bert_config.json');
-  const maxTokens = Math.min(stConfig?.max_seq_length ?? bert.maxPositions, bert.maxPositions);
+  const seq = stConfig?.max_seq_length ?? bert.maxPositions;
+  if (!(typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 2)) throw invalid(src, 'sentence_bert_config.json max_seq_length must be an integer ≥ 2.');
+  const maxTokens = Math.min(seq, bert.maxPositions);
 
   let pooling: PoolingMode[] | undefined;
   const dense: DenseModule[] = [];
@@ -115,9 +125,10 @@ function readBertConfig(src: FileSource, c: HfConfig): BertConfig {
   if (c.model_type !== undefined && c.model_type !== 'bert') {
     throw invalid(src, `config.json model_type "${c.model_type}" is not supported; only BERT encoders (model_type "bert") compile.`);
   }
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw invalid(src, 'config.json must be a JSON object.');
   const need = (key: keyof HfConfig): number => {
     const v = c[key];
-    if (typeof v !== 'number' || !(v > 0)) throw invalid(src, `config.json needs a positive ${key}.`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || !(v > 0)) throw invalid(src, `config.json needs a positive integer ${key}.`);
     return v;
   };
   const act = c.hidden_act ?? 'gelu';
@@ -138,10 +149,24 @@ function readBertConfig(src: FileSource, c: HfConfig): BertConfig {
     layerNormEps: c.layer_norm_eps ?? 1e-12,
     hiddenAct: 'gelu',
   };
+  if (!(Number.isSafeInteger(cfg.typeVocabSize) && cfg.typeVocabSize > 0)) throw invalid(src, 'config.json type_vocab_size must be a positive integer.');
+  // Every later size check derives from these, so they must describe a model that fits one ONNX file (2 GiB of f32).
+  if (bertParams(cfg) * 4 > MAX_WEIGHT_BYTES) {
+    throw invalid(src, `config.json describes ${bertParams(cfg)} parameters, more than a single ONNX file can hold (${MAX_WEIGHT_BYTES / 4}).`);
+  }
   if (cfg.hiddenSize % cfg.numHeads !== 0) {
     throw new ConvertError('DIM_MISMATCH', `${src.label}: hidden_size ${cfg.hiddenSize} is not divisible by num_attention_heads ${cfg.numHeads}.`);
   }
   return cfg;
+}
+
+/** The ONNX protobuf limit: no compilable model has more f32 weight bytes than this. */
+export const MAX_WEIGHT_BYTES = 2 ** 31;
+
+/** Parameters of a BERT encoder with this config (embeddings, layers), as the weights reader expects them. */
+export function bertParams(b: BertConfig): number {
+  const H = b.hiddenSize, F = b.intermediateSize;
+  return (b.vocabSize + b.maxPositions + b.typeVocabSize + 2) * H + b.numLayers * (4 * H * H + 4 * H + 2 * H * F + F + H + 4 * H);
 }
 
 async function readPooling(src: FileSource, dir: string, hidden: number): Promise<PoolingMode[]> {
@@ -168,13 +193,14 @@ async function readPooling(src: FileSource, dir: string, hidden: number): Promis
 async function readDense(src: FileSource, dir: string): Promise<DenseModule> {
   const c = await readJson<{ in_features?: number; out_features?: number; bias?: boolean; activation_function?: string }>(
     src, `${dir}/config.json`, 'the Dense layer configuration');
-  if (!(typeof c.in_features === 'number' && typeof c.out_features === 'number')) {
-    throw invalid(src, `${dir}/config.json needs in_features and out_features.`);
+  const dim = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0 && v <= 1 << 20;
+  if (!(dim(c.in_features) && dim(c.out_features)) || c.in_features! * c.out_features! * 4 > MAX_WEIGHT_BYTES) {
+    throw invalid(src, `${dir}/config.json needs in_features and out_features (positive integers).`);
   }
   const actName = c.activation_function ?? 'torch.nn.modules.activation.Tanh';
   const activation = ACTIVATIONS[actName];
   if (!activation) {
     throw new ConvertError('UNSUPPORTED_ACTIVATION', `${src.label}: ${dir} uses activation ${actName}; supported: ${Object.keys(ACTIVATIONS).join(', ')}.`);
   }
-  return { path: dir, inFeatures: c.in_features, outFeatures: c.out_features, bias: c.bias ?? true, activation };
+  return { path: dir, inFeatures: c.in_features!, outFeatures: c.out_features!, bias: c.bias ?? true, activation };
 }

@@ -12,3 +12,11 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** What a weight reader may read: only tensors the model needs, and a byte budget derived from its config. */
+export interface ReadLimits {
+  /** Tensors to decode; others are checked but neither inflated nor decoded. Default: all. */
+  want?: (name: string) => boolean;
+  /** Upper bound on bytes inflated from a zip and on f32 bytes decoded. Default: derived from the file size. */
+  maxBytes?: number;
+}

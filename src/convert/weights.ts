@@ -1,8 +1,8 @@
 import { ConvertError } from '../errors.js';
 import { readSafetensors } from './safetensors.js';
 import type { FileSource } from '../bundle/source.js';
-import type { CheckpointLayout } from './st-layout.js';
-import type { Tensor, TensorMap } from './tensor.js';
+import { bertParams, type CheckpointLayout } from './st-layout.js';
+import type { ReadLimits, Tensor, TensorMap } from './tensor.js';
 import { readTorchCheckpoint } from './torch-pickle.js';
 
 export interface Linear { weight: Tensor; bias?: Tensor }
@@ -28,7 +28,7 @@ export interface CheckpointWeights {
 export type WeightFormat = 'safetensors' | 'pytorch';
 
 /** Reads one module's weight file: safetensors when present (or asked for), else pytorch_model.bin. */
-export async function readModuleWeights(src: FileSource, dir: string, prefer?: WeightFormat): Promise<{ tensors: TensorMap; file: string }> {
+export async function readModuleWeights(src: FileSource, dir: string, prefer?: WeightFormat, limits?: ReadLimits): Promise<{ tensors: TensorMap; file: string }> {
   const join = (f: string) => (dir ? `${dir}/${f}` : f);
   const order: [WeightFormat, string][] = prefer === 'pytorch'
     ? [['pytorch', 'pytorch_model.bin'], ['safetensors', 'model.safetensors']]
@@ -38,14 +38,22 @@ export async function readModuleWeights(src: FileSource, dir: string, prefer?: W
     const bytes = await src.read(path);
     if (!bytes) continue;
     const label = `${src.label}/${path}`;
-    return { tensors: format === 'safetensors' ? readSafetensors(bytes, label) : readTorchCheckpoint(bytes, label), file: path };
+    return { tensors: format === 'safetensors' ? readSafetensors(bytes, label, limits) : readTorchCheckpoint(bytes, label, limits), file: path };
   }
   throw new ConvertError('CHECKPOINT_MISSING_FILE', `${src.label}: no weights in ${dir || 'the checkpoint root'} (expected ${join('model.safetensors')} or ${join('pytorch_model.bin')}).`);
 }
 
 export async function readCheckpointWeights(src: FileSource, layout: CheckpointLayout, prefer?: WeightFormat): Promise<CheckpointWeights> {
-  const main = await readModuleWeights(src, '', prefer);
   const { bert } = layout;
+  // Only the encoder's tensors are decoded, within twice their f32 size (a storage may be shared or hold more than its view).
+  const main = await readModuleWeights(src, '', prefer, {
+    want: (name) => {
+      const n = name.startsWith('bert.') ? name.slice(5) : name;
+      const layer = /^encoder\.layer\.(\d+)\./.exec(n);
+      return n.startsWith('embeddings.') || (layer !== null && Number(layer[1]) < bert.numLayers);
+    },
+    maxBytes: 8 * bertParams(bert) + (1 << 20),
+  });
   const H = bert.hiddenSize, F = bert.intermediateSize;
   const get = getter(src, main.file, main.tensors);
   const linear = (p: string, out: number, inp: number): Linear => ({ weight: get(`${p}.weight`, [out, inp]), bias: get(`${p}.bias`, [out]) });
@@ -74,7 +82,10 @@ export async function readCheckpointWeights(src: FileSource, layout: CheckpointL
     });
   }
   for (const d of layout.dense) {
-    const w = await readModuleWeights(src, d.path, prefer);
+    const w = await readModuleWeights(src, d.path, prefer, {
+      want: (name) => name === 'linear.weight' || name === 'linear.bias',
+      maxBytes: 8 * (d.inFeatures + 1) * d.outFeatures + (1 << 20),
+    });
     const g = getter(src, w.file, w.tensors);
     weights.dense.push({
       weight: g('linear.weight', [d.outFeatures, d.inFeatures]),

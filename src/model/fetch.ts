@@ -9,6 +9,9 @@ export interface FetchedFile {
   announcedSha256?: string;
 }
 
+/** No file this SDK downloads comes near this; a larger content-length is a broken or hostile server. */
+export const MAX_DOWNLOAD_BYTES = 2 ** 31;
+
 /**
  * GETs a URL into memory, reporting bytes as they stream. `undefined` for 404 when `optional`;
  * any other failure is a MODEL_FETCH_FAILED naming the URL and status.
@@ -16,8 +19,11 @@ export interface FetchedFile {
 export async function fetchBytes(
   fetchFn: FetchLike,
   url: string,
-  opts: { optional?: boolean; onBytes?: (loaded: number, total: number | undefined) => void; signal?: AbortSignal } = {},
+  opts: { optional?: boolean; onBytes?: (loaded: number, total: number | undefined) => void; signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<FetchedFile | undefined> {
+  const max = Math.min(opts.maxBytes ?? MAX_DOWNLOAD_BYTES, MAX_DOWNLOAD_BYTES);
+  const tooLong = (n: number | string) =>
+    new HpdError('MODEL_FETCH_FAILED', `${url} is ${n} bytes long, more than the ${max} expected${opts.maxBytes === undefined ? ' at most' : ''}; refusing to download it.`);
   let res: Response;
   try {
     res = await fetchFn(url, opts.signal ? { signal: opts.signal } : undefined);
@@ -30,23 +36,39 @@ export async function fetchBytes(
   }
   const lengthHeader = res.headers.get('content-length');
   const total = lengthHeader && !res.headers.get('content-encoding') ? Number(lengthHeader) : undefined;
+  const refuse = async (e: HpdError) => {
+    await res.body?.cancel().catch(() => undefined); // release the connection
+    return e;
+  };
+  if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) {
+    throw await refuse(new HpdError('MODEL_FETCH_FAILED', `${url} announced an invalid content-length ${JSON.stringify(lengthHeader)}.`));
+  }
+  if (total !== undefined && total > max) throw await refuse(tooLong(total));
   const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
   const announcedSha256 = /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.byteLength > max) throw tooLong(bytes.byteLength);
     opts.onBytes?.(bytes.byteLength, total);
     return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
   }
-  // Stream into one buffer sized from content-length (grown if the server lied), reporting as we go.
-  let buf = new Uint8Array(total ?? 1 << 16);
+  // Stream into one buffer sized from content-length (at most 64 MiB before bytes arrive), reporting as we go.
+  let buf = new Uint8Array(Math.min(total ?? 1 << 16, 1 << 26));
   let loaded = 0;
   const reader = res.body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      // A body longer than announced (or than expected) is refused before it costs memory.
+      if (loaded + value.byteLength > (total ?? max)) {
+        await reader.cancel().catch(() => undefined);
+        throw total !== undefined && total <= max
+          ? new HpdError('MODEL_FETCH_FAILED', `${url} sent more than the ${total} bytes it announced.`)
+          : tooLong(`more than ${max}`);
+      }
       if (loaded + value.byteLength > buf.byteLength) {
-        const grown = new Uint8Array(Math.max(buf.byteLength * 2, loaded + value.byteLength));
+        const grown = new Uint8Array(Math.min(total ?? max, Math.max(buf.byteLength * 2, loaded + value.byteLength)));
         grown.set(buf.subarray(0, loaded));
         buf = grown;
       }
@@ -55,6 +77,7 @@ export async function fetchBytes(
       opts.onBytes?.(loaded, total);
     }
   } catch (cause) {
+    if (cause instanceof HpdError) throw cause;
     throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} broke off after ${loaded} bytes: ${(cause as Error).message}.`, { cause });
   }
   if (total !== undefined && loaded !== total) {

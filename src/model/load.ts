@@ -1,4 +1,5 @@
 import { MANIFEST_FILE, checkDtype, parseManifest, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
+import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
@@ -32,6 +33,9 @@ export interface LoadedModel {
   origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
 }
 
+/** hpd.json, configs, tokenizer.json and vocab.txt are far below this (bert-base's tokenizer.json is 0.7 MB). */
+const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
+
 /** Resolves a model spec to a ready-to-run bundle: fetched (with progress, integrity and caching) or compiled. */
 export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
   const dtype = opts.dtype === undefined ? undefined : checkDtype(opts.dtype);
@@ -56,7 +60,12 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
       throw new HpdError('INVALID_INPUT', `model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`);
     }
   }
-  const url = (path: string) => (repo ? hubFileUrl(hubUrl, repo, path) : new URL(path, base).href);
+  const url = (path: string) => {
+    // Paths come from the served hpd.json / modules.json: they must stay inside `base` (no file: reads or other hosts).
+    const href = unsafePathReason(path) ? undefined : repo ? new URL(hubFileUrl(hubUrl, repo, path)).href : resolveInside(base, path);
+    if (!href?.startsWith(new URL(base).href)) throw new HpdError('MODEL_INVALID', `${base}: the path ${JSON.stringify(path)} leaves the model folder; only relative paths inside it are allowed.`);
+    return href;
+  };
   const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
   // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
   const cache = base.startsWith('file:') ? noCache() : opts.cache;
@@ -78,7 +87,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const manifestUrl = url(MANIFEST_FILE);
   let manifestBytes: Uint8Array | undefined;
   try {
-    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
+    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, maxBytes: MAX_TEXT_FILE_BYTES, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
   } catch (e) {
     // Offline: a bundle seen before still loads from the cache.
@@ -101,7 +110,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
           tracker.update(path, hit.byteLength, hit.byteLength, true);
           return hit;
         }
-        const got = await fetchBytes(opts.fetch, url(path), { onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
+        const got = await fetchBytes(opts.fetch, url(path), { maxBytes: f.bytes, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
         await verifySha256(got!.bytes, f.sha256, url(path)); // before caching, so nothing bad is kept
         await cache.put(key, got!.bytes);
         return got!.bytes;
@@ -210,7 +219,8 @@ export interface RemoteCheckpointOptions {
 export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<FileSource> {
   const tracker = new DownloadTracker(o.onProgress);
   const fetchFile = async (path: string, optional: boolean) => {
-    const got = await fetchBytes(o.fetch, o.url(path), { optional, onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
+    const maxBytes = /\.(json|txt)$/.test(path) ? MAX_TEXT_FILE_BYTES : undefined; // configs and vocabularies are small
+    const got = await fetchBytes(o.fetch, o.url(path), { optional, ...(maxBytes ? { maxBytes } : {}), onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
     if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
     return got?.bytes;
   };

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Platform } from '../engine/engine.js';
@@ -42,14 +42,33 @@ export async function nodePlatform(o: NodePlatformOptions = {}): Promise<{ platf
   };
 }
 
-/** Node's fetch has no file: scheme; local bundle folders load through this (404 when missing). */
-async function fileResponse(url: string): Promise<Response> {
+/**
+ * Node's fetch has no file: scheme; local bundle folders load through this (404 when missing).
+ * Only regular files are read, and no more than their size at open: a device (/dev/zero) or a file growing meanwhile cannot grow memory.
+ */
+export async function fileResponse(url: string): Promise<Response> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    const bytes = await readFile(fileURLToPath(url));
-    return new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.byteLength) } });
+    const path = fileURLToPath(url);
+    // Checked before opening too: opening a FIFO would block until someone writes to it.
+    if (!(await stat(path)).isFile()) return new Response(null, { status: 404, statusText: 'not a regular file' });
+    handle = await open(path, 'r');
+    const info = await handle.stat();
+    if (!info.isFile()) return new Response(null, { status: 404, statusText: 'not a regular file' });
+    const bytes = new Uint8Array(info.size);
+    let got = 0;
+    while (got < bytes.byteLength) {
+      const { bytesRead } = await handle.read(bytes, got, bytes.byteLength - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const body = got === bytes.byteLength ? bytes : bytes.slice(0, got);
+    return new Response(body, { status: 200, headers: { 'content-length': String(body.byteLength) } });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return new Response(null, { status: code === 'ENOENT' || code === 'EISDIR' ? 404 : 500, statusText: code ?? '' });
+    return new Response(null, { status: code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? 404 : 500, statusText: code ?? '' });
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

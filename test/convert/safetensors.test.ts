@@ -61,4 +61,63 @@ describe('safetensors', () => {
       expect((err as HpdError).code).toBe('WEIGHTS_CORRUPT');
     }
   });
+
+  it('reads a Node Buffer (whose slice is a view) like a Uint8Array', () => {
+    const a = { shape: [3], data: Float32Array.from([1.5, -2, 3]) };
+    const file = writeSafetensors([['a', a]]);
+    const pooled = Buffer.concat([Buffer.alloc(13, 7), Buffer.from(file)]).subarray(13);
+    expect(Array.from(readSafetensors(pooled).get('a')!.data)).toEqual([1.5, -2, 3]);
+  });
+
+  describe('hostile files (issue 8)', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e instanceof HpdError ? e.code : `untyped ${String(e)}`;
+      }
+      return 'ok';
+    };
+
+    it('refuses 200 entries aliasing one 2 MB range (was 381 MB)', () => {
+      const header: Record<string, object> = {};
+      for (let i = 0; i < 200; i++) header[`t${i}`] = { dtype: 'F32', shape: [1 << 19], data_offsets: [0, 1 << 21] };
+      const bytes = rawFile(header, new Uint8Array(1 << 21));
+      const before = process.memoryUsage().arrayBuffers;
+      const t0 = performance.now();
+      expect(code(() => readSafetensors(bytes))).toBe('WEIGHTS_CORRUPT');
+      expect(performance.now() - t0).toBeLessThan(1000);
+      expect((process.memoryUsage().arrayBuffers - before) / 2 ** 20).toBeLessThan(64);
+    });
+
+    it('refuses string data_offsets instead of reading the wrong bytes', () => {
+      const data = new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer);
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: ['0', '8'] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: ['2'], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0.5, 8.5] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
+    });
+
+    it('refuses holes, overlaps and trailing bytes, as the spec says', () => {
+      const data = new Uint8Array(16);
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data)))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('ok');
+    });
+
+    it('gives typed errors for a null or non-object header and absurd header lengths', () => {
+      for (const header of [null, [], 5, 'x']) {
+        const h = new TextEncoder().encode(JSON.stringify(header));
+        const out = new Uint8Array(8 + h.length);
+        new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+        out.set(h, 8);
+        expect(code(() => readSafetensors(out)), JSON.stringify(header)).toBe('WEIGHTS_CORRUPT');
+      }
+      const huge = new Uint8Array(64);
+      new DataView(huge.buffer).setBigUint64(0, 2n ** 63n, true);
+      expect(code(() => readSafetensors(huge))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: null }, new Uint8Array(0))))).toBe('WEIGHTS_CORRUPT');
+      expect(code(() => readSafetensors(rawFile({ a: { dtype: '__proto__', shape: [], data_offsets: [0, 0] } }, new Uint8Array(0))))).toBe('WEIGHTS_CORRUPT');
+    });
+  });
 });

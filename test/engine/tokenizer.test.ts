@@ -60,6 +60,36 @@ describe('TextTokenizer', () => {
     expect(blob.ids[blob.ids.length - 1]).toBe(sep);
   });
 
+  it('keeps exact truncation when texts are cut at newlines, punctuation or CJK (issue 8)', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const pieces = ['ab', 'cat', '\n', ',', '.', '!', '中', '文', '—', '«', 'naïve', '$', 'x'.repeat(150), '\t', 'dog'];
+    for (const maxTokens of [8, 128]) {
+      const t = new TextTokenizer(tokenizerJson, {}, maxTokens);
+      for (let trial = 0; trial < 20; trial++) {
+        const text = Array.from({ length: 500 + Math.floor(rnd() * 6000) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('');
+        const full = raw.encode(text).ids;
+        const got = t.encode(text);
+        expect(Array.from(got.ids)).toEqual(full.length <= maxTokens ? full : [...full.slice(0, maxTokens - 1), sep]);
+        expect(got.truncated).toBe(full.length > maxTokens);
+      }
+    }
+  });
+
+  it('does not block on a 1e6-character text without spaces (issue 8: was 2-4 s)', () => {
+    const t = new TextTokenizer(tokenizerJson, {}, 128);
+    for (const [kind, text] of [['newlines', 'ab\n'], ['punctuation', 'ab,'], ['CJK', '中'], ['one word', 'z'], ['words of 99k', `${'z'.repeat(99_999)}\v`]] as const) {
+      const long = text.repeat(Math.ceil(1e6 / text.length));
+      const t0 = performance.now();
+      const got = t.encode(long);
+      const ms = performance.now() - t0;
+      expect(got.ids[0], kind).toBe(cls);
+      expect(got.ids[got.ids.length - 1], kind).toBe(sep);
+      expect(got.truncated || kind === 'one word', kind).toBe(true);
+      expect(ms, `${kind}: ${ms.toFixed(0)} ms`).toBeLessThan(1000); // a DoS bound, not a benchmark
+    }
+  });
+
   it('flags exactly the texts longer than maxTokens', () => {
     const t = new TextTokenizer(tokenizerJson, {}, 8);
     const b = ['short', 'one two three four five six seven eight nine', 'also short'].map((x) => t.encode(x));
