@@ -68,6 +68,8 @@ async function loadModel(): Promise<void> {
   syncControls();
   const status = $('model-status');
   const bar = $<HTMLProgressElement>('model-progress');
+  status.dataset.state = 'loading';
+  status.textContent = 'stopping the previous worker…';
   const old = embedder;
   embedder = undefined;
   index = undefined;
@@ -141,8 +143,9 @@ async function showStats(how?: 'restored' | 'empty' | 'saved' | 'cleared'): Prom
   setText('stat-store', kind === 'opfs' ? 'Origin Private File System (OPFS)' : kind === 'indexeddb' ? 'IndexedDB (no OPFS here)' : kind);
   const persist = $('persist-status');
   persist.dataset.embedded = String(embeddedThisLoad);
-  if (how === 'restored') persist.textContent = `Restored ${s.size.toLocaleString('en')} vectors from ${kind} without re-embedding.`;
-  else if (how === 'saved') persist.textContent = `Saved ${s.size.toLocaleString('en')} vectors (${s.storage}) to ${kind}.`;
+  const where = kind === 'opfs' ? 'OPFS' : kind === 'indexeddb' ? 'IndexedDB' : kind;
+  if (how === 'restored') persist.textContent = `Restored ${s.size.toLocaleString('en')} vectors from ${where} without re-embedding.`;
+  else if (how === 'saved') persist.textContent = `Saved ${s.size.toLocaleString('en')} vectors (${s.storage}) to ${where}.`;
   else if (how === 'cleared') persist.textContent = 'Cleared: the index and its saved copy are gone.';
   else if (how === 'empty') persist.textContent = 'Nothing saved yet: add documents.';
   persist.dataset.how = how ?? persist.dataset.how ?? '';
@@ -160,23 +163,29 @@ async function indexItems(all: PassageItem[], label: string): Promise<void> {
   if (!ready || !index || indexing) return;
   const idx = index;
   const status = $('index-status');
-  // Passages already in the index (the same file or the sample added twice) are skipped, not duplicated.
-  const items: PassageItem[] = [];
-  for (const it of all) if (!(await idx.has(it.id))) items.push(it);
-  if (items.length === 0) {
-    status.dataset.state = 'done';
-    status.textContent = `${label}: already indexed.`;
-    return;
-  }
   const job = { cancelled: false };
   indexing = job;
   syncControls();
   const bar = $<HTMLProgressElement>('index-progress');
-  $('indexing').hidden = false;
+  bar.value = 0;
+  setText('index-rate', '');
   status.dataset.state = 'indexing';
   status.textContent = `Indexing ${label}…`;
+  // Passages already in the index (the same file or the sample added twice) are skipped, not duplicated.
+  const known = new Set(await idx.ids());
+  const items = all.filter((it) => !known.has(it.id));
+  if (items.length === 0) {
+    indexing = undefined;
+    syncControls();
+    status.dataset.state = 'done';
+    status.textContent = `${label}: already indexed.`;
+    return;
+  }
+  $('indexing').hidden = false;
   const t0 = performance.now();
   let done = 0;
+  let outcome: 'done' | 'cancelled' | 'failed' = 'failed';
+  let message = '';
   try {
     for (let i = 0; i < items.length && !job.cancelled; i += CHUNK) {
       const part = items.slice(i, i + CHUNK);
@@ -189,16 +198,16 @@ async function indexItems(all: PassageItem[], label: string): Promise<void> {
       setText('index-rate', `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${rate.toFixed(0)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`);
     }
     const s = (performance.now() - t0) / 1000;
-    status.dataset.state = job.cancelled ? 'cancelled' : 'done';
-    status.textContent = `${job.cancelled ? 'Cancelled' : 'Indexed'} ${label}: ${done.toLocaleString('en')} of ${items.length.toLocaleString('en')} passages in ${s.toFixed(1)} s (${(done / s).toFixed(0)} texts/s).`;
+    outcome = job.cancelled ? 'cancelled' : 'done';
+    message = `${job.cancelled ? 'Cancelled' : 'Indexed'} ${label}: ${done.toLocaleString('en')} of ${items.length.toLocaleString('en')} passages in ${s.toFixed(1)} s (${(done / s).toFixed(0)} texts/s).`;
   } catch (err) {
-    status.dataset.state = 'failed';
-    status.textContent = `Indexing ${label} failed after ${done} passages: ${(err as Error).message}`;
-  } finally {
-    $('indexing').hidden = true;
-    indexing = undefined;
+    message = `Indexing ${label} failed after ${done} passages: ${(err as Error).message}`;
   }
-  await save();
+  $('indexing').hidden = true;
+  await save(); // what was indexed, also after a cancel or a failure (each chunk was added whole)
+  indexing = undefined;
+  status.dataset.state = outcome;
+  status.textContent = message;
   syncControls();
   scheduleSearch(0);
 }
@@ -213,9 +222,19 @@ async function save(): Promise<void> {
   }
 }
 
+/** Marks the status busy at once, before files are read or fetched (the indexing job itself starts after). */
+function preparing(what: string): void {
+  const status = $('index-status');
+  status.dataset.state = 'preparing';
+  status.textContent = what;
+}
+
 async function addSample(): Promise<void> {
+  if (!ready || indexing) return;
+  preparing('Fetching the sample corpus…');
   const res = await fetch(sampleUrl);
   if (!res.ok) {
+    $('index-status').dataset.state = 'failed';
     setText('index-status', `Could not load the sample corpus (HTTP ${res.status}).`);
     return;
   }
@@ -224,6 +243,8 @@ async function addSample(): Promise<void> {
 }
 
 async function addFiles(files: readonly File[]): Promise<void> {
+  if (!ready || indexing) return;
+  preparing('Reading files…');
   const accepted = files.filter((f) => /\.(txt|md|markdown|jsonl)$/i.test(f.name));
   const rejected = files.length - accepted.length;
   const items: PassageItem[] = [];
@@ -248,6 +269,7 @@ async function switchStorage(to: StorageKind): Promise<void> {
   try {
     const t0 = performance.now();
     await index.rebuild(to);
+    $('persist-status').dataset.how = 'rebuilt';
     setText('persist-status', `Re-indexed as ${to} from the stored vectors in ${fmtMs(performance.now() - t0)}, without re-embedding.`);
     await save();
   } finally {
@@ -296,6 +318,7 @@ async function search(): Promise<void> {
   const timing = $('timing');
   timing.textContent = `query encode ${fmtMs(t1 - t0)} · search ${fmtMs(t2 - t1)} (round trips to the worker) · ${s.size.toLocaleString('en')} vectors · ${s.storage}`;
   timing.dataset.hits = String(hits.length);
+  list.dataset.query = q;
   list.replaceChildren(
     ...hits.map((h) => {
       const meta = (h.metadata ?? {}) as { doc?: string; text?: string };

@@ -106,6 +106,7 @@ export class Embedder {
       search: (query, k, opts) => call((r) => r.indexSearch(name, query, k, opts)),
       remove: (ids) => call((r) => r.indexRemove(name, [...ids])),
       has: (id) => call((r) => r.indexHas(name, id)),
+      ids: () => call((r) => r.indexIds(name)),
       metadata: (id) => call((r) => r.indexMetadata(name, id) as Promise<JsonValue | undefined>),
       stats: () => call((r) => r.indexStats(name)),
       rebuild: (to) => call((r) => r.indexRebuild(name, to)),
@@ -176,6 +177,8 @@ export interface IndexHandle {
   search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<IndexHit[]>;
   remove(ids: readonly string[]): Promise<number>;
   has(id: string): Promise<boolean>;
+  /** Every id in the index, in one round trip. */
+  ids(): Promise<string[]>;
   metadata(id: string): Promise<JsonValue | undefined>;
   stats(): Promise<IndexStats>;
   /** Re-indexes with another storage ('f32' | 'int8') from the stored vectors, without re-embedding. */

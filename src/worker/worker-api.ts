@@ -142,6 +142,11 @@ export class WorkerApi {
     return this.index(name).has(id);
   }
 
+  /** Every id in the index (storage order), e.g. to skip texts already indexed without one call per id. */
+  indexIds(name: string): string[] {
+    return this.index(name).ids();
+  }
+
   indexMetadata(name: string, id: string): JsonValue | undefined {
     return this.index(name).get(id)?.metadata;
   }
