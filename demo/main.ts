@@ -13,8 +13,10 @@ const setText = (id: string, text: string): void => void ($(id).textContent = te
 
 const INDEX_NAME = 'demo-documents';
 const HUB_MODEL = 'Xuandong/HPD-MiniLM-F128';
-/** Texts per addTexts call: large enough for the worker to batch well, small enough for smooth progress and quick cancel. */
-const CHUNK = 64;
+/** Texts per addTexts call: sized to take about CHUNK_SECONDS, so progress moves and cancel answers quickly on any device. */
+const CHUNK_FIRST = 8;
+const CHUNK_MAX = 256;
+const CHUNK_SECONDS = 0.75;
 const SEARCH_DEBOUNCE_MS = 120;
 const TOP_K = 10;
 
@@ -187,13 +189,15 @@ async function indexItems(all: PassageItem[], label: string): Promise<void> {
   let outcome: 'done' | 'cancelled' | 'failed' = 'failed';
   let message = '';
   try {
-    for (let i = 0; i < items.length && !job.cancelled; i += CHUNK) {
-      const part = items.slice(i, i + CHUNK);
+    let chunk = CHUNK_FIRST;
+    while (done < items.length && !job.cancelled) {
+      const part = items.slice(done, done + chunk);
       await idx.addTexts(part.map((p) => p.id), part.map((p) => p.text), part.map((p) => ({ doc: p.doc, text: p.text })));
       done += part.length;
       embeddedThisLoad += part.length;
       const s = (performance.now() - t0) / 1000;
       const rate = done / s;
+      chunk = Math.max(CHUNK_FIRST, Math.min(CHUNK_MAX, Math.round(rate * CHUNK_SECONDS)));
       bar.value = done / items.length;
       setText('index-rate', `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${rate.toFixed(0)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`);
     }

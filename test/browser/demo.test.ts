@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
@@ -109,7 +109,7 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await page.waitForSelector('#indexing:not([hidden])');
     expect(await page.isDisabled('#add-sample')).toBe(true);
     await indexed();
-    expect(await page.getAttribute('#index-status', 'data-state')).toBe('done');
+    expect(`${await page.getAttribute('#index-status', 'data-state')}: ${await text('#index-status')}`).toMatch(/^done: Indexed the sample corpus/);
     expect(await vectors()).toBe(samplePassages);
     expect(samplePassages).toBeGreaterThanOrEqual(sampleLines.length);
     expect(await text('#index-status')).toMatch(/texts\/s/);
@@ -122,10 +122,12 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await page.click('#cancel');
     await indexed();
     expect(await page.getAttribute('#index-status', 'data-state')).toBe('cancelled');
-    const added = (await vectors()) - samplePassages;
-    expect(added).toBeGreaterThan(0);
-    expect(added).toBeLessThan(splitPassages(long).length);
-    expect(added % 64).toBe(0); // whole chunks only: nothing half-added
+    const [, done, total] = /Cancelled long\.txt.*: ([\d,]+) of ([\d,]+) passages/.exec(await text('#index-status'))!.map((s) => Number(s.replace(/,/g, '')));
+    expect(total).toBe(splitPassages(long).length);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(total);
+    expect(await vectors()).toBe(samplePassages + done); // whole chunks only: nothing half-added
+    expect(await page.isHidden('#indexing')).toBe(true);
   });
 
   it('indexes uploaded and dropped files as passages, each hit naming its document, rendered as text only', async () => {
@@ -197,6 +199,23 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await ready();
     await page.waitForSelector('#persist-status[data-how=empty]');
     expect(await vectors()).toBe(0);
+  });
+
+  it('works from a sub-path of a host that sends no COOP/COEP headers, on one wasm thread, and says why', async () => {
+    const plain = await serveStatic(dirname(outDir), { 'Cross-Origin-Opener-Policy': 'unsafe-none', 'Cross-Origin-Embedder-Policy': 'unsafe-none' });
+    const other = await browser!.context.newPage();
+    try {
+      await other.goto(`${plain.url}${basename(outDir)}/`);
+      await other.waitForSelector('#model-status[data-state=ready]', { timeout: 120_000 });
+      expect(await other.evaluate(() => crossOriginIsolated)).toBe(false);
+      expect(await other.locator('#model-threads').innerText()).toMatch(/^1: no COOP\/COEP headers/);
+      await other.click('#add-sample');
+      await other.waitForFunction(() => document.getElementById('index-status')?.dataset.state === 'done', undefined, { timeout: 240_000 });
+      expect(Number(await other.getAttribute('#stat-vectors', 'data-value'))).toBe(samplePassages);
+    } finally {
+      await other.close();
+      await plain.close();
+    }
   });
 
   it('runs under its CSP: no violations, and an injected inline script is blocked', async () => {
