@@ -36,6 +36,7 @@ let embeddedThisLoad = 0;
 const sizes: Partial<Record<StorageKind, number>> = {};
 
 const fmtBytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(2)} MiB`);
+const fmtRate = (r: number): string => (r < 10 ? r.toFixed(1) : r.toFixed(0));
 const fmtMs = (ms: number): string => (ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`);
 
 /** Every control that talks to the model or index is disabled unless the model is ready and no indexing runs. */
@@ -199,11 +200,11 @@ async function indexItems(all: PassageItem[], label: string): Promise<void> {
       const rate = done / s;
       chunk = Math.max(CHUNK_FIRST, Math.min(CHUNK_MAX, Math.round(rate * CHUNK_SECONDS)));
       bar.value = done / items.length;
-      setText('index-rate', `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${rate.toFixed(0)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`);
+      setText('index-rate', `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${fmtRate(rate)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`);
     }
     const s = (performance.now() - t0) / 1000;
     outcome = job.cancelled ? 'cancelled' : 'done';
-    message = `${job.cancelled ? 'Cancelled' : 'Indexed'} ${label}: ${done.toLocaleString('en')} of ${items.length.toLocaleString('en')} passages in ${s.toFixed(1)} s (${(done / s).toFixed(0)} texts/s).`;
+    message = `${job.cancelled ? 'Cancelled' : 'Indexed'} ${label}: ${done.toLocaleString('en')} of ${items.length.toLocaleString('en')} passages in ${s.toFixed(1)} s (${fmtRate(done / s)} texts/s).`;
   } catch (err) {
     message = `Indexing ${label} failed after ${done} passages: ${(err as Error).message}`;
   }
