@@ -30,6 +30,7 @@ interface ModelChoice {
 let embedder: Embedder | undefined;
 let index: IndexHandle | undefined;
 let ready = false;
+let loading = false;
 let indexing: { cancelled: boolean } | undefined;
 /** Texts this page load sent to the model for indexing: 0 after a reload that restored the index. */
 let embeddedThisLoad = 0;
@@ -48,7 +49,7 @@ function syncControls(): void {
   }
   // Search stays usable while indexing: it sees what is indexed so far.
   $<HTMLInputElement>('query').disabled = !ready;
-  $<HTMLButtonElement>('load').disabled = !!indexing;
+  $<HTMLButtonElement>('load').disabled = !!indexing || loading;
 }
 
 async function modelChoice(): Promise<ModelChoice> {
@@ -67,7 +68,9 @@ function describeSource(c: ModelChoice): string {
 }
 
 async function loadModel(): Promise<void> {
+  if (loading) return;
   ready = false;
+  loading = true;
   syncControls();
   const status = $('model-status');
   const bar = $<HTMLProgressElement>('model-progress');
@@ -115,17 +118,21 @@ async function loadModel(): Promise<void> {
         : `${e.device.threads}: no COOP/COEP headers, so no SharedArrayBuffer and WebAssembly runs on one thread`,
     );
     index = e.index(INDEX_NAME);
+    let loadError = '';
     const restored = await index.load().catch((err: unknown) => {
-      setText('persist-status', `could not restore the saved index: ${(err as Error).message}`);
+      loadError = `Could not restore the saved index (${(err as Error).message}); starting empty.`;
       return false;
     });
     ready = true;
     status.dataset.state = 'ready';
     status.textContent = `ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
-    await showStats(restored ? 'restored' : 'empty');
+    await showStats(restored ? 'restored' : loadError ? undefined : 'empty');
+    if (loadError) setText('persist-status', loadError);
   } catch (err) {
     status.dataset.state = 'failed';
     status.textContent = `failed: ${(err as Error).message} [${(err as { code?: string }).code ?? 'error'}]`;
+  } finally {
+    loading = false;
   }
   syncControls();
 }

@@ -95,8 +95,10 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
 
   it('disables every model control while the model reloads', async () => {
     const disabled = await page.evaluate(() => {
-      document.getElementById('load')?.click();
-      return [...document.querySelectorAll('[data-needs-model]')].map((e) => (e as HTMLButtonElement).disabled ?? e.classList.contains('disabled'));
+      const load = document.getElementById('load') as HTMLButtonElement;
+      load.click();
+      const controls = [...document.querySelectorAll('[data-needs-model]')].map((e) => (e as HTMLButtonElement).disabled ?? e.classList.contains('disabled'));
+      return [...controls, load.disabled]; // a second reload cannot start while one runs
     });
     expect(disabled.length).toBeGreaterThan(4);
     expect(disabled.every(Boolean)).toBe(true);
