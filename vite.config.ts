@@ -6,7 +6,7 @@ import { defineConfig, type Plugin } from 'vite';
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 const modelsDir = resolve(import.meta.dirname, 'models');
 
-/** Serves compiled bundles from models/ at /models/ in dev and preview (a static deploy copies them beside the page). */
+/** Serves compiled bundles from models/ at /models/ in dev and preview (demo:build copies the chosen one into the build). */
 function serveModels(): Plugin {
   const handler = (req: { url?: string }, res: import('node:http').ServerResponse, next: () => void) => {
     const file = resolve(join(modelsDir, decodeURIComponent((req.url ?? '/').split('?')[0])));
@@ -28,8 +28,14 @@ function serveModels(): Plugin {
 
 export default defineConfig({
   root: 'demo',
+  // Relative asset URLs: the built folder works from any path on any static host.
+  base: './',
   publicDir: false,
   plugins: [serveModels()],
+  // The demo imports the package by name, as an app would; here the name points at the source.
+  resolve: { alias: [{ find: /^hpd-embed$/, replacement: resolve(import.meta.dirname, 'src/index.ts') }] },
+  // Scan the worker entry too, so its dependencies are pre-bundled up front and the first visit is not reloaded.
+  optimizeDeps: { entries: ['index.html', resolve(import.meta.dirname, 'src/worker/worker.ts')] },
   server: { headers: isolation, host: '127.0.0.1', port: 5173 },
   preview: { headers: isolation },
   worker: { format: 'es' },

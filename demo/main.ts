@@ -1,104 +1,383 @@
-// The drop-in demo: load a model with progress, embed a corpus into a worker-side index, search as you type.
-import { createEmbedder, type Embedder, type IndexHandle } from '../src/index.js';
+// The demo: load a model (saying which, from where, on what), index the sample corpus or your files in the worker
+// with progress and cancel, search as you type, switch f32/int8, and keep the index across reloads (OPFS/IndexedDB).
+import { createEmbedder, type Embedder, type IndexHandle, type IndexStats, type StorageKind } from 'hpd-embed';
+import sampleUrl from './corpus/node-api-docs.jsonl?url';
+import { parseFile, parseJsonl, type PassageItem } from './documents.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const SAMPLE = [
-  'A man is playing a flute.',
-  'A woman is slicing an onion.',
-  'The cat sleeps on the warm windowsill.',
-  'Stock markets fell sharply on Monday.',
-  'A child is riding a bicycle down the street.',
-  'The recipe calls for two cups of flour.',
-  'Scientists discovered a new species of frog.',
-  'The orchestra performed a symphony by Beethoven.',
-  'Heavy rain is expected over the weekend.',
-  'The team won the championship after extra time.',
-];
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from index.html`);
+  return el as T;
+};
+const setText = (id: string, text: string): void => void ($(id).textContent = text);
+
+const INDEX_NAME = 'demo-documents';
+const HUB_MODEL = 'Xuandong/HPD-MiniLM-F128';
+/** Texts per addTexts call: sized to take about CHUNK_SECONDS, so progress moves and cancel answers quickly on any device. */
+const CHUNK_FIRST = 8;
+const CHUNK_MAX = 256;
+const CHUNK_SECONDS = 0.75;
+const SEARCH_DEBOUNCE_MS = 120;
+const TOP_K = 10;
+
+/** What `npm run demo` / `npm run demo:build` prepared (models/demo-model.json); absent on a bare static deploy. */
+interface ModelChoice {
+  url: string;
+  random: boolean;
+  source: string;
+}
 
 let embedder: Embedder | undefined;
 let index: IndexHandle | undefined;
+let ready = false;
+let loading = false;
+let indexing: { cancelled: boolean } | undefined;
+/** Texts this page load sent to the model for indexing: 0 after a reload that restored the index. */
+let embeddedThisLoad = 0;
+const sizes: Partial<Record<StorageKind, number>> = {};
 
-async function defaults(): Promise<void> {
-  $<HTMLTextAreaElement>('texts').value = SAMPLE.join('\n');
-  // demo/serve.ts writes which bundle it prepared; fall back to the Hub id.
-  const res = await fetch('/models/demo-model.json').catch(() => undefined);
-  const info = res?.ok ? ((await res.json()) as { url: string; random: boolean }) : { url: 'Xuandong/HPD-MiniLM-F128', random: false };
-  $<HTMLInputElement>('model-url').value = info.url;
-  if (info.random) {
-    const w = $('warning');
-    w.hidden = false;
-    w.textContent = 'This machine could not download the published weights, so the demo serves a random-weight model of the same shape: speed is real, rankings are not. Run `npm run models:fetch` with internet access for the real model.';
+const fmtBytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(2)} MiB`);
+const fmtRate = (r: number): string => (r < 10 ? r.toFixed(1) : r.toFixed(0));
+const fmtMs = (ms: number): string => (ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`);
+
+/** Every control that talks to the model or index is disabled unless the model is ready and no indexing runs. */
+function syncControls(): void {
+  const enabled = ready && !indexing;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-needs-model]')) {
+    if (el instanceof HTMLInputElement || el instanceof HTMLButtonElement) el.disabled = !enabled;
+    else el.classList.toggle('disabled', !enabled);
   }
+  // Search stays usable while indexing: it sees what is indexed so far.
+  $<HTMLInputElement>('query').disabled = !ready;
+  $<HTMLButtonElement>('load').disabled = !!indexing || loading;
 }
 
-async function load(): Promise<void> {
-  await embedder?.dispose();
+async function modelChoice(): Promise<ModelChoice> {
+  const res = await fetch('models/demo-model.json', { cache: 'no-store' }).catch(() => undefined);
+  if (res?.ok) {
+    const j = (await res.json()) as Partial<ModelChoice>;
+    if (typeof j.url === 'string') return { url: j.url.replace(/^\//, ''), random: j.random === true, source: j.random ? 'stand-in' : (j.source ?? 'local bundle') };
+  }
+  return { url: HUB_MODEL, random: false, source: 'Hub' };
+}
+
+function describeSource(c: ModelChoice): string {
+  if (c.source === 'Hub') return `Hugging Face Hub (${c.url}), compiled to ONNX in the worker, cached for offline use`;
+  if (c.random) return `stand-in: a random-weight model of the real shape, served from ${c.url}`;
+  return `local bundle ${c.url}`;
+}
+
+async function loadModel(): Promise<void> {
+  if (loading) return;
+  ready = false;
+  loading = true;
+  syncControls();
+  const status = $('model-status');
+  const bar = $<HTMLProgressElement>('model-progress');
+  status.dataset.state = 'loading';
+  status.textContent = 'stopping the previous worker…';
+  const old = embedder;
   embedder = undefined;
-  const status = $('status');
-  const bar = $<HTMLProgressElement>('progress');
+  index = undefined;
+  await old?.dispose(); // the old worker and every index in it go away
+  const choice = await modelChoice();
+  setText('model-source', describeSource(choice));
+  const warning = $('warning');
+  warning.hidden = !choice.random;
+  warning.textContent = choice.random
+    ? 'Stand-in model: this machine could not download the published weights, so the demo runs a random-weight model of the same shape. Speed and sizes are real; the rankings are meaningless. Run `npm run models:fetch` with internet access for the real model.'
+    : '';
+  status.dataset.state = 'loading';
   status.textContent = 'starting worker…';
+  bar.value = 0;
   const t0 = performance.now();
   try {
-    embedder = await createEmbedder({
-      model: $<HTMLInputElement>('model-url').value.trim(),
-      device: $<HTMLSelectElement>('device').value as 'auto',
+    const e = await createEmbedder({
+      model: choice.url,
+      device: $<HTMLSelectElement>('device').value as 'auto' | 'webgpu' | 'wasm',
       onProgress: (p) => {
         if (p.stage === 'download') {
           bar.value = p.aggregate.total ? p.aggregate.loaded / p.aggregate.total : 0;
           status.textContent = `${p.fromCache ? 'from cache' : 'downloading'} ${p.file}: ${(p.aggregate.loaded / 1048576).toFixed(1)} MiB`;
         } else if (p.stage === 'compile') {
-          status.textContent = `compiling checkpoint: ${p.step}`;
           bar.value = p.fraction;
+          status.textContent = `compiling checkpoint: ${p.step}`;
         } else if (p.stage === 'session') {
           status.textContent = `creating ${p.device} session…`;
         }
       },
     });
+    embedder = e;
     bar.value = 1;
-    const d = embedder.device;
-    status.textContent = `ready in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${embedder.info.name}, ${embedder.dim}-d ${embedder.info.dtype} on ${d.actual} (${d.reason})`;
-    $<HTMLButtonElement>('index').disabled = false;
-  } catch (e) {
-    status.textContent = `failed: ${(e as Error).message} [${(e as { code?: string }).code ?? 'error'}]`;
+    setText('model-name', `${e.info.name}: ${e.dim}-d, ${e.info.dtype} weights`);
+    setText('model-device', `${e.device.actual}: ${e.device.reason}`);
+    setText(
+      'model-threads',
+      globalThis.crossOriginIsolated
+        ? `${e.device.threads} (page is cross-origin isolated)`
+        : `${e.device.threads}: no COOP/COEP headers, so no SharedArrayBuffer and WebAssembly runs on one thread`,
+    );
+    index = e.index(INDEX_NAME);
+    let loadError = '';
+    const restored = await index.load().catch((err: unknown) => {
+      loadError = `Could not restore the saved index (${(err as Error).message}); starting empty.`;
+      return false;
+    });
+    ready = true;
+    status.dataset.state = 'ready';
+    status.textContent = `ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    await showStats(restored ? 'restored' : loadError ? undefined : 'empty');
+    if (loadError) setText('persist-status', loadError);
+  } catch (err) {
+    status.dataset.state = 'failed';
+    status.textContent = `failed: ${(err as Error).message} [${(err as { code?: string }).code ?? 'error'}]`;
+  } finally {
+    loading = false;
+  }
+  syncControls();
+}
+
+/** Refreshes the index panel; `how` says where its contents came from. */
+async function showStats(how?: 'restored' | 'empty' | 'saved' | 'cleared'): Promise<IndexStats | undefined> {
+  if (!index || !embedder) return undefined;
+  const s = await index.stats();
+  sizes[s.storage] = s.bytes;
+  const vectors = $('stat-vectors');
+  vectors.dataset.value = String(s.size);
+  vectors.textContent = s.size.toLocaleString('en');
+  for (const r of document.querySelectorAll<HTMLInputElement>('input[name=storage]')) r.checked = r.value === s.storage;
+  setText('stat-bpv', s.size ? `${(s.bytes / s.size).toFixed(0)} B (${s.storage}, allocated / vectors)` : '—');
+  setText('stat-memory', fmtBytes(s.bytes));
+  setText('stat-sizes', `f32 ${sizes.f32 === undefined ? 'not measured yet' : fmtBytes(sizes.f32)} · int8 ${sizes.int8 === undefined ? 'not measured yet' : fmtBytes(sizes.int8)}`);
+  const kind = await embedder.indexStoreKind();
+  setText('stat-store', kind === 'opfs' ? 'Origin Private File System (OPFS)' : kind === 'indexeddb' ? 'IndexedDB (no OPFS here)' : kind);
+  const persist = $('persist-status');
+  persist.dataset.embedded = String(embeddedThisLoad);
+  const where = kind === 'opfs' ? 'OPFS' : kind === 'indexeddb' ? 'IndexedDB' : kind;
+  if (how === 'restored') persist.textContent = `Restored ${s.size.toLocaleString('en')} vectors from ${where} without re-embedding.`;
+  else if (how === 'saved') persist.textContent = `Saved ${s.size.toLocaleString('en')} vectors (${s.storage}) to ${where}.`;
+  else if (how === 'cleared') persist.textContent = 'Cleared: the index and its saved copy are gone.';
+  else if (how === 'empty') persist.textContent = 'Nothing saved yet: add documents.';
+  persist.dataset.how = how ?? persist.dataset.how ?? '';
+  await showUsage();
+  return s;
+}
+
+async function showUsage(): Promise<void> {
+  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  setText('stat-usage', est?.usage === undefined ? 'unknown (no navigator.storage.estimate)' : `${fmtBytes(est.usage)} of ${fmtBytes(est.quota ?? 0)} quota (model cache + index)`);
+}
+
+/** Embeds and indexes new passages in chunks, with a progress bar, texts/s, ETA and cancel; then saves. */
+async function indexItems(all: PassageItem[], label: string): Promise<void> {
+  if (!ready || !index || indexing) return;
+  const idx = index;
+  const status = $('index-status');
+  const job = { cancelled: false };
+  indexing = job;
+  syncControls();
+  const bar = $<HTMLProgressElement>('index-progress');
+  bar.value = 0;
+  setText('index-rate', '');
+  status.dataset.state = 'indexing';
+  status.textContent = `Indexing ${label}…`;
+  // Passages already in the index (the same file or the sample added twice) are skipped, not duplicated.
+  const known = new Set(await idx.ids());
+  const items = all.filter((it) => !known.has(it.id));
+  if (items.length === 0) {
+    indexing = undefined;
+    syncControls();
+    status.dataset.state = 'done';
+    status.textContent = `${label}: already indexed.`;
+    return;
+  }
+  $('indexing').hidden = false;
+  const t0 = performance.now();
+  let done = 0;
+  let outcome: 'done' | 'cancelled' | 'failed' = 'failed';
+  let message = '';
+  try {
+    let chunk = CHUNK_FIRST;
+    while (done < items.length && !job.cancelled) {
+      const part = items.slice(done, done + chunk);
+      await idx.addTexts(part.map((p) => p.id), part.map((p) => p.text), part.map((p) => ({ doc: p.doc, text: p.text })));
+      done += part.length;
+      embeddedThisLoad += part.length;
+      const s = (performance.now() - t0) / 1000;
+      const rate = done / s;
+      chunk = Math.max(CHUNK_FIRST, Math.min(CHUNK_MAX, Math.round(rate * CHUNK_SECONDS)));
+      bar.value = done / items.length;
+      setText('index-rate', `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${fmtRate(rate)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`);
+    }
+    const s = (performance.now() - t0) / 1000;
+    outcome = job.cancelled ? 'cancelled' : 'done';
+    message = `${job.cancelled ? 'Cancelled' : 'Indexed'} ${label}: ${done.toLocaleString('en')} of ${items.length.toLocaleString('en')} passages in ${s.toFixed(1)} s (${fmtRate(done / s)} texts/s).`;
+  } catch (err) {
+    message = `Indexing ${label} failed after ${done} passages: ${(err as Error).message}`;
+  }
+  $('indexing').hidden = true;
+  await save(); // what was indexed, also after a cancel or a failure (each chunk was added whole)
+  indexing = undefined;
+  status.dataset.state = outcome;
+  status.textContent = message;
+  syncControls();
+  scheduleSearch(0);
+}
+
+async function save(): Promise<void> {
+  if (!index) return;
+  try {
+    await index.save();
+    await showStats('saved');
+  } catch (err) {
+    setText('persist-status', `Save failed (the previous copy is kept): ${(err as Error).message}`);
   }
 }
 
-async function buildIndex(): Promise<void> {
-  if (!embedder) return;
-  const texts = $<HTMLTextAreaElement>('texts').value.split('\n').map((t) => t.trim()).filter(Boolean);
-  const out = $('index-status');
-  out.textContent = 'embedding…';
-  const t0 = performance.now();
-  index = embedder.index(`demo-${Date.now()}`);
-  await index.addTexts(texts.map((_, i) => String(i)), texts, texts);
-  const s = (performance.now() - t0) / 1000;
-  out.textContent = `${texts.length} texts indexed in ${s.toFixed(2)} s (${(texts.length / s).toFixed(1)} texts/s)`;
-  $<HTMLInputElement>('query').disabled = false;
-  void search();
+/** Marks the status busy at once, before files are read or fetched (the indexing job itself starts after). */
+function preparing(what: string): void {
+  const status = $('index-status');
+  status.dataset.state = 'preparing';
+  status.textContent = what;
 }
 
+async function addSample(): Promise<void> {
+  if (!ready || indexing) return;
+  preparing('Fetching the sample corpus…');
+  const res = await fetch(sampleUrl);
+  if (!res.ok) {
+    $('index-status').dataset.state = 'failed';
+    setText('index-status', `Could not load the sample corpus (HTTP ${res.status}).`);
+    return;
+  }
+  const parsed = parseJsonl('sample', await res.text());
+  await indexItems(parsed.items, `the sample corpus (${parsed.documents.toLocaleString('en')} texts)`);
+}
+
+async function addFiles(files: readonly File[]): Promise<void> {
+  if (!ready || indexing) return;
+  preparing('Reading files…');
+  const accepted = files.filter((f) => /\.(txt|md|markdown|jsonl)$/i.test(f.name));
+  const rejected = files.length - accepted.length;
+  const items: PassageItem[] = [];
+  let documents = 0;
+  const notes: string[] = [];
+  for (const f of accepted) {
+    const parsed = parseFile(f.name, await f.text());
+    items.push(...parsed.items);
+    documents += parsed.documents;
+    if (parsed.skipped) notes.push(`${f.name}: skipped ${parsed.skipped} line(s) without a "text" field (e.g. line ${parsed.skippedLines.join(', ')})`);
+  }
+  if (rejected) notes.push(`ignored ${rejected} file(s) that are not .txt, .md or .jsonl`);
+  const label = `${accepted.map((f) => f.name).join(', ') || 'no files'} (${documents} document${documents === 1 ? '' : 's'}, ${items.length} passages)`;
+  await indexItems(items, label);
+  if (notes.length) $('index-status').textContent += ` ${notes.join('; ')}.`;
+}
+
+async function switchStorage(to: StorageKind): Promise<void> {
+  if (!ready || !index || indexing) return;
+  ready = false;
+  syncControls();
+  try {
+    const t0 = performance.now();
+    await index.rebuild(to);
+    $('persist-status').dataset.how = 'rebuilt';
+    setText('persist-status', `Re-indexed as ${to} from the stored vectors in ${fmtMs(performance.now() - t0)}, without re-embedding.`);
+    await save();
+  } finally {
+    ready = true;
+    syncControls();
+    scheduleSearch(0);
+  }
+}
+
+async function clearIndex(): Promise<void> {
+  if (!ready || !index || !embedder || indexing) return;
+  await index.drop(); // frees the worker-side index; the handle starts an empty one on the next call
+  await index.deleteSaved();
+  delete sizes.f32;
+  delete sizes.int8;
+  $('results').replaceChildren();
+  setText('timing', '');
+  await showStats('cleared');
+}
+
+// --- search as you type --------------------------------------------------
+
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
 let searchSeq = 0;
+
+function scheduleSearch(delay = SEARCH_DEBOUNCE_MS): void {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => void search(), delay);
+}
+
 async function search(): Promise<void> {
   const q = $<HTMLInputElement>('query').value.trim();
-  if (!index || !q) return;
+  const list = $('results');
+  if (!ready || !embedder || !index || !q) {
+    if (!q) list.replaceChildren();
+    return;
+  }
   const seq = ++searchSeq;
   const t0 = performance.now();
-  const hits = await index.search(q, 5);
-  const meta = await Promise.all(hits.map((h) => index!.metadata(h.id)));
+  const vector = await embedder.embed([q]);
+  const t1 = performance.now();
+  const hits = await index.search(vector, TOP_K, { withMetadata: true });
+  const t2 = performance.now();
   if (seq !== searchSeq) return; // a newer query already ran
-  const list = $('results');
-  list.replaceChildren(...hits.map((h, i) => {
-    const li = document.createElement('li');
-    const score = document.createElement('span');
-    score.className = 'score';
-    score.textContent = h.score.toFixed(3);
-    li.append(score, String(meta[i] ?? h.id));
-    return li;
-  }));
-  list.title = `${(performance.now() - t0).toFixed(1)} ms`;
+  const s = await index.stats();
+  const timing = $('timing');
+  timing.textContent = `query encode ${fmtMs(t1 - t0)} · search ${fmtMs(t2 - t1)} (round trips to the worker) · ${s.size.toLocaleString('en')} vectors · ${s.storage}`;
+  timing.dataset.hits = String(hits.length);
+  list.dataset.query = q;
+  list.replaceChildren(
+    ...hits.map((h) => {
+      const meta = (h.metadata ?? {}) as { doc?: string; text?: string };
+      const li = document.createElement('li');
+      const score = document.createElement('span');
+      score.className = 'score';
+      score.textContent = h.score.toFixed(3);
+      const passage = document.createElement('span');
+      passage.className = 'passage';
+      passage.textContent = meta.text ?? h.id; // untrusted: text only, never innerHTML
+      const doc = document.createElement('span');
+      doc.className = 'doc';
+      doc.textContent = meta.doc ?? '';
+      li.append(score, passage, doc);
+      return li;
+    }),
+  );
 }
 
-$('load').addEventListener('click', () => void load());
-$('index').addEventListener('click', () => void buildIndex());
-$('query').addEventListener('input', () => void search());
-void defaults().then(load);
+// --- wiring --------------------------------------------------------------
+
+$('load').addEventListener('click', () => void loadModel());
+$('add-sample').addEventListener('click', () => void addSample());
+$('cancel').addEventListener('click', () => {
+  if (indexing) indexing.cancelled = true;
+});
+$('clear').addEventListener('click', () => void clearIndex());
+$<HTMLInputElement>('files').addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  const files = [...(input.files ?? [])];
+  input.value = '';
+  void addFiles(files);
+});
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  if (ready && !indexing) void addFiles([...(e.dataTransfer?.files ?? [])]);
+});
+for (const r of document.querySelectorAll<HTMLInputElement>('input[name=storage]')) {
+  r.addEventListener('change', () => void switchStorage(r.value as StorageKind));
+}
+$('query').addEventListener('input', () => scheduleSearch());
+syncControls();
+void loadModel();

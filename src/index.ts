@@ -7,6 +7,6 @@ export type { EmbedResult, ModelInfo } from './engine/engine.js';
 export type { LoadProgress } from './model/progress.js';
 export type { ModelSpec } from './model/load.js';
 export type { CacheEntry } from './model/cache.js';
-export type { IndexSearchOptions, IndexStats } from './worker/worker-api.js';
-export { CosineIndex, IdbIndexStore, type CosineIndexOptions, type IndexEntry, type SearchHit, type SearchOptions, type StorageKind, type JsonValue } from './search/index.js';
+export type { IndexHit, IndexSearchOptions, IndexStats } from './worker/worker-api.js';
+export { CosineIndex, IdbIndexStore, OpfsIndexStore, type CosineIndexOptions, type IndexEntry, type SearchHit, type SearchOptions, type StorageKind, type JsonValue } from './search/index.js';
 export { splitPassages, estimateTokens, type Passage, type SplitOptions } from './text/passages.js';

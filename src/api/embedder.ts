@@ -5,8 +5,8 @@ import { validateTexts } from '../engine/validate.js';
 import { HpdError } from '../errors.js';
 import { installErrorTransfer } from '../worker/error-transfer.js';
 import type { CacheEntry } from '../model/cache.js';
-import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
-import type { IndexSearchOptions, IndexStats, WorkerApi, WorkerEngineOptions } from '../worker/worker-api.js';
+import type { JsonValue, StorageKind } from '../search/types.js';
+import type { IndexHit, IndexSearchOptions, IndexStats, WorkerApi, WorkerEngineOptions } from '../worker/worker-api.js';
 
 /** Options for createEmbedder (browser and Node): the engine's options, passed to the worker. */
 export type EmbedderOptions = EngineOptions;
@@ -106,8 +106,11 @@ export class Embedder {
       search: (query, k, opts) => call((r) => r.indexSearch(name, query, k, opts)),
       remove: (ids) => call((r) => r.indexRemove(name, [...ids])),
       has: (id) => call((r) => r.indexHas(name, id)),
+      ids: () => call((r) => r.indexIds(name)),
       metadata: (id) => call((r) => r.indexMetadata(name, id) as Promise<JsonValue | undefined>),
       stats: () => call((r) => r.indexStats(name)),
+      rebuild: (to) => call((r) => r.indexRebuild(name, to)),
+      deleteSaved: () => call((r) => r.indexDeleteSaved(name)),
       save: () => call((r) => r.indexSave(name)),
       load: () => call((r) => r.indexLoad(name)),
       drop: () =>
@@ -116,6 +119,11 @@ export class Embedder {
           return r.indexDrop(name);
         }),
     };
+  }
+
+  /** What saved indexes live in: 'opfs' or 'indexeddb' in browsers, 'folder' in Node. */
+  indexStoreKind(): Promise<string> {
+    return this.call((r) => r.indexStoreKind());
   }
 
   /** Downloaded and compiled model files kept for offline loads. */
@@ -166,11 +174,17 @@ export interface IndexHandle {
   upsertTexts(ids: readonly string[], texts: readonly string[], metadata?: readonly (JsonValue | undefined)[]): Promise<IndexStats>;
   addVectors(ids: readonly string[], vectors: Float32Array, metadata?: readonly (JsonValue | undefined)[]): Promise<IndexStats>;
   /** Top-k by cosine for a text (embedded in the worker) or a vector. */
-  search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<SearchHit[]>;
+  search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<IndexHit[]>;
   remove(ids: readonly string[]): Promise<number>;
   has(id: string): Promise<boolean>;
+  /** Every id in the index, in one round trip. */
+  ids(): Promise<string[]>;
   metadata(id: string): Promise<JsonValue | undefined>;
   stats(): Promise<IndexStats>;
+  /** Re-indexes with another storage ('f32' | 'int8') from the stored vectors, without re-embedding. */
+  rebuild(storage: StorageKind): Promise<IndexStats>;
+  /** Deletes the saved snapshot (the in-memory index stays); true if one existed. */
+  deleteSaved(): Promise<boolean>;
   /** Persists a snapshot (IndexedDB in browsers, a folder in Node); a failed save keeps the previous one. */
   save(): Promise<IndexStats>;
   /** Replaces the in-memory index with the saved snapshot; false if there is none. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HpdError } from '../errors.js';
 import type { IndexStore } from '../worker/worker-api.js';
@@ -10,6 +10,7 @@ export function folderIndexStore(dir: string): IndexStore {
     return join(dir, `${name}.hpdindex`);
   };
   return {
+    kind: 'folder',
     async saveBytes(name, bytes) {
       const file = path(name);
       await mkdir(dir, { recursive: true });
@@ -23,6 +24,15 @@ export function folderIndexStore(dir: string): IndexStore {
         return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+    async delete(name) {
+      try {
+        await unlink(path(name));
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
         throw e;
       }
     },

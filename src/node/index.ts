@@ -6,7 +6,7 @@ export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
 export type { EmbedResult, ModelInfo } from '../engine/engine.js';
 export type { LoadProgress } from '../model/progress.js';
 export type { ModelSpec } from '../model/load.js';
-export type { IndexSearchOptions, IndexStats } from '../worker/worker-api.js';
+export type { IndexHit, IndexSearchOptions, IndexStats } from '../worker/worker-api.js';
 export { CosineIndex, type CosineIndexOptions, type SearchHit, type StorageKind, type JsonValue } from '../search/index.js';
 export { compileCheckpoint, memorySource, generateFixture, HPD_MINILM_F128, type CompileOptions, type CompiledBundle, type BundleManifest, type FileSource, type WeightDtype } from '../convert/index.js';
 export { folderSource } from './fs-source.js';

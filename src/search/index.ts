@@ -12,6 +12,8 @@ export {
 } from './errors.js';
 export type { SearchErrorCode } from './errors.js';
 export { IdbIndexStore, DEFAULT_INDEX_DB } from './persist-idb.js';
+export { OpfsIndexStore, DEFAULT_OPFS_DIR } from './persist-opfs.js';
+export type { OpfsDirectory, OpfsFileHandle } from './persist-opfs.js';
 export type { SaveOptions, SnapshotInfo } from './persist-idb.js';
 export { encodeIndex, decodeIndex, INDEX_FORMAT_VERSION, INDEX_MAGIC } from './serialize.js';
 export { TopK } from './topk.js';

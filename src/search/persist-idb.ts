@@ -56,6 +56,7 @@ function persistError(what: string, cause: unknown): PersistError {
 
 /** Named CosineIndex snapshots in one IndexedDB database. */
 export class IdbIndexStore {
+  readonly kind = 'indexeddb';
   private constructor(private readonly db: IDBPDatabase<IndexDb>) {}
 
   /** Opens (creating if needed) the database. */

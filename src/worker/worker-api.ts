@@ -11,6 +11,10 @@ import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
 export interface IndexStore {
   saveBytes(name: string, bytes: ArrayBuffer): Promise<unknown>;
   loadBytes(name: string): Promise<ArrayBuffer | undefined>;
+  /** Deletes a saved snapshot; true if one existed. */
+  delete?(name: string): Promise<boolean>;
+  /** What backs it, for display ('opfs', 'indexeddb', 'folder'). */
+  readonly kind?: string;
 }
 
 /** Engine options that can cross a worker boundary (progress is passed separately, as a proxy). */
@@ -20,6 +24,13 @@ export interface IndexSearchOptions {
   minScore?: number;
   /** Keep only hits whose metadata has these exact top-level values (functions cannot cross to the worker). */
   where?: Record<string, JsonValue>;
+  /** Return each hit's metadata with it, in the same round trip (instead of one `metadata(id)` call per hit). */
+  withMetadata?: boolean;
+}
+
+/** A search hit; `metadata` is present when the search asked for `withMetadata`. */
+export interface IndexHit extends SearchHit {
+  metadata?: JsonValue;
 }
 
 export interface IndexStats {
@@ -87,12 +98,40 @@ export class WorkerApi {
     return this.indexStats(name);
   }
 
-  async indexSearch(name: string, query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<SearchHit[]> {
-    const idx = this.index(name);
+  async indexSearch(name: string, query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<IndexHit[]> {
     const vector = typeof query === 'string' ? (await this.ready().embed([query])).vectors : query;
+    const idx = this.index(name); // after the embed: a rebuild or load meanwhile replaced the instance
     const where = options.where;
     const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
-    return idx.search(vector, k, { ...(options.minScore !== undefined ? { minScore: options.minScore } : {}), ...(filter ? { filter } : {}) });
+    const hits: IndexHit[] = idx.search(vector, k, { ...(options.minScore !== undefined ? { minScore: options.minScore } : {}), ...(filter ? { filter } : {}) });
+    if (options.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
+    return hits;
+  }
+
+  /**
+   * Rebuilds the index with another storage from its stored vectors, without the model (int8 → f32 starts from the
+   * dequantised vectors, within ~1e-5 of the originals). The old index is replaced only once the new one is complete.
+   */
+  indexRebuild(name: string, storage: StorageKind): IndexStats {
+    if (storage !== 'f32' && storage !== 'int8') throw new HpdError('INVALID_INPUT', `storage must be "f32" or "int8", got "${String(storage)}".`);
+    const old = this.index(name);
+    if (old.storage === storage) return this.indexStats(name);
+    const next = new CosineIndex({ dim: old.dim, storage, capacity: Math.max(1, old.size) });
+    const ids = old.ids();
+    const CHUNK = 1024;
+    const vectors = new Float32Array(Math.min(CHUNK, ids.length) * old.dim);
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const part = ids.slice(i, i + CHUNK);
+      const meta: (JsonValue | undefined)[] = new Array<JsonValue | undefined>(part.length);
+      part.forEach((id, j) => {
+        const e = old.get(id)!;
+        vectors.set(e.vector, j * old.dim);
+        meta[j] = e.metadata;
+      });
+      next.add(part, part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim), meta);
+    }
+    this.indexes.set(name, next);
+    return this.indexStats(name);
   }
 
   indexRemove(name: string, ids: string[]): number {
@@ -101,6 +140,11 @@ export class WorkerApi {
 
   indexHas(name: string, id: string): boolean {
     return this.index(name).has(id);
+  }
+
+  /** Every id in the index (storage order), e.g. to skip texts already indexed without one call per id. */
+  indexIds(name: string): string[] {
+    return this.index(name).ids();
   }
 
   indexMetadata(name: string, id: string): JsonValue | undefined {
@@ -132,6 +176,19 @@ export class WorkerApi {
 
   indexDrop(name: string): boolean {
     return this.indexes.delete(name);
+  }
+
+  /** Deletes the saved snapshot of `name` (the in-memory index stays); true if one existed. */
+  async indexDeleteSaved(name: string): Promise<boolean> {
+    if (typeof name !== 'string' || !name) throw new HpdError('INVALID_INPUT', 'index name must be a non-empty string.');
+    const store = await this.store();
+    if (!store.delete) throw new HpdError('PERSIST_FAILED', `this index store (${store.kind ?? 'custom'}) cannot delete snapshots.`);
+    return store.delete(name);
+  }
+
+  /** What saved indexes live in: 'opfs', 'indexeddb', 'folder', or 'custom'. */
+  async indexStoreKind(): Promise<string> {
+    return (await this.store()).kind ?? 'custom';
   }
 
   // --- cache ---------------------------------------------------------------

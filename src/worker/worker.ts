@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import type { Platform } from '../engine/engine.js';
 import { cacheStorageCache, noCache } from '../model/cache.js';
 import { IdbIndexStore } from '../search/persist-idb.js';
+import { OpfsIndexStore } from '../search/persist-opfs.js';
 import { installErrorTransfer } from './error-transfer.js';
 import { WorkerApi, type IndexStore } from './worker-api.js';
 
@@ -20,4 +21,6 @@ const platform: Platform = {
 };
 
 let store: Promise<IndexStore> | undefined;
-expose(new WorkerApi(platform, () => (store ??= IdbIndexStore.open())));
+// OPFS where the browser has it (files, no structured-clone of large buffers), IndexedDB otherwise.
+const openStore = (): Promise<IndexStore> => OpfsIndexStore.open().catch(() => IdbIndexStore.open());
+expose(new WorkerApi(platform, () => (store ??= openStore())));
