@@ -24,11 +24,17 @@ let embeddedPassages = 0;
 function start(): Promise<State> {
   started ??= (async () => {
     const embedder = await createEmbedder({ model: MODEL_URL, device: 'auto' });
+    const index = embedder.index(INDEX);
     try {
-      const index = embedder.index(INDEX);
-      const restored = await index.load();
-      return { embedder, index, restored };
+      return { embedder, index, restored: await index.load() };
     } catch (e) {
+      const code = (e as { code?: string }).code;
+      // A snapshot from another model (other dim) or a damaged one: start empty, so every page is indexed afresh on its next visit.
+      if (code === 'DIM_MISMATCH' || code === 'CORRUPT_INDEX') {
+        console.warn(`hpd-embed: the saved index cannot be used (${code}); starting an empty one.`);
+        await (await historyDb()).clear('pages');
+        return { embedder, index, restored: false };
+      }
       await embedder.dispose();
       throw e;
     }

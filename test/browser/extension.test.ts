@@ -1,3 +1,4 @@
+/// <reference types="chrome" />
 // The MV3 history-search extension, loaded unpacked into headless Chromium: the content script captures three local
 // pages, the offscreen document's worker embeds and indexes their passages, the popup finds a page from one of its
 // sentences; the index survives a browser restart without re-embedding; forgetting works; the offscreen document is
@@ -171,6 +172,13 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     expect(first.title).toBe('Baking sourdough bread');
     expect(first.passage).toContain(QUERY);
     await p.screenshot({ path: join(SHOTS, '1-search.png'), fullPage: true });
+    // No network from extension pages, even to a host the extension may read: the CSP's connect-src is 'self'.
+    const fetched = await p.evaluate(async (u) => {
+      const violation = new Promise<string>((ok) => document.addEventListener('securitypolicyviolation', (e) => ok(e.effectiveDirective), { once: true }));
+      const result = await fetch(u).then((r) => `status ${r.status}`, () => 'failed');
+      return { result, violation: await Promise.race([violation, new Promise<string>((ok) => setTimeout(() => ok('none'), 2000))]) };
+    }, url('otters.html'));
+    expect(fetched).toEqual({ result: 'failed', violation: 'connect-src' });
 
     const opened = context.waitForEvent('page');
     await p.click('li.hit');
