@@ -246,6 +246,8 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   it('forgets one site, then everything, and the forgetting survives a restart', async () => {
     const p = await popup();
     await p.click('summary');
+    await p.waitForSelector('li.site[data-host="localhost"]');
+    await p.screenshot({ path: join(SHOTS, '3-sites.png'), fullPage: true });
     await p.click('li.site[data-host="localhost"] button.forget');
     const s = await until('localhost forgotten', () => hpd(sw).status(), (v) => v.pages === 2);
     expect(s.sites.map((x) => x.host)).toEqual(['127.0.0.1']);
@@ -259,7 +261,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     await until('everything forgotten', () => hpd(sw).status(), (v) => v.pages === 0 && v.passages === 0);
     expect(await searchInPopup(p, QUERY)).toEqual([]);
     await p.waitForSelector('#empty:not([hidden])');
-    await p.screenshot({ path: join(SHOTS, '3-forgotten.png'), fullPage: true });
+    await p.screenshot({ path: join(SHOTS, '4-forgotten.png'), fullPage: true });
 
     await browser!.close();
     await launch();
@@ -284,4 +286,24 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     const hits = await sw.evaluate((q) => (globalThis as unknown as { hpd: Hpd }).hpd.search(q, 3), QUERY);
     expect(hits[0].url).toBe(url('bread.html'));
   }, 180_000);
+
+  it('the capture switch: off unregisters the content script and nothing is captured; on registers it again', async () => {
+    const registered = () => sw.evaluate(() => chrome.scripting.getRegisteredContentScripts().then((r) => r.map((x) => x.matches ?? [])));
+    expect(await registered()).toEqual([['http://127.0.0.1/*', 'http://localhost/*']]);
+    const p = await popup();
+    await p.click('summary');
+    await p.uncheck('#enabled');
+    await until('capture off', () => hpd(sw).status(), (v) => !v.enabled);
+    expect(await registered()).toEqual([]);
+    const before = await hpd(sw).status();
+    const tab = await context.newPage();
+    await tab.goto(url('otters.html') + '?off');
+    // Nothing runs on the page, so nothing can arrive; give a stray capture time to show up anyway.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await hpd(sw).status();
+    expect([after.queued, after.pages, after.processed]).toEqual([0, before.pages, before.processed]);
+    await p.check('#enabled');
+    await until('capture on', () => hpd(sw).status(), (v) => v.enabled);
+    expect(await registered()).toEqual([['http://127.0.0.1/*', 'http://localhost/*']]);
+  }, 120_000);
 });
