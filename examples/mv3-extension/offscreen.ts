@@ -159,6 +159,7 @@ async function stats(): Promise<HistoryStats> {
     embeddedPassages,
     restored,
     device: embedder.device.actual,
+    deviceReason: embedder.device.reason,
     model: embedder.info.name,
     sites: list,
   };

@@ -69,6 +69,7 @@ function showStatus(s: Status): void {
   if (!s.enabled) parts.push('capture off');
   else if (!s.origins.length) parts.push('no site allowed yet');
   statusEl.textContent = parts.join(' · ');
+  statusEl.title = s.deviceReason;
   if (s.lastError) statusEl.append(el('div', 'warn', `Indexing paused: ${s.lastError}`));
   $<HTMLInputElement>('enabled').checked = s.enabled;
   $('origins').textContent = s.origins.length ? `Allowed: ${s.origins.join(', ')}` : 'No site allowed: nothing is captured.';

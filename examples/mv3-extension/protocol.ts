@@ -50,6 +50,8 @@ export interface HistoryStats {
   restored: boolean;
   bytes: number;
   device: string;
+  /** Why that device (e.g. the WebGPU fallback reason). */
+  deviceReason: string;
   model: string;
   sites: SiteSummary[];
 }
