@@ -112,8 +112,10 @@ async function search(query: string, k: number): Promise<PageHit[]> {
   const hits = await index.search(query, k * 4);
   const out: PageHit[] = [];
   const seen = new Set<string>();
-  for (const h of hits) {
-    const meta = (await index.metadata(h.id)) as { url?: string; text?: string } | undefined;
+  // One round trip each, all in flight together (comlink answers them in order from the worker).
+  const metas = (await Promise.all(hits.map((h) => index.metadata(h.id)))) as ({ url?: string; text?: string } | undefined)[];
+  for (const [i, h] of hits.entries()) {
+    const meta = metas[i];
     const url = meta?.url ?? h.id.slice(0, h.id.lastIndexOf('#'));
     if (seen.has(url)) continue;
     seen.add(url);
