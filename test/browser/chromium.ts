@@ -48,18 +48,26 @@ export interface LaunchedChromium {
   context: BrowserContext;
   /** The profile folder (IndexedDB, caches live here until close). */
   userDataDir: string;
-  /** Closes the browser and deletes the profile. */
+  /** Closes the browser and deletes the profile (unless the caller passed its own). */
   close(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** Flags added to CHROMIUM_ARGS (e.g. --load-extension). */
+  args?: readonly string[];
+  /** Reuse this profile (a browser restart); the caller owns it and close() keeps it. Default: a fresh temp profile. */
+  userDataDir?: string;
+}
+
 /** Starts headless Chromium with a fresh profile; IndexedDB and other storage persist across reloads until close(). */
-export async function launchChromium(): Promise<LaunchedChromium> {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'hpd-chromium-'));
+export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedChromium> {
+  const owned = options.userDataDir === undefined;
+  const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'hpd-chromium-')));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...(options.args ?? [])], headless: true });
   } catch (e) {
-    await rm(userDataDir, { recursive: true, force: true });
+    if (owned) await rm(userDataDir, { recursive: true, force: true });
     throw e;
   }
   return {
@@ -67,7 +75,7 @@ export async function launchChromium(): Promise<LaunchedChromium> {
     userDataDir,
     async close() {
       await context.close().catch(() => undefined);
-      await rm(userDataDir, { recursive: true, force: true });
+      if (owned) await rm(userDataDir, { recursive: true, force: true });
     },
   };
 }

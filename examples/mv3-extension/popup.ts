@@ -1,0 +1,150 @@
+// The popup (also the options page): search as you type, the capture switch, site access, and forgetting.
+// Page text is untrusted: it is only ever rendered with textContent.
+import { isErrorReply, type BackgroundRequest, type PageHit, type Status } from './protocol.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const q = $<HTMLInputElement>('q');
+const results = $<HTMLOListElement>('results');
+const statusEl = $('status');
+
+async function send<T>(req: BackgroundRequest): Promise<T> {
+  const reply: unknown = await chrome.runtime.sendMessage(req);
+  if (isErrorReply(reply)) throw new Error(reply.error);
+  return reply as T;
+}
+
+function el(tag: string, cls: string, text: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.className = cls;
+  e.textContent = text;
+  return e;
+}
+
+function open(url: string, background: boolean): void {
+  if (!/^https?:\/\//i.test(url)) return;
+  void chrome.tabs.create({ url, active: !background });
+}
+
+function render(hits: PageHit[]): void {
+  results.replaceChildren(
+    ...hits.map((h) => {
+      const li = el('li', 'hit', '');
+      li.tabIndex = 0;
+      li.dataset.url = h.url;
+      const when = h.visitedAt ? new Date(h.visitedAt).toLocaleString() : '';
+      li.append(el('span', 'score', h.score.toFixed(3)), el('div', 'title', h.title), el('div', 'url', h.url), el('div', 'passage', h.passage), el('div', 'meta', when));
+      li.addEventListener('click', (e) => open(h.url, e.ctrlKey || e.metaKey || e.button === 1));
+      li.addEventListener('keydown', (e) => e.key === 'Enter' && open(h.url, e.ctrlKey || e.metaKey));
+      return li;
+    }),
+  );
+  $('empty').hidden = hits.length > 0 || !q.value.trim();
+}
+
+let searchSeq = 0;
+let timer: ReturnType<typeof setTimeout> | undefined;
+async function runSearch(): Promise<void> {
+  const mine = ++searchSeq;
+  const query = q.value;
+  const t0 = performance.now();
+  try {
+    const hits = query.trim() ? await send<PageHit[]>({ target: 'hpd-background', type: 'search', query, k: 10 }) : [];
+    if (mine !== searchSeq) return; // a newer query is on its way
+    render(hits);
+    document.body.dataset.searched = query;
+    if (query.trim()) statusEl.dataset.searchMs = String(Math.round(performance.now() - t0));
+  } catch (e) {
+    if (mine === searchSeq) statusEl.textContent = `Search failed: ${(e as Error).message}`;
+  }
+}
+q.addEventListener('input', () => {
+  clearTimeout(timer);
+  timer = setTimeout(() => void runSearch(), 150);
+});
+
+function showStatus(s: Status): void {
+  const kb = (s.bytes / 1024).toFixed(0);
+  const parts = [`${s.pages} pages, ${s.passages} passages (${kb} KiB)`, `${s.model} on ${s.device}`];
+  if (s.queued) parts.push(`${s.queued} queued`);
+  if (!s.enabled) parts.push('capture off');
+  else if (!s.origins.length) parts.push('no site allowed yet');
+  statusEl.textContent = parts.join(' · ');
+  statusEl.title = s.deviceReason;
+  if (s.lastError) statusEl.append(el('div', 'warn', `Indexing paused: ${s.lastError}`));
+  $<HTMLInputElement>('enabled').checked = s.enabled;
+  $('origins').textContent = s.origins.length ? `Allowed: ${s.origins.join(', ')}` : 'No site allowed: nothing is captured.';
+  $<HTMLButtonElement>('revoke-all').disabled = !s.origins.length;
+  const sites = $<HTMLUListElement>('sites');
+  sites.replaceChildren(
+    ...s.sites.map((site) => {
+      const li = el('li', 'site', '');
+      li.dataset.host = site.host;
+      const b = el('button', 'forget', 'Forget') as HTMLButtonElement;
+      b.addEventListener('click', () => void forget(site.host));
+      li.append(el('span', '', `${site.host} (${site.pages})`), b);
+      return li;
+    }),
+  );
+  document.body.dataset.pages = String(s.pages);
+}
+
+async function refresh(): Promise<void> {
+  try {
+    showStatus(await send<Status>({ target: 'hpd-background', type: 'status' }));
+  } catch (e) {
+    statusEl.textContent = `Not ready: ${(e as Error).message}`;
+  }
+}
+
+async function forget(host?: string): Promise<void> {
+  await send({ target: 'hpd-background', type: 'forget', ...(host === undefined ? {} : { host }) });
+  await refresh();
+  await runSearch();
+}
+
+// Forgetting everything asks twice, in the page (no blocking dialog).
+const forgetAll = $<HTMLButtonElement>('forget-all');
+forgetAll.addEventListener('click', () => {
+  if (forgetAll.dataset.confirm !== '1') {
+    forgetAll.dataset.confirm = '1';
+    forgetAll.textContent = 'Click again to forget every page';
+    return;
+  }
+  delete forgetAll.dataset.confirm;
+  forgetAll.textContent = 'Forget everything';
+  void forget();
+});
+
+$<HTMLInputElement>('enabled').addEventListener('change', (e) => {
+  void send({ target: 'hpd-background', type: 'setEnabled', enabled: (e.target as HTMLInputElement).checked }).then(refresh);
+});
+
+async function grant(origins: string[], tabId?: number): Promise<void> {
+  // Must run in the click's user gesture: Chrome shows its own permission prompt.
+  const ok = await chrome.permissions.request({ origins });
+  if (ok) await send({ target: 'hpd-background', type: 'sitesChanged', ...(tabId === undefined ? {} : { tabId }) });
+  await refresh();
+}
+$('allow-all').addEventListener('click', () => void grant(['http://*/*', 'https://*/*']));
+$('revoke-all').addEventListener('click', () => {
+  void chrome.permissions.getAll().then(async (p) => {
+    await chrome.permissions.remove({ origins: p.origins ?? [] });
+    await send({ target: 'hpd-background', type: 'sitesChanged' });
+    await refresh();
+  });
+});
+
+// "Allow on <this site>": activeTab lets the popup read the URL of the tab it was opened on.
+void chrome.tabs.query({ active: true, currentWindow: true }).then(([tab]) => {
+  if (!tab?.url || !/^https?:/.test(tab.url)) return;
+  const u = new URL(tab.url);
+  const b = $<HTMLButtonElement>('allow-this');
+  b.textContent = `Allow on ${u.host}`;
+  b.hidden = false;
+  b.addEventListener('click', () => void grant([`${u.protocol}//${u.hostname}/*`], tab.id));
+});
+
+void refresh().then(() => {
+  document.body.dataset.ready = '1';
+});
+setInterval(() => void refresh(), 3000);
