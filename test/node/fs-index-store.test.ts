@@ -81,7 +81,7 @@ describe('folderIndexStore', () => {
 });
 
 describe('index saves through the Node worker handle', () => {
-  it('h.save(); h.remove(...); h.save() ×10 without awaiting: every call succeeds and load gives the last save', async () => {
+  it('20 interleaved h.save() and mutations without awaiting (h.save(); h.remove(...); h.save() …): all succeed, load gives the last save', async () => {
     const root = await mkdtemp(join(tmpdir(), 'hpd-handle-save-'));
     const ckpt = await fixtureDir(TINY);
     const bundle = join(root, 'bundle');
@@ -95,21 +95,24 @@ describe('index saves through the Node worker handle', () => {
       const vecs = new Float32Array(n * e.dim).map((_, i) => Math.sin(i + 1));
       await h.addVectors(ids, vecs);
       const calls: Promise<unknown>[] = [];
-      for (let i = 0; i < 10; i++) {
+      // 20 saves, each after a mutation (remove or add), none awaited: the last save must win, whole.
+      for (let i = 0; i < 20; i++) {
+        if (i % 2 === 0) calls.push(h.remove([`v${i}`]));
+        else calls.push(h.addVectors([`w${i}`], vecs.slice(0, e.dim)));
         calls.push(h.save());
-        calls.push(h.remove([`v${i}`]));
       }
-      calls.push(h.save());
       const outcomes = await Promise.allSettled(calls);
       expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
-      // What the worker holds now is what the last save wrote: load it back in the worker and read the file directly.
       const bytes = await folderIndexStore(indexDir).loadBytes('notes');
       const saved = CosineIndex.deserialize(bytes!);
-      expect(saved.size).toBe(n - 10);
-      expect(saved.has('v9')).toBe(false);
-      expect(saved.has('v10')).toBe(true);
+      expect(saved.size).toBe(n);
+      expect(saved.has('v18')).toBe(false);
+      expect(saved.has('w19')).toBe(true);
+      // What the worker holds now is what the last save wrote.
+      const before = await h.search(vecs.slice(0, e.dim), 5);
       expect(await h.load()).toBe(true);
-      expect((await h.stats()).size).toBe(n - 10);
+      expect((await h.stats()).size).toBe(n);
+      expect(await h.search(vecs.slice(0, e.dim), 5)).toEqual(before);
     } finally {
       await e.dispose();
       await ckpt.cleanup();
