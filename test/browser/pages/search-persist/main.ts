@@ -30,7 +30,7 @@ export interface SearchPersistApi {
    * `n` interleaved mutations of the current index and unawaited saves of it (through `stores` store instances, used
    * in turn); returns the rejected saves' messages and the fingerprint of the last save's index.
    */
-  concurrent(name: string, n: number, stores: number, seed: number): Promise<{ rejected: string[]; last: Fingerprint }>;
+  concurrent(name: string, n: number, stores: number, seed: number, hideWebLocks?: boolean): Promise<{ rejected: string[]; last: Fingerprint; webLocks: boolean }>;
 }
 
 /** Centred uniform values in [-0.5, 0.5). */
@@ -118,8 +118,12 @@ const api: SearchPersistApi = {
     }
   },
   reachedCommit: () => reached,
-  async concurrent(name, n, stores, seed) {
+  async concurrent(name, n, stores, seed, hideWebLocks = false) {
     const index = need();
+    // Browsers without Web Locks: the store falls back to its in-page lock.
+    const restore = hideWebLocks ? Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks') : undefined;
+    if (restore !== undefined) Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
+    const webLocks = typeof (navigator as { locks?: { request?: unknown } }).locks?.request === 'function';
     const r = rng(seed);
     const opened = await Promise.all(Array.from({ length: stores }, () => IdbIndexStore.open(DB)));
     const saves: Promise<unknown>[] = [];
@@ -131,8 +135,9 @@ const api: SearchPersistApi = {
     }
     const last = fingerprint(index);
     const outcomes = await Promise.allSettled(saves);
+    if (restore !== undefined) Object.defineProperty(Navigator.prototype, 'locks', restore);
     for (const s of opened) s.close();
-    return { rejected: outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : [])), last };
+    return { rejected: outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : [])), last, webLocks };
   },
 };
 
