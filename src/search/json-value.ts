@@ -36,6 +36,18 @@ export function cloneJson(value: unknown, path: string, depth: number): JsonValu
   throw new InvalidInputError(`metadata ${path} is a ${typeof value}, which is not JSON; store plain JSON data.`);
 }
 
+/** True when a parsed JSON value nests no deeper than cloneJson accepts; walks without copying (index loads use it). */
+export function withinJsonDepth(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!withinJsonDepth(value[i], depth + 1)) return false;
+    return true;
+  }
+  for (const key in value) if (!withinJsonDepth((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
 // String.prototype.isWellFormed is ES2024 (Chrome 111, Safari 16.4, Node 20); the regex covers older engines.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;

@@ -2,7 +2,7 @@
 // byte before it, so truncation or any flipped bit is caught before a single field is trusted.
 import { crc32 } from './crc32.js';
 import { CorruptIndexError, InvalidInputError, UnsupportedIndexVersionError } from './errors.js';
-import { cloneJson } from './json-value.js';
+import { withinJsonDepth } from './json-value.js';
 import type { JsonValue, RawIndex, StorageKind } from './types.js';
 
 /*
@@ -178,11 +178,9 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
     if (!Array.isArray(entry) || entry.length !== 2) throw corrupt('metadata entry is not a [row, value] pair');
     const row: unknown = entry[0];
     if (typeof row !== 'number' || !Number.isInteger(row) || row <= prev || row >= count) throw corrupt(`metadata row ${String(row)} is out of order or out of range`);
-    try {
-      metadata[row] = cloneJson(entry[1], `of row ${row}`, 0); // own "__proto__" keys stay keys; depth as add() allows
-    } catch (cause) {
-      throw new CorruptIndexError(`serialised index is corrupt: metadata of row ${row} is not what add() accepts.`, { cause });
-    }
+    // JSON.parse already makes "__proto__" an own key; only the nesting depth add() allows is left to check.
+    if (!withinJsonDepth(entry[1])) throw corrupt(`metadata of row ${row} nests deeper than add() allows`);
+    metadata[row] = entry[1] as JsonValue;
     prev = row;
   }
   for (let i = idsEnd + metaLen; i < vecStart; i++) if (u8[i] !== 0) throw corrupt('padding bytes are not zero');
