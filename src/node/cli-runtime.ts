@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Embedder } from '../api/embedder.js';
 import type { DeviceRequest } from '../engine/device.js';
 import { HpdError } from '../errors.js';
 import { CosineIndex } from '../search/cosine-index.js';
 import type { CliIO } from './cli.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { createEmbedder } from './create-embedder.js';
 
 const modelOptions = {
@@ -75,9 +76,7 @@ export async function embedCommand(args: string[], io: CliIO): Promise<void> {
   const e = await openEmbedder(values, io);
   try {
     const { vectors, truncated, seconds } = await embedLines(e, lines, io);
-    const tmp = `${values.output}.${process.pid}.tmp`;
-    await writeFile(tmp, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength)); // little-endian f32 on every supported platform
-    await rename(tmp, values.output);
+    await writeFileAtomic(values.output, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength)); // little-endian f32 on every supported platform
     io.err(`${lines.length} texts → ${values.output} (${lines.length} × ${e.dim} float32, ${truncated} truncated) in ${seconds.toFixed(2)} s, ${(lines.length / Math.max(seconds, 1e-9)).toFixed(1)} texts/s\n`);
   } finally {
     await e.dispose();
@@ -106,9 +105,7 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
       index = new CosineIndex<string>({ dim: e.dim, storage: values.storage, capacity: lines.length });
       index.add(lines.map((_, i) => String(i + 1)), vectors, lines);
       if (values.index) {
-        const tmp = `${values.index}.${process.pid}.tmp`;
-        await writeFile(tmp, new Uint8Array(index.serialize()));
-        await rename(tmp, values.index);
+        await writeFileAtomic(values.index, new Uint8Array(index.serialize()));
         io.err(`saved ${index.size} vectors to ${values.index}\n`);
       }
     }

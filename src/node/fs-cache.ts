@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { CacheEntry, ModelCache } from '../model/cache.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 /** `$HPD_EMBED_CACHE`, else `~/.cache/hpd-embed`. */
 export function defaultCacheDir(): string {
@@ -22,12 +23,10 @@ export function folderCache(dir = defaultCacheDir()): ModelCache {
       }
     },
     async put(key, bytes) {
-      await mkdir(dir, { recursive: true });
       const base = join(dir, name(key));
-      const tmp = `${base}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, `${base}.bin`); // atomic: readers see the old blob or the whole new one
-      await writeFile(`${base}.json`, JSON.stringify({ key, bytes: bytes.byteLength }));
+      // Each write is atomic and serialised per file, so two puts of one key both succeed; the blob goes first, so a sidecar never names a missing blob.
+      await writeFileAtomic(`${base}.bin`, bytes);
+      await writeFileAtomic(`${base}.json`, JSON.stringify({ key, bytes: bytes.byteLength }));
     },
     async list() {
       const out: CacheEntry[] = [];

@@ -1,31 +1,26 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HpdError } from '../errors.js';
 import type { IndexStore } from '../worker/worker-api.js';
+import { readFileIfExists, writeFileAtomic } from './atomic-write.js';
 
-/** Saves named index snapshots as files; a save writes a temp file and renames it, so the previous snapshot survives any failure. */
+/**
+ * Saves named index snapshots as files through writeFileAtomic: saves of one name run one at a time, in call
+ * order, and a load (even after a crash or kill mid-save) sees the previous snapshot or the new one, whole.
+ */
 export function folderIndexStore(dir: string): IndexStore {
   const path = (name: string) => {
-    if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new HpdError('INVALID_INPUT', `index name "${name}" cannot be a file name; use letters, digits, '.', '_' and '-'.`);
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new HpdError('INVALID_INPUT', `index name "${String(name)}" cannot be a file name; use letters, digits, '.', '_' and '-'.`);
     return join(dir, `${name}.hpdindex`);
   };
   return {
     kind: 'folder',
     async saveBytes(name, bytes) {
-      const file = path(name);
-      await mkdir(dir, { recursive: true });
-      const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, new Uint8Array(bytes));
-      await rename(tmp, file);
+      await writeFileAtomic(path(name), new Uint8Array(bytes));
     },
     async loadBytes(name) {
-      try {
-        const b = await readFile(path(name));
-        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
+      const b = await readFileIfExists(path(name));
+      return b === undefined ? undefined : (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
     },
     async delete(name) {
       try {

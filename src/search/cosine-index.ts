@@ -2,9 +2,10 @@
 // so cosine similarity is a plain dot product and a search is one sequential pass over memory.
 import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.js';
 import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
+import { cloneJson, isWellFormedString } from './json-value.js';
 import { dequantizeRow, quantizeResidualRow, quantizeRow, RESIDUAL_DIVISOR } from './quantize.js';
 import { createSimdScan, SIMD_DIM_MULTIPLE, WASM_PAGE, type SimdScan } from './simd.js';
-import { decodeIndex, encodeIndex } from './serialize.js';
+import { decodeIndex, encodeIndex, MAX_INDEX_DIM } from './serialize.js';
 import { TopK } from './topk.js';
 import type { Int8Rescore, JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
 
@@ -39,7 +40,6 @@ export interface IndexEntry<M extends JsonValue = JsonValue> {
 const MIN_CAPACITY = 16;
 /** Rows scored per kernel call: small enough to stay in L1, large enough to amortise the call. */
 const SCAN_BLOCK = 256;
-const MAX_JSON_DEPTH = 64;
 
 /** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
 const SIMD_SLACK = 16;
@@ -49,30 +49,20 @@ export function int8CandidateCount(k: number): number {
   return Math.max(4 * k, k + 32);
 }
 
-/** Validates a metadata value and returns a deep copy, so later mutation by the caller cannot desync the index. */
-function cloneJson(value: unknown, path: string, depth: number): JsonValue {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidInputError(`metadata ${path} is ${value}, which JSON cannot hold; use null or a finite number.`);
-    return value;
+/**
+ * Validates one vector (finite numbers, a norm that neither underflows to 0 nor overflows) and writes its unit-length
+ * form to `out`; `add` and `search` share it, so a vector is accepted by both or refused by both.
+ */
+function unitInto(src: ArrayLike<number>, off: number, dim: number, out: Float32Array | Float64Array, outOff: number, what: string): void {
+  let norm2 = 0;
+  for (let j = 0; j < dim; j++) {
+    const v = src[off + j];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`${what} has ${String(v)} at position ${j}; vectors must hold finite numbers.`);
+    norm2 += v * v;
   }
-  if (depth > MAX_JSON_DEPTH) throw new InvalidInputError(`metadata ${path} nests deeper than ${MAX_JSON_DEPTH} levels (cyclic?); store plain JSON data.`);
-  if (Array.isArray(value)) {
-    const out: JsonValue[] = new Array<JsonValue>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i], `${path}[${i}]`, depth + 1);
-    return out;
-  }
-  if (typeof value === 'object') {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) throw new InvalidInputError(`metadata ${path} is a ${value.constructor?.name ?? 'non-plain object'}; store plain JSON objects, arrays, strings, numbers, booleans or null.`);
-    const out: { [key: string]: JsonValue } = {};
-    for (const [key, v] of Object.entries(value)) {
-      if (v === undefined) continue; // JSON.stringify drops undefined properties too.
-      out[key] = cloneJson(v, `${path}.${key}`, depth + 1);
-    }
-    return out;
-  }
-  throw new InvalidInputError(`metadata ${path} is a ${typeof value}, which is not JSON; store plain JSON data.`);
+  if (!(norm2 > 0) || !Number.isFinite(norm2)) throw new InvalidInputError(`${what} is the zero vector (or its norm under/overflows); cosine similarity is undefined for it.`);
+  const inv = 1 / Math.sqrt(norm2);
+  for (let j = 0; j < dim; j++) out[outOff + j] = src[off + j] * inv;
 }
 
 /** Exact (f32) or quantised (int8) flat cosine index with string ids and optional JSON metadata. */
@@ -118,7 +108,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   constructor(options: CosineIndexOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
     const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'residual' } = options;
-    if (!Number.isInteger(dim) || dim <= 0) throw new InvalidInputError(`dim must be a positive integer, got ${String(dim)}.`);
+    if (!Number.isInteger(dim) || dim <= 0 || dim > MAX_INDEX_DIM) throw new InvalidInputError(`dim must be an integer from 1 to ${MAX_INDEX_DIM}, got ${String(dim)}.`);
     if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
     if (rescore !== 'f32' && rescore !== 'dequantized' && rescore !== 'residual') throw new InvalidInputError(`rescore must be 'residual', 'dequantized' or 'f32', got ${String(rescore)}.`);
     if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError(`rescore: '${rescore}' applies to int8 storage only; f32 storage is always exact.`);
@@ -345,15 +335,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const dim = this.dim;
     if (query.length !== dim) throw new DimMismatchError(dim, query.length, what);
     const qf = this.qf;
-    let norm2 = 0;
-    for (let j = 0; j < dim; j++) {
-      const v = query[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`${what}[${j}] is ${String(v)}; vectors must hold finite numbers.`);
-      norm2 += v * v;
-    }
-    if (!(norm2 > 0)) throw new InvalidInputError(`${what} is the zero vector (or underflows to it); cosine similarity is undefined for it.`);
-    const inv = 1 / Math.sqrt(norm2);
-    for (let j = 0; j < dim; j++) qf[j] = query[j] * inv;
+    unitInto(query, 0, dim, qf, 0, what);
     if (this.storage === 'int8') {
       quantizeRow(qf, 0, dim, this.qcodes, 0);
       this.qi.set(this.qcodes);
@@ -541,6 +523,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     for (let i = 0; i < n; i++) {
       const id: unknown = ids[i];
       if (typeof id !== 'string') throw new InvalidInputError(`ids[${i}] is a ${typeof id}; ids must be strings.`);
+      // A lone surrogate cannot be stored as UTF-8: it would load back as U+FFFD, so a saved index would not load.
+      if (!isWellFormedString(id)) throw new InvalidInputError(`ids[${i}] contains a lone UTF-16 surrogate; ids must be well-formed strings.`);
       if (seen.has(id)) throw new DuplicateIdError(id, `id "${id}" occurs more than once in this ${op}() batch; pass each id once.`);
       seen.add(id);
     }
@@ -562,15 +546,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         src = vectors as Float32Array | Float64Array;
         off = i * dim;
       }
-      let norm2 = 0;
-      for (let j = 0; j < dim; j++) {
-        const v = src[off + j];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`vector ${i} (id "${ids[i]}") has ${String(v)} at position ${j}; vectors must hold finite numbers.`);
-        norm2 += v * v;
-      }
-      if (!(norm2 > 0) || !Number.isFinite(norm2)) throw new InvalidInputError(`vector ${i} (id "${ids[i]}") is the zero vector (or its norm under/overflows); cosine similarity is undefined for it.`);
-      const inv = 1 / Math.sqrt(norm2);
-      for (let j = 0; j < dim; j++) flat[i * dim + j] = src[off + j] * inv;
+      unitInto(src, off, dim, flat, i * dim, `vector ${i} (id "${ids[i]}")`);
     }
     const meta: (M | undefined)[] = new Array<M | undefined>(n);
     for (let i = 0; i < n; i++) {

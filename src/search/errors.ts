@@ -62,7 +62,7 @@ export class UnsupportedIndexVersionError extends HpdError {
   }
 }
 
-/** Browser storage (IndexedDB) refused a read or write. */
+/** Storage (IndexedDB in a browser, the filesystem in Node) refused a read or write. */
 export class PersistError extends HpdError {
   declare readonly code: 'PERSIST_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,8 +1,10 @@
 // IndexedDB persistence for CosineIndex. A save writes the snapshot under a fresh key first and only then,
-// in one transaction, flips the name's `current` pointer (and drops older snapshots), so a save that is
-// interrupted anywhere leaves the previous snapshot current and loadable.
+// in one transaction, flips the name's `current` pointer and deletes the snapshot it replaced, so a save that is
+// interrupted anywhere leaves the previous snapshot current and loadable. Saves of one name are serialised
+// (Web Locks across tabs and workers where available), so overlapping saves cannot delete each other's snapshot.
 import { openDB } from 'idb';
 import type { DBSchema, IDBPDatabase } from 'idb';
+import { KeyedMutex } from '../keyed-mutex.js';
 import { CosineIndex } from './cosine-index.js';
 import { CorruptIndexError, InvalidInputError, PersistError } from './errors.js';
 import type { JsonValue } from './types.js';
@@ -49,6 +51,23 @@ function newSnapshotId(): string {
   return `${Date.now().toString(36)}-${idCounter.toString(36)}-${Math.floor(Math.random() * 0x7fffffff).toString(36)}`;
 }
 
+/** The Web Locks API, where the platform has it (every current browser, in windows and workers). */
+interface NameLocks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+const webLocks = (): NameLocks | undefined => (globalThis as { navigator?: { locks?: NameLocks } }).navigator?.locks;
+const localLocks = new KeyedMutex();
+
+/**
+ * Runs `task` holding the save lock of `name`. `crossContext` tells the task whether the lock also excludes other
+ * tabs and workers (Web Locks) or only this JS realm (fallback), which decides whether orphans may be swept.
+ */
+function withSaveLock<T>(dbName: string, name: string, task: (crossContext: boolean) => Promise<T>): Promise<T> {
+  const key = `hpd-embed/idb/${dbName}/${name}`;
+  const locks = webLocks();
+  return locks !== undefined ? locks.request(key, () => task(true)) : localLocks.run(key, () => task(false));
+}
+
 function persistError(what: string, cause: unknown): PersistError {
   const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
   return new PersistError(`IndexedDB ${what} failed (${detail}). Check storage quota and that IndexedDB is available (not a private window that disables it).`, { cause });
@@ -84,6 +103,10 @@ export class IdbIndexStore {
   async saveBytes(name: string, bytes: ArrayBuffer, options: SaveOptions = {}): Promise<SnapshotInfo> {
     checkName(name);
     if (!(bytes instanceof ArrayBuffer)) throw new InvalidInputError('saveBytes expects the ArrayBuffer returned by CosineIndex.serialize().');
+    return withSaveLock(this.db.name, name, (crossContext) => this.saveLocked(name, bytes, options, crossContext));
+  }
+
+  private async saveLocked(name: string, bytes: ArrayBuffer, options: SaveOptions, crossContext: boolean): Promise<SnapshotInfo> {
     const info: SnapshotInfo = { name, snapshotId: newSnapshotId(), byteLength: bytes.byteLength, savedAt: Date.now() };
     // Phase 1: the new snapshot under its own key; `current` is untouched.
     try {
@@ -93,20 +116,32 @@ export class IdbIndexStore {
       throw persistError(`write of snapshot "${name}"`, cause);
     }
     if (options.beforeCommit !== undefined) await options.beforeCommit();
-    // Phase 2, one transaction: flip the pointer and drop every other snapshot of this name
-    // (the previous one and any orphan left by an earlier interrupted save).
+    // Phase 2, one transaction: flip the pointer and delete the snapshot it replaces. Other snapshots of this name
+    // are orphans of killed saves only when the lock excludes every other context; otherwise one may be a save in flight.
+    let lost = false;
     try {
       const tx = this.db.transaction(['current', 'snapshots'], 'readwrite');
       const snapshots = tx.objectStore('snapshots');
+      const current = tx.objectStore('current');
       const work = (async () => {
-        await tx.objectStore('current').put(info, name);
-        const keys = await snapshots.getAllKeys(IDBKeyRange.bound([name, ''], [name, '\uffff']));
-        for (const key of keys) if (key[1] !== info.snapshotId) await snapshots.delete(key);
+        // Our snapshot can only be gone if something outside this store's locking deleted it: never point at a missing one.
+        if ((await snapshots.getKey([name, info.snapshotId])) === undefined) {
+          lost = true;
+          return;
+        }
+        const previous = await current.get(name);
+        await current.put(info, name);
+        if (previous !== undefined && previous.snapshotId !== info.snapshotId) await snapshots.delete([name, previous.snapshotId]);
+        if (crossContext) {
+          const keys = await snapshots.getAllKeys(IDBKeyRange.bound([name, ''], [name, '\uffff']));
+          for (const key of keys) if (key[1] !== info.snapshotId) await snapshots.delete(key);
+        }
       })();
       await Promise.all([work, tx.done]);
     } catch (cause) {
       throw persistError(`commit of snapshot "${name}"`, cause);
     }
+    if (lost) throw new PersistError(`snapshot of "${name}" was deleted (by delete() from another tab or worker?) before it became current; the previous snapshot is still current. Save again.`);
     return info;
   }
 
@@ -168,6 +203,10 @@ export class IdbIndexStore {
   /** Deletes `name` and all its snapshots; returns whether it existed. */
   async delete(name: string): Promise<boolean> {
     checkName(name);
+    return withSaveLock(this.db.name, name, () => this.deleteLocked(name));
+  }
+
+  private async deleteLocked(name: string): Promise<boolean> {
     try {
       const tx = this.db.transaction(['current', 'snapshots'], 'readwrite');
       const work = (async () => {

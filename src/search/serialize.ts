@@ -2,6 +2,7 @@
 // byte before it, so truncation or any flipped bit is caught before a single field is trusted.
 import { crc32 } from './crc32.js';
 import { CorruptIndexError, InvalidInputError, UnsupportedIndexVersionError } from './errors.js';
+import { withinJsonDepth } from './json-value.js';
 import type { JsonValue, RawIndex, StorageKind } from './types.js';
 
 /*
@@ -30,7 +31,11 @@ export const INDEX_FORMAT_VERSION = 2;
 const HEADER_BYTES = 32;
 const MAGIC_BYTES = [0x48, 0x50, 0x44, 0x58];
 
-const align4 = (n: number): number => (n + 3) & ~3;
+/** Largest `dim` an index may have (and a file may declare): far above any embedding model, small enough that a header alone cannot make a loader reserve gigabytes. */
+export const MAX_INDEX_DIM = 65_536;
+
+// Plain arithmetic, not `& ~3`: sizes here can exceed 2^31 and 32-bit bit operations would wrap.
+const align4 = (n: number): number => n + ((4 - (n % 4)) % 4);
 
 function vectorBytes(storage: StorageKind, count: number, dim: number, rescoreRows: boolean, residual: boolean): number {
   return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim) + (rescoreRows ? count * dim * 4 : 0) + (residual ? align4(count * dim) : 0);
@@ -124,12 +129,15 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   const count = view.getUint32(12, true);
   const idsLen = view.getUint32(16, true);
   const metaLen = view.getUint32(20, true);
-  if (dim === 0) throw corrupt('dim is 0');
+  if (dim === 0 || dim > MAX_INDEX_DIM) throw corrupt(`dim ${dim} is outside 1..${MAX_INDEX_DIM}`);
   const flags = view.getUint8(7);
   if ((flags & ~(version === 1 ? 1 : 3)) !== 0 || (storage === 'f32' && flags !== 0)) throw corrupt(`unknown flags ${flags}`);
   const rescoreRows = (flags & 1) === 1;
   const residual = (flags & 2) === 2;
   if (view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
+  // Every size below is checked against the buffer's real length before anything is allocated. All terms are < 2^52
+  // (u32 × 65536 × 4), so this double arithmetic is exact.
+  if (idsLen < 4 * count) throw corrupt(`ids section of ${idsLen} bytes cannot hold ${count} ids`);
   const vecStart = align4(HEADER_BYTES + idsLen + metaLen);
   const expected = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
   if (expected !== total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
@@ -170,6 +178,8 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
     if (!Array.isArray(entry) || entry.length !== 2) throw corrupt('metadata entry is not a [row, value] pair');
     const row: unknown = entry[0];
     if (typeof row !== 'number' || !Number.isInteger(row) || row <= prev || row >= count) throw corrupt(`metadata row ${String(row)} is out of order or out of range`);
+    // JSON.parse already makes "__proto__" an own key; only the nesting depth add() allows is left to check.
+    if (!withinJsonDepth(entry[1])) throw corrupt(`metadata of row ${row} nests deeper than add() allows`);
     metadata[row] = entry[1] as JsonValue;
     prev = row;
   }

@@ -157,8 +157,10 @@ export class WorkerApi {
   }
 
   async indexSave(name: string): Promise<IndexStats> {
+    // Snapshot before the first await, so overlapping saves and mutations apply in call order; the store serialises the writes.
+    const bytes = this.index(name).serialize();
     const store = await this.store();
-    await store.saveBytes(name, this.index(name).serialize());
+    await store.saveBytes(name, bytes);
     return this.indexStats(name);
   }
 

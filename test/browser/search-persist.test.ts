@@ -91,6 +91,41 @@ describe.skipIf(!available)('search persistence in headless Chromium (IndexedDB)
     expect(await load('killed')).toEqual(a);
   });
 
+  it('two overlapping saves of one name both succeed and the later one is current (one store)', async () => {
+    await page.evaluate(() => window.searchPersist.build(40, 500, 'f32'));
+    const { rejected, last } = await page.evaluate(() => window.searchPersist.concurrent('pair', 2, 1, 40));
+    expect(rejected).toEqual([]);
+    await reload();
+    expect(await load('pair')).toEqual(last);
+    expect(await page.evaluate(() => window.searchPersist.snapshotIds('pair'))).toHaveLength(1);
+  });
+
+  it('20 interleaved saves and mutations through two store instances: the final load equals the last save (f32 and int8)', async () => {
+    for (const storage of ['f32', 'int8'] as const) {
+      const name = `interleaved-${storage}`;
+      await page.evaluate((s) => window.searchPersist.build(41, 2000, s), storage);
+      const { rejected, last, webLocks } = await page.evaluate((n) => window.searchPersist.concurrent(n, 20, 2, 41), name);
+      expect(webLocks).toBe(true);
+      expect(rejected).toEqual([]);
+      expect(await load(name)).toEqual(last);
+      await reload();
+      expect(await load(name)).toEqual(last);
+      expect(await page.evaluate((n) => window.searchPersist.snapshotIds(n), name)).toHaveLength(1);
+    }
+  });
+
+  it('without Web Locks (older browsers) the in-page lock still serialises 20 interleaved saves', async () => {
+    expect(await page.evaluate(() => typeof navigator.locks?.request)).toBe('function');
+    await page.evaluate(() => window.searchPersist.build(42, 1000, 'f32'));
+    const { rejected, last, webLocks } = await page.evaluate(() => window.searchPersist.concurrent('no-locks', 20, 2, 42, true));
+    expect(webLocks).toBe(false);
+    expect(rejected).toEqual([]);
+    expect(await page.evaluate(() => typeof navigator.locks?.request)).toBe('function');
+    await reload();
+    expect(await load('no-locks')).toEqual(last);
+    expect(await page.evaluate(() => window.searchPersist.snapshotIds('no-locks'))).toHaveLength(1);
+  });
+
   it('reloading at arbitrary points of a large save always leaves a complete snapshot (old or new)', async () => {
     const old = await page.evaluate(() => window.searchPersist.build(30, 20_000, 'f32'));
     expect((await page.evaluate(() => window.searchPersist.save('race', 'ok'))).ok).toBe(true);

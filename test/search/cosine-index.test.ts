@@ -392,3 +392,49 @@ describe('bad input is rejected with a typed error and leaves the index unchange
     expect(new Set(index.ids())).toEqual(new Set(all));
   });
 });
+
+describe('issue 8: ids, metadata and queries that used to slip through', () => {
+  it('refuses ids that are not well-formed strings (lone surrogates), changing nothing; a saved index stays loadable', () => {
+    const index = new CosineIndex({ dim: 2 });
+    index.add(['ok-😀'], [[1, 0]]);
+    for (const bad of ['\uD800', 'a\uDC00', 'x\uDBFFy', '😀'[0]]) {
+      expectCode(() => index.add(['fine', bad], [[0, 1], [1, 1]]), InvalidInputError, 'INVALID_INPUT');
+      expectCode(() => index.upsert([bad], [[0, 1]]), InvalidInputError, 'INVALID_INPUT');
+    }
+    expect(index.ids()).toEqual(['ok-😀']);
+    // Two different lone surrogates both became U+FFFD in the file, so the saved index did not load.
+    expect(CosineIndex.deserialize(index.serialize()).ids()).toEqual(['ok-😀']);
+  });
+
+  it('metadata with a "__proto__" key is stored as a key: get() works, filters see no injected field, save/load keeps it', () => {
+    const index = new CosineIndex({ dim: 2 });
+    const meta = JSON.parse('{"title":"t","__proto__":{"isAdmin":true}}') as JsonValue;
+    index.add(['a', 'b'], [[1, 0], [0, 1]], [meta, { title: 'u' }]);
+    const got = index.get('a')?.metadata as Record<string, JsonValue>;
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(Object.keys(got)).toEqual(['title', '__proto__']);
+    expect(got.isAdmin).toBeUndefined();
+    expect(JSON.stringify(got)).toBe('{"title":"t","__proto__":{"isAdmin":true}}');
+    const seen: unknown[] = [];
+    index.search([1, 0], 2, { filter: (_id, m) => (seen.push((m as Record<string, unknown>).isAdmin), true) });
+    expect(seen).toEqual([undefined, undefined]);
+    const loaded = CosineIndex.deserialize(index.serialize());
+    expect(JSON.stringify(loaded.get('a')?.metadata)).toBe('{"title":"t","__proto__":{"isAdmin":true}}');
+    expect((loaded.get('a')?.metadata as Record<string, unknown>).isAdmin).toBeUndefined();
+    expect(new Uint8Array(loaded.serialize())).toEqual(new Uint8Array(index.serialize()));
+  });
+
+  it('a query whose norm overflows ([1e200, …]) is refused like add refuses the same vector', () => {
+    for (const storage of ['f32', 'int8'] as const) {
+      const index = new CosineIndex({ dim: 3, storage });
+      index.add(['a'], [[1, 0, 0]]);
+      const huge = [1e200, 1e200, 0];
+      expectCode(() => index.add(['h'], [huge]), InvalidInputError, 'INVALID_INPUT');
+      expectCode(() => index.search(huge, 1), InvalidInputError, 'INVALID_INPUT');
+      expectCode(() => index.searchMany([[1, 0, 0], huge], 1), InvalidInputError, 'INVALID_INPUT');
+      expectCode(() => index.search(new Float64Array(huge), 1), InvalidInputError, 'INVALID_INPUT');
+      // Large but representable norms still work in both.
+      expect(index.search([1e150, 0, 0], 1)[0]).toMatchObject({ id: 'a' });
+    }
+  });
+});

@@ -156,3 +156,103 @@ describe('corrupt buffers are refused with typed errors', () => {
     expect(() => CosineIndex.deserialize(withCrc(meta))).toThrow(CorruptIndexError);
   });
 });
+
+/** A CRC-valid file from header fields and body sections: what an attacker can write by hand. */
+function craft(h: { storage?: number; flags?: number; dim: number; count: number; idsLen?: number; metaLen?: number }, body: Uint8Array, vectorBytes = 0): Uint8Array {
+  const total = 32 + body.length + ((4 - ((32 + body.length) % 4)) % 4) + vectorBytes + 4;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set([0x48, 0x50, 0x44, 0x58]);
+  view.setUint16(4, INDEX_FORMAT_VERSION, true);
+  out[6] = h.storage ?? 0;
+  out[7] = h.flags ?? 0;
+  view.setUint32(8, h.dim, true);
+  view.setUint32(12, h.count, true);
+  view.setUint32(16, h.idsLen ?? 0, true);
+  view.setUint32(20, h.metaLen ?? body.length, true);
+  out.set(body, 32);
+  return withCrc(out);
+}
+
+/** Deserialises, and returns the error plus how many ArrayBuffer bytes the attempt left allocated at its peak (sampled after). */
+function attempt(bytes: Uint8Array): { error: unknown; grew: number } {
+  const before = process.memoryUsage().arrayBuffers;
+  let error: unknown;
+  let index: CosineIndex | undefined;
+  try {
+    index = CosineIndex.deserialize(bytes);
+  } catch (e) {
+    error = e;
+  }
+  const grew = process.memoryUsage().arrayBuffers - before;
+  void index;
+  return { error, grew };
+}
+
+describe('crafted headers: sizes are checked against the file before anything is allocated (issue 8)', () => {
+  it('a 40-byte file with count = 0 cannot declare a huge dim (was: 2 GiB reserved / untyped RangeError)', () => {
+    const meta = new TextEncoder().encode('[]');
+    for (const dim of [65_537, 1 << 24, 0xffffffff]) {
+      const file = craft({ dim, count: 0 }, meta);
+      expect(file.length).toBe(40);
+      const { error, grew } = attempt(file);
+      expect(error).toBeInstanceOf(CorruptIndexError);
+      expect((error as HpdError).message).toContain(`dim ${dim}`);
+      expect(grew).toBeLessThan(16 << 20);
+    }
+    // The limit itself is fine, and an index of that dim round-trips.
+    const wide = new CosineIndex({ dim: 65_536 });
+    expect(CosineIndex.deserialize(wide.serialize()).dim).toBe(65_536);
+    expect(() => new CosineIndex({ dim: 65_537 })).toThrow(/1 to 65536/);
+  });
+
+  it('sizes past 2^31 do not wrap: count × (dim + 4) = 2^32 with no vector bytes is CORRUPT_INDEX, not a RangeError', () => {
+    // int8, count 65536, dim 65532: scales + codes = 2^32 bytes, which `(n + 3) & ~3` turned into 0.
+    const count = 1 << 16;
+    const enc = new TextEncoder();
+    const parts: Uint8Array[] = [];
+    let idsLen = 0;
+    for (let i = 0; i < count; i++) {
+      const b = enc.encode(i.toString(36));
+      const p = new Uint8Array(4 + b.length);
+      new DataView(p.buffer).setUint32(0, b.length, true);
+      p.set(b, 4);
+      parts.push(p);
+      idsLen += p.length;
+    }
+    const meta = enc.encode('[]');
+    const body = new Uint8Array(idsLen + meta.length);
+    let o = 0;
+    for (const p of parts) {
+      body.set(p, o);
+      o += p.length;
+    }
+    body.set(meta, o);
+    const file = craft({ storage: 1, dim: 65_532, count, idsLen, metaLen: meta.length }, body);
+    const { error, grew } = attempt(file);
+    expect(error).toBeInstanceOf(CorruptIndexError);
+    expect(grew).toBeLessThan(16 << 20);
+  });
+
+  it('counts the ids section cannot hold are refused before arrays of that length are made', () => {
+    const meta = new TextEncoder().encode('[]');
+    for (const count of [1, 1000, 0xffffffff]) {
+      const { error, grew } = attempt(craft({ dim: 1, count }, meta));
+      expect(error).toBeInstanceOf(CorruptIndexError);
+      expect(grew).toBeLessThan(16 << 20);
+    }
+  });
+
+  it('metadata nested deeper than add() allows, in a CRC-valid file, is CORRUPT_INDEX at load', () => {
+    const index = new CosineIndex({ dim: 2 });
+    index.add(['a'], [[1, 0]]);
+    const meta = new TextEncoder().encode(`[[0,${'['.repeat(100)}${']'.repeat(100)}]]`);
+    const ids = new Uint8Array([1, 0, 0, 0, 0x61]);
+    const body = new Uint8Array(ids.length + meta.length);
+    body.set(ids);
+    body.set(meta, ids.length);
+    const file = craft({ dim: 2, count: 1, idsLen: ids.length, metaLen: meta.length }, body, 8);
+    new DataView(file.buffer).setFloat32(file.length - 12, 1, true);
+    expect(attempt(withCrc(file)).error).toBeInstanceOf(CorruptIndexError);
+  });
+});

@@ -26,6 +26,11 @@ export interface SearchPersistApi {
   load(name: string): Promise<Fingerprint | null>;
   snapshotIds(name: string): Promise<string[]>;
   reachedCommit(): boolean;
+  /**
+   * `n` interleaved mutations of the current index and unawaited saves of it (through `stores` store instances, used
+   * in turn); returns the rejected saves' messages and the fingerprint of the last save's index.
+   */
+  concurrent(name: string, n: number, stores: number, seed: number, hideWebLocks?: boolean): Promise<{ rejected: string[]; last: Fingerprint; webLocks: boolean }>;
 }
 
 /** Centred uniform values in [-0.5, 0.5). */
@@ -113,6 +118,27 @@ const api: SearchPersistApi = {
     }
   },
   reachedCommit: () => reached,
+  async concurrent(name, n, stores, seed, hideWebLocks = false) {
+    const index = need();
+    // Browsers without Web Locks: the store falls back to its in-page lock.
+    const restore = hideWebLocks ? Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks') : undefined;
+    if (restore !== undefined) Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
+    const webLocks = typeof (navigator as { locks?: { request?: unknown } }).locks?.request === 'function';
+    const r = rng(seed);
+    const opened = await Promise.all(Array.from({ length: stores }, () => IdbIndexStore.open(DB)));
+    const saves: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i % 3 === 0) index.add([`c${seed}-${i}`], new Float32Array(DIM).map(r), [{ i }]);
+      else if (i % 3 === 1) index.remove([index.ids()[0]]);
+      else index.upsert([index.ids()[1]], new Float32Array(DIM).map(r), [{ up: i }]);
+      saves.push(opened[i % stores].save(name, index));
+    }
+    const last = fingerprint(index);
+    const outcomes = await Promise.allSettled(saves);
+    if (restore !== undefined) Object.defineProperty(Navigator.prototype, 'locks', restore);
+    for (const s of opened) s.close();
+    return { rejected: outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : [])), last, webLocks };
+  },
 };
 
 declare global {

@@ -1,0 +1,85 @@
+// The one way src/node writes a file that must never be seen half-written: unique temp file in the same
+// folder, fsync, rename over the target, fsync the folder. Readers see the old file or the whole new one,
+// even if the process is killed at any instruction; concurrent writes of one path are serialised.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { KeyedMutex } from '../keyed-mutex.js';
+import { PersistError } from '../search/errors.js';
+
+const writes = new KeyedMutex();
+/** A temp file untouched for this long belongs to a writer that was killed; the next write of its target removes it. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+const TEMP_SUFFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+function fsError(what: string, file: string, cause: unknown): PersistError {
+  const e = cause as NodeJS.ErrnoException;
+  const detail = e?.code ? `${e.code}: ${e.message}` : String(cause);
+  return new PersistError(`${what} ${file} failed (${detail}). Check that the folder exists, is writable and the disk is not full.`, { cause });
+}
+
+/** fsync of the folder makes the rename itself durable; folders cannot be opened for sync on Windows, where it is skipped. */
+async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Not supported here (Windows: EPERM/EISDIR); the rename is still atomic, only its durability on power loss is weaker.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Removes temp files of `file` left behind by killed writers (best effort). */
+async function sweepStaleTemps(file: string): Promise<void> {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const now = Date.now();
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !TEMP_SUFFIX.test(n.slice(prefix.length))) continue;
+    const p = join(dir, n);
+    const s = await stat(p).catch(() => undefined);
+    if (s !== undefined && now - s.mtimeMs > STALE_TEMP_MS) await rm(p, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Atomically replaces `file` with `data` (creating its folder). Throws PersistError (never a raw errno error);
+ * on failure the previous content of `file` is untouched and no temp file is left.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const target = resolve(file);
+  return writes.run(target, async () => {
+    const dir = dirname(target);
+    const tmp = `${target}.${randomUUID()}.tmp`;
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(tmp, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, target);
+    } catch (cause) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw fsError('writing', target, cause);
+    }
+    await syncDir(dir);
+    await sweepStaleTemps(target);
+  });
+}
+
+/** Reads `file`; undefined when it does not exist, PersistError for any other failure. */
+export async function readFileIfExists(file: string): Promise<Uint8Array | undefined> {
+  try {
+    const b = await readFile(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsError('reading', file, cause);
+  }
+}

@@ -1,0 +1,122 @@
+// Saves of one index name through the filesystem store: serialised, atomic, typed errors only.
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { createEmbedder } from '../../src/node/create-embedder.js';
+import { folderIndexStore } from '../../src/node/fs-index-store.js';
+import { folderSource } from '../../src/node/fs-source.js';
+import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { CosineIndex } from '../../src/search/cosine-index.js';
+import { seededRandom } from '../../src/seeded-random.js';
+import { fixtureDir, TINY } from '../helpers/fixtures.js';
+
+const DIM = 64;
+
+function vectors(seed: number, n: number): Float32Array {
+  const r = seededRandom(seed);
+  return new Float32Array(n * DIM).map(() => r() - 0.5);
+}
+
+const bytesOf = (b: ArrayBuffer | undefined) => (b === undefined ? undefined : new Uint8Array(b));
+
+describe('folderIndexStore', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hpd-fs-index-store-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('20 interleaved, unawaited saves and mutations of one index all succeed; the final load equals the last save', async () => {
+    const dir = join(root, 'interleaved');
+    const store = folderIndexStore(dir);
+    const index = new CosineIndex({ dim: DIM });
+    index.add(Array.from({ length: 2000 }, (_, i) => `base-${i}`), vectors(1, 2000));
+    const saves: Promise<unknown>[] = [];
+    let last: ArrayBuffer | undefined;
+    for (let i = 0; i < 20; i++) {
+      // Mutate (add, remove, upsert), then save without awaiting, as `h.save(); h.remove(...); h.save()` does.
+      if (i % 3 === 0) index.add([`new-${i}`], vectors(100 + i, 1), [{ i }]);
+      else if (i % 3 === 1) index.remove([`base-${i}`]);
+      else index.upsert([`base-${i + 100}`], vectors(200 + i, 1), [{ up: i }]);
+      last = index.serialize();
+      saves.push(store.saveBytes('notes', last));
+    }
+    const outcomes = await Promise.allSettled(saves);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    expect(bytesOf(await store.loadBytes('notes'))).toEqual(bytesOf(last));
+    expect(CosineIndex.deserialize((await store.loadBytes('notes'))!).size).toBe(index.size);
+    // No temp files are left behind.
+    expect(await readdir(dir)).toEqual(['notes.hpdindex']);
+  });
+
+  it('saves from two store instances (two threads or embedders) over one folder never collide', async () => {
+    const dir = join(root, 'two-stores');
+    const a = folderIndexStore(dir);
+    const b = folderIndexStore(dir);
+    const index = new CosineIndex({ dim: DIM });
+    index.add(['x'], vectors(3, 1));
+    const one = index.serialize();
+    index.add(['y'], vectors(4, 1));
+    const two = index.serialize();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).saveBytes('shared', i % 2 ? one : two)));
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    expect([bytesOf(one), bytesOf(two)]).toContainEqual(bytesOf(await a.loadBytes('shared')));
+  });
+
+  it('filesystem failures are PERSIST_FAILED errors (no raw errno error), and a never-saved name loads as undefined', async () => {
+    const notADir = join(root, 'file-not-dir');
+    await writeFile(notADir, 'x');
+    const store = folderIndexStore(notADir);
+    const err = await store.saveBytes('n', new CosineIndex({ dim: DIM }).serialize()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PERSIST_FAILED' });
+    const loadErr = await store.loadBytes('n').catch((e: unknown) => e);
+    expect(loadErr).toMatchObject({ code: 'PERSIST_FAILED' });
+    expect(await folderIndexStore(join(root, 'empty')).loadBytes('never')).toBeUndefined();
+    await expect(folderIndexStore(root).saveBytes('../escape', new ArrayBuffer(8))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('index saves through the Node worker handle', () => {
+  it('20 interleaved h.save() and mutations without awaiting (h.save(); h.remove(...); h.save() …): all succeed, load gives the last save', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'hpd-handle-save-'));
+    const ckpt = await fixtureDir(TINY);
+    const bundle = join(root, 'bundle');
+    await writeFolderAtomic(bundle, (await compileCheckpoint(folderSource(ckpt.dir))).files);
+    const indexDir = join(root, 'indexes');
+    const e = await createEmbedder({ model: bundle, cacheDir: join(root, 'cache'), indexDir, threads: 1 });
+    try {
+      const h = e.index('notes');
+      const n = 200;
+      const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+      const vecs = new Float32Array(n * e.dim).map((_, i) => Math.sin(i + 1));
+      await h.addVectors(ids, vecs);
+      const calls: Promise<unknown>[] = [];
+      // 20 saves, each after a mutation (remove or add), none awaited: the last save must win, whole.
+      for (let i = 0; i < 20; i++) {
+        if (i % 2 === 0) calls.push(h.remove([`v${i}`]));
+        else calls.push(h.addVectors([`w${i}`], vecs.slice(0, e.dim)));
+        calls.push(h.save());
+      }
+      const outcomes = await Promise.allSettled(calls);
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      const bytes = await folderIndexStore(indexDir).loadBytes('notes');
+      const saved = CosineIndex.deserialize(bytes!);
+      expect(saved.size).toBe(n);
+      expect(saved.has('v18')).toBe(false);
+      expect(saved.has('w19')).toBe(true);
+      // What the worker holds now is what the last save wrote.
+      const before = await h.search(vecs.slice(0, e.dim), 5);
+      expect(await h.load()).toBe(true);
+      expect((await h.stats()).size).toBe(n);
+      expect(await h.search(vecs.slice(0, e.dim), 5)).toEqual(before);
+    } finally {
+      await e.dispose();
+      await ckpt.cleanup();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
