@@ -13,3 +13,6 @@ export { folderSource } from './fs-source.js';
 export { folderCache, defaultCacheDir } from './fs-cache.js';
 export { writeFolderAtomic } from './write-folder.js';
 export { main as cli } from './cli.js';
+export { evaluateSts, evaluateRetrieval, parseSts, parseBeir, spearman, pearson, type StsData, type StsFormat, type BeirData, type StsResult, type RetrievalResult, type RetrievalScores, type EmbedFn } from '../eval/index.js';
+export { readStsFile, readBeirFolder, readTeacherProjection } from './eval-files.js';
+export { projectTeacher, type TeacherProjection } from '../search/project-teacher.js';
