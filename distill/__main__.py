@@ -45,6 +45,7 @@ def train_parser():
     p.add_argument("--device", default="auto", help="auto (cuda when available) | cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--initial-out", help="also write the untrained student (same initialisation) here, as a baseline")
     return p
 
 
@@ -113,6 +114,18 @@ Best validation MSE {best:.6f} (epoch 0 is the untrained student); the best epoc
 """
 
 
+def _write_student(model, out, student_src, extra, comps, mean, a, teacher_name, teacher_dim):
+    """Writes to a temporary sibling folder, then renames it into place, so a failure leaves no half-written student."""
+    tmp = f"{os.path.normpath(out)}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_student(model, tmp, student_src, extra)
+    safetensors_io.save({"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)}, os.path.join(tmp, "teacher_projection.safetensors"),
+                        {"center": str(a.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)})
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+
+
 def cmd_train(argv):
     a = train_parser().parse_args(argv)
     t0 = time.time()
@@ -144,25 +157,20 @@ def cmd_train(argv):
     dense = torch.nn.Linear(bert.config["hidden_size"], a.dim)  # nn.Linear default init, as sentence-transformers' Dense
     model = SentenceModel(bert, "mean", [(dense, TANH)], False, max_tokens)
     tok = tokenizer_for(a.student, max_tokens)
+    if a.initial_out:
+        _write_student(model, a.initial_out, a.student, {}, comps, mean, a, teacher_name, all_vecs.shape[1])
     log(f"student: {a.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{a.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}")
     history, best = train(model, tok, tr_s, tr_y, val[0], val[1], a.epochs, a.batch, a.lr, a.warmup, a.weight_decay, a.seed, device, log)
     model.to("cpu")
 
-    tmp = f"{os.path.normpath(a.out)}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
     seconds = time.time() - t0
     metrics = {"teacher": teacher_name, "teacher_dim": int(all_vecs.shape[1]), "dim": a.dim, "center": a.center, "explained_variance": ratio,
                "history": history, "best_val_mse": best, "train_sentences": len(tr_s), "val_sentences": len(val[0]), "seconds": seconds, "device": device,
                "recipe": {k: getattr(a, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")}}
-    save_student(model, tmp, a.student, {
+    _write_student(model, a.out, a.student, {
         "README.md": card(a, teacher_name, all_vecs.shape[1], bert.config['hidden_size'], ratio, history, best, len(tr_s), len(val[0]), seconds, device),
         "distill_metrics.json": json.dumps(metrics, indent=2) + "\n",
-    })
-    safetensors_io.save({"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)}, os.path.join(tmp, "teacher_projection.safetensors"),
-                        {"center": str(a.center).lower(), "teacher": teacher_name, "teacher_dim": str(all_vecs.shape[1])})
-    if os.path.exists(a.out):
-        shutil.rmtree(a.out)
-    os.replace(tmp, a.out)
+    }, comps, mean, a, teacher_name, all_vecs.shape[1])
     log(f"student -> {a.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s")
 
 
