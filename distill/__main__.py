@@ -89,7 +89,8 @@ def split_validation(a, sentences, targets):
 
 
 def card(a, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
-    rows = "\n".join(f"| {h['epoch']} | {h['val_mse']:.6f} | {h.get('train_loss', float('nan')):.6f} | {h.get('sentences_per_s', 0):.1f} |" for h in history)
+    cell = lambda h, k, f: format(h[k], f) if k in h else "-"
+    rows = "\n".join(f"| {h['epoch']} | {h['val_mse']:.6f} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |" for h in history)
     return f"""# HPD student distilled from {teacher_name}
 
 Made with `python -m distill` (hpd-embed), following Homomorphic Projective Distillation (Zhao et al., 2022).
