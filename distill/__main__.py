@@ -195,4 +195,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except (ValueError, FileNotFoundError, KeyError) as e:  # bad input: one clear line, no traceback
+        sys.stderr.write(f"python -m distill: error: {e}\n")
+        sys.exit(2)
