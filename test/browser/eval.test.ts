@@ -19,7 +19,7 @@ const available = chromiumAvailable();
 if (!available) console.warn(`skipping eval browser tests: ${chromiumUnavailableReason() ?? ''}`);
 
 /** 300 STS-B dev pairs as tsv, or generated pairs with scores from word overlap. */
-export function stsSample(n = 300): string {
+function stsSample(n = 300): string {
   const path = join(SHARED_DATA, 'stsbenchmark/sts-dev.csv');
   if (existsSync(path)) return readFileSync(path, 'utf8').split('\n').filter((l) => l.split('\t').length >= 7).slice(0, n).join('\n');
   const t = sentences(2 * n).texts;
@@ -31,7 +31,7 @@ export function stsSample(n = 300): string {
 }
 
 /** A small BEIR dataset: 300 documents, 60 queries, each query's relevant document shares most of its words. */
-export function beirSample(): { corpus: string; queries: string; qrels: string } {
+function beirSample(): { corpus: string; queries: string; qrels: string } {
   const t = sentences(360).texts;
   const docs = t.slice(0, 300), qs = t.slice(300, 360);
   return {

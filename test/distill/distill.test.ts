@@ -35,9 +35,10 @@ function corpus(): Corpus {
   const dir = join(SHARED_DATA, 'stsbenchmark');
   const rows = (f: string) => readFileSync(join(dir, f), 'utf8').split('\n').map((l) => l.split('\t')).filter((r) => r.length >= 7);
   if (existsSync(join(dir, 'sts-train.csv')) && existsSync(join(dir, 'sts-dev.csv'))) {
-    const train = [...new Set(rows('sts-train.csv').flatMap((r) => [r[5], r[6]]))];
+    const trainSet = new Set(rows('sts-train.csv').flatMap((r) => [r[5], r[6]]));
     const pairs = rows('sts-dev.csv').map((r) => [r[5], r[6]] as [string, string]);
-    const dev = [...new Set(pairs.flat())].filter((s) => !train.includes(s));
+    const dev = [...new Set(pairs.flat())].filter((s) => !trainSet.has(s));
+    const train = [...trainSet];
     return { train, pairs, dev, source: 'STS-B' };
   }
   const words = 'the a cat dog man woman child sat ran on under mat road city house water food music film car plays eats reads quick brown lazy small large red green search model vector fast text word query index'.split(' ');
