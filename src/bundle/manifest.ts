@@ -37,6 +37,17 @@ export interface BundleManifest {
   compute: { precision: 'fp32'; requiresShaderF16: boolean };
   params: number;
   files: { model: BundleFile; tokenizer: BundleFile; tokenizerConfig?: BundleFile };
+  /** Present when the model is a distilled (HPD) student: the PCA its outputs were trained against (see projectTeacher). */
+  teacherProjection?: TeacherProjectionInfo;
+}
+
+/** hpd.json's record of a student's teacher projection; `file` holds the d × D components then the D-value mean (f32 LE). */
+export interface TeacherProjectionInfo {
+  file: BundleFile;
+  teacherDim: number;
+  dim: number;
+  center: boolean;
+  teacher?: string;
 }
 
 /** Parses and checks hpd.json; anything the engine relies on must be present and sane. */

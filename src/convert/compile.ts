@@ -1,6 +1,7 @@
 import { ConvertError } from '../errors.js';
 import { buildSentenceGraph } from './bert-graph.js';
-import { BUNDLE_FORMAT, MANIFEST_FILE, checkDtype, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
+import { BUNDLE_FORMAT, MANIFEST_FILE, checkDtype, type BundleFile, type BundleManifest, type TeacherProjectionInfo, type WeightDtype } from '../bundle/manifest.js';
+import { readSafetensors } from './safetensors.js';
 import { encodeModel } from './onnx-writer.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import type { FileSource } from '../bundle/source.js';
@@ -64,9 +65,12 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
   report('encode');
   const model = encodeModel(graph);
 
+  const projection = await readTeacherProjection(src, layout.outputDim);
+
   report('hash');
   const files = new Map<string, Uint8Array>([['model.onnx', model], ['tokenizer.json', tokenizer]]);
   if (tokenizerConfig) files.set('tokenizer_config.json', tokenizerConfig);
+  if (projection) files.set(TEACHER_PROJECTION_FILE, projection.bytes);
   const entry = async (path: string): Promise<BundleFile> => {
     const bytes = files.get(path)!;
     return { path, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
@@ -87,10 +91,39 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
       tokenizer: await entry('tokenizer.json'),
       ...(tokenizerConfig ? { tokenizerConfig: await entry('tokenizer_config.json') } : {}),
     },
+    ...(projection ? { teacherProjection: { file: await entry(TEACHER_PROJECTION_FILE), ...projection.info } } : {}),
   };
   files.set(MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
   report('done');
   return { manifest, files, stats: { params, millis: performance.now() - started, weightFiles: weights.files } };
+}
+
+const TEACHER_PROJECTION_FILE = 'teacher_projection.f32';
+
+/** teacher_projection.safetensors (written by `python -m distill`): components [d, D] and mean [D] → bundle bytes + info. */
+async function readTeacherProjection(src: FileSource, outputDim: number): Promise<{ bytes: Uint8Array; info: Omit<TeacherProjectionInfo, 'file'> } | undefined> {
+  const raw = await src.read('teacher_projection.safetensors');
+  if (!raw) return undefined;
+  const label = `${src.label}/teacher_projection.safetensors`;
+  const t = readSafetensors(raw, label);
+  const c = t.get('components'), mean = t.get('mean');
+  if (!c || !mean || c.shape.length !== 2 || mean.shape.length !== 1 || mean.shape[0] !== c.shape[1]) {
+    throw new ConvertError('CHECKPOINT_INVALID', `${label}: expected tensors "components" [d, D] and "mean" [D].`);
+  }
+  const [d, D] = c.shape;
+  if (d !== outputDim) throw new ConvertError('DIM_MISMATCH', `${label}: the projection maps to ${d} dimensions but the model outputs ${outputDim}.`);
+  const meta = safetensorsMetadata(raw);
+  const all = new Float32Array(d * D + D);
+  all.set(c.data);
+  all.set(mean.data, d * D);
+  return { bytes: new Uint8Array(all.buffer), info: { teacherDim: D, dim: d, center: meta.center === 'true', ...(meta.teacher ? { teacher: meta.teacher } : {}) } };
+}
+
+/** A safetensors header's __metadata__ (string map), or {} (the file was already validated by readSafetensors). */
+function safetensorsMetadata(raw: Uint8Array): Record<string, string> {
+  const n = Number(new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(raw.subarray(8, 8 + n))) as { __metadata__?: Record<string, string> };
+  return header.__metadata__ ?? {};
 }
 
 /** tokenizer.json as shipped, or built from vocab.txt when only that exists. */

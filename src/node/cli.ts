@@ -7,6 +7,7 @@ import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError } from '../errors.js';
 import { folderSource } from './fs-source.js';
 import { benchCommand, embedCommand, searchCommand } from './cli-runtime.js';
+import { evalCommand } from './cli-eval.js';
 import { writeFolderAtomic } from './write-folder.js';
 
 export interface CliIO {
@@ -33,7 +34,7 @@ const USAGE = `Usage:
 
 export type Command = (args: string[], io: CliIO) => Promise<void>;
 
-const commands: Record<string, Command> = { convert, fixture, embed: embedCommand, search: searchCommand, bench: benchCommand };
+const commands: Record<string, Command> = { convert, fixture, embed: embedCommand, search: searchCommand, bench: benchCommand, eval: evalCommand };
 
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   const [name, ...rest] = argv;

@@ -14,3 +14,6 @@ export { folderCache, defaultCacheDir } from './fs-cache.js';
 export { writeFolderAtomic } from './write-folder.js';
 export { main as cli } from './cli.js';
 export { splitPassages, estimateTokens, type Passage, type SplitOptions } from '../text/passages.js';
+export { evaluateSts, evaluateRetrieval, parseSts, parseBeir, spearman, pearson, type StsData, type StsFormat, type BeirData, type StsResult, type RetrievalResult, type RetrievalScores, type EmbedFn } from '../eval/index.js';
+export { readStsFile, readBeirFolder, readTeacherProjection } from './eval-files.js';
+export { projectTeacher, type TeacherProjection } from '../search/project-teacher.js';

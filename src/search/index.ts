@@ -21,3 +21,5 @@ export type { RowTieBreak } from './topk.js';
 export { quantizeRow, dequantizeRow, INT8_MAX_CODE } from './quantize.js';
 export { crc32 } from './crc32.js';
 export type { Int8Rescore, JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch, RawIndex } from './types.js';
+export { projectTeacher, decodeTeacherProjection, encodeTeacherProjection, checkTeacherProjection } from './project-teacher.js';
+export type { TeacherProjection } from './project-teacher.js';

@@ -1,0 +1,1 @@
+"""HPD distillation (Homomorphic Projective Distillation): `python -m distill --help`."""

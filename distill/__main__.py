@@ -1,0 +1,202 @@
+"""python -m distill [train] …  |  python -m distill embed …"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+
+from . import safetensors_io
+from .pca import fit_pca, project
+from .st_model import SentenceModel, encode, load_bert, load_sentence_model, save_student, tokenizer_for, TANH
+from .teacher import read_sentences, teacher_vectors
+from .train import train
+
+
+def log(msg):
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def train_parser():
+    p = argparse.ArgumentParser(prog="python -m distill", description="HPD distillation: teacher vectors -> PCA -> student (BERT + mean pooling + Dense tanh) trained with MSE.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--teacher", help="sentence-transformers (or Hugging Face BERT) folder of the teacher")
+    src.add_argument("--teacher-vectors", help="teacher vectors the user brings: .npy [n, D] or raw little-endian float32, one row per --sentences line")
+    p.add_argument("--teacher-dim", type=int, help="D for a raw float32 --teacher-vectors file (default: size / sentences)")
+    p.add_argument("--sentences", required=True, help="training sentences, one a line")
+    p.add_argument("--student", required=True, help="Hugging Face-layout BERT folder to start the student from (config.json, weights, tokenizer.json)")
+    p.add_argument("--out", required=True, help="output folder (sentence-transformers layout)")
+    p.add_argument("--dim", type=int, default=128, help="PCA / student output dimension (default 128)")
+    p.add_argument("--pca-sample", type=int, default=40000, help="teacher vectors the PCA is fitted on (default 40000)")
+    p.add_argument("--center", action="store_true", help="subtract the PCA mean when projecting (the released code does not)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=1000, help="linear warmup steps, then linear decay (default 1000)")
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--val-sentences", help="validation sentences (default: hold out --val-fraction of --sentences)")
+    p.add_argument("--val-fraction", type=float, default=0.02)
+    p.add_argument("--teacher-batch", type=int, default=64)
+    p.add_argument("--max-tokens", type=int, help="student max tokens (default: the student's sentence_bert_config, else 128)")
+    p.add_argument("--device", default="auto", help="auto (cuda when available) | cpu | cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--initial-out", help="also write the untrained student (same initialisation) here, as a baseline")
+    return p
+
+
+def embed_parser():
+    p = argparse.ArgumentParser(prog="python -m distill embed", description="Embed sentences with a sentence-transformers folder (our BERT) into raw float32.")
+    p.add_argument("--model", required=True)
+    p.add_argument("--sentences", required=True)
+    p.add_argument("--out", required=True, help="raw little-endian float32 [n, dim]")
+    p.add_argument("--normalize", action="store_true", help="L2-normalise the rows")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--device", default="cpu")
+    return p
+
+
+def pick_device(name):
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device is available")
+    return name
+
+
+def cmd_embed(argv):
+    a = embed_parser().parse_args(argv)
+    model = load_sentence_model(a.model).to(a.device)
+    tok = tokenizer_for(a.model, model.max_tokens)
+    x = encode(model, tok, read_sentences(a.sentences), a.batch, a.device)
+    if a.normalize:
+        x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x.astype("<f4").tofile(a.out)
+    log(f"{len(x)} x {x.shape[1]} float32 -> {a.out}")
+
+
+def split_validation(a, sentences, targets):
+    if a.val_sentences:
+        return sentences, targets, None
+    n_val = max(1, int(round(len(sentences) * a.val_fraction)))
+    order = np.random.default_rng(a.seed).permutation(len(sentences))
+    val, tr = order[:n_val], order[n_val:]
+    return [sentences[i] for i in tr], targets[tr], ([sentences[i] for i in val], targets[val])
+
+
+def card(a, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
+    cell = lambda h, k, f: format(h[k], f) if k in h else "-"
+    rows = "\n".join(f"| {h['epoch']} | {h['val_mse']:.6f} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |" for h in history)
+    return f"""# HPD student distilled from {teacher_name}
+
+Made with `python -m distill` (hpd-embed), following Homomorphic Projective Distillation (Zhao et al., 2022).
+
+## Recipe
+- Teacher: {teacher_name}, {D}-d vectors of {n_train + n_val} sentences.
+- PCA to {a.dim} dimensions, fitted on {min(a.pca_sample, n_train + n_val)} teacher vectors (centred covariance), applied {'with' if a.center else 'without'} centring; {100 * ratio:.2f}% of the variance kept. Matrix and mean: `teacher_projection.safetensors`.
+- Student: {a.student} + mean pooling + Dense({hidden}->{a.dim}, tanh); the Dense layer starts from PyTorch's nn.Linear default (Kaiming-uniform, bound 1/sqrt(hidden)), as sentence-transformers' Dense does.
+- Loss: MSE to the projected teacher vectors. AdamW lr {a.lr}, weight decay {a.weight_decay}, batch {a.batch}, warmup {a.warmup} steps then linear decay, {a.epochs} epochs, seed {a.seed}, device {device}{' (mixed precision)' if device.startswith('cuda') else ''}.
+- Data: {n_train} training sentences, {n_val} validation sentences. Wall time {seconds:.1f} s.
+
+## Validation
+Best validation MSE {best:.6f} (epoch 0 is the untrained student); the best epoch's weights are saved.
+
+| epoch | validation MSE | last batch loss | sentences/s |
+| --- | --- | --- | --- |
+{rows}
+
+## Use
+`npx hpd-embed convert <this folder> --out <bundle>` compiles it; the bundle's hpd.json records the projection, and
+`projectTeacher(vectors, projection)` from `hpd-embed/search` maps teacher vectors into this student's space.
+"""
+
+
+def _write_student(model, out, student_src, extra, comps, mean, a, teacher_name, teacher_dim):
+    """Writes to a temporary sibling folder, then renames it into place, so a failure leaves no half-written student."""
+    tmp = f"{os.path.normpath(out)}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_student(model, tmp, student_src, extra)
+    safetensors_io.save({"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)}, os.path.join(tmp, "teacher_projection.safetensors"),
+                        {"center": str(a.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)})
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+
+
+def cmd_train(argv):
+    a = train_parser().parse_args(argv)
+    t0 = time.time()
+    device = pick_device(a.device)
+    torch.manual_seed(a.seed)
+    if os.path.exists(a.out) and os.listdir(a.out) and not a.overwrite:
+        raise SystemExit(f"--out {a.out} exists and is not empty; pass --overwrite to replace it")
+    sentences = read_sentences(a.sentences)
+    val_sentences = read_sentences(a.val_sentences) if a.val_sentences else []
+    if not sentences:
+        raise SystemExit(f"{a.sentences} holds no sentences")
+    all_vecs, teacher_name = teacher_vectors(a, sentences + val_sentences if not a.teacher_vectors else sentences, device, log)
+    if a.teacher_vectors and val_sentences:
+        raise SystemExit("--val-sentences needs --teacher (user-supplied vectors cover --sentences only); use --val-fraction")
+    comps, mean, ratio = fit_pca(all_vecs[: len(sentences)], a.dim, a.pca_sample, a.seed)
+    log(f"PCA: {all_vecs.shape[1]} -> {a.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if a.center else 'off'}")
+    targets = project(all_vecs, comps, mean, a.center).astype(np.float32)
+    if a.val_sentences:
+        tr_s, tr_y, val = sentences, targets[: len(sentences)], (val_sentences, targets[len(sentences):])
+    else:
+        tr_s, tr_y, val = split_validation(a, sentences, targets)
+
+    bert = load_bert(a.student)
+    max_tokens = a.max_tokens
+    if max_tokens is None:
+        sbc = os.path.join(a.student, "sentence_bert_config.json")
+        max_tokens = json.load(open(sbc)).get("max_seq_length", 128) if os.path.exists(sbc) else 128
+    torch.manual_seed(a.seed)
+    dense = torch.nn.Linear(bert.config["hidden_size"], a.dim)  # nn.Linear default init, as sentence-transformers' Dense
+    model = SentenceModel(bert, "mean", [(dense, TANH)], False, max_tokens)
+    tok = tokenizer_for(a.student, max_tokens)
+    if a.initial_out:
+        _write_student(model, a.initial_out, a.student, {}, comps, mean, a, teacher_name, all_vecs.shape[1])
+    log(f"student: {a.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{a.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}")
+    history, best = train(model, tok, tr_s, tr_y, val[0], val[1], a.epochs, a.batch, a.lr, a.warmup, a.weight_decay, a.seed, device, log)
+    model.to("cpu")
+
+    seconds = time.time() - t0
+    metrics = {"teacher": teacher_name, "teacher_dim": int(all_vecs.shape[1]), "dim": a.dim, "center": a.center, "explained_variance": ratio,
+               "history": history, "best_val_mse": best, "train_sentences": len(tr_s), "val_sentences": len(val[0]), "seconds": seconds, "device": device,
+               "recipe": {k: getattr(a, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")}}
+    _write_student(model, a.out, a.student, {
+        "README.md": card(a, teacher_name, all_vecs.shape[1], bert.config['hidden_size'], ratio, history, best, len(tr_s), len(val[0]), seconds, device),
+        "distill_metrics.json": json.dumps(metrics, indent=2) + "\n",
+    }, comps, mean, a, teacher_name, all_vecs.shape[1])
+    log(f"student -> {a.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s")
+
+
+def cmd_tokenize(argv):
+    p = argparse.ArgumentParser(prog="python -m distill tokenize", description="Token ids (with [CLS]/[SEP]) of each line, one JSON array a line.")
+    p.add_argument("--tokenizer", required=True, help="tokenizer.json (WordPiece)")
+    p.add_argument("--sentences", required=True)
+    p.add_argument("--max-tokens", type=int, default=10**9)
+    a = p.parse_args(argv)
+    from .tokenizer import WordPieceTokenizer
+    tok = WordPieceTokenizer(a.tokenizer, a.max_tokens)
+    sys.stdout.write("".join(json.dumps(tok.encode(s)) + "\n" for s in read_sentences(a.sentences)))
+
+
+def main(argv):
+    if argv and argv[0] == "embed":
+        return cmd_embed(argv[1:])
+    if argv and argv[0] == "tokenize":
+        return cmd_tokenize(argv[1:])
+    return cmd_train(argv[1:] if argv and argv[0] == "train" else argv)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except (ValueError, FileNotFoundError, KeyError) as e:  # bad input: one clear line, no traceback
+        sys.stderr.write(f"python -m distill: error: {e}\n")
+        sys.exit(2)

@@ -1,0 +1,81 @@
+// Teacher space → student space: the PCA a distilled (HPD) student was trained against, applied to teacher vectors.
+import { HpdError, InvalidInputError } from './errors.js';
+import type { VectorBatch } from './types.js';
+
+/** The projection `python -m distill` saves (teacher_projection.safetensors) and `convert` records in hpd.json. */
+export interface TeacherProjection {
+  /** The teacher's vector length D. */
+  teacherDim: number;
+  /** The student's output dimension d. */
+  dim: number;
+  /** Row-major d × D principal components. */
+  components: Float32Array;
+  /** The PCA mean (D values); subtracted only when `center`. */
+  mean: Float32Array;
+  /** Whether the student was trained against centred projections (the HPD release does not centre). */
+  center: boolean;
+}
+
+/** Checks shapes and values; returns the projection unchanged. */
+export function checkTeacherProjection(p: TeacherProjection): TeacherProjection {
+  const { teacherDim: D, dim: d } = p;
+  if (!(Number.isInteger(D) && D > 0 && Number.isInteger(d) && d > 0 && d <= D)) throw new InvalidInputError(`teacher projection: need 0 < dim (${d}) ≤ teacherDim (${D}).`);
+  if (p.components.length !== d * D) throw new InvalidInputError(`teacher projection: components hold ${p.components.length} values, expected ${d} × ${D}.`);
+  if (p.mean.length !== D) throw new InvalidInputError(`teacher projection: mean holds ${p.mean.length} values, expected ${D}.`);
+  for (const a of [p.components, p.mean]) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new InvalidInputError('teacher projection holds a non-finite value.');
+  return p;
+}
+
+/**
+ * The bundle file (`teacher_projection.f32`): the d × D components, then the D-value mean, little-endian float32.
+ * `info` is hpd.json's `teacherProjection` entry.
+ */
+export function decodeTeacherProjection(bytes: Uint8Array, info: { teacherDim: number; dim: number; center: boolean }): TeacherProjection {
+  const n = info.dim * info.teacherDim + info.teacherDim;
+  if (bytes.byteLength !== 4 * n) throw new InvalidInputError(`teacher projection file has ${bytes.byteLength} bytes, expected ${4 * n} (${info.dim} × ${info.teacherDim} + ${info.teacherDim} float32).`);
+  const all = new Float32Array(bytes.slice().buffer, 0, n); // copy: the view may be unaligned
+  return checkTeacherProjection({ ...info, components: all.subarray(0, info.dim * info.teacherDim), mean: all.subarray(info.dim * info.teacherDim) });
+}
+
+/** The bytes `decodeTeacherProjection` reads. */
+export function encodeTeacherProjection(p: TeacherProjection): Uint8Array {
+  checkTeacherProjection(p);
+  const all = new Float32Array(p.components.length + p.mean.length);
+  all.set(p.components);
+  all.set(p.mean, p.components.length);
+  return new Uint8Array(all.buffer);
+}
+
+/**
+ * Maps N teacher vectors (N × D, row-major) into the student's space: x·Cᵀ (or (x − mean)·Cᵀ when the student was
+ * trained centred), L2-normalised, so an index of teacher vectors can be searched with student-embedded queries.
+ */
+export function projectTeacher(vectors: VectorBatch, projection: TeacherProjection): Float32Array {
+  const { teacherDim: D, dim: d, components: C, mean, center } = checkTeacherProjection(projection);
+  const flat = vectors instanceof Float32Array || vectors instanceof Float64Array ? vectors : null;
+  const rows = flat ? flat.length / D : (vectors as ArrayLike<number>[]).length;
+  if (flat && !Number.isInteger(rows)) throw new HpdError('DIM_MISMATCH', `teacher vectors: a flat array of ${flat.length} values is not a multiple of the teacher dimension ${D}.`);
+  const out = new Float32Array(rows * d);
+  const x = new Float64Array(D);
+  for (let r = 0; r < rows; r++) {
+    const row: ArrayLike<number> = flat ? flat.subarray(r * D, (r + 1) * D) : (vectors as ArrayLike<number>[])[r];
+    if (row.length !== D) throw new HpdError('DIM_MISMATCH', `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.`);
+    for (let j = 0; j < D; j++) {
+      const v = row[j];
+      if (!Number.isFinite(v)) throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);
+      x[j] = center ? v - mean[j] : v;
+    }
+    let norm = 0;
+    for (let i = 0; i < d; i++) {
+      let s = 0;
+      const base = i * D;
+      for (let j = 0; j < D; j++) s += x[j] * C[base + j];
+      out[r * d + i] = s;
+      norm += s * s;
+    }
+    if (norm === 0) throw new InvalidInputError(`teacher vector ${r} projects to zero; it cannot be normalised.`);
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < d; i++) out[r * d + i] *= inv;
+  }
+  return out;
+}

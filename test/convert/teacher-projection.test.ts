@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { generateFixture } from '../../src/convert/fixture.js';
+import { writeSafetensors } from '../../src/convert/safetensors.js';
+import { memorySource } from '../../src/bundle/source.js';
+import { sha256Hex } from '../../src/bundle/sha256.js';
+import { decodeTeacherProjection } from '../../src/search/project-teacher.js';
+import { TINY } from '../helpers/fixtures.js';
+
+describe('compile: teacher_projection.safetensors → hpd.json teacherProjection', () => {
+  const D = 24, d = TINY.dim!;
+  const components = Float32Array.from({ length: d * D }, (_, i) => Math.sin(i));
+  const mean = Float32Array.from({ length: D }, (_, i) => i / 10);
+
+  it('records the projection as a bundle file with sha256, and the runtime reads it back', async () => {
+    const files = generateFixture(TINY);
+    files.set('teacher_projection.safetensors', writeSafetensors([['components', { shape: [d, D], data: components }], ['mean', { shape: [D], data: mean }]], { center: 'true', teacher: 'big-teacher' }));
+    const b = await compileCheckpoint(memorySource(files, 'student'));
+    const info = b.manifest.teacherProjection!;
+    expect(info).toMatchObject({ teacherDim: D, dim: d, center: true, teacher: 'big-teacher', file: { path: 'teacher_projection.f32', bytes: 4 * (d * D + D) } });
+    const bytes = b.files.get('teacher_projection.f32')!;
+    expect(info.file.sha256).toBe(await sha256Hex(bytes));
+    const p = decodeTeacherProjection(bytes, info);
+    expect(Array.from(p.components)).toEqual(Array.from(components));
+    expect(Array.from(p.mean)).toEqual(Array.from(mean));
+    expect(JSON.parse(new TextDecoder().decode(b.files.get('hpd.json')!)).teacherProjection).toEqual(info);
+  });
+
+  it('a checkpoint without one has no field; a projection of the wrong size is a typed error', async () => {
+    expect((await compileCheckpoint(memorySource(generateFixture(TINY)))).manifest.teacherProjection).toBeUndefined();
+    const files = generateFixture(TINY);
+    files.set('teacher_projection.safetensors', writeSafetensors([['components', { shape: [d + 1, D], data: new Float32Array((d + 1) * D) }], ['mean', { shape: [D], data: mean }]]));
+    await expect(compileCheckpoint(memorySource(files))).rejects.toMatchObject({ code: 'DIM_MISMATCH' });
+  });
+});

@@ -1,0 +1,26 @@
+// Shared by the distillation tests: Debian's python with torch (/usr/bin/python3), or a printed reason to skip.
+import { execFile, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const PYTHON = process.env.HPD_PYTHON ?? '/usr/bin/python3';
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+function probe(): string | undefined {
+  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
+  if (r.status !== 0) return `${PYTHON} lacks torch/numpy (apt-get install -y python3-torch python3-numpy): ${r.stderr.trim().split('\n').pop()}`;
+  return undefined;
+}
+
+/** Why the Python tests cannot run here, or undefined when they can. */
+export const torchMissing = probe();
+
+/** Runs `python -m distill …` from the repo root; rejects with its stderr on failure. */
+export function runDistill(args: string[], timeoutMs = 600_000): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((ok, fail) => {
+    execFile(PYTHON, ['-m', 'distill', ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      if (err) fail(new Error(`python -m distill ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else ok({ stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../src/node/cli.js';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { folderSource } from '../../src/node/fs-source.js';
+import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { fixtureDir, TINY } from '../helpers/fixtures.js';
+import { startHubServer } from '../helpers/hub-server.js';
+
+function capture(): CliIO & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', tty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
+  return io;
+}
+
+const listen = (s: Server) => new Promise<number>((ok) => s.listen(0, '127.0.0.1', () => ok((s.address() as { port: number }).port)));
+
+describe('hpd-embed eval', () => {
+  let root = '';
+  let fixture: Awaited<ReturnType<typeof fixtureDir>>;
+  let bundle = '';
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hpd-cli-eval-'));
+    fixture = await fixtureDir(TINY);
+    bundle = join(root, 'bundle');
+    await writeFolderAtomic(bundle, (await compileCheckpoint(folderSource(fixture.dir))).files);
+    await writeFile(join(root, 'pairs.tsv'), 'the cat sat\ta cat sat down\t4.5\nthe dog ran\tstocks fell today\t0.5\nquick brown fox\tthe quick fox\t3.8\nmusic film\tcar road city\t1\n');
+    const beir = join(root, 'beir');
+    await mkdir(join(beir, 'qrels'), { recursive: true });
+    await writeFile(join(beir, 'corpus.jsonl'), ['cats sat on the mat', 'dogs run on the road', 'the market fell', 'music and film'].map((t, i) => JSON.stringify({ _id: `d${i}`, title: '', text: t })).join('\n'));
+    await writeFile(join(beir, 'queries.jsonl'), ['cat mat', 'film music'].map((t, i) => JSON.stringify({ _id: `q${i}`, text: t })).join('\n'));
+    await writeFile(join(beir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\nq0\td0\t1\nq1\td3\t1\n');
+  }, 120_000);
+
+  afterAll(async () => {
+    await fixture?.cleanup();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('--sts --json prints exactly one object with the specified keys', async () => {
+    const io = capture();
+    expect(await main(['eval', '--model', bundle, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io)).toBe(0);
+    const lines = io.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const r = JSON.parse(lines[0]);
+    expect(Object.keys(r)).toEqual(['task', 'pairs', 'spearman', 'pearson', 'model', 'dtype', 'device']);
+    expect(r).toMatchObject({ task: 'sts', pairs: 4, model: bundle, dtype: 'fp32', device: 'wasm' });
+    expect(Math.abs(r.spearman)).toBeLessThanOrEqual(100);
+  }, 120_000);
+
+  it('--retrieval reports nDCG@10, MRR@10, recall@10/100, bytes and latency for f32 and int8', async () => {
+    const io = capture();
+    expect(await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm'], io)).toBe(0);
+    expect(io.stdout).toMatch(/4 documents, 2 queries/);
+    expect(io.stdout).toMatch(/f32 +nDCG@10 [\d.]+ +MRR@10 [\d.]+ +R@10 100\.00 +R@100 100\.00 +index \d+ bytes +search p50/);
+    expect(io.stdout).toMatch(/int8 +nDCG@10/);
+    const j = capture();
+    expect(await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm', '--json'], j)).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({ task: 'retrieval', corpus: 4, queries: 2, results: [{ storage: 'f32' }, { storage: 'int8' }] });
+  }, 120_000);
+
+  it('bad input fails before any model is loaded', async () => {
+    const io = capture();
+    expect(await main(['eval', '--model', 'no/such-model', '--sts', join(root, 'missing.tsv'), '--hub-url', 'http://127.0.0.1:9'], io)).toBe(1);
+    expect(io.stderr).toMatch(/cannot read STS file .*missing\.tsv.*\[INVALID_INPUT\]/);
+    const both = capture();
+    expect(await main(['eval', '--model', bundle], both)).toBe(1);
+    expect(both.stderr).toMatch(/exactly one of --sts/);
+  });
+
+  it('an unreachable Hub fails fast with a clear error: refused port, and a server that never answers', async () => {
+    const closed = createServer();
+    const port = await listen(closed);
+    await new Promise((ok) => closed.close(ok));
+    const t0 = performance.now();
+    const io = capture();
+    expect(await main(['eval', '--model', 'Xuandong/HPD-MiniLM-F128', '--sts', join(root, 'pairs.tsv'), '--hub-url', `http://127.0.0.1:${port}`], io)).toBe(1);
+    expect(io.stderr).toMatch(/cannot reach the Hugging Face Hub for Xuandong\/HPD-MiniLM-F128 at http:\/\/127\.0\.0\.1:\d+ \(.*\).*\[MODEL_FETCH_FAILED\]/);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s)); // accepts, never answers
+    const silentPort = await listen(silent);
+    try {
+      const io2 = capture();
+      const t1 = performance.now();
+      expect(await main(['eval', '--model', 'Xuandong/HPD-MiniLM-F128', '--sts', join(root, 'pairs.tsv'), '--hub-url', `http://127.0.0.1:${silentPort}`, '--hub-timeout', '1'], io2)).toBe(1);
+      expect(io2.stderr).toMatch(/no answer within 1 s.*\[MODEL_FETCH_FAILED\]/);
+      expect(performance.now() - t1).toBeLessThan(20_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => silent.close(ok));
+    }
+  }, 60_000);
+
+  it('evaluates a Hub repo id through a reachable (local) Hub', async () => {
+    const hub = await startHubServer({ 'test/eval-ckpt': { main: fixture.dir } });
+    try {
+      const io = capture();
+      expect(await main(['eval', '--model', 'test/eval-ckpt', '--hub-url', hub.url, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io)).toBe(0);
+      expect(JSON.parse(io.stdout)).toMatchObject({ task: 'sts', pairs: 4, model: 'test/eval-ckpt' });
+    } finally {
+      await hub.close();
+    }
+  }, 120_000);
+});
