@@ -11,7 +11,7 @@ export interface BrowserEmbedderOptions extends EmbedderOptions {
 }
 
 /** Wraps a DedicatedWorker: an uncaught error in it counts as a crash. */
-export function browserHost(worker: Worker): WorkerHost {
+export function browserHost(worker: Worker, url?: string): WorkerHost {
   let crashCb: ((why: string) => void) | undefined;
   let crashed: string | undefined;
   worker.addEventListener('error', (e) => {
@@ -27,11 +27,14 @@ export function browserHost(worker: Worker): WorkerHost {
       if (crashed !== undefined) cb(crashed);
     },
     terminate: () => worker.terminate(),
+    ...(url ? { url } : {}),
   };
 }
 
+const defaultWorkerUrl = () => new URL('../worker/worker.js', import.meta.url);
+
 function defaultWorker(): Worker {
-  return new Worker(new URL('../worker/worker.js', import.meta.url), { type: 'module', name: 'hpd-embed' });
+  return new Worker(defaultWorkerUrl(), { type: 'module', name: 'hpd-embed' });
 }
 
 /**
@@ -43,5 +46,5 @@ export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedde
   const { worker, ...rest } = options;
   // Relative bundle URLs mean "relative to this page", not to the worker script.
   const model = typeof rest.model === 'string' && rest.model !== '' && !parseRepoId(rest.model) ? new URL(rest.model, globalThis.location?.href).href : rest.model;
-  return Embedder.start(() => browserHost(worker ? worker() : defaultWorker()), { ...rest, model });
+  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), defaultWorkerUrl().href)), { ...rest, model });
 }

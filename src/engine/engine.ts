@@ -37,6 +37,8 @@ export interface EngineOptions {
   /** Hugging Face host (default https://huggingface.co), e.g. a mirror or a local test server. */
   hubUrl?: string;
   onProgress?: (p: LoadProgress) => void;
+  /** Called once if the WebGPU device is lost (driver reset, GPU process crash); the engine is unusable afterwards. */
+  onDeviceLost?: (why: string) => void;
   /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
   capturePlacement?: boolean;
 }
@@ -63,6 +65,7 @@ export const DEFAULT_BATCH_SIZE = 32;
 /** Model + tokenizer + session + queue: everything that turns texts into vectors, on any thread. */
 export class Engine {
   private disposed = false;
+  private lost: string | undefined;
 
   private constructor(
     private session: OrtSession,
@@ -95,15 +98,30 @@ export class Engine {
     });
     const queue = new RunQueue(ort, session, m.dim, { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 });
     options.onProgress?.({ stage: 'ready' });
-    return new Engine(session, tokenizer, queue, {
+    const engine = new Engine(session, tokenizer, queue, {
       name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,
       ...(m.source ? { source: m.source } : {}), origin: loaded.origin,
     }, device);
+    if (device.actual === 'webgpu') engine.watchDevice(ort, options.onDeviceLost);
+    return engine;
+  }
+
+  /** ORT's WebGPU device: a loss makes every later run fail with DEVICE_LOST and tells the page, which starts afresh. */
+  private watchDevice(ort: Ort, onLost: ((why: string) => void) | undefined): void {
+    const dev = (ort.env as { webgpu?: { device?: Promise<GPUDevice> } }).webgpu?.device;
+    void Promise.resolve(dev).then((d) =>
+      d?.lost.then((info) => {
+        if (this.disposed) return;
+        this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+        onLost?.(this.lost);
+      }),
+    ).catch(() => {});
   }
 
   /** Embeds texts; concurrent calls are queued and coalesced, one session run at a time. */
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     if (this.disposed) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
+    if (this.lost) throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`);
     validateTexts(texts);
     const dim = this.info.dim;
     const vectors = new Float32Array(texts.length * dim);
