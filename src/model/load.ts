@@ -3,7 +3,7 @@ import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError } from '../errors.js';
-import { noCache, type ModelCache } from './cache.js';
+import { bestEffortCache, noCache, type ModelCache } from './cache.js';
 import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from './hub.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
@@ -59,7 +59,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const url = (path: string) => (repo ? hubFileUrl(hubUrl, repo, path) : new URL(path, base).href);
   const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
   // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
-  const cache = base.startsWith('file:') ? noCache() : opts.cache;
+  const cache = bestEffortCache(base.startsWith('file:') ? noCache() : opts.cache, (key, reason) => opts.onProgress?.({ stage: 'cache', ok: false, key, reason }));
 
   // A checkpoint compiled earlier loads with no network at all.
   const cachedManifest = await cache.get(compiledPrefix + MANIFEST_FILE);
@@ -123,7 +123,8 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     onProgress: compileProgress(opts),
   });
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
-  await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!); // last: marks the entry complete
+  // Last, and only if every file was kept: the manifest marks the entry complete.
+  if (!cache.failed) await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!);
   return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
 }
 
