@@ -31,10 +31,12 @@ export function browserHost(worker: Worker, url?: string): WorkerHost {
   };
 }
 
-const defaultWorkerUrl = () => new URL('../worker/worker.js', import.meta.url);
+// Only the literal `new Worker(new URL('…', import.meta.url))` form below is bundled by Vite and webpack, so the
+// error messages name the worker by how it is resolved rather than computing a second URL.
+const DEFAULT_WORKER_LABEL = `hpd-embed's worker, ../worker/worker.js resolved against ${import.meta.url}`;
 
 function defaultWorker(): Worker {
-  return new Worker(defaultWorkerUrl(), { type: 'module', name: 'hpd-embed' });
+  return new Worker(new URL('../worker/worker.js', import.meta.url), { type: 'module', name: 'hpd-embed' });
 }
 
 /**
@@ -46,5 +48,5 @@ export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedde
   const { worker, ...rest } = options;
   // Relative bundle URLs mean "relative to this page", not to the worker script.
   const model = typeof rest.model === 'string' && rest.model !== '' && !parseRepoId(rest.model) ? new URL(rest.model, globalThis.location?.href).href : rest.model;
-  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), defaultWorkerUrl().href)), { ...rest, model });
+  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)), { ...rest, model });
 }
