@@ -13,7 +13,12 @@ interface Request {
 // The bundle ships in the extension; see build.ts.
 const MODEL_URL = chrome.runtime.getURL('models/bundle/');
 let embedder: Promise<Embedder> | undefined;
-const ready = () => (embedder ??= createEmbedder({ model: MODEL_URL, device: 'auto' }));
+// A failed start is not kept: the next message tries again (the model may be back, the GPU process restarted).
+const ready = () =>
+  (embedder ??= createEmbedder({ model: MODEL_URL, device: 'auto' }).catch((e: unknown) => {
+    embedder = undefined;
+    throw e;
+  }));
 
 async function handle(req: Request): Promise<unknown> {
   const e = await ready();
