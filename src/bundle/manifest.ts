@@ -36,6 +36,16 @@ export interface BundleManifest {
   compute: { precision: 'fp32'; requiresShaderF16: boolean };
   params: number;
   files: { model: BundleFile; tokenizer: BundleFile; tokenizerConfig?: BundleFile };
+  /** Golden check: fixed sentences and their vectors from a CPU run at compile time; each device is checked against them. */
+  probes?: BundleProbes;
+}
+
+export interface BundleProbes {
+  texts: string[];
+  /** One `dim`-long vector per text. */
+  vectors: number[][];
+  /** The CPU execution provider that computed them. */
+  ep: 'wasm' | 'cpu';
 }
 
 /** Parses and checks hpd.json; anything the engine relies on must be present and sane. */
@@ -54,6 +64,10 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
   for (const key of ['model', 'tokenizer'] as const) {
     const f = m.files?.[key];
     if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(f.bytes >= 0)) throw bad(`files.${key} needs path, bytes and sha256.`);
+  }
+  const p = m.probes;
+  if (p !== undefined && !(p && Array.isArray(p.texts) && Array.isArray(p.vectors) && p.texts.length === p.vectors.length && p.texts.every((t) => typeof t === 'string') && p.vectors.every((v) => Array.isArray(v) && v.length === m.dim && v.every((x) => typeof x === 'number')))) {
+    throw bad(`probes must hold texts and one ${m.dim}-long vector per text.`);
   }
   return m as BundleManifest;
 }

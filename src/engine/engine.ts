@@ -1,4 +1,4 @@
-import type { WeightDtype } from '../bundle/manifest.js';
+import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
 import { HpdError } from '../errors.js';
 import type { ModelCache } from '../model/cache.js';
 import type { FetchLike } from '../model/fetch.js';
@@ -7,7 +7,8 @@ import type { LoadProgress } from '../model/progress.js';
 import type { Row } from './batcher.js';
 import type { DeviceInfo, DeviceRequest, AdapterProbe } from './device.js';
 import type { Ort, OrtSession } from './ort-types.js';
-import { RunQueue } from './queue.js';
+import { RunQueue, type QueueOptions } from './queue.js';
+import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 import { validateTexts } from './validate.js';
@@ -62,6 +63,58 @@ export interface EmbedResult {
 
 export const DEFAULT_BATCH_SIZE = 32;
 
+interface Running {
+  session: OrtSession;
+  device: DeviceInfo;
+  ort: Ort;
+  queue: RunQueue;
+}
+
+// CPU verdicts are cheap to recompute; they are kept for this thread only.
+const cpuVerdicts = new Map<string, GoldenVerdict>();
+
+/**
+ * The golden check: the first time a model runs on a device and execution provider, embed the bundle's probes and
+ * compare with their compile-time CPU vectors. A WebGPU mismatch falls back to wasm (remembered per adapter); a CPU
+ * mismatch cannot fall back further and is reported loudly in device.reason rather than failing the load.
+ */
+async function goldenCheck(
+  platform: Platform,
+  model: Uint8Array,
+  m: BundleManifest,
+  tokenizer: TextTokenizer,
+  run: Running,
+  queueOpts: QueueOptions,
+  sessionOpts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void },
+): Promise<Running> {
+  const probes = m.probes!;
+  const check = async (r: Running): Promise<GoldenVerdict & { remembered: boolean }> => {
+    const gpu = r.device.actual === 'webgpu';
+    const key = await verdictKey(m, r.device.actual, gpu ? r.device.adapter : undefined);
+    const known = gpu ? await readVerdict(platform.cache, key) : cpuVerdicts.get(key);
+    if (known) return { ...known, remembered: true };
+    const c = minCosine(await embedWith(r.queue, tokenizer, probes.texts, m.dim), probes, m.dim);
+    const verdict = { ok: c >= GOLDEN_MIN_COSINE, minCosine: c };
+    if (gpu) await writeVerdict(platform.cache, key, verdict);
+    else cpuVerdicts.set(key, verdict);
+    return { ...verdict, remembered: false };
+  };
+  const cpuMismatch = (v: GoldenVerdict) =>
+    `GOLDEN CHECK FAILED on ${run.device.actual === 'cpu' ? 'the CPU' : 'wasm'} too: probe cosine ${v.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the vectors recorded in hpd.json at compile time; the bundle's probes do not match its model (hpd.json edited or damaged?) or this runtime computes wrong vectors`;
+  const first = await check(run);
+  if (first.ok) return run;
+  if (run.device.actual !== 'webgpu') return { ...run, device: { ...run.device, reason: `${run.device.reason}; ${cpuMismatch(first)}` } };
+  // Wrong vectors are worse than slow ones: leave WebGPU for wasm, whatever was requested.
+  await run.session.release();
+  const a = run.device.adapter;
+  const cpu = await createSession(platform, model, 'wasm', sessionOpts);
+  const fallback: Running = { ...cpu, queue: new RunQueue(cpu.ort, cpu.session, m.dim, queueOpts) };
+  let reason = `fell back to wasm: the golden check failed on WebGPU${a ? ` (${a.vendor} ${a.architecture})` : ''}: probe cosine ${first.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the compile-time CPU vectors${first.remembered ? ' (verdict remembered for this adapter)' : ''}`;
+  const second = await check(fallback);
+  if (!second.ok) reason += `; ${cpuMismatch(second)}`;
+  return { ...fallback, device: { ...fallback.device, requested: run.device.requested, reason, ...(a ? { adapter: a } : {}) } };
+}
+
 /** Model + tokenizer + session + queue: everything that turns texts into vectors, on any thread. */
 export class Engine {
   private disposed = false;
@@ -89,14 +142,22 @@ export class Engine {
       ...(options.dtype ? { dtype: options.dtype } : {}),
       ...(platform.baseUrl ? { baseUrl: platform.baseUrl } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      // A checkpoint compiled here gets its golden probes from a CPU run right away.
+      probe: async (c) => {
+        const cpu = platform.nativeCpu;
+        platform.ort.env.wasm.numThreads = platform.wasmThreads; // before ORT's wasm starts, or it is ignored
+        const json = (name: string) => JSON.parse(new TextDecoder().decode(c.files.get(name))) as object;
+        return withProbes(c, await computeProbes(cpu ?? platform.ort, cpu ? 'cpu' : 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest));
+      },
     });
     const m = loaded.manifest;
     const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
-    const { session, device, ort } = await createSession(platform, loaded.model, options.device ?? 'auto', {
-      capturePlacement: options.capturePlacement ?? false,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    const queue = new RunQueue(ort, session, m.dim, { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 });
+    const sessionOpts = { capturePlacement: options.capturePlacement ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const queueOpts = { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 };
+    const created = await createSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
+    let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
+    if (m.probes) run = await goldenCheck(platform, loaded.model, m, tokenizer, run, queueOpts, sessionOpts);
+    const { session, device, ort, queue } = run;
     options.onProgress?.({ stage: 'ready' });
     const engine = new Engine(session, tokenizer, queue, {
       name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,

@@ -21,6 +21,8 @@ export interface LoadOptions {
   baseUrl?: string;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Runs on a freshly compiled checkpoint before it is cached (the engine adds golden probes from a CPU run). */
+  probe?: (c: CompiledBundle) => Promise<CompiledBundle>;
 }
 
 export interface LoadedModel {
@@ -40,7 +42,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     const src = memorySource(spec.files, spec.name ?? 'in-memory files');
     const manifestBytes = await src.read(MANIFEST_FILE);
     if (manifestBytes) return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, { kind: 'bundle', location: src.label, fromCache: false });
-    const compiled = await compile(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) });
+    const compiled = await compile(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) }, opts.probe);
     return fromCompiled(compiled, { kind: 'checkpoint', location: src.label, fromCache: false });
   }
 
@@ -121,7 +123,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     ...(dtype ? { dtype } : {}),
     ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
     onProgress: compileProgress(opts),
-  });
+  }, opts.probe);
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
   // Last, and only if every file was kept: the manifest marks the entry complete.
   if (!cache.failed) await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!);
@@ -129,9 +131,10 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
 }
 
 /** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
-async function compile(src: FileSource, options: CompileOptions): Promise<CompiledBundle> {
+async function compile(src: FileSource, options: CompileOptions, probe?: LoadOptions['probe']): Promise<CompiledBundle> {
   const { compileCheckpoint } = await import('../convert/compile.js');
-  return compileCheckpoint(src, options);
+  const c = await compileCheckpoint(src, options);
+  return probe ? probe(c) : c;
 }
 
 function compileProgress(opts: LoadOptions) {
