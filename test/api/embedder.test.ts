@@ -103,7 +103,7 @@ describe('Embedder lifecycle (Node worker thread)', () => {
 
   it('a worker that stops answering (no error event, as after an OOM kill) is noticed: WORKER_CRASHED, then a fresh worker', async () => {
     const workers: Worker[] = [];
-    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', stallTimeoutMs: 3000, worker: () => { const w = hangableWorker(); workers.push(w); return w; } });
+    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', stallTimeoutMs: 5000, worker: () => { const w = hangableWorker(); workers.push(w); return w; } });
     try {
       expect((await e.embed(['before'])).length).toBe(32);
       workers[0].postMessage('hang');
