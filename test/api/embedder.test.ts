@@ -1,5 +1,5 @@
 // Embedder lifecycle in Node (worker_threads): failed restarts, prompt dispose, AbortSignal, the stall watchdog,
-// and the start handshake. Each case hung or failed on the commit before these fixes.
+// and the start handshake. (That a busy worker still answers heartbeats is tested on RunQueue, in test/engine/queue.test.ts.) Each case hung or failed on the commit before these fixes.
 import { createServer, type Server } from 'node:http';
 import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -34,7 +34,6 @@ const within = <T>(p: Promise<T>, ms: number) =>
 describe('Embedder lifecycle (Node worker thread)', () => {
   let root: string;
   let bundleDir: string;
-  const BIG = Array.from({ length: 2000 }, (_, i) => `text ${i} ${'several long words here '.repeat(6)}`);
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-lifecycle-'));
@@ -103,7 +102,7 @@ describe('Embedder lifecycle (Node worker thread)', () => {
 
   it('a worker that stops answering (no error event, as after an OOM kill) is noticed: WORKER_CRASHED, then a fresh worker', async () => {
     const workers: Worker[] = [];
-    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', stallTimeoutMs: 5000, worker: () => { const w = hangableWorker(); workers.push(w); return w; } });
+    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', stallTimeoutMs: 10_000, worker: () => { const w = hangableWorker(); workers.push(w); return w; } });
     try {
       expect((await e.embed(['before'])).length).toBe(32);
       workers[0].postMessage('hang');
@@ -117,16 +116,6 @@ describe('Embedder lifecycle (Node worker thread)', () => {
       await e.dispose();
     }
   }, 60_000);
-
-  it('a long busy run is not mistaken for a stall (the worker answers heartbeats between batches)', async () => {
-    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', stallTimeoutMs: 3000 });
-    try {
-      const t0 = performance.now();
-      expect((await e.embed(BIG)).length).toBe(BIG.length * 32);
-    } finally {
-      await e.dispose();
-    }
-  }, 120_000);
 
   it('a worker that fails to load or never starts gives WORKER_START_FAILED naming the cause', async () => {
     const missing = new URL('file:///nonexistent-hpd/worker.js');
