@@ -192,7 +192,14 @@ export class Engine {
       if (e.truncated) truncated.push(i);
       return { ids: e.ids, out: vectors, offset: i * dim };
     });
-    await this.queue.submit(rows);
+    try {
+      await this.queue.submit(rows);
+    } catch (e) {
+      // A run that fails because the device just went away reports the loss, not ORT's raw error.
+      if (this.device.actual === 'webgpu' && !this.lost) await new Promise((r) => setTimeout(r, 50));
+      if (this.lost) throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`, { cause: e });
+      throw e;
+    }
     return { vectors, truncated };
   }
 
