@@ -185,7 +185,7 @@ export class Embedder {
     } catch {
       // The worker is going away regardless.
     }
-    live.remote[releaseProxy]();
+    (live.remote as Remote<WorkerApi> | undefined)?.[releaseProxy](); // undefined when the worker never spawned
     live.kill(err);
   }
 
@@ -261,11 +261,13 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
   let lastSeen = Date.now();
   let timer: ReturnType<typeof setInterval> | undefined;
   let pinging = false;
+  let handshake: ReturnType<typeof setTimeout> | undefined;
   const live: Live = {
     host, remote, opened: new Set(), pending: new Set(), dead: false, ready: undefined as never,
     kill(err) {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
+      clearTimeout(handshake);
       if (live.dead) return;
       live.dead = true;
       live.deadError = err;
@@ -300,7 +302,7 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
     live.kill(started ? new HpdError('WORKER_CRASHED', `The embedding worker crashed (${why}). Pending calls were rejected; the next call starts a fresh worker.`) : startFailed(host.url, why));
   });
   // Handshake: a live worker answers ping() at once; one that never loaded answers nothing.
-  const handshake = setTimeout(() => {
+  handshake = setTimeout(() => {
     if (!started) live.kill(startFailed(host.url, `no answer within ${startMs} ms`));
   }, startMs);
   (handshake as { unref?: () => void }).unref?.();

@@ -126,6 +126,8 @@ describe('Embedder lifecycle (Node worker thread)', () => {
     const b = await within(createEmbedder({ model: bundleDir, startTimeoutMs: 1000, worker: () => new Worker('setInterval(() => {}, 1000)', { eval: true }) }), 20_000);
     expect(b).toMatchObject({ error: { code: 'WORKER_START_FAILED' } });
     expect((b as { error: { message: string } }).error.message).toMatch(/no answer within 1000 ms/);
+    // new Worker() itself throwing (some browsers do on a CSP violation) is the same typed error.
+    await expect(createEmbedder({ model: bundleDir, worker: () => { throw new Error('refused by policy'); } })).rejects.toMatchObject({ code: 'WORKER_START_FAILED', message: expect.stringMatching(/refused by policy/) });
     await expect(createEmbedder({ model: bundleDir, stallTimeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   }, 60_000);
 });
