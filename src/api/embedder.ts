@@ -320,7 +320,7 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
     onProgress?.(p);
   };
   const deviceLost = (why: string) =>
-    live.kill(new HpdError('DEVICE_LOST', `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (wasm if WebGPU is gone).`));
+    live.kill(new HpdError('DEVICE_LOST', `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (under device "auto", on wasm if WebGPU is gone).`));
   live.ready = Promise.race([remote.init(workerOptions, proxy(progress), proxy(deviceLost)), crashedP]);
   live.ready.catch(() => {});
   return live;
