@@ -20,7 +20,10 @@ export type HpdErrorCode =
   | 'NOT_FOUND'
   | 'CORRUPT_INDEX'
   | 'UNSUPPORTED_INDEX_VERSION'
-  | 'PERSIST_FAILED';
+  | 'PERSIST_FAILED'
+  | 'ABORTED'
+  | 'WORKER_START_FAILED'
+  | 'DEVICE_LOST';
 
 export class HpdError extends Error {
   readonly code: string;

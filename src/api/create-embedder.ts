@@ -11,7 +11,7 @@ export interface BrowserEmbedderOptions extends EmbedderOptions {
 }
 
 /** Wraps a DedicatedWorker: an uncaught error in it counts as a crash. */
-export function browserHost(worker: Worker): WorkerHost {
+export function browserHost(worker: Worker, url?: string): WorkerHost {
   let crashCb: ((why: string) => void) | undefined;
   let crashed: string | undefined;
   worker.addEventListener('error', (e) => {
@@ -27,8 +27,13 @@ export function browserHost(worker: Worker): WorkerHost {
       if (crashed !== undefined) cb(crashed);
     },
     terminate: () => worker.terminate(),
+    ...(url ? { url } : {}),
   };
 }
+
+// Only the literal `new Worker(new URL('…', import.meta.url))` form below is bundled by Vite and webpack, so the
+// error messages name the worker by how it is resolved rather than computing a second URL.
+const DEFAULT_WORKER_LABEL = `hpd-embed's worker, ../worker/worker.js resolved against ${import.meta.url}`;
 
 function defaultWorker(): Worker {
   return new Worker(new URL('../worker/worker.js', import.meta.url), { type: 'module', name: 'hpd-embed' });
@@ -43,5 +48,5 @@ export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedde
   const { worker, ...rest } = options;
   // Relative bundle URLs mean "relative to this page", not to the worker script.
   const model = typeof rest.model === 'string' && rest.model !== '' && !parseRepoId(rest.model) ? new URL(rest.model, globalThis.location?.href).href : rest.model;
-  return Embedder.start(() => browserHost(worker ? worker() : defaultWorker()), { ...rest, model });
+  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)), { ...rest, model });
 }

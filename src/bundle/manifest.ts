@@ -39,6 +39,8 @@ export interface BundleManifest {
   files: { model: BundleFile; tokenizer: BundleFile; tokenizerConfig?: BundleFile };
   /** Present when the model is a distilled (HPD) student: the PCA its outputs were trained against (see projectTeacher). */
   teacherProjection?: TeacherProjectionInfo;
+  /** Golden check: fixed sentences and their vectors from a CPU run at compile time; each device is checked against them. */
+  probes?: BundleProbes;
 }
 
 /** hpd.json's record of a student's teacher projection; `file` holds the d × D components then the D-value mean (f32 LE). */
@@ -48,6 +50,14 @@ export interface TeacherProjectionInfo {
   dim: number;
   center: boolean;
   teacher?: string;
+}
+
+export interface BundleProbes {
+  texts: string[];
+  /** One `dim`-long vector per text. */
+  vectors: number[][];
+  /** The CPU execution provider that computed them. */
+  ep: 'wasm' | 'cpu';
 }
 
 /** Parses and checks hpd.json; anything the engine relies on must be present and sane. */
@@ -69,6 +79,17 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
     if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)) throw bad(`files.${key} needs path, bytes and sha256.`);
     const unsafe = unsafePathReason(f.path);
     if (unsafe) throw bad(`files.${key}.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`);
+  }
+  const tp = m.teacherProjection;
+  if (tp !== undefined) {
+    const f = tp?.file;
+    if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)) throw bad('teacherProjection.file needs path, bytes and sha256.');
+    const unsafe = unsafePathReason(f.path);
+    if (unsafe) throw bad(`teacherProjection.file.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`);
+  }
+  const p = m.probes;
+  if (p !== undefined && !(p && Array.isArray(p.texts) && Array.isArray(p.vectors) && p.texts.length === p.vectors.length && p.texts.every((t) => typeof t === 'string') && p.vectors.every((v) => Array.isArray(v) && v.length === m.dim && v.every((x) => typeof x === 'number')))) {
+    throw bad(`probes must hold texts and one ${m.dim}-long vector per text.`);
   }
   return m as BundleManifest;
 }

@@ -1,4 +1,4 @@
-import type { WeightDtype } from '../bundle/manifest.js';
+import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
 import { HpdError } from '../errors.js';
 import type { ModelCache } from '../model/cache.js';
 import type { FetchLike } from '../model/fetch.js';
@@ -7,7 +7,8 @@ import type { LoadProgress } from '../model/progress.js';
 import type { Row } from './batcher.js';
 import type { DeviceInfo, DeviceRequest, AdapterProbe } from './device.js';
 import type { Ort, OrtSession } from './ort-types.js';
-import { RunQueue } from './queue.js';
+import { RunQueue, type QueueOptions } from './queue.js';
+import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 import { validateTexts } from './validate.js';
@@ -37,6 +38,8 @@ export interface EngineOptions {
   /** Hugging Face host (default https://huggingface.co), e.g. a mirror or a local test server. */
   hubUrl?: string;
   onProgress?: (p: LoadProgress) => void;
+  /** Called once if the WebGPU device is lost (driver reset, GPU process crash); the engine is unusable afterwards. */
+  onDeviceLost?: (why: string) => void;
   /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
   capturePlacement?: boolean;
 }
@@ -60,9 +63,62 @@ export interface EmbedResult {
 
 export const DEFAULT_BATCH_SIZE = 32;
 
+interface Running {
+  session: OrtSession;
+  device: DeviceInfo;
+  ort: Ort;
+  queue: RunQueue;
+}
+
+// CPU verdicts are cheap to recompute; they are kept for this thread only.
+const cpuVerdicts = new Map<string, GoldenVerdict>();
+
+/**
+ * The golden check: the first time a model runs on a device and execution provider, embed the bundle's probes and
+ * compare with their compile-time CPU vectors. A WebGPU mismatch falls back to wasm (remembered per adapter); a CPU
+ * mismatch cannot fall back further and is reported loudly in device.reason rather than failing the load.
+ */
+async function goldenCheck(
+  platform: Platform,
+  model: Uint8Array,
+  m: BundleManifest,
+  tokenizer: TextTokenizer,
+  run: Running,
+  queueOpts: QueueOptions,
+  sessionOpts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void },
+): Promise<Running> {
+  const probes = m.probes!;
+  const check = async (r: Running): Promise<GoldenVerdict & { remembered: boolean }> => {
+    const gpu = r.device.actual === 'webgpu';
+    const key = await verdictKey(m, r.device.actual, gpu ? r.device.adapter : undefined);
+    const known = gpu ? await readVerdict(platform.cache, key) : cpuVerdicts.get(key);
+    if (known) return { ...known, remembered: true };
+    const c = minCosine(await embedWith(r.queue, tokenizer, probes.texts, m.dim), probes, m.dim);
+    const verdict = { ok: c >= GOLDEN_MIN_COSINE, minCosine: c };
+    if (gpu) await writeVerdict(platform.cache, key, verdict);
+    else cpuVerdicts.set(key, verdict);
+    return { ...verdict, remembered: false };
+  };
+  const cpuMismatch = (v: GoldenVerdict) =>
+    `GOLDEN CHECK FAILED on ${run.device.actual === 'cpu' ? 'the CPU' : 'wasm'} too: probe cosine ${v.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the vectors recorded in hpd.json at compile time; the bundle's probes do not match its model (hpd.json edited or damaged?) or this runtime computes wrong vectors`;
+  const first = await check(run);
+  if (first.ok) return run;
+  if (run.device.actual !== 'webgpu') return { ...run, device: { ...run.device, reason: `${run.device.reason}; ${cpuMismatch(first)}` } };
+  // Wrong vectors are worse than slow ones: leave WebGPU for wasm, whatever was requested.
+  await run.session.release();
+  const a = run.device.adapter;
+  const cpu = await createSession(platform, model, 'wasm', sessionOpts);
+  const fallback: Running = { ...cpu, queue: new RunQueue(cpu.ort, cpu.session, m.dim, queueOpts) };
+  let reason = `fell back to wasm: the golden check failed on WebGPU${a ? ` (${a.vendor} ${a.architecture})` : ''}: probe cosine ${first.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the compile-time CPU vectors${first.remembered ? ' (verdict remembered for this adapter)' : ''}`;
+  const second = await check(fallback);
+  if (!second.ok) reason += `; ${cpuMismatch(second)}`;
+  return { ...fallback, device: { ...fallback.device, requested: run.device.requested, reason, ...(a ? { adapter: a } : {}) } };
+}
+
 /** Model + tokenizer + session + queue: everything that turns texts into vectors, on any thread. */
 export class Engine {
   private disposed = false;
+  private lost: string | undefined;
 
   private constructor(
     private session: OrtSession,
@@ -86,24 +142,47 @@ export class Engine {
       ...(options.dtype ? { dtype: options.dtype } : {}),
       ...(platform.baseUrl ? { baseUrl: platform.baseUrl } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      // A checkpoint compiled here gets its golden probes from a CPU run right away.
+      probe: async (c) => {
+        const cpu = platform.nativeCpu;
+        platform.ort.env.wasm.numThreads = platform.wasmThreads; // before ORT's wasm starts, or it is ignored
+        const json = (name: string) => JSON.parse(new TextDecoder().decode(c.files.get(name))) as object;
+        return withProbes(c, await computeProbes(cpu ?? platform.ort, cpu ? 'cpu' : 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest));
+      },
     });
     const m = loaded.manifest;
     const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
-    const { session, device, ort } = await createSession(platform, loaded.model, options.device ?? 'auto', {
-      capturePlacement: options.capturePlacement ?? false,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    const queue = new RunQueue(ort, session, m.dim, { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 });
+    const sessionOpts = { capturePlacement: options.capturePlacement ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const queueOpts = { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 };
+    const created = await createSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
+    let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
+    if (m.probes) run = await goldenCheck(platform, loaded.model, m, tokenizer, run, queueOpts, sessionOpts);
+    const { session, device, ort, queue } = run;
     options.onProgress?.({ stage: 'ready' });
-    return new Engine(session, tokenizer, queue, {
+    const engine = new Engine(session, tokenizer, queue, {
       name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,
       ...(m.source ? { source: m.source } : {}), origin: loaded.origin,
     }, device);
+    if (device.actual === 'webgpu') engine.watchDevice(ort, options.onDeviceLost);
+    return engine;
+  }
+
+  /** ORT's WebGPU device: a loss makes every later run fail with DEVICE_LOST and tells the page, which starts afresh. */
+  private watchDevice(ort: Ort, onLost: ((why: string) => void) | undefined): void {
+    const dev = (ort.env as { webgpu?: { device?: Promise<GPUDevice> } }).webgpu?.device;
+    void Promise.resolve(dev).then((d) =>
+      d?.lost.then((info) => {
+        if (this.disposed) return;
+        this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+        onLost?.(this.lost);
+      }),
+    ).catch(() => {});
   }
 
   /** Embeds texts; concurrent calls are queued and coalesced, one session run at a time. */
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     if (this.disposed) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
+    if (this.lost) throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`);
     validateTexts(texts);
     const dim = this.info.dim;
     const vectors = new Float32Array(texts.length * dim);
@@ -113,7 +192,14 @@ export class Engine {
       if (e.truncated) truncated.push(i);
       return { ids: e.ids, out: vectors, offset: i * dim };
     });
-    await this.queue.submit(rows);
+    try {
+      await this.queue.submit(rows);
+    } catch (e) {
+      // A run that fails because the device just went away reports the loss, not ORT's raw error.
+      if (this.device.actual === 'webgpu' && !this.lost) await new Promise((r) => setTimeout(r, 50));
+      if (this.lost) throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`, { cause: e });
+      throw e;
+    }
     return { vectors, truncated };
   }
 

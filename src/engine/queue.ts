@@ -1,6 +1,8 @@
 import { fillInputs, planBatches, type Row } from './batcher.js';
 import type { Ort, OrtSession } from './ort-types.js';
 
+const YIELD_EVERY_MS = 100;
+
 interface Job {
   rows: Row[];
   resolve: () => void;
@@ -64,7 +66,13 @@ export class RunQueue {
   }
 
   private async runRound(rows: Row[]): Promise<void> {
+    let lastYield = Date.now();
     for (const batch of planBatches(rows, this.opts.batchSize, this.opts.maxBatchTokens)) {
+      // Runs may resolve through microtasks only; let messages (the page's heartbeat, dispose) in now and then.
+      if (Date.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        lastYield = Date.now();
+      }
       const B = batch.rows.length, S = batch.seqLen;
       if (this.ids.length < B * S) {
         this.ids = new BigInt64Array(B * S);

@@ -72,3 +72,24 @@ export function memoryCache(): ModelCache {
     },
   };
 }
+
+/** A cache whose writes never fail a load: a failed put (read-only or full disk, storage quota) is reported and skipped. */
+export function bestEffortCache(cache: ModelCache, onFailure: (key: string, reason: string) => void): ModelCache & { readonly failed: boolean } {
+  let failed = false;
+  return {
+    get: (k) => cache.get(k),
+    async put(k, b) {
+      try {
+        await cache.put(k, b);
+      } catch (e) {
+        failed = true;
+        onFailure(k, (e as Error)?.message || String(e));
+      }
+    },
+    list: () => cache.list(),
+    clear: (p) => cache.clear(p),
+    get failed() {
+      return failed;
+    },
+  };
+}

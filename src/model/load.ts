@@ -4,7 +4,7 @@ import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError } from '../errors.js';
-import { noCache, type ModelCache } from './cache.js';
+import { bestEffortCache, noCache, type ModelCache } from './cache.js';
 import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from './hub.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
@@ -22,6 +22,8 @@ export interface LoadOptions {
   baseUrl?: string;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Runs on a freshly compiled checkpoint before it is cached (the engine adds golden probes from a CPU run). */
+  probe?: (c: CompiledBundle) => Promise<CompiledBundle>;
 }
 
 export interface LoadedModel {
@@ -44,7 +46,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     const src = memorySource(spec.files, spec.name ?? 'in-memory files');
     const manifestBytes = await src.read(MANIFEST_FILE);
     if (manifestBytes) return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, { kind: 'bundle', location: src.label, fromCache: false });
-    const compiled = await compile(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) });
+    const compiled = await compile(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) }, opts.probe);
     return fromCompiled(compiled, { kind: 'checkpoint', location: src.label, fromCache: false });
   }
 
@@ -68,7 +70,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   };
   const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
   // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
-  const cache = base.startsWith('file:') ? noCache() : opts.cache;
+  const cache = bestEffortCache(base.startsWith('file:') ? noCache() : opts.cache, (key, reason) => opts.onProgress?.({ stage: 'cache', ok: false, key, reason }));
 
   // A checkpoint compiled earlier loads with no network at all.
   const cachedManifest = await cache.get(compiledPrefix + MANIFEST_FILE);
@@ -130,16 +132,18 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     ...(dtype ? { dtype } : {}),
     ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
     onProgress: compileProgress(opts),
-  });
+  }, opts.probe);
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
-  await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!); // last: marks the entry complete
+  // Last, and only if every file was kept: the manifest marks the entry complete.
+  if (!cache.failed) await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!);
   return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
 }
 
 /** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
-async function compile(src: FileSource, options: CompileOptions): Promise<CompiledBundle> {
+async function compile(src: FileSource, options: CompileOptions, probe?: LoadOptions['probe']): Promise<CompiledBundle> {
   const { compileCheckpoint } = await import('../convert/compile.js');
-  return compileCheckpoint(src, options);
+  const c = await compileCheckpoint(src, options);
+  return probe ? probe(c) : c;
 }
 
 function compileProgress(opts: LoadOptions) {

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compileCheckpoint } from '../convert/compile.js';
+import { compileCheckpoint, type CompiledBundle } from '../convert/compile.js';
+import { computeProbes, withProbes } from '../engine/golden.js';
+import type { BundleProbes } from '../bundle/manifest.js';
 import { generateFixture } from '../convert/fixture.js';
 import { checkDtype } from '../bundle/manifest.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
@@ -76,7 +78,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
   if (values.prefer !== undefined && values.prefer !== 'safetensors' && values.prefer !== 'pytorch') {
     throw new HpdError('INVALID_INPUT', `--prefer must be safetensors or pytorch, got "${values.prefer}".`);
   }
-  const bundle = await compileCheckpoint(folderSource(positionals[0]), {
+  const compiled = await compileCheckpoint(folderSource(positionals[0]), {
     dtype,
     ...(values.name ? { name: values.name } : {}),
     ...(values.prefer ? { prefer: values.prefer as 'safetensors' | 'pytorch' } : {}),
@@ -86,6 +88,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
     },
   });
   if (io.tty) io.err('\n');
+  const bundle = withProbes(compiled, await cpuProbes(compiled));
   await writeFolderAtomic(values.out, bundle.files);
   const m = bundle.manifest;
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -94,6 +97,14 @@ async function convert(args: string[], io: CliIO): Promise<void> {
       `  params ${m.params.toLocaleString('en-US')}, dtype ${m.dtype}, model.onnx ${mb(m.files.model.bytes)}, ` +
       `read ${bundle.stats.weightFiles.join(' + ')}, ${(bundle.stats.millis / 1000).toFixed(2)} s\n`,
   );
+}
+
+/** The golden probes' vectors from a CPU run of the compiled model (onnxruntime-web's wasm build in Node). */
+async function cpuProbes(c: CompiledBundle): Promise<BundleProbes> {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const json = (name: string) => JSON.parse(new TextDecoder().decode(c.files.get(name))) as object;
+  return computeProbes(ort, 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest);
 }
 
 async function fixture(args: string[], io: CliIO): Promise<void> {

@@ -23,7 +23,7 @@ export function startNodeWorker(data: NodePlatformOptions): Worker {
 }
 
 /** Wraps a worker_threads Worker as a WorkerHost: crash = 'error' or an unexpected 'exit'. */
-export function nodeHost(worker: Worker): WorkerHost {
+export function nodeHost(worker: Worker, url?: string): WorkerHost {
   let terminated = false;
   let crashCb: ((why: string) => void) | undefined;
   let crashed: string | undefined;
@@ -45,6 +45,7 @@ export function nodeHost(worker: Worker): WorkerHost {
       terminated = true;
       void worker.terminate();
     },
+    ...(url ? { url } : {}),
   };
 }
 
@@ -54,5 +55,5 @@ export function createEmbedder(options: NodeEmbedderOptions): Promise<Embedder> 
   const data: NodePlatformOptions = { ...(cacheDir ? { cacheDir } : {}), ...(indexDir ? { indexDir } : {}), ...(threads ? { threads } : {}), ...(backend ? { backend } : {}) };
   // A string that names an existing folder is a local bundle or checkpoint, even when it looks like a repo id.
   const model = typeof rest.model === 'string' && existsSync(rest.model) ? pathToFileURL(`${resolve(rest.model)}/`).href : rest.model;
-  return Embedder.start(() => nodeHost(worker ? worker() : startNodeWorker(data)), { ...rest, model });
+  return Embedder.start(() => (worker ? nodeHost(worker()) : nodeHost(startNodeWorker(data), WORKER_URL.href)), { ...rest, model });
 }

@@ -18,7 +18,7 @@ export interface IndexStore {
 }
 
 /** Engine options that can cross a worker boundary (progress is passed separately, as a proxy). */
-export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress'>;
+export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress' | 'onDeviceLost'>;
 
 export interface IndexSearchOptions {
   minScore?: number;
@@ -50,11 +50,20 @@ export class WorkerApi {
 
   constructor(private platform: Platform, private store: () => Promise<IndexStore>) {}
 
-  async init(options: WorkerEngineOptions, onProgress?: (p: LoadProgress) => void): Promise<{ info: ModelInfo; device: DeviceInfo }> {
+  /** The start handshake and the page's heartbeat: answered at once by a live worker. */
+  ping(): true {
+    return true;
+  }
+
+  async init(options: WorkerEngineOptions, onProgress?: (p: LoadProgress) => void, onDeviceLost?: (why: string) => void): Promise<{ info: ModelInfo; device: DeviceInfo }> {
     if (this.engine) await this.engine.dispose();
     // Progress goes out on the callback's own port: await the last event so it arrives before init's result.
     let last: unknown;
-    this.engine = await Engine.create(this.platform, { ...options, ...(onProgress ? { onProgress: (p) => void (last = onProgress(p)) } : {}) });
+    this.engine = await Engine.create(this.platform, {
+      ...options,
+      ...(onProgress ? { onProgress: (p) => void (last = onProgress(p)) } : {}),
+      ...(onDeviceLost ? { onDeviceLost: (why) => void onDeviceLost(why) } : {}),
+    });
     await last;
     return { info: this.engine.info, device: this.engine.device };
   }

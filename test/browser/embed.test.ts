@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ortWeb from 'onnxruntime-web';
 import { compileCheckpoint } from '../../src/convert/compile.js';
+import { computeProbes, withProbes } from '../../src/engine/golden.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import { folderSource } from '../../src/node/fs-source.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
@@ -48,6 +50,14 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
       const tok = new TextTokenizer(JSON.parse(readFileSync(join(outDir, 'models', dtype, 'tokenizer.json'), 'utf8')), {}, 32);
       nodeVectors[dtype] = await runModel(bundle.files.get('model.onnx')!, TEXTS.map((t) => Array.from(tok.encode(t).ids)));
     }
+    // Golden-check bundles: fp32 with probes from a CPU run here, and a copy whose probe vectors are corrupted.
+    const withGolden = await compileCheckpoint(folderSource(fixture.dir));
+    const m = withGolden.manifest;
+    const json = (n: string) => JSON.parse(new TextDecoder().decode(withGolden.files.get(n))) as object;
+    const good = withProbes(withGolden, await computeProbes(ortWeb, 'wasm', withGolden.files.get('model.onnx')!, json('tokenizer.json'), withGolden.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, m));
+    await writeFolderAtomic(join(outDir, 'models', 'golden-ok'), good.files);
+    const bad = withProbes(good, { ...good.manifest.probes!, vectors: good.manifest.probes!.vectors.map((v) => v.map((x, j) => (j % 3 ? x : -x))) });
+    await writeFolderAtomic(join(outDir, 'models', 'golden-bad'), bad.files);
     server = await serveStatic(outDir);
     hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.dir } });
     browser = await launchChromium();
@@ -126,6 +136,60 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     expect(r.during).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
     expect(r.after).toEqual({ ok: true, value: 32 });
     expect(r.freshWorker).toBe(true);
+  }, 120_000);
+
+  it('golden check: WebGPU whose probe vectors disagree falls back to wasm, says why, and remembers the verdict per adapter', async () => {
+    const ok = await run({ model: `${server!.url}models/golden-ok/`, device: 'webgpu', texts: TEXTS });
+    expect(ok.device.actual).toBe('webgpu'); // SwiftShader computes correctly: the probes agree
+    expect(ok.device.reason).not.toMatch(/golden/i);
+    const bad = await run({ model: `${server!.url}models/golden-bad/`, device: 'webgpu', texts: TEXTS });
+    expect(bad.device.actual).toBe('wasm');
+    expect(bad.device.reason).toMatch(/fell back to wasm: the golden check failed on WebGPU \(google swiftshader\): probe cosine -?[\d.]+ < 0\.999/);
+    expect(bad.device.reason).not.toMatch(/remembered/);
+    // Not a failure: the vectors are wasm's.
+    expect(maxAbsDiff(bad.vectors, ok.vectors)).toBeLessThanOrEqual(1e-4);
+    const again = await run({ model: `${server!.url}models/golden-bad/`, device: 'webgpu', texts: ['hello'] });
+    expect(again.device.actual).toBe('wasm');
+    expect(again.device.reason).toMatch(/verdict remembered for this adapter/);
+  }, 600_000);
+
+  it('a WebGPU device loss rejects pending calls with DEVICE_LOST, and the next call starts afresh', async () => {
+    expect(await page.evaluate((m) => window.hpd.startCrashable(m, 'webgpu'), `${server!.url}models/fp32/`)).toEqual({ ok: true, value: 32 });
+    const texts = Array.from({ length: 100 }, (_, i) => `sentence ${i} with several words in it`);
+    const r = await page.evaluate((t) => window.hpd.loseDeviceDuringEmbed(t), texts);
+    expect(r.during, JSON.stringify(r)).toMatchObject({ ok: false });
+    expect(r.before).toEqual({ ok: true, value: 'webgpu' });
+    expect(r.during).toMatchObject({ ok: false, code: 'DEVICE_LOST' });
+    expect(r.after).toEqual({ ok: true, value: 32 });
+    expect(r.freshWorker).toBe(true);
+  }, 600_000);
+
+  it('a worker that stops answering without an error event is noticed by the watchdog (WORKER_CRASHED), then a fresh worker', async () => {
+    expect(await page.evaluate((m) => window.hpd.startCrashable(m, 'wasm', 15_000), `${server!.url}models/fp32/`)).toEqual({ ok: true, value: 32 });
+    const r = await page.evaluate(() => window.hpd.hangDuringEmbed());
+    expect(r.after, JSON.stringify(r)).toMatchObject({ ok: true });
+    expect(r.during).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    expect(r.during.ok ? '' : r.during.message).toMatch(/stopped answering/);
+    expect(r.after).toEqual({ ok: true, value: 32 });
+    expect(r.freshWorker).toBe(true);
+  }, 120_000);
+
+  it('a worker that cannot load (bad URL, or blocked by CSP) gives WORKER_START_FAILED naming the worker and the likely causes', async () => {
+    const bad = await page.evaluate((m) => window.hpd.badWorker(m), `${server!.url}models/fp32/`);
+    expect(bad).toMatchObject({ ok: false, code: 'WORKER_START_FAILED' });
+    expect(bad.ok ? '' : bad.message).toMatch(/did not start.*Likely causes.*Content-Security-Policy/s);
+    const blocked = await serveStatic(outDir, { 'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'" });
+    const p2 = await browser!.context.newPage();
+    try {
+      await p2.goto(blocked.url);
+      await p2.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      const r = await p2.evaluate((m) => window.hpd.run({ model: m, device: 'wasm', texts: ['x'], startTimeoutMs: 10_000 }), `${blocked.url}models/fp32/`);
+      expect(r).toMatchObject({ ok: false, code: 'WORKER_START_FAILED' });
+      expect(r.ok ? '' : r.message).toMatch(/worker\.js resolved against .*did not start/s);
+    } finally {
+      await p2.close();
+      await blocked.close();
+    }
   }, 120_000);
 
   it('runs under an MV3-extension-style CSP (no eval; wasm-unsafe-eval only), compiling a checkpoint in the worker too', async () => {

@@ -99,6 +99,32 @@ describe('loadModel against a local Hub-layout server', () => {
     expect(Buffer.from((await cache.get(key))!).equals(Buffer.from(a.model))).toBe(true);
   });
 
+  it('caching is best effort: a failing cache write (quota, read-only disk) is reported in onProgress and the load goes on', async () => {
+    // A cache that refuses writes whose key matches `refuse`, as a full disk or an exhausted quota would.
+    const failing = (refuse: RegExp) => {
+      const inner = memoryCache();
+      return { ...inner, put: async (k: string, b: Uint8Array) => { if (refuse.test(k)) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); return inner.put(k, b); } };
+    };
+    const base = `${hub.url}/test/tiny-bundle/resolve/main/`;
+    const events: LoadProgress[] = [];
+    const a = await loadModel(base, { cache: failing(/./), fetch: fetchFn, onProgress: (p) => events.push(p) });
+    expect(a.origin).toMatchObject({ kind: 'bundle', fromCache: false });
+    const warned = events.filter((e): e is Extract<LoadProgress, { stage: 'cache' }> => e.stage === 'cache');
+    expect(warned.length).toBeGreaterThan(0);
+    expect(warned[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/quota/) });
+
+    // A checkpoint whose compiled model.onnx could not be cached: the load succeeds, and the entry is not marked
+    // complete, so the next load compiles again instead of failing on a missing cached file.
+    const cache = failing(/^compiled:.*model\.onnx$/);
+    const ev2: LoadProgress[] = [];
+    const b = await loadModel('test/tiny-ckpt', { cache, fetch: fetchFn, hubUrl: hub.url, onProgress: (p) => ev2.push(p) });
+    expect(b.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
+    expect(ev2.some((e) => e.stage === 'cache')).toBe(true);
+    const c = await loadModel('test/tiny-ckpt', { cache, fetch: fetchFn, hubUrl: hub.url });
+    expect(c.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
+    expect(Buffer.from(c.model).equals(Buffer.from(b.model))).toBe(true);
+  });
+
   it('refuses a tampered file with MODEL_INTEGRITY and reports HTTP failures with URL and status', async () => {
     const tampered = join(root, 'tampered');
     await cp(bundleDir, tampered, { recursive: true });
