@@ -71,3 +71,12 @@ export async function verifySha256(bytes: Uint8Array, expected: string, what: st
     throw new HpdError('MODEL_INTEGRITY', `${what} failed its integrity check: sha256 ${got}, expected ${expected}. The file is corrupt or was changed; clear the cache and retry, or re-compile the bundle.`);
   }
 }
+
+/** A dev server's SPA fallback answers unknown paths with its index.html: a JSON file that starts with '<' is that page. */
+export function rejectHtml(bytes: Uint8Array, url: string, hint = ''): void {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  while (i < bytes.length && i < 256 && bytes[i] <= 0x20) i++;
+  if (bytes[i] === 0x3c) {
+    throw new HpdError('MODEL_FETCH_FAILED', `${url} returned an HTML page, not JSON: the server answers unknown paths with a page (a dev server's SPA fallback does this), so the model URL is probably wrong. Check that ${url} exists.${hint}`);
+  }
+}

@@ -4,8 +4,8 @@ import { memorySource, type FileSource, type InMemoryFile } from '../bundle/sour
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError } from '../errors.js';
 import { noCache, type ModelCache } from './cache.js';
-import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
-import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from './hub.js';
+import { fetchBytes, rejectHtml, verifySha256, type FetchLike } from './fetch.js';
+import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId, type HubRepo } from './hub.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
 
 /** A bundle folder URL, a Hub repo id (`owner/name[@revision]`), or in-memory files. */
@@ -79,6 +79,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   let manifestBytes: Uint8Array | undefined;
   try {
     manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
+    if (manifestBytes) rejectHtml(manifestBytes, manifestUrl, ownerlessRepoHint(spec));
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
   } catch (e) {
     // Offline: a bundle seen before still loads from the cache.
@@ -114,6 +115,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     url,
     label: repo ? `${repo.repo}@${repo.revision}` : base,
     fetch: opts.fetch,
+    notFound: (configUrl) => modelNotFound(spec, repo, hubUrl, manifestUrl, configUrl),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
@@ -125,6 +127,34 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
   await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!); // last: marks the entry complete
   return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
+}
+
+/** Neither hpd.json nor a checkpoint's config.json: say "not found" in the terms of what was passed. */
+function modelNotFound(spec: string, repo: HubRepo | undefined, hubUrl: string, manifestUrl: string, configUrl: string): HpdError {
+  if (repo) {
+    return new HpdError('MODEL_FETCH_FAILED', `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`);
+  }
+  if (manifestUrl.startsWith('file:')) {
+    const file = decodeURIComponent(new URL(manifestUrl).pathname);
+    return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${file} does not exist. Pass a folder holding a compiled bundle (hpd.json) or a sentence-transformers checkpoint; a relative path is resolved against the current directory.${ownerlessRepoHint(spec)}`);
+  }
+  return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${manifestUrl} gave HTTP 404. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`);
+}
+
+/** "HPD-MiniLM-F128" (or a URL whose path is that one name) is probably a Hub repo id missing its owner. */
+function ownerlessRepoHint(spec: string): string {
+  let name = spec.replace(/\/+$/, '');
+  try {
+    const u = new URL(spec);
+    const segments = u.pathname.split('/').filter(Boolean);
+    if (u.protocol === 'file:' || segments.length !== 1) return '';
+    name = decodeURIComponent(segments[0]);
+  } catch {
+    // not absolute: the name as given
+  }
+  const m = /^([A-Za-z0-9][\w.-]*)(@[\w./-]+)?$/.exec(name);
+  if (!m || !/[A-Za-z]/.test(m[1]) || m[1].includes('..')) return '';
+  return ` If "${name}" is a Hugging Face repo id, it needs its owner: "<owner>/${m[1]}" (for example "Xuandong/HPD-MiniLM-F128").`;
 }
 
 /** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
@@ -200,6 +230,8 @@ export interface RemoteCheckpointOptions {
   fetch: FetchLike;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** The error for a 404 on config.json (default: the fetch error with URL and status). */
+  notFound?: (configUrl: string) => Error;
 }
 
 /**
@@ -214,6 +246,8 @@ export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<
     if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
     return got?.bytes;
   };
-  const config = await fetchFile('config.json', false);
+  const config = await fetchFile('config.json', o.notFound !== undefined);
+  if (!config) throw o.notFound!(o.url('config.json'));
+  rejectHtml(config, o.url('config.json'));
   return { label: o.label, read: (path) => (path === 'config.json' ? Promise.resolve(config) : fetchFile(path, true)) };
 }
