@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -59,6 +60,16 @@ async function fileResponse(url: string): Promise<Response> {
 
 // A variable specifier: neither tsc nor a bundler resolves the optional peer at build time.
 const NATIVE_PACKAGE: string = 'onnxruntime-node';
+
+/** Whether onnxruntime-node resolves from here (resolution only: nothing is loaded). */
+export function nativeRuntimeInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve(NATIVE_PACKAGE);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** onnxruntime-node when it is installed, else why not; `required` turns its absence into DEVICE_UNAVAILABLE. */
 async function loadNative(required: boolean): Promise<{ ort?: Ort; missing?: string }> {
