@@ -12,10 +12,9 @@ import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, chromiumUnavailableReason } from './chromium.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, skipBrowserSuite } from './chromium.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping the MV3 extension test: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('the MV3 extension test');
 
 describe.skipIf(!available)('MV3 extension example (offscreen document, packaged model, no network)', () => {
   let root = '';
