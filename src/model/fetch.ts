@@ -7,6 +7,8 @@ export interface FetchedFile {
   bytes: Uint8Array;
   /** The SHA-256 a Hub LFS response announces (x-linked-etag), when it does. */
   announcedSha256?: string;
+  /** Served as text/html: a web page (e.g. a dev server's SPA fallback for a missing file), never a model file. */
+  html?: boolean;
 }
 
 /**
@@ -32,10 +34,11 @@ export async function fetchBytes(
   const total = lengthHeader && !res.headers.get('content-encoding') ? Number(lengthHeader) : undefined;
   const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
   const announcedSha256 = /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
+  const html = /^text\/html\b/i.test(res.headers.get('content-type') ?? '');
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     opts.onBytes?.(bytes.byteLength, total);
-    return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
+    return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}), ...(html ? { html } : {}) };
   }
   // Stream into one buffer sized from content-length (grown if the server lied), reporting as we go.
   let buf = new Uint8Array(total ?? 1 << 16);
@@ -61,7 +64,7 @@ export async function fetchBytes(
     throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} ended at ${loaded} of ${total} bytes.`);
   }
   const bytes = loaded === buf.byteLength ? buf : buf.slice(0, loaded);
-  return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
+  return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}), ...(html ? { html } : {}) };
 }
 
 /** Throws MODEL_INTEGRITY unless the bytes hash to `expected`. */
@@ -72,11 +75,15 @@ export async function verifySha256(bytes: Uint8Array, expected: string, what: st
   }
 }
 
-/** A dev server's SPA fallback answers unknown paths with its index.html: a JSON file that starts with '<' is that page. */
-export function rejectHtml(bytes: Uint8Array, url: string, hint = ''): void {
+/** A web page where a file was asked for: served as text/html, or (JSON files only: binary files may start with '<') starting with '<'. */
+export function isWebPage(got: FetchedFile, path: string): boolean {
+  return Boolean(got.html) || (path.endsWith('.json') && startsLikeHtml(got.bytes));
+}
+
+function startsLikeHtml(bytes: Uint8Array): boolean {
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // UTF-8 BOM
   while (i < bytes.length && i < 256 && bytes[i] <= 0x20) i++;
-  if (bytes[i] === 0x3c) {
-    throw new HpdError('MODEL_FETCH_FAILED', `${url} returned an HTML page, not JSON: the server answers unknown paths with a page (a dev server's SPA fallback does this), so the model URL is probably wrong. Check that ${url} exists.${hint}`);
-  }
+  return bytes[i] === 0x3c;
 }
+
+export const HTML_ANSWER = "the server answers unknown paths with a page (a dev server's SPA fallback does this), so the model URL is probably wrong";

@@ -4,7 +4,7 @@ import { memorySource, type FileSource, type InMemoryFile } from '../bundle/sour
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError } from '../errors.js';
 import { noCache, type ModelCache } from './cache.js';
-import { fetchBytes, rejectHtml, verifySha256, type FetchLike } from './fetch.js';
+import { HTML_ANSWER, fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId, type HubRepo } from './hub.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
 
@@ -78,8 +78,9 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const manifestUrl = url(MANIFEST_FILE);
   let manifestBytes: Uint8Array | undefined;
   try {
-    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
-    if (manifestBytes) rejectHtml(manifestBytes, manifestUrl, ownerlessRepoHint(spec));
+    const got = await fetchBytes(opts.fetch, manifestUrl, { optional: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // A web page (a dev server's SPA fallback) instead of hpd.json: no bundle here, as a 404 would say.
+    manifestBytes = got && !isWebPage(got, MANIFEST_FILE) ? got.bytes : undefined;
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
   } catch (e) {
     // Offline: a bundle seen before still loads from the cache.
@@ -115,7 +116,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     url,
     label: repo ? `${repo.repo}@${repo.revision}` : base,
     fetch: opts.fetch,
-    notFound: (configUrl) => modelNotFound(spec, repo, hubUrl, manifestUrl, configUrl),
+    notFound: (configUrl, html) => modelNotFound(spec, repo, hubUrl, manifestUrl, configUrl, html),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
@@ -130,7 +131,10 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
 }
 
 /** Neither hpd.json nor a checkpoint's config.json: say "not found" in the terms of what was passed. */
-function modelNotFound(spec: string, repo: HubRepo | undefined, hubUrl: string, manifestUrl: string, configUrl: string): HpdError {
+function modelNotFound(spec: string, repo: HubRepo | undefined, hubUrl: string, manifestUrl: string, configUrl: string, html: boolean): HpdError {
+  if (html) {
+    return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${manifestUrl} and ${configUrl} returned an HTML page, not JSON: ${HTML_ANSWER}. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`);
+  }
   if (repo) {
     return new HpdError('MODEL_FETCH_FAILED', `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`);
   }
@@ -230,8 +234,8 @@ export interface RemoteCheckpointOptions {
   fetch: FetchLike;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
-  /** The error for a 404 on config.json (default: the fetch error with URL and status). */
-  notFound?: (configUrl: string) => Error;
+  /** The error for config.json missing (404) or answered with an HTML page (`html`); default: the fetch error with URL and status. */
+  notFound?: (configUrl: string, html: boolean) => Error;
 }
 
 /**
@@ -243,11 +247,15 @@ export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<
   const tracker = new DownloadTracker(o.onProgress);
   const fetchFile = async (path: string, optional: boolean) => {
     const got = await fetchBytes(o.fetch, o.url(path), { optional, onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
+    if (got && isWebPage(got, path)) return null; // a SPA fallback's page for a missing file
     if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
     return got?.bytes;
   };
   const config = await fetchFile('config.json', o.notFound !== undefined);
-  if (!config) throw o.notFound!(o.url('config.json'));
-  rejectHtml(config, o.url('config.json'));
-  return { label: o.label, read: (path) => (path === 'config.json' ? Promise.resolve(config) : fetchFile(path, true)) };
+  if (!config) {
+    const html = config === null;
+    if (o.notFound) throw o.notFound(o.url('config.json'), html);
+    throw new HpdError('MODEL_FETCH_FAILED', `${o.url('config.json')} returned an HTML page, not JSON: ${HTML_ANSWER}.`);
+  }
+  return { label: o.label, read: async (path) => (path === 'config.json' ? config : ((await fetchFile(path, true)) ?? undefined)) };
 }

@@ -171,12 +171,34 @@ describe('loadModel says what went wrong', () => {
     try {
       const err = await loadModel(`${base}/models/bundle/`, { cache: memoryCache(), fetch: fetchFn }).then(() => undefined, (e: unknown) => e as HpdError);
       expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
-      expect(err!.message).toContain(`${base}/models/bundle/hpd.json returned an HTML page, not JSON`);
+      expect(err!.message).toContain(`${base}/models/bundle/hpd.json and ${base}/models/bundle/config.json returned an HTML page, not JSON`);
       expect(err!.message).toMatch(/SPA fallback.*probably wrong/);
       const bare = await loadModel(`${base}/HPD-MiniLM-F128`, { cache: memoryCache(), fetch: fetchFn }).then(() => undefined, (e: unknown) => e as HpdError);
       expect(bare!.message).toContain('"<owner>/HPD-MiniLM-F128"');
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('a checkpoint folder behind a SPA-fallback server compiles: HTML answers for optional files count as absent', async () => {
+    const fx = await fixtureDir();
+    await rm(join(fx.dir, 'model.safetensors')); // probed first; the server answers with its page
+    const server = createServer((req, res) => {
+      const path = join(fx.dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/ckpt\//, ''));
+      readFile(path).then(
+        (bytes) => res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(bytes),
+        () => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><html></html>'),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const got = await loadModel(`${base}/ckpt/`, { cache: memoryCache(), fetch: fetchFn });
+      expect(got.origin.kind).toBe('checkpoint');
+      expect(got.manifest.files.model.sha256).toBe((await compileCheckpoint(folderSource(fx.dir))).manifest.files.model.sha256);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await fx.cleanup();
     }
   });
 });
