@@ -8,6 +8,8 @@ export interface BundleSizes {
   page: number;
   /** Bytes the worker loads up front: the compiled-bundle path (ORT excluded). */
   worker: number;
+  /** The part of `worker` that is our own code (src/), without third-party modules. */
+  workerOwn: number;
   /** Bytes of ORT (onnxruntime-web JS) in the worker, reported apart. */
   workerOrt: number;
   /** Bytes loaded only through dynamic import(): the checkpoint compiler. */
@@ -77,6 +79,7 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
   return {
     page: sum(meta, page, (i) => !isOrt(i)),
     worker: sum(meta, worker, (i) => !isOrt(i)),
+    workerOwn: sum(meta, worker, (i) => i.startsWith('src/')),
     workerOrt: sum(meta, worker, isOrt),
     compiler: sum(meta, compiler, () => true),
     workerInputs: inputsOf(meta, worker),
@@ -88,7 +91,7 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const s = await measureBundleSizes();
   const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
-  console.log(`page entry ${kB(s.page)} | worker (compiled-bundle path, ORT excluded) ${kB(s.worker)} | ORT JS ${kB(s.workerOrt)} | compiler chunk ${kB(s.compiler)}`);
+  console.log(`page entry ${kB(s.page)} | worker (compiled-bundle path, ORT excluded) ${kB(s.worker)}, of which src/ ${kB(s.workerOwn)} | ORT JS ${kB(s.workerOrt)} | compiler chunk ${kB(s.compiler)}`);
   console.log(`CommonJS inputs: ${s.commonjs.length ? s.commonjs.join(', ') : 'none'}`);
   if (process.argv.includes('--inputs')) console.log({ worker: s.workerInputs, compiler: s.compilerInputs });
 }

@@ -2,7 +2,7 @@
 // the dev server and by build + preview, a webpack 5 app, a Node project using import and require). Each one embeds,
 // indexes and searches (headless Chromium on wasm and WebGPU for the web apps); vectors must match Node's.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,6 +143,14 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     expect(esm.reason).toMatch(/onnxruntime-node is not installed.*npm install onnxruntime-node@/);
     expect(esm.hits![0].id).toBe('d1');
     expect(cjs.vectors).toEqual(esm.vectors);
+
+    // The installed CLI: usage, and a first line that says the native runtime is missing and how to add it.
+    expect(sh('node', ['node_modules/hpd-embed/bin/hpd-embed.js', '--help'], dir)).toMatch(/hpd-embed embed /);
+    writeFileSync(join(dir, 'lines.txt'), 'hello world\nsecond line\n');
+    const r = spawnSync('node', ['node_modules/hpd-embed/bin/hpd-embed.js', 'embed', '--model', join(scratch, 'models/bundle'), '--input', 'lines.txt', '--output', 'v.f32'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...cache } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.split('\n')[0]).toMatch(/^note: onnxruntime-node is not installed.*npm install onnxruntime-node@1\.30\.0/);
+    expect(readFileSync(join(dir, 'v.f32')).byteLength).toBe(2 * DIM * 4);
   }, 600_000);
 
   describe('Vite app', () => {
