@@ -127,7 +127,7 @@ export async function run(): Promise<void> {
     console.log(`  createEmbedder (worker):  ${(viaWorker / floor).toFixed(3)}× floor`);
     console.log(`  ${texts.length / 8} concurrent calls of 8:  ${(concurrent / floor).toFixed(3)}× floor (coalesced)`);
     console.log(`  unsorted batches (raw):   ${(unsorted / floor).toFixed(3)}× floor (what length sorting saves)`);
-    console.log(native === undefined ? '  onnxruntime-node: not installed (ONNXRUNTIME_NODE_INSTALL=skip npm ci installs the optional dependency)' : `  engine on onnxruntime-node (CPU EP, 'auto' in Node): ${(native / floor).toFixed(3)}× the wasm floor`);
+    console.log(native === undefined ? '  onnxruntime-node: not installed (npm ci installs it here as a dev dependency; users add it with: npm install onnxruntime-node@1.30.0 --onnxruntime-node-install=skip)' : `  engine on onnxruntime-node (CPU EP, 'auto' in Node): ${(native / floor).toFixed(3)}× the wasm floor`);
     console.log(`  single-text latency p50 ${singles[32].toFixed(1)} ms, p95 ${singles[60].toFixed(1)} ms (${(singles[32] / (floor / texts.length)).toFixed(1)}× the batched per-text cost)`);
     results.push(
       { bench: 'throughput', impl: 'floor: raw session.run', ms: floor, texts_per_s: rate(floor), ratio: 1 },

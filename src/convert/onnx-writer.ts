@@ -1,8 +1,7 @@
-import protobuf from 'protobufjs/minimal.js';
 import type { AttributeValue, OnnxInitializer, OnnxModel, OnnxNode, OnnxValueInfo } from './onnx-graph.js';
+import { ProtoWriter } from './protobuf-writer.js';
 
-const { Writer } = protobuf;
-type W = protobuf.Writer;
+type W = ProtoWriter;
 
 // Field numbers and wire types from onnx.proto (onnx/onnx, proto2 syntax).
 const VARINT = 0, FIXED32 = 5, LEN = 2;
@@ -12,7 +11,7 @@ const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
 /** Serialises a model to ONNX protobuf bytes (encoded directly; no code generation, so it runs under strict CSP). */
 export function encodeModel(m: OnnxModel): Uint8Array {
-  const w = Writer.create();
+  const w = new ProtoWriter();
   w.uint32(tag(1, VARINT)).int64(m.irVersion);
   w.uint32(tag(2, LEN)).string(m.producerName);
   w.uint32(tag(3, LEN)).string(m.producerVersion);

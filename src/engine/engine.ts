@@ -23,6 +23,8 @@ export interface Platform {
   wasmThreads: number;
   /** A native CPU runtime (onnxruntime-node) that replaces wasm for the non-WebGPU path under device 'auto'. */
   nativeCpu?: Ort;
+  /** Why there is no native CPU runtime and how to add one (Node only); appended to device.reason on wasm. */
+  nativeCpuMissing?: string;
   baseUrl?: string;
 }
 

@@ -53,7 +53,8 @@ export async function createSession(
     return { session: r.session, ort: r.ort, device: { ...base, actual: 'cpu', reason: `${choice.reason.replace('fell back to wasm', 'used onnxruntime-node (CPU)')}`, ...(r.placement ? { placement: r.placement } : {}) } };
   }
   const { session, placement } = await attempt('wasm');
-  return { session, ort, device: { ...base, actual: 'wasm', reason: choice.reason, ...(placement ? { placement } : {}) } };
+  const reason = request === 'auto' && platform.nativeCpuMissing ? `${choice.reason}; ${platform.nativeCpuMissing}` : choice.reason;
+  return { session, ort, device: { ...base, actual: 'wasm', reason, ...(placement ? { placement } : {}) } };
 }
 
 /** ORT's wasm build prints its log through console; copy the lines while a session is created. */

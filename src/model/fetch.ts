@@ -7,6 +7,8 @@ export interface FetchedFile {
   bytes: Uint8Array;
   /** The SHA-256 a Hub LFS response announces (x-linked-etag), when it does. */
   announcedSha256?: string;
+  /** Served as text/html: a web page (e.g. a dev server's SPA fallback for a missing file), never a model file. */
+  html?: boolean;
 }
 
 /** No file this SDK downloads comes near this; a larger content-length is a broken or hostile server. */
@@ -46,11 +48,12 @@ export async function fetchBytes(
   if (total !== undefined && total > max) throw await refuse(tooLong(total));
   const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
   const announcedSha256 = /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
+  const html = /^text\/html\b/i.test(res.headers.get('content-type') ?? '');
   if (!res.body) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.byteLength > max) throw tooLong(bytes.byteLength);
     opts.onBytes?.(bytes.byteLength, total);
-    return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
+    return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}), ...(html ? { html } : {}) };
   }
   // Stream into one buffer sized from content-length (at most 64 MiB before bytes arrive), reporting as we go.
   let buf = new Uint8Array(Math.min(total ?? 1 << 16, 1 << 26));
@@ -84,7 +87,7 @@ export async function fetchBytes(
     throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} ended at ${loaded} of ${total} bytes.`);
   }
   const bytes = loaded === buf.byteLength ? buf : buf.slice(0, loaded);
-  return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}) };
+  return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}), ...(html ? { html } : {}) };
 }
 
 /** Throws MODEL_INTEGRITY unless the bytes hash to `expected`. */
@@ -94,3 +97,16 @@ export async function verifySha256(bytes: Uint8Array, expected: string, what: st
     throw new HpdError('MODEL_INTEGRITY', `${what} failed its integrity check: sha256 ${got}, expected ${expected}. The file is corrupt or was changed; clear the cache and retry, or re-compile the bundle.`);
   }
 }
+
+/** A web page where a file was asked for: served as text/html, or (JSON files only: binary files may start with '<') starting with '<'. */
+export function isWebPage(got: FetchedFile, path: string): boolean {
+  return Boolean(got.html) || (path.endsWith('.json') && startsLikeHtml(got.bytes));
+}
+
+function startsLikeHtml(bytes: Uint8Array): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  while (i < bytes.length && i < 256 && bytes[i] <= 0x20) i++;
+  return bytes[i] === 0x3c;
+}
+
+export const HTML_ANSWER = "the server answers unknown paths with a page (a dev server's SPA fallback does this), so the model URL is probably wrong";

@@ -5,8 +5,8 @@ import { memorySource, type FileSource, type InMemoryFile } from '../bundle/sour
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError } from '../errors.js';
 import { bestEffortCache, noCache, type ModelCache } from './cache.js';
-import { fetchBytes, verifySha256, type FetchLike } from './fetch.js';
-import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from './hub.js';
+import { HTML_ANSWER, fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
+import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId, type HubRepo } from './hub.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
 
 /** A bundle folder URL, a Hub repo id (`owner/name[@revision]`), or in-memory files. */
@@ -89,7 +89,9 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const manifestUrl = url(MANIFEST_FILE);
   let manifestBytes: Uint8Array | undefined;
   try {
-    manifestBytes = (await fetchBytes(opts.fetch, manifestUrl, { optional: true, maxBytes: MAX_TEXT_FILE_BYTES, ...(opts.signal ? { signal: opts.signal } : {}) }))?.bytes;
+    const got = await fetchBytes(opts.fetch, manifestUrl, { optional: true, maxBytes: MAX_TEXT_FILE_BYTES, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // A web page (a dev server's SPA fallback) instead of hpd.json: no bundle here, as a 404 would say.
+    manifestBytes = got && !isWebPage(got, MANIFEST_FILE) ? got.bytes : undefined;
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
   } catch (e) {
     // Offline: a bundle seen before still loads from the cache.
@@ -125,6 +127,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     url,
     label: repo ? `${repo.repo}@${repo.revision}` : base,
     fetch: opts.fetch,
+    notFound: (configUrl, html) => modelNotFound(spec, repo, hubUrl, manifestUrl, configUrl, html),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
@@ -137,6 +140,37 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   // Last, and only if every file was kept: the manifest marks the entry complete.
   if (!cache.failed) await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!);
   return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
+}
+
+/** Neither hpd.json nor a checkpoint's config.json: say "not found" in the terms of what was passed. */
+function modelNotFound(spec: string, repo: HubRepo | undefined, hubUrl: string, manifestUrl: string, configUrl: string, html: boolean): HpdError {
+  if (html) {
+    return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${manifestUrl} and ${configUrl} returned an HTML page, not JSON: ${HTML_ANSWER}. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`);
+  }
+  if (repo) {
+    return new HpdError('MODEL_FETCH_FAILED', `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`);
+  }
+  if (manifestUrl.startsWith('file:')) {
+    const file = decodeURIComponent(new URL(manifestUrl).pathname);
+    return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${file} does not exist. Pass a folder holding a compiled bundle (hpd.json) or a sentence-transformers checkpoint; a relative path is resolved against the current directory.${ownerlessRepoHint(spec)}`);
+  }
+  return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${manifestUrl} gave HTTP 404. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`);
+}
+
+/** "HPD-MiniLM-F128" (or a URL whose path is that one name) is probably a Hub repo id missing its owner. */
+function ownerlessRepoHint(spec: string): string {
+  let name = spec.replace(/\/+$/, '');
+  try {
+    const u = new URL(spec);
+    const segments = u.pathname.split('/').filter(Boolean);
+    if (u.protocol === 'file:' || segments.length !== 1) return '';
+    name = decodeURIComponent(segments[0]);
+  } catch {
+    // not absolute: the name as given
+  }
+  const m = /^([A-Za-z0-9][\w.-]*)(@[\w./-]+)?$/.exec(name);
+  if (!m || !/[A-Za-z]/.test(m[1]) || m[1].includes('..')) return '';
+  return ` If "${name}" is a Hugging Face repo id, it needs its owner: "<owner>/${m[1]}" (for example "Xuandong/HPD-MiniLM-F128").`;
 }
 
 /** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
@@ -213,6 +247,8 @@ export interface RemoteCheckpointOptions {
   fetch: FetchLike;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** The error for config.json missing (404) or answered with an HTML page (`html`); default: the fetch error with URL and status. */
+  notFound?: (configUrl: string, html: boolean) => Error;
 }
 
 /**
@@ -225,9 +261,15 @@ export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<
   const fetchFile = async (path: string, optional: boolean) => {
     const maxBytes = /\.(json|txt)$/.test(path) ? MAX_TEXT_FILE_BYTES : undefined; // configs and vocabularies are small
     const got = await fetchBytes(o.fetch, o.url(path), { optional, ...(maxBytes ? { maxBytes } : {}), onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
+    if (got && isWebPage(got, path)) return null; // a SPA fallback's page for a missing file
     if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
     return got?.bytes;
   };
-  const config = await fetchFile('config.json', false);
-  return { label: o.label, read: (path) => (path === 'config.json' ? Promise.resolve(config) : fetchFile(path, true)) };
+  const config = await fetchFile('config.json', o.notFound !== undefined);
+  if (!config) {
+    const html = config === null;
+    if (o.notFound) throw o.notFound(o.url('config.json'), html);
+    throw new HpdError('MODEL_FETCH_FAILED', `${o.url('config.json')} returned an HTML page, not JSON: ${HTML_ANSWER}.`);
+  }
+  return { label: o.label, read: async (path) => (path === 'config.json' ? config : ((await fetchFile(path, true)) ?? undefined)) };
 }

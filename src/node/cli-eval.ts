@@ -5,11 +5,13 @@ import { STS_FORMATS, type StsFormat } from '../eval/sts-data.js';
 import { HpdError } from '../errors.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from '../model/hub.js';
 import type { DeviceRequest } from '../engine/device.js';
-import type { CliIO } from './cli.js';
+import { UsageError, type CliIO } from './cli.js';
 import { createEmbedder } from './create-embedder.js';
 import { readBeirFolder, readStsFile } from './eval-files.js';
 
-export const EVAL_USAGE = `  hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test]) [--device auto|wasm] [--json] [--hub-timeout 15]`;
+export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
+  Reports Spearman/Pearson ×100 on an STS file, or nDCG@10, MRR@10, recall@10/100 on a BEIR folder (f32 and int8 index).
+  --json prints one object; a repo id's Hub is checked first and fails after --hub-timeout seconds.`;
 
 /**
  * Fails fast when a repo id's Hub cannot be reached (refused, unresolvable, or silent past `seconds`), instead of
@@ -37,13 +39,13 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       json: { type: 'boolean', default: false }, 'hub-timeout': { type: 'string', default: '15' },
     },
   });
-  if (!values.model) throw new HpdError('INVALID_INPUT', `eval needs --model.\n${EVAL_USAGE}`);
-  if (Boolean(values.sts) === Boolean(values.retrieval)) throw new HpdError('INVALID_INPUT', `eval needs exactly one of --sts <file> or --retrieval <beir-dir>.\n${EVAL_USAGE}`);
-  if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format)) throw new HpdError('INVALID_INPUT', `--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
+  if (!values.model) throw new UsageError(`eval needs --model.`);
+  if (Boolean(values.sts) === Boolean(values.retrieval)) throw new UsageError(`eval needs exactly one of --sts <file> or --retrieval <beir-dir>.`);
+  if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
   const hubTimeout = Number(values['hub-timeout']);
-  if (!(hubTimeout > 0)) throw new HpdError('INVALID_INPUT', `--hub-timeout must be a positive number of seconds, got "${values['hub-timeout']}".`);
+  if (!(hubTimeout > 0)) throw new UsageError(`--hub-timeout must be a positive number of seconds, got "${values['hub-timeout']}".`);
   const batchSize = values.batch === undefined ? undefined : Number(values.batch);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new HpdError('INVALID_INPUT', `--batch must be a positive integer, got "${values.batch}".`);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch must be a positive integer, got "${values.batch}".`);
 
   // Read and check the data before loading a model, so bad input costs nothing.
   const sts = values.sts ? await readStsFile(values.sts, values.format as StsFormat | undefined) : undefined;

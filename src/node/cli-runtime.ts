@@ -5,9 +5,10 @@ import type { Embedder } from '../api/embedder.js';
 import type { DeviceRequest } from '../engine/device.js';
 import { HpdError } from '../errors.js';
 import { CosineIndex } from '../search/cosine-index.js';
-import type { CliIO } from './cli.js';
+import { UsageError, type CliIO } from './cli.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { createEmbedder } from './create-embedder.js';
+import { NATIVE_INSTALL, nativeRuntimeInstalled } from './platform.js';
 
 const modelOptions = {
   model: { type: 'string' },
@@ -18,7 +19,9 @@ const modelOptions = {
 } as const;
 
 async function openEmbedder(v: { model?: string; device?: string; batch?: string; 'hub-url'?: string; dtype?: string }, io: CliIO): Promise<Embedder> {
-  if (!v.model) throw new HpdError('INVALID_INPUT', '--model is required (a bundle folder, a bundle URL, or a Hugging Face repo id).');
+  if (!v.model) throw new UsageError('--model is required (a bundle folder, a bundle URL, or a Hugging Face repo id).');
+  // First, before any progress: the CPU path is several times slower without the native runtime.
+  if ((v.device ?? 'auto') === 'auto' && !nativeRuntimeInstalled()) io.err(`note: onnxruntime-node is not installed, so the CPU path runs on wasm (several times slower). Add it: ${NATIVE_INSTALL}\n`);
   const batchSize = v.batch === undefined ? undefined : Number(v.batch);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new HpdError('INVALID_INPUT', `--batch must be a positive integer, got "${v.batch}".`);
   let lastPct = -1;
@@ -71,7 +74,7 @@ async function embedLines(e: Embedder, lines: string[], io: CliIO): Promise<{ ve
 
 export async function embedCommand(args: string[], io: CliIO): Promise<void> {
   const { values } = parseArgs({ args, options: { ...modelOptions, input: { type: 'string' }, output: { type: 'string' } } });
-  if (!values.input || !values.output) throw new HpdError('INVALID_INPUT', 'embed needs --input <lines.txt> and --output <vectors.f32>.');
+  if (!values.input || !values.output) throw new UsageError('embed needs --input <lines.txt> and --output <vectors.f32>.');
   const lines = await readLines(values.input);
   const e = await openEmbedder(values, io);
   try {
@@ -91,7 +94,7 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
   const k = Number(values.k);
   if (!(Number.isInteger(k) && k > 0)) throw new HpdError('INVALID_INPUT', `--k must be a positive integer, got "${values.k}".`);
   if (values.storage !== 'f32' && values.storage !== 'int8') throw new HpdError('INVALID_INPUT', `--storage must be f32 or int8, got "${values.storage}".`);
-  if (!values.input && !(values.index && existsSync(values.index))) throw new HpdError('INVALID_INPUT', 'search needs --input <corpus.txt> (one text per line) or an existing --index file.');
+  if (!values.input && !(values.index && existsSync(values.index))) throw new UsageError('search needs --input <corpus.txt> (one text per line) or an existing --index file.');
   const e = await openEmbedder(values, io);
   try {
     let index: CosineIndex<string>;

@@ -2,15 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compileCheckpoint, type CompiledBundle } from '../convert/compile.js';
 import { computeProbes, withProbes } from '../engine/golden.js';
-import type { BundleProbes } from '../bundle/manifest.js';
-import { generateFixture } from '../convert/fixture.js';
-import { checkDtype } from '../bundle/manifest.js';
+import { generateFixture, generatedVocab } from '../convert/fixture.js';
+import { MANIFEST_FILE, checkDtype, type BundleProbes } from '../bundle/manifest.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError } from '../errors.js';
 import { folderSource } from './fs-source.js';
 import { benchCommand, embedCommand, searchCommand } from './cli-runtime.js';
-import { evalCommand } from './cli-eval.js';
-import { writeFolderAtomic } from './write-folder.js';
+import { EVAL_USAGE, evalCommand } from './cli-eval.js';
+import { checkOutputFolder, writeFolderAtomic } from './write-folder.js';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -25,37 +24,95 @@ const defaultIO: CliIO = {
   tty: Boolean(process.stderr.isTTY),
 };
 
-const USAGE = `Usage:
-  hpd-embed convert <checkpoint-dir> --out <bundle-dir> [--dtype fp32|fp16|int8] [--name NAME] [--prefer safetensors|pytorch]
-  hpd-embed fixture --out <dir> [--layers 6 --hidden 384 --heads 12 --ffn 1536 --dim 128 --vocab <vocab.txt|tokenizer.json>] [--seed N]
-  hpd-embed embed --model <bundle-dir|url|repo-id> --input <lines.txt> --output <vectors.f32> [--device auto|wasm] [--batch 32]
-  hpd-embed search --model <…> (--input <corpus.txt> [--index <file>] | --index <file>) [--query TEXT]… [--k 10] [--storage f32|int8]
-  hpd-embed bench --model <…> [--n 512] [--words 16] [--batch 32]
-  (--hub-url URL and --dtype fp32|fp16|int8 apply when --model is a Hugging Face repo id)
-`;
+/** One CLI command: its usage text (printed by `hpd-embed <name> --help` and after a usage error) and its body. */
+export interface CliCommand {
+  usage: string;
+  run: (args: string[], io: CliIO) => Promise<void>;
+}
 
-export type Command = (args: string[], io: CliIO) => Promise<void>;
+/** A mistake in the command line: printed with the command's usage, exit status 2. */
+export class UsageError extends HpdError {
+  constructor(message: string) {
+    super('INVALID_INPUT', message);
+  }
+}
 
-const commands: Record<string, Command> = { convert, fixture, embed: embedCommand, search: searchCommand, bench: benchCommand, eval: evalCommand };
+const MODEL_FLAGS = `--model is a compiled bundle folder or URL (with hpd.json), a sentence-transformers checkpoint folder,
+  or a Hugging Face repo id owner/name[@revision]; --hub-url URL and --dtype fp32|fp16|int8 apply to repo ids.
+  --device auto|webgpu|wasm (default auto: onnxruntime-node's CPU runtime when installed, else wasm), --batch N.`;
+
+// The command table: a command in its own file exports a CliCommand and adds one line here.
+const commands: Record<string, CliCommand> = {
+  convert: {
+    run: convert,
+    usage: `hpd-embed convert <checkpoint-dir> --out <bundle-dir> [--dtype fp32|fp16|int8] [--name NAME] [--prefer safetensors|pytorch] [--force]
+  Compiles a sentence-transformers checkpoint into a bundle (model.onnx, tokenizer.json, hpd.json).
+  An existing --out folder is replaced only with --force, and only if this tool wrote it.`,
+  },
+  fixture: {
+    run: fixture,
+    usage: `hpd-embed fixture --out <dir> [--layers 6 --hidden 384 --heads 12 --ffn 1536 --dim 128] [--vocab <vocab.txt|tokenizer.json>] [--seed N] [--force]
+  Writes a random-weight checkpoint in the Hugging Face layout (real speed, meaningless rankings).
+  Without --vocab it uses a small generated WordPiece vocabulary; pass a real one (e.g. bert-base-uncased's vocab.txt).`,
+  },
+  embed: {
+    run: embedCommand,
+    usage: `hpd-embed embed --model <…> --input <lines.txt> --output <vectors.f32> [--device auto|webgpu|wasm] [--batch 32]
+  Embeds each line of --input. --output gets N × dim little-endian float32, row-major (row i is line i), no header;
+  in numpy: np.fromfile(path, '<f4').reshape(-1, dim). Rows are unit length.
+  ${MODEL_FLAGS}`,
+  },
+  search: {
+    run: searchCommand,
+    usage: `hpd-embed search --model <…> (--input <corpus.txt> [--index <file>] | --index <file>) [--query TEXT]… [--k 10] [--storage f32|int8]
+  Embeds the corpus (one text per line; or loads --index), then prints the top k lines for each --query
+  (or for each line of stdin).
+  ${MODEL_FLAGS}`,
+  },
+  bench: {
+    run: benchCommand,
+    usage: `hpd-embed bench --model <…> [--n 512] [--words 16] [--batch 32]
+  Times embedding n generated texts after a warm-up.
+  ${MODEL_FLAGS}`,
+  },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+};
+
+const isHelp = (a: string | undefined) => a === '--help' || a === '-h' || a === 'help';
+
+function usage(): string {
+  return `Usage: hpd-embed <command> [options]   (hpd-embed <command> --help for one command)\n\n${Object.values(commands)
+    .map((c) => c.usage.split('\n').slice(0, 2).join('\n'))
+    .join('\n')}\n`;
+}
 
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   const [name, ...rest] = argv;
-  const cmd = name ? commands[name] : undefined;
+  if (name === undefined || isHelp(name)) {
+    io.out(usage());
+    return 0;
+  }
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) {
-    io.err(USAGE);
-    return name === undefined || name === '--help' || name === '-h' ? 0 : 2;
+    io.err(`hpd-embed: unknown command "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.some(isHelp)) {
+    io.out(`Usage: ${cmd.usage}\n`);
+    return 0;
   }
   try {
-    await cmd(rest, io);
+    await cmd.run(rest, io);
     return 0;
   } catch (e) {
+    const parseError = e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    if (e instanceof UsageError || parseError) {
+      io.err(`hpd-embed ${name}: ${(e as Error).message}\n\nUsage: ${cmd.usage}\n`);
+      return 2;
+    }
     if (e instanceof HpdError) {
       io.err(`hpd-embed ${name}: ${e.message} [${e.code}]\n`);
       return 1;
-    }
-    if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`hpd-embed ${name}: ${e.message}\n${USAGE}`);
-      return 2;
     }
     throw e;
   }
@@ -71,13 +128,15 @@ const int = (v: string | undefined, flag: string, fallback: number): number => {
 async function convert(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { out: { type: 'string' }, dtype: { type: 'string', default: 'fp32' }, name: { type: 'string' }, prefer: { type: 'string' } },
+    options: { out: { type: 'string' }, dtype: { type: 'string', default: 'fp32' }, name: { type: 'string' }, prefer: { type: 'string' }, force: { type: 'boolean', default: false } },
   });
-  if (positionals.length !== 1 || !values.out) throw new HpdError('INVALID_INPUT', `convert needs one checkpoint folder and --out.\n${USAGE}`);
+  if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one checkpoint folder and --out.');
   const dtype = checkDtype(values.dtype!);
   if (values.prefer !== undefined && values.prefer !== 'safetensors' && values.prefer !== 'pytorch') {
     throw new HpdError('INVALID_INPUT', `--prefer must be safetensors or pytorch, got "${values.prefer}".`);
   }
+  // Refuse before compiling: a compile can take minutes.
+  await checkOutputFolder(values.out, MANIFEST_FILE, { replace: values.force });
   const compiled = await compileCheckpoint(folderSource(positionals[0]), {
     dtype,
     ...(values.name ? { name: values.name } : {}),
@@ -89,7 +148,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
   });
   if (io.tty) io.err('\n');
   const bundle = withProbes(compiled, await cpuProbes(compiled));
-  await writeFolderAtomic(values.out, bundle.files);
+  await writeFolderAtomic(values.out, bundle.files, MANIFEST_FILE, { replace: values.force });
   const m = bundle.manifest;
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   io.out(
@@ -112,21 +171,27 @@ async function fixture(args: string[], io: CliIO): Promise<void> {
     args,
     options: {
       out: { type: 'string' }, layers: { type: 'string' }, hidden: { type: 'string' }, heads: { type: 'string' },
-      ffn: { type: 'string' }, dim: { type: 'string' }, vocab: { type: 'string' }, seed: { type: 'string' },
+      ffn: { type: 'string' }, dim: { type: 'string' }, vocab: { type: 'string' }, seed: { type: 'string' }, force: { type: 'boolean', default: false },
     },
   });
-  if (!values.out) throw new HpdError('INVALID_INPUT', `fixture needs --out.\n${USAGE}`);
-  let vocab: string[] | undefined;
-  if (values.vocab) vocab = await readVocab(values.vocab);
+  if (!values.out) throw new UsageError('fixture needs --out.');
+  await checkOutputFolder(values.out, 'modules.json', { replace: values.force });
+  const vocab = values.vocab ? await readVocab(values.vocab) : generatedVocab();
   const files = generateFixture({
     layers: int(values.layers, 'layers', 6), hidden: int(values.hidden, 'hidden', 384), heads: int(values.heads, 'heads', 12),
     ffn: int(values.ffn, 'ffn', 1536), dim: int(values.dim, 'dim', 128), seed: int(values.seed, 'seed', 42),
-    ...(vocab ? { vocab } : {}),
+    vocab,
   });
-  await writeFolderAtomic(values.out, files, 'modules.json');
+  await writeFolderAtomic(values.out, files, 'modules.json', { replace: values.force });
   let bytes = 0;
   for (const f of files.values()) bytes += f.byteLength;
   io.out(`${values.out}: random-weight checkpoint, ${files.size} files, ${(bytes / 1048576).toFixed(1)} MiB\n`);
+  io.out(
+    values.vocab
+      ? `  vocabulary: ${values.vocab} (${vocab.length} tokens)\n`
+      : `  vocabulary: generated, ${vocab.length} tokens (common English words and WordPiece pieces). For a real one pass\n` +
+          `  --vocab <vocab.txt or tokenizer.json>, e.g. bert-base-uncased's vocab.txt (30522 tokens, the HPD-MiniLM-F128 vocabulary).\n`,
+  );
 }
 
 /** A vocabulary from vocab.txt or from a tokenizer.json's WordPiece model. */

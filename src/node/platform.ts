@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,9 @@ import type { IndexStore } from '../worker/worker-api.js';
 import { defaultCacheDir, folderCache } from './fs-cache.js';
 import { folderIndexStore } from './fs-index-store.js';
 
+/** The one command that adds the native CPU runtime (the flag skips its optional CUDA download from NuGet). */
+export const NATIVE_INSTALL = 'npm install onnxruntime-node@1.30.0 --onnxruntime-node-install=skip';
+
 export interface NodePlatformOptions {
   /** Model cache folder (default `$HPD_EMBED_CACHE` or `~/.cache/hpd-embed`). */
   cacheDir?: string;
@@ -17,8 +21,8 @@ export interface NodePlatformOptions {
   /** CPU threads (default: all cores, at most 4). */
   threads?: number;
   /**
-   * CPU runtime under device 'auto': 'onnxruntime-node' (native, ~2.5× wasm; an optional dependency, installed
-   * with ONNXRUNTIME_NODE_INSTALL=skip), 'wasm' (onnxruntime-web), or 'auto' (default: native when installed).
+   * CPU runtime under device 'auto': 'onnxruntime-node' (native, ~2.5× wasm; an optional peer dependency:
+   * `${NATIVE_INSTALL}`), 'wasm' (onnxruntime-web), or 'auto' (default: native when installed).
    */
   backend?: 'auto' | 'onnxruntime-node' | 'wasm';
 }
@@ -27,7 +31,7 @@ export interface NodePlatformOptions {
 export async function nodePlatform(o: NodePlatformOptions = {}): Promise<{ platform: Platform; store: IndexStore }> {
   const ort = await import('onnxruntime-web');
   const cacheDir = o.cacheDir ?? defaultCacheDir();
-  const nativeCpu = o.backend === 'wasm' ? undefined : await loadNative(o.backend === 'onnxruntime-node');
+  const native = o.backend === 'wasm' ? undefined : await loadNative(o.backend === 'onnxruntime-node');
   return {
     platform: {
       ort,
@@ -35,7 +39,8 @@ export async function nodePlatform(o: NodePlatformOptions = {}): Promise<{ platf
       fetch: (url, init) => (url.startsWith('file:') ? fileResponse(url) : fetch(url, init)),
       gpu: {},
       wasmThreads: o.threads ?? Math.min(4, availableParallelism()),
-      ...(nativeCpu ? { nativeCpu } : {}),
+      ...(native?.ort ? { nativeCpu: native.ort } : {}),
+      ...(native?.missing ? { nativeCpuMissing: native.missing } : {}),
       baseUrl: pathToFileURL(`${process.cwd()}/`).href,
     },
     store: folderIndexStore(o.indexDir ?? join(cacheDir, 'indexes')),
@@ -72,12 +77,27 @@ export async function fileResponse(url: string): Promise<Response> {
   }
 }
 
-/** onnxruntime-node when it is installed; `required` turns its absence into DEVICE_UNAVAILABLE. */
-async function loadNative(required: boolean): Promise<Ort | undefined> {
+// A variable specifier: neither tsc nor a bundler resolves the optional peer at build time.
+const NATIVE_PACKAGE: string = 'onnxruntime-node';
+
+/** Whether onnxruntime-node resolves from here (resolution only: nothing is loaded). */
+export function nativeRuntimeInstalled(): boolean {
   try {
-    return (await import('onnxruntime-node')) as unknown as Ort;
+    createRequire(import.meta.url).resolve(NATIVE_PACKAGE);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** onnxruntime-node when it is installed, else why not; `required` turns its absence into DEVICE_UNAVAILABLE. */
+async function loadNative(required: boolean): Promise<{ ort?: Ort; missing?: string }> {
+  try {
+    return { ort: (await import(NATIVE_PACKAGE)) as Ort };
   } catch (e) {
-    if (!required) return undefined;
-    throw new HpdError('DEVICE_UNAVAILABLE', `backend 'onnxruntime-node' was requested but it cannot be loaded (${(e as Error).message}). Install it: ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node`);
+    const notInstalled = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+    const why = notInstalled ? 'onnxruntime-node is not installed' : `onnxruntime-node failed to load (${(e as Error).message})`;
+    if (required) throw new HpdError('DEVICE_UNAVAILABLE', `backend 'onnxruntime-node' was requested but ${why}. Install it: ${NATIVE_INSTALL}`, { cause: e });
+    return { missing: `${why}, so the CPU path runs on wasm (the native runtime is several times faster): ${NATIVE_INSTALL}` };
   }
 }

@@ -5,18 +5,36 @@ import { MANIFEST_FILE } from '../bundle/manifest.js';
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
+export interface WriteFolderOptions {
+  /** Replace a non-empty folder this tool wrote earlier (`marker` present). Default true; the CLI asks for --force. */
+  replace?: boolean;
+}
+
+/**
+ * Throws OUTPUT_EXISTS unless `dir` is absent, empty, or (with `replace`) a folder of ours (`marker` present).
+ * A folder we did not write is never replaced, with or without `replace`.
+ */
+export async function checkOutputFolder(dir: string, marker = MANIFEST_FILE, opts: WriteFolderOptions = {}): Promise<void> {
+  if (!(await exists(dir))) return;
+  const entries = await readdir(dir).catch(() => {
+    throw new HpdError('OUTPUT_EXISTS', `${dir} exists and is not a folder; choose another output path.`);
+  });
+  if (entries.length === 0) return;
+  if (!entries.includes(marker)) {
+    throw new HpdError('OUTPUT_EXISTS', `${dir} exists and is not a folder this tool wrote (no ${marker}); choose another output folder or remove it.`);
+  }
+  if (opts.replace === false) {
+    throw new HpdError('OUTPUT_EXISTS', `${dir} already holds output of an earlier run (${marker}); pass --force to replace it.`);
+  }
+}
+
 /**
  * Writes files into `dir` all-or-nothing: they go to a sibling temp folder that is renamed into place,
  * so a failure never leaves a half-written folder. An existing folder is replaced only when it is empty
- * or a previous bundle/checkpoint of ours (`marker` present); anything else is left alone.
+ * or (unless `replace: false`) a previous bundle/checkpoint of ours (`marker` present); anything else is left alone.
  */
-export async function writeFolderAtomic(dir: string, files: Map<string, Uint8Array>, marker = MANIFEST_FILE): Promise<void> {
-  if (await exists(dir)) {
-    const entries = await readdir(dir);
-    if (entries.length > 0 && !entries.includes(marker)) {
-      throw new HpdError('OUTPUT_EXISTS', `${dir} exists and is not a folder this tool wrote (no ${marker}); choose another --out or remove it.`);
-    }
-  }
+export async function writeFolderAtomic(dir: string, files: Map<string, Uint8Array>, marker = MANIFEST_FILE, opts: WriteFolderOptions = {}): Promise<void> {
+  await checkOutputFolder(dir, marker, opts);
   await mkdir(dirname(dir), { recursive: true });
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${tag}`);

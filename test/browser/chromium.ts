@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -42,6 +43,23 @@ export function chromiumUnavailableReason(): string | null {
 /** Synchronous, so tests can write `describe.skipIf(!chromiumAvailable())`. */
 export function chromiumAvailable(): boolean {
   return chromiumUnavailableReason() === null;
+}
+
+/**
+ * For `describe.skipIf(skipBrowserSuite('…'))`: false when Chromium runs here. When it cannot, the suite skips with a
+ * printed reason, except under HPD_REQUIRE_BROWSER=1 (CI), where a failing test takes its place: a green run means the browser tests ran.
+ */
+export function skipBrowserSuite(what: string): boolean {
+  const reason = chromiumUnavailableReason();
+  if (reason === null) return false;
+  if (process.env.HPD_REQUIRE_BROWSER === '1') {
+    it(`${what}: Chromium is required (HPD_REQUIRE_BROWSER=1)`, () => {
+      throw new Error(`HPD_REQUIRE_BROWSER=1 but Chromium cannot run: ${reason}`);
+    });
+  } else {
+    console.warn(`skipping ${what}: ${reason}`);
+  }
+  return true;
 }
 
 export interface LaunchedChromium {

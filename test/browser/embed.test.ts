@@ -17,12 +17,11 @@ import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
-import { chromiumAvailable, chromiumUnavailableReason, launchChromium, type LaunchedChromium } from './chromium.js';
+import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import type { RunOptions } from './pages/embed/main.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping embedding browser tests: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('embedding browser tests');
 
 const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'embed');
 const TEXTS = ['A man is playing a flute.', 'The quick brown fox jumps over the lazy dog.', '', 'Search engines rank documents by relevance.', 'x y z'];

@@ -17,11 +17,10 @@ import { folderSource } from '../../src/node/fs-source.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
-import { chromiumAvailable, chromiumUnavailableReason, launchChromium, type LaunchedChromium } from './chromium.js';
+import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping the MV3 extension test: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('the MV3 extension test');
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/extension');
 

@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumUnavailableReason, launchChromium } from './chromium.js';
+import { launchChromium, skipBrowserSuite } from './chromium.js';
 import type { LaunchedChromium } from './chromium.js';
 import type { Fingerprint } from './pages/search-persist/main.js';
 import { serveStatic } from './static-server.js';
 import type { StaticServer } from './static-server.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping search persistence browser tests: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('search persistence browser tests');
 
 const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'search-persist');
 

@@ -9,6 +9,11 @@ import { loadModel } from '../../src/model/load.js';
 import type { LoadProgress } from '../../src/model/progress.js';
 import { folderSource } from '../../src/node/fs-source.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import type { HpdError } from '../../src/errors.js';
+import { nodePlatform } from '../../src/node/platform.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 
@@ -158,5 +163,68 @@ describe('loadModel against a local Hub-layout server', () => {
     const b = await loadModel({ files: bundleFiles }, { cache: memoryCache(), fetch: fetchFn });
     expect(b.origin.kind).toBe('bundle');
     expect(b.manifest.dtype).toBe('fp16');
+  });
+});
+
+describe('loadModel says what went wrong', () => {
+  const opts = async () => {
+    const { platform } = await nodePlatform({ backend: 'wasm' });
+    return { cache: memoryCache(), fetch: platform.fetch, baseUrl: pathToFileURL(`${tmpdir()}/`).href };
+  };
+
+  it('a local folder that does not exist: "not found", names hpd.json, no HTTP, no config.json, no hubUrl advice', async () => {
+    const err = await loadModel('./no-such-model-folder', await opts()).then(() => undefined, (e: unknown) => e as HpdError);
+    expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+    expect(err!.message).toMatch(/not found/);
+    expect(err!.message).toContain(join(tmpdir(), 'no-such-model-folder', 'hpd.json'));
+    expect(err!.message).not.toMatch(/HTTP|config\.json|hubUrl/);
+    expect(err!.message).not.toMatch(/owner/);
+  });
+
+  it('a repo id without its owner is recognised as probably a repo id', async () => {
+    const err = await loadModel('HPD-MiniLM-F128', await opts()).then(() => undefined, (e: unknown) => e as HpdError);
+    expect(err!.message).toMatch(/not found/);
+    expect(err!.message).toContain('"<owner>/HPD-MiniLM-F128"');
+  });
+
+  it('a JSON fetch answered with an HTML page (SPA fallback) says so and that the URL is probably wrong', async () => {
+    const server = createServer((_, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html>\n<html><body><div id="app"></div></body></html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const err = await loadModel(`${base}/models/bundle/`, { cache: memoryCache(), fetch: fetchFn }).then(() => undefined, (e: unknown) => e as HpdError);
+      expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+      expect(err!.message).toContain(`${base}/models/bundle/hpd.json and ${base}/models/bundle/config.json returned an HTML page, not JSON`);
+      expect(err!.message).toMatch(/SPA fallback.*probably wrong/);
+      const bare = await loadModel(`${base}/HPD-MiniLM-F128`, { cache: memoryCache(), fetch: fetchFn }).then(() => undefined, (e: unknown) => e as HpdError);
+      expect(bare!.message).toContain('"<owner>/HPD-MiniLM-F128"');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('a checkpoint folder behind a SPA-fallback server compiles: HTML answers for optional files count as absent', async () => {
+    const fx = await fixtureDir();
+    await rm(join(fx.dir, 'model.safetensors')); // probed first; the server answers with its page
+    const server = createServer((req, res) => {
+      const path = join(fx.dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/ckpt\//, ''));
+      readFile(path).then(
+        (bytes) => res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(bytes),
+        () => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><html></html>'),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const got = await loadModel(`${base}/ckpt/`, { cache: memoryCache(), fetch: fetchFn });
+      expect(got.origin.kind).toBe('checkpoint');
+      expect(got.manifest.files.model.sha256).toBe((await compileCheckpoint(folderSource(fx.dir))).manifest.files.model.sha256);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await fx.cleanup();
+    }
   });
 });

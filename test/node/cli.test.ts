@@ -44,7 +44,7 @@ describe('hpd-embed CLI: fixture and convert', () => {
     expect((await readdir(root)).filter((n) => n.includes('.tmp-'))).toEqual([]);
 
     const before = await readFile(join(root, 'bundle/hpd.json'), 'utf8');
-    expect(await main(['convert', bad, '--out', join(root, 'bundle')], capture())).toBe(1);
+    expect(await main(['convert', bad, '--out', join(root, 'bundle'), '--force'], capture())).toBe(1);
     expect(await readFile(join(root, 'bundle/hpd.json'), 'utf8')).toBe(before);
   });
 
@@ -88,6 +88,74 @@ describe('hpd-embed CLI: fixture and convert', () => {
   it('prints usage for unknown commands', async () => {
     const io = capture();
     expect(await main(['frobnicate'], io)).toBe(2);
+    expect(io.stderr).toMatch(/unknown command "frobnicate"/);
     expect(io.stderr).toMatch(/Usage/);
+  });
+
+  it('--help and <cmd> --help print usage on stdout and exit 0; embed documents its output format', async () => {
+    for (const argv of [['--help'], ['-h'], []]) {
+      const io = capture();
+      expect(await main(argv, io)).toBe(0);
+      for (const c of ['convert', 'fixture', 'embed', 'search', 'bench']) expect(io.stdout).toContain(`hpd-embed ${c} `);
+      expect(io.stderr).toBe('');
+    }
+    for (const c of ['convert', 'fixture', 'embed', 'search', 'bench']) {
+      const io = capture();
+      expect(await main([c, '--help'], io)).toBe(0);
+      expect(io.stdout).toMatch(new RegExp(`^Usage: hpd-embed ${c} `));
+    }
+    const io = capture();
+    await main(['embed', '--help'], io);
+    expect(io.stdout).toMatch(/N × dim little-endian float32, row-major/);
+  });
+
+  it('a usage mistake prints one error line, then the usage, and nothing after it', async () => {
+    for (const argv of [['convert'], ['embed', '--model', 'x'], ['fixture'], ['convert', 'a', '--out', 'b', '--bogus']]) {
+      const io = capture();
+      expect(await main(argv, io)).toBe(2);
+      const lines = io.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^hpd-embed ${argv[0]}: `));
+      expect(lines[2]).toMatch(new RegExp(`^Usage: hpd-embed ${argv[0]} `));
+      const help = capture();
+      await main([argv[0], '--help'], help);
+      expect(io.stderr.endsWith(help.stdout)).toBe(true); // the usage is the last thing printed
+      expect(io.stderr).not.toMatch(/\[INVALID_INPUT\]/);
+    }
+  });
+
+  it('fixture says which vocabulary it used and how to pass a real one', async () => {
+    const io = capture();
+    expect(await main(['fixture', '--out', join(root, 'fx-vocab'), '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4'], io)).toBe(0);
+    expect(io.stdout).toMatch(/vocabulary: generated, \d+ tokens/);
+    expect(io.stdout).toMatch(/--vocab <vocab\.txt or tokenizer\.json>/);
+    await writeFile(join(root, 'v.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n');
+    const io2 = capture();
+    expect(await main(['fixture', '--out', join(root, 'fx-vocab2'), '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4', '--vocab', join(root, 'v.txt')], io2)).toBe(0);
+    expect(io2.stdout).toContain(`vocabulary: ${join(root, 'v.txt')} (6 tokens)`);
+  });
+
+  it('convert and fixture refuse to overwrite an existing output without --force; --force replaces only their own folders', async () => {
+    const out = join(root, 'fx-force');
+    const args = ['fixture', '--out', out, '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4'];
+    expect(await main(args, capture())).toBe(0);
+    const again = capture();
+    expect(await main(args, again)).toBe(1);
+    expect(again.stderr).toMatch(/already holds output of an earlier run.*--force.*\[OUTPUT_EXISTS\]/);
+    expect(await main([...args, '--seed', '9', '--force'], capture())).toBe(0);
+
+    const conv = [ 'convert', out, '--out', join(root, 'b-force')];
+    expect(await main(conv, capture())).toBe(0);
+    const before = await readFile(join(root, 'b-force/hpd.json'), 'utf8');
+    const refused = capture();
+    expect(await main(conv, refused)).toBe(1);
+    expect(refused.stderr).toMatch(/--force.*\[OUTPUT_EXISTS\]/);
+    expect(refused.stderr).not.toMatch(/compiling/); // refused before compiling
+    expect(await readFile(join(root, 'b-force/hpd.json'), 'utf8')).toBe(before);
+    expect(await main([...conv, '--force', '--dtype', 'int8'], capture())).toBe(0);
+    expect(JSON.parse(await readFile(join(root, 'b-force/hpd.json'), 'utf8')).dtype).toBe('int8');
+    // a folder we did not write stays untouched even with --force
+    const forced = capture();
+    expect(await main(['convert', out, '--out', join(root, 'precious'), '--force'], forced)).toBe(1);
+    expect(forced.stderr).toMatch(/not a folder this tool wrote/);
   });
 });

@@ -52,7 +52,7 @@ describe('createEmbedder (Node, worker thread)', () => {
 
   it('returns unit vectors equal to the float64 reference within 1e-4, in input order', async () => {
     expect(embedder.dim).toBe(32);
-    // 'auto' in Node: onnxruntime-node's CPU EP when installed (optional dependency), else wasm.
+    // 'auto' in Node: onnxruntime-node's CPU EP when installed (optional peer), else wasm.
     expect(embedder.device).toMatchObject({ requested: 'auto', actual: hasNative ? 'cpu' : 'wasm' });
     expect(embedder.info).toMatchObject({ dim: 32, maxTokens: 24, dtype: 'fp32', device: hasNative ? 'cpu' : 'wasm' });
     const v = await embedder.embed(SENTENCES);
@@ -70,7 +70,7 @@ describe('createEmbedder (Node, worker thread)', () => {
 
   it.each(['wasm', 'onnxruntime-node'] as const)('backend %s matches the float64 reference within 1e-4', async (backend) => {
     if (backend === 'onnxruntime-node' && !hasNative) {
-      console.warn('skipping the onnxruntime-node backend check: the optional dependency is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm ci installs it)');
+      console.warn('skipping the onnxruntime-node backend check: the optional peer is not installed (npm ci installs it here as a dev dependency)');
       return;
     }
     const e = await createEmbedder({ model: bundleDir, threads: 1, backend });

@@ -1,0 +1,205 @@
+// The package as users get it: `npm pack`, then the tarball installed into fresh scratch projects (a Vite app served by
+// the dev server and by build + preview, a webpack 5 app, a Node project using import and require). Each one embeds,
+// indexes and searches (headless Chromium on wasm and WebGPU for the web apps); vectors must match Node's.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileCheckpoint } from '../../src/convert/compile.js';
+import { folderSource } from '../../src/node/fs-source.js';
+import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { launchChromium, skipBrowserSuite, type LaunchedChromium } from '../browser/chromium.js';
+import { serveStatic, type StaticServer } from '../browser/static-server.js';
+import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
+import { maxAbsDiff } from '../helpers/ort-run.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const APPS = join(import.meta.dirname, 'apps');
+const VERSIONS = { vite: '8.3.8', webpack: '5.113.0' };
+const DIM = 16;
+
+interface AppResult { ok: boolean; device?: string; reason?: string; dim?: number; vectors?: number[]; hits?: { id: string; score: number }[]; code?: string; error?: string }
+
+/** Runs a command to completion; throws with its output when it fails. */
+function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${r.error?.message ?? `exit ${r.status}`}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+/** Starts a long-running server command and waits until `url` answers. */
+async function startServer(cmd: string, args: string[], cwd: string, url: string): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(' ')} exited: ${log}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return child;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within 120 s: ${log}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function stop(child: ChildProcess | undefined): void {
+  if (child?.pid && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, 'SIGTERM'); // its own process group: the server and anything it started
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const skip = skipBrowserSuite('consumer tests (npm pack → Vite, webpack, Node)');
+
+describe.skipIf(skip)('consumer projects install the packed tarball and work with no hpd-embed-specific config', () => {
+  let scratch = '';
+  let tarball = '';
+  let browser: LaunchedChromium | undefined;
+  let reference: AppResult;
+  const env = { npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? tmpdir(), '.npm'), npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+
+  /** A fresh project: package.json with exact versions, the app's files, `npm install`. */
+  function project(name: string, files: string, devDependencies: Record<string, string> = {}, type: 'module' | 'commonjs' = 'module'): string {
+    const dir = join(scratch, name);
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(APPS, files), dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, version: '0.0.0', type, dependencies: { 'hpd-embed': `file:${tarball}` }, devDependencies }, null, 2));
+    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], dir, env);
+    return dir;
+  }
+
+  async function runPage(url: string): Promise<AppResult> {
+    const page: Page = await browser!.context.newPage();
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(m.text()));
+    page.on('pageerror', (e) => logs.push(String(e)));
+    try {
+      await page.goto(url);
+      await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 240_000 });
+      const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as AppResult;
+      if (!r.ok) throw new Error(`${url}: ${r.code ?? ''} ${r.error ?? ''}\n${logs.join('\n')}`);
+      return r;
+    } finally {
+      await page.close();
+    }
+  }
+
+  /** Same vectors as the Node project (within 1e-4) and a sensible search: the query's own text ranks first. */
+  function expectGood(r: AppResult, device: string) {
+    expect(r.device).toBe(device);
+    expect(r.dim).toBe(DIM);
+    expect(maxAbsDiff(Float32Array.from(r.vectors!), Float32Array.from(reference.vectors!))).toBeLessThanOrEqual(1e-4);
+    expect(r.hits![0].id).toBe('d1');
+    expect(r.hits![0].score).toBeCloseTo(1, 4);
+  }
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'hpd-consumer-'));
+    // prepack builds dist/; the tarball is what `npm publish` would upload.
+    const packed = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env)) as { filename: string }[];
+    tarball = join(scratch, packed[0].filename);
+    const vocab = bertVocab();
+    const fx = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 4, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
+    try {
+      await writeFolderAtomic(join(scratch, 'models/bundle'), (await compileCheckpoint(folderSource(fx.dir))).files);
+      cpSync(fx.dir, join(scratch, 'models/ckpt'), { recursive: true });
+      rmSync(join(scratch, 'models/ckpt/model.safetensors')); // like the Hub repo's 2_Dense/: pytorch_model.bin only, so missing files get probed
+    } finally {
+      await fx.cleanup();
+    }
+    browser = await launchChromium();
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('Node project: ESM import and CJS require of hpd-embed/node embed, index and search; device.reason names the missing native runtime', () => {
+    const dir = project('node', 'node', {}, 'commonjs');
+    expect(existsSync(join(dir, 'node_modules/onnxruntime-node'))).toBe(false); // an optional peer: not installed for consumers
+    const cache = { HPD_EMBED_CACHE: join(scratch, 'cache') };
+    const esm = JSON.parse(sh('node', ['esm.mjs', join(scratch, 'models/bundle')], dir, cache).trim().split('\n').pop()!) as AppResult;
+    const cjs = JSON.parse(sh('node', ['cjs.cjs', join(scratch, 'models/bundle')], dir, cache).trim().split('\n').pop()!) as AppResult;
+    reference = esm;
+    expect(esm.device).toBe('wasm');
+    expect(esm.reason).toMatch(/onnxruntime-node is not installed.*npm install onnxruntime-node@/);
+    expect(esm.hits![0].id).toBe('d1');
+    expect(cjs.vectors).toEqual(esm.vectors);
+
+    // The installed CLI: usage, and a first line that says the native runtime is missing and how to add it.
+    expect(sh('node', ['node_modules/hpd-embed/bin/hpd-embed.js', '--help'], dir)).toMatch(/hpd-embed embed /);
+    writeFileSync(join(dir, 'lines.txt'), 'hello world\nsecond line\n');
+    const r = spawnSync('node', ['node_modules/hpd-embed/bin/hpd-embed.js', 'embed', '--model', join(scratch, 'models/bundle'), '--input', 'lines.txt', '--output', 'v.f32'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...cache } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.split('\n')[0]).toMatch(/^note: onnxruntime-node is not installed.*npm install onnxruntime-node@1\.30\.0/);
+    expect(readFileSync(join(dir, 'v.f32')).byteLength).toBe(2 * DIM * 4);
+  }, 600_000);
+
+  describe('Vite app', () => {
+    let dir = '';
+    beforeAll(() => {
+      dir = project('vite', 'web', { vite: VERSIONS.vite });
+      cpSync(join(scratch, 'models'), join(dir, 'public/models'), { recursive: true });
+    }, 600_000);
+
+    it('dev server (no config): wasm, WebGPU, and a checkpoint compiled in the worker', async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}/`;
+      const server = await startServer('node', ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], dir, base);
+      try {
+        expectGood(await runPage(`${base}?device=wasm`), 'wasm');
+        expectGood(await runPage(`${base}?device=webgpu`), 'webgpu');
+        expectGood(await runPage(`${base}?device=wasm&model=ckpt`), 'wasm');
+      } finally {
+        stop(server);
+      }
+    }, 600_000);
+
+    it('vite build + vite preview (no config): wasm and WebGPU', async () => {
+      sh('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'], dir);
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}/`;
+      const server = await startServer('node', ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], dir, base);
+      try {
+        expectGood(await runPage(`${base}?device=wasm`), 'wasm');
+        expectGood(await runPage(`${base}?device=webgpu`), 'webgpu');
+      } finally {
+        stop(server);
+      }
+    }, 600_000);
+  });
+
+  it('webpack 5 app (a plain config): wasm, WebGPU, and a checkpoint compiled in the worker', async () => {
+    const dir = project('webpack', 'webpack', { webpack: VERSIONS.webpack });
+    cpSync(join(APPS, 'web/main.js'), join(dir, 'src/main.js'));
+    sh('node', ['build.mjs'], dir);
+    cpSync(join(APPS, 'web/index.html'), join(dir, 'dist/index.html'));
+    cpSync(join(scratch, 'models'), join(dir, 'dist/models'), { recursive: true });
+    const server: StaticServer = await serveStatic(join(dir, 'dist'));
+    try {
+      expectGood(await runPage(`${server.url}?device=wasm`), 'wasm');
+      expectGood(await runPage(`${server.url}?device=webgpu`), 'webgpu');
+      expectGood(await runPage(`${server.url}?device=wasm&model=ckpt`), 'wasm');
+    } finally {
+      await server.close();
+    }
+  }, 600_000);
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
+
+// Budgets sit a little above what esbuild gives now (unminified bytes, ORT's JS excluded); a change that pulls the
+// compiler, protobuf or another heavy module into the up-front worker or the page fails here.
+// Measured after the issue 7/8/11/12 merge: page 95.3 kB (search, OPFS store, passages, lifecycle), worker 221.2 kB (src/ 109.7), compiler 68.8 kB.
+const BUDGET = { page: 100_000, worker: 228_000, workerOwn: 114_000, compiler: 72_000 };
+
+describe('bundle sizes (esbuild metafile)', async () => {
+  const s = await measureBundleSizes();
+  console.log(`page ${s.page} B, worker ${s.worker} B (src/ ${s.workerOwn} B; + ORT ${s.workerOrt} B), compiler chunk ${s.compiler} B`);
+
+  it('page entry, worker (compiled-bundle path) and compiler chunk stay within budget', () => {
+    expect(s.page).toBeLessThanOrEqual(BUDGET.page);
+    expect(s.worker).toBeLessThanOrEqual(BUDGET.worker);
+    expect(s.workerOwn).toBeLessThanOrEqual(BUDGET.workerOwn);
+    expect(s.compiler).toBeLessThanOrEqual(BUDGET.compiler);
+    expect(s.compiler).toBeGreaterThan(0); // the compiler is a separate, lazily loaded chunk
+  });
+
+  it('the worker loads no compiler code up front; the compiler chunk holds it', () => {
+    expect(s.workerInputs.filter((p) => p.startsWith('src/convert/') || p.includes('/fflate/'))).toEqual([]);
+    expect(s.compilerInputs).toContain('src/convert/compile.ts');
+    expect(s.compilerInputs).toContain('src/convert/onnx-writer.ts');
+  });
+
+  it('no CommonJS module anywhere in the page or worker graph (Vite dev serves modules unbundled)', () => {
+    expect(s.commonjs).toEqual([]);
+  });
+});
