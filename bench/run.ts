@@ -2,6 +2,10 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// Relaxed SIMD (the int8 search kernel) is on by default from Node 22; Node 20 has it behind this flag.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 interface BenchModule {
   run: () => Promise<void>;
