@@ -425,7 +425,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     if (this.storage === 'f32') {
       if (simd !== null) scanManyF32Wasm(simd, input);
       else scanManyF32Js(this.f32 as Float32Array, input, this.block);
-    } else if (simd !== null) scanManyInt8Wasm(simd, this.scales as Float32Array, input, this.block);
+    } else if (simd !== null) scanManyInt8Wasm(simd, this.scales as Float32Array, input);
     else scanManyInt8Js(this.i8 as Int8Array, this.scales as Float32Array, input, this.block);
 
     if (this.outRows.length < kk) {

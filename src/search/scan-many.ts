@@ -139,7 +139,7 @@ export function scanManyInt8Js(codes: Int8Array, scales: Float32Array, input: Ma
  * padded to a multiple of 4 with zero queries whose scores are ignored. Integer dots times the row's scale: the
  * same numbers the single-query scan ranks.
  */
-export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, input: ManyScanInput, block: Float64Array): void {
+export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, input: ManyScanInput): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const { scan, layout, int8Kind } = target;
   const kernels = int8Kind === 'relaxed' && scan.relaxed !== null ? scan.relaxed : scan;
@@ -156,8 +156,18 @@ export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, i
     const end = Math.min(n, start + SCAN_BLOCK);
     kernels.dotRowsI8x4(layout.manyQOff, ng, layout.rowsOff + start * dim, dim, end - start, layout.manyOutOff);
     for (let qi = 0; qi < nq; qi++) {
-      for (let i = 0, o = qi, row = start; row < end; i++, o += nqp, row++) block[i] = out[o] * scales[row];
-      bars[qi] = drainInt8(heaps[qi], block, start, end, bars[qi], accept);
+      // Fused score-and-compare (no block copy): most rows cost one multiply and one compare.
+      const heap = heaps[qi];
+      let bar = bars[qi];
+      for (let o = qi, row = start; row < end; o += nqp, row++) {
+        const s = out[o] * scales[row];
+        if (s > bar) {
+          if (accept !== null && !accept(row)) continue;
+          heap.offer(s, row);
+          if (heap.full) bar = heap.threshold;
+        }
+      }
+      bars[qi] = bar;
     }
   }
 }
