@@ -58,9 +58,10 @@ export function tables(): string {
       const get = (d: string) => rs.find((r) => r.dtype === d);
       out.push(`| ${rs[0].runtime} | ${rs[0].batch} | ${get('fp32')?.texts_per_s?.toFixed(1) ?? '—'} | ${x(get('int8')?.speedup_vs_fp32 ?? NaN)} | ${x(get('q8')?.speedup_vs_fp32 ?? NaN)} |`);
     }
-    out.push('', '| runtime | dtype | model.onnx | session memory after load |', '| --- | --- | --- | --- |');
+    out.push('', '| runtime | dtype | model.onnx | process memory after creating the session (fresh process) |', '| --- | --- | --- | --- |');
     for (const r of dtype.results.filter((r) => r.bench === 'session-memory')) {
-      const mem = r.runtime.startsWith('wasm') ? `+${((r.array_buffer_bytes ?? 0) / 1048576).toFixed(0)} MiB wasm heap` : `+${((r.rss_bytes ?? 0) / 1048576).toFixed(0)} MiB rss`;
+      // rss: the wasm heap is not counted in Node's ArrayBuffer statistics, so resident memory is the measure.
+      const mem = `+${((r.rss_bytes ?? 0) / 1048576).toFixed(0)} MiB rss`;
       out.push(`| ${r.runtime} | ${r.dtype} | ${((r.model_bytes ?? 0) / 1048576).toFixed(1)} MiB | ${mem} |`);
     }
     out.push('');
