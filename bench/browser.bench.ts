@@ -81,8 +81,7 @@ export async function run(): Promise<void> {
     if (GPU) {
       const a = results.adapter as { isFallbackAdapter: boolean } | null;
       if (a === null || a.isFallbackAdapter) {
-        console.log('--gpu: no hardware WebGPU adapter here (none, or only the software fallback): timing rows refused, nothing written.');
-        return;
+        throw new Error(`--gpu: no hardware WebGPU adapter here (${a === null ? 'none' : 'only the software fallback'}): timing rows refused, nothing written.`);
       }
     }
     // Models are written after the adapter check (the server reads from disk per request), so --gpu refuses fast.

@@ -22,11 +22,25 @@ function median(xs: number[]): number {
 
 interface ManyRow { storage: string; kernel: string; n: number; single_p50_ms: number; many_p50_ms: number; floor_ms: number; queries: number }
 interface BrowserRow extends ManyRow { many_queries: number; floor_bytes_per_vector: number; repeat: number }
+interface EmbedRow { dtype: string; batch: number; impl: string; texts_per_s: number; tokens_per_s: number; vs_floor: number }
+interface ColdRow { dtype: string; cache: string; fetch_ms: number; verify_compile_ms: number; session_ms: number; first_run_ms: number; total_ms: number }
 interface DtypeRow { bench: string; runtime: string; dtype: string; batch?: number; texts_per_s?: number; speedup_vs_fp32?: number; model_bytes?: number; rss_bytes?: number; array_buffer_bytes?: number }
 
 export function tables(): string {
   const out: string[] = [];
-  const browser = read<{ machine: string; browser: string; search: BrowserRow[] }>('browser.json');
+  const browser = read<{ machine: string; browser: string; search: BrowserRow[]; embed?: EmbedRow[]; cold_start?: ColdRow[] }>('browser.json');
+  if (browser?.embed?.length) {
+    out.push(`Embedding in ${browser.browser} (headless, cross-origin isolated, wasm, ${browser.machine}; HPD-shaped model with random weights, STS-B dev sentences, length-sorted); \`npm run bench -- browser\`. Floor = raw onnxruntime-web session.run in a worker on the same batches:`, '');
+    out.push('| dtype | batch | impl | sentences/s | tokens/s | speed vs floor |', '| --- | --- | --- | --- | --- | --- |');
+    for (const r of browser.embed) out.push(`| ${r.dtype} | ${r.batch} | ${r.impl} | ${r.texts_per_s.toFixed(1)} | ${r.tokens_per_s.toFixed(0)} | ${x(r.vs_floor)} |`);
+    out.push('');
+  }
+  if (browser?.cold_start?.length) {
+    out.push('Cold start (createEmbedder to the first vector, wasm), split by load stage:', '');
+    out.push('| dtype | cache | fetch | verify + compile | session creation | first run | total |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const c of browser.cold_start) out.push(`| ${c.dtype} | ${c.cache} | ${c.fetch_ms.toFixed(0)} ms | ${c.verify_compile_ms.toFixed(0)} ms | ${c.session_ms.toFixed(0)} ms | ${c.first_run_ms.toFixed(0)} ms | ${c.total_ms.toFixed(0)} ms |`);
+    out.push('');
+  }
   if (browser) {
     out.push(`Search in ${browser.browser} (headless, cross-origin isolated; ${browser.machine}); \`npm run bench -- browser\`, 128-d random unit vectors, k 10, median over ${new Set(browser.search.map((r) => r.repeat)).size} repeats. Floor = one wasm SIMD streaming pass over the bytes per vector the scan must read, same page:`, '');
     out.push('| storage | kernel | n | search p50 | vs floor (B/vector) | searchMany(16) | vs one search |', '| --- | --- | --- | --- | --- | --- | --- |');

@@ -64,6 +64,7 @@ async function throughput(model: string, texts: string[], batches: number[], rou
   const call = (msg: FloorRequest): Promise<{ ok: boolean; ms?: number; message?: string }> =>
     new Promise((resolve, reject) => {
       floor.onmessage = (ev: MessageEvent<{ ok: boolean; ms?: number; message?: string }>) => (ev.data.ok ? resolve(ev.data) : reject(new Error(ev.data.message)));
+      floor.onerror = (ev) => reject(new Error(`floor worker failed: ${ev.message}`));
       floor.postMessage(msg);
     });
   await call({ op: 'load', model: await (await fetch(new URL('model.onnx', base))).arrayBuffer(), threads, device });
