@@ -567,8 +567,18 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         // Same exact integer dot products as the JS kernel, times the same scale: identical candidates.
         kernels.dotRowsI8(simd.layout.qOff, simd.rowsOff + start * dim, dim, end - start, simd.outOff);
         const out = simd.outI32;
-        for (let i = 0, row = start; row < end; i++, row++) block[i] = out[i] * scales[row];
-      } else dotRowsInt8(codes, scales, qi, dim, start, end, block);
+        // Fused scale-and-compare: most rows cost one multiply and one compare.
+        for (let i = 0, row = start; row < end; i++, row++) {
+          const s = out[i] * scales[row];
+          if (s > bar) {
+            if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+            cand.offer(s, row);
+            if (cand.full) bar = cand.threshold;
+          }
+        }
+        continue;
+      }
+      dotRowsInt8(codes, scales, qi, dim, start, end, block);
       for (let i = 0, row = start; row < end; i++, row++) {
         const s = block[i];
         if (s > bar) {
