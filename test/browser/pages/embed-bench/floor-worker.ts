@@ -1,6 +1,7 @@
 // The floor for the browser bench: raw onnxruntime-web session.run in a module worker, like the hpd-embed worker
 // (ORT's threaded wasm cannot block on the page's main thread).
-import * as ort from 'onnxruntime-web';
+// The same ORT build as the hpd-embed worker (onnxruntime-web/webgpu), so the floor runs the same wasm.
+import * as ort from 'onnxruntime-web/webgpu';
 
 let session: ort.InferenceSession | null = null;
 
