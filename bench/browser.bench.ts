@@ -29,8 +29,8 @@ const pages = join(here, '..', 'test', 'browser', 'pages');
 const SIZES = (process.env.HPD_BENCH_SIZES ?? '1000000').split(',').map(Number);
 const REPEATS = Number(process.env.HPD_BENCH_REPEATS ?? '3');
 const TEXTS = Number(process.env.HPD_BENCH_TEXTS ?? '128');
-// 'embed' (throughput against the raw-ORT floor worker) is opt-in: its floor worker stalls at session creation here.
-const SECTIONS = (process.env.HPD_BENCH_BROWSER ?? 'cold,search').split(',');
+// HPD_BENCH_BROWSER=cold,embed,search (default all) picks sections; the others keep their previous results.
+const SECTIONS = (process.env.HPD_BENCH_BROWSER ?? 'cold,embed,search').split(',');
 const BATCHES = [1, 8, 32];
 const ROUNDS = Number(process.env.HPD_BENCH_ROUNDS ?? '2');
 const GPU = process.argv.includes('--gpu');
@@ -56,6 +56,9 @@ async function open(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   // Page errors and worker failures surface in the bench log instead of a silent hang.
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) console.error(`[page] ${r.status()} ${r.url()}`);
+  });
   page.on('console', (m) => {
     if (m.type() === 'error' || process.env.HPD_BENCH_VERBOSE) console.error(`[page ${m.type()}] ${m.text()}`);
   });

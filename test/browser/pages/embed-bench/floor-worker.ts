@@ -10,7 +10,9 @@ export type FloorRequest =
   | { op: 'run'; batches: { ids: BigInt64Array; mask: BigInt64Array; b: number; s: number }[] }
   | { op: 'release' };
 
-self.onmessage = async (e: MessageEvent<FloorRequest>) => {
+// ORT's threaded wasm starts its pthread workers from this same bundle (named 'em-pthread'): they must keep
+// emscripten's own message handler, so this one is added with addEventListener and only outside them.
+const handler = async (e: MessageEvent<FloorRequest>): Promise<void> => {
   const m = e.data;
   try {
     if (m.op === 'load') {
@@ -33,3 +35,5 @@ self.onmessage = async (e: MessageEvent<FloorRequest>) => {
     self.postMessage({ ok: false, message: (err as Error).message });
   }
 };
+
+if (self.name !== 'em-pthread') self.addEventListener('message', (e: MessageEvent<FloorRequest>) => void handler(e));

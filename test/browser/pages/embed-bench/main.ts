@@ -63,7 +63,7 @@ async function throughput(model: string, texts: string[], batches: number[], rou
   const floor = new Worker(new URL('./floor-worker.ts', import.meta.url), { type: 'module' });
   const call = (msg: FloorRequest): Promise<{ ok: boolean; ms?: number; message?: string }> =>
     new Promise((resolve, reject) => {
-      // Fail loudly instead of hanging: in this Vite build the floor worker's session creation has been seen to stall.
+      // Fail loudly instead of hanging if the floor worker never answers.
       const timer = setTimeout(() => reject(new Error(`floor worker: no answer to '${msg.op}' within 300 s`)), 300_000);
       floor.onmessage = (ev: MessageEvent<{ ok: boolean; ms?: number; message?: string }>) => {
         clearTimeout(timer);
@@ -76,7 +76,6 @@ async function throughput(model: string, texts: string[], batches: number[], rou
       };
       floor.postMessage(msg);
     });
-  console.log('floor: loading');
   await call({ op: 'load', model: await (await fetch(new URL('model.onnx', base))).arrayBuffer(), threads, device });
   const tok = new TextTokenizer(await (await fetch(new URL('tokenizer.json', base))).json(), {}, manifest.maxTokens);
   const ids = texts.map((t) => tok.encode(t).ids);
@@ -100,12 +99,10 @@ async function throughput(model: string, texts: string[], batches: number[], rou
     }
     floorBatches.set(b, list);
   }
-  console.log('floor: loaded');
   await e.embed(texts.slice(0, 8));
   await call({ op: 'run', batches: floorBatches.get(batches[0])!.slice(0, 2) });
   for (let round = 0; round <= rounds; round++) {
     for (const b of batches) {
-      console.log(`round ${round} batch ${b}`);
       let t = performance.now();
       for (let i = 0; i < sorted.length; i += b) await e.embed(sorted.slice(i, i + b));
       if (round > 0) keep(`hpd-embed worker (${device})|${b}`, performance.now() - t);
