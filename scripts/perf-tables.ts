@@ -36,7 +36,7 @@ export function tables(): string {
     out.push('');
   }
   if (browser?.cold_start?.length) {
-    out.push('Cold start (createEmbedder to the first vector, wasm), split by load stage:', '');
+    out.push(`Cold start in ${browser.browser} (createEmbedder to the first vector, wasm, ${browser.machine}), split by load stage:`, '');
     out.push('| dtype | cache | fetch | verify + compile | session creation | first run | total |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const c of browser.cold_start) out.push(`| ${c.dtype} | ${c.cache} | ${c.fetch_ms.toFixed(0)} ms | ${c.verify_compile_ms.toFixed(0)} ms | ${c.session_ms.toFixed(0)} ms | ${c.first_run_ms.toFixed(0)} ms | ${c.total_ms.toFixed(0)} ms |`);
     out.push('');
