@@ -2,6 +2,10 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// Relaxed SIMD (the int8 search kernel) is on by default from Node 22; Node 20 has it behind this flag.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 interface BenchModule {
   run: () => Promise<void>;
@@ -12,7 +16,8 @@ function isBenchModule(m: unknown): m is BenchModule {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const filters = process.argv.slice(2).filter((a) => a !== '--');
+// Arguments starting with -- are options for the bench files (e.g. `browser --gpu`), not file filters.
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((p) => f.includes(p)))).sort();
 if (files.length === 0) {
   console.error(`no bench/*.bench.ts matches ${filters.join(', ') || '(any)'}`);

@@ -63,7 +63,7 @@ function heapBytes(): number {
 
 
 /** n isotropic random unit vectors (Box–Muller, normalised), flat. */
-function unitVectors(n: number, seed: number): Float32Array {
+export function unitVectors(n: number, seed: number): Float32Array {
   const r = seededRandom(seed);
   const out = new Float32Array(n * DIM);
   const row = new Float64Array(DIM);
@@ -136,7 +136,7 @@ function minMs(fn: () => number, reps: number): number {
 }
 
 /** f32 floor: the faster of a JS pass and a wasm SIMD pass over the same bytes (the SIMD one is the real bandwidth bound). */
-function floorMs(storage: StorageKind, data: Float32Array, n: number): number {
+export function floorMs(storage: StorageKind, data: Float32Array, n: number): number {
   if (storage === 'f32') {
     const js = minMs(() => sumF32(data), 9);
     const scan = createSimdScan();

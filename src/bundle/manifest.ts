@@ -5,7 +5,8 @@ import { unsafePathReason } from './path.js';
 export const BUNDLE_FORMAT = 'hpd-embed/1';
 export const MANIFEST_FILE = 'hpd.json';
 
-export const WEIGHT_DTYPES = ['fp32', 'fp16', 'int8'] as const;
+// 'q8': int8 weights AND int8 compute (dynamically quantised MatMuls) on the CPU EPs; never on WebGPU.
+export const WEIGHT_DTYPES = ['fp32', 'fp16', 'int8', 'q8'] as const;
 export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
 
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';

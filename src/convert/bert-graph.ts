@@ -65,7 +65,7 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
 
   const dense = (input: string, lin: Linear, name: string): string => {
     const [out, inp] = lin.weight.shape;
-    const mm = g.op('MatMul', [input, enc.matrix(`${name}_w`, transpose(lin.weight), inp, out, 1)], `${name}_matmul`);
+    const mm = enc.matmul(input, name, transpose(lin.weight), inp, out);
     return lin.bias ? g.op('Add', [mm, enc.vector(`${name}_b`, lin.bias.data)], `${name}_bias`) : mm;
   };
 
@@ -80,7 +80,7 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
     qkvB.set(L.query.bias!.data.map((v) => v * s), 0);
     qkvB.set(L.key.bias!.data, H);
     qkvB.set(L.value.bias!.data, 2 * H);
-    const qkv = g.op('Add', [g.op('MatMul', [x, enc.matrix(`${p}_qkv_w`, qkvW, H, 3 * H, 1)], `${p}_qkv_matmul`), enc.vector(`${p}_qkv_b`, qkvB)], `${p}_qkv_bias`);
+    const qkv = g.op('Add', [enc.matmul(x, `${p}_qkv`, qkvW, H, 3 * H), enc.vector(`${p}_qkv_b`, qkvB)], `${p}_qkv_bias`);
     const [q, k, v] = g.opN('Split', [qkv], `${p}_qkv_split`, 3, { axis: -1 });
     const heads = (t: string, name: string, perm: number[]) =>
       g.op('Transpose', [g.op('Reshape', [t, headsShape], `${name}_reshape`)], `${name}_transpose`, { perm });

@@ -8,6 +8,7 @@ const bytes = (v: ArrayBufferView) => new Uint8Array(v.buffer, v.byteOffset, v.b
  * Stores large matrices in the chosen dtype and emits the nodes that turn them back into f32.
  * Those nodes read only initializers, so ONNX Runtime folds them at session creation: the download
  * shrinks while compute stays f32 on every execution provider (no `shader-f16`, no int8 kernels).
+ * 'q8' is the exception: its MatMul weights stay int8 and each MatMul runs on int8 (see `matmul`).
  */
 export class WeightEncoder {
   constructor(private g: GraphBuilder, readonly dtype: WeightDtype) {}
@@ -27,6 +28,23 @@ export class WeightEncoder {
     const sName = this.g.f32(`${name}_scale`, scaleAxis === 0 ? [rows, 1] : [1, cols], scale);
     const asFloat = this.g.op('Cast', [qName], `${name}_cast`, { to: DataType.FLOAT });
     return this.g.op('Mul', [asFloat, sName], `${name}_dequant`);
+  }
+
+  /**
+   * `input` × a [rows, cols] weight. For 'q8' the product is computed in int8: DynamicQuantizeLinear quantises the
+   * activations per tensor (uint8 + zero point) at run time, MatMulInteger multiplies them with the int8 weights
+   * (symmetric, per output column) into int32, and one Mul by x_scale × w_scale returns f32 — the pattern ONNX
+   * Runtime's CPU EP fuses into a single quantised MatMul (DynamicQuantizeMatMul / MatMulIntegerToFloat).
+   */
+  matmul(input: string, name: string, data: Float32Array, rows: number, cols: number): string {
+    if (this.dtype !== 'q8') return this.g.op('MatMul', [input, this.matrix(`${name}_w`, data, rows, cols, 1)], `${name}_matmul`);
+    const { q, scale } = quantizeInt8(data, rows, cols, 1);
+    const w = this.g.initializer(`${name}_w_int8`, DataType.INT8, [rows, cols], bytes(q));
+    const wScale = this.g.f32(`${name}_w_scale`, [cols], scale);
+    const [xq, xScale, xZero] = this.g.opN('DynamicQuantizeLinear', [input], `${name}_quant`, 3);
+    const acc = this.g.op('MatMulInteger', [xq, w, xZero], `${name}_matmul_int`);
+    const scaleAll = this.g.op('Mul', [xScale, wScale], `${name}_scale`);
+    return this.g.op('Mul', [this.g.op('Cast', [acc], `${name}_matmul_f32`, { to: DataType.FLOAT }), scaleAll], `${name}_matmul`);
   }
 
   /** Small tensors (biases, LayerNorm) stay f32 whatever the dtype: they cost little and matter much. */

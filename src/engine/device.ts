@@ -14,6 +14,8 @@ export interface DeviceInfo {
   adapter?: { vendor: string; architecture: string; isFallbackAdapter: boolean; shaderF16: boolean };
   /** Execution-provider placement from ORT's verbose log, when captured. */
   placement?: Placement;
+  /** With `smallBatchesOnWasm`: batches of at most maxRows rows run on a second, wasm session. */
+  smallBatches?: { device: 'wasm'; maxRows: number; measured: boolean };
 }
 
 export interface Placement {

@@ -9,6 +9,7 @@ import type { DeviceInfo, DeviceRequest, AdapterProbe } from './device.js';
 import type { Ort, OrtSession } from './ort-types.js';
 import { RunQueue, type QueueOptions } from './queue.js';
 import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
+import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 import { validateTexts } from './validate.js';
@@ -44,6 +45,13 @@ export interface EngineOptions {
   onDeviceLost?: (why: string) => void;
   /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
   capturePlacement?: boolean;
+  /**
+   * When the session runs on WebGPU, also load a wasm session and run small batches on it (WebGPU's fixed dispatch
+   * cost makes it slower than wasm at batch 1 on many GPUs). `true`: batches of at most DEFAULT_WASM_MAX_ROWS (1)
+   * rows go to wasm; `{ maxRows }` sets that bound; `{ measure: true }` times both sessions at startup and uses the
+   * measured crossover (possibly 0: everything on WebGPU). Costs a second session's memory. Default: off.
+   */
+  smallBatchesOnWasm?: boolean | { maxRows?: number; measure?: boolean };
 }
 
 export interface ModelInfo {
@@ -87,7 +95,7 @@ async function goldenCheck(
   tokenizer: TextTokenizer,
   run: Running,
   queueOpts: QueueOptions,
-  sessionOpts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void },
+  sessionOpts: { capturePlacement: boolean; dtype?: BundleManifest['dtype']; onProgress?: (p: LoadProgress) => void },
 ): Promise<Running> {
   const probes = m.probes!;
   const check = async (r: Running): Promise<GoldenVerdict & { remembered: boolean }> => {
@@ -124,6 +132,7 @@ export class Engine {
 
   private constructor(
     private session: OrtSession,
+    private smallSession: OrtSession | null,
     private tokenizer: TextTokenizer,
     private queue: RunQueue,
     readonly info: ModelInfo,
@@ -154,14 +163,37 @@ export class Engine {
     });
     const m = loaded.manifest;
     const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
-    const sessionOpts = { capturePlacement: options.capturePlacement ?? false, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const sessionOpts = { capturePlacement: options.capturePlacement ?? false, dtype: m.dtype, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
     const queueOpts = { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 };
     const created = await createSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
     let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
+    // The golden check runs first: routing small batches to wasm only makes sense once WebGPU is trusted.
     if (m.probes) run = await goldenCheck(platform, loaded.model, m, tokenizer, run, queueOpts, sessionOpts);
     const { session, device, ort, queue } = run;
+    let small: OrtSession | null = null;
+    const policy = options.smallBatchesOnWasm;
+    if (policy && device.actual === 'webgpu') {
+      small = (await createSession(platform, loaded.model, 'wasm', { capturePlacement: false, dtype: m.dtype })).session;
+      let maxRows = typeof policy === 'object' && policy.maxRows !== undefined ? policy.maxRows : DEFAULT_WASM_MAX_ROWS;
+      let measured = false;
+      if (typeof policy === 'object' && policy.measure) {
+        const sample = tokenizer.encode('a short query of about ten tokens for timing').ids;
+        const wasmSession = small;
+        const r = await measureCrossover(async (d, rows) => {
+          const S = sample.length;
+          const ids = new BigInt64Array(rows * S);
+          for (let b = 0; b < rows; b++) for (let t = 0; t < S; t++) ids[b * S + t] = BigInt(sample[t]);
+          const feeds = { input_ids: new ort.Tensor('int64', ids, [rows, S]), attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * S).fill(1n), [rows, S]) };
+          (await (d === 'wasm' ? wasmSession : session).run(feeds)).sentence_embedding.dispose();
+        });
+        maxRows = r.wasmMaxRows;
+        measured = true;
+      }
+      queue.routeSmallBatches(small, maxRows);
+      device.smallBatches = { device: 'wasm', maxRows, measured };
+    }
     options.onProgress?.({ stage: 'ready' });
-    const engine = new Engine(session, tokenizer, queue, {
+    const engine = new Engine(session, small, tokenizer, queue, {
       name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,
       ...(m.source ? { source: m.source } : {}), origin: loaded.origin,
     }, device);
@@ -209,5 +241,6 @@ export class Engine {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
+    await this.smallSession?.release();
   }
 }

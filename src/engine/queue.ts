@@ -1,5 +1,6 @@
 import { fillInputs, planBatches, type Row } from './batcher.js';
 import type { Ort, OrtSession } from './ort-types.js';
+import { routeBatch } from './route.js';
 
 const YIELD_EVERY_MS = 100;
 
@@ -27,7 +28,15 @@ export class RunQueue {
   private ids = new BigInt64Array(0);
   private mask = new BigInt64Array(0);
 
+  /** A second (wasm) session for small batches, and the largest batch it takes (see route.ts). */
+  private small: { session: OrtSession; maxRows: number } | null = null;
+
   constructor(private ort: Ort, private session: OrtSession, private dim: number, private opts: QueueOptions) {}
+
+  /** Routes batches of at most `maxRows` rows to `session` (wasm) and larger ones to the primary session. */
+  routeSmallBatches(session: OrtSession, maxRows: number): void {
+    this.small = { session, maxRows };
+  }
 
   /** Resolves once every row's vector has been written to its `out`. */
   submit(rows: Row[]): Promise<void> {
@@ -83,7 +92,8 @@ export class RunQueue {
         input_ids: new this.ort.Tensor('int64', this.ids.subarray(0, B * S), [B, S]),
         attention_mask: new this.ort.Tensor('int64', this.mask.subarray(0, B * S), [B, S]),
       };
-      const result = await this.session.run(feeds);
+      const session = this.small !== null && routeBatch(B, this.small.maxRows) === 'wasm' ? this.small.session : this.session;
+      const result = await session.run(feeds);
       const y = result.sentence_embedding;
       const data = y.data as Float32Array;
       const dim = this.dim;

@@ -1,6 +1,7 @@
 import { HpdError } from '../errors.js';
 import type { LoadProgress } from '../model/progress.js';
-import { chooseDevice, parsePlacement, type DeviceInfo, type DeviceRequest } from './device.js';
+import type { WeightDtype } from '../bundle/manifest.js';
+import { chooseDevice, parsePlacement, type DeviceChoice, type DeviceInfo, type DeviceRequest } from './device.js';
 import type { Platform } from './engine.js';
 import type { Ort, OrtSession } from './ort-types.js';
 
@@ -9,10 +10,10 @@ export async function createSession(
   platform: Platform,
   model: Uint8Array,
   request: DeviceRequest,
-  opts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void },
+  opts: { capturePlacement: boolean; onProgress?: (p: LoadProgress) => void; dtype?: WeightDtype },
 ): Promise<{ session: OrtSession; device: DeviceInfo; ort: Ort }> {
   const { ort } = platform;
-  const choice = await chooseDevice(request, platform.gpu);
+  const choice = cpuOnlyDtype(await chooseDevice(request, platform.gpu), request, opts.dtype);
   ort.env.wasm.numThreads = platform.wasmThreads;
   const base = { requested: request, threads: platform.wasmThreads, ...(choice.adapter ? { adapter: choice.adapter } : {}) };
 
@@ -67,4 +68,15 @@ function captureConsole(lines: string[]): () => void {
     };
   }
   return () => keys.forEach((k, i) => (console[k] = saved[i]));
+}
+
+/**
+ * A 'q8' bundle computes in int8 (DynamicQuantizeLinear + MatMulInteger), which the WebGPU EP runs slowly or wrongly
+ * (transformers.js users report q8 on WebGPU silently wrong or falling back to CPU): `auto` runs it on the CPU path
+ * with the reason recorded, and an explicit 'webgpu' request is refused.
+ */
+export function cpuOnlyDtype(choice: DeviceChoice, request: DeviceRequest, dtype: WeightDtype | undefined): DeviceChoice {
+  if (dtype !== 'q8' || choice.device !== 'webgpu') return choice;
+  if (request === 'webgpu') throw new HpdError('DEVICE_UNAVAILABLE', 'device "webgpu" was requested for a q8 (int8-compute) bundle, which runs only on the CPU execution providers; use device "auto" or "wasm", or an fp32/fp16/int8 bundle on WebGPU.');
+  return { device: 'wasm', reason: 'a q8 (int8-compute) bundle runs on the CPU path: auto never picks WebGPU for it', ...(choice.adapter ? { adapter: choice.adapter } : {}) };
 }

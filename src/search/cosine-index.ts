@@ -4,7 +4,8 @@ import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.
 import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import { cloneJson, isWellFormedString } from './json-value.js';
 import { dequantizeRow, quantizeResidualRow, quantizeRow, RESIDUAL_DIVISOR } from './quantize.js';
-import { createSimdScan, SIMD_DIM_MULTIPLE, WASM_PAGE, type SimdScan } from './simd.js';
+import { createSimdScan, SIMD_DIM_MULTIPLE, WASM_PAGE, writeInt8Query, type Int8KernelKind, type Int8Kernels, type SimdScan } from './simd.js';
+import { MANY_BATCH, SCAN_BLOCK, scanManyF32Js, scanManyF32Wasm, scanManyInt8Js, scanManyInt8Wasm, wasmLayout, type ManyScanInput, type WasmLayout } from './scan-many.js';
 import { decodeIndex, encodeIndex, MAX_INDEX_DIM } from './serialize.js';
 import { TopK } from './topk.js';
 import type { Int8Rescore, JsonValue, RawIndex, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
@@ -24,10 +25,11 @@ export interface CosineIndexOptions {
   /** Rows to allocate up front (avoids regrowth when the final size is known). */
   capacity?: number;
   /**
-   * f32 scan kernel: 'auto' (default) uses wasm SIMD when available and dim is a multiple of 16 (rows then live in
-   * the kernel's wasm memory; candidates are rescored exactly, so results match the JS kernel); 'js' never does.
+   * Scan kernel: 'auto' (default) uses wasm SIMD when available and dim is a multiple of 16 (rows then live in
+   * the kernel's wasm memory; candidates are rescored exactly, so results match the JS kernel), with relaxed SIMD
+   * for int8 where the engine has it; 'simd' the same without relaxed SIMD; 'js' never uses wasm.
    */
-  kernel?: 'auto' | 'js';
+  kernel?: 'auto' | 'simd' | 'js';
 }
 
 /** One stored entry, as `get` returns it. */
@@ -38,8 +40,6 @@ export interface IndexEntry<M extends JsonValue = JsonValue> {
 }
 
 const MIN_CAPACITY = 16;
-/** Rows scored per kernel call: small enough to stay in L1, large enough to amortise the call. */
-const SCAN_BLOCK = 256;
 
 /** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
 const SIMD_SLACK = 16;
@@ -90,6 +90,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private readonly idToRow = new Map<string, number>();
   private readonly heap = new TopK(16);
   private readonly candHeap = new TopK(64);
+  /** searchMany: one heap per query of a batch. */
+  private readonly manyHeaps: TopK[] = [];
   // Scratch reused across searches so a query allocates only its result.
   private qf = new Float64Array(0);
   private qi = new Int32Array(0);
@@ -120,10 +122,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.qi = new Int32Array(dim);
     this.qcodes = new Int8Array(dim);
     if (dim % SIMD_DIM_MULTIPLE === 0 && options.kernel !== 'js') {
-      const scan = createSimdScan();
+      const scan = createSimdScan({ relaxed: options.kernel !== 'simd' });
       const kind = storage === 'f32' ? 'f32' : 'i8';
-      const outOff = (kind === 'f32' ? dim * 4 : dim + 15) & ~15;
-      if (scan) this.simd = { kind, scan, rowsOff: (outOff + SCAN_BLOCK * 4 + 63) & ~63, outOff, buffer: null, qF32: new Float32Array(0), qI8: new Int8Array(0), outF32: new Float32Array(0), outI32: new Int32Array(0) };
+      const layout = wasmLayout(kind, dim);
+      const int8Kind: Int8KernelKind = scan?.relaxed ? 'relaxed' : 'simd';
+      if (scan) this.simd = { kind, scan, layout, int8Kind, rowsOff: layout.rowsOff, outOff: layout.outOff, buffer: null, qF32: new Float32Array(0), qI8: new Int8Array(0), outF32: new Float32Array(0), outI32: new Int32Array(0) };
     }
     // Always allocate, so storage is never null and serialisation of an empty index records its layout.
     this.grow(capacity);
@@ -229,22 +232,38 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     return this.searchLoaded(k, filter, minScore);
   }
 
-  /** `search` for each query; all queries are validated before any is run. */
+  /**
+   * `search` for each query (same results); all queries are validated before any is run. Queries are scanned
+   * MANY_BATCH at a time in one pass over the rows, so rows are read from memory once per batch.
+   */
   searchMany(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): SearchHit[][] {
     this.checkK(k);
     const { filter, minScore } = this.checkOptions(options);
     const n = this.batchLength(queries, 'queries');
     const dim = this.dim;
-    const rows: ArrayLike<number>[] = new Array<ArrayLike<number>>(n);
+    const qf = new Float64Array(n * dim);
+    const codes = new Int8Array(this.storage === 'int8' ? n * dim : 0);
     for (let i = 0; i < n; i++) {
       const q = Array.isArray(queries) ? (queries as readonly ArrayLike<number>[])[i] : (queries as Float32Array | Float64Array).subarray(i * dim, i * dim + dim);
-      this.loadQuery(q, `queries[${i}]`); // Validates now so a bad query fails before any work.
-      rows[i] = q;
+      this.loadQuery(q, `queries[${i}]`); // Validates every query before any work.
+      qf.set(this.qf, i * dim);
+      if (this.storage === 'int8') codes.set(this.qcodes, i * dim);
     }
-    const out: SearchHit[][] = new Array<SearchHit[]>(n);
-    for (let i = 0; i < n; i++) {
-      this.loadQuery(rows[i], `queries[${i}]`);
-      out[i] = this.searchLoaded(k, filter, minScore);
+    const out: SearchHit[][] = [];
+    for (let b = 0; b < n; b += MANY_BATCH) {
+      const nq = Math.min(MANY_BATCH, n - b);
+      if (nq === 1 || this.count === 0) {
+        for (let i = b; i < b + nq; i++) {
+          this.qf.set(qf.subarray(i * dim, i * dim + dim));
+          if (this.storage === 'int8') {
+            this.qcodes.set(codes.subarray(i * dim, i * dim + dim));
+            this.qi.set(this.qcodes);
+          }
+          out.push(this.searchLoaded(k, filter, minScore));
+        }
+      } else {
+        for (const hits of this.searchBatch(qf.subarray(b * dim, (b + nq) * dim), codes.subarray(b * dim, (b + nq) * dim), nq, k, filter, minScore)) out.push(hits);
+      }
     }
     return out;
   }
@@ -365,6 +384,55 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     return hits;
   }
 
+  /** One pass over the rows for `nq` loaded queries (unit f64 `qf`, int8 `codes`), then each query's usual rescoring. */
+  private searchBatch(qf: Float64Array, codes: Int8Array, nq: number, k: number, filter: SearchOptions<M>['filter'], minScore: number | undefined): SearchHit[][] {
+    const n = this.count;
+    const dim = this.dim;
+    const kk = Math.min(k, n);
+    const floor = minScore ?? -Infinity;
+    while (this.manyHeaps.length < nq) this.manyHeaps.push(new TopK(64));
+    const heaps = this.manyHeaps;
+    const bars = new Float64Array(nq);
+    const f32Js = this.storage === 'f32' && this.simd === null;
+    // Per query: the f32 JS scan keeps the final top-k; the other scans keep candidates for rescoring.
+    const c = this.storage === 'f32' ? (f32Js ? kk : Math.min(kk + SIMD_SLACK, n)) : Math.min(int8CandidateCount(kk), n);
+    for (let i = 0; i < nq; i++) {
+      heaps[i].reset(c, this.storage === 'f32' ? this.byId : null);
+      // The SIMD f32 sums may sit a hair below the exact score: compare against a slightly lowered floor; int8 ranks without it.
+      bars[i] = this.storage === 'int8' ? -Infinity : f32Js || floor === -Infinity ? floor : floor - 1e-5;
+    }
+    const accept = filter === undefined ? null : (row: number): boolean => filter(this.rowIds[row], this.rowMeta[row]);
+    const input: ManyScanInput = { n, dim, nq, qf, codes, heaps, bars, accept };
+    const simd = this.simd === null ? null : this.simdViews();
+    if (this.storage === 'f32') {
+      if (simd !== null) scanManyF32Wasm(simd, input);
+      else scanManyF32Js(this.f32 as Float32Array, input, this.block);
+    } else if (simd !== null) scanManyInt8Wasm(simd, this.scales as Float32Array, input);
+    else scanManyInt8Js(this.i8 as Int8Array, this.scales as Float32Array, input, this.block);
+
+    if (this.outRows.length < kk) {
+      this.outRows = new Int32Array(kk);
+      this.outScores = new Float64Array(kk);
+    }
+    const results: SearchHit[][] = [];
+    for (let qi = 0; qi < nq; qi++) {
+      let final = heaps[qi];
+      if (!f32Js) {
+        this.qf.set(qf.subarray(qi * dim, qi * dim + dim));
+        this.heap.reset(kk, this.byId);
+        const got = this.drainCandidates(c, heaps[qi]);
+        if (this.storage === 'f32') this.rescoreF32(got, floor);
+        else this.rescoreInt8(got, floor);
+        final = this.heap;
+      }
+      const got = final.drainSorted(this.outRows, this.outScores);
+      const hits: SearchHit[] = new Array<SearchHit>(got);
+      for (let i = 0; i < got; i++) hits[i] = { id: this.rowIds[this.outRows[i]], score: this.outScores[i] };
+      results.push(hits);
+    }
+    return results;
+  }
+
   /** Exact single pass in blocks: the kernel fills a small score buffer, then rows below the heap's bar cost one compare. */
   private scanF32(heap: TopK, floor: number, filter: SearchOptions<M>['filter']): void {
     const data = this.f32 as Float32Array;
@@ -414,9 +482,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         }
       }
     }
-    const got = this.drainCandidates(c);
+    this.rescoreF32(this.drainCandidates(c), floor);
+  }
+
+  /** Offers the first `got` candidates in candRows to this.heap with their exact scores against this.qf. */
+  private rescoreF32(got: number, floor: number): void {
     const data = this.f32 as Float32Array;
     const qf = this.qf;
+    const dim = this.dim;
     for (let i = 0; i < got; i++) {
       const row = this.candRows[i];
       const s = dotRowF32(data, row * dim, qf, dim);
@@ -425,12 +498,12 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   /** Drains the candidate heap, best first, into candRows/candScores (grown as needed); returns the count. */
-  private drainCandidates(c: number): number {
+  private drainCandidates(c: number, heap: TopK = this.candHeap): number {
     if (this.candRows.length < c) {
       this.candRows = new Int32Array(c);
       this.candScores = new Float64Array(c);
     }
-    return this.candHeap.drainSorted(this.candRows, this.candScores);
+    return heap.drainSorted(this.candRows, this.candScores);
   }
 
   /** Current views into the kernel's memory (growing memory detaches the old ones). */
@@ -467,16 +540,27 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     cand.reset(c, null);
     let bar = -Infinity;
     const simd = this.simd === null ? null : this.simdViews();
-    if (simd !== null) simd.qI8.set(this.qcodes);
+    if (simd !== null) writeInt8Query(simd.scan.memory.buffer, simd.layout.qOff, this.qcodes, 0, dim, simd.int8Kind, false);
+    const kernels: Int8Kernels | null = simd === null ? null : simd.int8Kind === 'relaxed' && simd.scan.relaxed !== null ? simd.scan.relaxed : simd.scan;
     for (let start = 0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
       // The query's own scale is common to every row, so it is left out of the ranking score.
-      if (simd !== null) {
+      if (simd !== null && kernels !== null) {
         // Same exact integer dot products as the JS kernel, times the same scale: identical candidates.
-        simd.scan.dotRowsI8(0, simd.rowsOff + start * dim, dim, end - start, simd.outOff);
+        kernels.dotRowsI8(simd.layout.qOff, simd.rowsOff + start * dim, dim, end - start, simd.outOff);
         const out = simd.outI32;
-        for (let i = 0, row = start; row < end; i++, row++) block[i] = out[i] * scales[row];
-      } else dotRowsInt8(codes, scales, qi, dim, start, end, block);
+        // Fused scale-and-compare: most rows cost one multiply and one compare.
+        for (let i = 0, row = start; row < end; i++, row++) {
+          const s = out[i] * scales[row];
+          if (s > bar) {
+            if (filter !== undefined && !filter(this.rowIds[row], this.rowMeta[row])) continue;
+            cand.offer(s, row);
+            if (cand.full) bar = cand.threshold;
+          }
+        }
+        continue;
+      }
+      dotRowsInt8(codes, scales, qi, dim, start, end, block);
       for (let i = 0, row = start; row < end; i++, row++) {
         const s = block[i];
         if (s > bar) {
@@ -486,7 +570,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         }
       }
     }
-    const got = this.drainCandidates(c);
+    this.rescoreInt8(this.drainCandidates(c), floor);
+  }
+
+  /** Offers the first `got` candidates in candRows to this.heap, rescored with this.qf (see `rescore`). */
+  private rescoreInt8(got: number, floor: number): void {
+    const codes = this.i8 as Int8Array;
+    const scales = this.scales as Float32Array;
+    const dim = this.dim;
     const qf = this.qf;
     const heap = this.heap;
     const exact = this.f32;
@@ -651,6 +742,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 interface SimdState {
   kind: 'f32' | 'i8';
   scan: SimdScan;
+  layout: WasmLayout;
+  /** Which int8 kernels scan ('relaxed' where the engine has relaxed SIMD). */
+  int8Kind: Int8KernelKind;
   rowsOff: number;
   outOff: number;
   /** The memory buffer the views below (and the index's row array) were made for. */

@@ -91,4 +91,105 @@
         (br $l)))
     (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
              (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a)))))
+
+  ;; Many-query f32 scan: out[r * nq + i] = dot(row r, query i) for nq queries of `dim` f32 each at q (query i at
+  ;; q + i * dim * 4). Each dot sums in exactly dot_rows' order, so scores are bit-identical to one query at a time;
+  ;; the row stays in L1 while every query reads it.
+  (func (export "dot_rows_many") (param $q i32) (param $nq i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32) (local $i i32) (local $qp i32) (local $o i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $p (local.get $rows))
+    (local.set $o (local.get $out))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $i (i32.const 0))
+        (local.set $qp (local.get $q))
+        (block $qdone
+          (loop $qloop
+            (br_if $qdone (i32.ge_u (local.get $i) (local.get $nq)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jloop
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 64)))
+                (br $jloop)))
+            (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+            (f32.store (local.get $o)
+              (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+                       (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (local.set $qp (i32.add (local.get $qp) (local.get $bytes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $qloop)))
+        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; Many-query int8 scan, 4 queries per group: out[(r * ng + g) * 4 + k] = exact integer dot(row r, query 4g + k).
+  ;; Queries are stored sign-extended to i16 (query i at q + i * dim * 2), so each row chunk is widened once and
+  ;; i32x4.dot_i16x8_s does 8 multiply-adds per instruction for each of the 4 queries.
+  (func (export "dot_rows_i8_x4") (param $q i32) (param $ng i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $g i32) (local $d2 i32) (local $q0 i32) (local $t i32) (local $o i32)
+    (local $x v128) (local $xl v128) (local $xh v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $d2 (i32.shl (local.get $dim) (i32.const 1)))
+    (local.set $p (local.get $rows))
+    (local.set $o (local.get $out))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $g (i32.const 0))
+        (local.set $q0 (local.get $q))
+        (block $gdone
+          (loop $gloop
+            (br_if $gdone (i32.ge_u (local.get $g) (local.get $ng)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jloop
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $dim)))
+                (local.set $x (v128.load (i32.add (local.get $p) (local.get $j))))
+                (local.set $xl (i16x8.extend_low_i8x16_s (local.get $x)))
+                (local.set $xh (i16x8.extend_high_i8x16_s (local.get $x)))
+                (local.set $t (i32.add (local.get $q0) (i32.shl (local.get $j) (i32.const 1))))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=16 (local.get $t))))))
+                (local.set $t (i32.add (local.get $t) (local.get $d2)))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=16 (local.get $t))))))
+                (local.set $t (i32.add (local.get $t) (local.get $d2)))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=16 (local.get $t))))))
+                (local.set $t (i32.add (local.get $t) (local.get $d2)))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=16 (local.get $t))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $jloop)))
+            (v128.store (local.get $o) (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $q0 (i32.add (local.get $q0) (i32.shl (local.get $d2) (i32.const 2))))
+            (local.set $g (i32.add (local.get $g) (i32.const 1)))
+            (br $gloop)))
+        (local.set $p (i32.add (local.get $p) (local.get $dim)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; [sum(a), sum(b), sum(c), sum(d)] of four i32x4 accumulators.
+  (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
+    (local $ab v128) (local $cd v128)
+    (local.set $ab (i32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b))
+                              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b))))
+    (local.set $cd (i32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $d))
+                              (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $d))))
+    (i32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $ab) (local.get $cd))
+               (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $ab) (local.get $cd))))
 )

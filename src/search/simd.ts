@@ -1,49 +1,160 @@
-// Loads the wasm SIMD scan kernels (simd-kernel.wat). Hand-written wasm: no library offers a sub-kilobyte f32x4 /
-// i8x16 dot-product scan, and it runs ~2.5× faster than the best JS loop. Where wasm or SIMD is unavailable (or a CSP
-// forbids compiling wasm), callers get null and keep the JS kernels.
+// Loads the wasm SIMD scan kernels (simd-kernel.wat, and simd-relaxed-kernel.wat where the engine has relaxed SIMD).
+// Hand-written wasm: no library offers a few-kilobyte f32x4 / i8x16 dot-product scan, and it runs ~2.5× faster than
+// the best JS loop. Where wasm or SIMD is unavailable (or a CSP forbids compiling wasm), callers get null and keep
+// the JS kernels.
 import { SIMD_KERNEL_BASE64 } from './simd-kernel-bytes.js';
+import { SIMD_RELAXED_KERNEL_BASE64 } from './simd-relaxed-kernel-bytes.js';
 
-export interface SimdScan {
+/** int8 dot-product kernels (i32 outputs, exact integer sums); their query layout is the kernel's own. */
+export interface Int8Kernels {
+  /** out[i] = exact integer dot of int8 row i at `rows` with the query at `q`. */
+  dotRowsI8(q: number, rows: number, dim: number, n: number, out: number): void;
+  /** out[(r × ng + g) × 4 + k] = exact integer dot of row r with query 4g + k (ng groups of 4 queries at `q`). */
+  dotRowsI8x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
+}
+
+export interface SimdScan extends Int8Kernels {
   readonly memory: WebAssembly.Memory;
   /** out[i] = dot(row i at `rows`, query at `q`) for n rows of `dim` f32 (byte offsets; dim a multiple of 16). */
   dotRows(q: number, rows: number, dim: number, n: number, out: number): void;
+  /** out[r × nq + i] = dot(row r, query i), each summed in dotRows' order (bit-identical); queries back to back at q. */
+  dotRowsMany(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
   /** Sum of `count` f32 at byte offset `ptr` (count a multiple of 16): one streaming pass. */
   sumF32(ptr: number, count: number): number;
-  /** out[i] = exact integer dot of int8 row i at `rows` with int8 query at `q` (i32 outputs). */
-  dotRowsI8(q: number, rows: number, dim: number, n: number, out: number): void;
   /** Sum of `count` int8 at `ptr` (count a multiple of 16). */
   sumI8(ptr: number, count: number): number;
+  /** The relaxed-SIMD int8 kernels on the same memory, or null where the engine lacks relaxed SIMD. */
+  readonly relaxed: Int8Kernels | null;
 }
+
+/** Which int8 kernel family writes a query: 'simd' (dotRowsI8: int8 codes; dotRowsI8x4: codes widened to i16) or 'relaxed' (7-bit halves p, m). */
+export type Int8KernelKind = 'simd' | 'relaxed';
 
 /** The kernel processes 16 floats per step. */
 export const SIMD_DIM_MULTIPLE = 16;
 export const WASM_PAGE = 65536;
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled = new Map<string, WebAssembly.Module | null>();
 
-function compile(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
+function compile(base64: string): WebAssembly.Module | null {
+  const cached = compiled.get(base64);
+  if (cached !== undefined) return cached;
+  let mod: WebAssembly.Module | null;
   try {
-    const bin = atob(SIMD_KERNEL_BASE64);
+    const bin = atob(base64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    // Under a kilobyte: synchronous compilation is allowed even on a browser's main thread.
-    compiled = new WebAssembly.Module(bytes);
+    // A few kilobytes: synchronous compilation is allowed even on a browser's main thread.
+    mod = new WebAssembly.Module(bytes);
   } catch {
-    compiled = null;
+    mod = null;
   }
-  return compiled;
+  compiled.set(base64, mod);
+  return mod;
 }
 
-/** A fresh kernel instance with its own memory, or null where wasm SIMD cannot run. */
-export function createSimdScan(): SimdScan | null {
-  const mod = typeof WebAssembly === 'object' ? compile() : null;
+/** Whether this engine runs relaxed SIMD correctly (Chrome >= 114, Node >= 22; see selfCheck for Node 20's flag). */
+export function hasRelaxedSimd(): boolean {
+  return createSimdScan()?.relaxed != null;
+}
+
+/** Result of the relaxed kernels' self-check, once per process. */
+let relaxedWorks: boolean | undefined;
+
+/**
+ * Runs both relaxed kernels on fixed rows and queries (extreme codes and mixed signs) in a fresh memory and compares
+ * with exact integer dots: Node 20's --experimental-wasm-relaxed-simd computes relaxed_dot_i8x16_i7x16_add_s wrongly
+ * (2× for a splat of 127s), so "it compiles" is not enough. Leaves the scratch bytes zeroed.
+ */
+function selfCheck(memory: WebAssembly.Memory, k: Int8Kernels): boolean {
+  const dim = 32;
+  const rowsN = 5;
+  const buf = memory.buffer;
+  const rows = new Int8Array(buf, 4096, rowsN * dim);
+  const q = new Int8Array(4 * dim);
+  let seed = 12345;
+  const next = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) % 255) - 127;
+  for (let i = 0; i < rows.length; i++) rows[i] = next();
+  for (let i = 0; i < q.length; i++) q[i] = next();
+  rows.fill(127, 0, dim);
+  rows.fill(-127, dim, 2 * dim);
+  q.fill(127, 0, dim);
+  q.fill(-127, dim, 2 * dim);
+  const want = (r: number, i: number): number => {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += rows[r * dim + j] * q[i * dim + j];
+    return s;
+  };
+  let ok = true;
+  for (let i = 0; i < 4; i++) writeInt8Query(buf, i * 2 * dim, q, i * dim, dim, 'relaxed', true);
+  k.dotRowsI8x4(0, 1, 4096, dim, rowsN, 8192);
+  const many = new Int32Array(buf, 8192, rowsN * 4);
+  for (let r = 0; r < rowsN; r++) for (let i = 0; i < 4; i++) if (many[r * 4 + i] !== want(r, i)) ok = false;
+  for (let i = 0; ok && i < 4; i++) {
+    k.dotRowsI8(i * 2 * dim, 4096, dim, rowsN, 8192);
+    const one = new Int32Array(buf, 8192, rowsN);
+    for (let r = 0; r < rowsN; r++) if (one[r] !== want(r, i)) ok = false;
+  }
+  new Uint8Array(buf, 0, 8192 + rowsN * 16).fill(0);
+  return ok;
+}
+
+/**
+ * A fresh kernel instance with its own memory, or null where wasm SIMD cannot run. `relaxed: false` leaves the
+ * relaxed-SIMD kernels out even where the engine has them (for comparisons).
+ */
+export function createSimdScan(options: { relaxed?: boolean } = {}): SimdScan | null {
+  const mod = typeof WebAssembly === 'object' ? compile(SIMD_KERNEL_BASE64) : null;
   if (!mod) return null;
   try {
     const inst = new WebAssembly.Instance(mod);
-    const ex = inst.exports as { memory: WebAssembly.Memory; dot_rows: SimdScan['dotRows']; sum_f32: SimdScan['sumF32']; dot_rows_i8: SimdScan['dotRowsI8']; sum_i8: SimdScan['sumI8'] };
-    return { memory: ex.memory, dotRows: ex.dot_rows, sumF32: ex.sum_f32, dotRowsI8: ex.dot_rows_i8, sumI8: ex.sum_i8 };
+    const ex = inst.exports as {
+      memory: WebAssembly.Memory;
+      dot_rows: SimdScan['dotRows'];
+      dot_rows_many: SimdScan['dotRowsMany'];
+      sum_f32: SimdScan['sumF32'];
+      dot_rows_i8: SimdScan['dotRowsI8'];
+      dot_rows_i8_x4: SimdScan['dotRowsI8x4'];
+      sum_i8: SimdScan['sumI8'];
+    };
+    let relaxed: Int8Kernels | null = null;
+    const rmod = options.relaxed === false ? null : compile(SIMD_RELAXED_KERNEL_BASE64);
+    if (rmod) {
+      try {
+        const rex = new WebAssembly.Instance(rmod, { env: { memory: ex.memory } }).exports as { dot_rows_i8: Int8Kernels['dotRowsI8']; dot_rows_i8_x4: Int8Kernels['dotRowsI8x4'] };
+        relaxed = { dotRowsI8: rex.dot_rows_i8, dotRowsI8x4: rex.dot_rows_i8_x4 };
+        if (relaxedWorks === undefined) relaxedWorks = selfCheck(ex.memory, relaxed);
+        if (!relaxedWorks) relaxed = null;
+      } catch {
+        relaxed = null;
+      }
+    }
+    return { memory: ex.memory, dotRows: ex.dot_rows, dotRowsMany: ex.dot_rows_many, sumF32: ex.sum_f32, dotRowsI8: ex.dot_rows_i8, dotRowsI8x4: ex.dot_rows_i8_x4, sumI8: ex.sum_i8, relaxed };
   } catch {
     return null;
+  }
+}
+
+/** Bytes one int8 query takes in a kernel's query area: codes ('simd' single), i16 ('simd' many) or two 7-bit halves ('relaxed'). */
+export function int8QueryBytes(kind: Int8KernelKind, many: boolean, dim: number): number {
+  return kind === 'relaxed' || many ? 2 * dim : dim;
+}
+
+/**
+ * Writes int8 query codes (in [-127, 127]) into kernel memory at byte offset `off`, in the layout the kernel
+ * family expects: 'simd' single → the codes; 'simd' many → i16; 'relaxed' → p = max(q, 0) then m = max(-q, 0).
+ */
+export function writeInt8Query(buffer: ArrayBuffer, off: number, codes: Int8Array, codesOff: number, dim: number, kind: Int8KernelKind, many: boolean): void {
+  if (kind === 'relaxed') {
+    const p = new Int8Array(buffer, off, 2 * dim);
+    for (let j = 0; j < dim; j++) {
+      const c = codes[codesOff + j];
+      p[j] = c > 0 ? c : 0;
+      p[dim + j] = c < 0 ? -c : 0;
+    }
+  } else if (many) {
+    new Int16Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
+  } else {
+    new Int8Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
   }
 }

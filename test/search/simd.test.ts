@@ -2,15 +2,56 @@ import { describe, expect, it } from 'vitest';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { createSimdScan } from '../../src/search/simd.js';
 import { SIMD_KERNEL_BASE64 } from '../../src/search/simd-kernel-bytes.js';
+import { SIMD_RELAXED_KERNEL_BASE64 } from '../../src/search/simd-relaxed-kernel-bytes.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
 const D = 128;
 
 describe('wasm SIMD f32 scan', () => {
-  it('is available in Node, and the committed bytes are the compiled simd-kernel.wat', async () => {
+  it('is available in Node, and the committed bytes are the compiled simd-kernel.wat and simd-relaxed-kernel.wat', async () => {
     expect(createSimdScan()).not.toBeNull();
     const { compileKernel } = await import('../../scripts/build-wasm.js');
-    expect(Buffer.from(await compileKernel()).toString('base64')).toBe(SIMD_KERNEL_BASE64);
+    expect(Buffer.from(await compileKernel('simd-kernel.wat')).toString('base64')).toBe(SIMD_KERNEL_BASE64);
+    expect(Buffer.from(await compileKernel('simd-relaxed-kernel.wat')).toString('base64')).toBe(SIMD_RELAXED_KERNEL_BASE64);
+  });
+
+  it('dot_rows_i8_x4 (i16-widened queries) gives exact integer dots for 4-query groups, and dot_rows_many equals dot_rows bit for bit', () => {
+    const scan = createSimdScan({ relaxed: false })!;
+    const n = 50;
+    const ng = 3;
+    scan.memory.grow(2);
+    const rand = seededRandom(12);
+    const qOff = 0;
+    const rowsOff = 65536;
+    const outOff = 32768;
+    const q16 = new Int16Array(scan.memory.buffer, qOff, ng * 4 * D);
+    const rows = new Int8Array(scan.memory.buffer, rowsOff, n * D);
+    for (let i = 0; i < q16.length; i++) q16[i] = Math.round(rand() * 254) - 127;
+    for (let i = 0; i < rows.length; i++) rows[i] = Math.round(rand() * 254) - 127;
+    rows.fill(-127, 0, D);
+    q16.fill(-127, 0, D);
+    scan.dotRowsI8x4(qOff, ng, rowsOff, D, n, outOff);
+    const out = new Int32Array(scan.memory.buffer, outOff, n * ng * 4);
+    for (let r = 0; r < n; r++) {
+      for (let i = 0; i < ng * 4; i++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += rows[r * D + j] * q16[i * D + j];
+        expect(out[r * ng * 4 + i]).toBe(s);
+      }
+    }
+    // f32: many-query sums must be bit-identical to the single-query kernel's.
+    const nq = 5;
+    const qf = new Float32Array(scan.memory.buffer, qOff, nq * D);
+    const rf = new Float32Array(scan.memory.buffer, rowsOff, n * D);
+    for (let i = 0; i < qf.length; i++) qf[i] = rand() - 0.5;
+    for (let i = 0; i < rf.length; i++) rf[i] = rand() - 0.5;
+    scan.dotRowsMany(qOff, nq, rowsOff, D, n, outOff);
+    const many = new Float32Array(scan.memory.buffer, outOff, n * nq).slice();
+    for (let i = 0; i < nq; i++) {
+      scan.dotRows(qOff + i * D * 4, rowsOff, D, n, outOff);
+      const one = new Float32Array(scan.memory.buffer, outOff, n);
+      for (let r = 0; r < n; r++) expect(many[r * nq + i]).toBe(one[r]);
+    }
   });
 
   it('dot_rows_i8 and sum_i8 are exact integer sums', () => {

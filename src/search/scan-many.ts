@@ -1,0 +1,173 @@
+// Many-query scan: one pass over the rows for a batch of queries. Each block of SCAN_BLOCK rows is scored against
+// every query of the batch while it sits in cache, so memory is read once per batch instead of once per query; the
+// per-query candidate logic is the single-query scan's, on the same scores, so results equal one-by-one search.
+import { dotRowsF32, dotRowsInt8 } from './kernels.js';
+import { writeInt8Query, type Int8KernelKind, type SimdScan } from './simd.js';
+import type { TopK } from './topk.js';
+
+/** Rows scored per kernel call: small enough to stay in L1/L2, large enough to amortise the call. */
+export const SCAN_BLOCK = 256;
+/** Queries per pass: 16 × 128-d f32 queries (8 KB) stay in L1 beside the row being scored. */
+export const MANY_BATCH = 16;
+
+/** Byte offsets in the kernel's memory: single query, its output block, the batch's queries and outputs, then the rows. */
+export interface WasmLayout {
+  qOff: number;
+  outOff: number;
+  manyQOff: number;
+  manyOutOff: number;
+  rowsOff: number;
+}
+
+const align64 = (x: number): number => (x + 63) & ~63;
+
+export function wasmLayout(kind: 'f32' | 'i8', dim: number): WasmLayout {
+  // int8 queries take at most 2 bytes a value (i16, or two 7-bit halves), f32 ones 4.
+  const qBytes = kind === 'f32' ? dim * 4 : dim * 2;
+  const outOff = align64(qBytes);
+  const manyQOff = align64(outOff + SCAN_BLOCK * 4);
+  const manyOutOff = align64(manyQOff + MANY_BATCH * qBytes);
+  const rowsOff = align64(manyOutOff + MANY_BATCH * SCAN_BLOCK * 4);
+  return { qOff: 0, outOff, manyQOff, manyOutOff, rowsOff };
+}
+
+/** What a batched pass reads; `accept(row)` applies the caller's filter (null: none). */
+export interface ManyScanInput {
+  n: number;
+  dim: number;
+  /** Queries in this pass (<= MANY_BATCH). */
+  nq: number;
+  /** Unit queries, nq × dim (f32 scans). */
+  qf: Float64Array;
+  /** int8 query codes, nq × dim (int8 scans). */
+  codes: Int8Array;
+  /** One heap per query, already reset to its capacity and tie-break. */
+  heaps: readonly TopK[];
+  /** Per-query starting bar: a score must reach it to be considered. */
+  bars: Float64Array;
+  accept: ((row: number) => boolean) | null;
+}
+
+/** The kernel's memory and where things sit in it. */
+export interface WasmScanTarget {
+  scan: SimdScan;
+  layout: WasmLayout;
+  int8Kind: Int8KernelKind;
+}
+
+/**
+ * Offers row `row` with score `s` to a heap the way the f32 single-query scan does (`>=` so ties reach the
+ * id tie-break); returns the new bar.
+ */
+function offerTie(heap: TopK, s: number, row: number, bar: number, accept: ((row: number) => boolean) | null): number {
+  if (!heap.accepts(s, row)) return bar;
+  if (accept !== null && !accept(row)) return bar;
+  heap.offer(s, row);
+  return heap.full ? heap.threshold : bar;
+}
+
+/** f32 rows in JS memory: the JS kernel per query on each block (bit-identical to the single-query JS scan). */
+export function scanManyF32Js(data: Float32Array, input: ManyScanInput, block: Float64Array): void {
+  const { n, dim, nq, heaps, bars, accept } = input;
+  const qs: Float64Array[] = [];
+  for (let i = 0; i < nq; i++) qs.push(input.qf.subarray(i * dim, i * dim + dim));
+  for (let start = 0; start < n; start += SCAN_BLOCK) {
+    const end = Math.min(n, start + SCAN_BLOCK);
+    for (let qi = 0; qi < nq; qi++) {
+      dotRowsF32(data, qs[qi], dim, start, end, block);
+      const heap = heaps[qi];
+      let bar = bars[qi];
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = block[i];
+        if (s >= bar) bar = offerTie(heap, s, row, bar, accept);
+      }
+      bars[qi] = bar;
+    }
+  }
+}
+
+/** f32 rows in wasm memory: dot_rows_many scores each row against every query while the row is in L1. */
+export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput): void {
+  const { n, dim, nq, heaps, bars, accept } = input;
+  const { scan, layout } = target;
+  new Float32Array(scan.memory.buffer, layout.manyQOff, nq * dim).set(input.qf.subarray(0, nq * dim));
+  const out = new Float32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nq);
+  for (let start = 0; start < n; start += SCAN_BLOCK) {
+    const end = Math.min(n, start + SCAN_BLOCK);
+    scan.dotRowsMany(layout.manyQOff, nq, layout.rowsOff + start * dim * 4, dim, end - start, layout.manyOutOff);
+    for (let qi = 0; qi < nq; qi++) {
+      const heap = heaps[qi];
+      let bar = bars[qi];
+      for (let i = qi, row = start; row < end; i += nq, row++) {
+        const s = out[i];
+        if (s >= bar) bar = offerTie(heap, s, row, bar, accept);
+      }
+      bars[qi] = bar;
+    }
+  }
+}
+
+/** Offers an int8 block's scores for one query the way the int8 single-query scan does (strict `>`, no tie-break). */
+function drainInt8(heap: TopK, block: Float64Array, start: number, end: number, bar: number, accept: ((row: number) => boolean) | null): number {
+  for (let i = 0, row = start; row < end; i++, row++) {
+    const s = block[i];
+    if (s > bar) {
+      if (accept !== null && !accept(row)) continue;
+      heap.offer(s, row);
+      if (heap.full) bar = heap.threshold;
+    }
+  }
+  return bar;
+}
+
+/** int8 codes in JS memory: the JS kernel per query on each block. */
+export function scanManyInt8Js(codes: Int8Array, scales: Float32Array, input: ManyScanInput, block: Float64Array): void {
+  const { n, dim, nq, heaps, bars, accept } = input;
+  const qs: Int32Array[] = [];
+  for (let i = 0; i < nq; i++) qs.push(Int32Array.from(input.codes.subarray(i * dim, i * dim + dim)));
+  for (let start = 0; start < n; start += SCAN_BLOCK) {
+    const end = Math.min(n, start + SCAN_BLOCK);
+    for (let qi = 0; qi < nq; qi++) {
+      dotRowsInt8(codes, scales, qs[qi], dim, start, end, block);
+      bars[qi] = drainInt8(heaps[qi], block, start, end, bars[qi], accept);
+    }
+  }
+}
+
+/**
+ * int8 codes in wasm memory: dot_rows_i8_x4 (SIMD128 or relaxed SIMD) scores 4 queries per row load; the batch is
+ * padded to a multiple of 4 with zero queries whose scores are ignored. Integer dots times the row's scale: the
+ * same numbers the single-query scan ranks.
+ */
+export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, input: ManyScanInput): void {
+  const { n, dim, nq, heaps, bars, accept } = input;
+  const { scan, layout, int8Kind } = target;
+  const kernels = int8Kind === 'relaxed' && scan.relaxed !== null ? scan.relaxed : scan;
+  const ng = (nq + 3) >> 2;
+  const nqp = ng * 4;
+  const qBytes = 2 * dim;
+  const zero = new Int8Array(dim);
+  for (let i = 0; i < nqp; i++) {
+    if (i < nq) writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, input.codes, i * dim, dim, int8Kind, true);
+    else writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, zero, 0, dim, int8Kind, true);
+  }
+  const out = new Int32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nqp);
+  for (let start = 0; start < n; start += SCAN_BLOCK) {
+    const end = Math.min(n, start + SCAN_BLOCK);
+    kernels.dotRowsI8x4(layout.manyQOff, ng, layout.rowsOff + start * dim, dim, end - start, layout.manyOutOff);
+    for (let qi = 0; qi < nq; qi++) {
+      // Fused score-and-compare (no block copy): most rows cost one multiply and one compare.
+      const heap = heaps[qi];
+      let bar = bars[qi];
+      for (let o = qi, row = start; row < end; o += nqp, row++) {
+        const s = out[o] * scales[row];
+        if (s > bar) {
+          if (accept !== null && !accept(row)) continue;
+          heap.offer(s, row);
+          if (heap.full) bar = heap.threshold;
+        }
+      }
+      bars[qi] = bar;
+    }
+  }
+}

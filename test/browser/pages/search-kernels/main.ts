@@ -1,0 +1,183 @@
+// Page for test/browser/search-kernels.test.ts and the browser bench: checks the wasm (relaxed SIMD, SIMD128) scans
+// against the JS kernel in Chromium, and times search / searchMany against a streaming floor in the same page.
+import { CosineIndex } from '../../../../src/search/index.js';
+import type { CosineIndexOptions } from '../../../../src/search/cosine-index.js';
+import { createSimdScan, hasRelaxedSimd, writeInt8Query } from '../../../../src/search/simd.js';
+import { seededRandom } from '../../../../src/seeded-random.js';
+
+export interface KernelCheck {
+  relaxed: boolean;
+  /** What differed from the JS kernel (empty when everything matched). */
+  failures: string[];
+}
+
+export interface SearchBenchRow {
+  storage: string;
+  kernel: string;
+  n: number;
+  dim: number;
+  k: number;
+  single_p50_ms: number;
+  many_queries: number;
+  many_p50_ms: number;
+  /** Streaming pass over the bytes per vector the scan must read: 128 (int8 codes) or 512 (f32). */
+  floor_ms: number;
+  floor_bytes_per_vector: number;
+}
+
+export interface SearchKernelsApi {
+  check(): KernelCheck;
+  bench(n: number, rounds: number): SearchBenchRow[];
+}
+
+declare global {
+  interface Window {
+    searchKernels: SearchKernelsApi;
+  }
+}
+
+function vectors(n: number, dim: number, seed: number): Float32Array {
+  const r = seededRandom(seed);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < out.length; i++) out[i] = r() - 0.5;
+  return out;
+}
+
+function check(): KernelCheck {
+  const failures: string[] = [];
+  const relaxed = hasRelaxedSimd();
+  const dim = 128;
+  // Kernel level: exact integer dots, extreme codes included.
+  const scan = createSimdScan();
+  if (scan?.relaxed) {
+    const n = 40;
+    scan.memory.grow(2);
+    const buf = scan.memory.buffer;
+    const r = seededRandom(4);
+    const rows = new Int8Array(buf, 65536, n * dim);
+    for (let i = 0; i < rows.length; i++) rows[i] = Math.round(r() * 254) - 127;
+    rows.fill(127, 0, dim);
+    rows.fill(-127, dim, 2 * dim);
+    const q = new Int8Array(8 * dim);
+    for (let i = 0; i < q.length; i++) q[i] = Math.round(r() * 254) - 127;
+    q.fill(127, 0, dim);
+    q.fill(-127, dim, 2 * dim);
+    for (let i = 0; i < 8; i++) writeInt8Query(buf, i * 2 * dim, q, i * dim, dim, 'relaxed', true);
+    scan.relaxed.dotRowsI8x4(0, 2, 65536, dim, n, 32768);
+    const out = new Int32Array(buf, 32768, n * 8);
+    for (let row = 0; row < n; row++) {
+      for (let i = 0; i < 8; i++) {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += rows[row * dim + j] * q[i * dim + j];
+        if (out[row * 8 + i] !== s) failures.push(`dotRowsI8x4 row ${row} query ${i}: ${out[row * 8 + i]} != ${s}`);
+      }
+    }
+  }
+  // Index level: every storage mode and kernel returns the JS kernel's results, one by one and batched.
+  const n = 8000;
+  const flat = vectors(n, dim, 11);
+  const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+  const queries = [flat.subarray(0, dim), ...Array.from({ length: 20 }, (_, i) => vectors(1, dim, 100 + i))];
+  const modes: Omit<CosineIndexOptions, 'kernel'>[] = [
+    { dim, storage: 'f32' },
+    { dim, storage: 'int8', rescore: 'residual' },
+    { dim, storage: 'int8', rescore: 'dequantized' },
+    { dim, storage: 'int8', rescore: 'f32' },
+  ];
+  const filter = { filter: (id: string) => id.length % 2 === 0, minScore: 0.02 };
+  for (const mode of modes) {
+    const build = (kernel: 'auto' | 'simd' | 'js'): CosineIndex => {
+      const idx = new CosineIndex({ ...mode, kernel });
+      idx.add(ids, flat);
+      idx.add(['dup-a', 'dup-b'], [flat.subarray(0, dim), flat.subarray(0, dim)]);
+      idx.remove(ids.slice(5, 50));
+      return idx;
+    };
+    const js = build('js');
+    for (const kernel of ['auto', 'simd'] as const) {
+      const idx = build(kernel);
+      for (const k of [1, 10, 57]) {
+        const want = JSON.stringify(queries.map((x) => js.search(x, k)));
+        const label = `${mode.storage}/${mode.rescore ?? 'f32'} ${kernel} k=${k}`;
+        if (JSON.stringify(queries.map((x) => idx.search(x, k))) !== want) failures.push(`${label}: search differs from the JS kernel`);
+        if (JSON.stringify(idx.searchMany(queries, k)) !== want) failures.push(`${label}: searchMany differs from the JS kernel`);
+        if (JSON.stringify(idx.searchMany(queries, k, filter)) !== JSON.stringify(queries.map((x) => js.search(x, k, filter)))) failures.push(`${label}: filtered searchMany differs`);
+      }
+    }
+  }
+  return { relaxed, failures };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+/** Fastest of `reps` streaming passes (after a warm-up) over `bytesPerVector` × n bytes in wasm memory. */
+function floorMs(n: number, dim: number, kind: 'i8' | 'f32', reps: number): number {
+  const scan = createSimdScan();
+  if (!scan) return NaN;
+  const count = n * dim;
+  const bytes = kind === 'i8' ? count : count * 4;
+  scan.memory.grow(Math.ceil(bytes / 65536));
+  new Uint8Array(scan.memory.buffer, 0, bytes).fill(3);
+  const t: number[] = [];
+  let sink = 0;
+  for (let i = 0; i < reps + 2; i++) {
+    const s = performance.now();
+    sink += kind === 'i8' ? scan.sumI8(0, count) : scan.sumF32(0, count);
+    if (i >= 2) t.push(performance.now() - s);
+  }
+  return sink === 0.5 ? 0 : Math.min(...t);
+}
+
+function bench(n: number, rounds: number): SearchBenchRow[] {
+  const dim = 128;
+  const k = 10;
+  const batch = 16;
+  const data = vectors(n, dim, 1000 + n);
+  const queries = vectors(batch, dim, 7);
+  const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
+  const rows: SearchBenchRow[] = [];
+  const relaxed = hasRelaxedSimd();
+  const variants: { storage: 'int8' | 'f32'; kernel: 'auto' | 'simd'; label: string }[] = [
+    { storage: 'int8', kernel: 'auto', label: relaxed ? 'relaxed-simd' : 'simd128' },
+    ...(relaxed ? [{ storage: 'int8' as const, kernel: 'simd' as const, label: 'simd128' }] : []),
+    { storage: 'f32', kernel: 'auto', label: 'simd128' },
+  ];
+  for (const v of variants) {
+    let index: CosineIndex | null = new CosineIndex({ dim, storage: v.storage, kernel: v.kernel, capacity: n });
+    for (let s = 0; s < n; s += 50_000) index.add(ids.slice(s, Math.min(n, s + 50_000)), data.subarray(s * dim, Math.min(n, s + 50_000) * dim));
+    const single: number[] = [];
+    const many: number[] = [];
+    for (let round = 0; round <= rounds; round++) {
+      for (let i = 0; i < batch; i++) {
+        const t = performance.now();
+        index.search(queries.subarray(i * dim, i * dim + dim), k);
+        if (round > 0) single.push(performance.now() - t);
+      }
+      const t = performance.now();
+      index.searchMany(queries, k);
+      if (round > 0) many.push(performance.now() - t);
+    }
+    index = null;
+    const kind = v.storage === 'int8' ? 'i8' : 'f32';
+    rows.push({
+      storage: v.storage,
+      kernel: v.label,
+      n,
+      dim,
+      k,
+      single_p50_ms: median(single),
+      many_queries: batch,
+      many_p50_ms: median(many),
+      floor_ms: floorMs(n, dim, kind, 9),
+      floor_bytes_per_vector: kind === 'i8' ? dim : dim * 4,
+    });
+  }
+  return rows;
+}
+
+window.searchKernels = { check, bench };
+const status = document.getElementById('status');
+if (status) status.textContent = 'ready';
