@@ -1,28 +1,22 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileIfExists, writeFileAtomic } from '../../src/node/atomic-write.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 describe('writeFileAtomic', () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'hpd-atomic-write-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('hpd-atomic-write-');
 
   it('50 overlapping writes of one path all succeed in call order; the last one wins and no temp file is left', async () => {
-    const file = join(root, 'a', 'out.bin');
+    const file = join(tmp(), 'a', 'out.bin');
     const outcomes = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => writeFileAtomic(file, `write ${i}`)));
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     expect(await readFile(file, 'utf8')).toBe('write 49');
-    expect(await readdir(join(root, 'a'))).toEqual(['out.bin']);
+    expect(await readdir(join(tmp(), 'a'))).toEqual(['out.bin']);
   });
 
   it('removes temp files of killed writers once they are an hour old, and leaves younger ones (maybe a live writer)', async () => {
-    const dir = join(root, 'sweep');
+    const dir = join(tmp(), 'sweep');
     await mkdir(dir);
     const file = join(dir, 'x.hpdindex');
     const old = `${file}.0b5d4a53-5e2f-4a8c-9f2d-3c1e6b7a8d90.tmp`;
@@ -37,7 +31,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('failures are PERSIST_FAILED with the cause attached, the old file is untouched and no temp is left', async () => {
-    const dir = join(root, 'fail');
+    const dir = join(tmp(), 'fail');
     await mkdir(join(dir, 'target-is-a-dir'), { recursive: true });
     const err = (await writeFileAtomic(join(dir, 'target-is-a-dir'), 'x').catch((e: unknown) => e)) as { code: string; cause: { code: string } };
     expect(err).toMatchObject({ code: 'PERSIST_FAILED' });

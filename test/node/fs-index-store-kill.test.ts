@@ -3,15 +3,15 @@
 // Runs: 50 (HPD_KILL_RUNS for more); seed: HPD_KILL_SEED.
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { folderIndexStore } from '../../src/node/fs-index-store.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { versionRow } from './save-loop-version.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const RUNS = Number(process.env.HPD_KILL_RUNS ?? 50);
 const SEED = Number(process.env.HPD_KILL_SEED ?? 8);
@@ -20,21 +20,15 @@ const DIM = 128;
 const child = fileURLToPath(new URL('./save-loop-child.ts', import.meta.url));
 
 describe('fs index store under SIGKILL', () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'hpd-kill-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('hpd-kill-');
 
   it(`after each of ${RUNS} kills at random moments, load gives a complete saved snapshot`, async () => {
     const r = seededRandom(SEED);
     const base = new CosineIndex({ dim: DIM });
     base.add(Array.from({ length: ROWS }, (_, i) => `doc-${i}`), new Float32Array(ROWS * DIM).map(() => r() - 0.5));
-    const baseFile = join(root, 'base.hpdindex');
+    const baseFile = join(tmp(), 'base.hpdindex');
     await writeFile(baseFile, new Uint8Array(base.serialize()));
-    const dir = join(root, 'store');
+    const dir = join(tmp(), 'store');
     const store = folderIndexStore(dir);
     const expected = (v: number) => {
       const row = versionRow(DIM, v);

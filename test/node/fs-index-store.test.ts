@@ -2,7 +2,7 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileCheckpoint } from '../../src/convert/compile.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { folderIndexStore } from '../../src/node/fs-index-store.js';
@@ -11,6 +11,7 @@ import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { fixtureDir, TINY } from '../helpers/fixtures.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const DIM = 64;
 
@@ -22,16 +23,10 @@ function vectors(seed: number, n: number): Float32Array {
 const bytesOf = (b: ArrayBuffer | undefined) => (b === undefined ? undefined : new Uint8Array(b));
 
 describe('folderIndexStore', () => {
-  let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'hpd-fs-index-store-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('hpd-fs-index-store-');
 
   it('20 interleaved, unawaited saves and mutations of one index all succeed; the final load equals the last save', async () => {
-    const dir = join(root, 'interleaved');
+    const dir = join(tmp(), 'interleaved');
     const store = folderIndexStore(dir);
     const index = new CosineIndex({ dim: DIM });
     index.add(Array.from({ length: 2000 }, (_, i) => `base-${i}`), vectors(1, 2000));
@@ -54,7 +49,7 @@ describe('folderIndexStore', () => {
   });
 
   it('saves from two store instances (two threads or embedders) over one folder never collide', async () => {
-    const dir = join(root, 'two-stores');
+    const dir = join(tmp(), 'two-stores');
     const a = folderIndexStore(dir);
     const b = folderIndexStore(dir);
     const index = new CosineIndex({ dim: DIM });
@@ -68,15 +63,15 @@ describe('folderIndexStore', () => {
   });
 
   it('filesystem failures are PERSIST_FAILED errors (no raw errno error), and a never-saved name loads as undefined', async () => {
-    const notADir = join(root, 'file-not-dir');
+    const notADir = join(tmp(), 'file-not-dir');
     await writeFile(notADir, 'x');
     const store = folderIndexStore(notADir);
     const err = await store.saveBytes('n', new CosineIndex({ dim: DIM }).serialize()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PERSIST_FAILED' });
     const loadErr = await store.loadBytes('n').catch((e: unknown) => e);
     expect(loadErr).toMatchObject({ code: 'PERSIST_FAILED' });
-    expect(await folderIndexStore(join(root, 'empty')).loadBytes('never')).toBeUndefined();
-    await expect(folderIndexStore(root).saveBytes('../escape', new ArrayBuffer(8))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await folderIndexStore(join(tmp(), 'empty')).loadBytes('never')).toBeUndefined();
+    await expect(folderIndexStore(tmp()).saveBytes('../escape', new ArrayBuffer(8))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
 
