@@ -109,13 +109,12 @@ async function indexPages(pages: QueuedPage[]): Promise<{ embedded: number; page
 async function search(query: string, k: number): Promise<PageHit[]> {
   const { index } = await start();
   const db = await historyDb();
-  const hits = await index.search(query, k * 4);
+  // Each hit carries its passage's metadata: one round trip to the worker for the whole search.
+  const hits = await index.search(query, k * 4, { withMetadata: true });
   const out: PageHit[] = [];
   const seen = new Set<string>();
-  // One round trip each, all in flight together (comlink answers them in order from the worker).
-  const metas = (await Promise.all(hits.map((h) => index.metadata(h.id)))) as ({ url?: string; text?: string } | undefined)[];
-  for (const [i, h] of hits.entries()) {
-    const meta = metas[i];
+  for (const h of hits) {
+    const meta = h.metadata as { url?: string; text?: string } | undefined;
     const url = meta?.url ?? h.id.slice(0, h.id.lastIndexOf('#'));
     if (seen.has(url)) continue;
     seen.add(url);
