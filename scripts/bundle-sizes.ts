@@ -14,6 +14,8 @@ export interface BundleSizes {
   workerOrt: number;
   /** Bytes loaded only through dynamic import(): the checkpoint compiler. */
   compiler: number;
+  /** Bytes loaded through import() on the first index call: CosineIndex, its kernels and the index stores. */
+  index: number;
   /** Source files of the worker's up-front graph. */
   workerInputs: string[];
   /** Source files of the compiler chunk(s). */
@@ -37,9 +39,17 @@ function staticClosure(meta: Metafile, out: string): Set<string> {
   return seen;
 }
 
-function dynamicTargets(meta: Metafile, outs: Set<string>): Set<string> {
+/** The chunks a dynamic `import()` from `outs` loads, for the imports whose target holds `input` (e.g. the compiler). */
+function dynamicTargets(meta: Metafile, outs: Set<string>, input: string): Set<string> {
   const found = new Set<string>();
-  for (const o of outs) for (const i of meta.outputs[o]?.imports ?? []) if (i.kind === 'dynamic-import' && !i.external) for (const x of staticClosure(meta, i.path)) found.add(x);
+  for (const o of outs) {
+    for (const i of meta.outputs[o]?.imports ?? []) {
+      if (i.kind !== 'dynamic-import' || i.external) continue;
+      const closure = staticClosure(meta, i.path);
+      if (![...closure].some((x) => input in (meta.outputs[x]?.inputs ?? {}))) continue;
+      for (const x of closure) found.add(x);
+    }
+  }
   for (const o of outs) found.delete(o);
   return found;
 }
@@ -74,7 +84,8 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
   const entry = (name: string) => Object.keys(meta.outputs).find((o) => meta.outputs[o].entryPoint && o.endsWith(`${name}.js`))!;
   const page = staticClosure(meta, entry('page'));
   const worker = staticClosure(meta, entry('worker'));
-  const compiler = dynamicTargets(meta, worker);
+  const compiler = dynamicTargets(meta, worker, 'src/convert/compile.ts');
+  const index = dynamicTargets(meta, worker, 'src/search/cosine-index.ts');
   const commonjs = Object.entries(meta.inputs).filter(([, v]) => v.format === 'cjs').map(([k]) => k);
   return {
     page: sum(meta, page, (i) => !isOrt(i)),
@@ -82,6 +93,7 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
     workerOwn: sum(meta, worker, (i) => i.startsWith('src/')),
     workerOrt: sum(meta, worker, isOrt),
     compiler: sum(meta, compiler, () => true),
+    index: sum(meta, index, () => true),
     workerInputs: inputsOf(meta, worker),
     compilerInputs: inputsOf(meta, compiler),
     commonjs,
@@ -91,7 +103,7 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const s = await measureBundleSizes();
   const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
-  console.log(`page entry ${kB(s.page)} | worker (compiled-bundle path, ORT excluded) ${kB(s.worker)}, of which src/ ${kB(s.workerOwn)} | ORT JS ${kB(s.workerOrt)} | compiler chunk ${kB(s.compiler)}`);
+  console.log(`page entry ${kB(s.page)} | worker (compiled-bundle path, ORT excluded) ${kB(s.worker)}, of which src/ ${kB(s.workerOwn)} | ORT JS ${kB(s.workerOrt)} | compiler chunk ${kB(s.compiler)} | index chunk (loaded on the first index call) ${kB(s.index)}`);
   console.log(`CommonJS inputs: ${s.commonjs.length ? s.commonjs.join(', ') : 'none'}`);
   if (process.argv.includes('--inputs')) console.log({ worker: s.workerInputs, compiler: s.compilerInputs });
 }

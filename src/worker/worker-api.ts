@@ -4,8 +4,12 @@ import type { DeviceInfo } from '../engine/device.js';
 import { HpdError } from '../errors.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
-import { CosineIndex } from '../search/cosine-index.js';
+import type { CosineIndex } from '../search/cosine-index.js';
 import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
+
+let searchModule: Promise<typeof import('../search/cosine-index.js')> | undefined;
+/** The index code loads on the first index call (one shared promise, so calls keep their order): a worker that only embeds never pays for it. */
+const loadSearch = () => (searchModule ??= import('../search/cosine-index.js'));
 
 /** Where named indexes are saved: IndexedDB in a browser, a folder in Node. */
 export interface IndexStore {
@@ -75,13 +79,13 @@ export class WorkerApi {
 
   // --- named indexes -------------------------------------------------------
 
-  indexOpen(name: string, storage: StorageKind = 'f32'): IndexStats {
-    this.index(name, storage);
-    return this.indexStats(name);
+  async indexOpen(name: string, storage: StorageKind = 'f32'): Promise<IndexStats> {
+    await this.index(name, storage);
+    return await this.indexStats(name);
   }
 
   async indexAddTexts(name: string, ids: string[], texts: string[], metadata?: (JsonValue | undefined)[], upsert = false): Promise<IndexStats> {
-    const idx = this.index(name);
+    const idx = await this.index(name);
     if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
       throw new HpdError('INVALID_INPUT', `addTexts needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`);
     }
@@ -97,19 +101,19 @@ export class WorkerApi {
     const { vectors } = await this.ready().embed(texts);
     if (upsert) idx.upsert(ids, vectors, metadata);
     else idx.add(ids, vectors, metadata);
-    return this.indexStats(name);
+    return await this.indexStats(name);
   }
 
   async indexAddVectors(name: string, ids: string[], vectors: Float32Array, metadata?: (JsonValue | undefined)[], upsert = false): Promise<IndexStats> {
-    const idx = this.index(name);
+    const idx = await this.index(name);
     if (upsert) idx.upsert(ids, vectors, metadata);
     else idx.add(ids, vectors, metadata);
-    return this.indexStats(name);
+    return await this.indexStats(name);
   }
 
   async indexSearch(name: string, query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<IndexHit[]> {
     const vector = typeof query === 'string' ? (await this.ready().embed([query])).vectors : query;
-    const idx = this.index(name); // after the embed: a rebuild or load meanwhile replaced the instance
+    const idx = await this.index(name); // after the embed: a rebuild or load meanwhile replaced the instance
     const where = options.where;
     const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
     const hits: IndexHit[] = idx.search(vector, k, { ...(options.minScore !== undefined ? { minScore: options.minScore } : {}), ...(filter ? { filter } : {}) });
@@ -121,10 +125,11 @@ export class WorkerApi {
    * Rebuilds the index with another storage from its stored vectors, without the model (int8 → f32 starts from the
    * dequantised vectors, within ~1e-5 of the originals). The old index is replaced only once the new one is complete.
    */
-  indexRebuild(name: string, storage: StorageKind): IndexStats {
+  async indexRebuild(name: string, storage: StorageKind): Promise<IndexStats> {
     if (storage !== 'f32' && storage !== 'int8') throw new HpdError('INVALID_INPUT', `storage must be "f32" or "int8", got "${String(storage)}".`);
-    const old = this.index(name);
-    if (old.storage === storage) return this.indexStats(name);
+    const old = await this.index(name);
+    if (old.storage === storage) return await this.indexStats(name);
+    const { CosineIndex } = await loadSearch();
     const next = new CosineIndex({ dim: old.dim, storage, capacity: Math.max(1, old.size) });
     const ids = old.ids();
     const CHUNK = 1024;
@@ -140,43 +145,44 @@ export class WorkerApi {
       next.add(part, part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim), meta);
     }
     this.indexes.set(name, next);
-    return this.indexStats(name);
+    return await this.indexStats(name);
   }
 
-  indexRemove(name: string, ids: string[]): number {
-    return this.index(name).remove(ids);
+  async indexRemove(name: string, ids: string[]): Promise<number> {
+    return (await this.index(name)).remove(ids);
   }
 
-  indexHas(name: string, id: string): boolean {
-    return this.index(name).has(id);
+  async indexHas(name: string, id: string): Promise<boolean> {
+    return (await this.index(name)).has(id);
   }
 
   /** Every id in the index (storage order), e.g. to skip texts already indexed without one call per id. */
-  indexIds(name: string): string[] {
-    return this.index(name).ids();
+  async indexIds(name: string): Promise<string[]> {
+    return (await this.index(name)).ids();
   }
 
-  indexMetadata(name: string, id: string): JsonValue | undefined {
-    return this.index(name).get(id)?.metadata;
+  async indexMetadata(name: string, id: string): Promise<JsonValue | undefined> {
+    return (await this.index(name)).get(id)?.metadata;
   }
 
-  indexStats(name: string): IndexStats {
-    const idx = this.index(name);
+  async indexStats(name: string): Promise<IndexStats> {
+    const idx = await this.index(name);
     return { name, size: idx.size, storage: idx.storage, bytes: idx.byteLength };
   }
 
   async indexSave(name: string): Promise<IndexStats> {
     // Snapshot before the first await, so overlapping saves and mutations apply in call order; the store serialises the writes.
-    const bytes = this.index(name).serialize();
+    const bytes = (await this.index(name)).serialize();
     const store = await this.store();
     await store.saveBytes(name, bytes);
-    return this.indexStats(name);
+    return await this.indexStats(name);
   }
 
   /** Replaces the in-memory index with the saved snapshot; false (and nothing changed) if none exists. */
   async indexLoad(name: string): Promise<boolean> {
     const bytes = await (await this.store()).loadBytes(name);
     if (!bytes) return false;
+    const { CosineIndex } = await loadSearch();
     const loaded = CosineIndex.deserialize(bytes);
     if (this.engine && loaded.dim !== this.engine.dim) {
       throw new HpdError('DIM_MISMATCH', `saved index "${name}" holds ${loaded.dim}-d vectors but the model gives ${this.engine.dim}-d.`);
@@ -223,7 +229,8 @@ export class WorkerApi {
     return this.engine;
   }
 
-  private index(name: string, storage?: StorageKind): CosineIndex {
+  private async index(name: string, storage?: StorageKind): Promise<CosineIndex> {
+    const { CosineIndex } = await loadSearch();
     if (typeof name !== 'string' || !name) throw new HpdError('INVALID_INPUT', 'index name must be a non-empty string.');
     let idx = this.indexes.get(name);
     if (!idx) {

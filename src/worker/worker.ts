@@ -3,8 +3,6 @@ import { expose } from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Platform } from '../engine/engine.js';
 import { cacheStorageCache, noCache } from '../model/cache.js';
-import { IdbIndexStore } from '../search/persist-idb.js';
-import { OpfsIndexStore } from '../search/persist-opfs.js';
 import { installErrorTransfer } from './error-transfer.js';
 import { WorkerApi, type IndexStore } from './worker-api.js';
 
@@ -21,6 +19,10 @@ const platform: Platform = {
 };
 
 let store: Promise<IndexStore> | undefined;
-// OPFS where the browser has it (files, no structured-clone of large buffers), IndexedDB otherwise.
-const openStore = (): Promise<IndexStore> => OpfsIndexStore.open().catch(() => IdbIndexStore.open());
+// OPFS where the browser has it (files, no structured-clone of large buffers), IndexedDB otherwise; loaded on the
+// first save or load, so a worker that only embeds never fetches the store code.
+const openStore = async (): Promise<IndexStore> => {
+  const [{ OpfsIndexStore }, { IdbIndexStore }] = await Promise.all([import('../search/persist-opfs.js'), import('../search/persist-idb.js')]);
+  return OpfsIndexStore.open().catch(() => IdbIndexStore.open());
+};
 expose(new WorkerApi(platform, () => (store ??= openStore())));
