@@ -26,8 +26,9 @@ export type HpdErrorCode =
   | 'DEVICE_LOST';
 
 export class HpdError extends Error {
-  readonly code: string;
-  constructor(code: HpdErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
+  /** One of the documented codes: a `switch` on it is checked by the compiler. */
+  readonly code: HpdErrorCode;
+  constructor(code: HpdErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;

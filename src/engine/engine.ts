@@ -1,11 +1,9 @@
 import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
 import { HpdError } from '../errors.js';
-import type { ModelCache } from '../model/cache.js';
-import type { FetchLike } from '../model/fetch.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { Row } from './batcher.js';
-import type { DeviceInfo, DeviceRequest, AdapterProbe } from './device.js';
+import type { DeviceInfo, DeviceRequest } from './device.js';
 import type { Ort, OrtSession } from './ort-types.js';
 import { RunQueue, type QueueOptions } from './queue.js';
 import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
@@ -13,21 +11,9 @@ import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 import { validateTexts } from './validate.js';
+import type { Platform } from './platform.js';
 
-/** What differs between a browser worker and Node: the ORT build, storage, network and GPU access. */
-export interface Platform {
-  ort: Ort;
-  cache: ModelCache;
-  fetch: FetchLike;
-  gpu: AdapterProbe;
-  /** Threads the CPU path may use (wasm: 1 unless crossOriginIsolated in a browser). */
-  wasmThreads: number;
-  /** A native CPU runtime (onnxruntime-node) that replaces wasm for the non-WebGPU path under device 'auto'. */
-  nativeCpu?: Ort;
-  /** Why there is no native CPU runtime and how to add one (Node only); appended to device.reason on wasm. */
-  nativeCpuMissing?: string;
-  baseUrl?: string;
-}
+export type { Platform };
 
 export interface EngineOptions {
   /** A bundle folder URL (with hpd.json), a Hugging Face repo id (`owner/name[@revision]`), or `{ files }`. */

@@ -2,7 +2,7 @@ import { HpdError } from '../errors.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { WeightDtype } from '../bundle/manifest.js';
 import { chooseDevice, parsePlacement, type DeviceChoice, type DeviceInfo, type DeviceRequest } from './device.js';
-import type { Platform } from './engine.js';
+import type { Platform } from './platform.js';
 import type { Ort, OrtSession } from './ort-types.js';
 
 /** Creates the ORT session on the chosen execution provider, falling back from WebGPU to wasm under `auto`. */

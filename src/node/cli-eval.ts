@@ -5,7 +5,7 @@ import { STS_FORMATS, type StsFormat } from '../eval/sts-data.js';
 import { HpdError } from '../errors.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from '../model/hub.js';
 import type { DeviceRequest } from '../engine/device.js';
-import { UsageError, type CliIO } from './cli.js';
+import { UsageError, type CliIO } from './cli-io.js';
 import { createEmbedder } from './create-embedder.js';
 import { readBeirFolder, readStsFile } from './eval-files.js';
 

@@ -5,7 +5,7 @@ import type { Embedder } from '../api/embedder.js';
 import type { DeviceRequest } from '../engine/device.js';
 import { HpdError } from '../errors.js';
 import { CosineIndex } from '../search/cosine-index.js';
-import { UsageError, type CliIO } from './cli.js';
+import { UsageError, type CliIO } from './cli-io.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { createEmbedder } from './create-embedder.js';
 import { NATIVE_INSTALL, nativeRuntimeInstalled } from './platform.js';

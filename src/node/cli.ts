@@ -10,13 +10,10 @@ import { folderSource } from './fs-source.js';
 import { benchCommand, embedCommand, searchCommand } from './cli-runtime.js';
 import { EVAL_USAGE, evalCommand } from './cli-eval.js';
 import { checkOutputFolder, writeFolderAtomic } from './write-folder.js';
+import { UsageError, type CliIO } from './cli-io.js';
 
-export interface CliIO {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** Whether stderr is a terminal (progress redraws in place). */
-  tty: boolean;
-}
+export { UsageError, type CliIO };
+
 
 const defaultIO: CliIO = {
   out: (s) => process.stdout.write(s),
@@ -30,12 +27,6 @@ export interface CliCommand {
   run: (args: string[], io: CliIO) => Promise<void>;
 }
 
-/** A mistake in the command line: printed with the command's usage, exit status 2. */
-export class UsageError extends HpdError {
-  constructor(message: string) {
-    super('INVALID_INPUT', message);
-  }
-}
 
 const MODEL_FLAGS = `--model is a compiled bundle folder or URL (with hpd.json), a sentence-transformers checkpoint folder,
   or a Hugging Face repo id owner/name[@revision]; --hub-url URL and --dtype fp32|fp16|int8 apply to repo ids.

@@ -17,9 +17,10 @@ export interface CosineIndexOptions {
   /** 'f32' (default): exact; 'int8': 4× smaller scan storage (see `rescore`). */
   storage?: StorageKind;
   /**
-   * int8 only. 'dequantized' (default): keep only codes + scales (128 + 4 bytes per 128-d vector) and rescore
-   * candidates against the dequantised rows. 'f32': also keep the float32 rows (+512 bytes) so candidates are
-   * rescored exactly and the order matches f32 storage.
+   * int8 only. 'residual' (default): a second int8 code per value holds the first code's rounding error, and
+   * candidates are rescored against both (260 + 8 bytes per 128-d vector; scores within ~1e-5 of f32, recall@10 1.0).
+   * 'dequantized': codes + scale only (128 + 4 bytes), candidates rescored against the dequantised rows (recall ~0.98).
+   * 'f32': also keep the float32 rows (+512 bytes), so candidates are rescored exactly and the order matches f32.
    */
   rescore?: Int8Rescore;
   /** Rows to allocate up front (avoids regrowth when the final size is known). */

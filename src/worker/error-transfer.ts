@@ -1,5 +1,5 @@
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { HpdError } from '../errors.js';
+import { HpdError, type HpdErrorCode } from '../errors.js';
 
 interface Serialized {
   isError: boolean;
@@ -26,7 +26,7 @@ export function installErrorTransfer(): void {
     deserialize(s) {
       const v = s.value as { code?: unknown; message?: string; stack?: string };
       if (s.isError && typeof v?.code === 'string') {
-        const err = new HpdError(v.code, v.message ?? '');
+        const err = new HpdError(v.code as HpdErrorCode, v.message ?? ''); // serialised by our own worker from an HpdError
         if (v.stack) err.stack = v.stack;
         throw err;
       }
