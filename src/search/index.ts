@@ -1,5 +1,6 @@
-// Public surface of src/search: re-exports only.
-export { CosineIndex, int8CandidateCount } from './cosine-index.js';
+// Public surface of src/search (`hpd-embed/search`): re-exports only, and only what users call or type against;
+// internals (TopK, crc32, the codec, quantisation, kernels) are imported from their files by the code and tests that need them.
+export { CosineIndex } from './cosine-index.js';
 export type { CosineIndexOptions, IndexEntry } from './cosine-index.js';
 export {
   HpdError,
@@ -15,11 +16,7 @@ export { IdbIndexStore, DEFAULT_INDEX_DB } from './persist-idb.js';
 export { OpfsIndexStore, DEFAULT_OPFS_DIR } from './persist-opfs.js';
 export type { OpfsDirectory, OpfsFileHandle } from './persist-opfs.js';
 export type { SaveOptions, SnapshotInfo } from './persist-idb.js';
-export { encodeIndex, decodeIndex, INDEX_FORMAT_VERSION, INDEX_MAGIC } from './serialize.js';
-export { TopK } from './topk.js';
-export type { RowTieBreak } from './topk.js';
-export { quantizeRow, dequantizeRow, INT8_MAX_CODE } from './quantize.js';
-export { crc32 } from './crc32.js';
-export type { Int8Rescore, JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch, RawIndex } from './types.js';
+export { INDEX_FORMAT_VERSION } from './serialize.js';
+export type { Int8Rescore, JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch } from './types.js';
 export { projectTeacher, decodeTeacherProjection, encodeTeacherProjection, checkTeacherProjection } from './project-teacher.js';
 export type { TeacherProjection } from './project-teacher.js';

@@ -3,7 +3,8 @@
 // CRC are reached too). Every outcome must be a loadable, usable index or a typed error, in bounded time and memory.
 // Cases: HPD_FUZZ_CASES (default 3000); seed: HPD_FUZZ_SEED.
 import { describe, expect, it } from 'vitest';
-import { CosineIndex, HpdError, crc32 } from '../../src/search/index.js';
+import { CosineIndex, HpdError } from '../../src/search/index.js';
+import { crc32 } from '../../src/search/crc32.js';
 import type { Int8Rescore, JsonValue, StorageKind } from '../../src/search/index.js';
 import { seededRandom } from '../../src/seeded-random.js';
 

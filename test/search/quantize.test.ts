@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INT8_MAX_CODE, dequantizeRow, quantizeRow } from '../../src/search/index.js';
+import { INT8_MAX_CODE, dequantizeRow, quantizeRow } from '../../src/search/quantize.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
 describe('int8 symmetric per-vector quantisation', () => {

@@ -1,6 +1,7 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CorruptIndexError, CosineIndex, HpdError, INDEX_FORMAT_VERSION, UnsupportedIndexVersionError, crc32 } from '../../src/search/index.js';
+import { CorruptIndexError, CosineIndex, HpdError, INDEX_FORMAT_VERSION, UnsupportedIndexVersionError } from '../../src/search/index.js';
+import { crc32 } from '../../src/search/crc32.js';
 import type { Int8Rescore, JsonValue, StorageKind } from '../../src/search/index.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 

@@ -16,7 +16,7 @@ describe('relaxed-SIMD detection', () => {
   it('an engine whose relaxed dot fails the self-check (Node 20 with the flag) keeps the SIMD128 kernel and exact results', () => {
     const idx = new CosineIndex({ dim: D, storage: 'int8' });
     const js = new CosineIndex({ dim: D, storage: 'int8', kernel: 'js' });
-    expect((idx as unknown as { simd: { int8Kind: string } }).simd.int8Kind).toBe(relaxed ? 'relaxed' : 'simd');
+    expect((idx as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe(relaxed ? 'relaxed' : 'simd');
     const flat = randomVectors(seededRandom(2), 3000, D);
     const ids = Array.from({ length: 3000 }, (_, i) => `v${i}`);
     idx.add(ids, flat);
@@ -67,8 +67,8 @@ describe.skipIf(!relaxed)('relaxed-SIMD int8 scan', () => {
     const fast = new CosineIndex({ dim: D, storage: 'int8', rescore });
     const simd = new CosineIndex({ dim: D, storage: 'int8', rescore, kernel: 'simd' });
     const js = new CosineIndex({ dim: D, storage: 'int8', rescore, kernel: 'js' });
-    expect((fast as unknown as { simd: { int8Kind: string } }).simd.int8Kind).toBe('relaxed');
-    expect((simd as unknown as { simd: { int8Kind: string } }).simd.int8Kind).toBe('simd');
+    expect((fast as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe('relaxed');
+    expect((simd as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe('simd');
     const n = 12_000;
     const flat = randomVectors(rand, n, D);
     const ids = Array.from({ length: n }, (_, i) => `v${i}`);

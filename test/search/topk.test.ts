@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TopK } from '../../src/search/index.js';
+import { TopK } from '../../src/search/topk.js';
 import { seededRandom } from '../reference/naive-cosine.js';
 
 describe('TopK', () => {

@@ -1,5 +1,6 @@
 // Test page for test/browser/search-persist.test.ts: drives CosineIndex + IdbIndexStore from window.searchPersist.
-import { CosineIndex, IdbIndexStore, crc32 } from '../../../../src/search/index.js';
+import { CosineIndex, IdbIndexStore } from '../../../../src/search/index.js';
+import { crc32 } from '../../../../src/search/crc32.js';
 import type { StorageKind } from '../../../../src/search/index.js';
 import { seededRandom } from '../../../../src/seeded-random.js';
 

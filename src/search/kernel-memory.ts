@@ -1,0 +1,87 @@
+// One index's wasm SIMD kernel and its memory: the query and output areas (layout from scan-many.ts), then the
+// scanned rows, which grow in place. Views into the memory are rebuilt here whenever growth replaces its buffer.
+import { SCAN_BLOCK, wasmLayout, type WasmLayout, type WasmScanTarget } from './scan-many.js';
+import { createSimdScan, SIMD_DIM_MULTIPLE, WASM_PAGE, type Int8KernelKind, type Int8Kernels, type SimdScan } from './simd.js';
+
+export type RowKind = 'f32' | 'i8';
+
+export class KernelMemory implements WasmScanTarget {
+  readonly scan: SimdScan;
+  readonly layout: WasmLayout;
+  /** Which int8 kernels scan ('relaxed' where the engine has working relaxed SIMD). */
+  readonly int8Kind: Int8KernelKind;
+  /** The int8 kernels `int8Kind` names. */
+  readonly int8: Int8Kernels;
+  private readonly rowBytes: number;
+  private buffer: ArrayBuffer | null = null;
+  private qF32View = new Float32Array(0);
+  private outF32View = new Float32Array(0);
+  private outI32View = new Int32Array(0);
+
+  private constructor(scan: SimdScan, readonly kind: RowKind, readonly dim: number) {
+    this.scan = scan;
+    this.layout = wasmLayout(kind, dim);
+    this.int8Kind = scan.relaxed !== null ? 'relaxed' : 'simd';
+    this.int8 = scan.relaxed ?? scan;
+    this.rowBytes = kind === 'f32' ? dim * 4 : dim;
+  }
+
+  /** A kernel for rows of `kind`, or null where wasm SIMD cannot run or dim is not a multiple of SIMD_DIM_MULTIPLE. */
+  static create(kind: RowKind, dim: number, relaxed: boolean): KernelMemory | null {
+    if (dim % SIMD_DIM_MULTIPLE !== 0) return null;
+    const scan = createSimdScan({ relaxed });
+    return scan === null ? null : new KernelMemory(scan, kind, dim);
+  }
+
+  /** Grows the memory to hold `cap` rows (existing rows keep their offset); false at the 4 GiB wasm limit. */
+  reserve(cap: number): boolean {
+    const mem = this.scan.memory;
+    const needPages = Math.ceil((this.layout.rowsOff + cap * this.rowBytes) / WASM_PAGE);
+    const havePages = mem.buffer.byteLength / WASM_PAGE;
+    try {
+      if (needPages > havePages) mem.grow(needPages - havePages);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The first `values` row values as f32 (f32 kernels) — a view valid until the next `reserve`. */
+  rowsF32(values: number): Float32Array {
+    return new Float32Array(this.scan.memory.buffer, this.layout.rowsOff, values);
+  }
+
+  /** The first `values` row codes (i8 kernels) — a view valid until the next `reserve`. */
+  rowsI8(values: number): Int8Array {
+    return new Int8Array(this.scan.memory.buffer, this.layout.rowsOff, values);
+  }
+
+  /** The single-query area as f32. */
+  get qF32(): Float32Array {
+    this.sync();
+    return this.qF32View;
+  }
+
+  /** The single-query output block as f32 scores. */
+  get outF32(): Float32Array {
+    this.sync();
+    return this.outF32View;
+  }
+
+  /** The single-query output block as i32 dots. */
+  get outI32(): Int32Array {
+    this.sync();
+    return this.outI32View;
+  }
+
+  /** Rebuilds the views when growth has replaced the memory's buffer (the old views are detached). */
+  private sync(): void {
+    const buf = this.scan.memory.buffer;
+    if (this.buffer === buf) return;
+    this.buffer = buf;
+    const { qOff, outOff } = this.layout;
+    this.qF32View = this.kind === 'f32' ? new Float32Array(buf, qOff, this.dim) : new Float32Array(0);
+    this.outF32View = new Float32Array(buf, outOff, SCAN_BLOCK);
+    this.outI32View = new Int32Array(buf, outOff, SCAN_BLOCK);
+  }
+}

@@ -1,0 +1,240 @@
+// Row stores: the vectors of an index in row order, as float32 rows or int8 codes (+ scales, residual codes or
+// float32 rescore rows). Each owns its arrays, their growth (scanned rows in the kernel's wasm memory when there is
+// one), swap-remove and the arrays serialisation reads; the id map and metadata stay with the index.
+import { dotRowF32 } from './kernels.js';
+import type { KernelMemory } from './kernel-memory.js';
+import { dequantizeRow, quantizeResidualRow, quantizeRow, RESIDUAL_DIVISOR } from './quantize.js';
+import type { TopK } from './topk.js';
+import type { Int8Rescore, RawIndex } from './types.js';
+
+/** Row arrays as serialisation reads and writes them; also a batch encoded for a store but not yet written. */
+export type RowArrays = Pick<RawIndex, 'f32' | 'i8' | 'scales' | 'res'>;
+
+const MIN_CAPACITY = 16;
+
+/** Geometric growth: ×2, at least `needed` and MIN_CAPACITY. */
+function nextCapacity(needed: number, capacity: number): number {
+  return Math.max(needed, capacity * 2, MIN_CAPACITY);
+}
+
+interface RowStoreBase {
+  readonly dim: number;
+  /** Rows allocated. */
+  readonly capacity: number;
+  /** Bytes allocated for rows (capacity, not just used rows). */
+  readonly byteLength: number;
+  /** The kernel whose memory holds the scanned rows, or null (JS memory); dropped only when growth meets the wasm limit. */
+  readonly kernel: KernelMemory | null;
+  /** Encodes `n` validated unit rows into fresh arrays in this store's form; nothing is stored yet. */
+  encode(flat: Float32Array, n: number): RowArrays;
+  /** Room for at least `needed` rows, keeping the first `count`; allocates before swapping, so a failure changes nothing. */
+  grow(needed: number, count: number): void;
+  /** Stores row `i` of an `encode` result at `row` (< capacity). */
+  write(row: number, enc: RowArrays, i: number): void;
+  /** Copies row `from` over row `to` (swap-remove). */
+  move(from: number, to: number): void;
+  /** A copy of row `row` as float32 (dequantised for int8). */
+  read(row: number): Float32Array;
+  /** The arrays serialisation writes (row-major, at least `count` rows). */
+  arrays(): RowArrays;
+  /** Takes the rows of a decoded index. */
+  adopt(raw: RawIndex): void;
+}
+
+/** Float32 rows: exact scores. */
+export class F32Rows implements RowStoreBase {
+  readonly storage = 'f32';
+  data: Float32Array = new Float32Array(0);
+  capacity = 0;
+
+  constructor(readonly dim: number, public kernel: KernelMemory | null) {}
+
+  get byteLength(): number {
+    return this.data.byteLength;
+  }
+
+  encode(flat: Float32Array): RowArrays {
+    return { f32: flat, i8: null, scales: null, res: null };
+  }
+
+  grow(needed: number, count: number): void {
+    const cap = nextCapacity(needed, this.capacity);
+    const dim = this.dim;
+    if (this.kernel !== null) {
+      // In wasm memory the rows grow in place; at the 4 GiB limit they move to JS memory and the kernel is dropped.
+      if (this.kernel.reserve(cap)) {
+        this.data = this.kernel.rowsF32(cap * dim);
+        this.capacity = cap;
+        return;
+      }
+      this.data = this.data.slice(0, count * dim);
+      this.kernel = null;
+    }
+    const next = new Float32Array(cap * dim);
+    next.set(this.data.subarray(0, count * dim));
+    this.data = next;
+    this.capacity = cap;
+  }
+
+  write(row: number, enc: RowArrays, i: number): void {
+    const dim = this.dim;
+    this.data.set((enc.f32 as Float32Array).subarray(i * dim, i * dim + dim), row * dim);
+  }
+
+  move(from: number, to: number): void {
+    const dim = this.dim;
+    this.data.copyWithin(to * dim, from * dim, from * dim + dim);
+  }
+
+  read(row: number): Float32Array {
+    return this.data.slice(row * this.dim, row * this.dim + this.dim);
+  }
+
+  arrays(): RowArrays {
+    return { f32: this.data, i8: null, scales: null, res: null };
+  }
+
+  adopt(raw: RawIndex): void {
+    const src = raw.f32 as Float32Array;
+    if (this.kernel !== null) {
+      this.grow(Math.max(raw.count, MIN_CAPACITY), 0);
+      this.data.set(src.subarray(0, raw.count * this.dim));
+    } else {
+      this.data = src;
+      this.capacity = raw.count;
+    }
+  }
+}
+
+/** int8 codes with one float32 scale per row, scanned with integer dots; candidates are rescored per `rescore`. */
+export class Int8Rows implements RowStoreBase {
+  readonly storage = 'int8';
+  codes: Int8Array = new Int8Array(0);
+  scales: Float32Array = new Float32Array(0);
+  /** 'residual': each code's rounding error, in steps of scale / RESIDUAL_DIVISOR. */
+  res: Int8Array | null = null;
+  /** 'f32': the float32 rows, for exact rescoring. */
+  exact: Float32Array | null = null;
+  capacity = 0;
+
+  constructor(readonly dim: number, readonly rescore: Int8Rescore, public kernel: KernelMemory | null) {}
+
+  get byteLength(): number {
+    return this.codes.byteLength + this.scales.byteLength + (this.res?.byteLength ?? 0) + (this.exact?.byteLength ?? 0);
+  }
+
+  encode(flat: Float32Array, n: number): RowArrays {
+    const dim = this.dim;
+    const codes = new Int8Array(n * dim);
+    const scales = new Float32Array(n);
+    const res = this.rescore === 'residual' ? new Int8Array(n * dim) : null;
+    for (let i = 0; i < n; i++) {
+      scales[i] = quantizeRow(flat, i * dim, dim, codes, i * dim);
+      if (res !== null) quantizeResidualRow(flat, i * dim, dim, codes, i * dim, scales[i], res, i * dim);
+    }
+    return { f32: this.rescore === 'f32' ? flat : null, i8: codes, scales, res };
+  }
+
+  grow(needed: number, count: number): void {
+    const cap = nextCapacity(needed, this.capacity);
+    const dim = this.dim;
+    const used = count * dim;
+    let inWasm = false;
+    if (this.kernel !== null) {
+      inWasm = this.kernel.reserve(cap);
+      // Growth detached the old view: re-view the codes now, so a failed allocation below leaves them readable.
+      if (inWasm) this.codes = this.kernel.rowsI8(this.capacity * dim);
+      else {
+        this.codes = this.codes.slice(0, used); // the wasm limit: codes move to JS memory, the kernel is dropped
+        this.kernel = null;
+      }
+    }
+    // Allocate everything first: if any allocation throws, nothing has been replaced.
+    const codes = inWasm ? null : new Int8Array(cap * dim);
+    const scales = new Float32Array(cap);
+    const res = this.rescore === 'residual' ? new Int8Array(cap * dim) : null;
+    const exact = this.rescore === 'f32' ? new Float32Array(cap * dim) : null;
+    if (codes !== null) codes.set(this.codes.subarray(0, used));
+    scales.set(this.scales.subarray(0, count));
+    if (res !== null && this.res !== null) res.set(this.res.subarray(0, used));
+    if (exact !== null && this.exact !== null) exact.set(this.exact.subarray(0, used));
+    this.codes = codes ?? (this.kernel as KernelMemory).rowsI8(cap * dim);
+    this.scales = scales;
+    this.res = res;
+    this.exact = exact;
+    this.capacity = cap;
+  }
+
+  write(row: number, enc: RowArrays, i: number): void {
+    const dim = this.dim;
+    this.codes.set((enc.i8 as Int8Array).subarray(i * dim, i * dim + dim), row * dim);
+    this.scales[row] = (enc.scales as Float32Array)[i];
+    if (this.res !== null) this.res.set((enc.res as Int8Array).subarray(i * dim, i * dim + dim), row * dim);
+    if (this.exact !== null) this.exact.set((enc.f32 as Float32Array).subarray(i * dim, i * dim + dim), row * dim);
+  }
+
+  move(from: number, to: number): void {
+    const dim = this.dim;
+    this.codes.copyWithin(to * dim, from * dim, from * dim + dim);
+    this.scales[to] = this.scales[from];
+    if (this.res !== null) this.res.copyWithin(to * dim, from * dim, from * dim + dim);
+    if (this.exact !== null) this.exact.copyWithin(to * dim, from * dim, from * dim + dim);
+  }
+
+  read(row: number): Float32Array {
+    const dim = this.dim;
+    if (this.exact !== null) return this.exact.slice(row * dim, row * dim + dim);
+    const out = new Float32Array(dim);
+    dequantizeRow(this.codes, row * dim, dim, this.scales[row], out, 0, this.res);
+    return out;
+  }
+
+  arrays(): RowArrays {
+    return { f32: this.exact, i8: this.codes, scales: this.scales, res: this.res };
+  }
+
+  adopt(raw: RawIndex): void {
+    const codes = raw.i8 as Int8Array;
+    const scales = raw.scales as Float32Array;
+    if (this.kernel !== null) {
+      const n = raw.count * this.dim;
+      this.grow(Math.max(raw.count, MIN_CAPACITY), 0);
+      this.codes.set(codes.subarray(0, n));
+      this.scales.set(scales.subarray(0, raw.count));
+      if (raw.res !== null && this.res !== null) this.res.set(raw.res.subarray(0, n));
+      if (raw.f32 !== null && this.exact !== null) this.exact.set(raw.f32.subarray(0, n));
+    } else {
+      this.codes = codes;
+      this.scales = scales;
+      this.res = raw.res;
+      this.exact = raw.f32;
+      this.capacity = raw.count;
+    }
+  }
+
+  /** Offers candidate rows[0..got) to `heap`, each rescored with the float query `qf` (see `rescore`); drops scores below `floor`. */
+  rescoreInto(rows: Int32Array, got: number, qf: Float64Array, floor: number, heap: TopK): void {
+    const { codes, scales, res, exact, dim } = this;
+    for (let i = 0; i < got; i++) {
+      const row = rows[i];
+      const base = row * dim;
+      let s = 0;
+      if (exact !== null) s = dotRowF32(exact, base, qf, dim);
+      else if (res !== null) {
+        let r = 0;
+        for (let j = 0; j < dim; j++) {
+          s += codes[base + j] * qf[j];
+          r += res[base + j] * qf[j];
+        }
+        s = (s + r / RESIDUAL_DIVISOR) * scales[row];
+      } else {
+        for (let j = 0; j < dim; j++) s += codes[base + j] * qf[j];
+        s *= scales[row];
+      }
+      if (s >= floor) heap.offer(s, row);
+    }
+  }
+}
+
+/** An index's rows: float32 or int8. */
+export type RowStore = F32Rows | Int8Rows;

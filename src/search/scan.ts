@@ -1,0 +1,277 @@
+// Scans: top-k over a row store, for one query or a batch (scan-many.ts). `createScanner` picks one of four once,
+// from the store's kind and whether its rows live in a wasm kernel: JS f32 (exact in one pass), wasm f32, JS int8
+// and wasm int8 (a candidate pass, then exact rescoring of the candidates).
+import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
+import type { KernelMemory } from './kernel-memory.js';
+import { quantizeRow } from './quantize.js';
+import type { F32Rows, Int8Rows, RowStore } from './row-store.js';
+import { MANY_BATCH, SCAN_BLOCK, scanManyF32Js, scanManyF32Wasm, scanManyInt8Js, scanManyInt8Wasm, type ManyScanInput } from './scan-many.js';
+import { writeInt8Query } from './simd.js';
+import { TopK, type RowTieBreak } from './topk.js';
+
+/** The caller's filter on a row, or null for none. */
+export type Accept = ((row: number) => boolean) | null;
+
+export interface Scanner {
+  /** The kernel it scans with (null: JS), so the index can tell when growth dropped it. */
+  readonly kernel: KernelMemory | null;
+  /** Fills `heap` (reset by the caller to kk, ties by id) with the top rows among `n` for the unit query `qf`, scores >= floor. */
+  one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void;
+  /** `one` for `nq` (<= MANY_BATCH) queries back to back in `qf`, in one pass over the rows; `emit(i, heap)` gets each query's top-k in order. */
+  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void;
+}
+
+/** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
+const SIMD_SLACK = 16;
+
+/** Candidates kept by the int8 pass before exact rescoring: enough slack that quantisation noise rarely evicts a true top-k hit. */
+export function int8CandidateCount(k: number): number {
+  return Math.max(4 * k, k + 32);
+}
+
+/** The scanner for `rows`, chosen once (and again only if growth drops the kernel); `tie` orders equal scores by id. */
+export function createScanner(rows: RowStore, tie: RowTieBreak): Scanner {
+  if (rows.storage === 'f32') return rows.kernel !== null ? new F32WasmScan(rows, rows.kernel, tie) : new F32JsScan(rows, tie);
+  return rows.kernel !== null ? new Int8WasmScan(rows, rows.kernel, tie) : new Int8JsScan(rows, tie);
+}
+
+/** Scratch shared by the scans: reused across searches so a query allocates only its result. */
+abstract class ScanBase {
+  protected readonly block = new Float64Array(SCAN_BLOCK);
+  protected readonly cand = new TopK(64);
+  /** searchMany: one heap per query of a batch. */
+  protected readonly heaps: TopK[] = [];
+  protected candRows = new Int32Array(64);
+  protected candScores = new Float64Array(64);
+
+  constructor(protected readonly tie: RowTieBreak) {}
+
+  /** Drains a candidate heap, best first, into candRows/candScores (grown as needed); returns the count. */
+  protected drain(c: number, heap: TopK): number {
+    if (this.candRows.length < c) {
+      this.candRows = new Int32Array(c);
+      this.candScores = new Float64Array(c);
+    }
+    return heap.drainSorted(this.candRows, this.candScores);
+  }
+
+  /** `nq` heaps reset to `c` with tie-break `tie`, and each query's starting bar. */
+  protected batch(nq: number, c: number, tie: RowTieBreak | null, bar: number): { heaps: TopK[]; bars: Float64Array } {
+    while (this.heaps.length < nq) this.heaps.push(new TopK(64));
+    for (let i = 0; i < nq; i++) this.heaps[i].reset(c, tie);
+    return { heaps: this.heaps, bars: new Float64Array(nq).fill(bar) };
+  }
+}
+
+/** f32 rows in JS memory: one exact pass straight into the final heap. */
+class F32JsScan extends ScanBase implements Scanner {
+  readonly kernel = null;
+
+  constructor(private readonly rows: F32Rows, tie: RowTieBreak) {
+    super(tie);
+  }
+
+  /** Exact single pass in blocks: the kernel fills a small score buffer, then rows below the heap's bar cost one compare. */
+  one(qf: Float64Array, n: number, _kk: number, floor: number, accept: Accept, heap: TopK): void {
+    const data = this.rows.data;
+    const dim = this.rows.dim;
+    const block = this.block;
+    let bar = floor;
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      dotRowsF32(data, qf, dim, start, end, block);
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = block[i];
+        // `>=` so equal scores reach the heap's id tie-break.
+        if (s >= bar) {
+          if (!heap.accepts(s, row)) continue;
+          if (accept !== null && !accept(row)) continue;
+          heap.offer(s, row);
+          if (heap.full) bar = heap.threshold;
+        }
+      }
+    }
+  }
+
+  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void {
+    const { heaps, bars } = this.batch(nq, kk, this.tie, floor);
+    const input: ManyScanInput = { n, dim: this.rows.dim, nq, qf, codes: new Int8Array(0), heaps, bars, accept };
+    scanManyF32Js(this.rows.data, input, this.block);
+    for (let i = 0; i < nq; i++) emit(i, heaps[i]);
+  }
+}
+
+/** The SIMD f32 sums may sit a hair below the exact score: their pass compares against a slightly lowered floor. */
+const simdBar = (floor: number): number => (floor === -Infinity ? -Infinity : floor - 1e-5);
+
+/** f32 rows in wasm memory: the SIMD pass (f32 sums) picks k + slack candidates; each is rescored exactly, like the JS kernel scores. */
+class F32WasmScan extends ScanBase implements Scanner {
+  constructor(private readonly rows: F32Rows, readonly kernel: KernelMemory, tie: RowTieBreak) {
+    super(tie);
+  }
+
+  one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void {
+    const mem = this.kernel;
+    const dim = this.rows.dim;
+    const c = Math.min(kk + SIMD_SLACK, n);
+    const cand = this.cand;
+    cand.reset(c, this.tie);
+    mem.qF32.set(qf);
+    const out = mem.outF32;
+    const { qOff, outOff, rowsOff } = mem.layout;
+    let bar = simdBar(floor);
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      mem.scan.dotRows(qOff, rowsOff + start * dim * 4, dim, end - start, outOff);
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = out[i];
+        if (s >= bar) {
+          if (!cand.accepts(s, row)) continue;
+          if (accept !== null && !accept(row)) continue;
+          cand.offer(s, row);
+          if (cand.full) bar = cand.threshold;
+        }
+      }
+    }
+    this.rescore(this.drain(c, cand), qf, 0, floor, heap);
+  }
+
+  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void {
+    const dim = this.rows.dim;
+    const c = Math.min(kk + SIMD_SLACK, n);
+    const { heaps, bars } = this.batch(nq, c, this.tie, simdBar(floor));
+    scanManyF32Wasm(this.kernel, { n, dim, nq, qf, codes: new Int8Array(0), heaps, bars, accept });
+    const final = this.cand;
+    for (let i = 0; i < nq; i++) {
+      final.reset(kk, this.tie);
+      this.rescore(this.drain(c, heaps[i]), qf, i * dim, floor, final);
+      emit(i, final);
+    }
+  }
+
+  /** Offers candRows[0..got) to `heap` with their exact scores against the query at qf[qOff..]. */
+  private rescore(got: number, qf: Float64Array, qOff: number, floor: number, heap: TopK): void {
+    const data = this.rows.data;
+    const dim = this.rows.dim;
+    const q = qOff === 0 ? qf : qf.subarray(qOff, qOff + dim);
+    for (let i = 0; i < got; i++) {
+      const row = this.candRows[i];
+      const s = dotRowF32(data, row * dim, q, dim);
+      if (s >= floor) heap.offer(s, row);
+    }
+  }
+}
+
+/** int8 rows: an integer-dot pass picks int8CandidateCount(k) candidates, which the store rescores with the float query. */
+abstract class Int8Scan extends ScanBase implements Scanner {
+  abstract readonly kernel: KernelMemory | null;
+  /** int8 codes of the batch's queries (the single query uses the first dim). */
+  protected readonly codes: Int8Array;
+  protected readonly final = new TopK(16);
+
+  constructor(protected readonly rows: Int8Rows, tie: RowTieBreak) {
+    super(tie);
+    this.codes = new Int8Array(MANY_BATCH * rows.dim);
+  }
+
+  /** The candidate pass for the query whose codes are in codes[0..dim): offers (score, row) to `cand`. */
+  protected abstract pass(n: number, accept: Accept, cand: TopK): void;
+  /** The candidate pass for a batch (codes back to back). */
+  protected abstract passMany(input: ManyScanInput): void;
+
+  one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void {
+    const c = Math.min(int8CandidateCount(kk), n);
+    const cand = this.cand;
+    cand.reset(c, null);
+    // The query's own scale is common to every row, so it is left out of the ranking score.
+    quantizeRow(qf, 0, this.rows.dim, this.codes, 0);
+    this.pass(n, accept, cand);
+    const got = this.drain(c, cand); // before reading candRows: draining may replace it
+    this.rows.rescoreInto(this.candRows, got, qf, floor, heap);
+  }
+
+  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void {
+    const dim = this.rows.dim;
+    const c = Math.min(int8CandidateCount(kk), n);
+    const { heaps, bars } = this.batch(nq, c, null, -Infinity);
+    for (let i = 0; i < nq; i++) quantizeRow(qf, i * dim, dim, this.codes, i * dim);
+    this.passMany({ n, dim, nq, qf, codes: this.codes, heaps, bars, accept });
+    const final = this.final;
+    for (let i = 0; i < nq; i++) {
+      final.reset(kk, this.tie);
+      const got = this.drain(c, heaps[i]);
+      this.rows.rescoreInto(this.candRows, got, qf.subarray(i * dim, i * dim + dim), floor, final);
+      emit(i, final);
+    }
+  }
+}
+
+/** int8 codes in JS memory. */
+class Int8JsScan extends Int8Scan {
+  readonly kernel = null;
+  private readonly qi: Int32Array;
+
+  constructor(rows: Int8Rows, tie: RowTieBreak) {
+    super(rows, tie);
+    this.qi = new Int32Array(rows.dim);
+  }
+
+  protected pass(n: number, accept: Accept, cand: TopK): void {
+    const { codes, scales, dim } = this.rows;
+    const qi = this.qi;
+    for (let j = 0; j < dim; j++) qi[j] = this.codes[j];
+    const block = this.block;
+    let bar = -Infinity;
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      dotRowsInt8(codes, scales, qi, dim, start, end, block);
+      // Strict `>` and no tie-break: the rescoring breaks ties.
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = block[i];
+        if (s > bar) {
+          if (accept !== null && !accept(row)) continue;
+          cand.offer(s, row);
+          if (cand.full) bar = cand.threshold;
+        }
+      }
+    }
+  }
+
+  protected passMany(input: ManyScanInput): void {
+    scanManyInt8Js(this.rows.codes, this.rows.scales, input, this.block);
+  }
+}
+
+/** int8 codes in wasm memory (SIMD128, or relaxed SIMD where the engine has it). */
+class Int8WasmScan extends Int8Scan {
+  constructor(rows: Int8Rows, readonly kernel: KernelMemory, tie: RowTieBreak) {
+    super(rows, tie);
+  }
+
+  protected pass(n: number, accept: Accept, cand: TopK): void {
+    const mem = this.kernel;
+    const { scales, dim } = this.rows;
+    const { qOff, outOff, rowsOff } = mem.layout;
+    writeInt8Query(mem.scan.memory.buffer, qOff, this.codes, 0, dim, mem.int8Kind, false);
+    const out = mem.outI32;
+    let bar = -Infinity;
+    for (let start = 0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      // Same exact integer dot products as the JS kernel, times the same scale: identical candidates.
+      mem.int8.dotRowsI8(qOff, rowsOff + start * dim, dim, end - start, outOff);
+      // Fused scale-and-compare: most rows cost one multiply and one compare.
+      for (let i = 0, row = start; row < end; i++, row++) {
+        const s = out[i] * scales[row];
+        if (s > bar) {
+          if (accept !== null && !accept(row)) continue;
+          cand.offer(s, row);
+          if (cand.full) bar = cand.threshold;
+        }
+      }
+    }
+  }
+
+  protected passMany(input: ManyScanInput): void {
+    scanManyInt8Wasm(this.kernel, this.rows.scales, input);
+  }
+}
