@@ -53,7 +53,10 @@ export class WeightEncoder {
   }
 }
 
-/** Symmetric int8 quantisation with one scale per row or per column. */
+/**
+ * Symmetric int8 quantisation with one scale per row or per column. Not search/quantize.ts's quantizeRow (same rule):
+ * a weight scale may cover a strided matrix column, an all-zero column is legal (scale 1), and the bytes of compiled models stay as they are.
+ */
 export function quantizeInt8(data: Float32Array, rows: number, cols: number, axis: 0 | 1): { q: Int8Array; scale: Float32Array } {
   const n = axis === 0 ? rows : cols;
   const maxAbs = new Float32Array(n);

@@ -7,40 +7,12 @@ import { checkMetadataShape, copyMetadataIn, copyMetadataOut } from './metadata.
 import { F32Rows, Int8Rows, type RowArrays, type RowStore } from './row-store.js';
 import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
-import { decodeIndex, encodeIndex, MAX_INDEX_DIM } from './serialize.js';
+import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
-import type { Int8Rescore, JsonValue, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
-import { batchLength, checkBatchIds, checkK, checkOptions, checkRemoveIds, unitQueries, unitQuery, unitRows } from './validate.js';
+import type { CosineIndexOptions, IndexEntry, Int8Rescore, JsonValue, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
+import { batchLength, checkBatchIds, checkIndexOptions, checkK, checkOptions, checkRemoveIds, unitQueries, unitQuery, unitRows } from './validate.js';
 
-/** Options for `new CosineIndex(...)`. */
-export interface CosineIndexOptions {
-  /** Vector length; every vector added or searched must have it. */
-  dim: number;
-  /** 'f32' (default): exact; 'int8': 4× smaller scan storage (see `rescore`). */
-  storage?: StorageKind;
-  /**
-   * int8 only. 'residual' (default): a second int8 code per value holds the first code's rounding error, and
-   * candidates are rescored against both (260 + 8 bytes per 128-d vector; scores within ~1e-5 of f32, recall@10 1.0).
-   * 'dequantized': codes + scale only (128 + 4 bytes), candidates rescored against the dequantised rows (recall ~0.98).
-   * 'f32': also keep the float32 rows (+512 bytes), so candidates are rescored exactly and the order matches f32.
-   */
-  rescore?: Int8Rescore;
-  /** Rows to allocate up front (avoids regrowth when the final size is known). */
-  capacity?: number;
-  /**
-   * Scan kernel: 'auto' (default) uses wasm SIMD when available and dim is a multiple of 16 (rows then live in
-   * the kernel's wasm memory; candidates are rescored exactly, so results match the JS kernel), with relaxed SIMD
-   * for int8 where the engine has it; 'simd' the same without relaxed SIMD; 'js' never uses wasm.
-   */
-  kernel?: 'auto' | 'simd' | 'js';
-}
-
-/** One stored entry, as `get` returns it. */
-export interface IndexEntry<M extends JsonValue = JsonValue> {
-  /** A copy of the stored unit vector (dequantised for int8 storage). */
-  vector: Float32Array;
-  metadata: M | undefined;
-}
+export type { CosineIndexOptions, IndexEntry } from './types.js';
 
 /** Exact (f32) or quantised (int8) flat cosine index with string ids and optional JSON metadata. */
 export class CosineIndex<M extends JsonValue = JsonValue> {
@@ -69,13 +41,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   };
 
   constructor(options: CosineIndexOptions) {
-    if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
-    const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'residual' } = options;
-    if (!Number.isInteger(dim) || dim <= 0 || dim > MAX_INDEX_DIM) throw new InvalidInputError(`dim must be an integer from 1 to ${MAX_INDEX_DIM}, got ${String(dim)}.`);
-    if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
-    if (rescore !== 'f32' && rescore !== 'dequantized' && rescore !== 'residual') throw new InvalidInputError(`rescore must be 'residual', 'dequantized' or 'f32', got ${String(rescore)}.`);
-    if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError(`rescore: '${rescore}' applies to int8 storage only; f32 storage is always exact.`);
-    if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
+    const { dim, storage, rescore, capacity } = checkIndexOptions(options);
     this.dim = dim;
     this.storage = storage;
     this.rescore = rescore;

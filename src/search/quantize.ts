@@ -1,5 +1,7 @@
 // Symmetric per-vector int8 quantisation: q = round(x / scale), scale = max|x| / 127, so zero maps to zero
 // and every row uses the full [-127, 127] range whatever its magnitude.
+// Same rule as convert/weight-dtype.ts's quantizeInt8 (per-column ONNX weights), kept apart: this one writes one contiguous,
+// never-zero vector into caller-owned buffers (no allocation per row) and quantises against the stored float32 scale.
 
 /** Largest magnitude an int8 code takes; -128 is unused so the range is symmetric. */
 export const INT8_MAX_CODE = 127;

@@ -50,3 +50,33 @@ export interface RawIndex {
   /** int8 storage with 'residual' rescore: at least `count × dim` residual codes, row-major; null otherwise. */
   res: Int8Array | null;
 }
+
+/** Options for `new CosineIndex(...)`. */
+export interface CosineIndexOptions {
+  /** Vector length; every vector added or searched must have it. */
+  dim: number;
+  /** 'f32' (default): exact; 'int8': 4× smaller scan storage (see `rescore`). */
+  storage?: StorageKind;
+  /**
+   * int8 only. 'residual' (default): a second int8 code per value holds the first code's rounding error, and
+   * candidates are rescored against both (260 + 8 bytes per 128-d vector; scores within ~1e-5 of f32, recall@10 1.0).
+   * 'dequantized': codes + scale only (128 + 4 bytes), candidates rescored against the dequantised rows (recall ~0.98).
+   * 'f32': also keep the float32 rows (+512 bytes), so candidates are rescored exactly and the order matches f32.
+   */
+  rescore?: Int8Rescore;
+  /** Rows to allocate up front (avoids regrowth when the final size is known). */
+  capacity?: number;
+  /**
+   * Scan kernel: 'auto' (default) uses wasm SIMD when available and dim is a multiple of 16 (rows then live in
+   * the kernel's wasm memory; candidates are rescored exactly, so results match the JS kernel), with relaxed SIMD
+   * for int8 where the engine has it; 'simd' the same without relaxed SIMD; 'js' never uses wasm.
+   */
+  kernel?: 'auto' | 'simd' | 'js';
+}
+
+/** One stored entry, as `get` returns it. */
+export interface IndexEntry<M extends JsonValue = JsonValue> {
+  /** A copy of the stored unit vector (dequantised for int8 storage). */
+  vector: Float32Array;
+  metadata: M | undefined;
+}

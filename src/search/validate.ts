@@ -2,7 +2,20 @@
 // typed error before anything is written, so bad input changes nothing.
 import { DimMismatchError, DuplicateIdError, InvalidInputError } from './errors.js';
 import { isWellFormedString } from './json-value.js';
-import type { JsonValue, SearchOptions, VectorBatch } from './types.js';
+import { MAX_INDEX_DIM } from './serialize.js';
+import type { CosineIndexOptions, Int8Rescore, JsonValue, SearchOptions, StorageKind, VectorBatch } from './types.js';
+
+/** Checks `new CosineIndex` options and fills in the defaults. */
+export function checkIndexOptions(options: CosineIndexOptions): { dim: number; storage: StorageKind; rescore: Int8Rescore; capacity: number } {
+    if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
+    const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'residual' } = options;
+    if (!Number.isInteger(dim) || dim <= 0 || dim > MAX_INDEX_DIM) throw new InvalidInputError(`dim must be an integer from 1 to ${MAX_INDEX_DIM}, got ${String(dim)}.`);
+    if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
+    if (rescore !== 'f32' && rescore !== 'dequantized' && rescore !== 'residual') throw new InvalidInputError(`rescore must be 'residual', 'dequantized' or 'f32', got ${String(rescore)}.`);
+    if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError(`rescore: '${rescore}' applies to int8 storage only; f32 storage is always exact.`);
+    if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
+  return { dim, storage, rescore, capacity };
+}
 
 /**
  * Validates one vector (finite numbers, a norm that neither underflows to 0 nor overflows) and writes its unit-length
