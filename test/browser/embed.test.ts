@@ -1,6 +1,5 @@
 // End to end in headless Chromium: a Vite-built page creates the embedder in a real module Worker,
 // on WebGPU (SwiftShader adapter) and on wasm; placement, parity with Node, Hub loading + cache, crashes.
-import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,12 +8,10 @@ import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortWeb from 'onnxruntime-web';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { computeProbes, withProbes } from '../../src/engine/golden.js';
-import { TextTokenizer } from '../../src/engine/tokenizer.js';
-import { folderSource } from '../../src/node/fs-source.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
+import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab } from '../helpers/fixtures.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
@@ -33,7 +30,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
   let hub: HubServer | undefined;
   let browser: LaunchedChromium | undefined;
   let page: Page;
-  let fixture: { dir: string; cleanup: () => Promise<void> } | undefined;
+  let fixture: CompiledFixture | undefined;
   const nodeVectors: Record<string, Float32Array[]> = {};
   const logs: string[] = [];
 
@@ -41,16 +38,15 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-embed-'));
     await build({ root: pageDir, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false }, worker: { format: 'es' } });
     const vocab = bertVocab();
-    fixture = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
+    fixture = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
     for (const dtype of DTYPES) {
-      const bundle = await compileCheckpoint(folderSource(fixture.dir), { dtype });
+      const bundle = await fixture.bundle(dtype);
       await writeFolderAtomic(join(outDir, 'models', dtype), bundle.files);
       // The Node result for the same bundle: onnxruntime-web wasm in this process.
-      const tok = new TextTokenizer(JSON.parse(readFileSync(join(outDir, 'models', dtype, 'tokenizer.json'), 'utf8')), {}, 32);
-      nodeVectors[dtype] = await runModel(bundle.files.get('model.onnx')!, TEXTS.map((t) => Array.from(tok.encode(t).ids)));
+      nodeVectors[dtype] = await runModel(bundle.files.get('model.onnx')!, fixture.ids(TEXTS, 32));
     }
     // Golden-check bundles: fp32 with probes from a CPU run here, and a copy whose probe vectors are corrupted.
-    const withGolden = await compileCheckpoint(folderSource(fixture.dir));
+    const withGolden = await fixture.bundle();
     const m = withGolden.manifest;
     const json = (n: string) => JSON.parse(new TextDecoder().decode(withGolden.files.get(n))) as object;
     const good = withProbes(withGolden, await computeProbes(ortWeb, 'wasm', withGolden.files.get('model.onnx')!, json('tokenizer.json'), withGolden.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, m));
@@ -58,7 +54,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const bad = withProbes(good, { ...good.manifest.probes!, vectors: good.manifest.probes!.vectors.map((v) => v.map((x, j) => (j % 3 ? x : -x))) });
     await writeFolderAtomic(join(outDir, 'models', 'golden-bad'), bad.files);
     server = await serveStatic(outDir);
-    hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.dir } });
+    hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.checkpointDir } });
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on('console', (m) => logs.push(m.text()));
@@ -70,7 +66,6 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     await browser?.close();
     await server?.close();
     await hub?.close();
-    await fixture?.cleanup();
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 
@@ -195,7 +190,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     // Chrome's default extension_pages policy, plus same-origin workers and fetches; applied to the worker script as well.
     // (Checked to bite: without 'wasm-unsafe-eval' the session fails with a CSP CompileError.)
     const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; object-src 'self'";
-    await cp(fixture!.dir, join(outDir, 'ckpt'), { recursive: true });
+    await cp(fixture!.checkpointDir, join(outDir, 'ckpt'), { recursive: true });
     const strict = await serveStatic(outDir, { 'Content-Security-Policy': csp });
     const violations: string[] = [];
     const p2 = await browser!.context.newPage();

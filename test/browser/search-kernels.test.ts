@@ -6,13 +6,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumUnavailableReason, launchChromium } from './chromium.js';
+import { launchChromium, skipBrowserSuite } from './chromium.js';
 import type { LaunchedChromium } from './chromium.js';
 import { serveStatic } from './static-server.js';
 import type { StaticServer } from './static-server.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping search kernel browser tests: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('search kernel browser tests');
 
 const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'search-kernels');
 

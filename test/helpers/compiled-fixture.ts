@@ -24,6 +24,8 @@ export interface CompiledFixture {
   bundle(dtype?: WeightDtype, name?: string): Promise<CompiledBundle>;
   /** bundle(dtype) written once to a folder of its own. */
   bundleDir(dtype?: WeightDtype): Promise<string>;
+  /** Writes bundle(dtype, name) to `dir` (e.g. inside a folder a test serves); returns the bundle. */
+  writeBundle(dir: string, dtype?: WeightDtype, name?: string): Promise<CompiledBundle>;
   /** The checkpoint's tokenizer (the same tokenizer.json every bundle ships), cutting at `maxTokens`. */
   tokenizer(maxTokens?: number): TextTokenizer;
   /** Token ids of each text through tokenizer(maxTokens). */
@@ -85,6 +87,11 @@ async function make(opts: FixtureOptions, home: string): Promise<CompiledFixture
         await writeFolderAtomic(dir, (await compiled(dtype)).files);
         return dir;
       }),
+    async writeBundle(dir, dtype = 'fp32', name) {
+      const b = await fx.bundle(dtype, name);
+      await writeFolderAtomic(dir, b.files);
+      return b;
+    },
     tokenizer(n = maxTokens) {
       let t = tokenizers.get(n);
       if (!t) tokenizers.set(n, (t = new TextTokenizer(tokenizerJson, {}, n)));
