@@ -11,18 +11,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
-import { compileCheckpoint } from '../src/convert/compile.js';
-import { generateFixture, HPD_MINILM_F128 } from '../src/convert/fixture.js';
-import { memorySource } from '../src/bundle/source.js';
-import { parseVocab } from '../src/convert/wordpiece-tokenizer.js';
-import { writeFolderAtomic } from '../src/node/write-folder.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumUnavailableReason } from '../test/browser/chromium.js';
+import { HPD_MINILM_F128 } from '../src/convert/fixture.js';
+import { chromiumUnavailableReason, launchChromium } from '../test/browser/chromium.js';
 import type { ColdStart, Throughput } from '../test/browser/pages/embed-bench/main.js';
 import type { SearchBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
-import { sentences } from '../test/helpers/fixtures.js';
+import { compiledFixture } from '../test/helpers/compiled-fixture.js';
+import { bertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pages = join(here, '..', 'test', 'browser', 'pages');
@@ -42,14 +39,6 @@ export interface BrowserBenchResults {
   embed: (Throughput & { dtype: string; texts_per_s: number; tokens_per_s: number; vs_floor: number })[];
   cold_start: (ColdStart & { dtype: string; cache: 'empty' | 'warm' })[];
   search: (SearchBenchRow & { repeat: number })[];
-}
-
-async function launch(gpu: boolean): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpd-bench-chromium-'));
-  // --gpu drops the SwiftShader flags so Chromium picks the machine's GPU adapter, if it has one.
-  const args = gpu ? [...CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)), '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : [...CHROMIUM_ARGS];
-  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args, headless: true });
-  return { context, close: async () => { await context.close().catch(() => undefined); await rm(dir, { recursive: true, force: true }); } };
 }
 
 async function open(context: BrowserContext, url: string): Promise<Page> {
@@ -72,7 +61,8 @@ export async function run(): Promise<void> {
   if (reason !== null) throw new Error(`browser bench needs Chromium: ${reason}`);
   const tmp = await mkdtemp(join(tmpdir(), 'hpd-bench-browser-'));
   const servers: StaticServer[] = [];
-  const browser = await launch(GPU);
+  // --gpu: Chromium picks the machine's GPU adapter, if it has one.
+  const browser = await launchChromium({ gpu: GPU });
   try {
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared)`;
     const results: BrowserBenchResults = { machine, browser: '', adapter: null, embed: [], cold_start: [], search: [] };
@@ -94,11 +84,12 @@ export async function run(): Promise<void> {
       }
     }
     // Models are written after the adapter check (the server reads from disk per request), so --gpu refuses fast.
-    const vocabPath = join(here, '..', '..', 'shared', 'data', 'tokenizers', 'bert-base-uncased', 'vocab.txt');
-    const vocab = existsSync(vocabPath) ? parseVocab(readFileSync(vocabPath, 'utf8')) : undefined;
-    const files = generateFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
-    const dtypes = GPU ? ['fp32'] : ['fp32', 'q8'];
-    if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) for (const dtype of dtypes) await writeFolderAtomic(join(embedDir, 'models', dtype), (await compileCheckpoint(memorySource(files), { dtype: dtype as 'fp32' })).files);
+    const vocab = bertVocab();
+    const dtypes = GPU ? (['fp32'] as const) : (['fp32', 'q8'] as const);
+    if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) {
+      const fx = await compiledFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
+      for (const dtype of dtypes) await fx.writeBundle(join(embedDir, 'models', dtype), dtype);
+    }
     const { texts, source } = sentences(TEXTS);
     if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) {
       for (const dtype of dtypes) {

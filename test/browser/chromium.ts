@@ -75,6 +75,8 @@ export interface LaunchOptions {
   args?: readonly string[];
   /** Reuse this profile (a browser restart); the caller owns it and close() keeps it. Default: a fresh temp profile. */
   userDataDir?: string;
+  /** The machine's GPU adapter instead of SwiftShader (bench --gpu): drops the SwiftShader flags, enables Vulkan. */
+  gpu?: boolean;
 }
 
 /** Starts headless Chromium with a fresh profile; IndexedDB and other storage persist across reloads until close(). */
@@ -83,7 +85,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
   const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'hpd-chromium-')));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...(options.args ?? [])], headless: true });
+    const base = options.gpu ? [...CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)), '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : CHROMIUM_ARGS;
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...base, ...(options.args ?? [])], headless: true });
   } catch (e) {
     if (owned) await rm(userDataDir, { recursive: true, force: true });
     throw e;
