@@ -12,17 +12,16 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { HPD_MINILM_F128 } from '../src/convert/fixture.js';
 import { chromiumUnavailableReason, launchChromium } from '../test/browser/chromium.js';
 import type { ColdStart, Throughput } from '../test/browser/pages/embed-bench/main.js';
 import type { SearchBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
+import { buildPage, pageReady } from '../test/browser/test-page.js';
 import { compiledFixture } from '../test/helpers/compiled-fixture.js';
 import { bertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const pages = join(here, '..', 'test', 'browser', 'pages');
 const SIZES = (process.env.HPD_BENCH_SIZES ?? '1000000').split(',').map(Number);
 const REPEATS = Number(process.env.HPD_BENCH_REPEATS ?? '3');
 const TEXTS = Number(process.env.HPD_BENCH_TEXTS ?? '128');
@@ -52,7 +51,7 @@ async function open(context: BrowserContext, url: string): Promise<Page> {
     if (m.type() === 'error' || process.env.HPD_BENCH_VERBOSE) console.error(`[page ${m.type()}] ${m.text()}`);
   });
   await page.goto(url);
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  await pageReady(page);
   return page;
 }
 
@@ -69,7 +68,7 @@ export async function run(): Promise<void> {
 
     // ---- embedding ----
     const embedDir = join(tmp, 'embed');
-    await build({ root: join(pages, 'embed-bench'), configFile: false, logLevel: 'error', build: { outDir: embedDir, emptyOutDir: true }, worker: { format: 'es' } });
+    await buildPage('embed-bench', embedDir, { minify: true });
     const embedServer = await serveStatic(embedDir);
     servers.push(embedServer);
     const page = await open(browser.context, embedServer.url);
@@ -98,7 +97,7 @@ export async function run(): Promise<void> {
         for (const cache of ['empty', 'warm'] as const) {
           if (cache === 'warm') {
             await page.reload();
-            await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+            await pageReady(page);
           }
           const c = await page.evaluate(([m, d]) => window.hpdBench.coldStart(m, d), [model, dtype] as const);
           results.cold_start.push({ ...c, dtype, cache });
@@ -121,7 +120,7 @@ export async function run(): Promise<void> {
     // ---- search ----
     if (SECTIONS.includes('search') && !GPU) {
       const searchDir = join(tmp, 'search');
-      await build({ root: join(pages, 'search-kernels'), configFile: false, logLevel: 'error', build: { outDir: searchDir, emptyOutDir: true } });
+      await buildPage('search-kernels', searchDir, { minify: true });
       const searchServer = await serveStatic(searchDir);
       servers.push(searchServer);
       const sp = await open(browser.context, searchServer.url);

@@ -2,10 +2,8 @@
 // on WebGPU (SwiftShader adapter) and on wasm; placement, parity with Node, Hub loading + cache, crashes.
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortWeb from 'onnxruntime-web';
 import { computeProbes, withProbes } from '../../src/engine/golden.js';
@@ -17,10 +15,10 @@ import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import type { RunOptions } from './pages/embed/main.js';
 import { serveStatic, type StaticServer } from './static-server.js';
+import { buildPage, pageReady } from './test-page.js';
 
 const available = !skipBrowserSuite('embedding browser tests');
 
-const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'embed');
 const TEXTS = ['A man is playing a flute.', 'The quick brown fox jumps over the lazy dog.', '', 'Search engines rank documents by relevance.', 'x y z'];
 const DTYPES = ['fp32', 'fp16', 'int8'] as const;
 
@@ -36,7 +34,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-embed-'));
-    await build({ root: pageDir, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false }, worker: { format: 'es' } });
+    await buildPage('embed', outDir);
     const vocab = bertVocab();
     fixture = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
     for (const dtype of DTYPES) {
@@ -59,7 +57,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     page = await browser.context.newPage();
     page.on('console', (m) => logs.push(m.text()));
     await page.goto(server.url);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
   }, 300_000);
 
   afterAll(async () => {
@@ -115,7 +113,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     await hub!.close();
     hub = undefined;
     await page.reload();
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
     const second = await run({ model: 'test/browser-ckpt', hubUrl, device: 'wasm', texts: TEXTS });
     expect(second.info.origin).toMatchObject({ kind: 'checkpoint', fromCache: true });
     expect(maxAbsDiff(second.vectors, first.vectors)).toBe(0);
@@ -176,7 +174,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const p2 = await browser!.context.newPage();
     try {
       await p2.goto(blocked.url);
-      await p2.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      await pageReady(p2);
       const r = await p2.evaluate((m) => window.hpd.run({ model: m, device: 'wasm', texts: ['x'], startTimeoutMs: 10_000 }), `${blocked.url}models/fp32/`);
       expect(r).toMatchObject({ ok: false, code: 'WORKER_START_FAILED' });
       expect(r.ok ? '' : r.message).toMatch(/worker\.js resolved against .*did not start/s);
@@ -197,7 +195,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     p2.on('console', (m) => { if (/Content Security Policy|EvalError|unsafe-eval/i.test(m.text())) violations.push(m.text()); });
     try {
       await p2.goto(strict.url);
-      await p2.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      await pageReady(p2);
       for (const o of [
         { model: `${strict.url}models/int8/`, device: 'webgpu' as const, texts: TEXTS },
         { model: `${strict.url}ckpt/`, device: 'wasm' as const, texts: TEXTS },
