@@ -89,7 +89,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   let firstRun: { top: PageHit; passages: number } | undefined;
 
   async function launch(): Promise<void> {
-    browser = await launchChromium({ userDataDir: profile, args: [`--disable-extensions-except=${ext}`, `--load-extension=${ext}`] });
+    browser = await launchChromium({ userDataDir: profile, extension: ext });
     context = browser.context;
     sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 60_000 }));
     id = new URL(sw.url()).host;
