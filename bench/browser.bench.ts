@@ -11,21 +11,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { compileCheckpoint } from '../src/convert/compile.js';
-import { generateFixture, HPD_MINILM_F128 } from '../src/convert/fixture.js';
-import { memorySource } from '../src/bundle/source.js';
-import { parseVocab } from '../src/convert/wordpiece-tokenizer.js';
-import { writeFolderAtomic } from '../src/node/write-folder.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumUnavailableReason } from '../test/browser/chromium.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { HPD_MINILM_F128 } from '../src/convert/fixture.js';
+import { chromiumUnavailableReason, launchChromium } from '../test/browser/chromium.js';
 import type { ColdStart, Throughput } from '../test/browser/pages/embed-bench/main.js';
 import type { SearchBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
-import { sentences } from '../test/helpers/fixtures.js';
+import { buildPage, pageReady } from '../test/browser/test-page.js';
+import { compiledFixture } from '../test/helpers/compiled-fixture.js';
+import { bertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const pages = join(here, '..', 'test', 'browser', 'pages');
 const SIZES = (process.env.HPD_BENCH_SIZES ?? '1000000').split(',').map(Number);
 const REPEATS = Number(process.env.HPD_BENCH_REPEATS ?? '3');
 const TEXTS = Number(process.env.HPD_BENCH_TEXTS ?? '128');
@@ -44,14 +40,6 @@ export interface BrowserBenchResults {
   search: (SearchBenchRow & { repeat: number })[];
 }
 
-async function launch(gpu: boolean): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'hpd-bench-chromium-'));
-  // --gpu drops the SwiftShader flags so Chromium picks the machine's GPU adapter, if it has one.
-  const args = gpu ? [...CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)), '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : [...CHROMIUM_ARGS];
-  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args, headless: true });
-  return { context, close: async () => { await context.close().catch(() => undefined); await rm(dir, { recursive: true, force: true }); } };
-}
-
 async function open(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   // Page errors and worker failures surface in the bench log instead of a silent hang.
@@ -63,7 +51,7 @@ async function open(context: BrowserContext, url: string): Promise<Page> {
     if (m.type() === 'error' || process.env.HPD_BENCH_VERBOSE) console.error(`[page ${m.type()}] ${m.text()}`);
   });
   await page.goto(url);
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  await pageReady(page);
   return page;
 }
 
@@ -72,14 +60,15 @@ export async function run(): Promise<void> {
   if (reason !== null) throw new Error(`browser bench needs Chromium: ${reason}`);
   const tmp = await mkdtemp(join(tmpdir(), 'hpd-bench-browser-'));
   const servers: StaticServer[] = [];
-  const browser = await launch(GPU);
+  // --gpu: Chromium picks the machine's GPU adapter, if it has one.
+  const browser = await launchChromium({ gpu: GPU });
   try {
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared)`;
     const results: BrowserBenchResults = { machine, browser: '', adapter: null, embed: [], cold_start: [], search: [] };
 
     // ---- embedding ----
     const embedDir = join(tmp, 'embed');
-    await build({ root: join(pages, 'embed-bench'), configFile: false, logLevel: 'error', build: { outDir: embedDir, emptyOutDir: true }, worker: { format: 'es' } });
+    await buildPage('embed-bench', embedDir, { minify: true });
     const embedServer = await serveStatic(embedDir);
     servers.push(embedServer);
     const page = await open(browser.context, embedServer.url);
@@ -94,11 +83,12 @@ export async function run(): Promise<void> {
       }
     }
     // Models are written after the adapter check (the server reads from disk per request), so --gpu refuses fast.
-    const vocabPath = join(here, '..', '..', 'shared', 'data', 'tokenizers', 'bert-base-uncased', 'vocab.txt');
-    const vocab = existsSync(vocabPath) ? parseVocab(readFileSync(vocabPath, 'utf8')) : undefined;
-    const files = generateFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
-    const dtypes = GPU ? ['fp32'] : ['fp32', 'q8'];
-    if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) for (const dtype of dtypes) await writeFolderAtomic(join(embedDir, 'models', dtype), (await compileCheckpoint(memorySource(files), { dtype: dtype as 'fp32' })).files);
+    const vocab = bertVocab();
+    const dtypes = GPU ? (['fp32'] as const) : (['fp32', 'q8'] as const);
+    if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) {
+      const fx = await compiledFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
+      for (const dtype of dtypes) await fx.writeBundle(join(embedDir, 'models', dtype), dtype);
+    }
     const { texts, source } = sentences(TEXTS);
     if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) {
       for (const dtype of dtypes) {
@@ -107,7 +97,7 @@ export async function run(): Promise<void> {
         for (const cache of ['empty', 'warm'] as const) {
           if (cache === 'warm') {
             await page.reload();
-            await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+            await pageReady(page);
           }
           const c = await page.evaluate(([m, d]) => window.hpdBench.coldStart(m, d), [model, dtype] as const);
           results.cold_start.push({ ...c, dtype, cache });
@@ -130,7 +120,7 @@ export async function run(): Promise<void> {
     // ---- search ----
     if (SECTIONS.includes('search') && !GPU) {
       const searchDir = join(tmp, 'search');
-      await build({ root: join(pages, 'search-kernels'), configFile: false, logLevel: 'error', build: { outDir: searchDir, emptyOutDir: true } });
+      await buildPage('search-kernels', searchDir, { minify: true });
       const searchServer = await serveStatic(searchDir);
       servers.push(searchServer);
       const sp = await open(browser.context, searchServer.url);

@@ -4,20 +4,15 @@
 // memory a session holds after load (measured in a fresh child process per dtype and runtime, since wasm memory never
 // shrinks). Writes bench/results/dtype.json.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileCheckpoint } from '../src/convert/compile.js';
-import { generateFixture, HPD_MINILM_F128 } from '../src/convert/fixture.js';
-import { memorySource } from '../src/bundle/source.js';
-import { parseVocab } from '../src/convert/wordpiece-tokenizer.js';
-import { TextTokenizer } from '../src/engine/tokenizer.js';
-import { sentences } from '../test/helpers/fixtures.js';
+import { HPD_MINILM_F128 } from '../src/convert/fixture.js';
+import { compiledFixture } from '../test/helpers/compiled-fixture.js';
+import { bertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const shared = join(here, '..', '..', 'shared', 'data');
 const THREADS = 2;
 const N = Number(process.env.HPD_BENCH_TEXTS ?? 256);
 const DTYPES = ['fp32', 'int8', 'q8'] as const;
@@ -71,15 +66,14 @@ await s.release();
 `;
 
 export async function run(): Promise<void> {
-  const vocabPath = join(shared, 'tokenizers', 'bert-base-uncased', 'vocab.txt');
-  const vocab = existsSync(vocabPath) ? parseVocab(readFileSync(vocabPath, 'utf8')) : undefined;
+  const vocab = bertVocab();
   const { texts, source } = sentences(N);
-  const files = generateFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
-  const tok = new TextTokenizer(JSON.parse(new TextDecoder().decode(files.get('tokenizer.json'))), {}, 128);
+  const fx = await compiledFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
+  const tok = fx.tokenizer(128);
   const ids = texts.map((t) => tok.encode(t).ids).sort((a, b) => a.length - b.length);
   const tokens = ids.reduce((a, x) => a + x.length, 0);
   const models: Record<string, Uint8Array> = {};
-  for (const dtype of DTYPES) models[dtype] = (await compileCheckpoint(memorySource(files), { dtype })).files.get('model.onnx')!;
+  for (const dtype of DTYPES) models[dtype] = (await fx.bundle(dtype)).files.get('model.onnx')!;
   const tmp = await mkdtemp(join(tmpdir(), 'hpd-bench-dtype-'));
   const results: Record<string, unknown>[] = [];
   try {

@@ -5,7 +5,6 @@
 //   unsorted = raw runs on batches in input order (what length sorting saves).
 // Writes bench/results/embed.json.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,17 +12,15 @@ import * as ort from 'onnxruntime-web';
 import { compileCheckpoint } from '../src/convert/compile.js';
 import { generateFixture, HPD_MINILM_F128 } from '../src/convert/fixture.js';
 import { memorySource } from '../src/bundle/source.js';
-import { parseVocab } from '../src/convert/wordpiece-tokenizer.js';
 import { fillInputs, planBatches, type Row } from '../src/engine/batcher.js';
 import { Engine } from '../src/engine/engine.js';
 import { TextTokenizer } from '../src/engine/tokenizer.js';
 import { createEmbedder } from '../src/node/create-embedder.js';
 import { nodePlatform } from '../src/node/platform.js';
 import { writeFolderAtomic } from '../src/node/write-folder.js';
-import { sentences } from '../test/helpers/fixtures.js';
+import { bertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const shared = join(here, '..', '..', 'shared', 'data');
 const THREADS = 2;
 const N = Number(process.env.HPD_BENCH_TEXTS ?? 1024);
 
@@ -43,8 +40,7 @@ async function best(reps: number, fn: () => Promise<unknown>): Promise<number> {
 
 export async function run(): Promise<void> {
   ort.env.wasm.numThreads = THREADS;
-  const vocabPath = join(shared, 'tokenizers', 'bert-base-uncased', 'vocab.txt');
-  const vocab = existsSync(vocabPath) ? parseVocab(readFileSync(vocabPath, 'utf8')) : undefined;
+  const vocab = bertVocab();
   const { texts, source } = sentences(N);
   const files = generateFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
   const tmp = await mkdtemp(join(tmpdir(), 'hpd-bench-embed-'));

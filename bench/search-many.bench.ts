@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { addInChunks, median, timeSearchRounds } from './timing.js';
 
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
@@ -34,10 +35,6 @@ export interface SearchManyResult {
   single_over_floor: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
@@ -59,21 +56,8 @@ export async function run(): Promise<void> {
       const kernels = (relaxed && storage === 'int8' ? ['auto', 'simd', 'js'] : ['auto', 'js']).filter((k) => withJs || k !== 'js') as ('auto' | 'simd' | 'js')[];
       for (const kernel of kernels) {
         const index = new CosineIndex({ dim: DIM, storage, kernel });
-        for (let s = 0; s < n; s += 10_000) index.add(ids.slice(s, Math.min(n, s + 10_000)), data.subarray(s * DIM, Math.min(n, s + 10_000) * DIM));
-        // Interleave single and batched rounds so both see the same machine load.
-        const single: number[] = [];
-        const many: number[] = [];
-        const rounds = n >= 1_000_000 && kernel === 'js' ? 3 : 7;
-        for (let round = 0; round <= rounds; round++) {
-          for (let i = 0; i < BATCH; i++) {
-            const t = performance.now();
-            index.search(queries.subarray(i * DIM, i * DIM + DIM), K);
-            if (round > 0) single.push(performance.now() - t);
-          }
-          const t = performance.now();
-          index.searchMany(queries, K);
-          if (round > 0) many.push(performance.now() - t);
-        }
+        addInChunks(index, ids, data, DIM, 10_000);
+        const { single, many } = timeSearchRounds(index, queries, DIM, K, n >= 1_000_000 && kernel === 'js' ? 3 : 7);
         const label = kernel === 'auto' ? (storage === 'int8' && relaxed ? 'relaxed-simd' : 'simd') : kernel === 'simd' ? 'simd128' : 'js';
         const row: SearchManyResult = {
           storage,

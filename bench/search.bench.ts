@@ -9,6 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CosineIndex } from '../src/search/index.js';
 import { seededRandom } from '../src/seeded-random.js';
+import { addInChunks } from './timing.js';
 import { createSimdScan } from '../src/search/simd.js';
 import type { StorageKind } from '../src/search/index.js';
 
@@ -378,10 +379,7 @@ export async function run(): Promise<void> {
       const t0 = performance.now();
       let index: CosineIndex | null = new CosineIndex({ dim: DIM, storage: v.storage, rescore: v.rescore, ...(v.kernel ? { kernel: v.kernel } : {}) });
       // Batches like a real ingest; growth is geometric, so this also measures regrowth.
-      for (let s = 0; s < n; s += ADD_CHUNK) {
-        const e = Math.min(n, s + ADD_CHUNK);
-        index.add(ids.slice(s, e), data.subarray(s * DIM, e * DIM));
-      }
+      addInChunks(index, ids, data, DIM, ADD_CHUNK);
       const buildMs = performance.now() - t0;
       gc();
       // Payload bytes scale with capacity, so report used rows' storage plus the measured per-id bookkeeping.

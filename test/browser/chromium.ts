@@ -71,10 +71,14 @@ export interface LaunchedChromium {
 }
 
 export interface LaunchOptions {
-  /** Flags added to CHROMIUM_ARGS (e.g. --load-extension). */
+  /** More flags after CHROMIUM_ARGS. */
   args?: readonly string[];
   /** Reuse this profile (a browser restart); the caller owns it and close() keeps it. Default: a fresh temp profile. */
   userDataDir?: string;
+  /** The machine's GPU adapter instead of SwiftShader (bench --gpu): drops the SwiftShader flags, enables Vulkan. */
+  gpu?: boolean;
+  /** An unpacked extension's folder to load (the only extension enabled). */
+  extension?: string;
 }
 
 /** Starts headless Chromium with a fresh profile; IndexedDB and other storage persist across reloads until close(). */
@@ -83,7 +87,9 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
   const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'hpd-chromium-')));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...(options.args ?? [])], headless: true });
+    const base = options.gpu ? [...CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)), '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : CHROMIUM_ARGS;
+    const extension = options.extension === undefined ? [] : [`--disable-extensions-except=${options.extension}`, `--load-extension=${options.extension}`];
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...base, ...extension, ...(options.args ?? [])], headless: true });
   } catch (e) {
     if (owned) await rm(userDataDir, { recursive: true, force: true });
     throw e;

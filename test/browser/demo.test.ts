@@ -9,17 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memorySource } from '../../src/bundle/source.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { generateFixture } from '../../src/convert/fixture.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { splitPassages } from '../../src/text/passages.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { bertVocab } from '../helpers/fixtures.js';
-import { chromiumAvailable, chromiumUnavailableReason, launchChromium, type LaunchedChromium } from './chromium.js';
+import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping demo page browser test: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('demo page browser test');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOTS = join(root, 'test-output', 'demo');
@@ -47,8 +43,8 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false } });
     // A small model of the real output shape (128-d), labelled as the stand-in, as demo:build would place it.
     const vocab = bertVocab();
-    const ckpt = generateFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 2, ffn: 64, dim: 128, maxPositions: 128, maxSeqLength: 128 });
-    await writeFolderAtomic(join(outDir, 'models', 'tiny'), (await compileCheckpoint(memorySource(ckpt, 'tiny'))).files);
+    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 2, ffn: 64, dim: 128, maxPositions: 128, maxSeqLength: 128 });
+    await fx.writeBundle(join(outDir, 'models', 'tiny'), 'fp32', 'tiny');
     await writeFile(join(outDir, 'models', 'demo-model.json'), JSON.stringify({ url: 'models/tiny/', folder: 'tiny', random: true, source: 'stand-in' }));
     server = await serveStatic(outDir);
     browser = await launchChromium();

@@ -1,29 +1,24 @@
 // End to end in headless Chromium: a Vite-built page creates the embedder in a real module Worker,
 // on WebGPU (SwiftShader adapter) and on wasm; placement, parity with Node, Hub loading + cache, crashes.
-import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ortWeb from 'onnxruntime-web';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { computeProbes, withProbes } from '../../src/engine/golden.js';
-import { TextTokenizer } from '../../src/engine/tokenizer.js';
-import { folderSource } from '../../src/node/fs-source.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
+import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab } from '../helpers/fixtures.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import type { RunOptions } from './pages/embed/main.js';
 import { serveStatic, type StaticServer } from './static-server.js';
+import { buildPage, pageReady } from './test-page.js';
 
 const available = !skipBrowserSuite('embedding browser tests');
 
-const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'embed');
 const TEXTS = ['A man is playing a flute.', 'The quick brown fox jumps over the lazy dog.', '', 'Search engines rank documents by relevance.', 'x y z'];
 const DTYPES = ['fp32', 'fp16', 'int8'] as const;
 
@@ -33,24 +28,23 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
   let hub: HubServer | undefined;
   let browser: LaunchedChromium | undefined;
   let page: Page;
-  let fixture: { dir: string; cleanup: () => Promise<void> } | undefined;
+  let fixture: CompiledFixture | undefined;
   const nodeVectors: Record<string, Float32Array[]> = {};
   const logs: string[] = [];
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-embed-'));
-    await build({ root: pageDir, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false }, worker: { format: 'es' } });
+    await buildPage('embed', outDir);
     const vocab = bertVocab();
-    fixture = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
+    fixture = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
     for (const dtype of DTYPES) {
-      const bundle = await compileCheckpoint(folderSource(fixture.dir), { dtype });
+      const bundle = await fixture.bundle(dtype);
       await writeFolderAtomic(join(outDir, 'models', dtype), bundle.files);
       // The Node result for the same bundle: onnxruntime-web wasm in this process.
-      const tok = new TextTokenizer(JSON.parse(readFileSync(join(outDir, 'models', dtype, 'tokenizer.json'), 'utf8')), {}, 32);
-      nodeVectors[dtype] = await runModel(bundle.files.get('model.onnx')!, TEXTS.map((t) => Array.from(tok.encode(t).ids)));
+      nodeVectors[dtype] = await runModel(bundle.files.get('model.onnx')!, fixture.ids(TEXTS, 32));
     }
     // Golden-check bundles: fp32 with probes from a CPU run here, and a copy whose probe vectors are corrupted.
-    const withGolden = await compileCheckpoint(folderSource(fixture.dir));
+    const withGolden = await fixture.bundle();
     const m = withGolden.manifest;
     const json = (n: string) => JSON.parse(new TextDecoder().decode(withGolden.files.get(n))) as object;
     const good = withProbes(withGolden, await computeProbes(ortWeb, 'wasm', withGolden.files.get('model.onnx')!, json('tokenizer.json'), withGolden.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, m));
@@ -58,19 +52,18 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const bad = withProbes(good, { ...good.manifest.probes!, vectors: good.manifest.probes!.vectors.map((v) => v.map((x, j) => (j % 3 ? x : -x))) });
     await writeFolderAtomic(join(outDir, 'models', 'golden-bad'), bad.files);
     server = await serveStatic(outDir);
-    hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.dir } });
+    hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.checkpointDir } });
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on('console', (m) => logs.push(m.text()));
     await page.goto(server.url);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
     await hub?.close();
-    await fixture?.cleanup();
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 
@@ -120,7 +113,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     await hub!.close();
     hub = undefined;
     await page.reload();
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
     const second = await run({ model: 'test/browser-ckpt', hubUrl, device: 'wasm', texts: TEXTS });
     expect(second.info.origin).toMatchObject({ kind: 'checkpoint', fromCache: true });
     expect(maxAbsDiff(second.vectors, first.vectors)).toBe(0);
@@ -181,7 +174,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const p2 = await browser!.context.newPage();
     try {
       await p2.goto(blocked.url);
-      await p2.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      await pageReady(p2);
       const r = await p2.evaluate((m) => window.hpd.run({ model: m, device: 'wasm', texts: ['x'], startTimeoutMs: 10_000 }), `${blocked.url}models/fp32/`);
       expect(r).toMatchObject({ ok: false, code: 'WORKER_START_FAILED' });
       expect(r.ok ? '' : r.message).toMatch(/worker\.js resolved against .*did not start/s);
@@ -195,14 +188,14 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     // Chrome's default extension_pages policy, plus same-origin workers and fetches; applied to the worker script as well.
     // (Checked to bite: without 'wasm-unsafe-eval' the session fails with a CSP CompileError.)
     const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; object-src 'self'";
-    await cp(fixture!.dir, join(outDir, 'ckpt'), { recursive: true });
+    await cp(fixture!.checkpointDir, join(outDir, 'ckpt'), { recursive: true });
     const strict = await serveStatic(outDir, { 'Content-Security-Policy': csp });
     const violations: string[] = [];
     const p2 = await browser!.context.newPage();
     p2.on('console', (m) => { if (/Content Security Policy|EvalError|unsafe-eval/i.test(m.text())) violations.push(m.text()); });
     try {
       await p2.goto(strict.url);
-      await p2.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      await pageReady(p2);
       for (const o of [
         { model: `${strict.url}models/int8/`, device: 'webgpu' as const, texts: TEXTS },
         { model: `${strict.url}ckpt/`, device: 'wasm' as const, texts: TEXTS },

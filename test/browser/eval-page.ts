@@ -1,11 +1,9 @@
 // Builds the eval page (Vite) into a folder and opens it in headless Chromium; shared by the browser eval and distill tests.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
 import type { EvalRunOptions, EvalRunResult } from './pages/eval/main.js';
 import { serveStatic, type StaticServer } from './static-server.js';
+import { buildPage, pageReady } from './test-page.js';
 
 export interface EvalPage {
   /** Base URL of the served folder (bundles copied under it are reachable). */
@@ -16,8 +14,7 @@ export interface EvalPage {
 
 /** Builds pages/eval into `outDir` (bundles may be placed there too), serves it and opens it. */
 export async function openEvalPage(outDir: string): Promise<EvalPage> {
-  const root = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'eval');
-  await build({ root, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: false, minify: false }, worker: { format: 'es' } });
+  await buildPage('eval', outDir, { emptyOutDir: false });
   let server: StaticServer | undefined;
   let browser: LaunchedChromium | undefined;
   try {
@@ -25,7 +22,7 @@ export async function openEvalPage(outDir: string): Promise<EvalPage> {
     browser = await launchChromium();
     const page: Page = await browser.context.newPage();
     await page.goto(server.url);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
     const s = server, b = browser;
     return {
       url: s.url,

@@ -4,19 +4,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { evaluateRetrieval, evaluateSts } from '../../src/eval/evaluate.js';
 import { parseBeir } from '../../src/eval/beir-data.js';
 import { parseSts } from '../../src/eval/sts-data.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { bertVocab, fixtureDir, SHARED_DATA, sentences } from '../helpers/fixtures.js';
-import { chromiumAvailable, chromiumUnavailableReason } from './chromium.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab, SHARED_DATA, sentences } from '../helpers/fixtures.js';
+import { skipBrowserSuite } from './chromium.js';
 import { openEvalPage, type EvalPage } from './eval-page.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping eval browser tests: ${chromiumUnavailableReason() ?? ''}`);
+const available = !skipBrowserSuite('eval browser tests');
 
 /** 300 STS-B dev pairs as tsv, or generated pairs with scores from word overlap. */
 function stsSample(n = 300): string {
@@ -44,20 +41,17 @@ function beirSample(): { corpus: string; queries: string; qrels: string } {
 describe.skipIf(!available)('evaluation in headless Chromium', () => {
   let outDir = '';
   let page: EvalPage | undefined;
-  let fixture: { cleanup: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-eval-'));
     const vocab = bertVocab();
-    const f = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 });
-    fixture = f;
-    await writeFolderAtomic(join(outDir, 'models', 'eval'), (await compileCheckpoint(folderSource(f.dir))).files);
+    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 });
+    await fx.writeBundle(join(outDir, 'models', 'eval'));
     page = await openEvalPage(outDir);
   }, 300_000);
 
   afterAll(async () => {
     await page?.close();
-    await fixture?.cleanup();
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 

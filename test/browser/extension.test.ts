@@ -11,11 +11,7 @@ import type { BrowserContext, Page, Worker as PwWorker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExtension } from '../../examples/mv3-extension/build.js';
 import type { PageHit, Status } from '../../examples/mv3-extension/protocol.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { TextTokenizer } from '../../src/engine/tokenizer.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { fixtureDir } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
@@ -93,7 +89,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   let firstRun: { top: PageHit; passages: number } | undefined;
 
   async function launch(): Promise<void> {
-    browser = await launchChromium({ userDataDir: profile, args: [`--disable-extensions-except=${ext}`, `--load-extension=${ext}`] });
+    browser = await launchChromium({ userDataDir: profile, extension: ext });
     context = browser.context;
     sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 60_000 }));
     id = new URL(sw.url()).host;
@@ -126,12 +122,9 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     root = await mkdtemp(join(tmpdir(), 'hpd-ext-'));
     profile = join(root, 'profile');
     await mkdir(SHOTS, { recursive: true });
-    const fx = await fixtureDir({ layers: 1, hidden: 32, heads: 4, ffn: 64, dim: 16, maxPositions: 64, maxSeqLength: 32 });
-    const bundle = await compileCheckpoint(folderSource(fx.dir), { dtype: 'int8' });
-    await writeFolderAtomic(join(root, 'bundle'), bundle.files);
-    await fx.cleanup();
-    const tok = new TextTokenizer(JSON.parse(new TextDecoder().decode(bundle.files.get('tokenizer.json'))), {}, 32);
-    expected = await runModel(bundle.files.get('model.onnx')!, texts.map((t) => Array.from(tok.encode(t).ids)));
+    const fx = await compiledFixture({ layers: 1, hidden: 32, heads: 4, ffn: 64, dim: 16, maxPositions: 64, maxSeqLength: 32 });
+    const bundle = await fx.writeBundle(join(root, 'bundle'), 'int8');
+    expected = await runModel(bundle.files.get('model.onnx')!, fx.ids(texts, 32));
     // Chrome's permission prompt cannot be clicked headless, so the test build grants the two local hosts at install.
     ext = await buildExtension(join(root, 'ext'), join(root, 'bundle'), { grantHosts: ['http://127.0.0.1/*', 'http://localhost/*'] });
     await mkdir(join(root, 'site'));

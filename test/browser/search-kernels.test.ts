@@ -2,19 +2,15 @@
 // exactly the JS kernel's results for every storage mode.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, chromiumUnavailableReason, launchChromium } from './chromium.js';
+import { launchChromium, skipBrowserSuite } from './chromium.js';
 import type { LaunchedChromium } from './chromium.js';
 import { serveStatic } from './static-server.js';
+import { buildPage, pageReady } from './test-page.js';
 import type { StaticServer } from './static-server.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`skipping search kernel browser tests: ${chromiumUnavailableReason() ?? ''}`);
-
-const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'search-kernels');
+const available = !skipBrowserSuite('search kernel browser tests');
 
 describe.skipIf(!available)('search kernels in headless Chromium', () => {
   let outDir = '';
@@ -23,7 +19,7 @@ describe.skipIf(!available)('search kernels in headless Chromium', () => {
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-search-kernels-'));
-    await build({ root: pageDir, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false } });
+    await buildPage('search-kernels', outDir);
     server = await serveStatic(outDir);
     browser = await launchChromium();
   });
@@ -37,7 +33,7 @@ describe.skipIf(!available)('search kernels in headless Chromium', () => {
   it('detects relaxed SIMD, and every kernel (relaxed, SIMD128) returns the JS kernel results for search and searchMany', async () => {
     const page = await browser!.context.newPage();
     await page.goto(server?.url ?? '');
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
     const result = await page.evaluate(() => window.searchKernels.check());
     // Chromium has shipped relaxed SIMD since 114; if this build lacks it, the SIMD128 checks still ran.
     if (!result.relaxed) console.warn('this Chromium has no relaxed SIMD: only the SIMD128 kernels were checked');

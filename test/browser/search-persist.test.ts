@@ -2,20 +2,17 @@
 // previous snapshot current and loadable.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, skipBrowserSuite } from './chromium.js';
 import type { LaunchedChromium } from './chromium.js';
 import type { Fingerprint } from './pages/search-persist/main.js';
 import { serveStatic } from './static-server.js';
+import { buildPage, pageReady } from './test-page.js';
 import type { StaticServer } from './static-server.js';
 
 const available = !skipBrowserSuite('search persistence browser tests');
-
-const pageDir = join(dirname(fileURLToPath(import.meta.url)), 'pages', 'search-persist');
 
 describe.skipIf(!available)('search persistence in headless Chromium (IndexedDB)', () => {
   let outDir = '';
@@ -25,7 +22,7 @@ describe.skipIf(!available)('search persistence in headless Chromium (IndexedDB)
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-search-persist-'));
-    await build({ root: pageDir, configFile: false, logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false } });
+    await buildPage('search-persist', outDir);
     server = await serveStatic(outDir);
     browser = await launchChromium();
     page = await browser.context.newPage();
@@ -40,12 +37,12 @@ describe.skipIf(!available)('search persistence in headless Chromium (IndexedDB)
 
   async function open(): Promise<void> {
     await page.goto(server?.url ?? '');
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
   }
 
   async function reload(): Promise<void> {
     await page.reload();
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    await pageReady(page);
   }
 
   const load = (name: string): Promise<Fingerprint | null> => page.evaluate((n) => window.searchPersist.load(n), name);

@@ -2,13 +2,11 @@
 // tokenizer from what loaded, gives success or a typed error. HPD_FUZZ_CASES / HPD_FUZZ_SEED run more or other cases.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/bundle/sha256.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { generateFixture } from '../../src/convert/fixture.js';
-import { memorySource } from '../../src/bundle/source.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import { HpdError } from '../../src/errors.js';
 import { memoryCache } from '../../src/model/cache.js';
 import { loadModel } from '../../src/model/load.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { TINY } from '../helpers/fixtures.js';
 import { fuzzCase, fuzzCases, Mutator, newStats } from '../helpers/mutate.js';
 
@@ -18,7 +16,7 @@ const SEED = Number(process.env.HPD_FUZZ_SEED ?? 1);
 describe('bundle fuzzing (issue 8)', () => {
   let bundle: Map<string, Uint8Array>;
   beforeAll(async () => {
-    bundle = (await compileCheckpoint(memorySource(generateFixture({ ...TINY, layers: 1 })))).files;
+    bundle = (await (await compiledFixture({ ...TINY, layers: 1 })).bundle()).files;
   });
 
   it(`${fuzzCases(150)} mutated bundles load (and tokenise) or give a typed error`, async () => {

@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from '../browser/chromium.js';
 import { serveStatic, type StaticServer } from '../browser/static-server.js';
-import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -116,14 +114,10 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     const packed = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env)) as { filename: string }[];
     tarball = join(scratch, packed[0].filename);
     const vocab = bertVocab();
-    const fx = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 4, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
-    try {
-      await writeFolderAtomic(join(scratch, 'models/bundle'), (await compileCheckpoint(folderSource(fx.dir))).files);
-      cpSync(fx.dir, join(scratch, 'models/ckpt'), { recursive: true });
-      rmSync(join(scratch, 'models/ckpt/model.safetensors')); // like the Hub repo's 2_Dense/: pytorch_model.bin only, so missing files get probed
-    } finally {
-      await fx.cleanup();
-    }
+    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 4, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
+    await fx.writeBundle(join(scratch, 'models/bundle'));
+    cpSync(fx.checkpointDir, join(scratch, 'models/ckpt'), { recursive: true });
+    rmSync(join(scratch, 'models/ckpt/model.safetensors')); // like the Hub repo's 2_Dense/: pytorch_model.bin only, so missing files get probed
     browser = await launchChromium();
   }, 600_000);
 

@@ -1,37 +1,26 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { TextTokenizer } from '../../src/engine/tokenizer.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { bertVocab, fixtureDir, hasSharedData, sentences } from '../helpers/fixtures.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HPD_MINILM_F128 } from '../../src/convert/fixture.js';
+import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab, hasSharedData, sentences } from '../helpers/fixtures.js';
 import { cosine, openModel } from '../helpers/ort-run.js';
 
 // Acceptance for the fp16, int8 and q8 (int8 compute) weight dtypes (issues: min cosine to fp32 ≥ 0.9999 / ≥ 0.995 / ≥ 0.99).
 describe('weight dtypes keep the fp32 embeddings', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  let texts: string[];
-  let tok: TextTokenizer;
+  let fx: CompiledFixture;
   let fp32: Float32Array[];
   let batch: number[][];
 
   beforeAll(async () => {
     const vocab = bertVocab();
-    const fx = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 6, hidden: 384, heads: 12, ffn: 1536, dim: 128, maxPositions: 512, maxSeqLength: 128 });
-    dir = fx.dir;
-    cleanup = fx.cleanup;
+    fx = await compiledFixture({ ...(vocab ? { vocab } : {}), ...HPD_MINILM_F128 });
     const corpus = sentences(hasSharedData ? Infinity : 300);
     console.info(`dtype acceptance over ${corpus.texts.length} sentences (${corpus.source})`);
-    texts = corpus.texts;
-    tok = new TextTokenizer(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), {}, 128);
-    batch = texts.map((t) => Array.from(tok.encode(t).ids));
+    batch = fx.ids(corpus.texts, 128);
     fp32 = await embedAll('fp32');
   }, 600_000);
-  afterAll(() => cleanup?.());
 
   async function embedAll(dtype: 'fp32' | 'fp16' | 'int8' | 'q8'): Promise<Float32Array[]> {
-    const bundle = await compileCheckpoint(folderSource(dir), { dtype });
+    const bundle = await fx.bundle(dtype);
     const out: Float32Array[] = [];
     const model = await openModel(bundle.files.get('model.onnx')!);
     // Sorted by length so padding stays small.

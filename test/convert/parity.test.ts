@@ -1,37 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import type { FixtureOptions } from '../../src/convert/fixture.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { bertVocab, fixtureDir, TINY } from '../helpers/fixtures.js';
+import { HPD_MINILM_F128, type FixtureOptions } from '../../src/convert/fixture.js';
+import { seededRandom } from '../../src/seeded-random.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab, TINY } from '../helpers/fixtures.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
-import { referenceEmbed } from '../reference/bert-reference.js';
 
 /** Mixed lengths in one padded batch, so any leak of padding into real tokens shows. */
 function mixedBatch(vocabSize: number, lengths: number[], seed = 1): number[][] {
-  let s = seed;
-  const rnd = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  const rnd = seededRandom(seed);
   return lengths.map((n) => [2 + 5, ...Array.from({ length: n - 2 }, () => 10 + Math.floor(rnd() * (vocabSize - 10))), 8]);
 }
 
 async function expectParity(opts: FixtureOptions, lengths: number[], tol = 1e-4) {
-  const fx = await fixtureDir(opts);
-  try {
-    const bundle = await compileCheckpoint(folderSource(fx.dir));
-    const vocabSize = opts.vocab?.length ?? 150;
-    const batch = mixedBatch(vocabSize, lengths);
-    const got = await runModel(bundle.files.get('model.onnx')!, batch);
-    const want = await referenceEmbed(fx.dir, batch);
-    let worst = 0;
-    got.forEach((g, i) => (worst = Math.max(worst, maxAbsDiff(g, want[i]))));
-    console.info(`parity ${opts.layers}x${opts.hidden} ${(opts.pooling ?? ['mean']).join('+')}: max abs diff ${worst.toExponential(2)} over lengths [${lengths}]`);
-    expect(worst).toBeLessThanOrEqual(tol);
-    // Each row alone (no padding at all) must equal its padded self.
-    const alone = await runModel(bundle.files.get('model.onnx')!, [batch[0]]);
-    expect(maxAbsDiff(alone[0], got[0])).toBeLessThanOrEqual(1e-5);
-    return worst;
-  } finally {
-    await fx.cleanup();
-  }
+  const fx = await compiledFixture(opts);
+  const bundle = await fx.bundle();
+  const vocabSize = opts.vocab?.length ?? 150;
+  const batch = mixedBatch(vocabSize, lengths);
+  const got = await runModel(bundle.files.get('model.onnx')!, batch);
+  const want = await fx.reference(batch);
+  let worst = 0;
+  got.forEach((g, i) => (worst = Math.max(worst, maxAbsDiff(g, want[i]))));
+  console.info(`parity ${opts.layers}x${opts.hidden} ${(opts.pooling ?? ['mean']).join('+')}: max abs diff ${worst.toExponential(2)} over lengths [${lengths}]`);
+  expect(worst).toBeLessThanOrEqual(tol);
+  // Each row alone (no padding at all) must equal its padded self.
+  const alone = await runModel(bundle.files.get('model.onnx')!, [batch[0]]);
+  expect(maxAbsDiff(alone[0], got[0])).toBeLessThanOrEqual(1e-5);
+  return worst;
 }
 
 describe('compiled ONNX matches the float64 reference (fp32, onnxruntime-web wasm)', () => {
@@ -52,7 +46,7 @@ describe('compiled ONNX matches the float64 reference (fp32, onnxruntime-web was
   it('HPD-MiniLM-F128-shaped checkpoint (6 layers, 384 hidden, 12 heads, 1536 FFN, 128-d)', async () => {
     const vocab = bertVocab();
     if (!vocab) console.warn('[skip-part] ../shared/data absent: HPD-shaped parity uses the generated vocabulary');
-    await expectParity({ ...(vocab ? { vocab } : {}), maxPositions: 512, maxSeqLength: 128, layers: 6, hidden: 384, heads: 12, ffn: 1536, dim: 128 }, [24, 7, 33, 12]);
+    await expectParity({ ...(vocab ? { vocab } : {}), ...HPD_MINILM_F128 }, [24, 7, 33, 12]);
   }, 300_000);
 });
 

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { generateFixture } from '../../src/convert/fixture.js';
-import { memorySource } from '../../src/bundle/source.js';
-import { TINY } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { cosine, runModel } from '../helpers/ort-run.js';
 
 describe('q8 dtype (int8 compute)', () => {
   it('emits DynamicQuantizeLinear + MatMulInteger for every weight MatMul with int8 weights, and runs in onnxruntime-web close to fp32', async () => {
-    const files = generateFixture(TINY);
-    const q8 = await compileCheckpoint(memorySource(files), { dtype: 'q8' });
-    const fp32 = await compileCheckpoint(memorySource(files), { dtype: 'fp32' });
+    const fx = await compiledFixture();
+    const q8 = await fx.bundle('q8');
+    const fp32 = await fx.bundle('fp32');
     expect(q8.manifest.dtype).toBe('q8');
     const text = new TextDecoder('latin1').decode(q8.files.get('model.onnx')!);
     const count = (s: string) => text.split(s).length - 1;

@@ -13,6 +13,7 @@ import { createEmbedder } from '../../src/node/create-embedder.js';
 import { readTeacherProjection } from '../../src/node/eval-files.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { projectTeacher } from '../../src/search/project-teacher.js';
+import { seededRandom } from '../../src/seeded-random.js';
 import { chromiumAvailable, chromiumUnavailableReason } from '../browser/chromium.js';
 import { openEvalPage } from '../browser/eval-page.js';
 import { bertVocab, fixtureDir, SHARED_DATA } from '../helpers/fixtures.js';
@@ -43,8 +44,7 @@ function corpus(): Corpus {
     return { train, pairs, dev, source: 'STS-B' };
   }
   const words = 'the a cat dog man woman child sat ran on under mat road city house water food music film car plays eats reads quick brown lazy small large red green search model vector fast text word query index'.split(' ');
-  let s = 99;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = seededRandom(99);
   const sentence = () => Array.from({ length: 3 + Math.floor(rnd() * 12) }, () => words[Math.floor(rnd() * words.length)]).join(' ') + '.';
   const all = [...new Set(Array.from({ length: 14000 }, sentence))];
   const train = all.slice(0, 10000), dev = all.slice(10000);

@@ -6,6 +6,7 @@ import { generatedVocab } from '../../src/convert/fixture.js';
 import { wordpieceTokenizerJson } from '../../src/convert/wordpiece-tokenizer.js';
 import { TextTokenizer } from '../../src/engine/tokenizer.js';
 import { HpdError } from '../../src/errors.js';
+import { seededRandom } from '../../src/seeded-random.js';
 import { hasSharedData, SHARED_DATA } from '../helpers/fixtures.js';
 
 const tokenizerJson = hasSharedData
@@ -29,8 +30,7 @@ describe('TextTokenizer', () => {
   });
 
   it('truncates to maxTokens keeping [CLS] and [SEP], exactly like tokenising the whole text', () => {
-    let seed = 3;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = seededRandom(3);
     const words = ['the', 'quick', 'brown', 'fox', 'antidisestablishmentarianism', 'x', 'jumps', '!', 'naïve', 'cafés', 'a' + 'b'.repeat(120)];
     for (const maxTokens of [8, 32, 128]) {
       const t = new TextTokenizer(tokenizerJson, {}, maxTokens);
@@ -61,8 +61,7 @@ describe('TextTokenizer', () => {
   });
 
   it('keeps exact truncation when texts are cut at newlines, punctuation or CJK (issue 8)', () => {
-    let seed = 11;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = seededRandom(11);
     const pieces = ['ab', 'cat', '\n', ',', '.', '!', '中', '文', '—', '«', 'naïve', '$', 'x'.repeat(150), '\t', 'dog'];
     for (const maxTokens of [8, 128]) {
       const t = new TextTokenizer(tokenizerJson, {}, maxTokens);

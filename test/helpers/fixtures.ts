@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { generateFixture, type FixtureOptions } from '../../src/convert/fixture.js';
 import { parseVocab } from '../../src/convert/wordpiece-tokenizer.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
+import { seededRandom } from '../../src/seeded-random.js';
 import { readFileSync } from 'node:fs';
 
 /** ../shared/data beside the checkout, when present (CI and sessions have it; a fresh clone may not). */
@@ -39,8 +40,7 @@ export function sentences(limit = Infinity): { texts: string[]; source: string }
   }
   const words = 'the a cat dog sat on mat quick brown fox jumps over lazy music film car road city house water food search model vector browser fast text word query index'.split(' ');
   const texts: string[] = [];
-  let s = 7;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = seededRandom(7);
   for (let i = 0; i < Math.min(limit, 600); i++) {
     const n = 1 + Math.floor(rnd() * 40);
     texts.push(Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(' ') + '.');

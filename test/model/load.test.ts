@@ -8,12 +8,12 @@ import { hubFileUrl, parseRepoId } from '../../src/model/hub.js';
 import { loadModel } from '../../src/model/load.js';
 import type { LoadProgress } from '../../src/model/progress.js';
 import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { HpdError } from '../../src/errors.js';
 import { nodePlatform } from '../../src/node/platform.js';
+import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 
@@ -32,23 +32,20 @@ describe('Hub repo ids', () => {
 describe('loadModel against a local Hub-layout server', () => {
   let root: string;
   let hub: HubServer;
-  let cleanupFixture: () => Promise<void>;
+  let fx: CompiledFixture;
   let checkpointDir: string;
   let bundleDir: string;
 
   beforeAll(async () => {
-    const fx = await fixtureDir();
-    cleanupFixture = fx.cleanup;
-    checkpointDir = fx.dir;
+    fx = await compiledFixture();
+    checkpointDir = fx.checkpointDir;
     root = await mkdtemp(join(tmpdir(), 'hpd-load-'));
-    bundleDir = join(root, 'bundle');
-    await writeFolderAtomic(bundleDir, (await compileCheckpoint(folderSource(checkpointDir), { dtype: 'fp16' })).files);
+    bundleDir = await fx.bundleDir('fp16');
     hub = await startHubServer({ 'test/tiny-ckpt': { main: checkpointDir, v1: checkpointDir }, 'test/tiny-bundle': { main: bundleDir } });
   });
   afterAll(async () => {
     await hub?.close();
     await rm(root, { recursive: true, force: true });
-    await cleanupFixture?.();
   });
 
   it('compiles a checkpoint repo, reports progress, caches the bundle, and reloads with the server gone', async () => {
@@ -57,7 +54,7 @@ describe('loadModel against a local Hub-layout server', () => {
     const first = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url, onProgress: (p) => events.push(p) });
     expect(first.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(first.manifest.source).toEqual({ repo: 'test/tiny-ckpt', revision: 'v1' });
-    const direct = await compileCheckpoint(folderSource(checkpointDir));
+    const direct = await fx.bundle();
     expect(first.manifest.files.model.sha256).toBe(direct.manifest.files.model.sha256);
     expect(hub.requests).toContain('/test/tiny-ckpt/resolve/v1/model.safetensors');
     const downloads = events.filter((e) => e.stage === 'download');

@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIO } from '../../src/node/cli.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { fixtureDir, TINY } from '../helpers/fixtures.js';
+import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
 import { startHubServer } from '../helpers/hub-server.js';
 
 function capture(): CliIO & { stdout: string; stderr: string } {
@@ -19,14 +16,13 @@ const listen = (s: Server) => new Promise<number>((ok) => s.listen(0, '127.0.0.1
 
 describe('hpd-embed eval', () => {
   let root = '';
-  let fixture: Awaited<ReturnType<typeof fixtureDir>>;
+  let fixture: CompiledFixture;
   let bundle = '';
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-cli-eval-'));
-    fixture = await fixtureDir(TINY);
-    bundle = join(root, 'bundle');
-    await writeFolderAtomic(bundle, (await compileCheckpoint(folderSource(fixture.dir))).files);
+    fixture = await compiledFixture();
+    bundle = await fixture.bundleDir();
     await writeFile(join(root, 'pairs.tsv'), 'the cat sat\ta cat sat down\t4.5\nthe dog ran\tstocks fell today\t0.5\nquick brown fox\tthe quick fox\t3.8\nmusic film\tcar road city\t1\n');
     const beir = join(root, 'beir');
     await mkdir(join(beir, 'qrels'), { recursive: true });
@@ -36,7 +32,6 @@ describe('hpd-embed eval', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await fixture?.cleanup();
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -97,7 +92,7 @@ describe('hpd-embed eval', () => {
   }, 60_000);
 
   it('evaluates a Hub repo id through a reachable (local) Hub', async () => {
-    const hub = await startHubServer({ 'test/eval-ckpt': { main: fixture.dir } });
+    const hub = await startHubServer({ 'test/eval-ckpt': { main: fixture.checkpointDir } });
     try {
       const io = capture();
       expect(await main(['eval', '--model', 'test/eval-ckpt', '--hub-url', hub.url, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io)).toBe(0);

@@ -4,16 +4,12 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/api/embedder.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { createEmbedder, startNodeWorker } from '../../src/node/create-embedder.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { TextTokenizer } from '../../src/engine/tokenizer.js';
-import { bertVocab, fixtureDir } from '../helpers/fixtures.js';
+import { seededRandom } from '../../src/seeded-random.js';
+import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
-import { referenceEmbed } from '../reference/bert-reference.js';
-import { readFileSync } from 'node:fs';
 
 const hasNative = await import('onnxruntime-node').then(() => true, () => false);
 
@@ -29,7 +25,7 @@ const SENTENCES = [
 
 describe('createEmbedder (Node, worker thread)', () => {
   let root: string;
-  let ckpt: { dir: string; cleanup: () => Promise<void> };
+  let fx: CompiledFixture;
   let bundleDir: string;
   let embedder: Embedder;
   let hub: HubServer;
@@ -37,16 +33,14 @@ describe('createEmbedder (Node, worker thread)', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-node-embed-'));
     const vocab = bertVocab();
-    ckpt = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 24 });
-    bundleDir = join(root, 'bundle');
-    await writeFolderAtomic(bundleDir, (await compileCheckpoint(folderSource(ckpt.dir))).files);
+    fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 24 });
+    bundleDir = await fx.bundleDir();
     embedder = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), threads: 1 });
-    hub = await startHubServer({ 'test/node-ckpt': { main: ckpt.dir } });
+    hub = await startHubServer({ 'test/node-ckpt': { main: fx.checkpointDir } });
   });
   afterAll(async () => {
     await embedder?.dispose();
     await hub?.close();
-    await ckpt?.cleanup();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -58,8 +52,7 @@ describe('createEmbedder (Node, worker thread)', () => {
     const v = await embedder.embed(SENTENCES);
     expect(v).toBeInstanceOf(Float32Array);
     expect(v.length).toBe(SENTENCES.length * 32);
-    const tok = new TextTokenizer(JSON.parse(readFileSync(join(bundleDir, 'tokenizer.json'), 'utf8')), {}, 24);
-    const ref = await referenceEmbed(ckpt.dir, SENTENCES.map((s) => Array.from(tok.encode(s).ids)));
+    const ref = await fx.expected(SENTENCES, 24);
     let worst = 0;
     ref.forEach((r, i) => (worst = Math.max(worst, maxAbsDiff(v.subarray(i * 32, (i + 1) * 32), r))));
     expect(worst).toBeLessThanOrEqual(1e-4);
@@ -77,8 +70,7 @@ describe('createEmbedder (Node, worker thread)', () => {
     try {
       expect(e.device.actual).toBe(backend === 'wasm' ? 'wasm' : 'cpu');
       const v = await e.embed(SENTENCES);
-      const tok = new TextTokenizer(JSON.parse(readFileSync(join(bundleDir, 'tokenizer.json'), 'utf8')), {}, 24);
-      const ref = await referenceEmbed(ckpt.dir, SENTENCES.map((s) => Array.from(tok.encode(s).ids)));
+      const ref = await fx.expected(SENTENCES, 24);
       ref.forEach((r, i) => expect(maxAbsDiff(v.subarray(i * 32, (i + 1) * 32), r)).toBeLessThanOrEqual(1e-4));
     } finally {
       await e.dispose();
@@ -88,8 +80,7 @@ describe('createEmbedder (Node, worker thread)', () => {
   it('keeps input order under 1,000 concurrent calls of random sizes', async () => {
     const pool = Array.from({ length: 60 }, (_, i) => `sentence number ${i} ${'word '.repeat(i % 17)}`);
     const expected = await embedder.embed(pool);
-    let seed = 11;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = seededRandom(11);
     const calls = Array.from({ length: 1000 }, () => Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * pool.length)));
     const results = await Promise.all(calls.map((idx) => embedder.embed(idx.map((i) => pool[i]))));
     let worst = 0;
@@ -124,7 +115,7 @@ describe('createEmbedder (Node, worker thread)', () => {
   it('compiles a checkpoint from a Hub-layout server inside the worker, then loads it from cache with the server stopped', async () => {
     const cacheDir = join(root, 'hub-cache');
     const progress: string[] = [];
-    const own = await startHubServer({ 'test/node-ckpt': { main: ckpt.dir } });
+    const own = await startHubServer({ 'test/node-ckpt': { main: fx.checkpointDir } });
     const a = await createEmbedder({ model: 'test/node-ckpt', hubUrl: own.url, cacheDir, threads: 1, onProgress: (p) => progress.push(p.stage) });
     expect(a.info.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(progress).toContain('download');

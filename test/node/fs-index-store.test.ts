@@ -3,14 +3,11 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { folderIndexStore } from '../../src/node/fs-index-store.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { seededRandom } from '../../src/seeded-random.js';
-import { fixtureDir, TINY } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
 const DIM = 64;
@@ -78,9 +75,7 @@ describe('folderIndexStore', () => {
 describe('index saves through the Node worker handle', () => {
   it('20 interleaved h.save() and mutations without awaiting (h.save(); h.remove(...); h.save() …): all succeed, load gives the last save', async () => {
     const root = await mkdtemp(join(tmpdir(), 'hpd-handle-save-'));
-    const ckpt = await fixtureDir(TINY);
-    const bundle = join(root, 'bundle');
-    await writeFolderAtomic(bundle, (await compileCheckpoint(folderSource(ckpt.dir))).files);
+    const bundle = await (await compiledFixture()).bundleDir();
     const indexDir = join(root, 'indexes');
     const e = await createEmbedder({ model: bundle, cacheDir: join(root, 'cache'), indexDir, threads: 1 });
     try {
@@ -110,7 +105,6 @@ describe('index saves through the Node worker handle', () => {
       expect(await h.search(vecs.slice(0, e.dim), 5)).toEqual(before);
     } finally {
       await e.dispose();
-      await ckpt.cleanup();
       await rm(root, { recursive: true, force: true });
     }
   });

@@ -4,6 +4,7 @@ import { CosineIndex } from '../../../../src/search/index.js';
 import type { CosineIndexOptions } from '../../../../src/search/cosine-index.js';
 import { createSimdScan, hasRelaxedSimd, writeInt8Query } from '../../../../src/search/simd.js';
 import { seededRandom } from '../../../../src/seeded-random.js';
+import { addInChunks, median, timeSearchRounds } from '../../../../bench/timing.js';
 
 export interface KernelCheck {
   relaxed: boolean;
@@ -108,11 +109,6 @@ function check(): KernelCheck {
   return { relaxed, failures };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
-
 /** Fastest of `reps` streaming passes (after a warm-up) over `bytesPerVector` × n bytes in wasm memory. */
 function floorMs(n: number, dim: number, kind: 'i8' | 'f32', reps: number): number {
   const scan = createSimdScan();
@@ -147,19 +143,8 @@ function bench(n: number, rounds: number): SearchBenchRow[] {
   ];
   for (const v of variants) {
     let index: CosineIndex | null = new CosineIndex({ dim, storage: v.storage, kernel: v.kernel, capacity: n });
-    for (let s = 0; s < n; s += 50_000) index.add(ids.slice(s, Math.min(n, s + 50_000)), data.subarray(s * dim, Math.min(n, s + 50_000) * dim));
-    const single: number[] = [];
-    const many: number[] = [];
-    for (let round = 0; round <= rounds; round++) {
-      for (let i = 0; i < batch; i++) {
-        const t = performance.now();
-        index.search(queries.subarray(i * dim, i * dim + dim), k);
-        if (round > 0) single.push(performance.now() - t);
-      }
-      const t = performance.now();
-      index.searchMany(queries, k);
-      if (round > 0) many.push(performance.now() - t);
-    }
+    addInChunks(index, ids, data, dim, 50_000);
+    const { single, many } = timeSearchRounds(index, queries, dim, k, rounds);
     index = null;
     const kind = v.storage === 'int8' ? 'i8' : 'f32';
     rows.push({
