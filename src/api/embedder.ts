@@ -35,8 +35,6 @@ export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement'> & Lifecycl
 export type IndexHandle = IndexApi & { readonly name: string };
 
 interface Live {
-  /** Index proxies opened in this worker, by storage and name (a fresh worker after a crash starts with none). */
-  indexes: Map<string, Promise<Remote<IndexApi>>>;
   host: WorkerHost;
   remote: Remote<WorkerProtocol>;
   ready: Promise<Ready>;
@@ -135,17 +133,17 @@ export class Embedder {
   index(name: string, options: IndexOptions = {}): IndexHandle {
     checkIndexName(name);
     const opts = checkIndexOptions(options);
-    const key = `${opts.storage ?? ''}/${name}`;
-    // The worker's index proxy, opened once per worker: a search is then a single round trip.
+    // The worker's index proxy, opened once per handle and worker: a call is then a single round trip. Per handle, so
+    // a new handle always meets the open check (another storage than the open index's is refused).
+    let opened: { live: Live; remote: Promise<Remote<IndexApi>> } | undefined;
     const open = (r: Remote<WorkerProtocol>, live: Live): Promise<Remote<IndexApi>> => {
-      let p = live.indexes.get(key);
-      if (!p) {
-        const opening: Promise<Remote<IndexApi>> = r.index(name, opts);
-        live.indexes.set(key, opening);
-        opening.catch(() => live.indexes.get(key) === opening && live.indexes.delete(key));
-        p = opening;
+      if (opened?.live !== live) {
+        const remote: Promise<Remote<IndexApi>> = r.index(name, opts);
+        const mine = { live, remote };
+        opened = mine;
+        remote.catch(() => opened === mine && (opened = undefined)); // a failed open is tried again on the next call
       }
-      return p;
+      return opened.remote;
     };
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
@@ -242,7 +240,7 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl:
   let pinging = false;
   let handshake: ReturnType<typeof setTimeout> | undefined;
   const live: Live = {
-    host, remote, indexes: new Map(), pending: new Set(), dead: false, ready: undefined as never,
+    host, remote, pending: new Set(), dead: false, ready: undefined as never,
     kill(err) {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
@@ -311,7 +309,7 @@ function deadLive(err: HpdError): Live {
   ready.catch(() => {});
   const live: Live = {
     host: { endpoint: undefined as never, onCrash: () => {}, terminate: () => {} },
-    remote: undefined as never, indexes: new Map(), pending: new Set(), dead: true, deadError: err, ready,
+    remote: undefined as never, pending: new Set(), dead: true, deadError: err, ready,
     kill: () => {},
     watch: () => {},
   };
