@@ -67,7 +67,10 @@ export class Embedder {
     this.current = ready;
   }
 
-  /** Starts a worker and loads the model in it; resolves when the embedder is ready (or rejects with ABORTED on `signal`). */
+  /**
+   * Starts a worker and loads the model in it; resolves when the embedder is ready (or rejects with ABORTED on `signal`).
+   * @internal createEmbedder (browser or Node) is the public way in; a WorkerHost is comlink plumbing.
+   */
   static async start(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl?: string): Promise<Embedder> {
     checkOptions(options);
     const { signal } = options;
