@@ -37,15 +37,7 @@ export class WorkerApi implements WorkerProtocol {
 
   constructor(private platform: Platform, private store: () => Promise<IndexStore>) {
     this.host = {
-      slot: async (name, storage) => {
-        const { CosineIndex } = await loadSearch();
-        let idx = this.indexes.get(name);
-        if (!idx) {
-          idx = new CosineIndex({ dim: this.ready().dim, storage });
-          this.indexes.set(name, idx);
-        }
-        return idx;
-      },
+      slot: async (name, storage) => this.slot(await loadSearch(), name, storage),
       replace: (name, index) => void this.indexes.set(name, index),
       drop: (name) => this.indexes.delete(name),
       searchModule: loadSearch,
@@ -92,6 +84,8 @@ export class WorkerApi implements WorkerProtocol {
   async index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked> {
     checkIndexName(name);
     const { storage } = checkIndexOptions(options);
+    const search = await loadSearch();
+    // From here to the slot's creation nothing awaits, so two concurrent opens cannot both see "not open".
     const open = this.indexes.get(name);
     if (open && storage !== undefined && open.storage !== storage) {
       throw new HpdError('INDEX_OPTIONS_CONFLICT', `index "${name}" is open with storage "${open.storage}", not "${storage}": omit storage to use it as it is, rebuild("${storage}") to convert it, or drop() it first.`, {
@@ -99,7 +93,7 @@ export class WorkerApi implements WorkerProtocol {
       });
     }
     const kind: StorageKind = open?.storage ?? storage ?? 'f32';
-    await this.host.slot(name, kind);
+    this.slot(search, name, kind);
     return proxy(guardErrors(new WorkerIndex(this.host, name, kind)));
   }
 
@@ -119,6 +113,16 @@ export class WorkerApi implements WorkerProtocol {
     await this.engine?.dispose();
     this.engine = undefined;
     this.indexes.clear();
+  }
+
+  /** The in-memory index `name`, created empty with `storage` when absent. */
+  private slot(search: typeof import('../search/cosine-index.js'), name: string, storage: StorageKind): CosineIndex {
+    let idx = this.indexes.get(name);
+    if (!idx) {
+      idx = new search.CosineIndex({ dim: this.ready().dim, storage });
+      this.indexes.set(name, idx);
+    }
+    return idx;
   }
 
   private ready(): Engine {

@@ -82,6 +82,17 @@ describe('index handles are the worker\'s index proxies', () => {
     await f32.drop();
   });
 
+  it('two concurrent first opens with different storages (while the index code still loads): one opens, the other is INDEX_OPTIONS_CONFLICT', async () => {
+    const fresh = await createEmbedder({ model: join(root, 'bundle'), cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    try {
+      const [a, b] = await Promise.allSettled([fresh.index('race', { storage: 'int8' }).stats(), fresh.index('race', { storage: 'f32' }).stats()]);
+      expect(a).toMatchObject({ status: 'fulfilled', value: { storage: 'int8', size: 0 } });
+      expect(b).toMatchObject({ status: 'rejected', reason: { code: 'INDEX_OPTIONS_CONFLICT' } });
+    } finally {
+      await fresh.dispose();
+    }
+  }, 60_000);
+
   it("a duplicate id is refused by the index's own check, as a DuplicateIdError naming the id, and nothing is added", async () => {
     const idx = embedder.index('dups');
     await idx.addTexts(['a', 'b'], ['first text', 'second text'], [{ n: 1 }, { n: 2 }]);
