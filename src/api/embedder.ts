@@ -28,8 +28,11 @@ export interface DebugOptions {
   capturePlacement?: boolean;
 }
 
-/** Options for createEmbedder (browser and Node): the engine's options, passed to the worker, plus page-side lifecycle. */
-export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement'> & LifecycleOptions & { debug?: DebugOptions };
+/**
+ * Options for createEmbedder (browser and Node): the engine's options, passed to the worker, plus page-side lifecycle.
+ * (A device loss reaches page code as DEVICE_LOST on the pending calls, not as a callback.)
+ */
+export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement' | 'onDeviceLost'> & LifecycleOptions & { debug?: DebugOptions };
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };
@@ -222,7 +225,8 @@ export class Embedder {
 
 function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl: string | undefined): Live {
   installErrorHandler();
-  const { onProgress, signal: _signal, startTimeoutMs, stallTimeoutMs, debug, ...rest } = options;
+  // Only what can be cloned crosses: functions and the signal stay here.
+  const { onProgress, signal: _signal, startTimeoutMs, stallTimeoutMs, debug, onDeviceLost: _lost, ...rest } = options as EmbedderOptions & Pick<EngineOptions, 'onDeviceLost'>;
   const startMs = startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const stallMs = stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   let host: WorkerHost;
