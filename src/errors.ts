@@ -23,17 +23,92 @@ export type HpdErrorCode =
   | 'PERSIST_FAILED'
   | 'ABORTED'
   | 'WORKER_START_FAILED'
-  | 'DEVICE_LOST';
+  | 'DEVICE_LOST'
+  | 'INDEX_OPTIONS_CONFLICT';
 
+/** Machine-readable facts about an error (plain values, so they cross the worker boundary unchanged). */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface HpdErrorOptions {
+  cause?: unknown;
+  details?: ErrorDetails;
+}
+
+/**
+ * The one error class of the SDK: `HpdError(code, message, { cause, details })`. A subclass exists only where it
+ * carries typed details (DimMismatchError, DuplicateIdError, UnsupportedIndexVersionError) or names a family callers
+ * catch as a whole (ConvertError, and the search family kept for `hpd-embed/search`'s public API).
+ */
 export class HpdError extends Error {
   /** One of the documented codes: a `switch` on it is checked by the compiler. */
   readonly code: HpdErrorCode;
-  constructor(code: HpdErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Facts a program can act on (which id, which dimensions); present where the code has any. */
+  readonly details?: ErrorDetails;
+  constructor(code: HpdErrorCode, message: string, options?: HpdErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    if (options?.details) this.details = options.details;
     this.name = new.target.name;
   }
 }
 
 /** A checkpoint could not be compiled: missing or malformed files, unsupported settings. */
 export class ConvertError extends HpdError {}
+
+/** A value is malformed: non-finite or zero vector, bad k, non-string id, non-JSON metadata, bad option. */
+export class InvalidInputError extends HpdError {
+  declare readonly code: 'INVALID_INPUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_INPUT', message, options);
+  }
+}
+
+/** A vector (or batch) does not have the index's dimension. */
+export class DimMismatchError extends HpdError {
+  declare readonly code: 'DIM_MISMATCH';
+  readonly expected: number;
+  readonly actual: number;
+  constructor(expected: number, actual: number, what: string, options?: { cause?: unknown }) {
+    super('DIM_MISMATCH', `${what} has dimension ${actual} but this index holds ${expected}-d vectors; pass vectors of length ${expected} (a flat Float32Array must have length ids.length × ${expected}).`, { ...options, details: { expected, actual } });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** An id occurs twice in one batch, or `add` was given an id the index already holds. */
+export class DuplicateIdError extends HpdError {
+  declare readonly code: 'DUPLICATE_ID';
+  readonly id: string;
+  constructor(id: string, message: string, options?: { cause?: unknown }) {
+    super('DUPLICATE_ID', message, { ...options, details: { id } });
+    this.id = id;
+  }
+}
+
+/** A serialised index is truncated, altered or structurally invalid. */
+export class CorruptIndexError extends HpdError {
+  declare readonly code: 'CORRUPT_INDEX';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CORRUPT_INDEX', message, options);
+  }
+}
+
+/** A serialised index was written by a format version this build cannot read. */
+export class UnsupportedIndexVersionError extends HpdError {
+  declare readonly code: 'UNSUPPORTED_INDEX_VERSION';
+  readonly version: number;
+  readonly supported: number;
+  constructor(version: number, supported: number, options?: { cause?: unknown }) {
+    super('UNSUPPORTED_INDEX_VERSION', `serialised index has format version ${version}; this build reads version ${supported}. Rebuild the index from its source vectors, or load it with a matching hpd-embed version.`, { ...options, details: { version, supported } });
+    this.version = version;
+    this.supported = supported;
+  }
+}
+
+/** Storage (IndexedDB in a browser, the filesystem in Node) refused a read or write. */
+export class PersistError extends HpdError {
+  declare readonly code: 'PERSIST_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PERSIST_FAILED', message, options);
+  }
+}

@@ -1,6 +1,6 @@
 import { HpdError } from '../errors.js';
-import { parseRepoId } from '../model/hub.js';
-import { Embedder, type EmbedderOptions, type WorkerHost } from './embedder.js';
+import { Embedder, type EmbedderOptions } from './embedder.js';
+import { crashLatch, type WorkerHost } from './host.js';
 
 export interface BrowserEmbedderOptions extends EmbedderOptions {
   /**
@@ -12,21 +12,18 @@ export interface BrowserEmbedderOptions extends EmbedderOptions {
 
 /** Wraps a DedicatedWorker: an uncaught error in it counts as a crash. */
 export function browserHost(worker: Worker, url?: string): WorkerHost {
-  let crashCb: ((why: string) => void) | undefined;
-  let crashed: string | undefined;
+  const latch = crashLatch();
   worker.addEventListener('error', (e) => {
     e.preventDefault();
-    if (crashed !== undefined) return;
-    crashed = e.message || 'uncaught error in the worker';
-    crashCb?.(crashed);
+    latch.fire(e.message || 'uncaught error in the worker');
   });
   return {
     endpoint: worker,
-    onCrash: (cb) => {
-      crashCb = cb;
-      if (crashed !== undefined) cb(crashed);
+    onCrash: latch.onCrash,
+    terminate: () => {
+      latch.stop();
+      worker.terminate();
     },
-    terminate: () => worker.terminate(),
     ...(url ? { url } : {}),
   };
 }
@@ -46,7 +43,7 @@ function defaultWorker(): Worker {
 export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedder> {
   if (!options || typeof options !== 'object') return Promise.reject(new HpdError('INVALID_INPUT', 'createEmbedder() needs an options object with a model.'));
   const { worker, ...rest } = options;
-  // Relative bundle URLs mean "relative to this page", not to the worker script.
-  const model = typeof rest.model === 'string' && rest.model !== '' && !parseRepoId(rest.model) ? new URL(rest.model, globalThis.location?.href).href : rest.model;
-  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)), { ...rest, model });
+  // Relative bundle URLs mean "relative to this page", not to the worker script: the worker resolves them against it.
+  const baseUrl = globalThis.location?.href;
+  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)), rest, baseUrl);
 }

@@ -1,13 +1,13 @@
-import { releaseProxy, proxy, wrap, type Endpoint, type Remote } from 'comlink';
+import { releaseProxy, proxy, wrap, type Remote } from 'comlink';
 import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
-import { validateTexts } from '../engine/validate.js';
 import { HpdError } from '../errors.js';
-import { installErrorTransfer } from '../worker/error-transfer.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
-import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
-import type { IndexHit, IndexSearchOptions, IndexStats, WorkerApi, WorkerEngineOptions } from '../worker/worker-api.js';
+import { INDEX_METHODS, type IndexApi, type IndexOptions, type Ready, type WorkerEngineOptions, type WorkerProtocol } from '../protocol/messages.js';
+import { installErrorHandler } from '../protocol/transfer.js';
+import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
+import type { WorkerHost } from './host.js';
 
 /** Page-side lifecycle options: they stay on the page (they never cross to the worker). */
 export interface LifecycleOptions {
@@ -22,26 +22,24 @@ export interface LifecycleOptions {
   stallTimeoutMs?: number;
 }
 
-/** Options for createEmbedder (browser and Node): the engine's options, passed to the worker, plus page-side lifecycle. */
-export type EmbedderOptions = EngineOptions & LifecycleOptions;
-
-/** A started worker, browser or Node, seen through a comlink endpoint. */
-export interface WorkerHost {
-  endpoint: Endpoint;
-  /** Called at most once, when the worker dies or throws an uncaught error. */
-  onCrash(cb: (why: string) => void): void;
-  terminate(): void;
-  /** The worker script, for error messages (undefined for a caller-supplied worker). */
-  url?: string;
+/** Diagnostics that cost time; not for production. */
+export interface DebugOptions {
+  /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
+  capturePlacement?: boolean;
 }
 
-type Ready = { info: ModelInfo; device: DeviceInfo };
+/**
+ * Options for createEmbedder (browser and Node): the engine's options, passed to the worker, plus page-side lifecycle.
+ * (A device loss reaches page code as DEVICE_LOST on the pending calls, not as a callback.)
+ */
+export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement' | 'onDeviceLost'> & LifecycleOptions & { debug?: DebugOptions };
+
+/** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
+export type IndexHandle = IndexApi & { readonly name: string };
 
 interface Live {
-  /** Indexes already opened in this worker (a fresh worker after a crash starts with none). */
-  opened: Set<string>;
   host: WorkerHost;
-  remote: Remote<WorkerApi>;
+  remote: Remote<WorkerProtocol>;
   ready: Promise<Ready>;
   pending: Set<(e: unknown) => void>;
   dead: boolean;
@@ -65,17 +63,22 @@ export class Embedder {
   private disposed = false;
   private current: Ready;
 
-  private constructor(private spawn: () => WorkerHost, private options: EmbedderOptions, first: Live, ready: Ready) {
+  // `options` may hold in-memory model files: kept (by reference, not copied) so a crashed worker can be restarted,
+  // released by dispose(). The worker's cache is no home for them: it is persistent storage, and they are the user's.
+  private constructor(private spawn: () => WorkerHost, private options: EmbedderOptions | undefined, private baseUrl: string | undefined, first: Live, ready: Ready) {
     this.live = first;
     this.current = ready;
   }
 
-  /** Starts a worker and loads the model in it; resolves when the embedder is ready (or rejects with ABORTED on `signal`). */
-  static async start(spawn: () => WorkerHost, options: EmbedderOptions): Promise<Embedder> {
+  /**
+   * Starts a worker and loads the model in it; resolves when the embedder is ready (or rejects with ABORTED on `signal`).
+   * @internal createEmbedder (browser or Node) is the public way in; a WorkerHost is comlink plumbing.
+   */
+  static async start(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl?: string): Promise<Embedder> {
     checkOptions(options);
     const { signal } = options;
     if (signal?.aborted) throw aborted(signal);
-    const live = startWorker(spawn, options);
+    const live = startWorker(spawn, options, baseUrl);
     let onAbort: (() => void) | undefined;
     try {
       const ready = await new Promise<Ready>((resolve, reject) => {
@@ -89,7 +92,7 @@ export class Embedder {
       });
       live.pending.clear();
       live.watch();
-      return new Embedder(spawn, options, live, ready);
+      return new Embedder(spawn, options, baseUrl, live, ready);
     } catch (e) {
       // Nothing keeps running after a failed or aborted start.
       live.kill(e instanceof HpdError ? e : new HpdError('WORKER_CRASHED', String(e)));
@@ -128,40 +131,31 @@ export class Embedder {
     return this.embed([text]);
   }
 
-  /** A named cosine index that lives in the worker beside the model; vectors never cross to the page. */
-  index(name: string, options: { storage?: StorageKind } = {}): IndexHandle {
-    if (typeof name !== 'string' || !name) throw new HpdError('INVALID_INPUT', 'index name must be a non-empty string.');
-    const storage = options.storage ?? 'f32';
-    // Open the index once per worker, not once per call: a search is then a single round trip.
-    const call = <T>(fn: (r: Remote<WorkerApi>) => Promise<T> | T) =>
-      this.call(async (r, live) => {
-        if (!live.opened.has(name)) {
-          await r.indexOpen(name, storage);
-          live.opened.add(name);
-        }
-        return fn(r);
-      });
-    return {
-      name,
-      addTexts: (ids, texts, metadata) => call((r) => r.indexAddTexts(name, [...ids], [...texts], metadata ? [...metadata] : undefined)),
-      upsertTexts: (ids, texts, metadata) => call((r) => r.indexAddTexts(name, [...ids], [...texts], metadata ? [...metadata] : undefined, true)),
-      addVectors: (ids, vectors, metadata) => call((r) => r.indexAddVectors(name, [...ids], vectors, metadata ? [...metadata] : undefined)),
-      search: (query, k, opts) => call((r) => r.indexSearch(name, query, k, opts)),
-      remove: (ids) => call((r) => r.indexRemove(name, [...ids])),
-      has: (id) => call((r) => r.indexHas(name, id)),
-      ids: () => call((r) => r.indexIds(name)),
-      metadata: (id) => call((r) => r.indexMetadata(name, id) as Promise<JsonValue | undefined>),
-      stats: () => call((r) => r.indexStats(name)),
-      rebuild: (to) => call((r) => r.indexRebuild(name, to)),
-      deleteSaved: () => call((r) => r.indexDeleteSaved(name)),
-      save: () => call((r) => r.indexSave(name)),
-      load: () => call((r) => r.indexLoad(name)),
-      drop: () =>
-        this.call(async (r, live) => {
-          live.opened.delete(name);
-          return r.indexDrop(name);
-        }),
+  /**
+   * A named cosine index that lives in the worker beside the model; vectors never cross to the page. The same name
+   * and options (or none) give the same index; another `storage` than the open index's rejects the first call with
+   * INDEX_OPTIONS_CONFLICT.
+   */
+  index(name: string, options: IndexOptions = {}): IndexHandle {
+    checkIndexName(name);
+    const opts = checkIndexOptions(options);
+    // The worker's index proxy, opened once per handle and worker: a call is then a single round trip. Per handle, so
+    // a new handle always meets the open check (another storage than the open index's is refused).
+    let opened: { live: Live; remote: Promise<Remote<IndexApi>> } | undefined;
+    const open = (r: Remote<WorkerProtocol>, live: Live): Promise<Remote<IndexApi>> => {
+      if (opened?.live !== live) {
+        const remote: Promise<Remote<IndexApi>> = r.index(name, opts);
+        const mine = { live, remote };
+        opened = mine;
+        remote.catch(() => opened === mine && (opened = undefined)); // a failed open is tried again on the next call
+      }
+      return opened.remote;
     };
+    const handle: Record<string, unknown> = { name };
+    for (const m of INDEX_METHODS) {
+      handle[m] = (...args: unknown[]) => this.call(async (r, live) => ((await open(r, live))[m] as (...a: unknown[]) => Promise<unknown>)(...args));
+    }
+    return handle as unknown as IndexHandle;
   }
 
   /** What saved indexes live in: 'opfs' or 'indexeddb' in browsers, 'folder' in Node. */
@@ -179,6 +173,7 @@ export class Embedder {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.options = undefined; // in-memory model files are no longer needed for a restart
     const live = this.live;
     this.live = undefined;
     if (!live) return;
@@ -193,14 +188,14 @@ export class Embedder {
     } catch {
       // The worker is going away regardless.
     }
-    (live.remote as Remote<WorkerApi> | undefined)?.[releaseProxy](); // undefined when the worker never spawned
+    (live.remote as Remote<WorkerProtocol> | undefined)?.[releaseProxy](); // undefined when the worker never spawned
     live.kill(err);
   }
 
-  private async call<T>(fn: (r: Remote<WorkerApi>, live: Live) => Promise<T> | T): Promise<T> {
-    if (this.disposed) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
+  private async call<T>(fn: (r: Remote<WorkerProtocol>, live: Live) => Promise<T> | T): Promise<T> {
+    if (this.disposed || !this.options) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
     if (!this.live || this.live.dead) {
-      this.live = startWorker(this.spawn, this.options);
+      this.live = startWorker(this.spawn, this.options, this.baseUrl);
     }
     const live = this.live;
     return new Promise<T>((resolve, reject) => {
@@ -228,35 +223,10 @@ export class Embedder {
   }
 }
 
-export interface IndexHandle {
-  readonly name: string;
-  /** Embeds and adds texts atomically; duplicate or existing ids are refused before anything is added. */
-  addTexts(ids: readonly string[], texts: readonly string[], metadata?: readonly (JsonValue | undefined)[]): Promise<IndexStats>;
-  upsertTexts(ids: readonly string[], texts: readonly string[], metadata?: readonly (JsonValue | undefined)[]): Promise<IndexStats>;
-  addVectors(ids: readonly string[], vectors: Float32Array, metadata?: readonly (JsonValue | undefined)[]): Promise<IndexStats>;
-  /** Top-k by cosine for a text (embedded in the worker) or a vector. */
-  search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<IndexHit[]>;
-  remove(ids: readonly string[]): Promise<number>;
-  has(id: string): Promise<boolean>;
-  /** Every id in the index, in one round trip. */
-  ids(): Promise<string[]>;
-  metadata(id: string): Promise<JsonValue | undefined>;
-  stats(): Promise<IndexStats>;
-  /** Re-indexes with another storage ('f32' | 'int8') from the stored vectors, without re-embedding. */
-  rebuild(storage: StorageKind): Promise<IndexStats>;
-  /** Deletes the saved snapshot (the in-memory index stays); true if one existed. */
-  deleteSaved(): Promise<boolean>;
-  /** Persists a snapshot (IndexedDB in browsers, a folder in Node); a failed save keeps the previous one. */
-  save(): Promise<IndexStats>;
-  /** Replaces the in-memory index with the saved snapshot; false if there is none. */
-  load(): Promise<boolean>;
-  /** Frees the in-memory index in the worker (a saved snapshot stays); the next call starts an empty one. */
-  drop(): Promise<boolean>;
-}
-
-function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
-  installErrorTransfer();
-  const { onProgress, signal: _signal, startTimeoutMs, stallTimeoutMs, ...rest } = options;
+function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl: string | undefined): Live {
+  installErrorHandler();
+  // Only what can be cloned crosses: functions and the signal stay here.
+  const { onProgress, signal: _signal, startTimeoutMs, stallTimeoutMs, debug, onDeviceLost: _lost, ...rest } = options as EmbedderOptions & Pick<EngineOptions, 'onDeviceLost'>;
   const startMs = startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const stallMs = stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   let host: WorkerHost;
@@ -267,7 +237,7 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
     const err = startFailed(undefined, (e as Error)?.message ?? String(e));
     return deadLive(err);
   }
-  const remote = wrap<WorkerApi>(host.endpoint);
+  const remote = wrap<WorkerProtocol>(host.endpoint);
   let crash: (e: unknown) => void = () => {};
   const crashedP = new Promise<never>((_, reject) => (crash = reject));
   crashedP.catch(() => {});
@@ -277,7 +247,7 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
   let pinging = false;
   let handshake: ReturnType<typeof setTimeout> | undefined;
   const live: Live = {
-    host, remote, opened: new Set(), pending: new Set(), dead: false, ready: undefined as never,
+    host, remote, pending: new Set(), dead: false, ready: undefined as never,
     kill(err) {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
@@ -328,14 +298,14 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
     },
     () => clearTimeout(handshake),
   );
-  const workerOptions: WorkerEngineOptions = rest;
+  const workerOptions: WorkerEngineOptions = { ...rest, ...(debug?.capturePlacement ? { capturePlacement: true } : {}) };
   const progress = (p: LoadProgress) => {
     lastSeen = Date.now();
     onProgress?.(p);
   };
   const deviceLost = (why: string) =>
     live.kill(new HpdError('DEVICE_LOST', `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (under device "auto", on wasm if WebGPU is gone).`));
-  live.ready = Promise.race([remote.init(workerOptions, proxy(progress), proxy(deviceLost)), crashedP]);
+  live.ready = Promise.race([remote.init({ engine: workerOptions, ...(baseUrl ? { baseUrl } : {}) }, proxy(progress), proxy(deviceLost)), crashedP]);
   live.ready.catch(() => {});
   return live;
 }
@@ -346,7 +316,7 @@ function deadLive(err: HpdError): Live {
   ready.catch(() => {});
   const live: Live = {
     host: { endpoint: undefined as never, onCrash: () => {}, terminate: () => {} },
-    remote: undefined as never, opened: new Set(), pending: new Set(), dead: true, deadError: err, ready,
+    remote: undefined as never, pending: new Set(), dead: true, deadError: err, ready,
     kill: () => {},
     watch: () => {},
   };

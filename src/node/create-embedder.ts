@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { Embedder, type EmbedderOptions, type WorkerHost } from '../api/embedder.js';
+import { Embedder, type EmbedderOptions } from '../api/embedder.js';
+import { crashLatch, type WorkerHost } from '../api/host.js';
 import type { NodePlatformOptions } from './platform.js';
 
 export interface NodeEmbedderOptions extends EmbedderOptions, NodePlatformOptions {
@@ -24,25 +25,15 @@ export function startNodeWorker(data: NodePlatformOptions): Worker {
 
 /** Wraps a worker_threads Worker as a WorkerHost: crash = 'error' or an unexpected 'exit'. */
 export function nodeHost(worker: Worker, url?: string): WorkerHost {
-  let terminated = false;
-  let crashCb: ((why: string) => void) | undefined;
-  let crashed: string | undefined;
-  const fire = (why: string) => {
-    if (terminated || crashed !== undefined) return;
-    crashed = why;
-    crashCb?.(why);
-  };
-  worker.on('error', (e) => fire(e.message));
-  worker.on('exit', (code) => fire(`worker thread exited with code ${code}`));
+  const latch = crashLatch();
+  worker.on('error', (e) => latch.fire(e.message));
+  worker.on('exit', (code) => latch.fire(`worker thread exited with code ${code}`));
   worker.unref(); // an idle embedder never keeps the process alive
   return {
     endpoint: nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0]),
-    onCrash: (cb) => {
-      crashCb = cb;
-      if (crashed !== undefined) cb(crashed);
-    },
+    onCrash: latch.onCrash,
     terminate: () => {
-      terminated = true;
+      latch.stop();
       void worker.terminate();
     },
     ...(url ? { url } : {}),

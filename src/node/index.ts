@@ -1,12 +1,12 @@
 // Node entry point (`hpd-embed/node`): re-exports only.
-export { createEmbedder, startNodeWorker, nodeHost, type NodeEmbedderOptions } from './create-embedder.js';
-export { Embedder, type EmbedderOptions, type IndexHandle } from '../api/embedder.js';
-export { HpdError, ConvertError, type HpdErrorCode } from '../errors.js';
+export { createEmbedder, startNodeWorker, type NodeEmbedderOptions } from './create-embedder.js';
+export { Embedder, type EmbedderOptions, type LifecycleOptions, type DebugOptions, type IndexHandle } from '../api/embedder.js';
+export { HpdError, ConvertError, InvalidInputError, DimMismatchError, DuplicateIdError, CorruptIndexError, UnsupportedIndexVersionError, PersistError, type HpdErrorCode, type ErrorDetails } from '../errors.js';
 export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
 export type { EmbedResult, ModelInfo } from '../engine/engine.js';
 export type { LoadProgress } from '../model/progress.js';
 export type { ModelSpec } from '../model/load.js';
-export type { IndexHit, IndexSearchOptions, IndexStats } from '../worker/worker-api.js';
+export type { IndexHit, IndexOptions, IndexSearchOptions, IndexStats } from '../protocol/messages.js';
 export { CosineIndex, type CosineIndexOptions, type SearchHit, type StorageKind, type JsonValue } from '../search/index.js';
 export { compileCheckpoint, memorySource, generateFixture, HPD_MINILM_F128, type CompileOptions, type CompiledBundle, type BundleManifest, type FileSource, type WeightDtype } from '../convert/index.js';
 export { folderSource } from './fs-source.js';

@@ -1,12 +1,8 @@
 // The browser worker entry: onnxruntime-web's native WebGPU EP build (wasm included), Cache Storage, IndexedDB.
-import { expose } from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Platform } from '../engine/engine.js';
 import { cacheStorageCache, noCache } from '../model/cache.js';
-import { installErrorTransfer } from './error-transfer.js';
-import { WorkerApi, type IndexStore } from './worker-api.js';
-
-installErrorTransfer();
+import { WorkerApi, exposeWorkerApi, type IndexStore } from './worker-api.js';
 
 const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
 const platform: Platform = {
@@ -25,4 +21,4 @@ const openStore = async (): Promise<IndexStore> => {
   const [{ OpfsIndexStore }, { IdbIndexStore }] = await Promise.all([import('../search/persist-opfs.js'), import('../search/persist-idb.js')]);
   return OpfsIndexStore.open().catch(() => IdbIndexStore.open());
 };
-expose(new WorkerApi(platform, () => (store ??= openStore())));
+exposeWorkerApi(new WorkerApi(platform, () => (store ??= openStore())));

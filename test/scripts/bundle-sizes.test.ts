@@ -6,7 +6,9 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // Measured on main after the issue 7/8/10/11/12 merges, with the index code loaded on the first index call: page
 // 108.6 kB (it exports CosineIndex), worker 159.3 kB (src/ 55.3; 94 kB is @huggingface/tokenizers), compiler 70.0 kB,
 // index chunk 73.1 kB.
-const BUDGET = { page: 112_000, worker: 164_000, workerOwn: 58_000, compiler: 73_000, index: 77_000 };
+// Issue 9's protocol (src/protocol: every error class rebuilt with its details on both sides, 4.3 kB; the search error
+// classes moved from the index chunk to src/errors.ts, 1.5 kB) took the worker to 164.6 kB (src/ 60.7), the page to 111.3 kB.
+const BUDGET = { page: 115_000, worker: 168_000, workerOwn: 63_000, compiler: 73_000, index: 77_000 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();

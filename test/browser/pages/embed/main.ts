@@ -35,7 +35,7 @@ const api = {
   run: (o: RunOptions) =>
     outcome(async (): Promise<RunResult> => {
       const progress: LoadProgress['stage'][] = [];
-      const e = await createEmbedder({ model: o.model, device: o.device, ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.hubUrl ? { hubUrl: o.hubUrl } : {}), ...(o.dtype ? { dtype: o.dtype } : {}), capturePlacement: o.capturePlacement ?? false, onProgress: (p) => progress.push(p.stage) });
+      const e = await createEmbedder({ model: o.model, device: o.device, ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.hubUrl ? { hubUrl: o.hubUrl } : {}), ...(o.dtype ? { dtype: o.dtype } : {}), debug: { capturePlacement: o.capturePlacement ?? false }, onProgress: (p) => progress.push(p.stage) });
       try {
         const v = await e.embed(o.texts);
         return { vectors: Array.from(v), device: e.device, info: e.info, progress, cached: (await e.cache.list()).length };

@@ -1,0 +1,102 @@
+// The page↔worker contract, declared once: the worker's objects implement these interfaces and the page derives its
+// handles from them (comlink's Remote<…>), so an operation cannot exist on one side only.
+import type { ProxyMarked } from 'comlink';
+import type { DeviceInfo } from '../engine/device.js';
+import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
+import type { CacheEntry } from '../model/cache.js';
+import type { LoadProgress } from '../model/progress.js';
+import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
+
+/** Engine options that can cross a worker boundary (callbacks are passed separately, as proxies). */
+export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress' | 'onDeviceLost'>;
+
+export interface InitOptions {
+  engine: WorkerEngineOptions;
+  /** What relative bundle URLs resolve against: the page's URL (a worker's own location is its script's). */
+  baseUrl?: string;
+}
+
+export interface Ready {
+  info: ModelInfo;
+  device: DeviceInfo;
+}
+
+export interface IndexOptions {
+  /**
+   * Storage of a new index ('f32' default, or 'int8'). Opening an index that is already in memory with another
+   * storage is an INDEX_OPTIONS_CONFLICT error (rebuild() converts); omitted, the open index is taken as it is.
+   */
+  storage?: StorageKind;
+}
+
+export interface IndexSearchOptions {
+  minScore?: number;
+  /** Keep only hits whose metadata has these exact top-level values (functions cannot cross to the worker). */
+  where?: Record<string, JsonValue>;
+  /** Return each hit's metadata with it, in the same round trip (instead of one `metadata(id)` call per hit). */
+  withMetadata?: boolean;
+}
+
+/** A search hit; `metadata` is present when the search asked for `withMetadata`. */
+export interface IndexHit extends SearchHit {
+  metadata?: JsonValue;
+}
+
+export interface IndexStats {
+  name: string;
+  size: number;
+  storage: StorageKind;
+  bytes: number;
+}
+
+export type Metadata = readonly (JsonValue | undefined)[];
+
+/** A named cosine index living in the worker beside the model: vectors stay there, ids and scores come back. */
+export interface IndexApi {
+  /** Embeds and adds texts atomically; a duplicate or existing id is refused (DUPLICATE_ID) and nothing is added. */
+  addTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats>;
+  /** Embeds texts and adds or replaces their entries, atomically. */
+  upsertTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats>;
+  /** Adds vectors (a flat ids.length × dim Float32Array) atomically; duplicate or existing ids are refused. */
+  addVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats>;
+  /** Adds or replaces entries from vectors, atomically. */
+  upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats>;
+  /** Top-k by cosine for a text (embedded in the worker) or a vector. */
+  search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<IndexHit[]>;
+  remove(ids: readonly string[]): Promise<number>;
+  has(id: string): Promise<boolean>;
+  /** Every id in the index (storage order), in one round trip. */
+  ids(): Promise<string[]>;
+  metadata(id: string): Promise<JsonValue | undefined>;
+  stats(): Promise<IndexStats>;
+  /** Re-indexes with another storage ('f32' | 'int8') from the stored vectors, without re-embedding. */
+  rebuild(storage: StorageKind): Promise<IndexStats>;
+  /** Deletes the saved snapshot (the in-memory index stays); true if one existed. */
+  deleteSaved(): Promise<boolean>;
+  /** Persists a snapshot (OPFS or IndexedDB in browsers, a folder in Node); a failed save keeps the previous one. */
+  save(): Promise<IndexStats>;
+  /** Replaces the in-memory index with the saved snapshot; false (and nothing changed) if there is none. */
+  load(): Promise<boolean>;
+  /** Frees the in-memory index in the worker (a saved snapshot stays); the next call starts an empty one. */
+  drop(): Promise<boolean>;
+}
+
+/** Every IndexApi method, for the page's handle; the check below fails to compile when one is missing. */
+export const INDEX_METHODS = ['addTexts', 'upsertTexts', 'addVectors', 'upsertVectors', 'search', 'remove', 'has', 'ids', 'metadata', 'stats', 'rebuild', 'deleteSaved', 'save', 'load', 'drop'] as const;
+type Missing = Exclude<keyof IndexApi, (typeof INDEX_METHODS)[number]>;
+export const INDEX_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
+
+/** What the worker exposes over comlink. */
+export interface WorkerProtocol {
+  /** The start handshake and the page's heartbeat: answered at once by a live worker. */
+  ping(): true;
+  init(options: InitOptions, onProgress?: (p: LoadProgress) => void, onDeviceLost?: (why: string) => void): Promise<Ready>;
+  embed(texts: string[]): Promise<EmbedResult>;
+  /** Opens (or creates) a named index; one comlink proxy per call. */
+  index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked>;
+  /** What saved indexes live in: 'opfs', 'indexeddb', 'folder', or 'custom'. */
+  indexStoreKind(): Promise<string>;
+  cacheList(): Promise<CacheEntry[]>;
+  cacheClear(prefix?: string): Promise<number>;
+  dispose(): Promise<void>;
+}
