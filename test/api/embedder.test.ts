@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { createEmbedder, startNodeWorker } from '../../src/node/create-embedder.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { fixtureDir } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 
 /** The real node-worker entry, plus a test hook: the message 'hang' spins forever (a thread that stops answering). */
 function hangableWorker(): Worker {
@@ -37,10 +34,7 @@ describe('Embedder lifecycle (Node worker thread)', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-lifecycle-'));
-    const fx = await fixtureDir({ layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 });
-    bundleDir = join(root, 'bundle');
-    await writeFolderAtomic(bundleDir, (await compileCheckpoint(folderSource(fx.dir))).files);
-    await fx.cleanup();
+    bundleDir = await (await compiledFixture({ layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 })).bundleDir();
   }, 60_000);
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });

@@ -5,11 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/api/embedder.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { bertVocab, fixtureDir, sentences } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
+import { bertVocab, sentences } from '../helpers/fixtures.js';
 
 describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
   let root = '';
@@ -19,10 +17,8 @@ describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-worker-api-'));
     const vocab = bertVocab();
-    const ckpt = await fixtureDir({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 2, ffn: 64, dim: 128, maxPositions: 64, maxSeqLength: 32 });
-    await writeFolderAtomic(join(root, 'bundle'), (await compileCheckpoint(folderSource(ckpt.dir))).files);
-    await ckpt.cleanup();
-    embedder = await createEmbedder({ model: join(root, 'bundle'), cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 2, ffn: 64, dim: 128, maxPositions: 64, maxSeqLength: 32 });
+    embedder = await createEmbedder({ model: await fx.bundleDir(), cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
   });
 
   afterAll(async () => {

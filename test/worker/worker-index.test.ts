@@ -5,12 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/api/embedder.js';
-import { compileCheckpoint } from '../../src/convert/compile.js';
 import { DimMismatchError, DuplicateIdError, HpdError } from '../../src/errors.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
-import { folderSource } from '../../src/node/fs-source.js';
-import { writeFolderAtomic } from '../../src/node/write-folder.js';
-import { fixtureDir } from '../helpers/fixtures.js';
+import { compiledFixture } from '../helpers/compiled-fixture.js';
 
 const DIM = 32;
 
@@ -32,13 +29,13 @@ function rows(...vs: Float32Array[]): Float32Array {
 describe('index handles are the worker\'s index proxies', () => {
   let root = '';
   let embedder: Embedder;
+  let bundleDir = '';
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-worker-index-'));
-    const ckpt = await fixtureDir({ layers: 1, hidden: 32, heads: 2, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
-    await writeFolderAtomic(join(root, 'bundle'), (await compileCheckpoint(folderSource(ckpt.dir))).files);
-    await ckpt.cleanup();
-    embedder = await createEmbedder({ model: join(root, 'bundle'), cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    const fx = await compiledFixture({ layers: 1, hidden: 32, heads: 2, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
+    bundleDir = await fx.bundleDir();
+    embedder = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
   }, 60_000);
 
   afterAll(async () => {
@@ -83,7 +80,7 @@ describe('index handles are the worker\'s index proxies', () => {
   });
 
   it('two concurrent first opens with different storages (while the index code still loads): one opens, the other is INDEX_OPTIONS_CONFLICT', async () => {
-    const fresh = await createEmbedder({ model: join(root, 'bundle'), cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    const fresh = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
     try {
       const [a, b] = await Promise.allSettled([fresh.index('race', { storage: 'int8' }).stats(), fresh.index('race', { storage: 'f32' }).stats()]);
       expect(a).toMatchObject({ status: 'fulfilled', value: { storage: 'int8', size: 0 } });
