@@ -21,7 +21,7 @@ export interface NodePlatformOptions {
   /** CPU threads (default: all cores, at most 4). */
   threads?: number;
   /**
-   * CPU runtime under device 'auto': 'onnxruntime-node' (native, ~2.5× wasm; an optional peer dependency:
+   * CPU runtime under device 'auto': 'onnxruntime-node' (native: 0.20× wasm's time in `npm run bench -- embed`; an optional peer dependency:
    * `${NATIVE_INSTALL}`), 'wasm' (onnxruntime-web), or 'auto' (default: native when installed).
    */
   backend?: 'auto' | 'onnxruntime-node' | 'wasm';
