@@ -1,3 +1,4 @@
+import { parseJsonBytes } from '../bundle/json.js';
 import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
 import { HpdError } from '../errors.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
@@ -143,7 +144,7 @@ export class Engine {
       probe: async (c) => {
         const cpu = platform.nativeCpu;
         platform.ort.env.wasm.numThreads = platform.wasmThreads; // before ORT's wasm starts, or it is ignored
-        const json = (name: string) => JSON.parse(new TextDecoder().decode(c.files.get(name))) as object;
+        const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
         return withProbes(c, await computeProbes(cpu ?? platform.ort, cpu ? 'cpu' : 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest));
       },
     });

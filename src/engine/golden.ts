@@ -1,3 +1,4 @@
+import { parseJsonBytes } from '../bundle/json.js';
 import { MANIFEST_FILE, type BundleManifest, type BundleProbes } from '../bundle/manifest.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import type { ModelCache } from '../model/cache.js';
@@ -83,7 +84,7 @@ export async function verdictKey(manifest: BundleManifest, ep: string, adapter: 
 export async function readVerdict(cache: ModelCache, key: string): Promise<GoldenVerdict | undefined> {
   try {
     const bytes = await cache.get(key);
-    return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as GoldenVerdict) : undefined;
+    return bytes ? parseJsonBytes<GoldenVerdict>(bytes, `golden verdict ${key}`, 'MODEL_INVALID') : undefined;
   } catch {
     return undefined; // an unreadable verdict only means the probes run again
   }
