@@ -23,7 +23,8 @@ export type HpdErrorCode =
   | 'PERSIST_FAILED'
   | 'ABORTED'
   | 'WORKER_START_FAILED'
-  | 'DEVICE_LOST';
+  | 'DEVICE_LOST'
+  | 'INTERNAL';
 
 export class HpdError extends Error {
   /** One of the documented codes: a `switch` on it is checked by the compiler. */
