@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixture } from '../../src/convert/fixture.js';
+import { Engine } from '../../src/engine/engine.js';
+import { memoryCache } from '../../src/model/cache.js';
+import { TINY } from '../helpers/fixtures.js';
 import type { Row } from '../../src/engine/batcher.js';
 import type { Ort, OrtSession } from '../../src/engine/ort-types.js';
 import { DEFAULT_BATCH_TOKENS, RunQueue, engineQueueOptions } from '../../src/engine/queue.js';
@@ -154,5 +159,30 @@ describe('RunQueue: coalescing, order, token budget, failure isolation', () => {
     expect(results[1]).toBeInstanceOf(Error);
     expect(runs).toEqual([[2, 3], [2, 9]]);
     expect(tags(a.out, dim)).toEqual([10, 11]);
+  });
+});
+
+describe('Engine.embed: concurrent requests through one queue (tiny model, wasm)', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await Engine.create({ ort, cache: memoryCache(), fetch: (u, i) => fetch(u, i), gpu: {}, wasmThreads: 1 }, { model: { files: generateFixture(TINY) }, device: 'wasm', batchSize: 4 });
+  }, 60_000);
+  afterAll(async () => engine?.dispose());
+
+  it('a request that fails validation rejects alone; the requests coalesced with it get the vectors they get alone', async () => {
+    const texts = ['a short one', 'the quick brown fox jumps over the lazy dog again and again', 'x', 'music for a city road'];
+    const alone = await Promise.all(texts.map(async (t) => (await engine.embed([t])).vectors));
+    const [good1, bad, good2] = await Promise.allSettled([
+      engine.embed(texts.slice(0, 2)),
+      engine.embed(['fine', 42 as unknown as string]),
+      engine.embed(texts.slice(2)),
+    ]);
+    expect(bad.status).toBe('rejected');
+    expect((bad as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_INPUT' });
+    expect(good1.status).toBe('fulfilled');
+    expect(good2.status).toBe('fulfilled');
+    const got = [...[0, 1].map((i) => (good1 as PromiseFulfilledResult<{ vectors: Float32Array }>).value.vectors.subarray(i * engine.dim, (i + 1) * engine.dim)),
+      ...[0, 1].map((i) => (good2 as PromiseFulfilledResult<{ vectors: Float32Array }>).value.vectors.subarray(i * engine.dim, (i + 1) * engine.dim))];
+    got.forEach((v, i) => v.forEach((x, j) => expect(x).toBeCloseTo(alone[i][j], 5)));
   });
 });
