@@ -8,17 +8,11 @@ export type JsonErrorClass = new (code: HpdErrorCode, message: string, options?:
 
 /**
  * Decodes UTF-8 bytes (a leading BOM is dropped) and parses them as JSON. Bytes that are not UTF-8 or not JSON throw
- * `ErrorClass(code)` whose message names `where` (a file name or path) and the parser's reason, with the cause attached.
+ * `ErrorClass(code)` whose message names `where` (a file name or path) and the decoder's or parser's reason, with the cause attached.
  */
 export function parseJsonBytes<T = unknown>(bytes: Uint8Array, where: string, code: HpdErrorCode, ErrorClass: JsonErrorClass = HpdError): T {
-  let text: string;
   try {
-    text = utf8.decode(bytes);
-  } catch (cause) {
-    throw new ErrorClass(code, `${where} is not valid UTF-8 text (damaged or not a JSON file).`, { cause });
-  }
-  try {
-    return JSON.parse(text) as T;
+    return JSON.parse(utf8.decode(bytes)) as T;
   } catch (cause) {
     throw new ErrorClass(code, `${where} is not valid JSON: ${(cause as Error).message}`, { cause });
   }

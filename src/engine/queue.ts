@@ -33,16 +33,14 @@ export function engineQueueOptions(batchSize: number): QueueOptions {
 
 /** Throws INVALID_INPUT for a row the session cannot run or whose vector has nowhere to go. */
 function checkRows(rows: readonly Row[], dim: number): void {
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    if (!(r.ids instanceof Int32Array) || r.ids.length === 0) throw new HpdError('INVALID_INPUT', `row ${i}: ids must be a non-empty Int32Array of token ids.`);
+  rows.forEach((r, i) => {
     // fillInputs writes only the low word of each int64 id: a negative id would become a huge one.
-    for (let t = 0; t < r.ids.length; t++) if (r.ids[t] < 0) throw new HpdError('INVALID_INPUT', `row ${i}: token id ${r.ids[t]} at ${t} is negative.`);
-    if (!(r.out instanceof Float32Array) || !Number.isInteger(r.offset) || r.offset < 0 || r.offset + dim > r.out.length) {
-      throw new HpdError('INVALID_INPUT', `row ${i}: out[${r.offset} … ${r.offset + dim}) does not fit its ${dim}-d vector.`);
-    }
-  }
+    const bad = !(r.ids instanceof Int32Array && r.ids.length > 0) || r.ids.some(negative) ? 'ids must be a non-empty Int32Array of non-negative token ids'
+      : !(r.out instanceof Float32Array && Number.isInteger(r.offset) && r.offset >= 0 && r.offset + dim <= r.out.length) ? `out has no room for a ${dim}-d vector at ${r.offset}` : '';
+    if (bad) throw new HpdError('INVALID_INPUT', `row ${i}: ${bad}.`);
+  });
 }
+const negative = (id: number) => id < 0;
 
 /**
  * Serialises session runs (a WebGPU session is unsafe under concurrent run(), onnxruntime#32561)

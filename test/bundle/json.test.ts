@@ -32,7 +32,7 @@ describe('parseJsonBytes', () => {
   it('bytes that are not UTF-8 are refused, not parsed with replacement characters', () => {
     const e = thrown(() => parseJsonBytes(Uint8Array.of(0x22, 0xff, 0x22), 'v.json', 'CHECKPOINT_INVALID'));
     expect(e.code).toBe('CHECKPOINT_INVALID');
-    expect(e.message).toContain('v.json is not valid UTF-8');
+    expect(e.message).toMatch(/^v\.json is not valid JSON: .*utf-8/i);
   });
 
   it('throws the error class a module passes (ConvertError in the compiler)', () => {
