@@ -34,6 +34,7 @@ const MEANING: Record<string, string> = {
   WORKER_START_FAILED: 'the worker did not load or answer its start handshake (bad URL, bundler problem, CSP); names the worker and likely causes',
   DEVICE_LOST: 'the WebGPU device was lost mid-call; the next call starts a fresh worker',
   INDEX_OPTIONS_CONFLICT: 'index(name, { storage }) asked for another storage than the index open under that name (rebuild() converts; drop() frees it)',
+  INTERNAL: 'a bug in hpd-embed itself (an internal invariant broke, e.g. in the ONNX writer); please report it with the message',
 };
 export const NO_MEANING = '(undocumented: add a line to scripts/error-codes.ts)';
 

@@ -24,7 +24,8 @@ export type HpdErrorCode =
   | 'ABORTED'
   | 'WORKER_START_FAILED'
   | 'DEVICE_LOST'
-  | 'INDEX_OPTIONS_CONFLICT';
+  | 'INDEX_OPTIONS_CONFLICT'
+  | 'INTERNAL';
 
 /** Machine-readable facts about an error (plain values, so they cross the worker boundary unchanged). */
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;

@@ -1,5 +1,6 @@
 // The compiled-bundle format (hpd.json): a leaf module shared by the compiler and the runtime, so runtime code never imports the compiler.
 import { ConvertError, HpdError } from '../errors.js';
+import { parseJsonBytes } from './json.js';
 import { unsafePathReason } from './path.js';
 
 export const BUNDLE_FORMAT = 'hpd-embed/1';
@@ -63,12 +64,7 @@ export interface BundleProbes {
 
 /** Parses and checks hpd.json; anything the engine relies on must be present and sane. */
 export function parseManifest(bytes: Uint8Array, where: string): BundleManifest {
-  let m: Partial<BundleManifest>;
-  try {
-    m = JSON.parse(new TextDecoder().decode(bytes)) as Partial<BundleManifest>;
-  } catch {
-    throw new HpdError('MODEL_INVALID', `${where} is not valid JSON.`);
-  }
+  const m = parseJsonBytes<Partial<BundleManifest> | null>(bytes, where, 'MODEL_INVALID');
   const bad = (why: string) => new HpdError('MODEL_INVALID', `${where}: ${why}`);
   if (!m || typeof m !== 'object') throw bad('expected a JSON object.');
   if (m.format !== BUNDLE_FORMAT) throw bad(`format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}" (re-compile the bundle with this version).`);

@@ -1,4 +1,5 @@
 import { ConvertError } from '../errors.js';
+import { parseJsonBytes } from '../bundle/json.js';
 import { buildSentenceGraph } from './bert-graph.js';
 import { BUNDLE_FORMAT, MANIFEST_FILE, checkDtype, type BundleFile, type BundleManifest, type TeacherProjectionInfo, type WeightDtype } from '../bundle/manifest.js';
 import { readSafetensors } from './safetensors.js';
@@ -122,7 +123,7 @@ async function readTeacherProjection(src: FileSource, outputDim: number): Promis
 /** A safetensors header's __metadata__ (string map), or {} (the file was already validated by readSafetensors). */
 function safetensorsMetadata(raw: Uint8Array): Record<string, string> {
   const n = Number(new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(raw.subarray(8, 8 + n))) as { __metadata__?: Record<string, string> };
+  const header = parseJsonBytes<{ __metadata__?: Record<string, string> }>(raw.subarray(8, 8 + n), 'the teacher projection header', 'WEIGHTS_CORRUPT', ConvertError);
   return header.__metadata__ ?? {};
 }
 

@@ -1,6 +1,8 @@
 // Hand-written: we only encode, and the few wire types ONNX needs fit in this file, where protobufjs is CommonJS
 // that Vite's dev server cannot load in a module worker.
 
+import { HpdError } from '../errors.js';
+
 const CHUNK = 1 << 16;
 const utf8 = new TextEncoder();
 
@@ -102,7 +104,7 @@ export class ProtoWriter {
   /** Closes the innermost fork, prefixing it with its length. */
   ldelim(): this {
     const f = this.forks.pop();
-    if (!f) throw new Error('ldelim() without fork()');
+    if (!f) throw new HpdError('INTERNAL', 'ProtoWriter: ldelim() without fork() (an ONNX writer bug).');
     this.flush();
     const len = this.total - f.start;
     const prefix = new ProtoWriter().uint32(len).finish();
@@ -113,7 +115,7 @@ export class ProtoWriter {
 
   /** The encoded bytes (one copy). */
   finish(): Uint8Array {
-    if (this.forks.length) throw new Error('finish() with an open fork()');
+    if (this.forks.length) throw new HpdError('INTERNAL', `ProtoWriter: finish() with ${this.forks.length} open fork() (an ONNX writer bug).`);
     this.flush();
     if (this.parts.length === 1) return this.parts[0];
     const out = new Uint8Array(this.total);

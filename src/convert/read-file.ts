@@ -1,4 +1,5 @@
 import { ConvertError } from '../errors.js';
+import { parseJsonBytes } from '../bundle/json.js';
 import type { FileSource } from '../bundle/source.js';
 
 export async function readRequired(src: FileSource, path: string, why: string): Promise<Uint8Array> {
@@ -8,8 +9,6 @@ export async function readRequired(src: FileSource, path: string, why: string): 
   }
   return bytes;
 }
-
-const utf8 = new TextDecoder();
 
 export async function readJson<T>(src: FileSource, path: string, why: string): Promise<T> {
   return parseJson<T>(await readRequired(src, path, why), `${src.label}/${path}`);
@@ -21,9 +20,5 @@ export async function readOptionalJson<T>(src: FileSource, path: string): Promis
 }
 
 export function parseJson<T>(bytes: Uint8Array, where: string): T {
-  try {
-    return JSON.parse(utf8.decode(bytes)) as T;
-  } catch (cause) {
-    throw new ConvertError('CHECKPOINT_INVALID', `${where} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
+  return parseJsonBytes<T>(bytes, where, 'CHECKPOINT_INVALID', ConvertError);
 }

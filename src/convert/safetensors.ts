@@ -1,3 +1,4 @@
+import { parseJsonBytes } from '../bundle/json.js';
 import { ConvertError } from '../errors.js';
 import { bf16BitsToF32, f16BitsToF32 } from './half.js';
 import { numel, type ReadLimits, type Tensor, type TensorMap } from './tensor.js';
@@ -31,12 +32,7 @@ export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors', 
     corrupt(`header length ${headerLen64} exceeds the file size ${bytes.byteLength} or the spec's 100 MB`);
   }
   const headerLen = Number(headerLen64);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
-  } catch {
-    return corrupt('the JSON header does not parse');
-  }
+  const header = parseJsonBytes(bytes.subarray(8, 8 + headerLen), `${label} (safetensors header)`, 'WEIGHTS_CORRUPT', ConvertError);
   if (!header || typeof header !== 'object' || Array.isArray(header)) return corrupt('the JSON header is not an object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;

@@ -1,3 +1,5 @@
+import { ConvertError } from '../errors.js';
+
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
 /** Parses vocab.txt (one token a line, id = line number). */
@@ -14,7 +16,7 @@ export function parseVocab(text: string): string[] {
 export function wordpieceTokenizerJson(vocab: string[], lowercase = true): string {
   const ids = new Map(vocab.map((t, i) => [t, i]));
   for (const s of ['[UNK]', '[CLS]', '[SEP]']) {
-    if (!ids.has(s)) throw new Error(`vocabulary lacks ${s}`);
+    if (!ids.has(s)) throw new ConvertError('CHECKPOINT_INVALID', `The WordPiece vocabulary (${vocab.length} tokens) lacks ${s}; a BERT vocab.txt needs [UNK], [CLS] and [SEP].`);
   }
   const special = (id: string) => ({ id, ids: [ids.get(id)!], tokens: [id] });
   const tok = {

@@ -1,3 +1,4 @@
+import { parseJsonBytes } from '../bundle/json.js';
 import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
 import { HpdError } from '../errors.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
@@ -5,7 +6,7 @@ import type { LoadProgress } from '../model/progress.js';
 import type { Row } from './batcher.js';
 import type { DeviceInfo, DeviceRequest } from './device.js';
 import type { Ort, OrtSession } from './ort-types.js';
-import { RunQueue, type QueueOptions } from './queue.js';
+import { RunQueue, engineQueueOptions, type QueueOptions } from './queue.js';
 import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
 import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
 import { createSession } from './session.js';
@@ -22,7 +23,7 @@ export interface EngineOptions {
   device?: DeviceRequest;
   /** Weight dtype when compiling a checkpoint (default fp32); must match a compiled bundle's. */
   dtype?: WeightDtype;
-  /** Texts per session run (default 32). */
+  /** Most texts per session run (default 32); a run also holds at most DEFAULT_BATCH_TOKENS (4096) padded tokens, so long texts run in smaller batches. */
   batchSize?: number;
   /** Hugging Face host (default https://huggingface.co), e.g. a mirror or a local test server. */
   hubUrl?: string;
@@ -143,14 +144,14 @@ export class Engine {
       probe: async (c) => {
         const cpu = platform.nativeCpu;
         platform.ort.env.wasm.numThreads = platform.wasmThreads; // before ORT's wasm starts, or it is ignored
-        const json = (name: string) => JSON.parse(new TextDecoder().decode(c.files.get(name))) as object;
+        const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
         return withProbes(c, await computeProbes(cpu ?? platform.ort, cpu ? 'cpu' : 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest));
       },
     });
     const m = loaded.manifest;
     const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
     const sessionOpts = { capturePlacement: options.capturePlacement ?? false, dtype: m.dtype, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-    const queueOpts = { batchSize, maxBatchTokens: batchSize * m.maxTokens, maxRoundRows: 4096 };
+    const queueOpts = engineQueueOptions(batchSize);
     const created = await createSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
     let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
     // The golden check runs first: routing small batches to wasm only makes sense once WebGPU is trusted.

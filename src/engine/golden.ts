@@ -1,9 +1,10 @@
+import { parseJsonBytes } from '../bundle/json.js';
 import { MANIFEST_FILE, type BundleManifest, type BundleProbes } from '../bundle/manifest.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import type { ModelCache } from '../model/cache.js';
 import type { Row } from './batcher.js';
 import type { Ort } from './ort-types.js';
-import { RunQueue } from './queue.js';
+import { DEFAULT_BATCH_TOKENS, RunQueue } from './queue.js';
 import { TextTokenizer } from './tokenizer.js';
 
 /** Fixed probe sentences: short and long, punctuation, digits, an accent, so a broken kernel shows up in some row. */
@@ -17,7 +18,7 @@ export const PROBE_TEXTS: readonly string[] = [
 /** Below this cosine (any probe against its compile-time CPU vector) an execution provider is not trusted. */
 export const GOLDEN_MIN_COSINE = 0.999;
 
-const QUEUE_OPTS = { batchSize: 8, maxBatchTokens: 8 * 512, maxRoundRows: 64 };
+const QUEUE_OPTS = { batchSize: 8, maxBatchTokens: DEFAULT_BATCH_TOKENS, maxRoundRows: 64 };
 
 /** Embeds texts through an existing queue (the engine's own path: same tokenizer, batching and session). */
 export async function embedWith(queue: RunQueue, tokenizer: TextTokenizer, texts: readonly string[], dim: number): Promise<Float32Array> {
@@ -83,7 +84,7 @@ export async function verdictKey(manifest: BundleManifest, ep: string, adapter: 
 export async function readVerdict(cache: ModelCache, key: string): Promise<GoldenVerdict | undefined> {
   try {
     const bytes = await cache.get(key);
-    return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as GoldenVerdict) : undefined;
+    return bytes ? parseJsonBytes<GoldenVerdict>(bytes, `golden verdict ${key}`, 'MODEL_INVALID') : undefined;
   } catch {
     return undefined; // an unreadable verdict only means the probes run again
   }

@@ -58,12 +58,12 @@ export function noCache(): ModelCache {
   return { get: async () => undefined, put: async () => {}, list: async () => [], clear: async () => 0 };
 }
 
-/** In-memory cache (tests, short-lived processes). */
+/** In-memory cache (tests, short-lived processes). Copies in and out, as Cache Storage does: callers may reuse their buffers. */
 export function memoryCache(): ModelCache {
   const m = new Map<string, Uint8Array>();
   return {
-    get: async (k) => m.get(k),
-    put: async (k, b) => void m.set(k, b),
+    get: async (k) => m.get(k)?.slice(),
+    put: async (k, b) => void m.set(k, b.slice()),
     list: async () => [...m].map(([key, b]) => ({ key, bytes: b.byteLength })),
     clear: async (prefix) => {
       let n = 0;
@@ -73,17 +73,29 @@ export function memoryCache(): ModelCache {
   };
 }
 
-/** A cache whose writes never fail a load: a failed put (read-only or full disk, storage quota) is reported and skipped. */
+/**
+ * A cache that never fails a load: a failed put (read-only or full disk, storage quota) is reported and skipped, and
+ * a failed get (storage gone, unreadable entry) is reported and counts as a miss, so the file is fetched again.
+ * `failed` says whether any put failed (a read failure does not make what was written incomplete).
+ */
 export function bestEffortCache(cache: ModelCache, onFailure: (key: string, reason: string) => void): ModelCache & { readonly failed: boolean } {
   let failed = false;
+  const reason = (e: unknown) => (e as Error)?.message || String(e);
   return {
-    get: (k) => cache.get(k),
+    async get(k) {
+      try {
+        return await cache.get(k);
+      } catch (e) {
+        onFailure(k, `read failed, fetching again: ${reason(e)}`);
+        return undefined;
+      }
+    },
     async put(k, b) {
       try {
         await cache.put(k, b);
       } catch (e) {
         failed = true;
-        onFailure(k, (e as Error)?.message || String(e));
+        onFailure(k, reason(e));
       }
     },
     list: () => cache.list(),

@@ -1,4 +1,5 @@
 import { MANIFEST_FILE, checkDtype, parseManifest, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
+import { parseJsonBytes } from '../bundle/json.js';
 import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
@@ -233,11 +234,7 @@ function fromCompiled(c: CompiledBundle, origin: LoadedModel['origin']): LoadedM
 }
 
 function parseJsonFile(bytes: Uint8Array, what: string): object {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as object;
-  } catch {
-    throw new HpdError('MODEL_INVALID', `${what} in the model bundle is not valid JSON.`);
-  }
+  return parseJsonBytes<object>(bytes, `${what} in the model bundle`, 'MODEL_INVALID');
 }
 
 export interface RemoteCheckpointOptions {

@@ -13,7 +13,7 @@ export type LoadProgress =
     }
   | { stage: 'compile'; step: CompileStage; fraction: number }
   | { stage: 'session'; device: 'webgpu' | 'wasm' | 'cpu' }
-  /** Caching is best effort: a write that failed (full or read-only disk, quota) is reported here and the load goes on. */
+  /** Caching is best effort: a write that failed (full or read-only disk, quota) or a read that failed (then a miss) is reported here and the load goes on. */
   | { stage: 'cache'; ok: false; key: string; reason: string }
   | { stage: 'ready' };
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { compileCheckpoint, type CompiledBundle } from '../convert/compile.js';
 import { computeProbes, withProbes } from '../engine/golden.js';
 import { generateFixture, generatedVocab } from '../convert/fixture.js';
+import { parseJsonBytes } from '../bundle/json.js';
 import { MANIFEST_FILE, checkDtype, type BundleProbes } from '../bundle/manifest.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError } from '../errors.js';
@@ -30,7 +31,8 @@ export interface CliCommand {
 
 const MODEL_FLAGS = `--model is a compiled bundle folder or URL (with hpd.json), a sentence-transformers checkpoint folder,
   or a Hugging Face repo id owner/name[@revision]; --hub-url URL and --dtype fp32|fp16|int8 apply to repo ids.
-  --device auto|webgpu|wasm (default auto: onnxruntime-node's CPU runtime when installed, else wasm), --batch N.`;
+  --device auto|webgpu|wasm (default auto: onnxruntime-node's CPU runtime when installed, else wasm), --batch N (most texts per
+  session run, default 32; a run holds at most 4096 padded tokens, so long texts run in smaller batches).`;
 
 // The command table: a command in its own file exports a CliCommand and adds one line here.
 const commands: Record<string, CliCommand> = {
@@ -153,7 +155,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
 async function cpuProbes(c: CompiledBundle): Promise<BundleProbes> {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
-  const json = (name: string) => JSON.parse(new TextDecoder().decode(c.files.get(name))) as object;
+  const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
   return computeProbes(ort, 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest);
 }
 
@@ -187,11 +189,11 @@ async function fixture(args: string[], io: CliIO): Promise<void> {
 
 /** A vocabulary from vocab.txt or from a tokenizer.json's WordPiece model. */
 async function readVocab(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch((e: Error) => {
+  const bytes = await readFile(path).catch((e: Error) => {
     throw new HpdError('INVALID_INPUT', `cannot read --vocab ${path}: ${e.message}`);
   });
-  if (!path.endsWith('.json')) return parseVocab(text);
-  const vocab = (JSON.parse(text) as { model?: { vocab?: Record<string, number> } }).model?.vocab;
+  if (!path.endsWith('.json')) return parseVocab(new TextDecoder().decode(bytes));
+  const vocab = parseJsonBytes<{ model?: { vocab?: Record<string, number> } } | null>(bytes, `--vocab ${path}`, 'INVALID_INPUT')?.model?.vocab;
   if (!vocab) throw new HpdError('INVALID_INPUT', `${path} has no model.vocab (is it a WordPiece tokenizer.json?).`);
   const list: string[] = [];
   for (const [tok, id] of Object.entries(vocab)) list[id] = tok;

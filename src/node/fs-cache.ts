@@ -2,6 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { parseJsonBytes } from '../bundle/json.js';
 import type { CacheEntry, ModelCache } from '../model/cache.js';
 import { writeFileAtomic } from './atomic-write.js';
 
@@ -33,9 +34,10 @@ export function folderCache(dir = defaultCacheDir()): ModelCache {
       for (const f of await readdir(dir).catch(() => [] as string[])) {
         if (!f.endsWith('.json')) continue;
         try {
-          out.push(JSON.parse(await readFile(join(dir, f), 'utf8')) as CacheEntry);
+          const e = parseJsonBytes<Partial<CacheEntry> | null>(await readFile(join(dir, f)), join(dir, f), 'MODEL_INVALID');
+          if (typeof e?.key === 'string' && Number.isSafeInteger(e.bytes)) out.push({ key: e.key, bytes: e.bytes! });
         } catch {
-          // A sidecar being written right now; skip it.
+          // Unreadable or damaged sidecar (or not ours): it is no entry; its blob is still found by get().
         }
       }
       return out;

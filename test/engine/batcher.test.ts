@@ -34,3 +34,19 @@ describe('fillInputs', () => {
     expect(Array.from(mask.subarray(0, 8))).toEqual([1n, 1n, 0n, 0n, 1n, 1n, 1n, 1n]);
   });
 });
+
+describe('planBatches: token budget and provenance', () => {
+  it('short rows fill more rows per batch than long rows under the same padded-token budget', () => {
+    const rows = [...Array.from({ length: 12 }, (_, i) => row(4, i)), ...Array.from({ length: 4 }, (_, i) => row(20, 12 + i))];
+    const batches = planBatches(rows, 100, 40);
+    expect(batches.map((b) => [b.rows.length, b.seqLen])).toEqual([[10, 4], [2, 4], [2, 20], [2, 20]]);
+    for (const b of batches) expect(b.rows.length * b.seqLen).toBeLessThanOrEqual(40);
+  });
+
+  it("each batch's index names its rows' positions in the input, and equal lengths keep input order", () => {
+    const rows = [3, 1, 3, 2, 1].map((n, i) => row(n, i));
+    const batches = planBatches(rows, 2, 100);
+    for (const b of batches) b.rows.forEach((r, k) => expect(rows[b.index[k]]).toBe(r));
+    expect(batches.flatMap((b) => Array.from(b.index))).toEqual([1, 4, 3, 0, 2]);
+  });
+});

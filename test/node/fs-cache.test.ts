@@ -18,6 +18,17 @@ describe('folderCache', () => {
     expect((await readdir(join(tmp(), 'c'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('damaged sidecars (not JSON, or JSON without key and size) are no entries: list() and clear() skip them', async () => {
+    const dir = join(tmp(), 'd');
+    const cache = folderCache(dir);
+    await cache.put('good', new Uint8Array(3));
+    await writeFile(join(dir, `${'a'.repeat(64)}.json`), '{"key": "half');
+    await writeFile(join(dir, `${'b'.repeat(64)}.json`), '{"bytes": 5}');
+    await writeFile(join(dir, `${'c'.repeat(64)}.json`), 'null');
+    expect(await cache.list()).toEqual([{ key: 'good', bytes: 3 }]);
+    expect(await cache.clear()).toBe(1);
+  });
+
   it('a put that cannot write is a PERSIST_FAILED error, not a raw errno error', async () => {
     const file = join(tmp(), 'a-file');
     await writeFile(file, 'x');
