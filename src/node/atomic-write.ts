@@ -19,7 +19,7 @@ function fsError(what: string, file: string, cause: unknown): PersistError {
 }
 
 /** fsync of the folder makes the rename itself durable; folders cannot be opened for sync on Windows, where it is skipped. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   let fh;
   try {
     fh = await open(dir, 'r');
@@ -28,6 +28,17 @@ async function syncDir(dir: string): Promise<void> {
     // Not supported here (Windows: EPERM/EISDIR); the rename is still atomic, only its durability on power loss is weaker.
   } finally {
     await fh?.close().catch(() => undefined);
+  }
+}
+
+/** Writes a new file (`wx`: never an existing one) and fsyncs it, so a later rename publishes complete bytes. */
+export async function writeFileSynced(file: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -56,13 +67,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): Promis
     const tmp = `${target}.${randomUUID()}.tmp`;
     try {
       await mkdir(dir, { recursive: true });
-      const fh = await open(tmp, 'wx');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeFileSynced(tmp, data);
       await rename(tmp, target);
     } catch (cause) {
       await rm(tmp, { force: true }).catch(() => undefined);
