@@ -16,6 +16,11 @@ export function ortLogTapped(): boolean {
   return tapped;
 }
 
+/** A session asked for ORT's log and none came through the tap (onnxruntime-web's Node build writes to stdout): stop asking. */
+export function ortLogBypassesTap(): void {
+  tapped = false;
+}
+
 /**
  * Runs `start`, which starts ORT's wasm runtime, with each console method wrapped in a tap that forwards every call
  * unchanged; ORT binds the tap for good. Console is restored afterwards (unless someone re-wrapped it meanwhile).

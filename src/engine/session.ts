@@ -2,7 +2,7 @@ import { HpdError } from '../errors.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { WeightDtype } from '../bundle/manifest.js';
 import { chooseDevice, describeChoice, parsePlacement, type DeviceChoice, type DeviceInfo, type DeviceRequest } from './device.js';
-import { captureOrtLog, ortLogTapped, whileOrtStarts } from './ort-log.js';
+import { captureOrtLog, ortLogBypassesTap, ortLogTapped, whileOrtStarts } from './ort-log.js';
 import type { Platform } from './platform.js';
 import type { Ort, OrtSession } from './ort-types.js';
 
@@ -65,6 +65,7 @@ export async function createSession(
         ...(ep === 'cpu' ? { intraOpNumThreads: platform.wasmThreads } : {}),
         ...(capture ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
       });
+      if (capture && lines.length === 0) ortLogBypassesTap();
       const placement = capture ? parsePlacement(lines) : undefined;
       return { session, placement, ort: runtime };
     } finally {
