@@ -8,7 +8,7 @@ import type { Ort, OrtSession } from './ort-types.js';
 import { RunQueue, type QueueOptions } from './queue.js';
 import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
 import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
-import { createSession, startRuntime, usesWasmRuntime } from './session.js';
+import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 import { validateTexts } from './validate.js';
 import type { Platform } from './platform.js';
@@ -132,8 +132,6 @@ export class Engine {
   static async create(platform: Platform, options: EngineOptions): Promise<Engine> {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new HpdError('INVALID_INPUT', `batchSize must be a positive integer, got ${batchSize}.`);
-    // ORT's runtime needs no model: it starts now and overlaps the model's download, cache read and hash.
-    if (usesWasmRuntime(platform, options.device ?? 'auto')) void startRuntime(platform);
     const loaded = await loadModel(options.model, {
       cache: platform.cache,
       fetch: platform.fetch,

@@ -16,9 +16,10 @@ const START_MODEL = new Uint8Array([
 const started = new WeakMap<Ort, Promise<void>>();
 
 /**
- * Starts onnxruntime-web's wasm runtime (its wasm fetch and compile, the thread pool) once per ORT instance, without
- * the model: called before the model loads, the start overlaps the download, cache read and hash. Never rejects: a
- * runtime that cannot start fails again, with its error, on the model's own session.
+ * Starts onnxruntime-web's wasm runtime (its wasm fetch and compile, the thread pool) once per ORT instance, on a tiny
+ * model, so that ORT binds the log tap (ort-log.ts) while console is wrapped for the start only, not for the model's
+ * session creation. Never rejects: a runtime that cannot start fails again, with its error, on the model's session.
+ * (Starting it earlier, overlapped with the model's download and cache read, was measured slower on warm loads.)
  */
 export function startRuntime(platform: Platform): Promise<void> {
   const { ort } = platform;
@@ -32,11 +33,6 @@ export function startRuntime(platform: Platform): Promise<void> {
     started.set(ort, p);
   }
   return p;
-}
-
-/** Whether a request will use onnxruntime-web's wasm runtime (under 'auto', onnxruntime-node replaces it where present). */
-export function usesWasmRuntime(platform: Platform, request: DeviceRequest): boolean {
-  return !(request === 'auto' && platform.nativeCpu);
 }
 
 /** Creates the ORT session on the chosen execution provider, falling back from WebGPU to wasm under `auto`. */
