@@ -18,8 +18,8 @@ const started = new WeakMap<Ort, Promise<void>>();
 /**
  * Starts onnxruntime-web's wasm runtime (wasm fetch and compile, thread pool) once per ORT instance on a tiny model,
  * with console wrapped only for that start, so that ORT binds the log tap (ort-log.ts). Used when a placement is to be
- * captured; a plain load lets the model's own session start the runtime (the separate start measured up to ~0.3 s slower
- * on q8 cold starts). Never rejects: a runtime that cannot start fails again, with its error, on the model's session.
+ * captured; a plain load lets the model's own session start the runtime (a separate start showed no gain in the browser
+ * bench, within its noise). Never rejects: a runtime that cannot start fails again, with its error, on the model's session.
  */
 export function startRuntime(platform: Platform): Promise<void> {
   const { ort } = platform;
