@@ -32,37 +32,76 @@ export interface AdapterProbe {
   requestAdapter?: () => Promise<GPUAdapter | null>;
 }
 
+/** Why a device was chosen, as data; `describeChoice` turns it into `DeviceInfo.reason`. */
+export type ChoiceWhy =
+  | { kind: 'requested'; device: 'webgpu' | 'wasm' }
+  | { kind: 'hardware-adapter' }
+  | { kind: 'no-webgpu' }
+  | { kind: 'no-adapter' }
+  | { kind: 'adapter-failed'; message: string }
+  | { kind: 'software-adapter'; vendor: string; architecture: string }
+  | { kind: 'q8-cpu-only' };
+
 export interface DeviceChoice {
   device: 'webgpu' | 'wasm';
+  why: ChoiceWhy;
+  /** `describeChoice(why, device)`. */
   reason: string;
   adapter?: DeviceInfo['adapter'];
 }
 
+/** A choice's reason text for the runtime that actually runs it ('cpu': onnxruntime-node replaces wasm). */
+export function describeChoice(why: ChoiceWhy, runsOn: Device): string {
+  const fellBack = runsOn === 'cpu' ? 'used onnxruntime-node (CPU)' : `fell back to ${runsOn}`;
+  switch (why.kind) {
+    case 'requested':
+      return `${why.device} was requested`;
+    case 'hardware-adapter':
+      return 'auto chose a hardware WebGPU adapter';
+    case 'no-webgpu':
+    case 'no-adapter':
+    case 'adapter-failed':
+      return `${fellBack}: ${unavailable(why)}`;
+    case 'software-adapter':
+      return `${fellBack}: the only WebGPU adapter is a software fallback (${why.vendor} ${why.architecture}), slower than wasm`;
+    case 'q8-cpu-only':
+      return 'a q8 (int8-compute) bundle runs on the CPU path: auto never picks WebGPU for it';
+  }
+}
+
+/** Why there is no WebGPU adapter, for a fallback reason or a refused 'webgpu' request. */
+function unavailable(why: Extract<ChoiceWhy, { kind: 'no-webgpu' | 'no-adapter' | 'adapter-failed' }>): string {
+  if (why.kind === 'no-webgpu') return 'this environment has no WebGPU (navigator.gpu is missing)';
+  if (why.kind === 'no-adapter') return 'navigator.gpu.requestAdapter() returned no adapter';
+  return `requesting a WebGPU adapter failed: ${why.message}`;
+}
+
+const choose = (device: 'webgpu' | 'wasm', why: ChoiceWhy, adapter?: DeviceInfo['adapter']): DeviceChoice =>
+  ({ device, why, reason: describeChoice(why, device), ...(adapter ? { adapter } : {}) });
+
 /** Picks webgpu or wasm: `auto` takes WebGPU only on a hardware adapter; `webgpu` insists on one. */
 export async function chooseDevice(req: DeviceRequest, probe: AdapterProbe): Promise<DeviceChoice> {
-  if (req === 'wasm') return { device: 'wasm', reason: 'wasm was requested' };
+  if (req === 'wasm') return choose('wasm', { kind: 'requested', device: 'wasm' });
   let adapter: GPUAdapter | null = null;
-  let why = 'this environment has no WebGPU (navigator.gpu is missing)';
+  let why: Extract<ChoiceWhy, { kind: 'no-webgpu' | 'no-adapter' | 'adapter-failed' }> = { kind: 'no-webgpu' };
   if (probe.requestAdapter) {
     try {
       adapter = await probe.requestAdapter();
-      if (!adapter) why = 'navigator.gpu.requestAdapter() returned no adapter';
+      if (!adapter) why = { kind: 'no-adapter' };
     } catch (e) {
-      why = `requesting a WebGPU adapter failed: ${(e as Error).message}`;
+      why = { kind: 'adapter-failed', message: (e as Error).message };
     }
   }
   if (!adapter) {
-    if (req === 'webgpu') throw new HpdError('DEVICE_UNAVAILABLE', `device "webgpu" was requested but ${why}. Use device "auto" or "wasm", or enable WebGPU.`);
-    return { device: 'wasm', reason: `fell back to wasm: ${why}` };
+    if (req === 'webgpu') throw new HpdError('DEVICE_UNAVAILABLE', `device "webgpu" was requested but ${unavailable(why)}. Use device "auto" or "wasm", or enable WebGPU.`);
+    return choose('wasm', why);
   }
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
   const isFallbackAdapter = Boolean((info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
   const described = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', isFallbackAdapter, shaderF16: adapter.features.has('shader-f16') };
-  if (req === 'webgpu') return { device: 'webgpu', reason: 'webgpu was requested', adapter: described };
-  if (isFallbackAdapter) {
-    return { device: 'wasm', reason: `fell back to wasm: the only WebGPU adapter is a software fallback (${described.vendor} ${described.architecture}), slower than wasm`, adapter: described };
-  }
-  return { device: 'webgpu', reason: 'auto chose a hardware WebGPU adapter', adapter: described };
+  if (req === 'webgpu') return choose('webgpu', { kind: 'requested', device: 'webgpu' }, described);
+  if (isFallbackAdapter) return choose('wasm', { kind: 'software-adapter', vendor: described.vendor, architecture: described.architecture }, described);
+  return choose('webgpu', { kind: 'hardware-adapter' }, described);
 }
 
 /** Parses ORT's verbose "Node placements" lines. */

@@ -30,7 +30,7 @@ export interface EngineOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Called once if the WebGPU device is lost (driver reset, GPU process crash); the engine is unusable afterwards. */
   onDeviceLost?: (why: string) => void;
-  /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
+  /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). Readable only if no session without it started ORT's runtime in this thread before. */
   capturePlacement?: boolean;
   /**
    * When the session runs on WebGPU, also load a wasm session and run small batches on it (WebGPU's fixed dispatch

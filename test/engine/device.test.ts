@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDevice, parsePlacement } from '../../src/engine/device.js';
+import { chooseDevice, describeChoice, parsePlacement } from '../../src/engine/device.js';
 import { HpdError } from '../../src/errors.js';
 
 function adapter(isFallbackAdapter: boolean): GPUAdapter {
@@ -41,5 +41,21 @@ describe('parsePlacement', () => {
     ]);
     expect(mixed).toEqual({ nodes: { WebGpuExecutionProvider: 80, CPUExecutionProvider: 2 }, cpuOps: ['EmbedLayerNormalization', 'Shape'], cpuNodes: ['EmbedLayerNormalization (e1)', 'Shape (s1)'] });
     expect(parsePlacement(['nothing here'])).toBeUndefined();
+  });
+});
+
+describe('device reasons are built from structured data', () => {
+  it('chooseDevice reports why as data, and describeChoice words it for the runtime that actually runs', async () => {
+    const sw = await chooseDevice('auto', { requestAdapter: async () => adapter(true) });
+    expect(sw.why).toEqual({ kind: 'software-adapter', vendor: 'acme', architecture: 'swiftshader' });
+    expect(sw.reason).toBe(describeChoice(sw.why, 'wasm'));
+    expect(describeChoice(sw.why, 'cpu')).toBe('used onnxruntime-node (CPU): the only WebGPU adapter is a software fallback (acme swiftshader), slower than wasm');
+    // An adapter error whose message happens to contain the fallback wording stays as the driver said it.
+    const failed = await chooseDevice('auto', { requestAdapter: async () => Promise.reject(new Error('fell back to wasm once before')) });
+    expect(failed.why).toEqual({ kind: 'adapter-failed', message: 'fell back to wasm once before' });
+    expect(describeChoice(failed.why, 'cpu')).toBe('used onnxruntime-node (CPU): requesting a WebGPU adapter failed: fell back to wasm once before');
+    expect((await chooseDevice('auto', {})).why).toEqual({ kind: 'no-webgpu' });
+    expect((await chooseDevice('wasm', {})).why).toEqual({ kind: 'requested', device: 'wasm' });
+    expect((await chooseDevice('auto', { requestAdapter: async () => adapter(false) })).why).toEqual({ kind: 'hardware-adapter' });
   });
 });
