@@ -9,7 +9,8 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // Issue 9's protocol (src/protocol: every error class rebuilt with its details on both sides, 4.3 kB; the search error
 // classes moved from the index chunk to src/errors.ts, 1.5 kB) took the worker to 164.6 kB (src/ 60.7), the page to 111.3 kB.
 // The queue's per-request failure isolation + token budget and the one JSON reader then took the worker to 167.2 kB (src/ 63.2).
-const BUDGET = { page: 115_000, worker: 170_000, workerOwn: 65_000, compiler: 73_000, index: 77_000 };
+// The ORT log tap (src/engine/ort-log.ts, with the tiny model that starts ORT's runtime for capturePlacement): 169.9 kB (src/ 66.0).
+const BUDGET = { page: 115_000, worker: 172_000, workerOwn: 67_000, compiler: 73_000, index: 77_000 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();
