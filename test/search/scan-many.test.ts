@@ -39,7 +39,7 @@ describe('CosineIndex.searchMany (one pass per batch of queries)', () => {
     while (queries.length < 2 * MANY_BATCH + 5) queries.push(randomVectors(rand, 1, D));
     const flatQ = new Float32Array(queries.length * D);
     queries.forEach((q, i) => flatQ.set(q, i * D));
-    const filtered = { filter: (id: string, m: Meta | undefined) => m?.even === true, minScore: 0.05 };
+    const filtered = { filter: (_id: string, m: Meta | undefined) => m?.even === true, minScore: 0.05 };
     for (const k of [1, 10, 57]) {
       const one = queries.map((q) => index.search(q, k));
       expect(index.searchMany(queries, k)).toEqual(one);
