@@ -49,7 +49,7 @@ export function tables(): string {
   }
   for (const w of browser?.webgpu_functional ?? []) {
     // A functional row only: on the software adapter its time says nothing about WebGPU speed, so none is shown.
-    out.push(`WebGPU, ${w.label} (adapter ${w.adapter ? `${w.adapter.vendor ?? ''}/${w.adapter.architecture ?? ''}` : 'none'}): hpd-embed ${w.dtype} on device 'webgpu', ${w.texts} sentences in batches of ${w.batch}, min cos to its wasm vectors ${w.min_cos.toFixed(5)} (max |Δ| ${w.max_abs_diff.toExponential(1)}; the bench fails below 0.999).`, '');
+    out.push(`${w.label} (adapter ${w.adapter ? `${w.adapter.vendor ?? ''}/${w.adapter.architecture ?? ''}` : 'none'}): hpd-embed ${w.dtype} on device 'webgpu', ${w.texts} sentences in batches of ${w.batch}, min cos to its wasm vectors ${w.min_cos.toFixed(5)} (max |Δ| ${w.max_abs_diff.toExponential(1)}; the bench fails below 0.999).`, '');
   }
   if (browser?.cold_start?.length) {
     out.push(`Cold start in ${browser.browser} (createEmbedder to the first vector, wasm, ${browser.machine}), split by load stage:`, '');

@@ -78,8 +78,8 @@ export interface ThroughputResult {
 type Reply = { ok: boolean; message?: string } & Record<string, unknown>;
 
 /** One request at a time to a bench worker; fails loudly instead of hanging if it never answers. */
-function caller<Req extends { op: string }>(worker: Worker, name: string): (msg: Req, transfer?: Transferable[]) => Promise<Reply> {
-  return (msg, transfer = []) =>
+function caller<Req extends { op: string }>(worker: Worker, name: string): (msg: Req) => Promise<Reply> {
+  return (msg) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${name} worker: no answer to '${msg.op}' within 300 s`)), 300_000);
       worker.onmessage = (ev: MessageEvent<Reply>) => {
@@ -91,11 +91,12 @@ function caller<Req extends { op: string }>(worker: Worker, name: string): (msg:
         clearTimeout(timer);
         reject(new Error(`${name} worker failed: ${ev.message}`));
       };
-      worker.postMessage(msg, transfer);
+      worker.postMessage(msg);
     });
 }
 
 function compare(a: Float32Array, b: Float32Array, dim: number): { max_abs_diff: number; min_cos: number } {
+  if (a.length !== b.length) throw new Error(`vector check: ${a.length / dim} rows against ${b.length / dim}`);
   let maxAbs = 0, minCos = Infinity;
   for (let r = 0; r < a.length / dim; r++) {
     let d = 0, na = 0, nb = 0;
