@@ -59,7 +59,7 @@ export interface BrowserBenchResults {
   adapter: unknown;
   embed: (Throughput & { dtype: string; texts_per_s: number; tokens_per_s: number; vs_floor: number; vs_transformers_js?: number })[];
   /** Per dtype: threads, onnxruntime-web versions, transformers.js' vectors against hpd-embed's per batch size. */
-  embed_setup?: ({ dtype: string } & Omit<ThroughputResult, 'rows'>)[];
+  embed_setup?: ({ dtype: string; rounds: number } & Omit<ThroughputResult, 'rows'>)[];
   /** hpd-embed on WebGPU vs its wasm vectors; on a software adapter this is a functional check, not a speed. */
   webgpu_functional?: (WebgpuFunctional & { dtype: string; label: string })[];
   cold_start: (ColdStart & { dtype: string; cache: 'empty' | 'warm' })[];
@@ -195,7 +195,7 @@ export async function run(): Promise<void> {
         if (!SECTIONS.includes('embed')) continue;
         const setup: TjsSetup | undefined = tjs ? { ...tjs, dtype: dtype as 'fp32' } : undefined;
         const { rows, ...info } = await page.evaluate(([m, t, b, r, d, j]) => window.hpdBench.throughput(m, t, b, r, d, j), [model, texts, BATCHES, ROUNDS, GPU ? 'webgpu' : 'wasm', setup] as const);
-        results.embed_setup!.push({ dtype, ...info });
+        results.embed_setup!.push({ dtype, rounds: ROUNDS, ...info });
         console.log(`embed ${dtype}: ${info.threads} threads; onnxruntime-web ${info.ort.hpd} (hpd-embed, floor)${info.transformersJs ? `, transformers.js ${info.transformersJs} with its own onnxruntime-web ${info.ort.transformersJs}` : ''}`);
         for (const b of BATCHES) {
           const floor = rows.find((r) => r.batch === b && r.impl.startsWith('floor'))!;

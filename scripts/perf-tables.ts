@@ -23,7 +23,7 @@ function median(xs: number[]): number {
 interface ManyRow { storage: string; kernel: string; n: number; single_p50_ms: number; many_p50_ms: number; floor_ms: number; queries: number }
 interface BrowserRow extends ManyRow { many_queries: number; floor_bytes_per_vector: number; repeat: number }
 interface EmbedRow { dtype: string; batch: number; impl: string; texts_per_s: number; tokens_per_s: number; vs_floor: number; vs_transformers_js?: number }
-interface EmbedSetup { dtype: string; threads: number; ort: { hpd: string; transformersJs?: string }; transformersJs?: string; check?: { batch: number; max_abs_diff: number; min_cos: number }[] }
+interface EmbedSetup { dtype: string; rounds?: number; threads: number; ort: { hpd: string; transformersJs?: string }; transformersJs?: string; check?: { batch: number; max_abs_diff: number; min_cos: number }[] }
 interface WebgpuRow { dtype: string; label: string; texts: number; batch: number; min_cos: number; max_abs_diff: number; adapter: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean } | null }
 interface ColdRow { dtype: string; cache: string; fetch_ms: number; verify_compile_ms: number; session_ms: number; first_run_ms: number; total_ms: number }
 interface DtypeRow { bench: string; runtime: string; dtype: string; batch?: number; texts_per_s?: number; speedup_vs_fp32?: number; model_bytes?: number; rss_bytes?: number; array_buffer_bytes?: number }
@@ -35,7 +35,7 @@ export function tables(): string {
     const setup = browser.embed_setup ?? [];
     const tjs = setup.find((s) => s.transformersJs);
     const versions = setup.length
-      ? ` hpd-embed and the floor run onnxruntime-web ${setup[0].ort.hpd}${tjs ? `, transformers.js ${tjs.transformersJs} its own onnxruntime-web ${tjs.ort.transformersJs}` : ''}; ${setup[0].threads} wasm threads each.`
+      ? ` hpd-embed and the floor run onnxruntime-web ${setup[0].ort.hpd}${tjs ? `, transformers.js ${tjs.transformersJs} its own onnxruntime-web ${tjs.ort.transformersJs}` : ''}; ${setup[0].threads} wasm threads each${setup[0].rounds ? `; best of ${setup[0].rounds} rounds, the implementations' order rotated each round` : ''}.`
       : '';
     out.push(`Embedding in ${browser.browser} (headless, cross-origin isolated, wasm, ${browser.machine}; HPD-shaped model with random weights, STS-B dev sentences, length-sorted); \`npm run bench -- browser\`. Floor = raw onnxruntime-web session.run in a worker on the same batches${tjs ? '; transformers.js = its `feature-extraction` pipeline (mean pooling) in a worker on the encoder-only ONNX of the same weights, the Dense + tanh + normalize applied to its output' : ''}; "vs" columns are speed ratios within one run (higher is faster than the baseline).${versions}`, '');
     out.push('| dtype | batch | impl | sentences/s | tokens/s | vs floor | vs transformers.js |', '| --- | --- | --- | --- | --- | --- | --- |');
