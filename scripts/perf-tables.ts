@@ -39,7 +39,11 @@ export function tables(): string {
       : '';
     out.push(`Embedding in ${browser.browser} (headless, cross-origin isolated, wasm, ${browser.machine}; HPD-shaped model with random weights, STS-B dev sentences, length-sorted); \`npm run bench -- browser\`. Floor = raw onnxruntime-web session.run in a worker on the same batches${tjs ? '; transformers.js = its `feature-extraction` pipeline (mean pooling) in a worker on the encoder-only ONNX of the same weights, the Dense + tanh + normalize applied to its output' : ''}; "vs" columns are speed ratios within one run (higher is faster than the baseline).${versions}`, '');
     out.push('| dtype | batch | impl | sentences/s | tokens/s | vs floor | vs transformers.js |', '| --- | --- | --- | --- | --- | --- | --- |');
-    for (const r of browser.embed) out.push(`| ${r.dtype} | ${r.batch} | ${r.impl} | ${r.texts_per_s.toFixed(1)} | ${r.tokens_per_s.toFixed(0)} | ${x(r.vs_floor)} | ${r.vs_transformers_js === undefined ? '—' : x(r.vs_transformers_js)} |`);
+    // hpd-embed, floor, transformers.js within each dtype and batch, whichever pass ran first.
+    const rank = (impl: string) => (impl.startsWith('hpd-embed') ? 0 : impl.startsWith('floor') ? 1 : 2);
+    const dtypeOrder = [...new Set(browser.embed.map((r) => r.dtype))];
+    const embedRows = [...browser.embed].sort((a, b) => dtypeOrder.indexOf(a.dtype) - dtypeOrder.indexOf(b.dtype) || a.batch - b.batch || rank(a.impl) - rank(b.impl));
+    for (const r of embedRows) out.push(`| ${r.dtype} | ${r.batch} | ${r.impl} | ${r.texts_per_s.toFixed(1)} | ${r.tokens_per_s.toFixed(0)} | ${x(r.vs_floor)} | ${r.vs_transformers_js === undefined ? '—' : x(r.vs_transformers_js)} |`);
     out.push('');
     const checks = setup.filter((s) => s.check?.length);
     if (checks.length) {

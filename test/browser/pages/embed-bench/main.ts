@@ -204,7 +204,9 @@ async function throughput(model: string, texts: string[], batches: number[], rou
   floor.terminate();
   if (tjsCall) await tjsCall({ op: 'release' });
   tjsWorker?.terminate();
-  const rows = [...best].map(([k, ms]) => ({ impl: k.split('|')[0], batch: Number(k.split('|')[1]), ms, texts: texts.length, tokens }));
+  // One fixed order (hpd-embed, floor, transformers.js), whichever pass ran first.
+  const rank = (impl: string) => (impl.startsWith('hpd-embed') ? 0 : impl.startsWith('floor') ? 1 : 2);
+  const rows = [...best].map(([k, ms]) => ({ impl: k.split('|')[0], batch: Number(k.split('|')[1]), ms, texts: texts.length, tokens })).sort((a, b) => a.batch - b.batch || rank(a.impl) - rank(b.impl));
   return {
     rows,
     threads,
