@@ -1,4 +1,4 @@
-import { DataType, GraphBuilder, type OnnxModel } from './onnx-graph.js';
+import { DataType, GraphBuilder, type OnnxModel, type OnnxValueInfo } from './onnx-graph.js';
 import type { CheckpointLayout } from './st-layout.js';
 import type { Tensor } from './tensor.js';
 import type { WeightDtype } from '../bundle/manifest.js';
@@ -10,6 +10,16 @@ export const OPSET = 17;
 export const INPUT_IDS = 'input_ids';
 export const ATTENTION_MASK = 'attention_mask';
 export const OUTPUT = 'sentence_embedding';
+/** The encoder-only graph's output, named as in Hugging Face's ONNX exports. */
+export const LAST_HIDDEN_STATE = 'last_hidden_state';
+
+export interface SentenceGraphOptions {
+  /**
+   * 'last_hidden_state' stops after the encoder ([batch, sequence, hidden]; no pooling, Dense or normalisation), the
+   * layout an encoder-only ONNX export has: opt-in, for comparisons such as the browser bench's transformers.js row.
+   */
+  output?: typeof OUTPUT | typeof LAST_HIDDEN_STATE;
+}
 
 // Large but finite, so even a fully masked row stays NaN-free; exp() of it is exactly 0 in f32.
 const MASK_BIAS = -1e9;
@@ -27,7 +37,7 @@ function transpose(w: Tensor, scale = 1): Float32Array {
  * Every op is one that onnxruntime-web's WebGPU EP runs (ARCHITECTURE.md): no shape arithmetic
  * (constant Reshape targets with 0/-1), an additive attention bias instead of a padding mask.
  */
-export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeights, dtype: WeightDtype): OnnxModel {
+export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeights, dtype: WeightDtype, options: SentenceGraphOptions = {}): OnnxModel {
   const g = new GraphBuilder();
   const enc = new WeightEncoder(g, dtype);
   const { bert } = layout;
@@ -101,6 +111,11 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
     x = g.op('LayerNormalization', [g.op('Add', [f, x], `${p}_ffn_residual`), enc.vector(`${p}_out_ln_gamma`, L.outLn.gamma.data), enc.vector(`${p}_out_ln_beta`, L.outLn.beta.data)], `${p}_out_ln`, { axis: -1, epsilon: eps });
   });
 
+  if (options.output === LAST_HIDDEN_STATE) {
+    g.rename(x, LAST_HIDDEN_STATE);
+    return model(g, 'bert_encoder', [{ name: LAST_HIDDEN_STATE, elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] }]);
+  }
+
   // Pooling, concatenated in sentence-transformers order.
   const pooled: string[] = [];
   let sum: string | undefined, count: string | undefined;
@@ -136,19 +151,34 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   const out = g.op('Div', [y, g.op('Max', [norm, g.f32('l2_eps', [], [1e-12])], 'l2_clamped')], 'l2_normalize');
   g.rename(out, OUTPUT);
 
+  return model(g, 'sentence_embedding', [{ name: OUTPUT, elemType: DataType.FLOAT, shape: ['batch', layout.outputDim] }]);
+}
+
+/** The model around the built nodes, keeping only the nodes and initializers its outputs depend on. */
+function model(g: GraphBuilder, graphName: string, outputs: OnnxValueInfo[]): OnnxModel {
+  // Walked back from the outputs: the encoder-only graph leaves the pooling mask's nodes unused.
+  const needed = new Set(outputs.map((o) => o.name));
+  const keep = g.nodes.map(() => false);
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    if (!g.nodes[i].outputs.some((o) => needed.has(o))) continue;
+    keep[i] = true;
+    for (const input of g.nodes[i].inputs) needed.add(input);
+  }
+  const nodes = g.nodes.filter((_, i) => keep[i]);
+  const initializers = g.initializers.filter((t) => needed.has(t.name));
   return {
     irVersion: IR_VERSION,
     opsets: [{ domain: '', version: OPSET }],
     producerName: 'hpd-embed',
     producerVersion: '0.1.0',
-    graphName: 'sentence_embedding',
+    graphName,
     metadata: {},
-    nodes: g.nodes,
-    initializers: g.initializers,
+    nodes,
+    initializers,
     inputs: [
       { name: INPUT_IDS, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
       { name: ATTENTION_MASK, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
     ],
-    outputs: [{ name: OUTPUT, elemType: DataType.FLOAT, shape: ['batch', layout.outputDim] }],
+    outputs,
   };
 }

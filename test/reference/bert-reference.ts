@@ -578,3 +578,9 @@ export async function referenceEmbed(
     return normalize ? l2Normalize(v) : v;
   });
 }
+
+/** Float64 BERT last hidden state of each token-id sequence, run on its own: [tokens × hidden], row-major. */
+export async function referenceHiddenStates(dir: string, batch: number[][]): Promise<Float64Array[]> {
+  const bert = (await loadCached(dir))[0] as BertModule;
+  return batch.map((ids) => bertForward(bert, ids));
+}

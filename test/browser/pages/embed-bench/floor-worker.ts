@@ -18,7 +18,7 @@ const handler = async (e: MessageEvent<FloorRequest>): Promise<void> => {
     if (m.op === 'load') {
       ort.env.wasm.numThreads = m.threads;
       session = await ort.InferenceSession.create(new Uint8Array(m.model), { executionProviders: [m.device], graphOptimizationLevel: 'all' });
-      self.postMessage({ ok: true });
+      self.postMessage({ ok: true, ort: ort.env.versions.web });
     } else if (m.op === 'run') {
       const t = performance.now();
       for (const x of m.batches) {
