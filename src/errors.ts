@@ -38,7 +38,9 @@ export interface HpdErrorOptions {
 /**
  * The one error class of the SDK: `HpdError(code, message, { cause, details })`. A subclass exists only where it
  * carries typed details (DimMismatchError, DuplicateIdError, UnsupportedIndexVersionError) or names a family callers
- * catch as a whole (ConvertError, and the search family kept for `hpd-embed/search`'s public API).
+ * catch as a whole (ConvertError, and the search family kept for `hpd-embed/search`'s public API). One rule: a code
+ * that has a subclass is always thrown as that subclass (every INVALID_INPUT is an InvalidInputError, anywhere), so
+ * `instanceof` and `code` agree; the one exception is the compiler, whose errors are ConvertError whatever their code.
  */
 export class HpdError extends Error {
   /** One of the documented codes: a `switch` on it is checked by the compiler. */
@@ -69,8 +71,10 @@ export class DimMismatchError extends HpdError {
   declare readonly code: 'DIM_MISMATCH';
   readonly expected: number;
   readonly actual: number;
-  constructor(expected: number, actual: number, what: string, options?: { cause?: unknown }) {
-    super('DIM_MISMATCH', `${what} has dimension ${actual} but this index holds ${expected}-d vectors; pass vectors of length ${expected} (a flat Float32Array must have length ids.length × ${expected}).`, { ...options, details: { expected, actual } });
+  /** `options.message` replaces the index wording where the mismatch is another one (a saved index vs the model, teacher vectors). */
+  constructor(expected: number, actual: number, what: string, options?: { cause?: unknown; message?: string }) {
+    const { message, ...rest } = options ?? {};
+    super('DIM_MISMATCH', message ?? `${what} has dimension ${actual} but this index holds ${expected}-d vectors; pass vectors of length ${expected} (a flat Float32Array must have length ids.length × ${expected}).`, { ...rest, details: { expected, actual } });
     this.expected = expected;
     this.actual = actual;
   }

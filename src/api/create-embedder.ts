@@ -1,4 +1,4 @@
-import { HpdError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { Embedder, type EmbedderOptions } from './embedder.js';
 import { crashLatch, type WorkerHost } from './host.js';
 
@@ -41,7 +41,7 @@ function defaultWorker(): Worker {
  * and resolves with a ready Embedder.
  */
 export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedder> {
-  if (!options || typeof options !== 'object') return Promise.reject(new HpdError('INVALID_INPUT', 'createEmbedder() needs an options object with a model.'));
+  if (!options || typeof options !== 'object') return Promise.reject(new InvalidInputError('createEmbedder() needs an options object with a model.'));
   const { worker, ...rest } = options;
   // Relative bundle URLs mean "relative to this page", not to the worker script: the worker resolves them against it.
   const baseUrl = globalThis.location?.href;

@@ -1,7 +1,7 @@
 import { releaseProxy, proxy, wrap, type Remote } from 'comlink';
 import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
-import { HpdError } from '../errors.js';
+import { HpdError, InvalidInputError } from '../errors.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
 import { INDEX_METHODS, type IndexApi, type IndexOptions, type Ready, type WorkerEngineOptions, type WorkerProtocol } from '../protocol/messages.js';
@@ -127,7 +127,7 @@ export class Embedder {
   }
 
   async embedOne(text: string): Promise<Float32Array> {
-    if (typeof text !== 'string') throw new HpdError('INVALID_INPUT', `embedOne() takes a string, got ${text === null ? 'null' : typeof text}.`);
+    if (typeof text !== 'string') throw new InvalidInputError(`embedOne() takes a string, got ${text === null ? 'null' : typeof text}.`);
     return this.embed([text]);
   }
 
@@ -343,13 +343,13 @@ function crashed(e: unknown): unknown {
 }
 
 function checkOptions(o: EmbedderOptions): void {
-  if (!o || typeof o !== 'object') throw new HpdError('INVALID_INPUT', 'createEmbedder() needs an options object with a model.');
-  if (o.model === undefined || o.model === null || o.model === '') throw new HpdError('INVALID_INPUT', 'createEmbedder(): `model` is required (a bundle URL, a Hugging Face repo id, or { files }).');
-  if (o.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(o.device)) throw new HpdError('INVALID_INPUT', `device must be "auto", "webgpu" or "wasm", got "${String(o.device)}".`);
+  if (!o || typeof o !== 'object') throw new InvalidInputError('createEmbedder() needs an options object with a model.');
+  if (o.model === undefined || o.model === null || o.model === '') throw new InvalidInputError('createEmbedder(): `model` is required (a bundle URL, a Hugging Face repo id, or { files }).');
+  if (o.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(o.device)) throw new InvalidInputError(`device must be "auto", "webgpu" or "wasm", got "${String(o.device)}".`);
   for (const key of ['startTimeoutMs', 'stallTimeoutMs'] as const) {
     const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1)) throw new HpdError('INVALID_INPUT', `${key} must be a positive number of milliseconds, got ${String(v)}.`);
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1)) throw new InvalidInputError(`${key} must be a positive number of milliseconds, got ${String(v)}.`);
   }
-  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal)) throw new HpdError('INVALID_INPUT', 'signal must be an AbortSignal.');
+  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal)) throw new InvalidInputError('signal must be an AbortSignal.');
 }
 

@@ -1,6 +1,6 @@
 import { parseJsonBytes } from '../bundle/json.js';
 import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
-import { HpdError } from '../errors.js';
+import { HpdError, InvalidInputError } from '../errors.js';
 import { loadModel, type ModelSpec } from '../model/load.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { Row } from './batcher.js';
@@ -132,7 +132,7 @@ export class Engine {
 
   static async create(platform: Platform, options: EngineOptions): Promise<Engine> {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new HpdError('INVALID_INPUT', `batchSize must be a positive integer, got ${batchSize}.`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}.`);
     const loaded = await loadModel(options.model, {
       cache: platform.cache,
       fetch: platform.fetch,

@@ -1,4 +1,4 @@
-import { HpdError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { fillInputs, planBatches, type Row } from './batcher.js';
 import type { Ort, OrtSession } from './ort-types.js';
 import { routeBatch } from './route.js';
@@ -37,7 +37,7 @@ function checkRows(rows: readonly Row[], dim: number): void {
     // fillInputs writes only the low word of each int64 id: a negative id would become a huge one.
     const bad = !(r.ids instanceof Int32Array && r.ids.length > 0) || r.ids.some(negative) ? 'ids must be a non-empty Int32Array of non-negative token ids'
       : !(r.out instanceof Float32Array && Number.isInteger(r.offset) && r.offset >= 0 && r.offset + dim <= r.out.length) ? `out has no room for a ${dim}-d vector at ${r.offset}` : '';
-    if (bad) throw new HpdError('INVALID_INPUT', `row ${i}: ${bad}.`);
+    if (bad) throw new InvalidInputError(`row ${i}: ${bad}.`);
   });
 }
 const negative = (id: number) => id < 0;

@@ -1,4 +1,4 @@
-import { HpdError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
@@ -17,7 +17,7 @@ export function parseRepoId(model: string): HubRepo | undefined {
   const revision = at < 0 ? 'main' : model.slice(at + 1);
   if (!REPO_ID.test(repo) || repo.includes('..')) return undefined;
   if (!revision || /[\s?#]/.test(revision) || revision.includes('..')) {
-    throw new HpdError('INVALID_INPUT', `"${model}": the revision after @ must be a branch, tag or commit.`);
+    throw new InvalidInputError(`"${model}": the revision after @ must be a branch, tag or commit.`);
   }
   return { repo, revision };
 }

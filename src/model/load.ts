@@ -4,7 +4,7 @@ import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
-import { HpdError } from '../errors.js';
+import { HpdError, InvalidInputError } from '../errors.js';
 import { bestEffortCache, noCache, type ModelCache } from './cache.js';
 import { HTML_ANSWER, fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
 import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId, type HubRepo } from './hub.js';
@@ -43,7 +43,7 @@ const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
 export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
   const dtype = opts.dtype === undefined ? undefined : checkDtype(opts.dtype);
   if (typeof spec !== 'string') {
-    if (!spec || typeof spec !== 'object' || !spec.files) throw new HpdError('INVALID_INPUT', 'model must be a URL, a Hugging Face repo id, or { files }.');
+    if (!spec || typeof spec !== 'object' || !spec.files) throw new InvalidInputError('model must be a URL, a Hugging Face repo id, or { files }.');
     const src = memorySource(spec.files, spec.name ?? 'in-memory files');
     const manifestBytes = await src.read(MANIFEST_FILE);
     if (manifestBytes) return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, { kind: 'bundle', location: src.label, fromCache: false });
@@ -60,7 +60,7 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     try {
       base = new URL(spec.endsWith('/') ? spec : `${spec}/`, opts.baseUrl).href;
     } catch {
-      throw new HpdError('INVALID_INPUT', `model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`);
+      throw new InvalidInputError(`model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`);
     }
   }
   const url = (path: string) => {

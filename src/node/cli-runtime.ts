@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Embedder } from '../api/embedder.js';
 import type { DeviceRequest } from '../engine/device.js';
-import { HpdError } from '../errors.js';
+import { DimMismatchError, InvalidInputError } from '../errors.js';
 import { CosineIndex } from '../search/cosine-index.js';
 import { UsageError, type CliIO } from './cli-io.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -23,7 +23,7 @@ async function openEmbedder(v: { model?: string; device?: string; batch?: string
   // First, before any progress: the CPU path is several times slower without the native runtime.
   if ((v.device ?? 'auto') === 'auto' && !nativeRuntimeInstalled()) io.err(`note: onnxruntime-node is not installed, so the CPU path runs on wasm (several times slower). Add it: ${NATIVE_INSTALL}\n`);
   const batchSize = v.batch === undefined ? undefined : Number(v.batch);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new HpdError('INVALID_INPUT', `--batch must be a positive integer, got "${v.batch}".`);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidInputError(`--batch must be a positive integer, got "${v.batch}".`);
   let lastPct = -1;
   const e = await createEmbedder({
     model: v.model,
@@ -46,7 +46,7 @@ async function openEmbedder(v: { model?: string; device?: string; batch?: string
 /** Lines of a text file, one text per line; a final newline does not add an empty text. */
 async function readLines(path: string): Promise<string[]> {
   const text = await readFile(path, 'utf8').catch((e: Error) => {
-    throw new HpdError('INVALID_INPUT', `cannot read ${path}: ${e.message}`);
+    throw new InvalidInputError(`cannot read ${path}: ${e.message}`);
   });
   const lines = text.split(/\r?\n/);
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
@@ -92,15 +92,15 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
     options: { ...modelOptions, input: { type: 'string' }, index: { type: 'string' }, query: { type: 'string', multiple: true }, k: { type: 'string', default: '10' }, storage: { type: 'string', default: 'f32' } },
   });
   const k = Number(values.k);
-  if (!(Number.isInteger(k) && k > 0)) throw new HpdError('INVALID_INPUT', `--k must be a positive integer, got "${values.k}".`);
-  if (values.storage !== 'f32' && values.storage !== 'int8') throw new HpdError('INVALID_INPUT', `--storage must be f32 or int8, got "${values.storage}".`);
+  if (!(Number.isInteger(k) && k > 0)) throw new InvalidInputError(`--k must be a positive integer, got "${values.k}".`);
+  if (values.storage !== 'f32' && values.storage !== 'int8') throw new InvalidInputError(`--storage must be f32 or int8, got "${values.storage}".`);
   if (!values.input && !(values.index && existsSync(values.index))) throw new UsageError('search needs --input <corpus.txt> (one text per line) or an existing --index file.');
   const e = await openEmbedder(values, io);
   try {
     let index: CosineIndex<string>;
     if (values.index && existsSync(values.index)) {
       index = CosineIndex.deserialize<string>(await readFile(values.index));
-      if (index.dim !== e.dim) throw new HpdError('DIM_MISMATCH', `${values.index} holds ${index.dim}-d vectors but the model gives ${e.dim}-d.`);
+      if (index.dim !== e.dim) throw new DimMismatchError(e.dim, index.dim, 'saved index', { message: `${values.index} holds ${index.dim}-d vectors but the model gives ${e.dim}-d.` });
       io.err(`loaded ${index.size} vectors from ${values.index}\n`);
     } else {
       const lines = await readLines(values.input!);

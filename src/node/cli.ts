@@ -6,7 +6,7 @@ import { generateFixture, generatedVocab } from '../convert/fixture.js';
 import { parseJsonBytes } from '../bundle/json.js';
 import { MANIFEST_FILE, checkDtype, type BundleProbes } from '../bundle/manifest.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
-import { HpdError } from '../errors.js';
+import { HpdError, InvalidInputError } from '../errors.js';
 import { folderSource } from './fs-source.js';
 import { benchCommand, embedCommand, searchCommand } from './cli-runtime.js';
 import { EVAL_USAGE, evalCommand } from './cli-eval.js';
@@ -114,7 +114,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
 const int = (v: string | undefined, flag: string, fallback: number): number => {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new HpdError('INVALID_INPUT', `--${flag} must be a non-negative integer, got "${v}".`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`--${flag} must be a non-negative integer, got "${v}".`);
   return n;
 };
 
@@ -126,7 +126,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one checkpoint folder and --out.');
   const dtype = checkDtype(values.dtype!);
   if (values.prefer !== undefined && values.prefer !== 'safetensors' && values.prefer !== 'pytorch') {
-    throw new HpdError('INVALID_INPUT', `--prefer must be safetensors or pytorch, got "${values.prefer}".`);
+    throw new InvalidInputError(`--prefer must be safetensors or pytorch, got "${values.prefer}".`);
   }
   // Refuse before compiling: a compile can take minutes.
   await checkOutputFolder(values.out, MANIFEST_FILE, { replace: values.force });
@@ -190,11 +190,11 @@ async function fixture(args: string[], io: CliIO): Promise<void> {
 /** A vocabulary from vocab.txt or from a tokenizer.json's WordPiece model. */
 async function readVocab(path: string): Promise<string[]> {
   const bytes = await readFile(path).catch((e: Error) => {
-    throw new HpdError('INVALID_INPUT', `cannot read --vocab ${path}: ${e.message}`);
+    throw new InvalidInputError(`cannot read --vocab ${path}: ${e.message}`);
   });
   if (!path.endsWith('.json')) return parseVocab(new TextDecoder().decode(bytes));
   const vocab = parseJsonBytes<{ model?: { vocab?: Record<string, number> } } | null>(bytes, `--vocab ${path}`, 'INVALID_INPUT')?.model?.vocab;
-  if (!vocab) throw new HpdError('INVALID_INPUT', `${path} has no model.vocab (is it a WordPiece tokenizer.json?).`);
+  if (!vocab) throw new InvalidInputError(`${path} has no model.vocab (is it a WordPiece tokenizer.json?).`);
   const list: string[] = [];
   for (const [tok, id] of Object.entries(vocab)) list[id] = tok;
   return list;

@@ -5,12 +5,12 @@ import { MANIFEST_FILE, parseManifest } from '../bundle/manifest.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import { parseBeir, type BeirData } from '../eval/beir-data.js';
 import { guessStsFormat, parseSts, type StsData, type StsFormat } from '../eval/sts-data.js';
-import { HpdError } from '../errors.js';
+import { HpdError, InvalidInputError } from '../errors.js';
 import { decodeTeacherProjection, type TeacherProjection } from '../search/project-teacher.js';
 
 async function text(path: string, what: string): Promise<string> {
   return readFile(path, 'utf8').catch((e: Error) => {
-    throw new HpdError('INVALID_INPUT', `cannot read ${what} ${path}: ${e.message}`);
+    throw new InvalidInputError(`cannot read ${what} ${path}: ${e.message}`);
   });
 }
 

@@ -1,6 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HpdError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { IndexStore } from '../worker/worker-api.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-write.js';
 
@@ -10,7 +10,7 @@ import { readFileIfExists, writeFileAtomic } from './atomic-write.js';
  */
 export function folderIndexStore(dir: string): IndexStore {
   const path = (name: string) => {
-    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new HpdError('INVALID_INPUT', `index name "${String(name)}" cannot be a file name; use letters, digits, '.', '_' and '-'.`);
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new InvalidInputError(`index name "${String(name)}" cannot be a file name; use letters, digits, '.', '_' and '-'.`);
     return join(dir, `${name}.hpdindex`);
   };
   return {

@@ -1,5 +1,5 @@
 // Teacher space → student space: the PCA a distilled (HPD) student was trained against, applied to teacher vectors.
-import { HpdError, InvalidInputError } from './errors.js';
+import { DimMismatchError, InvalidInputError } from './errors.js';
 import type { VectorBatch } from './types.js';
 
 /** The projection `python -m distill` saves (teacher_projection.safetensors) and `convert` records in hpd.json. */
@@ -54,12 +54,12 @@ export function projectTeacher(vectors: VectorBatch, projection: TeacherProjecti
   const { teacherDim: D, dim: d, components: C, mean, center } = checkTeacherProjection(projection);
   const flat = vectors instanceof Float32Array || vectors instanceof Float64Array ? vectors : null;
   const rows = flat ? flat.length / D : (vectors as ArrayLike<number>[]).length;
-  if (flat && !Number.isInteger(rows)) throw new HpdError('DIM_MISMATCH', `teacher vectors: a flat array of ${flat.length} values is not a multiple of the teacher dimension ${D}.`);
+  if (flat && !Number.isInteger(rows)) throw new DimMismatchError(D, flat.length % D, 'teacher vectors', { message: `teacher vectors: a flat array of ${flat.length} values is not a multiple of the teacher dimension ${D}.` });
   const out = new Float32Array(rows * d);
   const x = new Float64Array(D);
   for (let r = 0; r < rows; r++) {
     const row: ArrayLike<number> = flat ? flat.subarray(r * D, (r + 1) * D) : (vectors as ArrayLike<number>[])[r];
-    if (row.length !== D) throw new HpdError('DIM_MISMATCH', `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.`);
+    if (row.length !== D) throw new DimMismatchError(D, row.length, 'teacher vector', { message: `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.` });
     for (let j = 0; j < D; j++) {
       const v = row[j];
       if (!Number.isFinite(v)) throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);

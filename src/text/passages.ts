@@ -1,5 +1,5 @@
 // Splits long documents into passages that fit the model's token budget: paragraph and sentence aware, with overlap.
-import { HpdError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 
 export interface Passage {
   /** The passage's text, exactly as it appears in the document (a slice of it). */
@@ -50,13 +50,13 @@ interface Span {
  * Empty or whitespace-only documents give no passages.
  */
 export function splitPassages(doc: string, options: SplitOptions = {}): Passage[] {
-  if (typeof doc !== 'string') throw new HpdError('INVALID_INPUT', 'splitPassages expects a string.');
+  if (typeof doc !== 'string') throw new InvalidInputError('splitPassages expects a string.');
   const maxTokens = options.maxTokens ?? 120;
   const overlap = options.overlapTokens ?? Math.min(24, Math.floor(maxTokens / 5));
   const count = options.countTokens ?? estimateTokens;
-  if (!(Number.isInteger(maxTokens) && maxTokens >= 8)) throw new HpdError('INVALID_INPUT', `maxTokens must be an integer ≥ 8, got ${String(maxTokens)}.`);
+  if (!(Number.isInteger(maxTokens) && maxTokens >= 8)) throw new InvalidInputError(`maxTokens must be an integer ≥ 8, got ${String(maxTokens)}.`);
   if (!(Number.isInteger(overlap) && overlap >= 0 && overlap < maxTokens / 2)) {
-    throw new HpdError('INVALID_INPUT', `overlapTokens must be an integer in [0, maxTokens / 2), got ${String(overlap)}.`);
+    throw new InvalidInputError(`overlapTokens must be an integer in [0, maxTokens / 2), got ${String(overlap)}.`);
   }
 
   const out: Passage[] = [];

@@ -1,6 +1,6 @@
 import { expose, proxy, transfer, type Endpoint, type ProxyMarked } from 'comlink';
 import { Engine, type EmbedResult, type Platform } from '../engine/engine.js';
-import { HpdError } from '../errors.js';
+import { HpdError, PersistError } from '../errors.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { IndexApi, IndexOptions, InitOptions, Ready, WorkerProtocol } from '../protocol/messages.js';
@@ -47,7 +47,7 @@ export class WorkerApi implements WorkerProtocol {
       loadBytes: async (name) => (await this.store()).loadBytes(name),
       deleteSaved: async (name) => {
         const store = await this.store();
-        if (!store.delete) throw new HpdError('PERSIST_FAILED', `this index store (${store.kind ?? 'custom'}) cannot delete snapshots.`);
+        if (!store.delete) throw new PersistError(`this index store (${store.kind ?? 'custom'}) cannot delete snapshots.`);
         return store.delete(name);
       },
     };

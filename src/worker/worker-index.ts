@@ -1,6 +1,6 @@
 import type { CosineIndex } from '../search/cosine-index.js';
 import type { JsonValue, StorageKind } from '../search/types.js';
-import { HpdError } from '../errors.js';
+import { DimMismatchError, InvalidInputError } from '../errors.js';
 import type { IndexApi, IndexHit, IndexSearchOptions, IndexStats, Metadata } from '../protocol/messages.js';
 import { checkStorage } from '../protocol/validate.js';
 
@@ -123,7 +123,7 @@ export class WorkerIndex implements IndexApi {
     const loaded = CosineIndex.deserialize(bytes);
     const dim = this.host.modelDim();
     if (dim !== undefined && loaded.dim !== dim) {
-      throw new HpdError('DIM_MISMATCH', `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.`, { details: { expected: dim, actual: loaded.dim } });
+      throw new DimMismatchError(dim, loaded.dim, 'saved index', { message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.` });
     }
     this.host.replace(this.name, loaded);
     return true;
@@ -135,7 +135,7 @@ export class WorkerIndex implements IndexApi {
 
   private async putTexts(ids: readonly string[], texts: readonly string[], metadata: Metadata | undefined, upsert: boolean): Promise<IndexStats> {
     if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
-      throw new HpdError('INVALID_INPUT', `${upsert ? 'upsertTexts' : 'addTexts'} needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`);
+      throw new InvalidInputError(`${upsert ? 'upsertTexts' : 'addTexts'} needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`);
     }
     const vectors = await this.host.embed(texts as string[]);
     // The index's own checks (ids, duplicates, metadata) decide, atomically, after the embed: one rule, in one place.
