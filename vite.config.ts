@@ -13,7 +13,11 @@ function serveModels(): Plugin {
     if (!file.startsWith(modelsDir + sep) || !/\.(json|onnx)$/.test(file)) return next();
     try {
       const st = statSync(file);
-      res.writeHead(200, { ...isolation, 'Content-Type': extname(file) === '.json' ? 'application/json' : 'application/octet-stream', 'Content-Length': String(st.size) });
+      res.writeHead(200, {
+        ...isolation,
+        'Content-Type': extname(file) === '.json' ? 'application/json' : 'application/octet-stream',
+        'Content-Length': String(st.size),
+      });
       createReadStream(file).pipe(res);
     } catch {
       next();

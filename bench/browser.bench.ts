@@ -26,7 +26,13 @@ import { HPD_MINILM_F128 } from '../src/convert/fixture.js';
 import { memorySource } from '../src/bundle/source.js';
 import { writeFolderAtomic } from '../src/node/write-folder.js';
 import { chromiumUnavailableReason, launchChromium } from '../test/browser/chromium.js';
-import type { ColdStart, Throughput, ThroughputResult, TjsSetup, WebgpuFunctional } from '../test/browser/pages/embed-bench/main.js';
+import type {
+  ColdStart,
+  Throughput,
+  ThroughputResult,
+  TjsSetup,
+  WebgpuFunctional,
+} from '../test/browser/pages/embed-bench/main.js';
 import type { DenseWeights } from '../test/browser/pages/embed-bench/tjs-worker.js';
 import type { SearchBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
@@ -55,7 +61,13 @@ export interface BrowserBenchResults {
   machine: string;
   browser: string;
   adapter: unknown;
-  embed: (Throughput & { dtype: string; texts_per_s: number; tokens_per_s: number; vs_floor: number; vs_transformers_js?: number })[];
+  embed: (Throughput & {
+    dtype: string;
+    texts_per_s: number;
+    tokens_per_s: number;
+    vs_floor: number;
+    vs_transformers_js?: number;
+  })[];
   /** Per dtype: threads, onnxruntime-web versions, transformers.js' vectors against hpd-embed's per batch size. */
   embed_setup?: ({ dtype: string; rounds: number } & Omit<ThroughputResult, 'rows'>)[];
   /** hpd-embed on WebGPU vs its wasm vectors; on a software adapter this is a functional check, not a speed. */
@@ -69,34 +81,69 @@ function ensureTransformersJs(): void {
   const pkg = join(TJS_ROOT, 'package.json');
   const have = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : null;
   if (have === TRANSFORMERS_JS) return;
-  console.log(`installing @huggingface/transformers@${TRANSFORMERS_JS} into ${DEPS} for the comparison row (on demand, not a package dependency)`);
-  execFileSync('npm', ['install', '--prefix', DEPS, '--ignore-scripts', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `@huggingface/transformers@${TRANSFORMERS_JS}`], { stdio: 'inherit' });
+  console.log(
+    `installing @huggingface/transformers@${TRANSFORMERS_JS} into ${DEPS} for the comparison row (on demand, not a package dependency)`,
+  );
+  execFileSync(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      DEPS,
+      '--ignore-scripts',
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      `@huggingface/transformers@${TRANSFORMERS_JS}`,
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 /**
  * The same weights in the layout transformers.js loads from a local path: config.json, the bundle's tokenizer, and the
  * encoder-only ONNX (last_hidden_state) per dtype, plus the Dense weights the page applies after its mean pooling.
  */
-async function writeTransformersJsModel(dir: string, files: Map<string, Uint8Array>, tokenizer: Uint8Array, dtypes: readonly string[]): Promise<void> {
+async function writeTransformersJsModel(
+  dir: string,
+  files: Map<string, Uint8Array>,
+  tokenizer: Uint8Array,
+  dtypes: readonly string[],
+): Promise<void> {
   const src = memorySource(files);
   const layout = await readLayout(src);
   const weights = await readCheckpointWeights(src, layout);
-  const out = new Map<string, Uint8Array>([['config.json', files.get('config.json')!], ['tokenizer.json', tokenizer]]);
+  const out = new Map<string, Uint8Array>([
+    ['config.json', files.get('config.json')!],
+    ['tokenizer.json', tokenizer],
+  ]);
   // hpd-embed truncates at the checkpoint's max_seq_length; transformers.js at model_max_length.
   const tc = JSON.parse(new TextDecoder().decode(files.get('tokenizer_config.json'))) as Record<string, unknown>;
-  out.set('tokenizer_config.json', new TextEncoder().encode(JSON.stringify({ ...tc, model_max_length: layout.maxTokens })));
+  out.set(
+    'tokenizer_config.json',
+    new TextEncoder().encode(JSON.stringify({ ...tc, model_max_length: layout.maxTokens })),
+  );
   for (const dtype of dtypes) {
     const graph = buildSentenceGraph(layout, weights, dtype as 'fp32', { output: LAST_HIDDEN_STATE });
     out.set(dtype === 'q8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx', encodeModel(graph));
   }
-  if (layout.dense.length !== 1) throw new Error(`the transformers.js row expects one Dense module, the checkpoint has ${layout.dense.length}`);
+  if (layout.dense.length !== 1)
+    throw new Error(`the transformers.js row expects one Dense module, the checkpoint has ${layout.dense.length}`);
   const d = weights.dense[0];
   const [outF, inF] = d.weight.shape;
   // The q8 graph's int8 Dense weight ([in, out], a scale per output column), for the q8 rows.
   const t = new Float32Array(inF * outF);
   for (let o = 0; o < outF; o++) for (let i = 0; i < inF; i++) t[i * outF + o] = d.weight.data[o * inF + i];
   const q = quantizeInt8(t, inF, outF, 1);
-  const dense: DenseWeights = { in: inF, out: outF, activation: layout.dense[0].activation, weight: [...d.weight.data], bias: d.bias ? [...d.bias.data] : new Array<number>(outF).fill(0), int8: { weight: [...q.q], scale: [...q.scale] } };
+  const dense: DenseWeights = {
+    in: inF,
+    out: outF,
+    activation: layout.dense[0].activation,
+    weight: [...d.weight.data],
+    bias: d.bias ? [...d.bias.data] : new Array<number>(outF).fill(0),
+    int8: { weight: [...q.q], scale: [...q.scale] },
+  };
   out.set('dense.json', new TextEncoder().encode(JSON.stringify(dense)));
   await writeFolderAtomic(dir, out);
 }
@@ -125,12 +172,23 @@ export async function run(): Promise<void> {
   const browser = await launchChromium({ gpu: GPU });
   try {
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared)`;
-    const results: BrowserBenchResults = { machine, browser: '', adapter: null, embed: [], embed_setup: [], webgpu_functional: [], cold_start: [], search: [] };
+    const results: BrowserBenchResults = {
+      machine,
+      browser: '',
+      adapter: null,
+      embed: [],
+      embed_setup: [],
+      webgpu_functional: [],
+      cold_start: [],
+      search: [],
+    };
 
     // ---- embedding ----
     const embedDir = join(tmp, 'embed');
     ensureTransformersJs();
-    const tjsPkg = JSON.parse(readFileSync(join(TJS_ROOT, 'package.json'), 'utf8')) as { exports: { default: { default: string } } };
+    const tjsPkg = JSON.parse(readFileSync(join(TJS_ROOT, 'package.json'), 'utf8')) as {
+      exports: { default: { default: string } };
+    };
     const alias = { 'hpd-bench-transformers': join(TJS_ROOT, tjsPkg.exports.default.default) };
     await buildPage('embed-bench', embedDir, { minify: true, alias });
     const embedServer = await serveStatic(embedDir);
@@ -139,11 +197,15 @@ export async function run(): Promise<void> {
     const ua = await page.evaluate(() => navigator.userAgent);
     results.browser = ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ua;
     results.adapter = await page.evaluate(() => window.hpdBench.adapter());
-    console.log(`${ua}\ncross-origin isolated: ${await page.evaluate(() => crossOriginIsolated)}; ${machine}\nWebGPU adapter: ${JSON.stringify(results.adapter)}`);
+    console.log(
+      `${ua}\ncross-origin isolated: ${await page.evaluate(() => crossOriginIsolated)}; ${machine}\nWebGPU adapter: ${JSON.stringify(results.adapter)}`,
+    );
     if (GPU) {
       const a = results.adapter as { isFallbackAdapter: boolean } | null;
       if (a === null || a.isFallbackAdapter) {
-        throw new Error(`--gpu: no hardware WebGPU adapter here (${a === null ? 'none' : 'only the software fallback'}): timing rows refused, nothing written.`);
+        throw new Error(
+          `--gpu: no hardware WebGPU adapter here (${a === null ? 'none' : 'only the software fallback'}): timing rows refused, nothing written.`,
+        );
       }
     }
     // Models are written after the adapter check (the server reads from disk per request), so --gpu refuses fast.
@@ -156,14 +218,27 @@ export async function run(): Promise<void> {
     }
     let tjs: Omit<TjsSetup, 'dtype'> | undefined;
     if (SECTIONS.includes('embed') && !GPU) {
-      await writeTransformersJsModel(join(embedDir, 'models', 'tjs', 'hpd-encoder'), files, (await fx.bundle('fp32')).files.get('tokenizer.json')!, dtypes);
+      await writeTransformersJsModel(
+        join(embedDir, 'models', 'tjs', 'hpd-encoder'),
+        files,
+        (await fx.bundle('fp32')).files.get('tokenizer.json')!,
+        dtypes,
+      );
       // transformers.js' own onnxruntime-web wasm (the build its ORT import picks), served next to the page.
       const ortDist = join(DEPS, 'node_modules', 'onnxruntime-web', 'dist');
       await mkdir(join(embedDir, 'tjs-ort'), { recursive: true });
-      for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) await copyFile(join(ortDist, f), join(embedDir, 'tjs-ort', f));
+      for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'])
+        await copyFile(join(ortDist, f), join(embedDir, 'tjs-ort', f));
       const at = (p: string) => new URL(p, embedServer.url).href;
       // A path, not a URL: transformers.js only looks for local files (env.localModelPath) under a path.
-      tjs = { localModelPath: new URL('models/tjs/', embedServer.url).pathname, modelId: 'hpd-encoder', ortWasm: { mjs: at('tjs-ort/ort-wasm-simd-threaded.asyncify.mjs'), wasm: at('tjs-ort/ort-wasm-simd-threaded.asyncify.wasm') } };
+      tjs = {
+        localModelPath: new URL('models/tjs/', embedServer.url).pathname,
+        modelId: 'hpd-encoder',
+        ortWasm: {
+          mjs: at('tjs-ort/ort-wasm-simd-threaded.asyncify.mjs'),
+          wasm: at('tjs-ort/ort-wasm-simd-threaded.asyncify.wasm'),
+        },
+      };
     }
     const { texts, source } = sentences(TEXTS);
     if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) {
@@ -177,34 +252,63 @@ export async function run(): Promise<void> {
           }
           const c = await page.evaluate(([m, d]) => window.hpdBench.coldStart(m, d), [model, dtype] as const);
           results.cold_start.push({ ...c, dtype, cache });
-          console.log(`cold start ${dtype} (${cache} cache): fetch ${c.fetch_ms.toFixed(0)} ms, verify+compile ${c.verify_compile_ms.toFixed(0)} ms, session ${c.session_ms.toFixed(0)} ms, first run ${c.first_run_ms.toFixed(0)} ms = ${c.total_ms.toFixed(0)} ms [${c.stages.join(' → ')}]`);
+          console.log(
+            `cold start ${dtype} (${cache} cache): fetch ${c.fetch_ms.toFixed(0)} ms, verify+compile ${c.verify_compile_ms.toFixed(0)} ms, session ${c.session_ms.toFixed(0)} ms, first run ${c.first_run_ms.toFixed(0)} ms = ${c.total_ms.toFixed(0)} ms [${c.stages.join(' → ')}]`,
+          );
         }
         if (!SECTIONS.includes('embed')) continue;
         const setup: TjsSetup | undefined = tjs ? { ...tjs, dtype: dtype as 'fp32' } : undefined;
-        const { rows, ...info } = await page.evaluate(([m, t, b, r, d, j]) => window.hpdBench.throughput(m, t, b, r, d, j), [model, texts, BATCHES, ROUNDS, GPU ? 'webgpu' : 'wasm', setup] as const);
+        const { rows, ...info } = await page.evaluate(
+          ([m, t, b, r, d, j]) => window.hpdBench.throughput(m, t, b, r, d, j),
+          [model, texts, BATCHES, ROUNDS, GPU ? 'webgpu' : 'wasm', setup] as const,
+        );
         results.embed_setup!.push({ dtype, rounds: ROUNDS, ...info });
-        console.log(`embed ${dtype}: ${info.threads} threads; onnxruntime-web ${info.ort.hpd} (hpd-embed, floor)${info.transformersJs ? `, transformers.js ${info.transformersJs} with its own onnxruntime-web ${info.ort.transformersJs}` : ''}`);
+        console.log(
+          `embed ${dtype}: ${info.threads} threads; onnxruntime-web ${info.ort.hpd} (hpd-embed, floor)${info.transformersJs ? `, transformers.js ${info.transformersJs} with its own onnxruntime-web ${info.ort.transformersJs}` : ''}`,
+        );
         for (const b of BATCHES) {
           const floor = rows.find((r) => r.batch === b && r.impl.startsWith('floor'))!;
           const them = rows.find((r) => r.batch === b && r.impl.startsWith('transformers.js'));
           for (const r of rows.filter((x) => x.batch === b)) {
-            const row = { ...r, dtype, texts_per_s: (r.texts / r.ms) * 1000, tokens_per_s: (r.tokens / r.ms) * 1000, vs_floor: floor.ms / r.ms, ...(them ? { vs_transformers_js: them.ms / r.ms } : {}) };
+            const row = {
+              ...r,
+              dtype,
+              texts_per_s: (r.texts / r.ms) * 1000,
+              tokens_per_s: (r.tokens / r.ms) * 1000,
+              vs_floor: floor.ms / r.ms,
+              ...(them ? { vs_transformers_js: them.ms / r.ms } : {}),
+            };
             results.embed.push(row);
-            console.log(`embed ${dtype.padEnd(4)} batch ${String(b).padStart(2)} ${r.impl.padEnd(54)} ${row.texts_per_s.toFixed(1).padStart(7)} sentences/s ${row.tokens_per_s.toFixed(0).padStart(6)} tokens/s  ${row.vs_floor.toFixed(2)}× the floor's speed${them ? `, ${(them.ms / r.ms).toFixed(2)}× transformers.js'` : ''}`);
+            console.log(
+              `embed ${dtype.padEnd(4)} batch ${String(b).padStart(2)} ${r.impl.padEnd(54)} ${row.texts_per_s.toFixed(1).padStart(7)} sentences/s ${row.tokens_per_s.toFixed(0).padStart(6)} tokens/s  ${row.vs_floor.toFixed(2)}× the floor's speed${them ? `, ${(them.ms / r.ms).toFixed(2)}× transformers.js'` : ''}`,
+            );
           }
         }
-        for (const c of info.check ?? []) console.log(`embed ${dtype} batch ${c.batch}: transformers.js (mean pooling × Dense + tanh + normalize) vs hpd-embed: max |Δ| ${c.max_abs_diff.toExponential(2)}, min cos ${c.min_cos.toFixed(6)}`);
+        for (const c of info.check ?? [])
+          console.log(
+            `embed ${dtype} batch ${c.batch}: transformers.js (mean pooling × Dense + tanh + normalize) vs hpd-embed: max |Δ| ${c.max_abs_diff.toExponential(2)}, min cos ${c.min_cos.toFixed(6)}`,
+          );
         const bad = (info.check ?? []).filter((c) => !(c.max_abs_diff <= TJS_TOLERANCE));
-        if (bad.length > 0) throw new Error(`transformers.js row (${dtype}) is not on the same weights: vectors differ from hpd-embed's by up to ${Math.max(...bad.map((c) => c.max_abs_diff)).toExponential(2)} (> ${TJS_TOLERANCE}); nothing written.`);
+        if (bad.length > 0)
+          throw new Error(
+            `transformers.js row (${dtype}) is not on the same weights: vectors differ from hpd-embed's by up to ${Math.max(...bad.map((c) => c.max_abs_diff)).toExponential(2)} (> ${TJS_TOLERANCE}); nothing written.`,
+          );
       }
       console.log(`(${texts.length} ${source})`);
       if (SECTIONS.includes('embed') && !GPU) {
         // Functional only: Chromium's WebGPU here is SwiftShader (a CPU rasteriser), so its time is no speed.
-        const w = await page.evaluate(([m, t, b]) => window.hpdBench.webgpuFunctional(m, t, b), ['models/fp32/', texts.slice(0, WEBGPU_TEXTS), 8] as const);
+        const w = await page.evaluate(([m, t, b]) => window.hpdBench.webgpuFunctional(m, t, b), [
+          'models/fp32/',
+          texts.slice(0, WEBGPU_TEXTS),
+          8,
+        ] as const);
         const label = `WebGPU on the ${(w.adapter as { isFallbackAdapter?: boolean } | null)?.isFallbackAdapter === false ? 'hardware' : 'software'} adapter: functional check, not a performance number`;
         results.webgpu_functional = [{ ...w, dtype: 'fp32', label }];
-        console.log(`webgpu fp32 (${label}): ${w.texts} texts in batches of ${w.batch} on ${w.device} ${JSON.stringify(w.adapter)}, min cos to wasm ${w.min_cos.toFixed(6)}, max |Δ| ${w.max_abs_diff.toExponential(2)} (${w.ms.toFixed(0)} ms, not a speed)`);
-        if (!(w.min_cos >= 0.999)) throw new Error(`WebGPU vectors differ from wasm: min cos ${w.min_cos} < 0.999; nothing written.`);
+        console.log(
+          `webgpu fp32 (${label}): ${w.texts} texts in batches of ${w.batch} on ${w.device} ${JSON.stringify(w.adapter)}, min cos to wasm ${w.min_cos.toFixed(6)}, max |Δ| ${w.max_abs_diff.toExponential(2)} (${w.ms.toFixed(0)} ms, not a speed)`,
+        );
+        if (!(w.min_cos >= 0.999))
+          throw new Error(`WebGPU vectors differ from wasm: min cos ${w.min_cos} < 0.999; nothing written.`);
       }
     }
 

@@ -20,7 +20,10 @@ const BATCHES = [1, 8, 32];
 
 interface Runtime {
   name: string;
-  create(model: Uint8Array): Promise<{ run(ids: BigInt64Array, mask: BigInt64Array, b: number, s: number): Promise<void>; release(): Promise<void> }>;
+  create(model: Uint8Array): Promise<{
+    run(ids: BigInt64Array, mask: BigInt64Array, b: number, s: number): Promise<void>;
+    release(): Promise<void>;
+  }>;
 }
 
 async function ortRuntime(name: 'onnxruntime-web' | 'onnxruntime-node'): Promise<Runtime | null> {
@@ -37,7 +40,10 @@ async function ortRuntime(name: 'onnxruntime-web' | 'onnxruntime-node'): Promise
         });
         return {
           async run(ids, mask, b, s) {
-            const r = await session.run({ input_ids: new ort.Tensor('int64', ids, [b, s]), attention_mask: new ort.Tensor('int64', mask, [b, s]) });
+            const r = await session.run({
+              input_ids: new ort.Tensor('int64', ids, [b, s]),
+              attention_mask: new ort.Tensor('int64', mask, [b, s]),
+            });
             r.sentence_embedding.dispose();
           },
           release: () => session.release(),
@@ -83,7 +89,9 @@ export async function run(): Promise<void> {
         console.log(`${rtName}: not installed, skipped`);
         continue;
       }
-      console.log(`\n${rt.name}, ${THREADS} threads, ${texts.length} ${source} (${tokens} tokens), length-sorted batches`);
+      console.log(
+        `\n${rt.name}, ${THREADS} threads, ${texts.length} ${source} (${tokens} tokens), length-sorted batches`,
+      );
       const sessions: Record<string, Awaited<ReturnType<Runtime['create']>>> = {};
       for (const dtype of DTYPES) sessions[dtype] = await rt.create(models[dtype]);
       for (const bs of BATCHES) {
@@ -107,25 +115,52 @@ export async function run(): Promise<void> {
           }
         }
         for (const dtype of DTYPES) {
-          const row = { bench: 'throughput', runtime: rt.name, dtype, batch: bs, ms: best[dtype], texts_per_s: (texts.length / best[dtype]) * 1000, tokens_per_s: (tokens / best[dtype]) * 1000, speedup_vs_fp32: best.fp32 / best[dtype] };
+          const row = {
+            bench: 'throughput',
+            runtime: rt.name,
+            dtype,
+            batch: bs,
+            ms: best[dtype],
+            texts_per_s: (texts.length / best[dtype]) * 1000,
+            tokens_per_s: (tokens / best[dtype]) * 1000,
+            speedup_vs_fp32: best.fp32 / best[dtype],
+          };
           results.push(row);
-          console.log(`  batch ${String(bs).padStart(2)} ${dtype.padEnd(4)} ${row.texts_per_s.toFixed(1).padStart(7)} texts/s  ${row.speedup_vs_fp32.toFixed(2)}× fp32`);
+          console.log(
+            `  batch ${String(bs).padStart(2)} ${dtype.padEnd(4)} ${row.texts_per_s.toFixed(1).padStart(7)} texts/s  ${row.speedup_vs_fp32.toFixed(2)}× fp32`,
+          );
         }
       }
       for (const dtype of DTYPES) await sessions[dtype].release();
       for (const dtype of DTYPES) {
         const path = join(tmp, `${dtype}.onnx`);
         await writeFile(path, models[dtype]);
-        const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', MEMORY_PROBE, rtName, path], { encoding: 'utf8', cwd: join(here, '..') });
+        const out = execFileSync(
+          process.execPath,
+          ['--expose-gc', '--input-type=module', '-e', MEMORY_PROBE, rtName, path],
+          { encoding: 'utf8', cwd: join(here, '..') },
+        );
         const mem = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { rss: number; arrayBuffers: number };
-        results.push({ bench: 'session-memory', runtime: rt.name, dtype, model_bytes: models[dtype].byteLength, rss_bytes: mem.rss, array_buffer_bytes: mem.arrayBuffers });
-        console.log(`  session memory ${dtype.padEnd(4)}: model.onnx ${(models[dtype].byteLength / 1048576).toFixed(1)} MiB, rss +${(mem.rss / 1048576).toFixed(0)} MiB (the wasm heap is in rss, not in ArrayBuffers: +${(mem.arrayBuffers / 1048576).toFixed(0)} MiB)`);
+        results.push({
+          bench: 'session-memory',
+          runtime: rt.name,
+          dtype,
+          model_bytes: models[dtype].byteLength,
+          rss_bytes: mem.rss,
+          array_buffer_bytes: mem.arrayBuffers,
+        });
+        console.log(
+          `  session memory ${dtype.padEnd(4)}: model.onnx ${(models[dtype].byteLength / 1048576).toFixed(1)} MiB, rss +${(mem.rss / 1048576).toFixed(0)} MiB (the wasm heap is in rss, not in ArrayBuffers: +${(mem.arrayBuffers / 1048576).toFixed(0)} MiB)`,
+        );
       }
     }
     await mkdir(join(here, 'results'), { recursive: true });
     const { cpus } = await import('node:os');
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared)`;
-    await writeFile(join(here, 'results', 'dtype.json'), `${JSON.stringify({ machine, runtime: `node ${process.version}`, corpus: source, texts: texts.length, tokens, threads: THREADS, results }, null, 2)}\n`);
+    await writeFile(
+      join(here, 'results', 'dtype.json'),
+      `${JSON.stringify({ machine, runtime: `node ${process.version}`, corpus: source, texts: texts.length, tokens, threads: THREADS, results }, null, 2)}\n`,
+    );
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

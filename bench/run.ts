@@ -18,7 +18,9 @@ function isBenchModule(m: unknown): m is BenchModule {
 const here = dirname(fileURLToPath(import.meta.url));
 // Arguments starting with -- are options for the bench files (e.g. `browser --gpu`), not file filters.
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((p) => f.includes(p)))).sort();
+const files = (await readdir(here))
+  .filter((f) => f.endsWith('.bench.ts') && (filters.length === 0 || filters.some((p) => f.includes(p))))
+  .sort();
 if (files.length === 0) {
   console.error(`no bench/*.bench.ts matches ${filters.join(', ') || '(any)'}`);
   process.exit(1);

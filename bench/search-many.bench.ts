@@ -35,7 +35,6 @@ export interface SearchManyResult {
   single_over_floor: number;
 }
 
-
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
 export async function run(): Promise<void> {
@@ -53,12 +52,21 @@ export async function run(): Promise<void> {
       const floor = floorMs(storage, data, n);
       // The JS kernel at 1M takes minutes per variant; HPD_BENCH_JS=1 adds it there.
       const withJs = n < 1_000_000 || process.env.HPD_BENCH_JS === '1';
-      const kernels = (relaxed && storage === 'int8' ? ['auto', 'simd', 'js'] : ['auto', 'js']).filter((k) => withJs || k !== 'js') as ('auto' | 'simd' | 'js')[];
+      const kernels = (relaxed && storage === 'int8' ? ['auto', 'simd', 'js'] : ['auto', 'js']).filter(
+        (k) => withJs || k !== 'js',
+      ) as ('auto' | 'simd' | 'js')[];
       for (const kernel of kernels) {
         const index = new CosineIndex({ dim: DIM, storage, kernel });
         addInChunks(index, ids, data, DIM, 10_000);
         const { single, many } = timeSearchRounds(index, queries, DIM, K, n >= 1_000_000 && kernel === 'js' ? 3 : 7);
-        const label = kernel === 'auto' ? (storage === 'int8' && relaxed ? 'relaxed-simd' : 'simd') : kernel === 'simd' ? 'simd128' : 'js';
+        const label =
+          kernel === 'auto'
+            ? storage === 'int8' && relaxed
+              ? 'relaxed-simd'
+              : 'simd'
+            : kernel === 'simd'
+              ? 'simd128'
+              : 'js';
         const row: SearchManyResult = {
           storage,
           kernel: label,
@@ -84,6 +92,9 @@ export async function run(): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   const { cpus } = await import('node:os');
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores (shared)`;
-  await writeFile(out, JSON.stringify({ machine, runtime: `node ${process.version}`, relaxed_simd: relaxed, results }, null, 2) + '\n');
+  await writeFile(
+    out,
+    JSON.stringify({ machine, runtime: `node ${process.version}`, relaxed_simd: relaxed, results }, null, 2) + '\n',
+  );
   console.log(`wrote ${out}`);
 }

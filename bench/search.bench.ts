@@ -62,7 +62,6 @@ function heapBytes(): number {
   return m.heapUsed + m.external;
 }
 
-
 /** n isotropic random unit vectors (Box–Muller, normalised), flat. */
 export function unitVectors(n: number, seed: number): Float32Array {
   const r = seededRandom(seed);
@@ -145,7 +144,10 @@ export function floorMs(storage: StorageKind, data: Float32Array, n: number): nu
     scan.memory.grow(Math.ceil(data.byteLength / 65536));
     new Float32Array(scan.memory.buffer, 0, data.length).set(data);
     const count = data.length - (data.length % 16);
-    return Math.min(js, minMs(() => scan.sumF32(0, count), 9));
+    return Math.min(
+      js,
+      minMs(() => scan.sumF32(0, count), 9),
+    );
   }
   // int8 scan reads n×dim codes plus n float32 scales.
   const codes = new Int8Array(n * DIM);
@@ -160,7 +162,10 @@ export function floorMs(storage: StorageKind, data: Float32Array, n: number): nu
   new Float32Array(scan.memory.buffer, scalesOff, n).set(scales);
   const c16 = codes.length - (codes.length % 16);
   const s16 = n - (n % 16);
-  return Math.min(js, minMs(() => scan.sumI8(0, c16) + scan.sumF32(scalesOff, s16), 9));
+  return Math.min(
+    js,
+    minMs(() => scan.sumI8(0, c16) + scan.sumF32(scalesOff, s16), 9),
+  );
 }
 
 function recall(truth: string[][], got: string[][]): number {
@@ -174,7 +179,11 @@ function recall(truth: string[][], got: string[][]): number {
   return total === 0 ? 0 : hit / total;
 }
 
-async function timeQueries(queries: Float32Array, q: number, fn: (v: Float32Array) => Promise<string[]> | string[]): Promise<{ p50: number; p95: number; results: string[][] }> {
+async function timeQueries(
+  queries: Float32Array,
+  q: number,
+  fn: (v: Float32Array) => Promise<string[]> | string[],
+): Promise<{ p50: number; p95: number; results: string[][] }> {
   const warm = Math.min(5, q);
   for (let i = 0; i < warm; i++) await fn(queries.subarray(i * DIM, i * DIM + DIM));
   const times: number[] = [];
@@ -209,7 +218,13 @@ async function oramaPeer(): Promise<Peer> {
     async search(q) {
       if (db === null) throw new Error('not built');
       // similarity 0: Orama keeps every doc above this cosine and sorts them; it has no top-k without a threshold.
-      const res = await orama.search(db, { mode: 'vector', vector: { value: Array.from(q), property: 'embedding' }, similarity: 0, limit: K, includeVectors: false });
+      const res = await orama.search(db, {
+        mode: 'vector',
+        vector: { value: Array.from(q), property: 'embedding' },
+        similarity: 0,
+        limit: K,
+        includeVectors: false,
+      });
       return res.hits.map((h) => String(h.id));
     },
     dispose() {
@@ -236,8 +251,11 @@ let voyModule: Promise<VoyModule> | null = null;
 function loadVoy(): Promise<VoyModule> {
   voyModule ??= (async () => {
     const pkgDir = dirname(require.resolve('voy-search/package.json'));
-    const bg = (await import(pathToFileURL(join(pkgDir, 'voy_search_bg.js')).href)) as VoyModule & WebAssembly.ModuleImports;
-    const { instance } = await WebAssembly.instantiate(await readFile(join(pkgDir, 'voy_search_bg.wasm')), { './voy_search_bg.js': bg });
+    const bg = (await import(pathToFileURL(join(pkgDir, 'voy_search_bg.js')).href)) as VoyModule &
+      WebAssembly.ModuleImports;
+    const { instance } = await WebAssembly.instantiate(await readFile(join(pkgDir, 'voy_search_bg.wasm')), {
+      './voy_search_bg.js': bg,
+    });
     bg.__wbg_set_wasm(instance.exports);
     return bg;
   })();
@@ -251,7 +269,12 @@ async function voyPeer(): Promise<Peer> {
     name: 'voy-search',
     storage: 'f32 (k-d tree)',
     async build(ids, data) {
-      const embeddings = ids.map((id, i) => ({ id, title: id, url: id, embeddings: Array.from(data.subarray(i * DIM, i * DIM + DIM)) }));
+      const embeddings = ids.map((id, i) => ({
+        id,
+        title: id,
+        url: id,
+        embeddings: Array.from(data.subarray(i * DIM, i * DIM + DIM)),
+      }));
       index = new bg.Voy({ embeddings });
     },
     async search(q) {
@@ -287,7 +310,9 @@ async function hnswPeer(): Promise<Peer> {
   let lib: HnswLib;
   try {
     const pkgDir = dirname(require.resolve('hnswlib-wasm/package.json'));
-    const mod = (await import(pathToFileURL(join(pkgDir, 'dist', 'hnswlib.js')).href)) as { loadHnswlib(): Promise<HnswLib> };
+    const mod = (await import(pathToFileURL(join(pkgDir, 'dist', 'hnswlib.js')).href)) as {
+      loadHnswlib(): Promise<HnswLib>;
+    };
     lib = await mod.loadHnswlib();
   } finally {
     if (!hadWindow) delete g.window;
@@ -345,8 +370,10 @@ function fmt(x: number | null, d = 3): string {
 }
 
 function printRow(r: SearchBenchResult): void {
-  const ratio = r.p50_ms !== null && r.floor_ms !== null && r.floor_ms > 0 ? `${(r.p50_ms / r.floor_ms).toFixed(2)}×` : '—';
-  const ratio95 = r.p95_ms !== null && r.floor_ms !== null && r.floor_ms > 0 ? `${(r.p95_ms / r.floor_ms).toFixed(2)}×` : '—';
+  const ratio =
+    r.p50_ms !== null && r.floor_ms !== null && r.floor_ms > 0 ? `${(r.p50_ms / r.floor_ms).toFixed(2)}×` : '—';
+  const ratio95 =
+    r.p95_ms !== null && r.floor_ms !== null && r.floor_ms > 0 ? `${(r.p95_ms / r.floor_ms).toFixed(2)}×` : '—';
   console.log(
     `${r.impl.padEnd(13)} ${r.storage.padEnd(34)} n=${String(r.n).padStart(8)}  p50 ${fmt(r.p50_ms).padStart(9)} ms  p95 ${fmt(r.p95_ms).padStart(9)} ms  ` +
       `floor ${fmt(r.floor_ms).padStart(8)} ms  p50/floor ${ratio.padStart(7)}  p95/floor ${ratio95.padStart(7)}  recall@10 ${fmt(r.recall_at_10, 4)}  ` +
@@ -358,12 +385,16 @@ export async function run(): Promise<void> {
   const results: SearchBenchResult[] = [];
   // HPD_BENCH_PEERS=voy narrows the peers (comma-separated substrings); the default runs all three.
   const peerFilter = process.env.HPD_BENCH_PEERS?.split(',');
-  const peerFactories = ([
-    ['@orama/orama', oramaPeer],
-    ['voy-search', voyPeer],
-    ['hnswlib-wasm', hnswPeer],
-  ] as [string, () => Promise<Peer>][]).filter(([name]) => peerFilter === undefined || peerFilter.some((f) => name.includes(f)));
-  console.log(`node ${process.version}, dim ${DIM}, k ${K}; floor = fastest of 9 tight passes summing the same bytes (same element type) the scan reads (JS or wasm SIMD, whichever is faster).`);
+  const peerFactories = (
+    [
+      ['@orama/orama', oramaPeer],
+      ['voy-search', voyPeer],
+      ['hnswlib-wasm', hnswPeer],
+    ] as [string, () => Promise<Peer>][]
+  ).filter(([name]) => peerFilter === undefined || peerFilter.some((f) => name.includes(f)));
+  console.log(
+    `node ${process.version}, dim ${DIM}, k ${K}; floor = fastest of 9 tight passes summing the same bytes (same element type) the scan reads (JS or wasm SIMD, whichever is faster).`,
+  );
 
   for (const n of SIZES) {
     const q = queryCount(n);
@@ -377,13 +408,19 @@ export async function run(): Promise<void> {
       gc();
       const before = heapBytes();
       const t0 = performance.now();
-      let index: CosineIndex | null = new CosineIndex({ dim: DIM, storage: v.storage, rescore: v.rescore, ...(v.kernel ? { kernel: v.kernel } : {}) });
+      let index: CosineIndex | null = new CosineIndex({
+        dim: DIM,
+        storage: v.storage,
+        rescore: v.rescore,
+        ...(v.kernel ? { kernel: v.kernel } : {}),
+      });
       // Batches like a real ingest; growth is geometric, so this also measures regrowth.
       addInChunks(index, ids, data, DIM, ADD_CHUNK);
       const buildMs = performance.now() - t0;
       gc();
       // Payload bytes scale with capacity, so report used rows' storage plus the measured per-id bookkeeping.
-      const payload = v.storage === 'f32' ? DIM * 4 : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : v.rescore === 'residual' ? DIM : 0);
+      const payload =
+        v.storage === 'f32' ? DIM * 4 : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : v.rescore === 'residual' ? DIM : 0);
       const bookkeeping = (heapBytes() - before - index.byteLength) / n;
       const idx = index;
       const timed = await timeQueries(queries, q, (x) => idx.search(x, K).map((h) => h.id));
@@ -434,7 +471,10 @@ export async function run(): Promise<void> {
             recall_at_10: round(recall(truth, timed.results)),
             bytes_per_vector: bpv > 0 ? round(bpv, 1) : null,
             build_ms: round(buildMs, 1),
-            note: name === 'hnswlib-wasm' ? 'needs a globalThis.window shim to load in Node; bytes_per_vector excludes wasm memory if not counted by Node' : undefined,
+            note:
+              name === 'hnswlib-wasm'
+                ? 'needs a globalThis.window shim to load in Node; bytes_per_vector excludes wasm memory if not counted by Node'
+                : undefined,
           };
           results.push(r);
           printRow(r);
@@ -442,7 +482,20 @@ export async function run(): Promise<void> {
           const raw = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
           // Some wasm peers echo their whole input in the message; keep its head and tail.
           const msg = raw.length > 400 ? `${raw.slice(0, 120)} … ${raw.slice(-240)}` : raw;
-          const r: SearchBenchResult = { impl: name, storage: 'f32', n, dim: DIM, k: K, p50_ms: null, p95_ms: null, floor_ms: round(floorF32), recall_at_10: null, bytes_per_vector: null, build_ms: null, note: `failed in Node: ${msg}` };
+          const r: SearchBenchResult = {
+            impl: name,
+            storage: 'f32',
+            n,
+            dim: DIM,
+            k: K,
+            p50_ms: null,
+            p95_ms: null,
+            floor_ms: round(floorF32),
+            recall_at_10: null,
+            bytes_per_vector: null,
+            build_ms: null,
+            note: `failed in Node: ${msg}`,
+          };
           results.push(r);
           printRow(r);
         } finally {

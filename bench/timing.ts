@@ -15,16 +15,29 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Adds `ids` with their rows of `data` (`dim` floats each) in batches of `chunk`, like a real ingest. */
-export function addInChunks(index: TimedIndex, ids: readonly string[], data: Float32Array, dim: number, chunk: number): void {
+export function addInChunks(
+  index: TimedIndex,
+  ids: readonly string[],
+  data: Float32Array,
+  dim: number,
+  chunk: number,
+): void {
   const n = ids.length;
-  for (let s = 0; s < n; s += chunk) index.add(ids.slice(s, Math.min(n, s + chunk)), data.subarray(s * dim, Math.min(n, s + chunk) * dim));
+  for (let s = 0; s < n; s += chunk)
+    index.add(ids.slice(s, Math.min(n, s + chunk)), data.subarray(s * dim, Math.min(n, s + chunk) * dim));
 }
 
 /**
  * 1 + `rounds` rounds (the first a warm-up, not kept), each one search() per query and then one searchMany() of all,
  * interleaved so both see the same machine load; the kept times in ms.
  */
-export function timeSearchRounds(index: TimedIndex, queries: Float32Array, dim: number, k: number, rounds: number): { single: number[]; many: number[] } {
+export function timeSearchRounds(
+  index: TimedIndex,
+  queries: Float32Array,
+  dim: number,
+  k: number,
+  rounds: number,
+): { single: number[]; many: number[] } {
   const single: number[] = [];
   const many: number[] = [];
   const count = queries.length / dim;

@@ -11,4 +11,6 @@ await build({ configFile: join(root, 'vite.config.ts'), build: { outDir, emptyOu
 await mkdir(join(outDir, 'models'), { recursive: true });
 await cp(join(modelsDir, model.folder), join(outDir, 'models', model.folder), { recursive: true });
 await writeModelChoice(join(outDir, 'models'), model);
-console.log(`Static demo in ${outDir} (model: ${model.folder}${model.random ? ', random stand-in' : ''}). Serve it with COOP/COEP headers for threaded wasm, e.g. npx vite preview.`);
+console.log(
+  `Static demo in ${outDir} (model: ${model.folder}${model.random ? ', random stand-in' : ''}). Serve it with COOP/COEP headers for threaded wasm, e.g. npx vite preview.`,
+);

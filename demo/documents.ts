@@ -35,15 +35,20 @@ export function parseJsonl(fileName: string, content: string): ParsedFile {
     } catch {
       rec = undefined;
     }
-    const obj = rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? (rec as Record<string, unknown>) : undefined;
+    const obj =
+      rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? (rec as Record<string, unknown>) : undefined;
     const text = obj && FIELDS.map((f) => obj[f]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
     if (!obj || !text) {
       out.skipped++;
       if (out.skippedLines.length < 5) out.skippedLines.push(i + 1);
       return;
     }
-    const name = [obj.title, obj.doc, obj.id].find((v): v is string | number => (typeof v === 'string' && v !== '') || typeof v === 'number');
-    out.items.push(...passagesOf(`${fileName}:${i + 1}`, name === undefined ? `${fileName}, line ${i + 1}` : String(name), text));
+    const name = [obj.title, obj.doc, obj.id].find(
+      (v): v is string | number => (typeof v === 'string' && v !== '') || typeof v === 'number',
+    );
+    out.items.push(
+      ...passagesOf(`${fileName}:${i + 1}`, name === undefined ? `${fileName}, line ${i + 1}` : String(name), text),
+    );
     out.documents++;
   });
   return out;

@@ -36,7 +36,8 @@ let indexing: { cancelled: boolean } | undefined;
 let embeddedThisLoad = 0;
 const sizes: Partial<Record<StorageKind, number>> = {};
 
-const fmtBytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(2)} MiB`);
+const fmtBytes = (n: number): string =>
+  n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(2)} MiB`;
 const fmtRate = (r: number): string => (r < 10 ? r.toFixed(1) : r.toFixed(0));
 const fmtMs = (ms: number): string => (ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`);
 
@@ -56,7 +57,12 @@ async function modelChoice(): Promise<ModelChoice> {
   const res = await fetch('models/demo-model.json', { cache: 'no-store' }).catch(() => undefined);
   if (res?.ok) {
     const j = (await res.json()) as Partial<ModelChoice>;
-    if (typeof j.url === 'string') return { url: j.url.replace(/^\//, ''), random: j.random === true, source: j.random ? 'stand-in' : (j.source ?? 'local bundle') };
+    if (typeof j.url === 'string')
+      return {
+        url: j.url.replace(/^\//, ''),
+        random: j.random === true,
+        source: j.random ? 'stand-in' : (j.source ?? 'local bundle'),
+      };
   }
   return { url: HUB_MODEL, random: false, source: 'Hub' };
 }
@@ -148,14 +154,22 @@ async function showStats(how?: 'restored' | 'empty' | 'saved' | 'cleared'): Prom
   for (const r of document.querySelectorAll<HTMLInputElement>('input[name=storage]')) r.checked = r.value === s.storage;
   setText('stat-bpv', s.size ? `${(s.bytes / s.size).toFixed(0)} B (${s.storage}, allocated / vectors)` : '—');
   setText('stat-memory', fmtBytes(s.bytes));
-  setText('stat-sizes', `f32 ${sizes.f32 === undefined ? 'not measured yet' : fmtBytes(sizes.f32)} · int8 ${sizes.int8 === undefined ? 'not measured yet' : fmtBytes(sizes.int8)}`);
+  setText(
+    'stat-sizes',
+    `f32 ${sizes.f32 === undefined ? 'not measured yet' : fmtBytes(sizes.f32)} · int8 ${sizes.int8 === undefined ? 'not measured yet' : fmtBytes(sizes.int8)}`,
+  );
   const kind = await embedder.indexStoreKind();
-  setText('stat-store', kind === 'opfs' ? 'Origin Private File System (OPFS)' : kind === 'indexeddb' ? 'IndexedDB (no OPFS here)' : kind);
+  setText(
+    'stat-store',
+    kind === 'opfs' ? 'Origin Private File System (OPFS)' : kind === 'indexeddb' ? 'IndexedDB (no OPFS here)' : kind,
+  );
   const persist = $('persist-status');
   persist.dataset.embedded = String(embeddedThisLoad);
   const where = kind === 'opfs' ? 'OPFS' : kind === 'indexeddb' ? 'IndexedDB' : kind;
-  if (how === 'restored') persist.textContent = `Restored ${s.size.toLocaleString('en')} vectors from ${where} without re-embedding.`;
-  else if (how === 'saved') persist.textContent = `Saved ${s.size.toLocaleString('en')} vectors (${s.storage}) to ${where}.`;
+  if (how === 'restored')
+    persist.textContent = `Restored ${s.size.toLocaleString('en')} vectors from ${where} without re-embedding.`;
+  else if (how === 'saved')
+    persist.textContent = `Saved ${s.size.toLocaleString('en')} vectors (${s.storage}) to ${where}.`;
   else if (how === 'cleared') persist.textContent = 'Cleared: the index and its saved copy are gone.';
   else if (how === 'empty') persist.textContent = 'Nothing saved yet: add documents.';
   persist.dataset.how = how ?? persist.dataset.how ?? '';
@@ -165,7 +179,12 @@ async function showStats(how?: 'restored' | 'empty' | 'saved' | 'cleared'): Prom
 
 async function showUsage(): Promise<void> {
   const est = await navigator.storage?.estimate?.().catch(() => undefined);
-  setText('stat-usage', est?.usage === undefined ? 'unknown (no navigator.storage.estimate)' : `${fmtBytes(est.usage)} of ${fmtBytes(est.quota ?? 0)} quota (model cache + index)`);
+  setText(
+    'stat-usage',
+    est?.usage === undefined
+      ? 'unknown (no navigator.storage.estimate)'
+      : `${fmtBytes(est.usage)} of ${fmtBytes(est.quota ?? 0)} quota (model cache + index)`,
+  );
 }
 
 /** Embeds and indexes new passages in chunks, with a progress bar, texts/s, ETA and cancel; then saves. */
@@ -200,14 +219,21 @@ async function indexItems(all: PassageItem[], label: string): Promise<void> {
     let chunk = CHUNK_FIRST;
     while (done < items.length && !job.cancelled) {
       const part = items.slice(done, done + chunk);
-      await idx.addTexts(part.map((p) => p.id), part.map((p) => p.text), part.map((p) => ({ doc: p.doc, text: p.text })));
+      await idx.addTexts(
+        part.map((p) => p.id),
+        part.map((p) => p.text),
+        part.map((p) => ({ doc: p.doc, text: p.text })),
+      );
       done += part.length;
       embeddedThisLoad += part.length;
       const s = (performance.now() - t0) / 1000;
       const rate = done / s;
       chunk = Math.max(CHUNK_FIRST, Math.min(CHUNK_MAX, Math.round(rate * CHUNK_SECONDS)));
       bar.value = done / items.length;
-      setText('index-rate', `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${fmtRate(rate)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`);
+      setText(
+        'index-rate',
+        `${done.toLocaleString('en')} / ${items.length.toLocaleString('en')} · ${fmtRate(rate)} texts/s · ETA ${((items.length - done) / rate).toFixed(0)} s`,
+      );
     }
     const s = (performance.now() - t0) / 1000;
     outcome = job.cancelled ? 'cancelled' : 'done';
@@ -266,7 +292,10 @@ async function addFiles(files: readonly File[]): Promise<void> {
     const parsed = parseFile(f.name, await f.text());
     items.push(...parsed.items);
     documents += parsed.documents;
-    if (parsed.skipped) notes.push(`${f.name}: skipped ${parsed.skipped} line(s) without a "text" field (e.g. line ${parsed.skippedLines.join(', ')})`);
+    if (parsed.skipped)
+      notes.push(
+        `${f.name}: skipped ${parsed.skipped} line(s) without a "text" field (e.g. line ${parsed.skippedLines.join(', ')})`,
+      );
   }
   if (rejected) notes.push(`ignored ${rejected} file(s) that are not .txt, .md or .jsonl`);
   const label = `${accepted.map((f) => f.name).join(', ') || 'no files'} (${documents} document${documents === 1 ? '' : 's'}, ${items.length} passages)`;
@@ -282,7 +311,10 @@ async function switchStorage(to: StorageKind): Promise<void> {
     const t0 = performance.now();
     await index.rebuild(to);
     $('persist-status').dataset.how = 'rebuilt';
-    setText('persist-status', `Re-indexed as ${to} from the stored vectors in ${fmtMs(performance.now() - t0)}, without re-embedding.`);
+    setText(
+      'persist-status',
+      `Re-indexed as ${to} from the stored vectors in ${fmtMs(performance.now() - t0)}, without re-embedding.`,
+    );
     await save();
   } finally {
     ready = true;

@@ -21,7 +21,12 @@ export interface DemoModel {
 }
 
 export async function prepareModel(): Promise<DemoModel> {
-  const real: DemoModel = { url: 'models/hpd-minilm-f128/', folder: 'hpd-minilm-f128', random: false, source: 'local bundle' };
+  const real: DemoModel = {
+    url: 'models/hpd-minilm-f128/',
+    folder: 'hpd-minilm-f128',
+    random: false,
+    source: 'local bundle',
+  };
   if (existsSync(join(modelsDir, real.folder, 'hpd.json'))) return real;
   try {
     await fetchModel([]);
@@ -30,7 +35,12 @@ export async function prepareModel(): Promise<DemoModel> {
     console.warn(`Could not fetch the published model (${(e as Error).message}).`);
     console.warn('Serving a random-weight model of the same shape instead: real speed, meaningless rankings.');
   }
-  const stand: DemoModel = { url: 'models/demo-random-f128/', folder: 'demo-random-f128', random: true, source: 'stand-in' };
+  const stand: DemoModel = {
+    url: 'models/demo-random-f128/',
+    folder: 'demo-random-f128',
+    random: true,
+    source: 'stand-in',
+  };
   const dir = join(modelsDir, stand.folder);
   if (!existsSync(join(dir, 'hpd.json'))) {
     // The BERT vocabulary from ../shared/data when it is beside the checkout; else the fixture's generated one.

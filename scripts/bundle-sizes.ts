@@ -25,7 +25,8 @@ export interface BundleSizes {
 }
 
 const ROOT = resolve(import.meta.dirname, '..');
-const isOrt = (p: string) => p.includes('node_modules/onnxruntime-web/') || p.includes('node_modules/onnxruntime-common/');
+const isOrt = (p: string) =>
+  p.includes('node_modules/onnxruntime-web/') || p.includes('node_modules/onnxruntime-common/');
 
 /** Follows static imports from `out`, collecting output files. */
 function staticClosure(meta: Metafile, out: string): Set<string> {
@@ -56,7 +57,8 @@ function dynamicTargets(meta: Metafile, outs: Set<string>, input: string): Set<s
 
 function sum(meta: Metafile, outs: Set<string>, pick: (input: string) => boolean): number {
   let n = 0;
-  for (const o of outs) for (const [input, v] of Object.entries(meta.outputs[o].inputs)) if (pick(input)) n += v.bytesInOutput;
+  for (const o of outs)
+    for (const [input, v] of Object.entries(meta.outputs[o].inputs)) if (pick(input)) n += v.bytesInOutput;
   return n;
 }
 
@@ -81,12 +83,15 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
     loader: { '.wasm': 'file' },
   });
   const meta = result.metafile;
-  const entry = (name: string) => Object.keys(meta.outputs).find((o) => meta.outputs[o].entryPoint && o.endsWith(`${name}.js`))!;
+  const entry = (name: string) =>
+    Object.keys(meta.outputs).find((o) => meta.outputs[o].entryPoint && o.endsWith(`${name}.js`))!;
   const page = staticClosure(meta, entry('page'));
   const worker = staticClosure(meta, entry('worker'));
   const compiler = dynamicTargets(meta, worker, 'src/convert/compile.ts');
   const index = dynamicTargets(meta, worker, 'src/search/cosine-index.ts');
-  const commonjs = Object.entries(meta.inputs).filter(([, v]) => v.format === 'cjs').map(([k]) => k);
+  const commonjs = Object.entries(meta.inputs)
+    .filter(([, v]) => v.format === 'cjs')
+    .map(([k]) => k);
   return {
     page: sum(meta, page, (i) => !isOrt(i)),
     worker: sum(meta, worker, (i) => !isOrt(i)),
@@ -103,7 +108,9 @@ export async function measureBundleSizes(): Promise<BundleSizes> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const s = await measureBundleSizes();
   const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
-  console.log(`page entry ${kB(s.page)} | worker (compiled-bundle path, ORT excluded) ${kB(s.worker)}, of which src/ ${kB(s.workerOwn)} | ORT JS ${kB(s.workerOrt)} | compiler chunk ${kB(s.compiler)} | index chunk (loaded on the first index call) ${kB(s.index)}`);
+  console.log(
+    `page entry ${kB(s.page)} | worker (compiled-bundle path, ORT excluded) ${kB(s.worker)}, of which src/ ${kB(s.workerOwn)} | ORT JS ${kB(s.workerOrt)} | compiler chunk ${kB(s.compiler)} | index chunk (loaded on the first index call) ${kB(s.index)}`,
+  );
   console.log(`CommonJS inputs: ${s.commonjs.length ? s.commonjs.join(', ') : 'none'}`);
   if (process.argv.includes('--inputs')) console.log({ worker: s.workerInputs, compiler: s.compilerInputs });
 }

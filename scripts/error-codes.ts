@@ -17,10 +17,11 @@ const MEANING: Record<string, string> = {
   DIM_MISMATCH: 'vector or weight shapes disagree (index dim vs model dim, Dense shape vs config)',
   WEIGHTS_CORRUPT: 'a weight file is truncated or does not match its header',
   LEGACY_TORCH_FORMAT: 'a pre-1.6 (non-zip) pytorch_model.bin; re-save it or use safetensors',
-  OUTPUT_EXISTS: 'the CLI output folder exists (pass --force to replace a folder it wrote; a foreign folder is never replaced)',
+  OUTPUT_EXISTS:
+    'the CLI output folder exists (pass --force to replace a folder it wrote; a foreign folder is never replaced)',
   MODEL_FETCH_FAILED: 'the model could not be fetched or found: URL, HTTP status, or "not found" with the path',
   MODEL_INTEGRITY: 'a downloaded or cached file failed its sha256 check',
-  MODEL_INVALID: 'hpd.json or tokenizer.json is malformed, or the bundle\'s dtype differs from the one asked for',
+  MODEL_INVALID: "hpd.json or tokenizer.json is malformed, or the bundle's dtype differs from the one asked for",
   INVALID_INPUT: 'a bad argument (texts, ids, options, CLI flags)',
   DEVICE_UNAVAILABLE: 'the requested device or backend cannot run here (no WebGPU adapter, onnxruntime-node missing)',
   WORKER_CRASHED: 'the worker died; the next call starts a fresh one',
@@ -31,10 +32,13 @@ const MEANING: Record<string, string> = {
   UNSUPPORTED_INDEX_VERSION: 'a serialised index from another format version',
   PERSIST_FAILED: 'saving or loading an index (IndexedDB / OPFS / filesystem) failed; the previous snapshot is kept',
   ABORTED: "createEmbedder's `signal` fired; the worker was stopped",
-  WORKER_START_FAILED: 'the worker did not load or answer its start handshake (bad URL, bundler problem, CSP); names the worker and likely causes',
+  WORKER_START_FAILED:
+    'the worker did not load or answer its start handshake (bad URL, bundler problem, CSP); names the worker and likely causes',
   DEVICE_LOST: 'the WebGPU device was lost mid-call; the next call starts a fresh worker',
-  INDEX_OPTIONS_CONFLICT: 'index(name, { storage }) asked for another storage than the index open under that name (rebuild() converts; drop() frees it)',
-  INTERNAL: 'a bug in hpd-embed itself (an internal invariant broke, e.g. in the ONNX writer); please report it with the message',
+  INDEX_OPTIONS_CONFLICT:
+    'index(name, { storage }) asked for another storage than the index open under that name (rebuild() converts; drop() frees it)',
+  INTERNAL:
+    'a bug in hpd-embed itself (an internal invariant broke, e.g. in the ONNX writer); please report it with the message',
 };
 export const NO_MEANING = '(undocumented: add a line to scripts/error-codes.ts)';
 
@@ -46,19 +50,25 @@ export function unionCodes(errorsTs = readFileSync(resolve(ROOT, 'src/errors.ts'
 }
 
 export function errorTable(codes: string[]): string {
-  return ['| code | meaning |', '| --- | --- |', ...codes.map((c) => `| \`${c}\` | ${MEANING[c] ?? NO_MEANING} |`)].join('\n');
+  return [
+    '| code | meaning |',
+    '| --- | --- |',
+    ...codes.map((c) => `| \`${c}\` | ${MEANING[c] ?? NO_MEANING} |`),
+  ].join('\n');
 }
 
 /** README with the table between the markers replaced. */
 export function withErrorTable(readme: string, codes: string[]): string {
-  const a = readme.indexOf(START), b = readme.indexOf(END);
+  const a = readme.indexOf(START),
+    b = readme.indexOf(END);
   if (a < 0 || b < a) throw new Error(`README.md: markers ${START} … ${END} not found`);
   return `${readme.slice(0, a + START.length)}\n${errorTable(codes)}\n${readme.slice(b)}`;
 }
 
 /** The codes README's table lists. */
 export function readmeCodes(readme: string): string[] {
-  const a = readme.indexOf(START), b = readme.indexOf(END);
+  const a = readme.indexOf(START),
+    b = readme.indexOf(END);
   return [...readme.slice(a, b).matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((x) => x[1]);
 }
 

@@ -17,50 +17,145 @@ function read<T>(name: string): T | null {
 const x = (v: number): string => `${v.toFixed(2)}×`;
 const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-interface ManyRow { storage: string; kernel: string; n: number; single_p50_ms: number; many_p50_ms: number; floor_ms: number; queries: number }
-interface BrowserRow extends ManyRow { many_queries: number; floor_bytes_per_vector: number; repeat: number }
-interface EmbedRow { dtype: string; batch: number; impl: string; texts_per_s: number; tokens_per_s: number; vs_floor: number; vs_transformers_js?: number }
-interface EmbedSetup { dtype: string; rounds?: number; threads: number; ort: { hpd: string; transformersJs?: string }; transformersJs?: string; check?: { batch: number; max_abs_diff: number; min_cos: number }[] }
-interface WebgpuRow { dtype: string; label: string; texts: number; batch: number; min_cos: number; max_abs_diff: number; adapter: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean } | null }
-interface ColdRow { dtype: string; cache: string; fetch_ms: number; verify_compile_ms: number; session_ms: number; first_run_ms: number; total_ms: number }
-interface DtypeRow { bench: string; runtime: string; dtype: string; batch?: number; texts_per_s?: number; speedup_vs_fp32?: number; model_bytes?: number; rss_bytes?: number; array_buffer_bytes?: number }
+interface ManyRow {
+  storage: string;
+  kernel: string;
+  n: number;
+  single_p50_ms: number;
+  many_p50_ms: number;
+  floor_ms: number;
+  queries: number;
+}
+interface BrowserRow extends ManyRow {
+  many_queries: number;
+  floor_bytes_per_vector: number;
+  repeat: number;
+}
+interface EmbedRow {
+  dtype: string;
+  batch: number;
+  impl: string;
+  texts_per_s: number;
+  tokens_per_s: number;
+  vs_floor: number;
+  vs_transformers_js?: number;
+}
+interface EmbedSetup {
+  dtype: string;
+  rounds?: number;
+  threads: number;
+  ort: { hpd: string; transformersJs?: string };
+  transformersJs?: string;
+  check?: { batch: number; max_abs_diff: number; min_cos: number }[];
+}
+interface WebgpuRow {
+  dtype: string;
+  label: string;
+  texts: number;
+  batch: number;
+  min_cos: number;
+  max_abs_diff: number;
+  adapter: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean } | null;
+}
+interface ColdRow {
+  dtype: string;
+  cache: string;
+  fetch_ms: number;
+  verify_compile_ms: number;
+  session_ms: number;
+  first_run_ms: number;
+  total_ms: number;
+}
+interface DtypeRow {
+  bench: string;
+  runtime: string;
+  dtype: string;
+  batch?: number;
+  texts_per_s?: number;
+  speedup_vs_fp32?: number;
+  model_bytes?: number;
+  rss_bytes?: number;
+  array_buffer_bytes?: number;
+}
 
 export function tables(): string {
   const out: string[] = [];
-  const browser = read<{ machine: string; browser: string; search: BrowserRow[]; embed?: EmbedRow[]; embed_setup?: EmbedSetup[]; webgpu_functional?: WebgpuRow[]; cold_start?: ColdRow[] }>('browser.json');
+  const browser = read<{
+    machine: string;
+    browser: string;
+    search: BrowserRow[];
+    embed?: EmbedRow[];
+    embed_setup?: EmbedSetup[];
+    webgpu_functional?: WebgpuRow[];
+    cold_start?: ColdRow[];
+  }>('browser.json');
   if (browser?.embed?.length) {
     const setup = browser.embed_setup ?? [];
     const tjs = setup.find((s) => s.transformersJs);
     const versions = setup.length
       ? ` hpd-embed and the floor run onnxruntime-web ${setup[0].ort.hpd}${tjs ? `, transformers.js ${tjs.transformersJs} its own onnxruntime-web ${tjs.ort.transformersJs}` : ''}; ${setup[0].threads} wasm threads each${setup[0].rounds ? `; best of ${setup[0].rounds} rounds, the implementations' order rotated each round` : ''}.`
       : '';
-    out.push(`Embedding in ${browser.browser} (headless, cross-origin isolated, wasm, ${browser.machine}; HPD-shaped model with random weights, STS-B dev sentences, length-sorted); \`npm run bench -- browser\`. Floor = raw onnxruntime-web session.run in a worker on the same batches${tjs ? '; transformers.js = its `feature-extraction` pipeline (mean pooling) in a worker on the encoder-only ONNX of the same weights, the Dense + tanh + normalize applied to its output' : ''}; "vs" columns are speed ratios within one run (higher is faster than the baseline).${versions}`, '');
-    out.push('| dtype | batch | impl | sentences/s | tokens/s | vs floor | vs transformers.js |', '| --- | --- | --- | --- | --- | --- | --- |');
+    out.push(
+      `Embedding in ${browser.browser} (headless, cross-origin isolated, wasm, ${browser.machine}; HPD-shaped model with random weights, STS-B dev sentences, length-sorted); \`npm run bench -- browser\`. Floor = raw onnxruntime-web session.run in a worker on the same batches${tjs ? '; transformers.js = its `feature-extraction` pipeline (mean pooling) in a worker on the encoder-only ONNX of the same weights, the Dense + tanh + normalize applied to its output' : ''}; "vs" columns are speed ratios within one run (higher is faster than the baseline).${versions}`,
+      '',
+    );
+    out.push(
+      '| dtype | batch | impl | sentences/s | tokens/s | vs floor | vs transformers.js |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
     // hpd-embed, floor, transformers.js within each dtype and batch, whichever pass ran first.
     const rank = (impl: string) => (impl.startsWith('hpd-embed') ? 0 : impl.startsWith('floor') ? 1 : 2);
     const dtypeOrder = [...new Set(browser.embed.map((r) => r.dtype))];
-    const embedRows = [...browser.embed].sort((a, b) => dtypeOrder.indexOf(a.dtype) - dtypeOrder.indexOf(b.dtype) || a.batch - b.batch || rank(a.impl) - rank(b.impl));
-    for (const r of embedRows) out.push(`| ${r.dtype} | ${r.batch} | ${r.impl} | ${r.texts_per_s.toFixed(1)} | ${r.tokens_per_s.toFixed(0)} | ${x(r.vs_floor)} | ${r.vs_transformers_js === undefined ? '—' : x(r.vs_transformers_js)} |`);
+    const embedRows = [...browser.embed].sort(
+      (a, b) =>
+        dtypeOrder.indexOf(a.dtype) - dtypeOrder.indexOf(b.dtype) || a.batch - b.batch || rank(a.impl) - rank(b.impl),
+    );
+    for (const r of embedRows)
+      out.push(
+        `| ${r.dtype} | ${r.batch} | ${r.impl} | ${r.texts_per_s.toFixed(1)} | ${r.tokens_per_s.toFixed(0)} | ${x(r.vs_floor)} | ${r.vs_transformers_js === undefined ? '—' : x(r.vs_transformers_js)} |`,
+      );
     out.push('');
     const checks = setup.filter((s) => s.check?.length);
     if (checks.length) {
-      const worst = (s: EmbedSetup) => `${s.dtype} max |Δ| ${Math.max(...s.check!.map((c) => c.max_abs_diff)).toExponential(1)}, min cos ${Math.min(...s.check!.map((c) => c.min_cos)).toFixed(5)}`;
-      out.push(`Same weights, checked in the page: transformers.js' vectors against hpd-embed's on the same batches (the bench fails above 1e-3): ${checks.map(worst).join('; ')}.`, '');
+      const worst = (s: EmbedSetup) =>
+        `${s.dtype} max |Δ| ${Math.max(...s.check!.map((c) => c.max_abs_diff)).toExponential(1)}, min cos ${Math.min(...s.check!.map((c) => c.min_cos)).toFixed(5)}`;
+      out.push(
+        `Same weights, checked in the page: transformers.js' vectors against hpd-embed's on the same batches (the bench fails above 1e-3): ${checks.map(worst).join('; ')}.`,
+        '',
+      );
     }
   }
   for (const w of browser?.webgpu_functional ?? []) {
     // A functional row only: on the software adapter its time says nothing about WebGPU speed, so none is shown.
-    out.push(`${w.label} (adapter ${w.adapter ? `${w.adapter.vendor ?? ''}/${w.adapter.architecture ?? ''}` : 'none'}): hpd-embed ${w.dtype} on device 'webgpu', ${w.texts} sentences in batches of ${w.batch}, min cos to its wasm vectors ${w.min_cos.toFixed(5)} (max |Δ| ${w.max_abs_diff.toExponential(1)}; the bench fails below 0.999).`, '');
+    out.push(
+      `${w.label} (adapter ${w.adapter ? `${w.adapter.vendor ?? ''}/${w.adapter.architecture ?? ''}` : 'none'}): hpd-embed ${w.dtype} on device 'webgpu', ${w.texts} sentences in batches of ${w.batch}, min cos to its wasm vectors ${w.min_cos.toFixed(5)} (max |Δ| ${w.max_abs_diff.toExponential(1)}; the bench fails below 0.999).`,
+      '',
+    );
   }
   if (browser?.cold_start?.length) {
-    out.push(`Cold start in ${browser.browser} (createEmbedder to the first vector, wasm, ${browser.machine}), split by load stage:`, '');
-    out.push('| dtype | cache | fetch | verify + compile | session creation | first run | total |', '| --- | --- | --- | --- | --- | --- | --- |');
-    for (const c of browser.cold_start) out.push(`| ${c.dtype} | ${c.cache} | ${c.fetch_ms.toFixed(0)} ms | ${c.verify_compile_ms.toFixed(0)} ms | ${c.session_ms.toFixed(0)} ms | ${c.first_run_ms.toFixed(0)} ms | ${c.total_ms.toFixed(0)} ms |`);
+    out.push(
+      `Cold start in ${browser.browser} (createEmbedder to the first vector, wasm, ${browser.machine}), split by load stage:`,
+      '',
+    );
+    out.push(
+      '| dtype | cache | fetch | verify + compile | session creation | first run | total |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const c of browser.cold_start)
+      out.push(
+        `| ${c.dtype} | ${c.cache} | ${c.fetch_ms.toFixed(0)} ms | ${c.verify_compile_ms.toFixed(0)} ms | ${c.session_ms.toFixed(0)} ms | ${c.first_run_ms.toFixed(0)} ms | ${c.total_ms.toFixed(0)} ms |`,
+      );
     out.push('');
   }
   if (browser) {
-    out.push(`Search in ${browser.browser} (headless, cross-origin isolated; ${browser.machine}); \`npm run bench -- browser\`, 128-d random unit vectors, k 10, median over ${new Set(browser.search.map((r) => r.repeat)).size} repeats. Floor = one wasm SIMD streaming pass over the bytes per vector the scan must read, same page:`, '');
-    out.push('| storage | kernel | n | search p50 | vs floor (B/vector) | searchMany(16) | vs one search |', '| --- | --- | --- | --- | --- | --- | --- |');
+    out.push(
+      `Search in ${browser.browser} (headless, cross-origin isolated; ${browser.machine}); \`npm run bench -- browser\`, 128-d random unit vectors, k 10, median over ${new Set(browser.search.map((r) => r.repeat)).size} repeats. Floor = one wasm SIMD streaming pass over the bytes per vector the scan must read, same page:`,
+      '',
+    );
+    out.push(
+      '| storage | kernel | n | search p50 | vs floor (B/vector) | searchMany(16) | vs one search |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
     const keys = [...new Set(browser.search.map((r) => `${r.storage}|${r.kernel}|${r.n}`))];
     for (const key of keys) {
       const rs = browser.search.filter((r) => `${r.storage}|${r.kernel}|${r.n}` === key);
@@ -68,28 +163,60 @@ export function tables(): string {
       const many = median(rs.map((r) => r.many_p50_ms));
       const floorRatio = median(rs.map((r) => r.single_p50_ms / r.floor_ms));
       const manyRatio = median(rs.map((r) => r.many_p50_ms / r.single_p50_ms));
-      out.push(`| ${rs[0].storage} | ${rs[0].kernel} | ${rs[0].n.toLocaleString('en')} | ${ms(single)} ms | ${x(floorRatio)} (${rs[0].floor_bytes_per_vector}) | ${ms(many)} ms | ${x(manyRatio)} |`);
+      out.push(
+        `| ${rs[0].storage} | ${rs[0].kernel} | ${rs[0].n.toLocaleString('en')} | ${ms(single)} ms | ${x(floorRatio)} (${rs[0].floor_bytes_per_vector}) | ${ms(many)} ms | ${x(manyRatio)} |`,
+      );
     }
     out.push('');
   }
-  const many = read<{ machine: string; runtime: string; relaxed_simd: boolean; results: ManyRow[] }>('search-many.json');
+  const many = read<{ machine: string; runtime: string; relaxed_simd: boolean; results: ManyRow[] }>(
+    'search-many.json',
+  );
   if (many && !Array.isArray(many)) {
-    out.push(`searchMany in ${many.runtime} (${many.machine}; relaxed SIMD ${many.relaxed_simd ? 'on' : 'off'}); \`npm run bench -- search-many\`:`, '');
-    out.push('| storage | kernel | n | search p50 | vs floor | searchMany(16) | vs one search |', '| --- | --- | --- | --- | --- | --- | --- |');
-    for (const r of many.results) out.push(`| ${r.storage} | ${r.kernel} | ${r.n.toLocaleString('en')} | ${ms(r.single_p50_ms)} ms | ${x(r.single_p50_ms / r.floor_ms)} | ${ms(r.many_p50_ms)} ms | ${x(r.many_p50_ms / r.single_p50_ms)} |`);
+    out.push(
+      `searchMany in ${many.runtime} (${many.machine}; relaxed SIMD ${many.relaxed_simd ? 'on' : 'off'}); \`npm run bench -- search-many\`:`,
+      '',
+    );
+    out.push(
+      '| storage | kernel | n | search p50 | vs floor | searchMany(16) | vs one search |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const r of many.results)
+      out.push(
+        `| ${r.storage} | ${r.kernel} | ${r.n.toLocaleString('en')} | ${ms(r.single_p50_ms)} ms | ${x(r.single_p50_ms / r.floor_ms)} | ${ms(r.many_p50_ms)} ms | ${x(r.many_p50_ms / r.single_p50_ms)} |`,
+      );
     out.push('');
   }
-  const dtype = read<{ machine: string; runtime: string; texts: number; threads: number; corpus: string; results: DtypeRow[] }>('dtype.json');
+  const dtype = read<{
+    machine: string;
+    runtime: string;
+    texts: number;
+    threads: number;
+    corpus: string;
+    results: DtypeRow[];
+  }>('dtype.json');
   if (dtype) {
-    out.push(`Encoding by dtype in ${dtype.runtime} (${dtype.machine}, ${dtype.threads} threads; HPD-shaped model, ${dtype.texts} ${dtype.corpus}, length-sorted batches, best of 3 interleaved rounds); \`npm run bench -- dtype\`:`, '');
-    out.push('| runtime | batch | fp32 texts/s | int8 (download only) | q8 (int8 compute) |', '| --- | --- | --- | --- | --- |');
+    out.push(
+      `Encoding by dtype in ${dtype.runtime} (${dtype.machine}, ${dtype.threads} threads; HPD-shaped model, ${dtype.texts} ${dtype.corpus}, length-sorted batches, best of 3 interleaved rounds); \`npm run bench -- dtype\`:`,
+      '',
+    );
+    out.push(
+      '| runtime | batch | fp32 texts/s | int8 (download only) | q8 (int8 compute) |',
+      '| --- | --- | --- | --- | --- |',
+    );
     const tp = dtype.results.filter((r) => r.bench === 'throughput');
     for (const key of [...new Set(tp.map((r) => `${r.runtime}|${r.batch}`))]) {
       const rs = tp.filter((r) => `${r.runtime}|${r.batch}` === key);
       const get = (d: string) => rs.find((r) => r.dtype === d);
-      out.push(`| ${rs[0].runtime} | ${rs[0].batch} | ${get('fp32')?.texts_per_s?.toFixed(1) ?? '—'} | ${x(get('int8')?.speedup_vs_fp32 ?? NaN)} | ${x(get('q8')?.speedup_vs_fp32 ?? NaN)} |`);
+      out.push(
+        `| ${rs[0].runtime} | ${rs[0].batch} | ${get('fp32')?.texts_per_s?.toFixed(1) ?? '—'} | ${x(get('int8')?.speedup_vs_fp32 ?? NaN)} | ${x(get('q8')?.speedup_vs_fp32 ?? NaN)} |`,
+      );
     }
-    out.push('', '| runtime | dtype | model.onnx | process memory after creating the session (fresh process) |', '| --- | --- | --- | --- |');
+    out.push(
+      '',
+      '| runtime | dtype | model.onnx | process memory after creating the session (fresh process) |',
+      '| --- | --- | --- | --- |',
+    );
     for (const r of dtype.results.filter((r) => r.bench === 'session-memory')) {
       // rss: the wasm heap is not counted in Node's ArrayBuffer statistics, so resident memory is the measure.
       const mem = `+${((r.rss_bytes ?? 0) / 1048576).toFixed(0)} MiB rss`;

@@ -74,7 +74,12 @@ export class DimMismatchError extends HpdError {
   /** `options.message` replaces the index wording where the mismatch is another one (a saved index vs the model, teacher vectors). */
   constructor(expected: number, actual: number, what: string, options?: { cause?: unknown; message?: string }) {
     const { message, ...rest } = options ?? {};
-    super('DIM_MISMATCH', message ?? `${what} has dimension ${actual} but this index holds ${expected}-d vectors; pass vectors of length ${expected} (a flat Float32Array must have length ids.length × ${expected}).`, { ...rest, details: { expected, actual } });
+    super(
+      'DIM_MISMATCH',
+      message ??
+        `${what} has dimension ${actual} but this index holds ${expected}-d vectors; pass vectors of length ${expected} (a flat Float32Array must have length ids.length × ${expected}).`,
+      { ...rest, details: { expected, actual } },
+    );
     this.expected = expected;
     this.actual = actual;
   }
@@ -104,7 +109,11 @@ export class UnsupportedIndexVersionError extends HpdError {
   readonly version: number;
   readonly supported: number;
   constructor(version: number, supported: number, options?: { cause?: unknown }) {
-    super('UNSUPPORTED_INDEX_VERSION', `serialised index has format version ${version}; this build reads version ${supported}. Rebuild the index from its source vectors, or load it with a matching hpd-embed version.`, { ...options, details: { version, supported } });
+    super(
+      'UNSUPPORTED_INDEX_VERSION',
+      `serialised index has format version ${version}; this build reads version ${supported}. Rebuild the index from its source vectors, or load it with a matching hpd-embed version.`,
+      { ...options, details: { version, supported } },
+    );
     this.version = version;
     this.supported = supported;
   }

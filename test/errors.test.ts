@@ -8,7 +8,9 @@ import * as errors from '../src/errors.js';
 const SRC = join(import.meta.dirname, '..', 'src');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Codes owned by a subclass: the code its constructor passes (read from an instance). */
@@ -41,8 +43,10 @@ describe('error style', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('DimMismatchError keeps its details when it carries another mismatch\'s wording', () => {
-    const e = new errors.DimMismatchError(128, 64, 'saved index', { message: 'saved index "x" holds 64-d vectors but the model gives 128-d.' });
+  it("DimMismatchError keeps its details when it carries another mismatch's wording", () => {
+    const e = new errors.DimMismatchError(128, 64, 'saved index', {
+      message: 'saved index "x" holds 64-d vectors but the model gives 128-d.',
+    });
     expect(e).toBeInstanceOf(errors.HpdError);
     expect(e.code).toBe('DIM_MISMATCH');
     expect(e.message).toBe('saved index "x" holds 64-d vectors but the model gives 128-d.');

@@ -2,7 +2,15 @@
 // (which owns the embedder) in small paced batches, answers the popup and the omnibox, and keeps the content script
 // registered exactly where the user granted access. MV3 service workers cannot run a Web Worker, hence the offscreen document.
 import { historyDb } from './db.js';
-import { isErrorReply, type BackgroundRequest, type HistoryStats, type OffscreenRequest, type PageHit, type QueuedPage, type Status } from './protocol.js';
+import {
+  isErrorReply,
+  type BackgroundRequest,
+  type HistoryStats,
+  type OffscreenRequest,
+  type PageHit,
+  type QueuedPage,
+  type Status,
+} from './protocol.js';
 
 const OFFSCREEN = 'offscreen.html';
 const SCRIPT_ID = 'hpd-capture';
@@ -76,7 +84,9 @@ function syncContentScripts(): Promise<void> {
     const existing = await chrome.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
     if (existing.length) await chrome.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
     if (on && origins.length) {
-      await chrome.scripting.registerContentScripts([{ id: SCRIPT_ID, js: ['content.js'], matches: origins, runAt: 'document_idle', persistAcrossSessions: true }]);
+      await chrome.scripting.registerContentScripts([
+        { id: SCRIPT_ID, js: ['content.js'], matches: origins, runAt: 'document_idle', persistAcrossSessions: true },
+      ]);
     }
   });
   syncing = run.catch(() => undefined);
@@ -100,7 +110,15 @@ function withLock<T>(fn: () => Promise<T>): Promise<T> {
 
 async function enqueue(url: string, title: string, text: string): Promise<void> {
   const host = new URL(url).hostname;
-  const page: QueuedPage = { url, host, title: title.slice(0, 500), text: text.slice(0, MAX_TEXT), visitedAt: Date.now(), seq: Date.now() * 1000 + (seqCounter++ % 1000), attempts: 0 };
+  const page: QueuedPage = {
+    url,
+    host,
+    title: title.slice(0, 500),
+    text: text.slice(0, MAX_TEXT),
+    visitedAt: Date.now(),
+    seq: Date.now() * 1000 + (seqCounter++ % 1000),
+    attempts: 0,
+  };
   await (await historyDb()).put('queue', page);
 }
 
@@ -160,7 +178,12 @@ async function pump(): Promise<void> {
 
 export function search(query: string, k = 10): Promise<PageHit[]> {
   if (typeof query !== 'string' || !query.trim()) return Promise.resolve([]);
-  return ask({ target: 'hpd-offscreen', type: 'search', query: query.slice(0, 2000), k: Math.max(1, Math.min(50, Math.floor(k))) });
+  return ask({
+    target: 'hpd-offscreen',
+    type: 'search',
+    query: query.slice(0, 2000),
+    k: Math.max(1, Math.min(50, Math.floor(k))),
+  });
 }
 
 /** Captures waiting to be indexed (read from the queue itself, without waking the offscreen document). */
@@ -200,11 +223,17 @@ const xml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
 /** The omnibox suggestions for what the user typed after the keyword: one per page, best passage shown. */
 export async function omniboxSuggestions(text: string): Promise<chrome.omnibox.SuggestResult[]> {
   const hits = await search(text, 6);
-  return hits.map((h) => ({ content: h.url, description: `<match>${xml(h.title)}</match> <dim>${xml(h.passage.slice(0, 90))}</dim> <url>${xml(h.url)}</url>` }));
+  return hits.map((h) => ({
+    content: h.url,
+    description: `<match>${xml(h.title)}</match> <dim>${xml(h.passage.slice(0, 90))}</dim> <url>${xml(h.url)}</url>`,
+  }));
 }
 
 /** Enter in the omnibox: a chosen suggestion is a URL; plain text opens the best match. */
-export async function openFromOmnibox(text: string, disposition: `${chrome.omnibox.OnInputEnteredDisposition}`): Promise<string | undefined> {
+export async function openFromOmnibox(
+  text: string,
+  disposition: `${chrome.omnibox.OnInputEnteredDisposition}`,
+): Promise<string | undefined> {
   const url = /^https?:\/\//i.test(text) ? text : (await search(text, 1))[0]?.url;
   if (!url) return undefined;
   if (disposition === 'currentTab') await chrome.tabs.update({ url });
@@ -224,7 +253,10 @@ chrome.omnibox.onInputEntered.addListener((text, disposition) => {
 
 const EXTENSION_ORIGIN = chrome.runtime.getURL('');
 
-async function capture(msg: { url: string; title: string; text: string }, sender: chrome.runtime.MessageSender): Promise<{ queued: boolean }> {
+async function capture(
+  msg: { url: string; title: string; text: string },
+  sender: chrome.runtime.MessageSender,
+): Promise<{ queued: boolean }> {
   // Only a top-level tab that is not incognito, and only while capture is on.
   if (!sender.tab || sender.tab.incognito || sender.frameId !== 0 || !(await isEnabled())) return { queued: false };
   const url = new URL(sender.url ?? msg.url);
@@ -239,7 +271,8 @@ async function capture(msg: { url: string; title: string; text: string }, sender
 
 function fromPopup(req: BackgroundRequest, sender: chrome.runtime.MessageSender): Promise<unknown> {
   // Commands come from the extension's own pages only, never from a content script.
-  if (!sender.url?.startsWith(EXTENSION_ORIGIN) || sender.tab?.incognito) return Promise.reject(new Error('not allowed from this context'));
+  if (!sender.url?.startsWith(EXTENSION_ORIGIN) || sender.tab?.incognito)
+    return Promise.reject(new Error('not allowed from this context'));
   switch (req.type) {
     case 'search':
       return search(req.query, req.k);
@@ -252,7 +285,10 @@ function fromPopup(req: BackgroundRequest, sender: chrome.runtime.MessageSender)
     case 'sitesChanged':
       return syncContentScripts().then(async () => {
         // Index the page the user just allowed right away instead of on its next load.
-        if (req.tabId !== undefined && (await isEnabled())) await chrome.scripting.executeScript({ target: { tabId: req.tabId }, files: ['content.js'] }).catch(() => undefined);
+        if (req.tabId !== undefined && (await isEnabled()))
+          await chrome.scripting
+            .executeScript({ target: { tabId: req.tabId }, files: ['content.js'] })
+            .catch(() => undefined);
       });
     default:
       return Promise.reject(new Error('unknown request'));
@@ -262,7 +298,9 @@ function fromPopup(req: BackgroundRequest, sender: chrome.runtime.MessageSender)
 chrome.runtime.onMessage.addListener((msg: BackgroundRequest, sender, sendResponse) => {
   if (msg?.target !== 'hpd-background' || sender.id !== chrome.runtime.id) return false;
   const answer = msg.type === 'capture' ? capture(msg, sender) : fromPopup(msg, sender);
-  answer.then(sendResponse, (err: Error & { code?: string }) => sendResponse({ error: err.message, code: err.code ?? 'UNTYPED' }));
+  answer.then(sendResponse, (err: Error & { code?: string }) =>
+    sendResponse({ error: err.message, code: err.code ?? 'UNTYPED' }),
+  );
   return true; // the answer is asynchronous
 });
 
@@ -276,6 +314,17 @@ void kick();
 
 // For DevTools and the tests: `await hpd.search('…')`, `await hpd.status()`.
 Object.assign(globalThis, {
-  hpd: { ask, search, status, queued, forget, kick, omniboxSuggestions, openFromOmnibox, ensureOffscreen, syncContentScripts },
+  hpd: {
+    ask,
+    search,
+    status,
+    queued,
+    forget,
+    kick,
+    omniboxSuggestions,
+    openFromOmnibox,
+    ensureOffscreen,
+    syncContentScripts,
+  },
   embedViaOffscreen: (texts: string[]) => ask({ target: 'hpd-offscreen', type: 'embed', texts }),
 });

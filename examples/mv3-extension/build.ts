@@ -31,14 +31,20 @@ export async function buildExtension(outDir: string, bundleDir: string, options:
       minify: true,
       modulePreload: { polyfill: false },
       rollupOptions: {
-        input: { offscreen: join(here, 'offscreen.html'), popup: join(here, 'popup.html'), background: join(here, 'background.ts') },
+        input: {
+          offscreen: join(here, 'offscreen.html'),
+          popup: join(here, 'popup.html'),
+          background: join(here, 'background.ts'),
+        },
         // The manifest names the service worker by a fixed file name.
         output: { entryFileNames: (c) => (c.name === 'background' ? 'background.js' : 'assets/[name]-[hash].js') },
       },
     },
   });
   // A content script is a classic script, so it is compiled alone (it imports nothing).
-  const content = ts.transpileModule(await readFile(join(here, 'content.ts'), 'utf8'), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None } });
+  const content = ts.transpileModule(await readFile(join(here, 'content.ts'), 'utf8'), {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None },
+  });
   await writeFile(join(out, 'content.js'), content.outputText);
   const manifest = JSON.parse(await readFile(join(here, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   if (options.grantHosts?.length) manifest.host_permissions = options.grantHosts;

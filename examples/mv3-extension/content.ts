@@ -14,7 +14,9 @@
       .trim()
       .slice(0, 100_000);
     if (text.length < 20) return;
-    chrome.runtime.sendMessage({ target: 'hpd-background', type: 'capture', url: location.href, title: document.title, text }).catch(() => undefined);
+    chrome.runtime
+      .sendMessage({ target: 'hpd-background', type: 'capture', url: location.href, title: document.title, text })
+      .catch(() => undefined);
   };
   // innerText lays the page out: do it when the page is idle, never in the way of its own work.
   if (typeof requestIdleCallback === 'function') requestIdleCallback(capture, { timeout: 5_000 });

@@ -91,12 +91,24 @@ async function indexPages(pages: QueuedPage[]): Promise<{ embedded: number; page
     if (passages.length) {
       const ids = passages.map((_, i) => `${p.url}#${i}`);
       const meta: JsonValue[] = passages.map((s) => ({ url: p.url, text: s.text }));
-      await index.upsertTexts(ids, passages.map((s) => s.text), meta);
+      await index.upsertTexts(
+        ids,
+        passages.map((s) => s.text),
+        meta,
+      );
       embedded += passages.length;
       embeddedPassages += passages.length;
     }
     await removeFrom(index, p.url, passages.length);
-    if (passages.length) records.push({ url: p.url, host: p.host, title: p.title, visitedAt: p.visitedAt, passages: passages.length, hash });
+    if (passages.length)
+      records.push({
+        url: p.url,
+        host: p.host,
+        title: p.title,
+        visitedAt: p.visitedAt,
+        passages: passages.length,
+        hash,
+      });
     else emptied.push(p.url);
   }
   if (embedded > 0 || emptied.length) await index.save();
@@ -119,7 +131,13 @@ async function search(query: string, k: number): Promise<PageHit[]> {
     if (seen.has(url)) continue;
     seen.add(url);
     const page = await db.get('pages', url);
-    out.push({ url, title: page?.title ?? url, visitedAt: page?.visitedAt ?? 0, passage: meta?.text ?? '', score: h.score });
+    out.push({
+      url,
+      title: page?.title ?? url,
+      visitedAt: page?.visitedAt ?? 0,
+      passage: meta?.text ?? '',
+      score: h.score,
+    });
     if (out.length === k) break;
   }
   return out;
@@ -152,7 +170,9 @@ async function stats(): Promise<HistoryStats> {
   const s = await index.stats();
   const sites = new Map<string, number>();
   for (const r of await db.getAll('pages')) sites.set(r.host, (sites.get(r.host) ?? 0) + 1);
-  const list: SiteSummary[] = [...sites].map(([host, pages]) => ({ host, pages })).sort((a, b) => b.pages - a.pages || a.host.localeCompare(b.host));
+  const list: SiteSummary[] = [...sites]
+    .map(([host, pages]) => ({ host, pages }))
+    .sort((a, b) => b.pages - a.pages || a.host.localeCompare(b.host));
   return {
     pages: await db.count('pages'),
     passages: s.size,
@@ -186,6 +206,8 @@ async function handle(req: OffscreenRequest): Promise<unknown> {
 
 chrome.runtime.onMessage.addListener((msg: OffscreenRequest, _sender, sendResponse) => {
   if (msg?.target !== 'hpd-offscreen') return false;
-  handle(msg).then(sendResponse, (err: Error & { code?: string }) => sendResponse({ error: err.message, code: err.code ?? 'UNTYPED' }));
+  handle(msg).then(sendResponse, (err: Error & { code?: string }) =>
+    sendResponse({ error: err.message, code: err.code ?? 'UNTYPED' }),
+  );
   return true; // the answer is asynchronous
 });

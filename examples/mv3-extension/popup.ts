@@ -32,7 +32,13 @@ function render(hits: PageHit[]): void {
       li.tabIndex = 0;
       li.dataset.url = h.url;
       const when = h.visitedAt ? new Date(h.visitedAt).toLocaleString() : '';
-      li.append(el('span', 'score', h.score.toFixed(3)), el('div', 'title', h.title), el('div', 'url', h.url), el('div', 'passage', h.passage), el('div', 'meta', when));
+      li.append(
+        el('span', 'score', h.score.toFixed(3)),
+        el('div', 'title', h.title),
+        el('div', 'url', h.url),
+        el('div', 'passage', h.passage),
+        el('div', 'meta', when),
+      );
       li.addEventListener('click', (e) => open(h.url, e.ctrlKey || e.metaKey || e.button === 1));
       li.addEventListener('keydown', (e) => e.key === 'Enter' && open(h.url, e.ctrlKey || e.metaKey));
       return li;
@@ -72,7 +78,9 @@ function showStatus(s: Status): void {
   statusEl.title = s.deviceReason;
   if (s.lastError) statusEl.append(el('div', 'warn', `Indexing paused: ${s.lastError}`));
   $<HTMLInputElement>('enabled').checked = s.enabled;
-  $('origins').textContent = s.origins.length ? `Allowed: ${s.origins.join(', ')}` : 'No site allowed: nothing is captured.';
+  $('origins').textContent = s.origins.length
+    ? `Allowed: ${s.origins.join(', ')}`
+    : 'No site allowed: nothing is captured.';
   $<HTMLButtonElement>('revoke-all').disabled = !s.origins.length;
   const sites = $<HTMLUListElement>('sites');
   sites.replaceChildren(
@@ -116,7 +124,9 @@ forgetAll.addEventListener('click', () => {
 });
 
 $<HTMLInputElement>('enabled').addEventListener('change', (e) => {
-  void send({ target: 'hpd-background', type: 'setEnabled', enabled: (e.target as HTMLInputElement).checked }).then(refresh);
+  void send({ target: 'hpd-background', type: 'setEnabled', enabled: (e.target as HTMLInputElement).checked }).then(
+    refresh,
+  );
 });
 
 async function grant(origins: string[], tabId?: number): Promise<void> {

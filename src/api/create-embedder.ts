@@ -41,9 +41,14 @@ function defaultWorker(): Worker {
  * and resolves with a ready Embedder.
  */
 export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedder> {
-  if (!options || typeof options !== 'object') return Promise.reject(new InvalidInputError('createEmbedder() needs an options object with a model.'));
+  if (!options || typeof options !== 'object')
+    return Promise.reject(new InvalidInputError('createEmbedder() needs an options object with a model.'));
   const { worker, ...rest } = options;
   // Relative bundle URLs mean "relative to this page", not to the worker script: the worker resolves them against it.
   const baseUrl = globalThis.location?.href;
-  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)), rest, baseUrl);
+  return Embedder.start(
+    () => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)),
+    rest,
+    baseUrl,
+  );
 }

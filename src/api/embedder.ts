@@ -4,7 +4,14 @@ import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js'
 import { HpdError, InvalidInputError } from '../errors.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
-import { INDEX_METHODS, type IndexApi, type IndexOptions, type Ready, type WorkerEngineOptions, type WorkerProtocol } from '../protocol/messages.js';
+import {
+  INDEX_METHODS,
+  type IndexApi,
+  type IndexOptions,
+  type Ready,
+  type WorkerEngineOptions,
+  type WorkerProtocol,
+} from '../protocol/messages.js';
 import { installErrorHandler } from '../protocol/transfer.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { WorkerHost } from './host.js';
@@ -32,7 +39,8 @@ export interface DebugOptions {
  * Options for createEmbedder (browser and Node): the engine's options, passed to the worker, plus page-side lifecycle.
  * (A device loss reaches page code as DEVICE_LOST on the pending calls, not as a callback.)
  */
-export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement' | 'onDeviceLost'> & LifecycleOptions & { debug?: DebugOptions };
+export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement' | 'onDeviceLost'> &
+  LifecycleOptions & { debug?: DebugOptions };
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };
@@ -65,7 +73,13 @@ export class Embedder {
 
   // `options` may hold in-memory model files: kept (by reference, not copied) so a crashed worker can be restarted,
   // released by dispose(). The worker's cache is no home for them: it is persistent storage, and they are the user's.
-  private constructor(private spawn: () => WorkerHost, private options: EmbedderOptions | undefined, private baseUrl: string | undefined, first: Live, ready: Ready) {
+  private constructor(
+    private spawn: () => WorkerHost,
+    private options: EmbedderOptions | undefined,
+    private baseUrl: string | undefined,
+    first: Live,
+    ready: Ready,
+  ) {
     this.live = first;
     this.current = ready;
   }
@@ -127,7 +141,8 @@ export class Embedder {
   }
 
   async embedOne(text: string): Promise<Float32Array> {
-    if (typeof text !== 'string') throw new InvalidInputError(`embedOne() takes a string, got ${text === null ? 'null' : typeof text}.`);
+    if (typeof text !== 'string')
+      throw new InvalidInputError(`embedOne() takes a string, got ${text === null ? 'null' : typeof text}.`);
     return this.embed([text]);
   }
 
@@ -153,7 +168,8 @@ export class Embedder {
     };
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
-      handle[m] = (...args: unknown[]) => this.call(async (r, live) => ((await open(r, live))[m] as (...a: unknown[]) => Promise<unknown>)(...args));
+      handle[m] = (...args: unknown[]) =>
+        this.call(async (r, live) => ((await open(r, live))[m] as (...a: unknown[]) => Promise<unknown>)(...args));
     }
     return handle as unknown as IndexHandle;
   }
@@ -226,7 +242,15 @@ export class Embedder {
 function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl: string | undefined): Live {
   installErrorHandler();
   // Only what can be cloned crosses: functions and the signal stay here.
-  const { onProgress, signal: _signal, startTimeoutMs, stallTimeoutMs, debug, onDeviceLost: _lost, ...rest } = options as EmbedderOptions & Pick<EngineOptions, 'onDeviceLost'>;
+  const {
+    onProgress,
+    signal: _signal,
+    startTimeoutMs,
+    stallTimeoutMs,
+    debug,
+    onDeviceLost: _lost,
+    ...rest
+  } = options as EmbedderOptions & Pick<EngineOptions, 'onDeviceLost'>;
   const startMs = startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const stallMs = stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   let host: WorkerHost;
@@ -247,7 +271,11 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl:
   let pinging = false;
   let handshake: ReturnType<typeof setTimeout> | undefined;
   const live: Live = {
-    host, remote, pending: new Set(), dead: false, ready: undefined as never,
+    host,
+    remote,
+    pending: new Set(),
+    dead: false,
+    ready: undefined as never,
     kill(err) {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
@@ -264,16 +292,30 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl:
       const want = !live.dead && live.pending.size > 0;
       if (want && timer === undefined) {
         lastSeen = Date.now();
-        timer = setInterval(() => {
-          // Until the handshake answers, the start timeout is in charge.
-          if (started && Date.now() - lastSeen > stallMs) {
-            live.kill(new HpdError('WORKER_CRASHED', `The embedding worker stopped answering (nothing for ${stallMs} ms; killed, e.g. out of memory?). Pending calls were rejected; the next call starts a fresh worker.`));
-            return;
-          }
-          if (pinging) return;
-          pinging = true;
-          remote.ping().then(() => (lastSeen = Date.now()), () => {}).finally(() => (pinging = false));
-        }, Math.max(10, Math.min(stallMs / 4, 5000)));
+        timer = setInterval(
+          () => {
+            // Until the handshake answers, the start timeout is in charge.
+            if (started && Date.now() - lastSeen > stallMs) {
+              live.kill(
+                new HpdError(
+                  'WORKER_CRASHED',
+                  `The embedding worker stopped answering (nothing for ${stallMs} ms; killed, e.g. out of memory?). Pending calls were rejected; the next call starts a fresh worker.`,
+                ),
+              );
+              return;
+            }
+            if (pinging) return;
+            pinging = true;
+            remote
+              .ping()
+              .then(
+                () => (lastSeen = Date.now()),
+                () => {},
+              )
+              .finally(() => (pinging = false));
+          },
+          Math.max(10, Math.min(stallMs / 4, 5000)),
+        );
         (timer as { unref?: () => void }).unref?.(); // the watchdog alone never keeps a Node process alive
       } else if (!want && timer !== undefined) {
         clearInterval(timer);
@@ -283,7 +325,14 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl:
   };
   host.onCrash((why) => {
     // An error before the worker ever answered means its script did not load or start.
-    live.kill(started ? new HpdError('WORKER_CRASHED', `The embedding worker crashed (${why}). Pending calls were rejected; the next call starts a fresh worker.`) : startFailed(host.url, why));
+    live.kill(
+      started
+        ? new HpdError(
+            'WORKER_CRASHED',
+            `The embedding worker crashed (${why}). Pending calls were rejected; the next call starts a fresh worker.`,
+          )
+        : startFailed(host.url, why),
+    );
   });
   // Handshake: a live worker answers ping() at once; one that never loaded answers nothing.
   handshake = setTimeout(() => {
@@ -298,14 +347,25 @@ function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl:
     },
     () => clearTimeout(handshake),
   );
-  const workerOptions: WorkerEngineOptions = { ...rest, ...(debug?.capturePlacement ? { capturePlacement: true } : {}) };
+  const workerOptions: WorkerEngineOptions = {
+    ...rest,
+    ...(debug?.capturePlacement ? { capturePlacement: true } : {}),
+  };
   const progress = (p: LoadProgress) => {
     lastSeen = Date.now();
     onProgress?.(p);
   };
   const deviceLost = (why: string) =>
-    live.kill(new HpdError('DEVICE_LOST', `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (under device "auto", on wasm if WebGPU is gone).`));
-  live.ready = Promise.race([remote.init({ engine: workerOptions, ...(baseUrl ? { baseUrl } : {}) }, proxy(progress), proxy(deviceLost)), crashedP]);
+    live.kill(
+      new HpdError(
+        'DEVICE_LOST',
+        `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (under device "auto", on wasm if WebGPU is gone).`,
+      ),
+    );
+  live.ready = Promise.race([
+    remote.init({ engine: workerOptions, ...(baseUrl ? { baseUrl } : {}) }, proxy(progress), proxy(deviceLost)),
+    crashedP,
+  ]);
   live.ready.catch(() => {});
   return live;
 }
@@ -316,7 +376,11 @@ function deadLive(err: HpdError): Live {
   ready.catch(() => {});
   const live: Live = {
     host: { endpoint: undefined as never, onCrash: () => {}, terminate: () => {} },
-    remote: undefined as never, pending: new Set(), dead: true, deadError: err, ready,
+    remote: undefined as never,
+    pending: new Set(),
+    dead: true,
+    deadError: err,
+    ready,
     kill: () => {},
     watch: () => {},
   };
@@ -335,21 +399,33 @@ function startFailed(url: string | undefined, why: string): HpdError {
 function aborted(signal: AbortSignal): HpdError {
   const reason = signal.reason as { name?: string; message?: string } | undefined;
   const why = reason?.name === 'TimeoutError' ? 'it timed out' : reason?.message ? reason.message : 'it was aborted';
-  return new HpdError('ABORTED', `createEmbedder() was cancelled: ${why}. The worker was stopped.`, { cause: signal.reason });
+  return new HpdError('ABORTED', `createEmbedder() was cancelled: ${why}. The worker was stopped.`, {
+    cause: signal.reason,
+  });
 }
 
 function crashed(e: unknown): unknown {
-  return e instanceof HpdError && e.code === 'WORKER_CRASHED' ? e : new HpdError('WORKER_CRASHED', `The embedding worker crashed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  return e instanceof HpdError && e.code === 'WORKER_CRASHED'
+    ? e
+    : new HpdError('WORKER_CRASHED', `The embedding worker crashed: ${(e as Error)?.message ?? String(e)}`, {
+        cause: e,
+      });
 }
 
 function checkOptions(o: EmbedderOptions): void {
-  if (!o || typeof o !== 'object') throw new InvalidInputError('createEmbedder() needs an options object with a model.');
-  if (o.model === undefined || o.model === null || o.model === '') throw new InvalidInputError('createEmbedder(): `model` is required (a bundle URL, a Hugging Face repo id, or { files }).');
-  if (o.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(o.device)) throw new InvalidInputError(`device must be "auto", "webgpu" or "wasm", got "${String(o.device)}".`);
+  if (!o || typeof o !== 'object')
+    throw new InvalidInputError('createEmbedder() needs an options object with a model.');
+  if (o.model === undefined || o.model === null || o.model === '')
+    throw new InvalidInputError(
+      'createEmbedder(): `model` is required (a bundle URL, a Hugging Face repo id, or { files }).',
+    );
+  if (o.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(o.device))
+    throw new InvalidInputError(`device must be "auto", "webgpu" or "wasm", got "${String(o.device)}".`);
   for (const key of ['startTimeoutMs', 'stallTimeoutMs'] as const) {
     const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1)) throw new InvalidInputError(`${key} must be a positive number of milliseconds, got ${String(v)}.`);
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1))
+      throw new InvalidInputError(`${key} must be a positive number of milliseconds, got ${String(v)}.`);
   }
-  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal)) throw new InvalidInputError('signal must be an AbortSignal.');
+  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal))
+    throw new InvalidInputError('signal must be an AbortSignal.');
 }
-

@@ -10,7 +10,12 @@ export type JsonErrorClass = new (code: HpdErrorCode, message: string, options?:
  * Decodes UTF-8 bytes (a leading BOM is dropped) and parses them as JSON. Bytes that are not UTF-8 or not JSON throw
  * `ErrorClass(code)` whose message names `where` (a file name or path) and the decoder's or parser's reason, with the cause attached.
  */
-export function parseJsonBytes<T = unknown>(bytes: Uint8Array, where: string, code: HpdErrorCode, ErrorClass: JsonErrorClass = HpdError): T {
+export function parseJsonBytes<T = unknown>(
+  bytes: Uint8Array,
+  where: string,
+  code: HpdErrorCode,
+  ErrorClass: JsonErrorClass = HpdError,
+): T {
   try {
     return JSON.parse(utf8.decode(bytes)) as T;
   } catch (cause) {

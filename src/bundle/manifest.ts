@@ -14,7 +14,10 @@ export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
 
 export function checkDtype(d: string): WeightDtype {
   if (!(WEIGHT_DTYPES as readonly string[]).includes(d)) {
-    throw new ConvertError('UNSUPPORTED_DTYPE', `dtype "${d}" is not supported; use one of ${WEIGHT_DTYPES.join(', ')}.`);
+    throw new ConvertError(
+      'UNSUPPORTED_DTYPE',
+      `dtype "${d}" is not supported; use one of ${WEIGHT_DTYPES.join(', ')}.`,
+    );
   }
   return d as WeightDtype;
 }
@@ -67,25 +70,56 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
   const m = parseJsonBytes<Partial<BundleManifest> | null>(bytes, where, 'MODEL_INVALID');
   const bad = (why: string) => new HpdError('MODEL_INVALID', `${where}: ${why}`);
   if (!m || typeof m !== 'object') throw bad('expected a JSON object.');
-  if (m.format !== BUNDLE_FORMAT) throw bad(`format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}" (re-compile the bundle with this version).`);
+  if (m.format !== BUNDLE_FORMAT)
+    throw bad(
+      `format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}" (re-compile the bundle with this version).`,
+    );
   if (!(Number.isInteger(m.dim) && m.dim! > 0)) throw bad('dim must be a positive integer.');
   if (!(Number.isInteger(m.maxTokens) && m.maxTokens! >= 2)) throw bad('maxTokens must be an integer ≥ 2.');
   for (const key of ['model', 'tokenizer', 'tokenizerConfig'] as const) {
     const f = m.files?.[key];
     if (key === 'tokenizerConfig' && f === undefined) continue;
-    if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)) throw bad(`files.${key} needs path, bytes and sha256.`);
+    if (
+      !f ||
+      typeof f.path !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(f.sha256) ||
+      !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)
+    )
+      throw bad(`files.${key} needs path, bytes and sha256.`);
     const unsafe = unsafePathReason(f.path);
-    if (unsafe) throw bad(`files.${key}.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`);
+    if (unsafe)
+      throw bad(
+        `files.${key}.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`,
+      );
   }
   const tp = m.teacherProjection;
   if (tp !== undefined) {
     const f = tp?.file;
-    if (!f || typeof f.path !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)) throw bad('teacherProjection.file needs path, bytes and sha256.');
+    if (
+      !f ||
+      typeof f.path !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(f.sha256) ||
+      !(Number.isSafeInteger(f.bytes) && f.bytes >= 0)
+    )
+      throw bad('teacherProjection.file needs path, bytes and sha256.');
     const unsafe = unsafePathReason(f.path);
-    if (unsafe) throw bad(`teacherProjection.file.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`);
+    if (unsafe)
+      throw bad(
+        `teacherProjection.file.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`,
+      );
   }
   const p = m.probes;
-  if (p !== undefined && !(p && Array.isArray(p.texts) && Array.isArray(p.vectors) && p.texts.length === p.vectors.length && p.texts.every((t) => typeof t === 'string') && p.vectors.every((v) => Array.isArray(v) && v.length === m.dim && v.every((x) => typeof x === 'number')))) {
+  if (
+    p !== undefined &&
+    !(
+      p &&
+      Array.isArray(p.texts) &&
+      Array.isArray(p.vectors) &&
+      p.texts.length === p.vectors.length &&
+      p.texts.every((t) => typeof t === 'string') &&
+      p.vectors.every((v) => Array.isArray(v) && v.length === m.dim && v.every((x) => typeof x === 'number'))
+    )
+  ) {
     throw bad(`probes must hold texts and one ${m.dim}-long vector per text.`);
   }
   return m as BundleManifest;

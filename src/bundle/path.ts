@@ -29,6 +29,7 @@ export function resolveInside(base: string, path: string): string | undefined {
   if (unsafePathReason(path) !== undefined) return undefined;
   const folder = new URL(base);
   const url = new URL(path, folder);
-  if (url.protocol !== folder.protocol || url.origin !== folder.origin || !url.href.startsWith(folder.href)) return undefined;
+  if (url.protocol !== folder.protocol || url.origin !== folder.origin || !url.href.startsWith(folder.href))
+    return undefined;
   return url.href;
 }

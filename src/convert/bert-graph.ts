@@ -37,11 +37,18 @@ function transpose(w: Tensor, scale = 1): Float32Array {
  * Every op is one that onnxruntime-web's WebGPU EP runs (ARCHITECTURE.md): no shape arithmetic
  * (constant Reshape targets with 0/-1), an additive attention bias instead of a padding mask.
  */
-export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeights, dtype: WeightDtype, options: SentenceGraphOptions = {}): OnnxModel {
+export function buildSentenceGraph(
+  layout: CheckpointLayout,
+  w: CheckpointWeights,
+  dtype: WeightDtype,
+  options: SentenceGraphOptions = {},
+): OnnxModel {
   const g = new GraphBuilder();
   const enc = new WeightEncoder(g, dtype);
   const { bert } = layout;
-  const H = bert.hiddenSize, nh = bert.numHeads, hd = H / nh;
+  const H = bert.hiddenSize,
+    nh = bert.numHeads,
+    hd = H / nh;
   const eps = { float: bert.layerNormEps };
 
   // Shared constants.
@@ -56,22 +63,38 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   // Mask, in float: [B,S], its [B,1,1,S] additive bias, and [B,S,1] for pooling. Both come from a Gather
   // on a two-row table: the WebGPU EP places Cast-from-int64 on the CPU, but gathers with int64 indices.
   const maskF = g.op('Gather', [g.f32('mask_values', [2], [0, 1]), ATTENTION_MASK], 'mask_float', { axis: 0 });
-  const bias2d = g.op('Gather', [g.f32('mask_bias_values', [2], [MASK_BIAS, 0]), ATTENTION_MASK], 'mask_bias', { axis: 0 });
+  const bias2d = g.op('Gather', [g.f32('mask_bias_values', [2], [MASK_BIAS, 0]), ATTENTION_MASK], 'mask_bias', {
+    axis: 0,
+  });
   const attnBias = g.op('Unsqueeze', [bias2d, axes12], 'attention_bias');
   const mask3 = g.op('Unsqueeze', [maskF, axes2], 'mask_3d');
 
   // Embeddings. Positions 0..S-1 come from a cumulative sum of ones, which needs no Shape op.
   const ones = g.op('Add', [g.op('Mul', [maskF, zero], 'zeros'), one], 'ones');
-  const positionsF = g.op('Sub', [g.op('CumSum', [ones, g.i64('axis_1', [], [1])], 'position_count'), one], 'positions_f');
+  const positionsF = g.op(
+    'Sub',
+    [g.op('CumSum', [ones, g.i64('axis_1', [], [1])], 'position_count'), one],
+    'positions_f',
+  );
   const positions = g.op('Cast', [positionsF], 'position_ids', { to: DataType.INT32 });
   // Token type is always 0 here, so its row is folded into the position table.
   const posType = new Float32Array(w.positionEmbeddings.data);
-  for (let p = 0; p < bert.maxPositions; p++) for (let h = 0; h < H; h++) posType[p * H + h] += w.tokenTypeEmbeddings.data[h];
+  for (let p = 0; p < bert.maxPositions; p++)
+    for (let h = 0; h < H; h++) posType[p * H + h] += w.tokenTypeEmbeddings.data[h];
   const wordTable = enc.matrix('word_embeddings', w.wordEmbeddings.data, bert.vocabSize, H, 0);
   const posTable = enc.matrix('position_embeddings', posType, bert.maxPositions, H, 0);
   const words = g.op('Gather', [wordTable, INPUT_IDS], 'word_lookup', { axis: 0 });
   const poss = g.op('Gather', [posTable, positions], 'position_lookup', { axis: 0 });
-  let x = g.op('LayerNormalization', [g.op('Add', [words, poss], 'embeddings_sum'), enc.vector('emb_ln_gamma', w.embLn.gamma.data), enc.vector('emb_ln_beta', w.embLn.beta.data)], 'embeddings_ln', { axis: -1, epsilon: eps });
+  let x = g.op(
+    'LayerNormalization',
+    [
+      g.op('Add', [words, poss], 'embeddings_sum'),
+      enc.vector('emb_ln_gamma', w.embLn.gamma.data),
+      enc.vector('emb_ln_beta', w.embLn.beta.data),
+    ],
+    'embeddings_ln',
+    { axis: -1, epsilon: eps },
+  );
 
   const dense = (input: string, lin: Linear, name: string): string => {
     const [out, inp] = lin.weight.shape;
@@ -87,10 +110,17 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
     const parts = [transpose(L.query.weight, s), transpose(L.key.weight), transpose(L.value.weight)];
     for (let r = 0; r < H; r++) parts.forEach((t, k) => qkvW.set(t.subarray(r * H, (r + 1) * H), r * 3 * H + k * H));
     const qkvB = new Float32Array(3 * H);
-    qkvB.set(L.query.bias!.data.map((v) => v * s), 0);
+    qkvB.set(
+      L.query.bias!.data.map((v) => v * s),
+      0,
+    );
     qkvB.set(L.key.bias!.data, H);
     qkvB.set(L.value.bias!.data, 2 * H);
-    const qkv = g.op('Add', [enc.matmul(x, `${p}_qkv`, qkvW, H, 3 * H), enc.vector(`${p}_qkv_b`, qkvB)], `${p}_qkv_bias`);
+    const qkv = g.op(
+      'Add',
+      [enc.matmul(x, `${p}_qkv`, qkvW, H, 3 * H), enc.vector(`${p}_qkv_b`, qkvB)],
+      `${p}_qkv_bias`,
+    );
     const [q, k, v] = g.opN('Split', [qkv], `${p}_qkv_split`, 3, { axis: -1 });
     const heads = (t: string, name: string, perm: number[]) =>
       g.op('Transpose', [g.op('Reshape', [t, headsShape], `${name}_reshape`)], `${name}_transpose`, { perm });
@@ -100,20 +130,52 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
     const scores = g.op('Add', [g.op('MatMul', [qh, kt], `${p}_scores`), attnBias], `${p}_scores_masked`);
     const probs = g.op('Softmax', [scores], `${p}_softmax`, { axis: -1 });
     const ctx = g.op('MatMul', [probs, vh], `${p}_context`);
-    const merged = g.op('Reshape', [g.op('Transpose', [ctx], `${p}_context_transpose`, { perm: [0, 2, 1, 3] }), mergedShape], `${p}_context_merge`);
+    const merged = g.op(
+      'Reshape',
+      [g.op('Transpose', [ctx], `${p}_context_transpose`, { perm: [0, 2, 1, 3] }), mergedShape],
+      `${p}_context_merge`,
+    );
     const attn = dense(merged, L.attnOut, `${p}_attn_out`);
-    x = g.op('LayerNormalization', [g.op('Add', [attn, x], `${p}_attn_residual`), enc.vector(`${p}_attn_ln_gamma`, L.attnLn.gamma.data), enc.vector(`${p}_attn_ln_beta`, L.attnLn.beta.data)], `${p}_attn_ln`, { axis: -1, epsilon: eps });
+    x = g.op(
+      'LayerNormalization',
+      [
+        g.op('Add', [attn, x], `${p}_attn_residual`),
+        enc.vector(`${p}_attn_ln_gamma`, L.attnLn.gamma.data),
+        enc.vector(`${p}_attn_ln_beta`, L.attnLn.beta.data),
+      ],
+      `${p}_attn_ln`,
+      { axis: -1, epsilon: eps },
+    );
     // FFN with exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))).
     const h = dense(x, L.ffnIn, `${p}_ffn_in`);
-    const erf = g.op('Erf', [g.op('Div', [h, g.f32(`${p}_sqrt2`, [], [Math.SQRT2])], `${p}_gelu_div`)], `${p}_gelu_erf`);
-    const gelu = g.op('Mul', [g.op('Mul', [h, g.op('Add', [erf, one], `${p}_gelu_add`)], `${p}_gelu_mul`), g.f32(`${p}_half`, [], [0.5])], `${p}_gelu`);
+    const erf = g.op(
+      'Erf',
+      [g.op('Div', [h, g.f32(`${p}_sqrt2`, [], [Math.SQRT2])], `${p}_gelu_div`)],
+      `${p}_gelu_erf`,
+    );
+    const gelu = g.op(
+      'Mul',
+      [g.op('Mul', [h, g.op('Add', [erf, one], `${p}_gelu_add`)], `${p}_gelu_mul`), g.f32(`${p}_half`, [], [0.5])],
+      `${p}_gelu`,
+    );
     const f = dense(gelu, L.ffnOut, `${p}_ffn_out`);
-    x = g.op('LayerNormalization', [g.op('Add', [f, x], `${p}_ffn_residual`), enc.vector(`${p}_out_ln_gamma`, L.outLn.gamma.data), enc.vector(`${p}_out_ln_beta`, L.outLn.beta.data)], `${p}_out_ln`, { axis: -1, epsilon: eps });
+    x = g.op(
+      'LayerNormalization',
+      [
+        g.op('Add', [f, x], `${p}_ffn_residual`),
+        enc.vector(`${p}_out_ln_gamma`, L.outLn.gamma.data),
+        enc.vector(`${p}_out_ln_beta`, L.outLn.beta.data),
+      ],
+      `${p}_out_ln`,
+      { axis: -1, epsilon: eps },
+    );
   });
 
   if (options.output === LAST_HIDDEN_STATE) {
     g.rename(x, LAST_HIDDEN_STATE);
-    return model(g, 'bert_encoder', [{ name: LAST_HIDDEN_STATE, elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] }]);
+    return model(g, 'bert_encoder', [
+      { name: LAST_HIDDEN_STATE, elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] },
+    ]);
   }
 
   // Pooling, concatenated in sentence-transformers order.
@@ -121,7 +183,11 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   let sum: string | undefined, count: string | undefined;
   const masked = () => {
     sum ??= g.op('ReduceSum', [g.op('Mul', [x, mask3], 'pool_masked'), axes1], 'pool_sum', { keepdims: 0 });
-    count ??= g.op('Max', [g.op('ReduceSum', [mask3, axes1], 'pool_count_raw', { keepdims: 0 }), g.f32('count_floor', [], [1e-9])], 'pool_count');
+    count ??= g.op(
+      'Max',
+      [g.op('ReduceSum', [mask3, axes1], 'pool_count_raw', { keepdims: 0 }), g.f32('count_floor', [], [1e-9])],
+      'pool_count',
+    );
     return { sum, count };
   };
   for (const mode of layout.pooling) {
@@ -129,7 +195,11 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
       pooled.push(g.op('Gather', [x, g.i64('cls_index', [], [0])], 'pool_cls', { axis: 1 }));
     } else if (mode === 'max') {
       const maskBias = g.f32('mask_bias_value', [], [MASK_BIAS]);
-      const padded = g.op('Add', [x, g.op('Mul', [g.op('Sub', [one, mask3], 'pool_max_inv'), maskBias], 'pool_max_bias')], 'pool_max_input');
+      const padded = g.op(
+        'Add',
+        [x, g.op('Mul', [g.op('Sub', [one, mask3], 'pool_max_inv'), maskBias], 'pool_max_bias')],
+        'pool_max_input',
+      );
       pooled.push(g.op('ReduceMax', [padded], 'pool_max', { axes: [1], keepdims: 0 }));
     } else if (mode === 'mean') {
       const m = masked();
@@ -147,11 +217,17 @@ export function buildSentenceGraph(layout: CheckpointLayout, w: CheckpointWeight
   });
 
   // L2 normalisation, as torch.nn.functional.normalize(p=2, eps=1e-12).
-  const norm = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [y, y], 'l2_square'), axes1], 'l2_sum', { keepdims: 1 })], 'l2_norm');
+  const norm = g.op(
+    'Sqrt',
+    [g.op('ReduceSum', [g.op('Mul', [y, y], 'l2_square'), axes1], 'l2_sum', { keepdims: 1 })],
+    'l2_norm',
+  );
   const out = g.op('Div', [y, g.op('Max', [norm, g.f32('l2_eps', [], [1e-12])], 'l2_clamped')], 'l2_normalize');
   g.rename(out, OUTPUT);
 
-  return model(g, 'sentence_embedding', [{ name: OUTPUT, elemType: DataType.FLOAT, shape: ['batch', layout.outputDim] }]);
+  return model(g, 'sentence_embedding', [
+    { name: OUTPUT, elemType: DataType.FLOAT, shape: ['batch', layout.outputDim] },
+  ]);
 }
 
 /** The model around the built nodes, keeping only the nodes and initializers its outputs depend on. */

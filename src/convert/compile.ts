@@ -1,7 +1,15 @@
 import { ConvertError } from '../errors.js';
 import { parseJsonBytes } from '../bundle/json.js';
 import { buildSentenceGraph } from './bert-graph.js';
-import { BUNDLE_FORMAT, MANIFEST_FILE, checkDtype, type BundleFile, type BundleManifest, type TeacherProjectionInfo, type WeightDtype } from '../bundle/manifest.js';
+import {
+  BUNDLE_FORMAT,
+  MANIFEST_FILE,
+  checkDtype,
+  type BundleFile,
+  type BundleManifest,
+  type TeacherProjectionInfo,
+  type WeightDtype,
+} from '../bundle/manifest.js';
 import { readSafetensors } from './safetensors.js';
 import { encodeModel } from './onnx-writer.js';
 import { sha256Hex } from '../bundle/sha256.js';
@@ -38,7 +46,14 @@ export interface CompiledBundle {
   stats: { params: number; millis: number; weightFiles: string[] };
 }
 
-const STAGE_AT: Record<CompileStage, number> = { layout: 0, weights: 0.05, graph: 0.45, encode: 0.75, hash: 0.9, done: 1 };
+const STAGE_AT: Record<CompileStage, number> = {
+  layout: 0,
+  weights: 0.05,
+  graph: 0.45,
+  encode: 0.75,
+  hash: 0.9,
+  done: 1,
+};
 
 /** Compiles a sentence-transformers BERT checkpoint into a model bundle, entirely in memory. */
 export async function compileCheckpoint(src: FileSource, options: CompileOptions = {}): Promise<CompiledBundle> {
@@ -53,23 +68,35 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
 
   report('weights');
   const weights = await readCheckpointWeights(src, layout, options.prefer);
-  let params = numel(weights.wordEmbeddings.shape) + numel(weights.positionEmbeddings.shape) + numel(weights.tokenTypeEmbeddings.shape) + 2 * layout.bert.hiddenSize;
+  let params =
+    numel(weights.wordEmbeddings.shape) +
+    numel(weights.positionEmbeddings.shape) +
+    numel(weights.tokenTypeEmbeddings.shape) +
+    2 * layout.bert.hiddenSize;
   for (const L of weights.layers) {
-    for (const lin of [L.query, L.key, L.value, L.attnOut, L.ffnIn, L.ffnOut]) params += lin.weight.data.length + (lin.bias?.data.length ?? 0);
+    for (const lin of [L.query, L.key, L.value, L.attnOut, L.ffnIn, L.ffnOut])
+      params += lin.weight.data.length + (lin.bias?.data.length ?? 0);
     params += 4 * layout.bert.hiddenSize;
   }
   for (const d of weights.dense) params += d.weight.data.length + (d.bias?.data.length ?? 0);
 
   report('graph');
   const graph = buildSentenceGraph(layout, weights, dtype);
-  graph.metadata = { 'hpd.dim': String(layout.outputDim), 'hpd.dtype': dtype, 'hpd.max_tokens': String(layout.maxTokens) };
+  graph.metadata = {
+    'hpd.dim': String(layout.outputDim),
+    'hpd.dtype': dtype,
+    'hpd.max_tokens': String(layout.maxTokens),
+  };
   report('encode');
   const model = encodeModel(graph);
 
   const projection = await readTeacherProjection(src, layout.outputDim);
 
   report('hash');
-  const files = new Map<string, Uint8Array>([['model.onnx', model], ['tokenizer.json', tokenizer]]);
+  const files = new Map<string, Uint8Array>([
+    ['model.onnx', model],
+    ['tokenizer.json', tokenizer],
+  ]);
   if (tokenizerConfig) files.set('tokenizer_config.json', tokenizerConfig);
   if (projection) files.set(TEACHER_PROJECTION_FILE, projection.bytes);
   const entry = async (path: string): Promise<BundleFile> => {
@@ -78,7 +105,7 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
   };
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
-    name: options.name ?? (src.label.split(/[\\/]/).filter(Boolean).pop() ?? 'model'),
+    name: options.name ?? src.label.split(/[\\/]/).filter(Boolean).pop() ?? 'model',
     ...(options.source ? { source: options.source } : {}),
     dim: layout.outputDim,
     maxTokens: layout.maxTokens,
@@ -102,28 +129,44 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
 const TEACHER_PROJECTION_FILE = 'teacher_projection.f32';
 
 /** teacher_projection.safetensors (written by `python -m distill`): components [d, D] and mean [D] → bundle bytes + info. */
-async function readTeacherProjection(src: FileSource, outputDim: number): Promise<{ bytes: Uint8Array; info: Omit<TeacherProjectionInfo, 'file'> } | undefined> {
+async function readTeacherProjection(
+  src: FileSource,
+  outputDim: number,
+): Promise<{ bytes: Uint8Array; info: Omit<TeacherProjectionInfo, 'file'> } | undefined> {
   const raw = await src.read('teacher_projection.safetensors');
   if (!raw) return undefined;
   const label = `${src.label}/teacher_projection.safetensors`;
   const t = readSafetensors(raw, label);
-  const c = t.get('components'), mean = t.get('mean');
+  const c = t.get('components'),
+    mean = t.get('mean');
   if (!c || !mean || c.shape.length !== 2 || mean.shape.length !== 1 || mean.shape[0] !== c.shape[1]) {
     throw new ConvertError('CHECKPOINT_INVALID', `${label}: expected tensors "components" [d, D] and "mean" [D].`);
   }
   const [d, D] = c.shape;
-  if (d !== outputDim) throw new ConvertError('DIM_MISMATCH', `${label}: the projection maps to ${d} dimensions but the model outputs ${outputDim}.`);
+  if (d !== outputDim)
+    throw new ConvertError(
+      'DIM_MISMATCH',
+      `${label}: the projection maps to ${d} dimensions but the model outputs ${outputDim}.`,
+    );
   const meta = safetensorsMetadata(raw);
   const all = new Float32Array(d * D + D);
   all.set(c.data);
   all.set(mean.data, d * D);
-  return { bytes: new Uint8Array(all.buffer), info: { teacherDim: D, dim: d, center: meta.center === 'true', ...(meta.teacher ? { teacher: meta.teacher } : {}) } };
+  return {
+    bytes: new Uint8Array(all.buffer),
+    info: { teacherDim: D, dim: d, center: meta.center === 'true', ...(meta.teacher ? { teacher: meta.teacher } : {}) },
+  };
 }
 
 /** A safetensors header's __metadata__ (string map), or {} (the file was already validated by readSafetensors). */
 function safetensorsMetadata(raw: Uint8Array): Record<string, string> {
   const n = Number(new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getBigUint64(0, true));
-  const header = parseJsonBytes<{ __metadata__?: Record<string, string> }>(raw.subarray(8, 8 + n), 'the teacher projection header', 'WEIGHTS_CORRUPT', ConvertError);
+  const header = parseJsonBytes<{ __metadata__?: Record<string, string> }>(
+    raw.subarray(8, 8 + n),
+    'the teacher projection header',
+    'WEIGHTS_CORRUPT',
+    ConvertError,
+  );
   return header.__metadata__ ?? {};
 }
 
@@ -133,8 +176,13 @@ async function readTokenizer(src: FileSource): Promise<Uint8Array> {
   if (json) return json;
   const vocab = await src.read('vocab.txt');
   if (!vocab) {
-    throw new ConvertError('CHECKPOINT_MISSING_FILE', `${src.label}: missing tokenizer.json (and no vocab.txt to build one from).`);
+    throw new ConvertError(
+      'CHECKPOINT_MISSING_FILE',
+      `${src.label}: missing tokenizer.json (and no vocab.txt to build one from).`,
+    );
   }
   const cfg = await readOptionalJson<{ do_lower_case?: boolean }>(src, 'tokenizer_config.json');
-  return new TextEncoder().encode(wordpieceTokenizerJson(parseVocab(new TextDecoder().decode(vocab)), cfg?.do_lower_case ?? true));
+  return new TextEncoder().encode(
+    wordpieceTokenizerJson(parseVocab(new TextDecoder().decode(vocab)), cfg?.do_lower_case ?? true),
+  );
 }

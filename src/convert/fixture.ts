@@ -22,10 +22,17 @@ export interface FixtureOptions {
 }
 
 /** The shape of Hugging Face `Xuandong/HPD-MiniLM-F128`. */
-export const HPD_MINILM_F128: Required<Pick<FixtureOptions, 'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'maxPositions' | 'maxSeqLength'>> = {
-  layers: 6, hidden: 384, heads: 12, ffn: 1536, dim: 128, maxPositions: 512, maxSeqLength: 128,
+export const HPD_MINILM_F128: Required<
+  Pick<FixtureOptions, 'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'maxPositions' | 'maxSeqLength'>
+> = {
+  layers: 6,
+  hidden: 384,
+  heads: 12,
+  ffn: 1536,
+  dim: 128,
+  maxPositions: 512,
+  maxSeqLength: 128,
 };
-
 
 function normalSampler(rand: () => number): () => number {
   return () => {
@@ -41,7 +48,9 @@ before must through back years where much your way well down should because each
 good very make world still own see men work long get here between both life being under never day same another know while
 last might us great old year off come since against go came right used take three small large find sentence search model
 vector embedding browser fast text word query index cat dog sat mat play music film movie car road city house water food
-quick brown fox jumps lazy run running walked talk talking ing ed er ly es s`.split(/\s+/).filter(Boolean);
+quick brown fox jumps lazy run running walked talk talking ing ed er ly es s`
+  .split(/\s+/)
+  .filter(Boolean);
 
 /** A small but real WordPiece vocabulary: specials, characters, ## pieces and common words. */
 export function generatedVocab(): string[] {
@@ -62,7 +71,8 @@ export function generateFixture(opts: FixtureOptions = {}): Map<string, Uint8Arr
   const vocab = o.vocab ?? generatedVocab();
   const rand = seededRandom(o.seed);
   const normal = normalSampler(rand);
-  const H = o.hidden, F = o.ffn;
+  const H = o.hidden,
+    F = o.ffn;
   const randn = (shape: number[], std = 0.02, mean = 0): Tensor => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let i = 0; i < data.length; i++) data[i] = mean + std * normal();
@@ -85,43 +95,89 @@ export function generateFixture(opts: FixtureOptions = {}): Map<string, Uint8Arr
     lin('attention.self.key', H, H);
     lin('attention.self.value', H, H);
     lin('attention.output.dense', H, H);
-    t.push([`${p}.attention.output.LayerNorm.weight`, randn([H], 0.05, 1)], [`${p}.attention.output.LayerNorm.bias`, randn([H], 0.02)]);
+    t.push(
+      [`${p}.attention.output.LayerNorm.weight`, randn([H], 0.05, 1)],
+      [`${p}.attention.output.LayerNorm.bias`, randn([H], 0.02)],
+    );
     lin('intermediate.dense', F, H);
     lin('output.dense', H, F);
     t.push([`${p}.output.LayerNorm.weight`, randn([H], 0.05, 1)], [`${p}.output.LayerNorm.bias`, randn([H], 0.02)]);
   }
   t.push(['pooler.dense.weight', randn([H, H])], ['pooler.dense.bias', randn([H], 0.02)]);
   // Older transformers versions saved this int64 buffer; keep it so readers must skip it.
-  const positionIds = { shape: [1, o.maxPositions], data: BigInt64Array.from({ length: o.maxPositions }, (_, i) => BigInt(i)) };
+  const positionIds = {
+    shape: [1, o.maxPositions],
+    data: BigInt64Array.from({ length: o.maxPositions }, (_, i) => BigInt(i)),
+  };
 
   const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   const files = new Map<string, Uint8Array>();
-  files.set('config.json', json({
-    architectures: ['BertModel'], attention_probs_dropout_prob: 0.1, gradient_checkpointing: false, hidden_act: 'gelu',
-    hidden_dropout_prob: 0.1, hidden_size: H, initializer_range: 0.02, intermediate_size: F, layer_norm_eps: 1e-12,
-    max_position_embeddings: o.maxPositions, model_type: 'bert', num_attention_heads: o.heads, num_hidden_layers: o.layers,
-    pad_token_id: 0, position_embedding_type: 'absolute', transformers_version: '4.18.0', type_vocab_size: 2, use_cache: true,
-    vocab_size: vocab.length,
-  }));
+  files.set(
+    'config.json',
+    json({
+      architectures: ['BertModel'],
+      attention_probs_dropout_prob: 0.1,
+      gradient_checkpointing: false,
+      hidden_act: 'gelu',
+      hidden_dropout_prob: 0.1,
+      hidden_size: H,
+      initializer_range: 0.02,
+      intermediate_size: F,
+      layer_norm_eps: 1e-12,
+      max_position_embeddings: o.maxPositions,
+      model_type: 'bert',
+      num_attention_heads: o.heads,
+      num_hidden_layers: o.layers,
+      pad_token_id: 0,
+      position_embedding_type: 'absolute',
+      transformers_version: '4.18.0',
+      type_vocab_size: 2,
+      use_cache: true,
+      vocab_size: vocab.length,
+    }),
+  );
   const modules = [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
     { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
   ];
   if (o.dim > 0) modules.push({ idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' });
-  if (o.normalize) modules.push({ idx: modules.length, name: String(modules.length), path: `${modules.length}_Normalize`, type: 'sentence_transformers.models.Normalize' });
+  if (o.normalize)
+    modules.push({
+      idx: modules.length,
+      name: String(modules.length),
+      path: `${modules.length}_Normalize`,
+      type: 'sentence_transformers.models.Normalize',
+    });
   files.set('modules.json', json(modules));
   files.set('sentence_bert_config.json', json({ max_seq_length: o.maxSeqLength, do_lower_case: false }));
-  files.set('config_sentence_transformers.json', json({ __version__: { sentence_transformers: '2.2.0', transformers: '4.18.0', pytorch: '1.11.0' } }));
-  files.set('1_Pooling/config.json', json({
-    word_embedding_dimension: H,
-    pooling_mode_cls_token: o.pooling.includes('cls'),
-    pooling_mode_mean_tokens: o.pooling.includes('mean'),
-    pooling_mode_max_tokens: o.pooling.includes('max'),
-    pooling_mode_mean_sqrt_len_tokens: o.pooling.includes('mean_sqrt_len'),
-  }));
+  files.set(
+    'config_sentence_transformers.json',
+    json({ __version__: { sentence_transformers: '2.2.0', transformers: '4.18.0', pytorch: '1.11.0' } }),
+  );
+  files.set(
+    '1_Pooling/config.json',
+    json({
+      word_embedding_dimension: H,
+      pooling_mode_cls_token: o.pooling.includes('cls'),
+      pooling_mode_mean_tokens: o.pooling.includes('mean'),
+      pooling_mode_max_tokens: o.pooling.includes('max'),
+      pooling_mode_mean_sqrt_len_tokens: o.pooling.includes('mean_sqrt_len'),
+    }),
+  );
   if (o.dim > 0) {
-    const dense: [string, Tensor][] = [['linear.weight', randn([o.dim, H * o.pooling.length], 0.05)], ['linear.bias', randn([o.dim], 0.02)]];
-    files.set('2_Dense/config.json', json({ in_features: H * o.pooling.length, out_features: o.dim, bias: true, activation_function: 'torch.nn.modules.activation.Tanh' }));
+    const dense: [string, Tensor][] = [
+      ['linear.weight', randn([o.dim, H * o.pooling.length], 0.05)],
+      ['linear.bias', randn([o.dim], 0.02)],
+    ];
+    files.set(
+      '2_Dense/config.json',
+      json({
+        in_features: H * o.pooling.length,
+        out_features: o.dim,
+        bias: true,
+        activation_function: 'torch.nn.modules.activation.Tanh',
+      }),
+    );
     files.set('2_Dense/pytorch_model.bin', writeTorchCheckpoint(dense));
     files.set('2_Dense/model.safetensors', writeSafetensors(dense));
   }
@@ -129,7 +185,22 @@ export function generateFixture(opts: FixtureOptions = {}): Map<string, Uint8Arr
   files.set('model.safetensors', writeSafetensors(t));
   files.set('vocab.txt', new TextEncoder().encode(`${vocab.join('\n')}\n`));
   files.set('tokenizer.json', new TextEncoder().encode(wordpieceTokenizerJson(vocab, true)));
-  files.set('tokenizer_config.json', json({ do_lower_case: true, model_max_length: o.maxPositions, tokenizer_class: 'BertTokenizer', cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', unk_token: '[UNK]', mask_token: '[MASK]' }));
-  files.set('special_tokens_map.json', json({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }));
+  files.set(
+    'tokenizer_config.json',
+    json({
+      do_lower_case: true,
+      model_max_length: o.maxPositions,
+      tokenizer_class: 'BertTokenizer',
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+      mask_token: '[MASK]',
+    }),
+  );
+  files.set(
+    'special_tokens_map.json',
+    json({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' }),
+  );
   return files;
 }

@@ -64,7 +64,12 @@ export class GraphBuilder {
   }
 
   f32(name: string, dims: number[], values: Float32Array | number[]): string {
-    return this.initializer(name, DataType.FLOAT, dims, bytesOf(values instanceof Float32Array ? values : Float32Array.from(values)));
+    return this.initializer(
+      name,
+      DataType.FLOAT,
+      dims,
+      bytesOf(values instanceof Float32Array ? values : Float32Array.from(values)),
+    );
   }
 
   i64(name: string, dims: number[], values: number[]): string {
@@ -72,13 +77,28 @@ export class GraphBuilder {
   }
 
   /** Adds a node and returns its single output's name. */
-  op(opType: string, inputs: string[], name: string, attributes: Record<string, AttributeValue> = {}, domain?: string): string {
+  op(
+    opType: string,
+    inputs: string[],
+    name: string,
+    attributes: Record<string, AttributeValue> = {},
+    domain?: string,
+  ): string {
     return this.opN(opType, inputs, name, 1, attributes, domain)[0];
   }
 
-  opN(opType: string, inputs: string[], name: string, outputs: number, attributes: Record<string, AttributeValue> = {}, domain?: string): string[] {
+  opN(
+    opType: string,
+    inputs: string[],
+    name: string,
+    outputs: number,
+    attributes: Record<string, AttributeValue> = {},
+    domain?: string,
+  ): string[] {
     const nodeName = this.unique(name);
-    const outs = Array.from({ length: outputs }, (_, i) => this.unique(outputs === 1 ? `${nodeName}_out` : `${nodeName}_out${i}`));
+    const outs = Array.from({ length: outputs }, (_, i) =>
+      this.unique(outputs === 1 ? `${nodeName}_out` : `${nodeName}_out${i}`),
+    );
     this.nodes.push({ opType, name: nodeName, inputs, outputs: outs, attributes, ...(domain ? { domain } : {}) });
     return outs;
   }

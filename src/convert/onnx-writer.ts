@@ -4,7 +4,9 @@ import { ProtoWriter } from './protobuf-writer.js';
 type W = ProtoWriter;
 
 // Field numbers and wire types from onnx.proto (onnx/onnx, proto2 syntax).
-const VARINT = 0, FIXED32 = 5, LEN = 2;
+const VARINT = 0,
+  FIXED32 = 5,
+  LEN = 2;
 const tag = (field: number, wire: number) => (field << 3) | wire;
 
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;

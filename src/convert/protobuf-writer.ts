@@ -115,7 +115,11 @@ export class ProtoWriter {
 
   /** The encoded bytes (one copy). */
   finish(): Uint8Array {
-    if (this.forks.length) throw new HpdError('INTERNAL', `ProtoWriter: finish() with ${this.forks.length} open fork() (an ONNX writer bug).`);
+    if (this.forks.length)
+      throw new HpdError(
+        'INTERNAL',
+        `ProtoWriter: finish() with ${this.forks.length} open fork() (an ONNX writer bug).`,
+      );
     this.flush();
     if (this.parts.length === 1) return this.parts[0];
     const out = new Uint8Array(this.total);

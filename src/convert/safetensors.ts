@@ -11,7 +11,17 @@ interface HeaderEntry {
 
 const FLOAT_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
 const ALL_BYTES: Record<string, number> = {
-  ...FLOAT_BYTES, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, U16: 2, U32: 4, U64: 8,
+  ...FLOAT_BYTES,
+  F64: 8,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  U16: 2,
+  U32: 4,
+  U64: 8,
 };
 
 /** The safetensors spec caps the JSON header at 100 MB. */
@@ -23,7 +33,10 @@ const MAX_HEADER_BYTES = 100_000_000;
  */
 export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors', limits: ReadLimits = {}): TensorMap {
   const corrupt = (why: string): never => {
-    throw new ConvertError('WEIGHTS_CORRUPT', `${label} is not a valid safetensors file: ${why}. Re-download or re-save it.`);
+    throw new ConvertError(
+      'WEIGHTS_CORRUPT',
+      `${label} is not a valid safetensors file: ${why}. Re-download or re-save it.`,
+    );
   };
   if (bytes.byteLength < 8) corrupt('shorter than its 8-byte header length');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -32,8 +45,14 @@ export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors', 
     corrupt(`header length ${headerLen64} exceeds the file size ${bytes.byteLength} or the spec's 100 MB`);
   }
   const headerLen = Number(headerLen64);
-  const header = parseJsonBytes(bytes.subarray(8, 8 + headerLen), `${label} (safetensors header)`, 'WEIGHTS_CORRUPT', ConvertError);
-  if (!header || typeof header !== 'object' || Array.isArray(header)) return corrupt('the JSON header is not an object');
+  const header = parseJsonBytes(
+    bytes.subarray(8, 8 + headerLen),
+    `${label} (safetensors header)`,
+    'WEIGHTS_CORRUPT',
+    ConvertError,
+  );
+  if (!header || typeof header !== 'object' || Array.isArray(header))
+    return corrupt('the JSON header is not an object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
   const want = limits.want ?? (() => true);
@@ -45,19 +64,32 @@ export function readSafetensors(bytes: Uint8Array, label = 'model.safetensors', 
     if (!e || typeof e !== 'object') corrupt(`entry ${name} is malformed`);
     const width = Object.hasOwn(ALL_BYTES, e.dtype) ? ALL_BYTES[e.dtype] : undefined;
     const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-    if (!width || !Array.isArray(e.shape) || !e.shape.every(isCount) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isCount)) {
-      corrupt(`entry ${name} is malformed (dtype, shape and data_offsets must be a known dtype and non-negative integers)`);
+    if (
+      !width ||
+      !Array.isArray(e.shape) ||
+      !e.shape.every(isCount) ||
+      !Array.isArray(e.data_offsets) ||
+      e.data_offsets.length !== 2 ||
+      !e.data_offsets.every(isCount)
+    ) {
+      corrupt(
+        `entry ${name} is malformed (dtype, shape and data_offsets must be a known dtype and non-negative integers)`,
+      );
     }
     const [begin, end] = e.data_offsets;
     if (!(end >= begin && end <= dataLen)) corrupt(`tensor ${name} lies outside the file (truncated?)`);
-    if (end - begin !== numel(e.shape) * width!) corrupt(`tensor ${name} has ${end - begin} bytes for shape [${e.shape}] ${e.dtype}`);
+    if (end - begin !== numel(e.shape) * width!)
+      corrupt(`tensor ${name} has ${end - begin} bytes for shape [${e.shape}] ${e.dtype}`);
     entries.push({ name, e, begin, end });
   }
   // Sorted by range, each tensor starts where the previous one ended: no aliasing, no holes.
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const t of sorted) {
-    if (t.begin !== at) corrupt(t.begin < at ? `tensor ${t.name} overlaps another tensor` : `bytes ${at}..${t.begin} belong to no tensor`);
+    if (t.begin !== at)
+      corrupt(
+        t.begin < at ? `tensor ${t.name} overlaps another tensor` : `bytes ${at}..${t.begin} belong to no tensor`,
+      );
     at = t.end;
   }
   if (at !== dataLen) corrupt(`bytes ${at}..${dataLen} belong to no tensor`);

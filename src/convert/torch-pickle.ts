@@ -7,16 +7,44 @@ import { numel, type ReadLimits, type TensorMap } from './tensor.js';
 type StorageDtype = 'f32' | 'f16' | 'bf16' | 'f64' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
 
 const STORAGE_TYPES: Record<string, StorageDtype> = {
-  FloatStorage: 'f32', HalfStorage: 'f16', BFloat16Storage: 'bf16', DoubleStorage: 'f64',
-  LongStorage: 'i64', IntStorage: 'i32', ShortStorage: 'i16', CharStorage: 'i8', ByteStorage: 'u8', BoolStorage: 'bool',
+  FloatStorage: 'f32',
+  HalfStorage: 'f16',
+  BFloat16Storage: 'bf16',
+  DoubleStorage: 'f64',
+  LongStorage: 'i64',
+  IntStorage: 'i32',
+  ShortStorage: 'i16',
+  CharStorage: 'i8',
+  ByteStorage: 'u8',
+  BoolStorage: 'bool',
 };
-const WIDTH: Record<StorageDtype, number> = { f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1 };
+const WIDTH: Record<StorageDtype, number> = {
+  f32: 4,
+  f16: 2,
+  bf16: 2,
+  f64: 8,
+  i64: 8,
+  i32: 4,
+  i16: 2,
+  i8: 1,
+  u8: 1,
+  bool: 1,
+};
 
 /** A storage reference from the pickle's persistent ids; a class so a forged dict cannot pose as one. */
 class Storage {
-  constructor(readonly dtype: StorageDtype, readonly key: string, readonly numel: number) {}
+  constructor(
+    readonly dtype: StorageDtype,
+    readonly key: string,
+    readonly numel: number,
+  ) {}
 }
-interface TorchTensor { storage: Storage; offset: number; size: number[]; stride: number[] }
+interface TorchTensor {
+  storage: Storage;
+  offset: number;
+  size: number[];
+  stride: number[];
+}
 
 const isTorchTensor = (v: unknown): v is TorchTensor =>
   typeof v === 'object' && v !== null && 'storage' in v && (v as TorchTensor).storage instanceof Storage;
@@ -25,14 +53,19 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 
 /** Sizes, strides and offsets are non-negative integers; anything else is a corrupt (or hostile) pickle. */
 function counts(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || v.length > 8 || !v.every(isCount)) throw new PickleError(`tensor ${what} must be a tuple of at most 8 non-negative integers`);
+  if (!Array.isArray(v) || v.length > 8 || !v.every(isCount))
+    throw new PickleError(`tensor ${what} must be a tuple of at most 8 non-negative integers`);
   return v;
 }
 
 /** Python values in messages: short, and safe on cyclic structures. */
 function describe(v: unknown): string {
   if (v instanceof PyGlobal) return v.qualified;
-  if (Array.isArray(v)) return `(${v.slice(0, 4).map((x) => (Array.isArray(x) ? '(…)' : describe(x))).join(', ')}${v.length > 4 ? ', …' : ''})`;
+  if (Array.isArray(v))
+    return `(${v
+      .slice(0, 4)
+      .map((x) => (Array.isArray(x) ? '(…)' : describe(x)))
+      .join(', ')}${v.length > 4 ? ', …' : ''})`;
   if (typeof v === 'string') return JSON.stringify(v.slice(0, 64));
   return typeof v === 'object' && v !== null ? (v.constructor?.name ?? 'object') : String(v);
 }
@@ -42,9 +75,17 @@ function describe(v: unknown): string {
  * storages under `<archive>/data/`. Float tensors come back as contiguous f32.
  * Only data.pkl and the storages of wanted float tensors are inflated, within `limits.maxBytes`.
  */
-export function readTorchCheckpoint(bytes: Uint8Array, label = 'pytorch_model.bin', limits: ReadLimits = {}): TensorMap {
+export function readTorchCheckpoint(
+  bytes: Uint8Array,
+  label = 'pytorch_model.bin',
+  limits: ReadLimits = {},
+): TensorMap {
   const corrupt = (why: string, cause?: unknown): never => {
-    throw new ConvertError('WEIGHTS_CORRUPT', `${label} is not a readable PyTorch checkpoint: ${why}. Re-download or re-save it.`, { cause });
+    throw new ConvertError(
+      'WEIGHTS_CORRUPT',
+      `${label} is not a readable PyTorch checkpoint: ${why}. Re-download or re-save it.`,
+      { cause },
+    );
   };
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] <= 5) {
     throw new ConvertError(
@@ -66,7 +107,8 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'pytorch_model.bi
       return unzipSync(bytes, {
         filter(f) {
           // Each central-directory record takes at least 46 bytes: a larger count is a lie that would spin for minutes.
-          if (++seen > bytes.byteLength / 46) throw new PickleError('the zip directory claims more entries than the file can hold');
+          if (++seen > bytes.byteLength / 46)
+            throw new PickleError('the zip directory claims more entries than the file can hold');
           if (!pick(f.name)) return false;
           total += f.originalSize;
           if (total > cap) throw new PickleError(`${what} would inflate to more than ${cap} bytes`);
@@ -88,24 +130,32 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'pytorch_model.bi
   try {
     root = unpickle(pkl[pklName], {
       persistentLoad(pid) {
-        if (!Array.isArray(pid) || pid[0] !== 'storage' || !(pid[1] instanceof PyGlobal) || typeof pid[2] !== 'string') {
+        if (
+          !Array.isArray(pid) ||
+          pid[0] !== 'storage' ||
+          !(pid[1] instanceof PyGlobal) ||
+          typeof pid[2] !== 'string'
+        ) {
           throw new PickleError(`unexpected persistent id ${describe(pid)}`);
         }
         const dtype = STORAGE_TYPES[pid[1].name];
         if (!dtype) throw new PickleError(`unsupported storage type ${pid[1].qualified}`);
-        if (!isCount(pid[4])) throw new PickleError(`storage ${describe(pid[2])} has an invalid element count ${describe(pid[4])}`);
+        if (!isCount(pid[4]))
+          throw new PickleError(`storage ${describe(pid[2])} has an invalid element count ${describe(pid[4])}`);
         return new Storage(dtype, pid[2], pid[4]);
       },
       reduce(fn, args) {
         switch (fn.qualified) {
           case 'collections.OrderedDict': {
             const pairs = args[0] ?? [];
-            if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2)) throw new PickleError('OrderedDict needs a list of pairs');
+            if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2))
+              throw new PickleError('OrderedDict needs a list of pairs');
             return new Map(pairs as [unknown, unknown][]);
           }
           case 'torch._utils._rebuild_tensor_v2':
           case 'torch._utils._rebuild_tensor': {
-            if (!(args[0] instanceof Storage) || !isCount(args[1])) throw new PickleError(`${fn.name} needs a storage and a non-negative integer offset`);
+            if (!(args[0] instanceof Storage) || !isCount(args[1]))
+              throw new PickleError(`${fn.name} needs a storage and a non-negative integer offset`);
             const size = counts(args[2], 'size');
             const stride = counts(args[3], 'stride');
             if (stride.length !== size.length) throw new PickleError('tensor stride and size differ in length');
@@ -129,11 +179,15 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'pytorch_model.bi
     });
   } catch (cause) {
     if (cause instanceof PickleError) return corrupt(cause.message, cause);
-    if (cause instanceof RangeError || cause instanceof TypeError) return corrupt(`the pickle is malformed (${cause.message})`, cause);
+    if (cause instanceof RangeError || cause instanceof TypeError)
+      return corrupt(`the pickle is malformed (${cause.message})`, cause);
     throw cause;
   }
 
-  const dict = root instanceof Map && root.get('state_dict') instanceof Map ? (root.get('state_dict') as Map<unknown, unknown>) : root;
+  const dict =
+    root instanceof Map && root.get('state_dict') instanceof Map
+      ? (root.get('state_dict') as Map<unknown, unknown>)
+      : root;
   if (!(dict instanceof Map)) return corrupt('the pickle does not hold a state dict');
   // Every wanted float tensor is checked against its storage's declared size before anything is inflated.
   const tensors: [string, TorchTensor][] = [];
@@ -158,7 +212,8 @@ export function readTorchCheckpoint(bytes: Uint8Array, label = 'pytorch_model.bi
     const entry = `${prefix}data/${storage.key}`;
     const raw = entries[entry];
     if (!raw) corrupt(`storage ${storage.key} of ${name} is missing from the archive`);
-    if (raw.byteLength < storage.numel * WIDTH[storage.dtype]) corrupt(`storage ${storage.key} of ${name} is truncated`);
+    if (raw.byteLength < storage.numel * WIDTH[storage.dtype])
+      corrupt(`storage ${storage.key} of ${name} is truncated`);
     let v = values.get(entry);
     if (!v || v.length < storage.numel) values.set(entry, (v = storageToF32(raw, storage)));
     out.set(name, { shape: value.size, data: gather(v, value) });

@@ -43,10 +43,22 @@ export function writeTorchCheckpoint(
     p.reduce();
   };
   for (const [name, t] of tensors) {
-    entry(name, 'FloatStorage', t.shape, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), t.data.length);
+    entry(
+      name,
+      'FloatStorage',
+      t.shape,
+      new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      t.data.length,
+    );
   }
   for (const [name, t] of longs) {
-    entry(name, 'LongStorage', t.shape, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), t.data.length);
+    entry(
+      name,
+      'LongStorage',
+      t.shape,
+      new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      t.data.length,
+    );
   }
   p.setItems();
   p.stop();
@@ -90,15 +102,33 @@ class PickleWriter {
   private u32(n: number) {
     this.byte(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
   }
-  proto2() { this.byte(0x80, 2); }
-  mark() { this.byte(0x28); }
-  tuple() { this.byte(0x74); }
-  emptyTuple() { this.byte(0x29); }
-  reduce() { this.byte(0x52); }
-  binpersid() { this.byte(0x51); }
-  setItems() { this.byte(0x75); }
-  stop() { this.byte(0x2e); }
-  bool(v: boolean) { this.byte(v ? 0x88 : 0x89); }
+  proto2() {
+    this.byte(0x80, 2);
+  }
+  mark() {
+    this.byte(0x28);
+  }
+  tuple() {
+    this.byte(0x74);
+  }
+  emptyTuple() {
+    this.byte(0x29);
+  }
+  reduce() {
+    this.byte(0x52);
+  }
+  binpersid() {
+    this.byte(0x51);
+  }
+  setItems() {
+    this.byte(0x75);
+  }
+  stop() {
+    this.byte(0x2e);
+  }
+  bool(v: boolean) {
+    this.byte(v ? 0x88 : 0x89);
+  }
   global(module: string, name: string) {
     this.byte(0x63, ...this.enc.encode(`${module}\n${name}\n`));
   }

@@ -11,7 +11,10 @@ const bytes = (v: ArrayBufferView) => new Uint8Array(v.buffer, v.byteOffset, v.b
  * 'q8' is the exception: its MatMul weights stay int8 and each MatMul runs on int8 (see `matmul`).
  */
 export class WeightEncoder {
-  constructor(private g: GraphBuilder, readonly dtype: WeightDtype) {}
+  constructor(
+    private g: GraphBuilder,
+    readonly dtype: WeightDtype,
+  ) {}
 
   /**
    * A [rows, cols] f32 matrix; int8 scales are per row (`scaleAxis` 0, for lookup tables)
@@ -37,14 +40,19 @@ export class WeightEncoder {
    * Runtime's CPU EP fuses into a single quantised MatMul (DynamicQuantizeMatMul / MatMulIntegerToFloat).
    */
   matmul(input: string, name: string, data: Float32Array, rows: number, cols: number): string {
-    if (this.dtype !== 'q8') return this.g.op('MatMul', [input, this.matrix(`${name}_w`, data, rows, cols, 1)], `${name}_matmul`);
+    if (this.dtype !== 'q8')
+      return this.g.op('MatMul', [input, this.matrix(`${name}_w`, data, rows, cols, 1)], `${name}_matmul`);
     const { q, scale } = quantizeInt8(data, rows, cols, 1);
     const w = this.g.initializer(`${name}_w_int8`, DataType.INT8, [rows, cols], bytes(q));
     const wScale = this.g.f32(`${name}_w_scale`, [cols], scale);
     const [xq, xScale, xZero] = this.g.opN('DynamicQuantizeLinear', [input], `${name}_quant`, 3);
     const acc = this.g.op('MatMulInteger', [xq, w, xZero], `${name}_matmul_int`);
     const scaleAll = this.g.op('Mul', [xScale, wScale], `${name}_scale`);
-    return this.g.op('Mul', [this.g.op('Cast', [acc], `${name}_matmul_f32`, { to: DataType.FLOAT }), scaleAll], `${name}_matmul`);
+    return this.g.op(
+      'Mul',
+      [this.g.op('Cast', [acc], `${name}_matmul_f32`, { to: DataType.FLOAT }), scaleAll],
+      `${name}_matmul`,
+    );
   }
 
   /** Small tensors (biases, LayerNorm) stay f32 whatever the dtype: they cost little and matter much. */
@@ -57,7 +65,12 @@ export class WeightEncoder {
  * Symmetric int8 quantisation with one scale per row or per column. Not search/quantize.ts's quantizeRow (same rule):
  * a weight scale may cover a strided matrix column, an all-zero column is legal (scale 1), and the bytes of compiled models stay as they are.
  */
-export function quantizeInt8(data: Float32Array, rows: number, cols: number, axis: 0 | 1): { q: Int8Array; scale: Float32Array } {
+export function quantizeInt8(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  axis: 0 | 1,
+): { q: Int8Array; scale: Float32Array } {
   const n = axis === 0 ? rows : cols;
   const maxAbs = new Float32Array(n);
   for (let r = 0; r < rows; r++) {

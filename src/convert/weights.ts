@@ -5,12 +5,24 @@ import { bertParams, type CheckpointLayout } from './st-layout.js';
 import type { ReadLimits, Tensor, TensorMap } from './tensor.js';
 import { readTorchCheckpoint } from './torch-pickle.js';
 
-export interface Linear { weight: Tensor; bias?: Tensor }
-export interface LayerNormWeights { gamma: Tensor; beta: Tensor }
+export interface Linear {
+  weight: Tensor;
+  bias?: Tensor;
+}
+export interface LayerNormWeights {
+  gamma: Tensor;
+  beta: Tensor;
+}
 
 export interface BertLayerWeights {
-  query: Linear; key: Linear; value: Linear; attnOut: Linear; attnLn: LayerNormWeights;
-  ffnIn: Linear; ffnOut: Linear; outLn: LayerNormWeights;
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  attnOut: Linear;
+  attnLn: LayerNormWeights;
+  ffnIn: Linear;
+  ffnOut: Linear;
+  outLn: LayerNormWeights;
 }
 
 /** All parameters the compiled graph needs, in torch layout (Linear weights are [out, in]). */
@@ -28,22 +40,45 @@ export interface CheckpointWeights {
 export type WeightFormat = 'safetensors' | 'pytorch';
 
 /** Reads one module's weight file: safetensors when present (or asked for), else pytorch_model.bin. */
-export async function readModuleWeights(src: FileSource, dir: string, prefer?: WeightFormat, limits?: ReadLimits): Promise<{ tensors: TensorMap; file: string }> {
+export async function readModuleWeights(
+  src: FileSource,
+  dir: string,
+  prefer?: WeightFormat,
+  limits?: ReadLimits,
+): Promise<{ tensors: TensorMap; file: string }> {
   const join = (f: string) => (dir ? `${dir}/${f}` : f);
-  const order: [WeightFormat, string][] = prefer === 'pytorch'
-    ? [['pytorch', 'pytorch_model.bin'], ['safetensors', 'model.safetensors']]
-    : [['safetensors', 'model.safetensors'], ['pytorch', 'pytorch_model.bin']];
+  const order: [WeightFormat, string][] =
+    prefer === 'pytorch'
+      ? [
+          ['pytorch', 'pytorch_model.bin'],
+          ['safetensors', 'model.safetensors'],
+        ]
+      : [
+          ['safetensors', 'model.safetensors'],
+          ['pytorch', 'pytorch_model.bin'],
+        ];
   for (const [format, name] of order) {
     const path = join(name);
     const bytes = await src.read(path);
     if (!bytes) continue;
     const label = `${src.label}/${path}`;
-    return { tensors: format === 'safetensors' ? readSafetensors(bytes, label, limits) : readTorchCheckpoint(bytes, label, limits), file: path };
+    return {
+      tensors:
+        format === 'safetensors' ? readSafetensors(bytes, label, limits) : readTorchCheckpoint(bytes, label, limits),
+      file: path,
+    };
   }
-  throw new ConvertError('CHECKPOINT_MISSING_FILE', `${src.label}: no weights in ${dir || 'the checkpoint root'} (expected ${join('model.safetensors')} or ${join('pytorch_model.bin')}).`);
+  throw new ConvertError(
+    'CHECKPOINT_MISSING_FILE',
+    `${src.label}: no weights in ${dir || 'the checkpoint root'} (expected ${join('model.safetensors')} or ${join('pytorch_model.bin')}).`,
+  );
 }
 
-export async function readCheckpointWeights(src: FileSource, layout: CheckpointLayout, prefer?: WeightFormat): Promise<CheckpointWeights> {
+export async function readCheckpointWeights(
+  src: FileSource,
+  layout: CheckpointLayout,
+  prefer?: WeightFormat,
+): Promise<CheckpointWeights> {
   const { bert } = layout;
   // Only the encoder's tensors are decoded, within twice their f32 size (a storage may be shared or hold more than its view).
   const main = await readModuleWeights(src, '', prefer, {
@@ -54,10 +89,17 @@ export async function readCheckpointWeights(src: FileSource, layout: CheckpointL
     },
     maxBytes: 8 * bertParams(bert) + (1 << 20),
   });
-  const H = bert.hiddenSize, F = bert.intermediateSize;
+  const H = bert.hiddenSize,
+    F = bert.intermediateSize;
   const get = getter(src, main.file, main.tensors);
-  const linear = (p: string, out: number, inp: number): Linear => ({ weight: get(`${p}.weight`, [out, inp]), bias: get(`${p}.bias`, [out]) });
-  const ln = (p: string): LayerNormWeights => ({ gamma: get([`${p}.weight`, `${p}.gamma`], [H]), beta: get([`${p}.bias`, `${p}.beta`], [H]) });
+  const linear = (p: string, out: number, inp: number): Linear => ({
+    weight: get(`${p}.weight`, [out, inp]),
+    bias: get(`${p}.bias`, [out]),
+  });
+  const ln = (p: string): LayerNormWeights => ({
+    gamma: get([`${p}.weight`, `${p}.gamma`], [H]),
+    beta: get([`${p}.bias`, `${p}.beta`], [H]),
+  });
 
   const weights: CheckpointWeights = {
     wordEmbeddings: get('embeddings.word_embeddings.weight', [bert.vocabSize, H]),
@@ -104,10 +146,16 @@ function getter(src: FileSource, file: string, tensors: TensorMap) {
       const t = tensors.get(name) ?? tensors.get(`bert.${name}`);
       if (!t) continue;
       if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        throw new ConvertError('DIM_MISMATCH', `${src.label}/${file}: ${name} has shape [${t.shape}] but the configuration implies [${shape}].`);
+        throw new ConvertError(
+          'DIM_MISMATCH',
+          `${src.label}/${file}: ${name} has shape [${t.shape}] but the configuration implies [${shape}].`,
+        );
       }
       return t;
     }
-    throw new ConvertError('CHECKPOINT_INVALID', `${src.label}/${file}: parameter ${list[0]} is missing (is this a BERT checkpoint matching config.json?).`);
+    throw new ConvertError(
+      'CHECKPOINT_INVALID',
+      `${src.label}/${file}: parameter ${list[0]} is missing (is this a BERT checkpoint matching config.json?).`,
+    );
   };
 }

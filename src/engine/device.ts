@@ -76,8 +76,12 @@ function unavailable(why: Extract<ChoiceWhy, { kind: 'no-webgpu' | 'no-adapter' 
   return `requesting a WebGPU adapter failed: ${why.message}`;
 }
 
-const choose = (device: 'webgpu' | 'wasm', why: ChoiceWhy, adapter?: DeviceInfo['adapter']): DeviceChoice =>
-  ({ device, why, reason: describeChoice(why, device), ...(adapter ? { adapter } : {}) });
+const choose = (device: 'webgpu' | 'wasm', why: ChoiceWhy, adapter?: DeviceInfo['adapter']): DeviceChoice => ({
+  device,
+  why,
+  reason: describeChoice(why, device),
+  ...(adapter ? { adapter } : {}),
+});
 
 /** Picks webgpu or wasm: `auto` takes WebGPU only on a hardware adapter; `webgpu` insists on one. */
 export async function chooseDevice(req: DeviceRequest, probe: AdapterProbe): Promise<DeviceChoice> {
@@ -93,14 +97,31 @@ export async function chooseDevice(req: DeviceRequest, probe: AdapterProbe): Pro
     }
   }
   if (!adapter) {
-    if (req === 'webgpu') throw new HpdError('DEVICE_UNAVAILABLE', `device "webgpu" was requested but ${unavailable(why)}. Use device "auto" or "wasm", or enable WebGPU.`);
+    if (req === 'webgpu')
+      throw new HpdError(
+        'DEVICE_UNAVAILABLE',
+        `device "webgpu" was requested but ${unavailable(why)}. Use device "auto" or "wasm", or enable WebGPU.`,
+      );
     return choose('wasm', why);
   }
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-  const isFallbackAdapter = Boolean((info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
-  const described = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', isFallbackAdapter, shaderF16: adapter.features.has('shader-f16') };
+  const isFallbackAdapter = Boolean(
+    (info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter ??
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  );
+  const described = {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    isFallbackAdapter,
+    shaderF16: adapter.features.has('shader-f16'),
+  };
   if (req === 'webgpu') return choose('webgpu', { kind: 'requested', device: 'webgpu' }, described);
-  if (isFallbackAdapter) return choose('wasm', { kind: 'software-adapter', vendor: described.vendor, architecture: described.architecture }, described);
+  if (isFallbackAdapter)
+    return choose(
+      'wasm',
+      { kind: 'software-adapter', vendor: described.vendor, architecture: described.architecture },
+      described,
+    );
   return choose('webgpu', { kind: 'hardware-adapter' }, described);
 }
 
@@ -126,8 +147,7 @@ export function parsePlacement(lines: readonly string[]): Placement | undefined 
     if (op) {
       cpuOps.add(op[2]);
       cpuNodes.push(op[1]);
-    }
-    else if (inCpu && !/VerifyEachNodeIsAssignedToAnEp/.test(line)) inCpu = false;
+    } else if (inCpu && !/VerifyEachNodeIsAssignedToAnEp/.test(line)) inCpu = false;
   }
   return seen ? { nodes, cpuOps: [...cpuOps], cpuNodes } : undefined;
 }

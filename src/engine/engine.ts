@@ -7,7 +7,17 @@ import type { Row } from './batcher.js';
 import type { DeviceInfo, DeviceRequest } from './device.js';
 import type { Ort, OrtSession } from './ort-types.js';
 import { RunQueue, engineQueueOptions, type QueueOptions } from './queue.js';
-import { GOLDEN_MIN_COSINE, computeProbes, embedWith, minCosine, readVerdict, verdictKey, withProbes, writeVerdict, type GoldenVerdict } from './golden.js';
+import {
+  GOLDEN_MIN_COSINE,
+  computeProbes,
+  embedWith,
+  minCosine,
+  readVerdict,
+  verdictKey,
+  withProbes,
+  writeVerdict,
+  type GoldenVerdict,
+} from './golden.js';
 import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
@@ -100,7 +110,8 @@ async function goldenCheck(
     `GOLDEN CHECK FAILED on ${run.device.actual === 'cpu' ? 'the CPU' : 'wasm'} too: probe cosine ${v.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the vectors recorded in hpd.json at compile time; the bundle's probes do not match its model (hpd.json edited or damaged?) or this runtime computes wrong vectors`;
   const first = await check(run);
   if (first.ok) return run;
-  if (run.device.actual !== 'webgpu') return { ...run, device: { ...run.device, reason: `${run.device.reason}; ${cpuMismatch(first)}` } };
+  if (run.device.actual !== 'webgpu')
+    return { ...run, device: { ...run.device, reason: `${run.device.reason}; ${cpuMismatch(first)}` } };
   // Wrong vectors are worse than slow ones: leave WebGPU for wasm, whatever was requested.
   await run.session.release();
   const a = run.device.adapter;
@@ -109,7 +120,10 @@ async function goldenCheck(
   let reason = `fell back to wasm: the golden check failed on WebGPU${a ? ` (${a.vendor} ${a.architecture})` : ''}: probe cosine ${first.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the compile-time CPU vectors${first.remembered ? ' (verdict remembered for this adapter)' : ''}`;
   const second = await check(fallback);
   if (!second.ok) reason += `; ${cpuMismatch(second)}`;
-  return { ...fallback, device: { ...fallback.device, requested: run.device.requested, reason, ...(a ? { adapter: a } : {}) } };
+  return {
+    ...fallback,
+    device: { ...fallback.device, requested: run.device.requested, reason, ...(a ? { adapter: a } : {}) },
+  };
 }
 
 /** Model + tokenizer + session + queue: everything that turns texts into vectors, on any thread. */
@@ -132,7 +146,8 @@ export class Engine {
 
   static async create(platform: Platform, options: EngineOptions): Promise<Engine> {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}.`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}.`);
     const loaded = await loadModel(options.model, {
       cache: platform.cache,
       fetch: platform.fetch,
@@ -145,12 +160,26 @@ export class Engine {
         const cpu = platform.nativeCpu;
         platform.ort.env.wasm.numThreads = platform.wasmThreads; // before ORT's wasm starts, or it is ignored
         const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
-        return withProbes(c, await computeProbes(cpu ?? platform.ort, cpu ? 'cpu' : 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest));
+        return withProbes(
+          c,
+          await computeProbes(
+            cpu ?? platform.ort,
+            cpu ? 'cpu' : 'wasm',
+            c.files.get('model.onnx')!,
+            json('tokenizer.json'),
+            c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {},
+            c.manifest,
+          ),
+        );
       },
     });
     const m = loaded.manifest;
     const tokenizer = new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, m.maxTokens);
-    const sessionOpts = { capturePlacement: options.capturePlacement ?? false, dtype: m.dtype, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    const sessionOpts = {
+      capturePlacement: options.capturePlacement ?? false,
+      dtype: m.dtype,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    };
     const queueOpts = engineQueueOptions(batchSize);
     const created = await createSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
     let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
@@ -160,7 +189,8 @@ export class Engine {
     let small: OrtSession | null = null;
     const policy = options.smallBatchesOnWasm;
     if (policy && device.actual === 'webgpu') {
-      small = (await createSession(platform, loaded.model, 'wasm', { capturePlacement: false, dtype: m.dtype })).session;
+      small = (await createSession(platform, loaded.model, 'wasm', { capturePlacement: false, dtype: m.dtype }))
+        .session;
       let maxRows = typeof policy === 'object' && policy.maxRows !== undefined ? policy.maxRows : DEFAULT_WASM_MAX_ROWS;
       let measured = false;
       if (typeof policy === 'object' && policy.measure) {
@@ -170,7 +200,10 @@ export class Engine {
           const S = sample.length;
           const ids = new BigInt64Array(rows * S);
           for (let b = 0; b < rows; b++) for (let t = 0; t < S; t++) ids[b * S + t] = BigInt(sample[t]);
-          const feeds = { input_ids: new ort.Tensor('int64', ids, [rows, S]), attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * S).fill(1n), [rows, S]) };
+          const feeds = {
+            input_ids: new ort.Tensor('int64', ids, [rows, S]),
+            attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * S).fill(1n), [rows, S]),
+          };
           (await (d === 'wasm' ? wasmSession : session).run(feeds)).sentence_embedding.dispose();
         });
         maxRows = r.wasmMaxRows;
@@ -180,10 +213,22 @@ export class Engine {
       device.smallBatches = { device: 'wasm', maxRows, measured };
     }
     options.onProgress?.({ stage: 'ready' });
-    const engine = new Engine(session, small, tokenizer, queue, {
-      name: m.name, dim: m.dim, maxTokens: m.maxTokens, dtype: m.dtype, device: device.actual,
-      ...(m.source ? { source: m.source } : {}), origin: loaded.origin,
-    }, device);
+    const engine = new Engine(
+      session,
+      small,
+      tokenizer,
+      queue,
+      {
+        name: m.name,
+        dim: m.dim,
+        maxTokens: m.maxTokens,
+        dtype: m.dtype,
+        device: device.actual,
+        ...(m.source ? { source: m.source } : {}),
+        origin: loaded.origin,
+      },
+      device,
+    );
     if (device.actual === 'webgpu') engine.watchDevice(ort, options.onDeviceLost);
     return engine;
   }
@@ -191,19 +236,22 @@ export class Engine {
   /** ORT's WebGPU device: a loss makes every later run fail with DEVICE_LOST and tells the page, which starts afresh. */
   private watchDevice(ort: Ort, onLost: ((why: string) => void) | undefined): void {
     const dev = (ort.env as { webgpu?: { device?: Promise<GPUDevice> } }).webgpu?.device;
-    void Promise.resolve(dev).then((d) =>
-      d?.lost.then((info) => {
-        if (this.disposed) return;
-        this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
-        onLost?.(this.lost);
-      }),
-    ).catch(() => {});
+    void Promise.resolve(dev)
+      .then((d) =>
+        d?.lost.then((info) => {
+          if (this.disposed) return;
+          this.lost = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+          onLost?.(this.lost);
+        }),
+      )
+      .catch(() => {});
   }
 
   /** Embeds texts; concurrent calls are queued and coalesced, one session run at a time. */
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     if (this.disposed) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
-    if (this.lost) throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`);
+    if (this.lost)
+      throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`);
     validateTexts(texts);
     const dim = this.info.dim;
     const vectors = new Float32Array(texts.length * dim);
@@ -218,7 +266,10 @@ export class Engine {
     } catch (e) {
       // A run that fails because the device just went away reports the loss, not ORT's raw error.
       if (this.device.actual === 'webgpu' && !this.lost) await new Promise((r) => setTimeout(r, 50));
-      if (this.lost) throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`, { cause: e });
+      if (this.lost)
+        throw new HpdError('DEVICE_LOST', `The WebGPU device was lost (${this.lost}); start the engine again.`, {
+          cause: e,
+        });
       throw e;
     }
     return { vectors, truncated };

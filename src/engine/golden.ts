@@ -21,7 +21,12 @@ export const GOLDEN_MIN_COSINE = 0.999;
 const QUEUE_OPTS = { batchSize: 8, maxBatchTokens: DEFAULT_BATCH_TOKENS, maxRoundRows: 64 };
 
 /** Embeds texts through an existing queue (the engine's own path: same tokenizer, batching and session). */
-export async function embedWith(queue: RunQueue, tokenizer: TextTokenizer, texts: readonly string[], dim: number): Promise<Float32Array> {
+export async function embedWith(
+  queue: RunQueue,
+  tokenizer: TextTokenizer,
+  texts: readonly string[],
+  dim: number,
+): Promise<Float32Array> {
   const out = new Float32Array(texts.length * dim);
   const rows: Row[] = texts.map((t, i) => ({ ids: tokenizer.encode(t).ids, out, offset: i * dim }));
   await queue.submit(rows);
@@ -32,9 +37,12 @@ export async function embedWith(queue: RunQueue, tokenizer: TextTokenizer, texts
 export function minCosine(got: Float32Array, probes: BundleProbes, dim: number): number {
   let worst = 1;
   probes.vectors.forEach((want, i) => {
-    let dot = 0, a = 0, b = 0;
+    let dot = 0,
+      a = 0,
+      b = 0;
     for (let j = 0; j < dim; j++) {
-      const x = got[i * dim + j], y = want[j];
+      const x = got[i * dim + j],
+        y = want[j];
       dot += x * y;
       a += x * x;
       b += y * y;
@@ -49,13 +57,27 @@ export function minCosine(got: Float32Array, probes: BundleProbes, dim: number):
  * The probes' vectors from a CPU run (wasm or onnxruntime-node) of a freshly compiled model: the reference the
  * runtime later checks each device against. Kept out of src/convert, which stays free of ORT.
  */
-export async function computeProbes(ort: Ort, ep: 'wasm' | 'cpu', model: Uint8Array, tokenizerJson: object, tokenizerConfig: object, manifest: BundleManifest): Promise<BundleProbes> {
+export async function computeProbes(
+  ort: Ort,
+  ep: 'wasm' | 'cpu',
+  model: Uint8Array,
+  tokenizerJson: object,
+  tokenizerConfig: object,
+  manifest: BundleManifest,
+): Promise<BundleProbes> {
   const session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
   try {
     const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, manifest.maxTokens);
-    const v = await embedWith(new RunQueue(ort, session, manifest.dim, QUEUE_OPTS), tokenizer, PROBE_TEXTS, manifest.dim);
+    const v = await embedWith(
+      new RunQueue(ort, session, manifest.dim, QUEUE_OPTS),
+      tokenizer,
+      PROBE_TEXTS,
+      manifest.dim,
+    );
     // 1e-6 steps keep hpd.json small and are far below the 0.999 cosine threshold.
-    const vectors = PROBE_TEXTS.map((_, i) => Array.from(v.subarray(i * manifest.dim, (i + 1) * manifest.dim), (x) => Math.round(x * 1e6) / 1e6));
+    const vectors = PROBE_TEXTS.map((_, i) =>
+      Array.from(v.subarray(i * manifest.dim, (i + 1) * manifest.dim), (x) => Math.round(x * 1e6) / 1e6),
+    );
     return { texts: [...PROBE_TEXTS], vectors, ep };
   } finally {
     await session.release();
@@ -63,7 +85,10 @@ export async function computeProbes(ort: Ort, ep: 'wasm' | 'cpu', model: Uint8Ar
 }
 
 /** Files of a compiled bundle with `probes` added to hpd.json (hpd.json itself carries no hash, so nothing else changes). */
-export function withProbes<B extends { manifest: BundleManifest; files: Map<string, Uint8Array> }>(bundle: B, probes: BundleProbes): B {
+export function withProbes<B extends { manifest: BundleManifest; files: Map<string, Uint8Array> }>(
+  bundle: B,
+  probes: BundleProbes,
+): B {
   const manifest: BundleManifest = { ...bundle.manifest, probes };
   const files = new Map(bundle.files);
   files.set(MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
@@ -76,7 +101,11 @@ export interface GoldenVerdict {
 }
 
 /** Verdicts per model, probes and adapter: in the model cache (Cache Storage in browsers), so a GPU is checked once. */
-export async function verdictKey(manifest: BundleManifest, ep: string, adapter: { vendor: string; architecture: string } | undefined): Promise<string> {
+export async function verdictKey(
+  manifest: BundleManifest,
+  ep: string,
+  adapter: { vendor: string; architecture: string } | undefined,
+): Promise<string> {
   const probesHash = (await sha256Hex(new TextEncoder().encode(JSON.stringify(manifest.probes)))).slice(0, 16);
   return `golden:${manifest.files.model.sha256}:${probesHash}:${ep}:${adapter ? `${adapter.vendor}/${adapter.architecture}` : 'cpu'}`;
 }

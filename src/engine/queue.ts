@@ -35,8 +35,17 @@ export function engineQueueOptions(batchSize: number): QueueOptions {
 function checkRows(rows: readonly Row[], dim: number): void {
   rows.forEach((r, i) => {
     // fillInputs writes only the low word of each int64 id: a negative id would become a huge one.
-    const bad = !(r.ids instanceof Int32Array && r.ids.length > 0) || r.ids.some(negative) ? 'ids must be a non-empty Int32Array of non-negative token ids'
-      : !(r.out instanceof Float32Array && Number.isInteger(r.offset) && r.offset >= 0 && r.offset + dim <= r.out.length) ? `out has no room for a ${dim}-d vector at ${r.offset}` : '';
+    const bad =
+      !(r.ids instanceof Int32Array && r.ids.length > 0) || r.ids.some(negative)
+        ? 'ids must be a non-empty Int32Array of non-negative token ids'
+        : !(
+              r.out instanceof Float32Array &&
+              Number.isInteger(r.offset) &&
+              r.offset >= 0 &&
+              r.offset + dim <= r.out.length
+            )
+          ? `out has no room for a ${dim}-d vector at ${r.offset}`
+          : '';
     if (bad) throw new InvalidInputError(`row ${i}: ${bad}.`);
   });
 }
@@ -57,7 +66,12 @@ export class RunQueue {
   /** A second (wasm) session for small batches, and the largest batch it takes (see route.ts). */
   private small: { session: OrtSession; maxRows: number } | null = null;
 
-  constructor(private ort: Ort, private session: OrtSession, private dim: number, private opts: QueueOptions) {}
+  constructor(
+    private ort: Ort,
+    private session: OrtSession,
+    private dim: number,
+    private opts: QueueOptions,
+  ) {}
 
   /** Routes batches of at most `maxRows` rows to `session` (wasm) and larger ones to the primary session. */
   routeSmallBatches(session: OrtSession, maxRows: number): void {
@@ -88,7 +102,10 @@ export class RunQueue {
       while (this.pending.length) {
         const round: Job[] = [];
         let n = 0;
-        while (this.pending.length && (round.length === 0 || n + this.pending[0].rows.length <= this.opts.maxRoundRows)) {
+        while (
+          this.pending.length &&
+          (round.length === 0 || n + this.pending[0].rows.length <= this.opts.maxRoundRows)
+        ) {
           const job = this.pending.shift()!;
           round.push(job);
           n += job.rows.length;
@@ -153,7 +170,8 @@ export class RunQueue {
       input_ids: new this.ort.Tensor('int64', this.ids.subarray(0, B * S), [B, S]),
       attention_mask: new this.ort.Tensor('int64', this.mask.subarray(0, B * S), [B, S]),
     };
-    const session = this.small !== null && routeBatch(B, this.small.maxRows) === 'wasm' ? this.small.session : this.session;
+    const session =
+      this.small !== null && routeBatch(B, this.small.maxRows) === 'wasm' ? this.small.session : this.session;
     const result = await session.run(feeds);
     const y = result.sentence_embedding;
     try {

@@ -37,7 +37,11 @@ export function routeBatch(rows: number, wasmMaxRows: number): 'wasm' | 'gpu' {
  * Times one run per session at each size in CROSSOVER_BATCHES (after a warm-up run of each), best of `reps`, and
  * returns the crossover. `run(device, rows)` runs one batch of `rows` rows on that session.
  */
-export async function measureCrossover(run: (device: 'wasm' | 'gpu', rows: number) => Promise<void>, now: () => number = () => performance.now(), reps = 3): Promise<{ wasmMaxRows: number; timings: CrossoverTiming[] }> {
+export async function measureCrossover(
+  run: (device: 'wasm' | 'gpu', rows: number) => Promise<void>,
+  now: () => number = () => performance.now(),
+  reps = 3,
+): Promise<{ wasmMaxRows: number; timings: CrossoverTiming[] }> {
   const timings: CrossoverTiming[] = [];
   await run('wasm', 1);
   await run('gpu', 1);

@@ -1,16 +1,23 @@
 import { HpdError } from '../errors.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { WeightDtype } from '../bundle/manifest.js';
-import { chooseDevice, describeChoice, parsePlacement, type DeviceChoice, type DeviceInfo, type DeviceRequest } from './device.js';
+import {
+  chooseDevice,
+  describeChoice,
+  parsePlacement,
+  type DeviceChoice,
+  type DeviceInfo,
+  type DeviceRequest,
+} from './device.js';
 import { captureOrtLog, ortLogBypassesTap, ortLogTapped, whileOrtStarts } from './ort-log.js';
 import type { Platform } from './platform.js';
 import type { Ort, OrtSession } from './ort-types.js';
 
 /** An ONNX model with one Identity node (83 bytes, from src/convert's writer): ORT's runtime only starts with a session. */
 const START_MODEL = new Uint8Array([
-  8, 8, 18, 9, 104, 112, 100, 45, 101, 109, 98, 101, 100, 26, 0, 58, 62, 10, 19, 10, 1, 120, 18, 1, 121, 26, 1, 105, 34, 8, 73, 100, 101, 110,
-  116, 105, 116, 121, 18, 5, 115, 116, 97, 114, 116, 90, 15, 10, 1, 120, 18, 10, 10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 98, 15, 10, 1, 121, 18, 10,
-  10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 66, 2, 16, 17,
+  8, 8, 18, 9, 104, 112, 100, 45, 101, 109, 98, 101, 100, 26, 0, 58, 62, 10, 19, 10, 1, 120, 18, 1, 121, 26, 1, 105, 34,
+  8, 73, 100, 101, 110, 116, 105, 116, 121, 18, 5, 115, 116, 97, 114, 116, 90, 15, 10, 1, 120, 18, 10, 10, 8, 8, 1, 18,
+  4, 10, 2, 8, 1, 98, 15, 10, 1, 121, 18, 10, 10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 66, 2, 16, 17,
 ]);
 
 const started = new WeakMap<Ort, Promise<void>>();
@@ -45,7 +52,11 @@ export async function createSession(
   const { ort } = platform;
   const choice = cpuOnlyDtype(await chooseDevice(request, platform.gpu), request, opts.dtype);
   ort.env.wasm.numThreads = platform.wasmThreads;
-  const base = { requested: request, threads: platform.wasmThreads, ...(choice.adapter ? { adapter: choice.adapter } : {}) };
+  const base = {
+    requested: request,
+    threads: platform.wasmThreads,
+    ...(choice.adapter ? { adapter: choice.adapter } : {}),
+  };
 
   const attempt = async (ep: 'webgpu' | 'wasm' | 'cpu') => {
     opts.onProgress?.({ stage: 'session', device: ep });
@@ -73,22 +84,49 @@ export async function createSession(
   if (choice.device === 'webgpu') {
     try {
       const { session, placement } = await attempt('webgpu');
-      return { session, ort, device: { ...base, actual: 'webgpu', reason: choice.reason, ...(placement ? { placement } : {}) } };
+      return {
+        session,
+        ort,
+        device: { ...base, actual: 'webgpu', reason: choice.reason, ...(placement ? { placement } : {}) },
+      };
     } catch (e) {
       if (request === 'webgpu') {
-        throw new HpdError('DEVICE_UNAVAILABLE', `device "webgpu" was requested but the WebGPU session failed: ${(e as Error).message}`, { cause: e });
+        throw new HpdError(
+          'DEVICE_UNAVAILABLE',
+          `device "webgpu" was requested but the WebGPU session failed: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
       const { session, placement } = await attempt('wasm');
-      return { session, ort, device: { ...base, actual: 'wasm', reason: `fell back to wasm: the WebGPU session failed (${(e as Error).message})`, ...(placement ? { placement } : {}) } };
+      return {
+        session,
+        ort,
+        device: {
+          ...base,
+          actual: 'wasm',
+          reason: `fell back to wasm: the WebGPU session failed (${(e as Error).message})`,
+          ...(placement ? { placement } : {}),
+        },
+      };
     }
   }
   // Under 'auto', a native CPU runtime beats wasm; an explicit 'wasm' request is honoured as asked.
   if (request === 'auto' && platform.nativeCpu) {
     const r = await attempt('cpu');
-    return { session: r.session, ort: r.ort, device: { ...base, actual: 'cpu', reason: describeChoice(choice.why, 'cpu'), ...(r.placement ? { placement: r.placement } : {}) } };
+    return {
+      session: r.session,
+      ort: r.ort,
+      device: {
+        ...base,
+        actual: 'cpu',
+        reason: describeChoice(choice.why, 'cpu'),
+        ...(r.placement ? { placement: r.placement } : {}),
+      },
+    };
   }
   const { session, placement } = await attempt('wasm');
-  const reason = request === 'auto' && platform.nativeCpuMissing ? `${choice.reason}; ${platform.nativeCpuMissing}` : choice.reason;
+  const reason =
+    request === 'auto' && platform.nativeCpuMissing ? `${choice.reason}; ${platform.nativeCpuMissing}` : choice.reason;
   return { session, ort, device: { ...base, actual: 'wasm', reason, ...(placement ? { placement } : {}) } };
 }
 
@@ -97,9 +135,22 @@ export async function createSession(
  * (transformers.js users report q8 on WebGPU silently wrong or falling back to CPU): `auto` runs it on the CPU path
  * with the reason recorded, and an explicit 'webgpu' request is refused.
  */
-export function cpuOnlyDtype(choice: DeviceChoice, request: DeviceRequest, dtype: WeightDtype | undefined): DeviceChoice {
+export function cpuOnlyDtype(
+  choice: DeviceChoice,
+  request: DeviceRequest,
+  dtype: WeightDtype | undefined,
+): DeviceChoice {
   if (dtype !== 'q8' || choice.device !== 'webgpu') return choice;
-  if (request === 'webgpu') throw new HpdError('DEVICE_UNAVAILABLE', 'device "webgpu" was requested for a q8 (int8-compute) bundle, which runs only on the CPU execution providers; use device "auto" or "wasm", or an fp32/fp16/int8 bundle on WebGPU.');
+  if (request === 'webgpu')
+    throw new HpdError(
+      'DEVICE_UNAVAILABLE',
+      'device "webgpu" was requested for a q8 (int8-compute) bundle, which runs only on the CPU execution providers; use device "auto" or "wasm", or an fp32/fp16/int8 bundle on WebGPU.',
+    );
   const why = { kind: 'q8-cpu-only' } as const;
-  return { device: 'wasm', why, reason: describeChoice(why, 'wasm'), ...(choice.adapter ? { adapter: choice.adapter } : {}) };
+  return {
+    device: 'wasm',
+    why,
+    reason: describeChoice(why, 'wasm'),
+    ...(choice.adapter ? { adapter: choice.adapter } : {}),
+  };
 }

@@ -22,19 +22,31 @@ export class TextTokenizer {
   private cls: number;
   private sep: number;
 
-  constructor(tokenizerJson: object, tokenizerConfig: object, readonly maxTokens: number) {
+  constructor(
+    tokenizerJson: object,
+    tokenizerConfig: object,
+    readonly maxTokens: number,
+  ) {
     try {
       this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
       this.tok.encode('Probe, 中文 text!', { add_special_tokens: false }); // a malformed pipeline fails here, not on the first embed
     } catch (cause) {
-      throw new HpdError('MODEL_INVALID', `tokenizer.json cannot be used: ${(cause as Error)?.message ?? String(cause)}.`, { cause });
+      throw new HpdError(
+        'MODEL_INVALID',
+        `tokenizer.json cannot be used: ${(cause as Error)?.message ?? String(cause)}.`,
+        { cause },
+      );
     }
     const cls = this.tok.token_to_id('[CLS]');
     const sep = this.tok.token_to_id('[SEP]');
     if (cls === undefined || sep === undefined) {
-      throw new HpdError('MODEL_INVALID', 'tokenizer.json has no [CLS]/[SEP] tokens; only BERT WordPiece tokenizers are supported.');
+      throw new HpdError(
+        'MODEL_INVALID',
+        'tokenizer.json has no [CLS]/[SEP] tokens; only BERT WordPiece tokenizers are supported.',
+      );
     }
-    if (maxTokens < 2) throw new HpdError('MODEL_INVALID', `maxTokens ${maxTokens} leaves no room for [CLS] and [SEP].`);
+    if (maxTokens < 2)
+      throw new HpdError('MODEL_INVALID', `maxTokens ${maxTokens} leaves no room for [CLS] and [SEP].`);
     this.cls = cls;
     this.sep = sep;
   }
@@ -48,7 +60,8 @@ export class TextTokenizer {
       if (cut <= 0) continue;
       const body = this.body(text.slice(0, cut));
       // Enough tokens before the cut: the first `room` of them are final.
-      if (body.length >= room || hard) return { ids: this.wrap(body, room), truncated: body.length > room || /\S/.test(text.slice(cut)) };
+      if (body.length >= room || hard)
+        return { ids: this.wrap(body, room), truncated: body.length > room || /\S/.test(text.slice(cut)) };
     }
     const body = this.body(text);
     return { ids: this.wrap(body, room), truncated: body.length > room };
@@ -59,7 +72,11 @@ export class TextTokenizer {
       return this.tok.encode(text, { add_special_tokens: false }).ids;
     } catch (cause) {
       // Only a malformed tokenizer.json makes the tokenizer throw on a string.
-      throw new HpdError('MODEL_INVALID', `tokenizer.json failed on a text: ${(cause as Error)?.message ?? String(cause)}.`, { cause });
+      throw new HpdError(
+        'MODEL_INVALID',
+        `tokenizer.json failed on a text: ${(cause as Error)?.message ?? String(cause)}.`,
+        { cause },
+      );
     }
   }
 

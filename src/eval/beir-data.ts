@@ -21,7 +21,8 @@ function jsonLines(text: string, where: string, f: (o: Record<string, unknown>, 
     } catch {
       throw new InvalidInputError(`${where}:${i + 1}: not valid JSON.`);
     }
-    if (!o || typeof o !== 'object' || Array.isArray(o)) throw new InvalidInputError(`${where}:${i + 1}: expected a JSON object.`);
+    if (!o || typeof o !== 'object' || Array.isArray(o))
+      throw new InvalidInputError(`${where}:${i + 1}: expected a JSON object.`);
     f(o as Record<string, unknown>, i + 1);
   }
 }
@@ -37,12 +38,14 @@ const str = (o: Record<string, unknown>, key: string, where: string, line: numbe
 /** Parses the three BEIR files' contents; ids must be unique and qrels must name known queries and documents. */
 export function parseBeir(files: { corpus: string; queries: string; qrels: string }): BeirData {
   const d: BeirData = { corpusIds: [], corpusTexts: [], queryIds: [], queryTexts: [], qrels: new Map() };
-  const docs = new Set<string>(), queries = new Set<string>();
+  const docs = new Set<string>(),
+    queries = new Set<string>();
   jsonLines(files.corpus, 'corpus.jsonl', (o, line) => {
     const id = str(o, '_id', 'corpus.jsonl', line);
     if (docs.has(id)) throw new InvalidInputError(`corpus.jsonl:${line}: duplicate _id "${id}".`);
     docs.add(id);
-    const title = str(o, 'title', 'corpus.jsonl', line, true), text = str(o, 'text', 'corpus.jsonl', line);
+    const title = str(o, 'title', 'corpus.jsonl', line, true),
+      text = str(o, 'text', 'corpus.jsonl', line);
     d.corpusIds.push(id);
     d.corpusTexts.push(title ? `${title} ${text}` : text);
   });

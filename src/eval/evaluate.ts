@@ -54,9 +54,14 @@ export interface RetrievalResult {
 }
 
 /** Embeds texts in chunks into one N × dim array. */
-export async function embedAll(embed: EmbedFn, texts: readonly string[], options: EvalOptions = {}): Promise<{ vectors: Float32Array; dim: number }> {
+export async function embedAll(
+  embed: EmbedFn,
+  texts: readonly string[],
+  options: EvalOptions = {},
+): Promise<{ vectors: Float32Array; dim: number }> {
   const chunk = options.chunk ?? 256;
-  if (!(Number.isInteger(chunk) && chunk > 0)) throw new InvalidInputError(`chunk must be a positive integer, got ${chunk}.`);
+  if (!(Number.isInteger(chunk) && chunk > 0))
+    throw new InvalidInputError(`chunk must be a positive integer, got ${chunk}.`);
   let out: Float32Array | undefined;
   let dim = 0;
   for (let i = 0; i < texts.length; i += chunk) {
@@ -64,9 +69,11 @@ export async function embedAll(embed: EmbedFn, texts: readonly string[], options
     const v = await embed(part);
     if (!out) {
       dim = v.length / part.length;
-      if (!Number.isInteger(dim) || dim <= 0) throw new InvalidInputError(`embed returned ${v.length} values for ${part.length} texts.`);
+      if (!Number.isInteger(dim) || dim <= 0)
+        throw new InvalidInputError(`embed returned ${v.length} values for ${part.length} texts.`);
       out = new Float32Array(texts.length * dim);
-    } else if (v.length !== part.length * dim) throw new InvalidInputError(`embed returned ${v.length} values for ${part.length} texts of dimension ${dim}.`);
+    } else if (v.length !== part.length * dim)
+      throw new InvalidInputError(`embed returned ${v.length} values for ${part.length} texts of dimension ${dim}.`);
     out.set(v, i * dim);
     options.onProgress?.({ stage: 'embed', done: Math.min(texts.length, i + chunk), total: texts.length });
   }
@@ -75,9 +82,12 @@ export async function embedAll(embed: EmbedFn, texts: readonly string[], options
 
 /** Cosine similarity of rows i and j (rows need not be unit length). */
 function cosine(v: Float32Array, dim: number, i: number, j: number): number {
-  let dot = 0, a = 0, b = 0;
+  let dot = 0,
+    a = 0,
+    b = 0;
   for (let t = 0; t < dim; t++) {
-    const x = v[i * dim + t], y = v[j * dim + t];
+    const x = v[i * dim + t],
+      y = v[j * dim + t];
     dot += x * y;
     a += x * x;
     b += y * y;
@@ -88,7 +98,8 @@ function cosine(v: Float32Array, dim: number, i: number, j: number): number {
 /** STS: Spearman and Pearson (× 100) between the cosine similarity of each pair and its gold score. */
 export async function evaluateSts(embed: EmbedFn, data: StsData, options: EvalOptions = {}): Promise<StsResult> {
   const n = data.scores.length;
-  if (data.sentences1.length !== n || data.sentences2.length !== n) throw new InvalidInputError('StsData arrays must have equal lengths.');
+  if (data.sentences1.length !== n || data.sentences2.length !== n)
+    throw new InvalidInputError('StsData arrays must have equal lengths.');
   // Each distinct sentence is embedded once.
   const slot = new Map<string, number>();
   const texts: string[] = [];
@@ -97,11 +108,17 @@ export async function evaluateSts(embed: EmbedFn, data: StsData, options: EvalOp
     if (i === undefined) slot.set(s, (i = texts.push(s) - 1));
     return i;
   };
-  const a = data.sentences1.map(at), b = data.sentences2.map(at);
+  const a = data.sentences1.map(at),
+    b = data.sentences2.map(at);
   const { vectors, dim } = await embedAll(embed, texts, options);
   const sims = new Float64Array(n);
   for (let i = 0; i < n; i++) sims[i] = cosine(vectors, dim, a[i], b[i]);
-  return { task: 'sts', pairs: n, spearman: 100 * spearman(sims, data.scores), pearson: 100 * pearson(sims, data.scores) };
+  return {
+    task: 'sts',
+    pairs: n,
+    spearman: 100 * spearman(sims, data.scores),
+    pearson: 100 * pearson(sims, data.scores),
+  };
 }
 
 export interface RetrievalOptions extends EvalOptions {
@@ -110,12 +127,20 @@ export interface RetrievalOptions extends EvalOptions {
 }
 
 /** Retrieval on a BEIR-layout dataset with CosineIndex: nDCG@10, MRR@10, recall@10/100, bytes and latency per storage. */
-export async function evaluateRetrieval(embed: EmbedFn, data: BeirData, options: RetrievalOptions = {}): Promise<RetrievalResult> {
+export async function evaluateRetrieval(
+  embed: EmbedFn,
+  data: BeirData,
+  options: RetrievalOptions = {},
+): Promise<RetrievalResult> {
   const storages = options.storages ?? ['f32', 'int8'];
   const evalQueries = data.queryIds.map((id, i) => ({ id, i })).filter((q) => data.qrels.has(q.id));
   const corpus = await embedAll(embed, data.corpusTexts, options);
   const t0 = performance.now();
-  const queries = await embedAll(embed, evalQueries.map((q) => data.queryTexts[q.i]), options);
+  const queries = await embedAll(
+    embed,
+    evalQueries.map((q) => data.queryTexts[q.i]),
+    options,
+  );
   const embedMsPerQuery = (performance.now() - t0) / Math.max(1, evalQueries.length);
   const k = Math.min(100, data.corpusIds.length);
   const results: RetrievalScores[] = [];
@@ -123,7 +148,10 @@ export async function evaluateRetrieval(embed: EmbedFn, data: BeirData, options:
     const index = new CosineIndex({ dim: corpus.dim, storage, capacity: data.corpusIds.length });
     index.add(data.corpusIds, corpus.vectors);
     const times = new Float64Array(evalQueries.length);
-    let ndcg = 0, mrr = 0, r10 = 0, r100 = 0;
+    let ndcg = 0,
+      mrr = 0,
+      r10 = 0,
+      r100 = 0;
     for (let q = 0; q < evalQueries.length; q++) {
       const qv = queries.vectors.subarray(q * queries.dim, (q + 1) * queries.dim);
       const s = performance.now();
@@ -135,14 +163,18 @@ export async function evaluateRetrieval(embed: EmbedFn, data: BeirData, options:
       mrr += reciprocalRankAt(ranked, rel, 10);
       r10 += recallAt(ranked, rel, 10);
       r100 += recallAt(ranked, rel, 100);
-      if ((q + 1) % 256 === 0 || q + 1 === evalQueries.length) options.onProgress?.({ stage: 'search', done: q + 1, total: evalQueries.length });
+      if ((q + 1) % 256 === 0 || q + 1 === evalQueries.length)
+        options.onProgress?.({ stage: 'search', done: q + 1, total: evalQueries.length });
     }
     const n = Math.max(1, evalQueries.length);
     const sorted = Float64Array.from(times).sort();
     const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0);
     results.push({
       storage,
-      ndcg10: (100 * ndcg) / n, mrr10: (100 * mrr) / n, recall10: (100 * r10) / n, recall100: (100 * r100) / n,
+      ndcg10: (100 * ndcg) / n,
+      mrr10: (100 * mrr) / n,
+      recall10: (100 * r10) / n,
+      recall100: (100 * r100) / n,
       indexBytes: index.byteLength,
       latencyMs: { mean: times.reduce((x, y) => x + y, 0) / n, p50: pct(0.5), p95: pct(0.95) },
     });

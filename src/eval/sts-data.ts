@@ -29,9 +29,15 @@ export function guessStsFormat(name: string): StsFormat {
  * any other malformed line is an INVALID_INPUT naming the line, and nothing is returned.
  */
 export function parseSts(text: string, format: StsFormat, where = 'STS file'): StsData {
-  if (!STS_FORMATS.includes(format)) throw new InvalidInputError(`unknown STS format "${format}"; use ${STS_FORMATS.join(', ')}.`);
+  if (!STS_FORMATS.includes(format))
+    throw new InvalidInputError(`unknown STS format "${format}"; use ${STS_FORMATS.join(', ')}.`);
   const lines = text.split('\n');
-  const out: { s1: string[]; s2: string[]; scores: number[]; extra: number[] } = { s1: [], s2: [], scores: [], extra: [] };
+  const out: { s1: string[]; s2: string[]; scores: number[]; extra: number[] } = {
+    s1: [],
+    s2: [],
+    scores: [],
+    extra: [],
+  };
   let cols = { s1: 5, s2: 6, score: 4, min: 7 };
   let start = 0;
   if (format === 'tsv') cols = { s1: 0, s2: 1, score: 2, min: 3 };
@@ -40,7 +46,10 @@ export function parseSts(text: string, format: StsFormat, where = 'STS file'): S
     const header = (lines[start] ?? '').replace(/\r$/, '').split('\t');
     const col = (name: string) => {
       const i = header.indexOf(name);
-      if (i < 0) throw new InvalidInputError(`${where}: the SICK header (line ${start + 1}) has no "${name}" column; expected pair_ID, sentence_A, sentence_B, relatedness_score, …`);
+      if (i < 0)
+        throw new InvalidInputError(
+          `${where}: the SICK header (line ${start + 1}) has no "${name}" column; expected pair_ID, sentence_A, sentence_B, relatedness_score, …`,
+        );
       return i;
     };
     cols = { s1: col('sentence_A'), s2: col('sentence_B'), score: col('relatedness_score'), min: 0 };
@@ -51,15 +60,21 @@ export function parseSts(text: string, format: StsFormat, where = 'STS file'): S
     const line = lines[i].replace(/\r$/, '');
     if (line.trim() === '') continue;
     const f = line.split('\t');
-    if (f.length < cols.min) throw new InvalidInputError(`${where}:${i + 1}: expected ${cols.min} tab-separated fields${format === 'stsb' ? ' (genre, file, year, id, score, sentence1, sentence2)' : ''}, got ${f.length}.`);
+    if (f.length < cols.min)
+      throw new InvalidInputError(
+        `${where}:${i + 1}: expected ${cols.min} tab-separated fields${format === 'stsb' ? ' (genre, file, year, id, score, sentence1, sentence2)' : ''}, got ${f.length}.`,
+      );
     if (format === 'stsb' && f.length > 7) out.extra.push(i + 1);
-    if (format === 'tsv' && f.length > 3) throw new InvalidInputError(`${where}:${i + 1}: a tsv line is s1<TAB>s2<TAB>score, got ${f.length} fields.`);
+    if (format === 'tsv' && f.length > 3)
+      throw new InvalidInputError(`${where}:${i + 1}: a tsv line is s1<TAB>s2<TAB>score, got ${f.length} fields.`);
     const score = Number(f[cols.score]);
-    if (f[cols.score].trim() === '' || !Number.isFinite(score)) throw new InvalidInputError(`${where}:${i + 1}: score "${f[cols.score]}" is not a number.`);
+    if (f[cols.score].trim() === '' || !Number.isFinite(score))
+      throw new InvalidInputError(`${where}:${i + 1}: score "${f[cols.score]}" is not a number.`);
     out.s1.push(f[cols.s1]);
     out.s2.push(f[cols.s2]);
     out.scores.push(score);
   }
-  if (out.scores.length < 2) throw new InvalidInputError(`${where}: found ${out.scores.length} pair(s); a correlation needs at least 2.`);
+  if (out.scores.length < 2)
+    throw new InvalidInputError(`${where}: found ${out.scores.length} pair(s); a correlation needs at least 2.`);
   return { sentences1: out.s1, sentences2: out.s2, scores: Float64Array.from(out.scores), extraFieldLines: out.extra };
 }

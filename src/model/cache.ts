@@ -29,7 +29,12 @@ export function cacheStorageCache(name = CACHE_NAME): ModelCache {
       return res ? new Uint8Array(await res.arrayBuffer()) : undefined;
     },
     async put(key, bytes) {
-      await (await open()).put(toUrl(key), new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.byteLength) } }));
+      await (
+        await open()
+      ).put(
+        toUrl(key),
+        new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.byteLength) } }),
+      );
     },
     async list() {
       const c = await open();
@@ -78,7 +83,10 @@ export function memoryCache(): ModelCache {
  * a failed get (storage gone, unreadable entry) is reported and counts as a miss, so the file is fetched again.
  * `failed` says whether any put failed (a read failure does not make what was written incomplete).
  */
-export function bestEffortCache(cache: ModelCache, onFailure: (key: string, reason: string) => void): ModelCache & { readonly failed: boolean } {
+export function bestEffortCache(
+  cache: ModelCache,
+  onFailure: (key: string, reason: string) => void,
+): ModelCache & { readonly failed: boolean } {
   let failed = false;
   const reason = (e: unknown) => (e as Error)?.message || String(e);
   return {

@@ -21,20 +21,35 @@ export const MAX_DOWNLOAD_BYTES = 2 ** 31;
 export async function fetchBytes(
   fetchFn: FetchLike,
   url: string,
-  opts: { optional?: boolean; onBytes?: (loaded: number, total: number | undefined) => void; signal?: AbortSignal; maxBytes?: number } = {},
+  opts: {
+    optional?: boolean;
+    onBytes?: (loaded: number, total: number | undefined) => void;
+    signal?: AbortSignal;
+    maxBytes?: number;
+  } = {},
 ): Promise<FetchedFile | undefined> {
   const max = Math.min(opts.maxBytes ?? MAX_DOWNLOAD_BYTES, MAX_DOWNLOAD_BYTES);
   const tooLong = (n: number | string) =>
-    new HpdError('MODEL_FETCH_FAILED', `${url} is ${n} bytes long, more than the ${max} expected${opts.maxBytes === undefined ? ' at most' : ''}; refusing to download it.`);
+    new HpdError(
+      'MODEL_FETCH_FAILED',
+      `${url} is ${n} bytes long, more than the ${max} expected${opts.maxBytes === undefined ? ' at most' : ''}; refusing to download it.`,
+    );
   let res: Response;
   try {
     res = await fetchFn(url, opts.signal ? { signal: opts.signal } : undefined);
   } catch (cause) {
-    throw new HpdError('MODEL_FETCH_FAILED', `Could not fetch ${url}: ${(cause as Error).message}. Check the network and the model URL.`, { cause });
+    throw new HpdError(
+      'MODEL_FETCH_FAILED',
+      `Could not fetch ${url}: ${(cause as Error).message}. Check the network and the model URL.`,
+      { cause },
+    );
   }
   if (res.status === 404 && opts.optional) return undefined;
   if (!res.ok) {
-    throw new HpdError('MODEL_FETCH_FAILED', `Fetching ${url} failed with HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Check the model id, revision and hubUrl.`);
+    throw new HpdError(
+      'MODEL_FETCH_FAILED',
+      `Fetching ${url} failed with HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Check the model id, revision and hubUrl.`,
+    );
   }
   const lengthHeader = res.headers.get('content-length');
   const total = lengthHeader && !res.headers.get('content-encoding') ? Number(lengthHeader) : undefined;
@@ -43,7 +58,9 @@ export async function fetchBytes(
     return e;
   };
   if (total !== undefined && !(Number.isSafeInteger(total) && total >= 0)) {
-    throw await refuse(new HpdError('MODEL_FETCH_FAILED', `${url} announced an invalid content-length ${JSON.stringify(lengthHeader)}.`));
+    throw await refuse(
+      new HpdError('MODEL_FETCH_FAILED', `${url} announced an invalid content-length ${JSON.stringify(lengthHeader)}.`),
+    );
   }
   if (total !== undefined && total > max) throw await refuse(tooLong(total));
   const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
@@ -81,7 +98,11 @@ export async function fetchBytes(
     }
   } catch (cause) {
     if (cause instanceof HpdError) throw cause;
-    throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} broke off after ${loaded} bytes: ${(cause as Error).message}.`, { cause });
+    throw new HpdError(
+      'MODEL_FETCH_FAILED',
+      `Download of ${url} broke off after ${loaded} bytes: ${(cause as Error).message}.`,
+      { cause },
+    );
   }
   if (total !== undefined && loaded !== total) {
     throw new HpdError('MODEL_FETCH_FAILED', `Download of ${url} ended at ${loaded} of ${total} bytes.`);
@@ -94,7 +115,10 @@ export async function fetchBytes(
 export async function verifySha256(bytes: Uint8Array, expected: string, what: string): Promise<void> {
   const got = await sha256Hex(bytes);
   if (got !== expected) {
-    throw new HpdError('MODEL_INTEGRITY', `${what} failed its integrity check: sha256 ${got}, expected ${expected}. The file is corrupt or was changed; clear the cache and retry, or re-compile the bundle.`);
+    throw new HpdError(
+      'MODEL_INTEGRITY',
+      `${what} failed its integrity check: sha256 ${got}, expected ${expected}. The file is corrupt or was changed; clear the cache and retry, or re-compile the bundle.`,
+    );
   }
 }
 
@@ -109,4 +133,5 @@ function startsLikeHtml(bytes: Uint8Array): boolean {
   return bytes[i] === 0x3c;
 }
 
-export const HTML_ANSWER = "the server answers unknown paths with a page (a dev server's SPA fallback does this), so the model URL is probably wrong";
+export const HTML_ANSWER =
+  "the server answers unknown paths with a page (a dev server's SPA fallback does this), so the model URL is probably wrong";

@@ -1,4 +1,11 @@
-import { MANIFEST_FILE, checkDtype, parseManifest, type BundleFile, type BundleManifest, type WeightDtype } from '../bundle/manifest.js';
+import {
+  MANIFEST_FILE,
+  checkDtype,
+  parseManifest,
+  type BundleFile,
+  type BundleManifest,
+  type WeightDtype,
+} from '../bundle/manifest.js';
 import { parseJsonBytes } from '../bundle/json.js';
 import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
@@ -43,11 +50,21 @@ const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
 export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
   const dtype = opts.dtype === undefined ? undefined : checkDtype(opts.dtype);
   if (typeof spec !== 'string') {
-    if (!spec || typeof spec !== 'object' || !spec.files) throw new InvalidInputError('model must be a URL, a Hugging Face repo id, or { files }.');
+    if (!spec || typeof spec !== 'object' || !spec.files)
+      throw new InvalidInputError('model must be a URL, a Hugging Face repo id, or { files }.');
     const src = memorySource(spec.files, spec.name ?? 'in-memory files');
     const manifestBytes = await src.read(MANIFEST_FILE);
-    if (manifestBytes) return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, { kind: 'bundle', location: src.label, fromCache: false });
-    const compiled = await compile(src, { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) }, opts.probe);
+    if (manifestBytes)
+      return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, {
+        kind: 'bundle',
+        location: src.label,
+        fromCache: false,
+      });
+    const compiled = await compile(
+      src,
+      { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) },
+      opts.probe,
+    );
     return fromCompiled(compiled, { kind: 'checkpoint', location: src.label, fromCache: false });
   }
 
@@ -60,18 +77,30 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     try {
       base = new URL(spec.endsWith('/') ? spec : `${spec}/`, opts.baseUrl).href;
     } catch {
-      throw new InvalidInputError(`model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`);
+      throw new InvalidInputError(
+        `model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`,
+      );
     }
   }
   const url = (path: string) => {
     // Paths come from the served hpd.json / modules.json: they must stay inside `base` (no file: reads or other hosts).
-    const href = unsafePathReason(path) ? undefined : repo ? new URL(hubFileUrl(hubUrl, repo, path)).href : resolveInside(base, path);
-    if (!href?.startsWith(new URL(base).href)) throw new HpdError('MODEL_INVALID', `${base}: the path ${JSON.stringify(path)} leaves the model folder; only relative paths inside it are allowed.`);
+    const href = unsafePathReason(path)
+      ? undefined
+      : repo
+        ? new URL(hubFileUrl(hubUrl, repo, path)).href
+        : resolveInside(base, path);
+    if (!href?.startsWith(new URL(base).href))
+      throw new HpdError(
+        'MODEL_INVALID',
+        `${base}: the path ${JSON.stringify(path)} leaves the model folder; only relative paths inside it are allowed.`,
+      );
     return href;
   };
   const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
   // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
-  const cache = bestEffortCache(base.startsWith('file:') ? noCache() : opts.cache, (key, reason) => opts.onProgress?.({ stage: 'cache', ok: false, key, reason }));
+  const cache = bestEffortCache(base.startsWith('file:') ? noCache() : opts.cache, (key, reason) =>
+    opts.onProgress?.({ stage: 'cache', ok: false, key, reason }),
+  );
 
   // A checkpoint compiled earlier loads with no network at all.
   const cachedManifest = await cache.get(compiledPrefix + MANIFEST_FILE);
@@ -79,7 +108,13 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     const manifest = parseManifest(cachedManifest, `cached ${compiledPrefix}${MANIFEST_FILE}`);
     const src: FileSource = { label: `cache:${base}`, read: (p) => cache.get(compiledPrefix + p) };
     try {
-      return await bundleFromSource(src, manifest, dtype, { kind: 'checkpoint', location: base, fromCache: true }, { verified: false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      return await bundleFromSource(
+        src,
+        manifest,
+        dtype,
+        { kind: 'checkpoint', location: base, fromCache: true },
+        { verified: false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) },
+      );
     } catch (e) {
       if (!(e instanceof HpdError) || e.code !== 'MODEL_INTEGRITY') throw e;
       await cache.clear(compiledPrefix); // a damaged cache entry: rebuild it
@@ -90,7 +125,11 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const manifestUrl = url(MANIFEST_FILE);
   let manifestBytes: Uint8Array | undefined;
   try {
-    const got = await fetchBytes(opts.fetch, manifestUrl, { optional: true, maxBytes: MAX_TEXT_FILE_BYTES, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const got = await fetchBytes(opts.fetch, manifestUrl, {
+      optional: true,
+      maxBytes: MAX_TEXT_FILE_BYTES,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     // A web page (a dev server's SPA fallback) instead of hpd.json: no bundle here, as a 404 would say.
     manifestBytes = got && !isWebPage(got, MANIFEST_FILE) ? got.bytes : undefined;
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
@@ -115,13 +154,23 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
           tracker.update(path, hit.byteLength, hit.byteLength, true);
           return hit;
         }
-        const got = await fetchBytes(opts.fetch, url(path), { maxBytes: f.bytes, onBytes: (l, t) => tracker.update(path, l, t), ...(opts.signal ? { signal: opts.signal } : {}) });
+        const got = await fetchBytes(opts.fetch, url(path), {
+          maxBytes: f.bytes,
+          onBytes: (l, t) => tracker.update(path, l, t),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
         await verifySha256(got!.bytes, f.sha256, url(path)); // before caching, so nothing bad is kept
         await cache.put(key, got!.bytes);
         return got!.bytes;
       },
     };
-    return bundleFromSource(src, manifest, dtype, { kind: 'bundle', location: base, fromCache: false }, { verified: true });
+    return bundleFromSource(
+      src,
+      manifest,
+      dtype,
+      { kind: 'bundle', location: base, fromCache: false },
+      { verified: true },
+    );
   }
 
   const checkpoint = await openRemoteCheckpoint({
@@ -132,11 +181,15 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  const compiled = await compile(checkpoint, {
-    ...(dtype ? { dtype } : {}),
-    ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
-    onProgress: compileProgress(opts),
-  }, opts.probe);
+  const compiled = await compile(
+    checkpoint,
+    {
+      ...(dtype ? { dtype } : {}),
+      ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
+      onProgress: compileProgress(opts),
+    },
+    opts.probe,
+  );
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
   // Last, and only if every file was kept: the manifest marks the entry complete.
   if (!cache.failed) await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!);
@@ -144,18 +197,37 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
 }
 
 /** Neither hpd.json nor a checkpoint's config.json: say "not found" in the terms of what was passed. */
-function modelNotFound(spec: string, repo: HubRepo | undefined, hubUrl: string, manifestUrl: string, configUrl: string, html: boolean): HpdError {
+function modelNotFound(
+  spec: string,
+  repo: HubRepo | undefined,
+  hubUrl: string,
+  manifestUrl: string,
+  configUrl: string,
+  html: boolean,
+): HpdError {
   if (html) {
-    return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${manifestUrl} and ${configUrl} returned an HTML page, not JSON: ${HTML_ANSWER}. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`);
+    return new HpdError(
+      'MODEL_FETCH_FAILED',
+      `Model "${spec}" not found: ${manifestUrl} and ${configUrl} returned an HTML page, not JSON: ${HTML_ANSWER}. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`,
+    );
   }
   if (repo) {
-    return new HpdError('MODEL_FETCH_FAILED', `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`);
+    return new HpdError(
+      'MODEL_FETCH_FAILED',
+      `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`,
+    );
   }
   if (manifestUrl.startsWith('file:')) {
     const file = decodeURIComponent(new URL(manifestUrl).pathname);
-    return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${file} does not exist. Pass a folder holding a compiled bundle (hpd.json) or a sentence-transformers checkpoint; a relative path is resolved against the current directory.${ownerlessRepoHint(spec)}`);
+    return new HpdError(
+      'MODEL_FETCH_FAILED',
+      `Model "${spec}" not found: ${file} does not exist. Pass a folder holding a compiled bundle (hpd.json) or a sentence-transformers checkpoint; a relative path is resolved against the current directory.${ownerlessRepoHint(spec)}`,
+    );
   }
-  return new HpdError('MODEL_FETCH_FAILED', `Model "${spec}" not found: ${manifestUrl} gave HTTP 404. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`);
+  return new HpdError(
+    'MODEL_FETCH_FAILED',
+    `Model "${spec}" not found: ${manifestUrl} gave HTTP 404. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`,
+  );
 }
 
 /** "HPD-MiniLM-F128" (or a URL whose path is that one name) is probably a Hub repo id missing its owner. */
@@ -175,7 +247,11 @@ function ownerlessRepoHint(spec: string): string {
 }
 
 /** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
-async function compile(src: FileSource, options: CompileOptions, probe?: LoadOptions['probe']): Promise<CompiledBundle> {
+async function compile(
+  src: FileSource,
+  options: CompileOptions,
+  probe?: LoadOptions['probe'],
+): Promise<CompiledBundle> {
   const { compileCheckpoint } = await import('../convert/compile.js');
   const c = await compileCheckpoint(src, options);
   return probe ? probe(c) : c;
@@ -199,7 +275,10 @@ async function bundleFromSource(
   opts: { verified: boolean; onProgress?: (p: LoadProgress) => void } = { verified: false },
 ): Promise<LoadedModel> {
   if (dtype && manifest.dtype !== dtype) {
-    throw new HpdError('MODEL_INVALID', `${origin.location} is a compiled ${manifest.dtype} bundle but dtype "${dtype}" was asked for; omit dtype or point at a ${dtype} bundle.`);
+    throw new HpdError(
+      'MODEL_INVALID',
+      `${origin.location} is a compiled ${manifest.dtype} bundle but dtype "${dtype}" was asked for; omit dtype or point at a ${dtype} bundle.`,
+    );
   }
   const read = async (f: BundleFile) => {
     const bytes = await src.read(f.path);
@@ -207,7 +286,9 @@ async function bundleFromSource(
     if (!opts.verified) await verifySha256(bytes, f.sha256, `${src.label}/${f.path}`);
     return bytes;
   };
-  const tracker = opts.onProgress ? new DownloadTracker(opts.onProgress, new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes]))) : undefined;
+  const tracker = opts.onProgress
+    ? new DownloadTracker(opts.onProgress, new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes])))
+    : undefined;
   const model = await read(manifest.files.model);
   tracker?.update(manifest.files.model.path, model.byteLength, model.byteLength, true);
   const tokenizer = await read(manifest.files.tokenizer);
@@ -257,7 +338,12 @@ export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<
   const tracker = new DownloadTracker(o.onProgress);
   const fetchFile = async (path: string, optional: boolean) => {
     const maxBytes = /\.(json|txt)$/.test(path) ? MAX_TEXT_FILE_BYTES : undefined; // configs and vocabularies are small
-    const got = await fetchBytes(o.fetch, o.url(path), { optional, ...(maxBytes ? { maxBytes } : {}), onBytes: (l, t) => tracker.update(path, l, t), ...(o.signal ? { signal: o.signal } : {}) });
+    const got = await fetchBytes(o.fetch, o.url(path), {
+      optional,
+      ...(maxBytes ? { maxBytes } : {}),
+      onBytes: (l, t) => tracker.update(path, l, t),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     if (got && isWebPage(got, path)) return null; // a SPA fallback's page for a missing file
     if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
     return got?.bytes;
@@ -266,7 +352,13 @@ export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<
   if (!config) {
     const html = config === null;
     if (o.notFound) throw o.notFound(o.url('config.json'), html);
-    throw new HpdError('MODEL_FETCH_FAILED', `${o.url('config.json')} returned an HTML page, not JSON: ${HTML_ANSWER}.`);
+    throw new HpdError(
+      'MODEL_FETCH_FAILED',
+      `${o.url('config.json')} returned an HTML page, not JSON: ${HTML_ANSWER}.`,
+    );
   }
-  return { label: o.label, read: async (path) => (path === 'config.json' ? config : ((await fetchFile(path, true)) ?? undefined)) };
+  return {
+    label: o.label,
+    read: async (path) => (path === 'config.json' ? config : ((await fetchFile(path, true)) ?? undefined)),
+  };
 }

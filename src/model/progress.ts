@@ -20,7 +20,10 @@ export type LoadProgress =
 /** Tracks per-file bytes and reports aggregate progress. */
 export class DownloadTracker {
   private files = new Map<string, { loaded: number; total: number | undefined }>();
-  constructor(private emit: ((p: LoadProgress) => void) | undefined, private expectedFiles?: Map<string, number>) {}
+  constructor(
+    private emit: ((p: LoadProgress) => void) | undefined,
+    private expectedFiles?: Map<string, number>,
+  ) {}
 
   update(file: string, loaded: number, total: number | undefined, fromCache = false): void {
     this.files.set(file, { loaded, total: total ?? this.expectedFiles?.get(file) });
@@ -34,6 +37,13 @@ export class DownloadTracker {
       const t = f?.total ?? this.expectedFiles?.get(name);
       aggTotal = aggTotal === undefined || t === undefined ? undefined : aggTotal + t;
     }
-    this.emit({ stage: 'download', file, loaded, total: this.files.get(file)!.total, aggregate: { loaded: aggLoaded, total: aggTotal }, fromCache });
+    this.emit({
+      stage: 'download',
+      file,
+      loaded,
+      total: this.files.get(file)!.total,
+      aggregate: { loaded: aggLoaded, total: aggTotal },
+      fromCache,
+    });
   }
 }

@@ -15,7 +15,10 @@ const TEMP_SUFFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 function fsError(what: string, file: string, cause: unknown): PersistError {
   const e = cause as NodeJS.ErrnoException;
   const detail = e?.code ? `${e.code}: ${e.message}` : String(cause);
-  return new PersistError(`${what} ${file} failed (${detail}). Check that the folder exists, is writable and the disk is not full.`, { cause });
+  return new PersistError(
+    `${what} ${file} failed (${detail}). Check that the folder exists, is writable and the disk is not full.`,
+    { cause },
+  );
 }
 
 /** fsync of the folder makes the rename itself durable; folders cannot be opened for sync on Windows, where it is skipped. */

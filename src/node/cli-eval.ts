@@ -25,8 +25,15 @@ export async function checkHubReachable(model: string, hubUrl: string, seconds: 
     const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(seconds * 1000) });
     await res.body?.cancel();
   } catch (cause) {
-    const why = (cause as Error).name === 'TimeoutError' ? `no answer within ${seconds} s` : ((cause as { cause?: Error }).cause?.message ?? (cause as Error).message);
-    throw new HpdError('MODEL_FETCH_FAILED', `cannot reach the Hugging Face Hub for ${model} at ${hubUrl} (${why}). Check the network, pass --hub-url for a mirror, or run \`hpd-embed convert\` on a local checkpoint and pass the bundle folder.`, { cause });
+    const why =
+      (cause as Error).name === 'TimeoutError'
+        ? `no answer within ${seconds} s`
+        : ((cause as { cause?: Error }).cause?.message ?? (cause as Error).message);
+    throw new HpdError(
+      'MODEL_FETCH_FAILED',
+      `cannot reach the Hugging Face Hub for ${model} at ${hubUrl} (${why}). Check the network, pass --hub-url for a mirror, or run \`hpd-embed convert\` on a local checkpoint and pass the bundle folder.`,
+      { cause },
+    );
   }
 }
 
@@ -34,23 +41,38 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string' }, device: { type: 'string', default: 'auto' }, batch: { type: 'string' }, 'hub-url': { type: 'string' }, dtype: { type: 'string' },
-      sts: { type: 'string' }, format: { type: 'string' }, retrieval: { type: 'string' }, split: { type: 'string', default: 'test' },
-      json: { type: 'boolean', default: false }, 'hub-timeout': { type: 'string', default: '15' },
+      model: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      batch: { type: 'string' },
+      'hub-url': { type: 'string' },
+      dtype: { type: 'string' },
+      sts: { type: 'string' },
+      format: { type: 'string' },
+      retrieval: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+      json: { type: 'boolean', default: false },
+      'hub-timeout': { type: 'string', default: '15' },
     },
   });
   if (!values.model) throw new UsageError(`eval needs --model.`);
-  if (Boolean(values.sts) === Boolean(values.retrieval)) throw new UsageError(`eval needs exactly one of --sts <file> or --retrieval <beir-dir>.`);
-  if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
+  if (Boolean(values.sts) === Boolean(values.retrieval))
+    throw new UsageError(`eval needs exactly one of --sts <file> or --retrieval <beir-dir>.`);
+  if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format))
+    throw new UsageError(`--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
   const hubTimeout = Number(values['hub-timeout']);
-  if (!(hubTimeout > 0)) throw new UsageError(`--hub-timeout must be a positive number of seconds, got "${values['hub-timeout']}".`);
+  if (!(hubTimeout > 0))
+    throw new UsageError(`--hub-timeout must be a positive number of seconds, got "${values['hub-timeout']}".`);
   const batchSize = values.batch === undefined ? undefined : Number(values.batch);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch must be a positive integer, got "${values.batch}".`);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+    throw new UsageError(`--batch must be a positive integer, got "${values.batch}".`);
 
   // Read and check the data before loading a model, so bad input costs nothing.
   const sts = values.sts ? await readStsFile(values.sts, values.format as StsFormat | undefined) : undefined;
   const beir = values.retrieval ? await readBeirFolder(values.retrieval, values.split) : undefined;
-  if (sts?.extraFieldLines.length) io.err(`${values.sts}: ${sts.extraFieldLines.length} line(s) carry extra fields after the seventh; they were ignored.\n`);
+  if (sts?.extraFieldLines.length)
+    io.err(
+      `${values.sts}: ${sts.extraFieldLines.length} line(s) carry extra fields after the seventh; they were ignored.\n`,
+    );
 
   const hubUrl = values['hub-url'] ?? DEFAULT_HUB_URL;
   await checkHubReachable(values.model, hubUrl, hubTimeout);
@@ -74,16 +96,26 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     if (sts) {
       const r = await evaluateSts(embed, sts, { onProgress });
       if (io.tty) io.err('\n');
-      if (values.json) io.out(`${JSON.stringify({ task: r.task, pairs: r.pairs, spearman: r.spearman, pearson: r.pearson, ...about })}\n`);
-      else io.out(`STS ${values.sts} (${sts.format}): ${r.pairs} pairs, Spearman ${r.spearman.toFixed(2)}, Pearson ${r.pearson.toFixed(2)} (× 100; ${about.model}, ${about.dtype}, ${about.device})\n`);
+      if (values.json)
+        io.out(
+          `${JSON.stringify({ task: r.task, pairs: r.pairs, spearman: r.spearman, pearson: r.pearson, ...about })}\n`,
+        );
+      else
+        io.out(
+          `STS ${values.sts} (${sts.format}): ${r.pairs} pairs, Spearman ${r.spearman.toFixed(2)}, Pearson ${r.pearson.toFixed(2)} (× 100; ${about.model}, ${about.dtype}, ${about.device})\n`,
+        );
     } else {
       const r = await evaluateRetrieval(embed, beir!, { onProgress });
       if (io.tty) io.err('\n');
       if (values.json) io.out(`${JSON.stringify({ ...r, ...about })}\n`);
       else {
-        io.out(`retrieval ${values.retrieval}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores)\n`);
+        io.out(
+          `retrieval ${values.retrieval}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores)\n`,
+        );
         for (const s of r.results) {
-          io.out(`  ${s.storage.padEnd(4)} nDCG@10 ${s.ndcg10.toFixed(2)}  MRR@10 ${s.mrr10.toFixed(2)}  R@10 ${s.recall10.toFixed(2)}  R@100 ${s.recall100.toFixed(2)}  index ${s.indexBytes} bytes  search p50 ${s.latencyMs.p50.toFixed(3)} ms, p95 ${s.latencyMs.p95.toFixed(3)} ms\n`);
+          io.out(
+            `  ${s.storage.padEnd(4)} nDCG@10 ${s.ndcg10.toFixed(2)}  MRR@10 ${s.mrr10.toFixed(2)}  R@10 ${s.recall10.toFixed(2)}  R@100 ${s.recall100.toFixed(2)}  index ${s.indexBytes} bytes  search p50 ${s.latencyMs.p50.toFixed(3)} ms, p95 ${s.latencyMs.p95.toFixed(3)} ms\n`,
+          );
         }
       }
     }

@@ -15,7 +15,6 @@ import { UsageError, type CliIO } from './cli-io.js';
 
 export { UsageError, type CliIO };
 
-
 const defaultIO: CliIO = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
@@ -27,7 +26,6 @@ export interface CliCommand {
   usage: string;
   run: (args: string[], io: CliIO) => Promise<void>;
 }
-
 
 const MODEL_FLAGS = `--model is a compiled bundle folder or URL (with hpd.json), a sentence-transformers checkpoint folder,
   or a Hugging Face repo id owner/name[@revision]; --hub-url URL and --dtype fp32|fp16|int8 apply to repo ids.
@@ -74,7 +72,9 @@ const commands: Record<string, CliCommand> = {
 const isHelp = (a: string | undefined) => a === '--help' || a === '-h' || a === 'help';
 
 function usage(): string {
-  return `Usage: hpd-embed <command> [options]   (hpd-embed <command> --help for one command)\n\n${Object.values(commands)
+  return `Usage: hpd-embed <command> [options]   (hpd-embed <command> --help for one command)\n\n${Object.values(
+    commands,
+  )
     .map((c) => c.usage.split('\n').slice(0, 2).join('\n'))
     .join('\n')}\n`;
 }
@@ -114,14 +114,22 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
 const int = (v: string | undefined, flag: string, fallback: number): number => {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`--${flag} must be a non-negative integer, got "${v}".`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidInputError(`--${flag} must be a non-negative integer, got "${v}".`);
   return n;
 };
 
 async function convert(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
-    options: { out: { type: 'string' }, dtype: { type: 'string', default: 'fp32' }, name: { type: 'string' }, prefer: { type: 'string' }, force: { type: 'boolean', default: false } },
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      dtype: { type: 'string', default: 'fp32' },
+      name: { type: 'string' },
+      prefer: { type: 'string' },
+      force: { type: 'boolean', default: false },
+    },
   });
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one checkpoint folder and --out.');
   const dtype = checkDtype(values.dtype!);
@@ -156,23 +164,41 @@ async function cpuProbes(c: CompiledBundle): Promise<BundleProbes> {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
-  return computeProbes(ort, 'wasm', c.files.get('model.onnx')!, json('tokenizer.json'), c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, c.manifest);
+  return computeProbes(
+    ort,
+    'wasm',
+    c.files.get('model.onnx')!,
+    json('tokenizer.json'),
+    c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {},
+    c.manifest,
+  );
 }
 
 async function fixture(args: string[], io: CliIO): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      out: { type: 'string' }, layers: { type: 'string' }, hidden: { type: 'string' }, heads: { type: 'string' },
-      ffn: { type: 'string' }, dim: { type: 'string' }, vocab: { type: 'string' }, seed: { type: 'string' }, force: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      layers: { type: 'string' },
+      hidden: { type: 'string' },
+      heads: { type: 'string' },
+      ffn: { type: 'string' },
+      dim: { type: 'string' },
+      vocab: { type: 'string' },
+      seed: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
   });
   if (!values.out) throw new UsageError('fixture needs --out.');
   await checkOutputFolder(values.out, 'modules.json', { replace: values.force });
   const vocab = values.vocab ? await readVocab(values.vocab) : generatedVocab();
   const files = generateFixture({
-    layers: int(values.layers, 'layers', 6), hidden: int(values.hidden, 'hidden', 384), heads: int(values.heads, 'heads', 12),
-    ffn: int(values.ffn, 'ffn', 1536), dim: int(values.dim, 'dim', 128), seed: int(values.seed, 'seed', 42),
+    layers: int(values.layers, 'layers', 6),
+    hidden: int(values.hidden, 'hidden', 384),
+    heads: int(values.heads, 'heads', 12),
+    ffn: int(values.ffn, 'ffn', 1536),
+    dim: int(values.dim, 'dim', 128),
+    seed: int(values.seed, 'seed', 42),
     vocab,
   });
   await writeFolderAtomic(values.out, files, 'modules.json', { replace: values.force });
@@ -193,7 +219,11 @@ async function readVocab(path: string): Promise<string[]> {
     throw new InvalidInputError(`cannot read --vocab ${path}: ${e.message}`);
   });
   if (!path.endsWith('.json')) return parseVocab(new TextDecoder().decode(bytes));
-  const vocab = parseJsonBytes<{ model?: { vocab?: Record<string, number> } } | null>(bytes, `--vocab ${path}`, 'INVALID_INPUT')?.model?.vocab;
+  const vocab = parseJsonBytes<{ model?: { vocab?: Record<string, number> } } | null>(
+    bytes,
+    `--vocab ${path}`,
+    'INVALID_INPUT',
+  )?.model?.vocab;
   if (!vocab) throw new InvalidInputError(`${path} has no model.vocab (is it a WordPiece tokenizer.json?).`);
   const list: string[] = [];
   for (const [tok, id] of Object.entries(vocab)) list[id] = tok;

@@ -18,7 +18,10 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './node-worker.ts' 
 /** Starts the default worker thread; run from TypeScript sources (tests, dev), it registers tsx first. */
 export function startNodeWorker(data: NodePlatformOptions): Worker {
   if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(fileURLToPath(WORKER_URL), { workerData: data });
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/index\.cjs$/, 'index.mjs');
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+    /index\.cjs$/,
+    'index.mjs',
+  );
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
   return new Worker(boot, { eval: true, workerData: data });
 }
@@ -43,8 +46,19 @@ export function nodeHost(worker: Worker, url?: string): WorkerHost {
 /** Node: the same API as the browser's createEmbedder, with the engine in a worker thread. */
 export function createEmbedder(options: NodeEmbedderOptions): Promise<Embedder> {
   const { cacheDir, indexDir, threads, backend, worker, ...rest } = options;
-  const data: NodePlatformOptions = { ...(cacheDir ? { cacheDir } : {}), ...(indexDir ? { indexDir } : {}), ...(threads ? { threads } : {}), ...(backend ? { backend } : {}) };
+  const data: NodePlatformOptions = {
+    ...(cacheDir ? { cacheDir } : {}),
+    ...(indexDir ? { indexDir } : {}),
+    ...(threads ? { threads } : {}),
+    ...(backend ? { backend } : {}),
+  };
   // A string that names an existing folder is a local bundle or checkpoint, even when it looks like a repo id.
-  const model = typeof rest.model === 'string' && existsSync(rest.model) ? pathToFileURL(`${resolve(rest.model)}/`).href : rest.model;
-  return Embedder.start(() => (worker ? nodeHost(worker()) : nodeHost(startNodeWorker(data), WORKER_URL.href)), { ...rest, model });
+  const model =
+    typeof rest.model === 'string' && existsSync(rest.model)
+      ? pathToFileURL(`${resolve(rest.model)}/`).href
+      : rest.model;
+  return Embedder.start(() => (worker ? nodeHost(worker()) : nodeHost(startNodeWorker(data), WORKER_URL.href)), {
+    ...rest,
+    model,
+  });
 }

@@ -33,8 +33,16 @@ export async function readBeirFolder(dir: string, split = 'test'): Promise<BeirD
 export async function readTeacherProjection(bundleDir: string): Promise<TeacherProjection> {
   const manifest = parseManifest(await readFile(join(bundleDir, MANIFEST_FILE)), join(bundleDir, MANIFEST_FILE));
   const info = manifest.teacherProjection;
-  if (!info) throw new HpdError('MODEL_INVALID', `${bundleDir} has no teacher projection: it was not compiled from a distilled student (teacher_projection.safetensors).`);
+  if (!info)
+    throw new HpdError(
+      'MODEL_INVALID',
+      `${bundleDir} has no teacher projection: it was not compiled from a distilled student (teacher_projection.safetensors).`,
+    );
   const bytes = new Uint8Array(await readFile(join(bundleDir, info.file.path)));
-  if ((await sha256Hex(bytes)) !== info.file.sha256) throw new HpdError('MODEL_INTEGRITY', `${join(bundleDir, info.file.path)} does not match the sha256 in hpd.json; re-compile the bundle.`);
+  if ((await sha256Hex(bytes)) !== info.file.sha256)
+    throw new HpdError(
+      'MODEL_INTEGRITY',
+      `${join(bundleDir, info.file.path)} does not match the sha256 in hpd.json; re-compile the bundle.`,
+    );
   return decodeTeacherProjection(bytes, info);
 }

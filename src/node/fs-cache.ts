@@ -34,7 +34,11 @@ export function folderCache(dir = defaultCacheDir()): ModelCache {
       for (const f of await readdir(dir).catch(() => [] as string[])) {
         if (!f.endsWith('.json')) continue;
         try {
-          const e = parseJsonBytes<Partial<CacheEntry> | null>(await readFile(join(dir, f)), join(dir, f), 'MODEL_INVALID');
+          const e = parseJsonBytes<Partial<CacheEntry> | null>(
+            await readFile(join(dir, f)),
+            join(dir, f),
+            'MODEL_INVALID',
+          );
           if (typeof e?.key === 'string' && Number.isSafeInteger(e.bytes)) out.push({ key: e.key, bytes: e.bytes! });
         } catch {
           // Unreadable or damaged sidecar (or not ours): it is no entry; its blob is still found by get().

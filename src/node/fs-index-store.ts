@@ -10,7 +10,10 @@ import { readFileIfExists, writeFileAtomic } from './atomic-write.js';
  */
 export function folderIndexStore(dir: string): IndexStore {
   const path = (name: string) => {
-    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw new InvalidInputError(`index name "${String(name)}" cannot be a file name; use letters, digits, '.', '_' and '-'.`);
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name) || name.startsWith('.'))
+      throw new InvalidInputError(
+        `index name "${String(name)}" cannot be a file name; use letters, digits, '.', '_' and '-'.`,
+      );
     return join(dir, `${name}.hpdindex`);
   };
   return {

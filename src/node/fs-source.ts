@@ -11,7 +11,8 @@ export function folderSource(dir: string): FileSource {
         const b = await readFile(join(dir, path));
         return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EISDIR')
+          return undefined;
         throw e;
       }
     },

@@ -5,6 +5,12 @@ import { WorkerApi, exposeWorkerApi } from '../worker/worker-api.js';
 import { nodePlatform, type NodePlatformOptions } from './platform.js';
 
 // The Node worker_threads entry: the same WorkerApi the browser worker exposes.
-if (!parentPort) throw new InvalidInputError('hpd-embed/node-worker must run in a worker thread (start it with startNodeWorker or new Worker), not be imported on the main thread.');
+if (!parentPort)
+  throw new InvalidInputError(
+    'hpd-embed/node-worker must run in a worker thread (start it with startNodeWorker or new Worker), not be imported on the main thread.',
+  );
 const { platform, store } = await nodePlatform(workerData as NodePlatformOptions);
-exposeWorkerApi(new WorkerApi(platform, async () => store), nodeEndpoint(parentPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+exposeWorkerApi(
+  new WorkerApi(platform, async () => store),
+  nodeEndpoint(parentPort as unknown as Parameters<typeof nodeEndpoint>[0]),
+);

@@ -71,7 +71,10 @@ export async function fileResponse(url: string): Promise<Response> {
     return new Response(body, { status: 200, headers: { 'content-length': String(body.byteLength) } });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return new Response(null, { status: code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? 404 : 500, statusText: code ?? '' });
+    return new Response(null, {
+      status: code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? 404 : 500,
+      statusText: code ?? '',
+    });
   } finally {
     await handle?.close().catch(() => undefined);
   }
@@ -96,8 +99,17 @@ async function loadNative(required: boolean): Promise<{ ort?: Ort; missing?: str
     return { ort: (await import(NATIVE_PACKAGE)) as Ort };
   } catch (e) {
     const notInstalled = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
-    const why = notInstalled ? 'onnxruntime-node is not installed' : `onnxruntime-node failed to load (${(e as Error).message})`;
-    if (required) throw new HpdError('DEVICE_UNAVAILABLE', `backend 'onnxruntime-node' was requested but ${why}. Install it: ${NATIVE_INSTALL}`, { cause: e });
-    return { missing: `${why}, so the CPU path runs on wasm (the native runtime is several times faster): ${NATIVE_INSTALL}` };
+    const why = notInstalled
+      ? 'onnxruntime-node is not installed'
+      : `onnxruntime-node failed to load (${(e as Error).message})`;
+    if (required)
+      throw new HpdError(
+        'DEVICE_UNAVAILABLE',
+        `backend 'onnxruntime-node' was requested but ${why}. Install it: ${NATIVE_INSTALL}`,
+        { cause: e },
+      );
+    return {
+      missing: `${why}, so the CPU path runs on wasm (the native runtime is several times faster): ${NATIVE_INSTALL}`,
+    };
   }
 }

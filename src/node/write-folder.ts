@@ -5,7 +5,11 @@ import { HpdError } from '../errors.js';
 import { MANIFEST_FILE } from '../bundle/manifest.js';
 import { syncDir, writeFileSynced } from './atomic-write.js';
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 export interface WriteFolderOptions {
   /** Replace a non-empty folder this tool wrote earlier (`marker` present). Default true; the CLI asks for --force. */
@@ -16,17 +20,27 @@ export interface WriteFolderOptions {
  * Throws OUTPUT_EXISTS unless `dir` is absent, empty, or (with `replace`) a folder of ours (`marker` present).
  * A folder we did not write is never replaced, with or without `replace`.
  */
-export async function checkOutputFolder(dir: string, marker = MANIFEST_FILE, opts: WriteFolderOptions = {}): Promise<void> {
+export async function checkOutputFolder(
+  dir: string,
+  marker = MANIFEST_FILE,
+  opts: WriteFolderOptions = {},
+): Promise<void> {
   if (!(await exists(dir))) return;
   const entries = await readdir(dir).catch(() => {
     throw new HpdError('OUTPUT_EXISTS', `${dir} exists and is not a folder; choose another output path.`);
   });
   if (entries.length === 0) return;
   if (!entries.includes(marker)) {
-    throw new HpdError('OUTPUT_EXISTS', `${dir} exists and is not a folder this tool wrote (no ${marker}); choose another output folder or remove it.`);
+    throw new HpdError(
+      'OUTPUT_EXISTS',
+      `${dir} exists and is not a folder this tool wrote (no ${marker}); choose another output folder or remove it.`,
+    );
   }
   if (opts.replace === false) {
-    throw new HpdError('OUTPUT_EXISTS', `${dir} already holds output of an earlier run (${marker}); pass --force to replace it.`);
+    throw new HpdError(
+      'OUTPUT_EXISTS',
+      `${dir} already holds output of an earlier run (${marker}); pass --force to replace it.`,
+    );
   }
 }
 
@@ -35,7 +49,12 @@ export async function checkOutputFolder(dir: string, marker = MANIFEST_FILE, opt
  * so a failure or a crash never leaves a half-written folder (each file and the folders are fsynced). An existing folder is replaced only when it is empty
  * or (unless `replace: false`) a previous bundle/checkpoint of ours (`marker` present); anything else is left alone.
  */
-export async function writeFolderAtomic(dir: string, files: Map<string, Uint8Array>, marker = MANIFEST_FILE, opts: WriteFolderOptions = {}): Promise<void> {
+export async function writeFolderAtomic(
+  dir: string,
+  files: Map<string, Uint8Array>,
+  marker = MANIFEST_FILE,
+  opts: WriteFolderOptions = {},
+): Promise<void> {
   await checkOutputFolder(dir, marker, opts);
   await mkdir(dirname(dir), { recursive: true });
   const tag = randomUUID();

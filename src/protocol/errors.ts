@@ -15,7 +15,9 @@ export interface WireError {
 }
 
 /** Every class in src/errors.ts: a new class without a reviver below fails to compile. */
-type ErrorClassName = { [K in keyof typeof errors]: (typeof errors)[K] extends abstract new (...args: never[]) => HpdError ? K : never }[keyof typeof errors];
+type ErrorClassName = {
+  [K in keyof typeof errors]: (typeof errors)[K] extends abstract new (...args: never[]) => HpdError ? K : never;
+}[keyof typeof errors];
 type Reviver = (w: WireError, d: ErrorDetails, options: { cause?: unknown }) => HpdError;
 
 const num = (d: ErrorDetails, k: string) => Number(d[k]);
@@ -24,16 +26,26 @@ const code = (w: WireError) => w.code ?? 'INVALID_INPUT';
 /** The rebuild registry: class name → constructor call with the wire's details. */
 export const ERROR_REVIVERS: Record<ErrorClassName, Reviver> = {
   HpdError: (w, d, o) => new errors.HpdError(code(w), w.message, { ...o, ...(w.details ? { details: d } : {}) }),
-  ConvertError: (w, d, o) => new errors.ConvertError(code(w), w.message, { ...o, ...(w.details ? { details: d } : {}) }),
+  ConvertError: (w, d, o) =>
+    new errors.ConvertError(code(w), w.message, { ...o, ...(w.details ? { details: d } : {}) }),
   InvalidInputError: (w, _d, o) => new errors.InvalidInputError(w.message, o),
   DimMismatchError: (_w, d, o) => new errors.DimMismatchError(num(d, 'expected'), num(d, 'actual'), 'a vector', o),
   DuplicateIdError: (w, d, o) => new errors.DuplicateIdError(String(d.id), w.message, o),
   CorruptIndexError: (w, _d, o) => new errors.CorruptIndexError(w.message, o),
-  UnsupportedIndexVersionError: (_w, d, o) => new errors.UnsupportedIndexVersionError(num(d, 'version'), num(d, 'supported'), o),
+  UnsupportedIndexVersionError: (_w, d, o) =>
+    new errors.UnsupportedIndexVersionError(num(d, 'version'), num(d, 'supported'), o),
   PersistError: (w, _d, o) => new errors.PersistError(w.message, o),
 };
 
-const BUILTIN: Record<string, new (message: string) => Error> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+const BUILTIN: Record<string, new (message: string) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
 const MAX_DEPTH = 8;
 
 /** An error (or any thrown value that is an Error) as wire data; `cause` follows up to MAX_DEPTH levels (cycles stop there). */

@@ -82,7 +82,23 @@ export interface IndexApi {
 }
 
 /** Every IndexApi method, for the page's handle; the check below fails to compile when one is missing. */
-export const INDEX_METHODS = ['addTexts', 'upsertTexts', 'addVectors', 'upsertVectors', 'search', 'remove', 'has', 'ids', 'metadata', 'stats', 'rebuild', 'deleteSaved', 'save', 'load', 'drop'] as const;
+export const INDEX_METHODS = [
+  'addTexts',
+  'upsertTexts',
+  'addVectors',
+  'upsertVectors',
+  'search',
+  'remove',
+  'has',
+  'ids',
+  'metadata',
+  'stats',
+  'rebuild',
+  'deleteSaved',
+  'save',
+  'load',
+  'drop',
+] as const;
 type Missing = Exclude<keyof IndexApi, (typeof INDEX_METHODS)[number]>;
 export const INDEX_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
 
@@ -90,7 +106,11 @@ export const INDEX_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing 
 export interface WorkerProtocol {
   /** The start handshake and the page's heartbeat: answered at once by a live worker. */
   ping(): true;
-  init(options: InitOptions, onProgress?: (p: LoadProgress) => void, onDeviceLost?: (why: string) => void): Promise<Ready>;
+  init(
+    options: InitOptions,
+    onProgress?: (p: LoadProgress) => void,
+    onDeviceLost?: (why: string) => void,
+  ): Promise<Ready>;
   embed(texts: string[]): Promise<EmbedResult>;
   /** Opens (or creates) a named index; one comlink proxy per call. */
   index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked>;

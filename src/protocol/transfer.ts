@@ -22,7 +22,8 @@ const handler: TransferHandler<Thrown, Wire> = {
 
 /** Registers the handler; both sides call it (idempotent). */
 export function installErrorHandler(): void {
-  if (transferHandlers.get(ERROR_HANDLER) !== handler) transferHandlers.set(ERROR_HANDLER, handler as TransferHandler<unknown, unknown>);
+  if (transferHandlers.get(ERROR_HANDLER) !== handler)
+    transferHandlers.set(ERROR_HANDLER, handler as TransferHandler<unknown, unknown>);
 }
 
 const box = (e: unknown) => new Thrown(e);

@@ -9,8 +9,27 @@ import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
-import type { CosineIndexOptions, IndexEntry, Int8Rescore, JsonValue, SearchHit, SearchOptions, StorageKind, VectorBatch } from './types.js';
-import { batchLength, checkBatchIds, checkIndexOptions, checkK, checkOptions, checkRemoveIds, unitQueries, unitQuery, unitRows } from './validate.js';
+import type {
+  CosineIndexOptions,
+  IndexEntry,
+  Int8Rescore,
+  JsonValue,
+  SearchHit,
+  SearchOptions,
+  StorageKind,
+  VectorBatch,
+} from './types.js';
+import {
+  batchLength,
+  checkBatchIds,
+  checkIndexOptions,
+  checkK,
+  checkOptions,
+  checkRemoveIds,
+  unitQueries,
+  unitQuery,
+  unitRows,
+} from './validate.js';
 
 export type { CosineIndexOptions, IndexEntry } from './types.js';
 
@@ -46,7 +65,10 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.storage = storage;
     this.rescore = rescore;
     this.qf = new Float64Array(dim);
-    const kernel = options.kernel === 'js' ? null : KernelMemory.create(storage === 'f32' ? 'f32' : 'i8', dim, options.kernel !== 'simd');
+    const kernel =
+      options.kernel === 'js'
+        ? null
+        : KernelMemory.create(storage === 'f32' ? 'f32' : 'i8', dim, options.kernel !== 'simd');
     this.rows = storage === 'f32' ? new F32Rows(dim, kernel) : new Int8Rows(dim, rescore, kernel);
     // Always allocate, so serialisation of an empty index records its layout.
     this.rows.grow(capacity, 0);
@@ -86,7 +108,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   add(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
     const staged = this.stage(ids, vectors, metadata, 'add');
     for (const id of ids) {
-      if (this.idToRow.has(id)) throw new DuplicateIdError(id, `id "${id}" is already in the index; use upsert() to replace it, or remove() it first.`);
+      if (this.idToRow.has(id))
+        throw new DuplicateIdError(
+          id,
+          `id "${id}" is already in the index; use upsert() to replace it, or remove() it first.`,
+        );
     }
     this.commit(ids, staged);
   }
@@ -175,13 +201,21 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Serialises to the versioned binary format (see serialize.ts). */
   serialize(): ArrayBuffer {
-    return encodeIndex({ dim: this.dim, storage: this.storage, count: this.count, ids: this.rowIds, metadata: this.rowMeta, ...this.rows.arrays() });
+    return encodeIndex({
+      dim: this.dim,
+      storage: this.storage,
+      count: this.count,
+      ids: this.rowIds,
+      metadata: this.rowMeta,
+      ...this.rows.arrays(),
+    });
   }
 
   /** Rebuilds an index from `serialize()` output; throws CorruptIndexError on a truncated or altered buffer. */
   static deserialize<M extends JsonValue = JsonValue>(buffer: ArrayBuffer | ArrayBufferView): CosineIndex<M> {
     const raw = decodeIndex(buffer);
-    const rescore: Int8Rescore = raw.storage === 'f32' || raw.f32 !== null ? 'f32' : raw.res !== null ? 'residual' : 'dequantized';
+    const rescore: Int8Rescore =
+      raw.storage === 'f32' || raw.f32 !== null ? 'f32' : raw.res !== null ? 'residual' : 'dequantized';
     const index = new CosineIndex<M>({ dim: raw.dim, storage: raw.storage, rescore });
     index.rows.adopt(raw);
     index.count = raw.count;
@@ -213,7 +247,12 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   /** Validates and encodes a batch into fresh arrays without touching the index. */
-  private stage(ids: readonly string[], vectors: VectorBatch, metadata: readonly (M | undefined)[] | undefined, op: string): Staged<M> {
+  private stage(
+    ids: readonly string[],
+    vectors: VectorBatch,
+    metadata: readonly (M | undefined)[] | undefined,
+    op: string,
+  ): Staged<M> {
     checkBatchIds(ids, op);
     const n = ids.length;
     const count = batchLength(vectors, this.dim, 'vectors');

@@ -18,5 +18,10 @@ export type { OpfsDirectory, OpfsFileHandle } from './persist-opfs.js';
 export type { SaveOptions, SnapshotInfo } from './persist-idb.js';
 export { INDEX_FORMAT_VERSION } from './serialize.js';
 export type { Int8Rescore, JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch } from './types.js';
-export { projectTeacher, decodeTeacherProjection, encodeTeacherProjection, checkTeacherProjection } from './project-teacher.js';
+export {
+  projectTeacher,
+  decodeTeacherProjection,
+  encodeTeacherProjection,
+  checkTeacherProjection,
+} from './project-teacher.js';
 export type { TeacherProjection } from './project-teacher.js';

@@ -11,10 +11,14 @@ export const MAX_JSON_DEPTH = 64;
 export function cloneJson(value: unknown, path: string, depth: number): JsonValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidInputError(`metadata ${path} is ${value}, which JSON cannot hold; use null or a finite number.`);
+    if (!Number.isFinite(value))
+      throw new InvalidInputError(`metadata ${path} is ${value}, which JSON cannot hold; use null or a finite number.`);
     return value;
   }
-  if (depth > MAX_JSON_DEPTH) throw new InvalidInputError(`metadata ${path} nests deeper than ${MAX_JSON_DEPTH} levels (cyclic?); store plain JSON data.`);
+  if (depth > MAX_JSON_DEPTH)
+    throw new InvalidInputError(
+      `metadata ${path} nests deeper than ${MAX_JSON_DEPTH} levels (cyclic?); store plain JSON data.`,
+    );
   if (Array.isArray(value)) {
     const out: JsonValue[] = new Array<JsonValue>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = cloneJson(value[i], `${path}[${i}]`, depth + 1);
@@ -22,13 +26,17 @@ export function cloneJson(value: unknown, path: string, depth: number): JsonValu
   }
   if (typeof value === 'object') {
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) throw new InvalidInputError(`metadata ${path} is a ${value.constructor?.name ?? 'non-plain object'}; store plain JSON objects, arrays, strings, numbers, booleans or null.`);
+    if (proto !== Object.prototype && proto !== null)
+      throw new InvalidInputError(
+        `metadata ${path} is a ${value.constructor?.name ?? 'non-plain object'}; store plain JSON objects, arrays, strings, numbers, booleans or null.`,
+      );
     const out: { [key: string]: JsonValue } = {};
     for (const [key, v] of Object.entries(value)) {
       if (v === undefined) continue; // JSON.stringify drops undefined properties too.
       const copy = cloneJson(v, `${path}.${key}`, depth + 1);
       // Assigning "__proto__" would call Object.prototype's setter and replace the prototype instead of storing a key.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
       else out[key] = copy;
     }
     return out;

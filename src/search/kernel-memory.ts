@@ -1,7 +1,14 @@
 // One index's wasm SIMD kernel and its memory: the query and output areas (layout from scan-many.ts), then the
 // scanned rows, which grow in place. Views into the memory are rebuilt here whenever growth replaces its buffer.
 import { SCAN_BLOCK, wasmLayout, type WasmLayout, type WasmScanTarget } from './scan-many.js';
-import { createSimdScan, SIMD_DIM_MULTIPLE, WASM_PAGE, type Int8KernelKind, type Int8Kernels, type SimdScan } from './simd.js';
+import {
+  createSimdScan,
+  SIMD_DIM_MULTIPLE,
+  WASM_PAGE,
+  type Int8KernelKind,
+  type Int8Kernels,
+  type SimdScan,
+} from './simd.js';
 
 export type RowKind = 'f32' | 'i8';
 
@@ -18,7 +25,11 @@ export class KernelMemory implements WasmScanTarget {
   private outF32View = new Float32Array(0);
   private outI32View = new Int32Array(0);
 
-  private constructor(scan: SimdScan, readonly kind: RowKind, readonly dim: number) {
+  private constructor(
+    scan: SimdScan,
+    readonly kind: RowKind,
+    readonly dim: number,
+  ) {
     this.scan = scan;
     this.layout = wasmLayout(kind, dim);
     this.int8Kind = scan.relaxed !== null ? 'relaxed' : 'simd';

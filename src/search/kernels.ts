@@ -2,7 +2,14 @@
 // not arithmetic, in JS), and they are plain module functions so V8 keeps them small and monomorphic.
 
 /** out[i] = dot(row rowStart+i of `data`, q) for rows [rowStart, rowEnd). */
-export function dotRowsF32(data: Float32Array, q: Float64Array, dim: number, rowStart: number, rowEnd: number, out: Float64Array): void {
+export function dotRowsF32(
+  data: Float32Array,
+  q: Float64Array,
+  dim: number,
+  rowStart: number,
+  rowEnd: number,
+  out: Float64Array,
+): void {
   const d2 = 2 * dim;
   const d3 = 3 * dim;
   const dEven = dim - (dim & 1);
@@ -63,7 +70,15 @@ export function dotRowF32(data: Float32Array, base: number, q: Float64Array, dim
 }
 
 /** out[i] = integer dot(codes of row rowStart+i, q) × scales[row]; int32 sums cannot overflow below dim 133 000. */
-export function dotRowsInt8(codes: Int8Array, scales: Float32Array, q: Int32Array, dim: number, rowStart: number, rowEnd: number, out: Float64Array): void {
+export function dotRowsInt8(
+  codes: Int8Array,
+  scales: Float32Array,
+  q: Int32Array,
+  dim: number,
+  rowStart: number,
+  rowEnd: number,
+  out: Float64Array,
+): void {
   const d2 = 2 * dim;
   const d3 = 3 * dim;
   let row = rowStart;

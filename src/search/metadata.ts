@@ -6,11 +6,17 @@ import type { JsonValue } from './types.js';
 
 /** Checks the shape of an add/upsert metadata argument: undefined, or one entry per id. */
 export function checkMetadataShape(metadata: readonly unknown[] | undefined, n: number, op: string): void {
-  if (metadata !== undefined && (!Array.isArray(metadata) || metadata.length !== n)) throw new InvalidInputError(`${op}() metadata must be an array with one entry (or undefined) per id: expected length ${n}.`);
+  if (metadata !== undefined && (!Array.isArray(metadata) || metadata.length !== n))
+    throw new InvalidInputError(
+      `${op}() metadata must be an array with one entry (or undefined) per id: expected length ${n}.`,
+    );
 }
 
 /** Validated copies of a metadata argument whose shape `checkMetadataShape` has checked. */
-export function copyMetadataIn<M extends JsonValue>(metadata: readonly (M | undefined)[] | undefined, ids: readonly string[]): (M | undefined)[] {
+export function copyMetadataIn<M extends JsonValue>(
+  metadata: readonly (M | undefined)[] | undefined,
+  ids: readonly string[],
+): (M | undefined)[] {
   const n = ids.length;
   const out: (M | undefined)[] = new Array<M | undefined>(n);
   for (let i = 0; i < n; i++) {

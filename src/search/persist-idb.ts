@@ -41,7 +41,8 @@ export interface SaveOptions {
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidInputError(`index name must be a non-empty string, got ${String(name)}.`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new InvalidInputError(`index name must be a non-empty string, got ${String(name)}.`);
 }
 
 let idCounter = 0;
@@ -70,7 +71,10 @@ function withSaveLock<T>(dbName: string, name: string, task: (crossContext: bool
 
 function persistError(what: string, cause: unknown): PersistError {
   const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return new PersistError(`IndexedDB ${what} failed (${detail}). Check storage quota and that IndexedDB is available (not a private window that disables it).`, { cause });
+  return new PersistError(
+    `IndexedDB ${what} failed (${detail}). Check storage quota and that IndexedDB is available (not a private window that disables it).`,
+    { cause },
+  );
 }
 
 /** Named CosineIndex snapshots in one IndexedDB database. */
@@ -94,7 +98,11 @@ export class IdbIndexStore {
   }
 
   /** Serialises `index` and makes it the current snapshot of `name`. */
-  async save<M extends JsonValue>(name: string, index: CosineIndex<M>, options: SaveOptions = {}): Promise<SnapshotInfo> {
+  async save<M extends JsonValue>(
+    name: string,
+    index: CosineIndex<M>,
+    options: SaveOptions = {},
+  ): Promise<SnapshotInfo> {
     checkName(name);
     return this.saveBytes(name, index.serialize(), options);
   }
@@ -102,11 +110,17 @@ export class IdbIndexStore {
   /** Stores already-serialised bytes (e.g. from a worker) as the current snapshot of `name`. */
   async saveBytes(name: string, bytes: ArrayBuffer, options: SaveOptions = {}): Promise<SnapshotInfo> {
     checkName(name);
-    if (!(bytes instanceof ArrayBuffer)) throw new InvalidInputError('saveBytes expects the ArrayBuffer returned by CosineIndex.serialize().');
+    if (!(bytes instanceof ArrayBuffer))
+      throw new InvalidInputError('saveBytes expects the ArrayBuffer returned by CosineIndex.serialize().');
     return withSaveLock(this.db.name, name, (crossContext) => this.saveLocked(name, bytes, options, crossContext));
   }
 
-  private async saveLocked(name: string, bytes: ArrayBuffer, options: SaveOptions, crossContext: boolean): Promise<SnapshotInfo> {
+  private async saveLocked(
+    name: string,
+    bytes: ArrayBuffer,
+    options: SaveOptions,
+    crossContext: boolean,
+  ): Promise<SnapshotInfo> {
     const info: SnapshotInfo = { name, snapshotId: newSnapshotId(), byteLength: bytes.byteLength, savedAt: Date.now() };
     // Phase 1: the new snapshot under its own key; `current` is untouched.
     try {
@@ -131,7 +145,8 @@ export class IdbIndexStore {
         }
         const previous = await current.get(name);
         await current.put(info, name);
-        if (previous !== undefined && previous.snapshotId !== info.snapshotId) await snapshots.delete([name, previous.snapshotId]);
+        if (previous !== undefined && previous.snapshotId !== info.snapshotId)
+          await snapshots.delete([name, previous.snapshotId]);
         if (crossContext) {
           const keys = await snapshots.getAllKeys(IDBKeyRange.bound([name, ''], [name, '\uffff']));
           for (const key of keys) if (key[1] !== info.snapshotId) await snapshots.delete(key);
@@ -141,7 +156,10 @@ export class IdbIndexStore {
     } catch (cause) {
       throw persistError(`commit of snapshot "${name}"`, cause);
     }
-    if (lost) throw new PersistError(`snapshot of "${name}" was deleted (by delete() from another tab or worker?) before it became current; the previous snapshot is still current. Save again.`);
+    if (lost)
+      throw new PersistError(
+        `snapshot of "${name}" was deleted (by delete() from another tab or worker?) before it became current; the previous snapshot is still current. Save again.`,
+      );
     return info;
   }
 
@@ -160,7 +178,10 @@ export class IdbIndexStore {
       throw persistError(`read of "${name}"`, cause);
     }
     if (pointer === undefined) return undefined;
-    if (record === undefined) throw new CorruptIndexError(`IndexedDB points "${name}" at snapshot ${pointer.snapshotId}, which is missing; save the index again.`);
+    if (record === undefined)
+      throw new CorruptIndexError(
+        `IndexedDB points "${name}" at snapshot ${pointer.snapshotId}, which is missing; save the index again.`,
+      );
     return record.bytes;
   }
 

@@ -10,7 +10,11 @@ export const DEFAULT_OPFS_DIR = 'hpd-embed-indexes';
 /** The parts of FileSystemFileHandle this store uses (lib.dom lacks the async iterators; tests pass an in-memory one). */
 export interface OpfsFileHandle {
   getFile(): Promise<Blob>;
-  createWritable(): Promise<{ write(data: ArrayBuffer | string): Promise<void>; close(): Promise<void>; abort(reason?: unknown): Promise<void> }>;
+  createWritable(): Promise<{
+    write(data: ArrayBuffer | string): Promise<void>;
+    close(): Promise<void>;
+    abort(reason?: unknown): Promise<void>;
+  }>;
 }
 
 /** The parts of FileSystemDirectoryHandle this store uses. */
@@ -24,7 +28,8 @@ const POINTER = '.current.json';
 const SNAPSHOT = '.snap';
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidInputError(`index name must be a non-empty string, got ${String(name)}.`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new InvalidInputError(`index name must be a non-empty string, got ${String(name)}.`);
 }
 
 /** Any index name becomes a safe file name ('/' and other separators escaped). */
@@ -38,7 +43,9 @@ function newSnapshotId(): string {
 
 function persistError(what: string, cause: unknown): PersistError {
   const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return new PersistError(`OPFS ${what} failed (${detail}). Check the storage quota (navigator.storage.estimate()).`, { cause });
+  return new PersistError(`OPFS ${what} failed (${detail}). Check the storage quota (navigator.storage.estimate()).`, {
+    cause,
+  });
 }
 
 const isNotFound = (e: unknown): boolean => (e as { name?: string } | null)?.name === 'NotFoundError';
@@ -54,7 +61,8 @@ export class OpfsIndexStore {
   /** Opens (creating if needed) the store's folder; throws PersistError where OPFS is unavailable. */
   static async open(dirName: string = DEFAULT_OPFS_DIR): Promise<OpfsIndexStore> {
     const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-    if (typeof storage?.getDirectory !== 'function') throw new PersistError('OPFS is not available here (navigator.storage.getDirectory is missing).');
+    if (typeof storage?.getDirectory !== 'function')
+      throw new PersistError('OPFS is not available here (navigator.storage.getDirectory is missing).');
     try {
       const root = await storage.getDirectory();
       return new OpfsIndexStore((await root.getDirectoryHandle(dirName, { create: true })) as unknown as OpfsDirectory);
@@ -66,9 +74,15 @@ export class OpfsIndexStore {
   /** Stores serialised index bytes as the current snapshot of `name`. */
   async saveBytes(name: string, bytes: ArrayBuffer, options: SaveOptions = {}): Promise<SnapshotInfo> {
     checkName(name);
-    if (!(bytes instanceof ArrayBuffer)) throw new InvalidInputError('saveBytes expects the ArrayBuffer returned by CosineIndex.serialize().');
+    if (!(bytes instanceof ArrayBuffer))
+      throw new InvalidInputError('saveBytes expects the ArrayBuffer returned by CosineIndex.serialize().');
     return this.locked(name, async () => {
-      const info: SnapshotInfo = { name, snapshotId: newSnapshotId(), byteLength: bytes.byteLength, savedAt: Date.now() };
+      const info: SnapshotInfo = {
+        name,
+        snapshotId: newSnapshotId(),
+        byteLength: bytes.byteLength,
+        savedAt: Date.now(),
+      };
       const base = fileBase(name);
       const snapFile = `${base}~${info.snapshotId}${SNAPSHOT}`;
       // Phase 1: the new snapshot in its own file; the pointer still names the previous one.
@@ -86,7 +100,8 @@ export class OpfsIndexStore {
         throw persistError(`commit of snapshot "${name}"`, cause);
       }
       // Phase 3: sweep the previous snapshot and any orphan of an interrupted save (best effort: a leftover is harmless).
-      for (const file of await this.snapshotFiles(base)) if (file !== snapFile) await this.dir.removeEntry(file).catch(() => undefined);
+      for (const file of await this.snapshotFiles(base))
+        if (file !== snapFile) await this.dir.removeEntry(file).catch(() => undefined);
       return info;
     });
   }
@@ -97,12 +112,20 @@ export class OpfsIndexStore {
     if (info === undefined) return undefined;
     let bytes: ArrayBuffer;
     try {
-      bytes = await (await (await this.dir.getFileHandle(`${fileBase(name)}~${info.snapshotId}${SNAPSHOT}`)).getFile()).arrayBuffer();
+      bytes = await (
+        await (await this.dir.getFileHandle(`${fileBase(name)}~${info.snapshotId}${SNAPSHOT}`)).getFile()
+      ).arrayBuffer();
     } catch (cause) {
-      if (isNotFound(cause)) throw new CorruptIndexError(`OPFS points "${name}" at snapshot ${info.snapshotId}, which is missing; save the index again.`);
+      if (isNotFound(cause))
+        throw new CorruptIndexError(
+          `OPFS points "${name}" at snapshot ${info.snapshotId}, which is missing; save the index again.`,
+        );
       throw persistError(`read of "${name}"`, cause);
     }
-    if (bytes.byteLength !== info.byteLength) throw new CorruptIndexError(`OPFS snapshot ${info.snapshotId} of "${name}" has ${bytes.byteLength} bytes, expected ${info.byteLength}; save the index again.`);
+    if (bytes.byteLength !== info.byteLength)
+      throw new CorruptIndexError(
+        `OPFS snapshot ${info.snapshotId} of "${name}" has ${bytes.byteLength} bytes, expected ${info.byteLength}; save the index again.`,
+      );
     return bytes;
   }
 
@@ -126,7 +149,8 @@ export class OpfsIndexStore {
   /** Names that have a current snapshot. */
   async names(): Promise<string[]> {
     const out: string[] = [];
-    for await (const file of this.dir.keys()) if (file.endsWith(POINTER)) out.push(decodeURIComponent(file.slice(0, -POINTER.length)));
+    for await (const file of this.dir.keys())
+      if (file.endsWith(POINTER)) out.push(decodeURIComponent(file.slice(0, -POINTER.length)));
     return out.sort();
   }
 
@@ -156,7 +180,8 @@ export class OpfsIndexStore {
 
   private async snapshotFiles(base: string): Promise<string[]> {
     const out: string[] = [];
-    for await (const file of this.dir.keys()) if (file.startsWith(base + '~') && file.endsWith(SNAPSHOT)) out.push(file);
+    for await (const file of this.dir.keys())
+      if (file.startsWith(base + '~') && file.endsWith(SNAPSHOT)) out.push(file);
     return out;
   }
 

@@ -19,10 +19,17 @@ export interface TeacherProjection {
 /** Checks shapes and values; returns the projection unchanged. */
 export function checkTeacherProjection(p: TeacherProjection): TeacherProjection {
   const { teacherDim: D, dim: d } = p;
-  if (!(Number.isInteger(D) && D > 0 && Number.isInteger(d) && d > 0 && d <= D)) throw new InvalidInputError(`teacher projection: need 0 < dim (${d}) ≤ teacherDim (${D}).`);
-  if (p.components.length !== d * D) throw new InvalidInputError(`teacher projection: components hold ${p.components.length} values, expected ${d} × ${D}.`);
-  if (p.mean.length !== D) throw new InvalidInputError(`teacher projection: mean holds ${p.mean.length} values, expected ${D}.`);
-  for (const a of [p.components, p.mean]) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new InvalidInputError('teacher projection holds a non-finite value.');
+  if (!(Number.isInteger(D) && D > 0 && Number.isInteger(d) && d > 0 && d <= D))
+    throw new InvalidInputError(`teacher projection: need 0 < dim (${d}) ≤ teacherDim (${D}).`);
+  if (p.components.length !== d * D)
+    throw new InvalidInputError(
+      `teacher projection: components hold ${p.components.length} values, expected ${d} × ${D}.`,
+    );
+  if (p.mean.length !== D)
+    throw new InvalidInputError(`teacher projection: mean holds ${p.mean.length} values, expected ${D}.`);
+  for (const a of [p.components, p.mean])
+    for (let i = 0; i < a.length; i++)
+      if (!Number.isFinite(a[i])) throw new InvalidInputError('teacher projection holds a non-finite value.');
   return p;
 }
 
@@ -30,11 +37,21 @@ export function checkTeacherProjection(p: TeacherProjection): TeacherProjection 
  * The bundle file (`teacher_projection.f32`): the d × D components, then the D-value mean, little-endian float32.
  * `info` is hpd.json's `teacherProjection` entry.
  */
-export function decodeTeacherProjection(bytes: Uint8Array, info: { teacherDim: number; dim: number; center: boolean }): TeacherProjection {
+export function decodeTeacherProjection(
+  bytes: Uint8Array,
+  info: { teacherDim: number; dim: number; center: boolean },
+): TeacherProjection {
   const n = info.dim * info.teacherDim + info.teacherDim;
-  if (bytes.byteLength !== 4 * n) throw new InvalidInputError(`teacher projection file has ${bytes.byteLength} bytes, expected ${4 * n} (${info.dim} × ${info.teacherDim} + ${info.teacherDim} float32).`);
+  if (bytes.byteLength !== 4 * n)
+    throw new InvalidInputError(
+      `teacher projection file has ${bytes.byteLength} bytes, expected ${4 * n} (${info.dim} × ${info.teacherDim} + ${info.teacherDim} float32).`,
+    );
   const all = new Float32Array(bytes.slice().buffer, 0, n); // copy: the view may be unaligned
-  return checkTeacherProjection({ ...info, components: all.subarray(0, info.dim * info.teacherDim), mean: all.subarray(info.dim * info.teacherDim) });
+  return checkTeacherProjection({
+    ...info,
+    components: all.subarray(0, info.dim * info.teacherDim),
+    mean: all.subarray(info.dim * info.teacherDim),
+  });
 }
 
 /** The bytes `decodeTeacherProjection` reads. */
@@ -54,12 +71,18 @@ export function projectTeacher(vectors: VectorBatch, projection: TeacherProjecti
   const { teacherDim: D, dim: d, components: C, mean, center } = checkTeacherProjection(projection);
   const flat = vectors instanceof Float32Array || vectors instanceof Float64Array ? vectors : null;
   const rows = flat ? flat.length / D : (vectors as ArrayLike<number>[]).length;
-  if (flat && !Number.isInteger(rows)) throw new DimMismatchError(D, flat.length % D, 'teacher vectors', { message: `teacher vectors: a flat array of ${flat.length} values is not a multiple of the teacher dimension ${D}.` });
+  if (flat && !Number.isInteger(rows))
+    throw new DimMismatchError(D, flat.length % D, 'teacher vectors', {
+      message: `teacher vectors: a flat array of ${flat.length} values is not a multiple of the teacher dimension ${D}.`,
+    });
   const out = new Float32Array(rows * d);
   const x = new Float64Array(D);
   for (let r = 0; r < rows; r++) {
     const row: ArrayLike<number> = flat ? flat.subarray(r * D, (r + 1) * D) : (vectors as ArrayLike<number>[])[r];
-    if (row.length !== D) throw new DimMismatchError(D, row.length, 'teacher vector', { message: `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.` });
+    if (row.length !== D)
+      throw new DimMismatchError(D, row.length, 'teacher vector', {
+        message: `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.`,
+      });
     for (let j = 0; j < D; j++) {
       const v = row[j];
       if (!Number.isFinite(v)) throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);

@@ -10,7 +10,13 @@ export const INT8_MAX_CODE = 127;
  * Quantises `dim` values of `src` starting at `srcOff` into `dst` at `dstOff`; returns the scale.
  * The caller guarantees the values are finite and not all zero.
  */
-export function quantizeRow(src: ArrayLike<number>, srcOff: number, dim: number, dst: Int8Array, dstOff: number): number {
+export function quantizeRow(
+  src: ArrayLike<number>,
+  srcOff: number,
+  dim: number,
+  dst: Int8Array,
+  dstOff: number,
+): number {
   let maxAbs = 0;
   for (let j = 0; j < dim; j++) {
     const a = Math.abs(src[srcOff + j]);
@@ -29,7 +35,15 @@ export function quantizeRow(src: ArrayLike<number>, srcOff: number, dim: number,
 }
 
 /** Writes the dequantised row (`code × scale`, plus `residual × scale / 254` when given) into `dst` at `dstOff`. */
-export function dequantizeRow(src: Int8Array, srcOff: number, dim: number, scale: number, dst: Float32Array, dstOff: number, residual: Int8Array | null = null): void {
+export function dequantizeRow(
+  src: Int8Array,
+  srcOff: number,
+  dim: number,
+  scale: number,
+  dst: Float32Array,
+  dstOff: number,
+  residual: Int8Array | null = null,
+): void {
   if (residual === null) {
     for (let j = 0; j < dim; j++) dst[dstOff + j] = src[srcOff + j] * scale;
     return;
@@ -45,7 +59,16 @@ export const RESIDUAL_DIVISOR = 254;
  * Writes residual codes r = round((x - code × scale) / (scale / 254)) for a row already quantised with
  * `quantizeRow`, so x ≈ scale × (code + r / 254) to within scale / 508.
  */
-export function quantizeResidualRow(src: ArrayLike<number>, srcOff: number, dim: number, codes: Int8Array, codesOff: number, scale: number, dst: Int8Array, dstOff: number): void {
+export function quantizeResidualRow(
+  src: ArrayLike<number>,
+  srcOff: number,
+  dim: number,
+  codes: Int8Array,
+  codesOff: number,
+  scale: number,
+  dst: Int8Array,
+  dstOff: number,
+): void {
   const inv = RESIDUAL_DIVISOR / scale;
   for (let j = 0; j < dim; j++) {
     let r = Math.round((src[srcOff + j] - codes[codesOff + j] * scale) * inv);

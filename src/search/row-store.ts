@@ -47,7 +47,10 @@ export class F32Rows implements RowStoreBase {
   data: Float32Array = new Float32Array(0);
   capacity = 0;
 
-  constructor(readonly dim: number, public kernel: KernelMemory | null) {}
+  constructor(
+    readonly dim: number,
+    public kernel: KernelMemory | null,
+  ) {}
 
   get byteLength(): number {
     return this.data.byteLength;
@@ -117,7 +120,11 @@ export class Int8Rows implements RowStoreBase {
   exact: Float32Array | null = null;
   capacity = 0;
 
-  constructor(readonly dim: number, readonly rescore: Int8Rescore, public kernel: KernelMemory | null) {}
+  constructor(
+    readonly dim: number,
+    readonly rescore: Int8Rescore,
+    public kernel: KernelMemory | null,
+  ) {}
 
   get byteLength(): number {
     return this.codes.byteLength + this.scales.byteLength + (this.res?.byteLength ?? 0) + (this.exact?.byteLength ?? 0);

@@ -108,7 +108,14 @@ export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput): v
 }
 
 /** Offers an int8 block's scores for one query the way the int8 single-query scan does (strict `>`, no tie-break). */
-function drainInt8(heap: TopK, block: Float64Array, start: number, end: number, bar: number, accept: ((row: number) => boolean) | null): number {
+function drainInt8(
+  heap: TopK,
+  block: Float64Array,
+  start: number,
+  end: number,
+  bar: number,
+  accept: ((row: number) => boolean) | null,
+): number {
   for (let i = 0, row = start; row < end; i++, row++) {
     const s = block[i];
     if (s > bar) {
@@ -121,7 +128,12 @@ function drainInt8(heap: TopK, block: Float64Array, start: number, end: number, 
 }
 
 /** int8 codes in JS memory: the JS kernel per query on each block. */
-export function scanManyInt8Js(codes: Int8Array, scales: Float32Array, input: ManyScanInput, block: Float64Array): void {
+export function scanManyInt8Js(
+  codes: Int8Array,
+  scales: Float32Array,
+  input: ManyScanInput,
+  block: Float64Array,
+): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const qs: Int32Array[] = [];
   for (let i = 0; i < nq; i++) qs.push(Int32Array.from(input.codes.subarray(i * dim, i * dim + dim)));
@@ -148,7 +160,8 @@ export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, i
   const qBytes = 2 * dim;
   const zero = new Int8Array(dim);
   for (let i = 0; i < nqp; i++) {
-    if (i < nq) writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, input.codes, i * dim, dim, int8Kind, true);
+    if (i < nq)
+      writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, input.codes, i * dim, dim, int8Kind, true);
     else writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, zero, 0, dim, int8Kind, true);
   }
   const out = new Int32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nqp);

@@ -5,7 +5,15 @@ import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { quantizeRow } from './quantize.js';
 import type { F32Rows, Int8Rows, RowStore } from './row-store.js';
-import { MANY_BATCH, SCAN_BLOCK, scanManyF32Js, scanManyF32Wasm, scanManyInt8Js, scanManyInt8Wasm, type ManyScanInput } from './scan-many.js';
+import {
+  MANY_BATCH,
+  SCAN_BLOCK,
+  scanManyF32Js,
+  scanManyF32Wasm,
+  scanManyInt8Js,
+  scanManyInt8Wasm,
+  type ManyScanInput,
+} from './scan-many.js';
 import { writeInt8Query } from './simd.js';
 import { TopK, type RowTieBreak } from './topk.js';
 
@@ -18,7 +26,15 @@ export interface Scanner {
   /** Fills `heap` (reset by the caller to kk, ties by id) with the top rows among `n` for the unit query `qf`, scores >= floor. */
   one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void;
   /** `one` for `nq` (<= MANY_BATCH) queries back to back in `qf`, in one pass over the rows; `emit(i, heap)` gets each query's top-k in order. */
-  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void;
+  many(
+    qf: Float64Array,
+    nq: number,
+    n: number,
+    kk: number,
+    floor: number,
+    accept: Accept,
+    emit: (i: number, heap: TopK) => void,
+  ): void;
 }
 
 /** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
@@ -31,7 +47,8 @@ export function int8CandidateCount(k: number): number {
 
 /** The scanner for `rows`, chosen once (and again only if growth drops the kernel); `tie` orders equal scores by id. */
 export function createScanner(rows: RowStore, tie: RowTieBreak): Scanner {
-  if (rows.storage === 'f32') return rows.kernel !== null ? new F32WasmScan(rows, rows.kernel, tie) : new F32JsScan(rows, tie);
+  if (rows.storage === 'f32')
+    return rows.kernel !== null ? new F32WasmScan(rows, rows.kernel, tie) : new F32JsScan(rows, tie);
   return rows.kernel !== null ? new Int8WasmScan(rows, rows.kernel, tie) : new Int8JsScan(rows, tie);
 }
 
@@ -67,7 +84,10 @@ abstract class ScanBase {
 class F32JsScan extends ScanBase implements Scanner {
   readonly kernel = null;
 
-  constructor(private readonly rows: F32Rows, tie: RowTieBreak) {
+  constructor(
+    private readonly rows: F32Rows,
+    tie: RowTieBreak,
+  ) {
     super(tie);
   }
 
@@ -93,7 +113,15 @@ class F32JsScan extends ScanBase implements Scanner {
     }
   }
 
-  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void {
+  many(
+    qf: Float64Array,
+    nq: number,
+    n: number,
+    kk: number,
+    floor: number,
+    accept: Accept,
+    emit: (i: number, heap: TopK) => void,
+  ): void {
     const { heaps, bars } = this.batch(nq, kk, this.tie, floor);
     const input: ManyScanInput = { n, dim: this.rows.dim, nq, qf, codes: new Int8Array(0), heaps, bars, accept };
     scanManyF32Js(this.rows.data, input, this.block);
@@ -106,7 +134,11 @@ const simdBar = (floor: number): number => (floor === -Infinity ? -Infinity : fl
 
 /** f32 rows in wasm memory: the SIMD pass (f32 sums) picks k + slack candidates; each is rescored exactly, like the JS kernel scores. */
 class F32WasmScan extends ScanBase implements Scanner {
-  constructor(private readonly rows: F32Rows, readonly kernel: KernelMemory, tie: RowTieBreak) {
+  constructor(
+    private readonly rows: F32Rows,
+    readonly kernel: KernelMemory,
+    tie: RowTieBreak,
+  ) {
     super(tie);
   }
 
@@ -136,7 +168,15 @@ class F32WasmScan extends ScanBase implements Scanner {
     this.rescore(this.drain(c, cand), qf, 0, floor, heap);
   }
 
-  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void {
+  many(
+    qf: Float64Array,
+    nq: number,
+    n: number,
+    kk: number,
+    floor: number,
+    accept: Accept,
+    emit: (i: number, heap: TopK) => void,
+  ): void {
     const dim = this.rows.dim;
     const c = Math.min(kk + SIMD_SLACK, n);
     const { heaps, bars } = this.batch(nq, c, this.tie, simdBar(floor));
@@ -169,7 +209,10 @@ abstract class Int8Scan extends ScanBase implements Scanner {
   protected readonly codes: Int8Array;
   protected readonly final = new TopK(16);
 
-  constructor(protected readonly rows: Int8Rows, tie: RowTieBreak) {
+  constructor(
+    protected readonly rows: Int8Rows,
+    tie: RowTieBreak,
+  ) {
     super(tie);
     this.codes = new Int8Array(MANY_BATCH * rows.dim);
   }
@@ -190,7 +233,15 @@ abstract class Int8Scan extends ScanBase implements Scanner {
     this.rows.rescoreInto(this.candRows, got, qf, floor, heap);
   }
 
-  many(qf: Float64Array, nq: number, n: number, kk: number, floor: number, accept: Accept, emit: (i: number, heap: TopK) => void): void {
+  many(
+    qf: Float64Array,
+    nq: number,
+    n: number,
+    kk: number,
+    floor: number,
+    accept: Accept,
+    emit: (i: number, heap: TopK) => void,
+  ): void {
     const dim = this.rows.dim;
     const c = Math.min(int8CandidateCount(kk), n);
     const { heaps, bars } = this.batch(nq, c, null, -Infinity);
@@ -244,7 +295,11 @@ class Int8JsScan extends Int8Scan {
 
 /** int8 codes in wasm memory (SIMD128, or relaxed SIMD where the engine has it). */
 class Int8WasmScan extends Int8Scan {
-  constructor(rows: Int8Rows, readonly kernel: KernelMemory, tie: RowTieBreak) {
+  constructor(
+    rows: Int8Rows,
+    readonly kernel: KernelMemory,
+    tie: RowTieBreak,
+  ) {
     super(rows, tie);
   }
 

@@ -37,8 +37,16 @@ export const MAX_INDEX_DIM = 65_536;
 // Plain arithmetic, not `& ~3`: sizes here can exceed 2^31 and 32-bit bit operations would wrap.
 const align4 = (n: number): number => n + ((4 - (n % 4)) % 4);
 
-function vectorBytes(storage: StorageKind, count: number, dim: number, rescoreRows: boolean, residual: boolean): number {
-  return storage === 'f32' ? count * dim * 4 : align4(count * 4 + count * dim) + (rescoreRows ? count * dim * 4 : 0) + (residual ? align4(count * dim) : 0);
+function vectorBytes(
+  storage: StorageKind,
+  count: number,
+  dim: number,
+  rescoreRows: boolean,
+  residual: boolean,
+): number {
+  return storage === 'f32'
+    ? count * dim * 4
+    : align4(count * 4 + count * dim) + (rescoreRows ? count * dim * 4 : 0) + (residual ? align4(count * dim) : 0);
 }
 
 /** Serialises index contents into a fresh ArrayBuffer. */
@@ -62,7 +70,10 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   const rescoreRows = storage === 'int8' && raw.f32 !== null;
   const residual = storage === 'int8' && raw.res !== null;
   const total = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
-  if (idsLen > 0xffffffff || metaBytes.length > 0xffffffff) throw new InvalidInputError('ids or metadata exceed the 4 GiB a format-1 section can hold; split the index into several.');
+  if (idsLen > 0xffffffff || metaBytes.length > 0xffffffff)
+    throw new InvalidInputError(
+      'ids or metadata exceed the 4 GiB a format-1 section can hold; split the index into several.',
+    );
 
   const buf = new ArrayBuffer(total);
   const u8 = new Uint8Array(buf);
@@ -103,7 +114,9 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
 }
 
 function corrupt(what: string): CorruptIndexError {
-  return new CorruptIndexError(`serialised index is corrupt: ${what}. Re-save it from a live index, or rebuild it from the source vectors.`);
+  return new CorruptIndexError(
+    `serialised index is corrupt: ${what}. Re-save it from a live index, or rebuild it from the source vectors.`,
+  );
 }
 
 /** Parses and fully validates a serialised index; throws CorruptIndexError / UnsupportedIndexVersionError. */
@@ -113,15 +126,21 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   else if (ArrayBuffer.isView(input)) u8 = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   else throw new InvalidInputError('deserialize expects an ArrayBuffer or a typed array view of one.');
   const total = u8.length;
-  if (total < HEADER_BYTES + 4) throw corrupt(`only ${total} bytes, shorter than the ${HEADER_BYTES + 4}-byte minimum (truncated?)`);
-  for (let i = 0; i < 4; i++) if (u8[i] !== MAGIC_BYTES[i]) throw corrupt(`magic is not "${INDEX_MAGIC}" (not an hpd-embed index)`);
+  if (total < HEADER_BYTES + 4)
+    throw corrupt(`only ${total} bytes, shorter than the ${HEADER_BYTES + 4}-byte minimum (truncated?)`);
+  for (let i = 0; i < 4; i++)
+    if (u8[i] !== MAGIC_BYTES[i]) throw corrupt(`magic is not "${INDEX_MAGIC}" (not an hpd-embed index)`);
   const view = new DataView(u8.buffer, u8.byteOffset, total);
   const stored = view.getUint32(total - 4, true);
   const actual = crc32(u8.subarray(0, total - 4));
-  if (stored !== actual) throw corrupt(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}; truncated or altered)`);
+  if (stored !== actual)
+    throw corrupt(
+      `checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}; truncated or altered)`,
+    );
 
   const version = view.getUint16(4, true);
-  if (version !== INDEX_FORMAT_VERSION && version !== 1) throw new UnsupportedIndexVersionError(version, INDEX_FORMAT_VERSION);
+  if (version !== INDEX_FORMAT_VERSION && version !== 1)
+    throw new UnsupportedIndexVersionError(version, INDEX_FORMAT_VERSION);
   const storageCode = view.getUint8(6);
   if (storageCode > 1) throw corrupt(`unknown storage code ${storageCode}`);
   const storage: StorageKind = storageCode === 0 ? 'f32' : 'int8';
@@ -131,10 +150,12 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   const metaLen = view.getUint32(20, true);
   if (dim === 0 || dim > MAX_INDEX_DIM) throw corrupt(`dim ${dim} is outside 1..${MAX_INDEX_DIM}`);
   const flags = view.getUint8(7);
-  if ((flags & ~(version === 1 ? 1 : 3)) !== 0 || (storage === 'f32' && flags !== 0)) throw corrupt(`unknown flags ${flags}`);
+  if ((flags & ~(version === 1 ? 1 : 3)) !== 0 || (storage === 'f32' && flags !== 0))
+    throw corrupt(`unknown flags ${flags}`);
   const rescoreRows = (flags & 1) === 1;
   const residual = (flags & 2) === 2;
-  if (view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
+  if (view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0)
+    throw corrupt('reserved header bytes are not zero');
   // Every size below is checked against the buffer's real length before anything is allocated. All terms are < 2^52
   // (u32 × 65536 × 4), so this double arithmetic is exact.
   if (idsLen < 4 * count) throw corrupt(`ids section of ${idsLen} bytes cannot hold ${count} ids`);
@@ -177,7 +198,8 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   for (const entry of parsed as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 2) throw corrupt('metadata entry is not a [row, value] pair');
     const row: unknown = entry[0];
-    if (typeof row !== 'number' || !Number.isInteger(row) || row <= prev || row >= count) throw corrupt(`metadata row ${String(row)} is out of order or out of range`);
+    if (typeof row !== 'number' || !Number.isInteger(row) || row <= prev || row >= count)
+      throw corrupt(`metadata row ${String(row)} is out of order or out of range`);
     // JSON.parse already makes "__proto__" an own key; only the nesting depth add() allows is left to check.
     if (!withinJsonDepth(entry[1])) throw corrupt(`metadata of row ${row} nests deeper than add() allows`);
     metadata[row] = entry[1] as JsonValue;
@@ -197,7 +219,9 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
     for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`vector value ${i} is not finite`);
   } else {
     scales = new Float32Array(bytes.buffer, 0, count);
-    for (let i = 0; i < count; i++) if (!(scales[i] > 0) || !Number.isFinite(scales[i])) throw corrupt(`scale of row ${i} is not a positive finite number`);
+    for (let i = 0; i < count; i++)
+      if (!(scales[i] > 0) || !Number.isFinite(scales[i]))
+        throw corrupt(`scale of row ${i} is not a positive finite number`);
     i8 = new Int8Array(bytes.buffer, count * 4, n);
     const codesEnd = align4(count * 4 + n);
     for (let i = count * 4 + n; i < codesEnd; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');

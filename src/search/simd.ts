@@ -121,7 +121,10 @@ export function createSimdScan(options: { relaxed?: boolean } = {}): SimdScan | 
     const rmod = options.relaxed === false ? null : compile(SIMD_RELAXED_KERNEL_BASE64);
     if (rmod) {
       try {
-        const rex = new WebAssembly.Instance(rmod, { env: { memory: ex.memory } }).exports as { dot_rows_i8: Int8Kernels['dotRowsI8']; dot_rows_i8_x4: Int8Kernels['dotRowsI8x4'] };
+        const rex = new WebAssembly.Instance(rmod, { env: { memory: ex.memory } }).exports as {
+          dot_rows_i8: Int8Kernels['dotRowsI8'];
+          dot_rows_i8_x4: Int8Kernels['dotRowsI8x4'];
+        };
         relaxed = { dotRowsI8: rex.dot_rows_i8, dotRowsI8x4: rex.dot_rows_i8_x4 };
         if (relaxedWorks === undefined) relaxedWorks = selfCheck(ex.memory, relaxed);
         if (!relaxedWorks) relaxed = null;
@@ -129,7 +132,16 @@ export function createSimdScan(options: { relaxed?: boolean } = {}): SimdScan | 
         relaxed = null;
       }
     }
-    return { memory: ex.memory, dotRows: ex.dot_rows, dotRowsMany: ex.dot_rows_many, sumF32: ex.sum_f32, dotRowsI8: ex.dot_rows_i8, dotRowsI8x4: ex.dot_rows_i8_x4, sumI8: ex.sum_i8, relaxed };
+    return {
+      memory: ex.memory,
+      dotRows: ex.dot_rows,
+      dotRowsMany: ex.dot_rows_many,
+      sumF32: ex.sum_f32,
+      dotRowsI8: ex.dot_rows_i8,
+      dotRowsI8x4: ex.dot_rows_i8_x4,
+      sumI8: ex.sum_i8,
+      relaxed,
+    };
   } catch {
     return null;
   }
@@ -144,7 +156,15 @@ export function int8QueryBytes(kind: Int8KernelKind, many: boolean, dim: number)
  * Writes int8 query codes (in [-127, 127]) into kernel memory at byte offset `off`, in the layout the kernel
  * family expects: 'simd' single → the codes; 'simd' many → i16; 'relaxed' → p = max(q, 0) then m = max(-q, 0).
  */
-export function writeInt8Query(buffer: ArrayBuffer, off: number, codes: Int8Array, codesOff: number, dim: number, kind: Int8KernelKind, many: boolean): void {
+export function writeInt8Query(
+  buffer: ArrayBuffer,
+  off: number,
+  codes: Int8Array,
+  codesOff: number,
+  dim: number,
+  kind: Int8KernelKind,
+  many: boolean,
+): void {
   if (kind === 'relaxed') {
     const p = new Int8Array(buffer, off, 2 * dim);
     for (let j = 0; j < dim; j++) {

@@ -6,14 +6,25 @@ import { MAX_INDEX_DIM } from './serialize.js';
 import type { CosineIndexOptions, Int8Rescore, JsonValue, SearchOptions, StorageKind, VectorBatch } from './types.js';
 
 /** Checks `new CosineIndex` options and fills in the defaults. */
-export function checkIndexOptions(options: CosineIndexOptions): { dim: number; storage: StorageKind; rescore: Int8Rescore; capacity: number } {
-    if (options === null || typeof options !== 'object') throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
-    const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'residual' } = options;
-    if (!Number.isInteger(dim) || dim <= 0 || dim > MAX_INDEX_DIM) throw new InvalidInputError(`dim must be an integer from 1 to ${MAX_INDEX_DIM}, got ${String(dim)}.`);
-    if (storage !== 'f32' && storage !== 'int8') throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
-    if (rescore !== 'f32' && rescore !== 'dequantized' && rescore !== 'residual') throw new InvalidInputError(`rescore must be 'residual', 'dequantized' or 'f32', got ${String(rescore)}.`);
-    if (storage === 'f32' && rescore !== 'f32') throw new InvalidInputError(`rescore: '${rescore}' applies to int8 storage only; f32 storage is always exact.`);
-    if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
+export function checkIndexOptions(options: CosineIndexOptions): {
+  dim: number;
+  storage: StorageKind;
+  rescore: Int8Rescore;
+  capacity: number;
+} {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidInputError('CosineIndex needs an options object: new CosineIndex({ dim: 128, storage: "f32" }).');
+  const { dim, storage = 'f32', capacity = 0, rescore = storage === 'f32' ? 'f32' : 'residual' } = options;
+  if (!Number.isInteger(dim) || dim <= 0 || dim > MAX_INDEX_DIM)
+    throw new InvalidInputError(`dim must be an integer from 1 to ${MAX_INDEX_DIM}, got ${String(dim)}.`);
+  if (storage !== 'f32' && storage !== 'int8')
+    throw new InvalidInputError(`storage must be 'f32' or 'int8', got ${String(storage)}.`);
+  if (rescore !== 'f32' && rescore !== 'dequantized' && rescore !== 'residual')
+    throw new InvalidInputError(`rescore must be 'residual', 'dequantized' or 'f32', got ${String(rescore)}.`);
+  if (storage === 'f32' && rescore !== 'f32')
+    throw new InvalidInputError(`rescore: '${rescore}' applies to int8 storage only; f32 storage is always exact.`);
+  if (!Number.isInteger(capacity) || capacity < 0)
+    throw new InvalidInputError(`capacity must be a non-negative integer, got ${String(capacity)}.`);
   return { dim, storage, rescore, capacity };
 }
 
@@ -21,14 +32,25 @@ export function checkIndexOptions(options: CosineIndexOptions): { dim: number; s
  * Validates one vector (finite numbers, a norm that neither underflows to 0 nor overflows) and writes its unit-length
  * form to `out`; `add` and `search` share it, so a vector is accepted by both or refused by both.
  */
-export function unitInto(src: ArrayLike<number>, off: number, dim: number, out: Float32Array | Float64Array, outOff: number, what: string): void {
+export function unitInto(
+  src: ArrayLike<number>,
+  off: number,
+  dim: number,
+  out: Float32Array | Float64Array,
+  outOff: number,
+  what: string,
+): void {
   let norm2 = 0;
   for (let j = 0; j < dim; j++) {
     const v = src[off + j];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidInputError(`${what} has ${String(v)} at position ${j}; vectors must hold finite numbers.`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new InvalidInputError(`${what} has ${String(v)} at position ${j}; vectors must hold finite numbers.`);
     norm2 += v * v;
   }
-  if (!(norm2 > 0) || !Number.isFinite(norm2)) throw new InvalidInputError(`${what} is the zero vector (or its norm under/overflows); cosine similarity is undefined for it.`);
+  if (!(norm2 > 0) || !Number.isFinite(norm2))
+    throw new InvalidInputError(
+      `${what} is the zero vector (or its norm under/overflows); cosine similarity is undefined for it.`,
+    );
   const inv = 1 / Math.sqrt(norm2);
   for (let j = 0; j < dim; j++) out[outOff + j] = src[off + j] * inv;
 }
@@ -41,8 +63,10 @@ export function checkBatchIds(ids: readonly string[], op: string): void {
     const id: unknown = ids[i];
     if (typeof id !== 'string') throw new InvalidInputError(`ids[${i}] is a ${typeof id}; ids must be strings.`);
     // A lone surrogate cannot be stored as UTF-8: it would load back as U+FFFD, so a saved index would not load.
-    if (!isWellFormedString(id)) throw new InvalidInputError(`ids[${i}] contains a lone UTF-16 surrogate; ids must be well-formed strings.`);
-    if (seen.has(id)) throw new DuplicateIdError(id, `id "${id}" occurs more than once in this ${op}() batch; pass each id once.`);
+    if (!isWellFormedString(id))
+      throw new InvalidInputError(`ids[${i}] contains a lone UTF-16 surrogate; ids must be well-formed strings.`);
+    if (seen.has(id))
+      throw new DuplicateIdError(id, `id "${id}" occurs more than once in this ${op}() batch; pass each id once.`);
     seen.add(id);
   }
 }
@@ -51,7 +75,8 @@ export function checkBatchIds(ids: readonly string[], op: string): void {
 export function checkRemoveIds(ids: readonly string[]): void {
   if (!Array.isArray(ids)) throw new InvalidInputError('remove expects an array of string ids.');
   for (let i = 0; i < ids.length; i++) {
-    if (typeof ids[i] !== 'string') throw new InvalidInputError(`ids[${i}] is a ${typeof ids[i]}; ids must be strings.`);
+    if (typeof ids[i] !== 'string')
+      throw new InvalidInputError(`ids[${i}] is a ${typeof ids[i]}; ids must be strings.`);
   }
 }
 
@@ -59,17 +84,31 @@ export function checkRemoveIds(ids: readonly string[]): void {
 export function batchLength(vectors: VectorBatch, dim: number, what: string): number {
   if (Array.isArray(vectors)) return vectors.length;
   if (vectors instanceof Float32Array || vectors instanceof Float64Array) {
-    if (vectors.length % dim !== 0) throw new DimMismatchError(dim, vectors.length % dim, `the flat ${what} array (length ${vectors.length}, not a multiple of ${dim}) ends in a row that`);
+    if (vectors.length % dim !== 0)
+      throw new DimMismatchError(
+        dim,
+        vectors.length % dim,
+        `the flat ${what} array (length ${vectors.length}, not a multiple of ${dim}) ends in a row that`,
+      );
     return vectors.length / dim;
   }
-  throw new InvalidInputError(`${what} must be a Float32Array/Float64Array of count × ${dim} values or an array of vectors.`);
+  throw new InvalidInputError(
+    `${what} must be a Float32Array/Float64Array of count × ${dim} values or an array of vectors.`,
+  );
 }
 
 /** Row `i` of a batch whose shape `batchLength` has checked: the array and the offset its values start at. */
-function batchRow(vectors: VectorBatch, i: number, dim: number, what: string, dimWhat: string): { src: ArrayLike<number>; off: number } {
+function batchRow(
+  vectors: VectorBatch,
+  i: number,
+  dim: number,
+  what: string,
+  dimWhat: string,
+): { src: ArrayLike<number>; off: number } {
   if (!Array.isArray(vectors)) return { src: vectors as Float32Array | Float64Array, off: i * dim };
   const src = (vectors as readonly ArrayLike<number>[])[i];
-  if (src === null || typeof src !== 'object' || typeof src.length !== 'number') throw new InvalidInputError(`${what} must be a Float32Array or an array of numbers.`);
+  if (src === null || typeof src !== 'object' || typeof src.length !== 'number')
+    throw new InvalidInputError(`${what} must be a Float32Array or an array of numbers.`);
   if (src.length !== dim) throw new DimMismatchError(dim, src.length, dimWhat);
   return { src, off: 0 };
 }
@@ -95,20 +134,27 @@ export function unitQueries(queries: VectorBatch, n: number, dim: number, out: F
 
 /** Validates one query and writes its unit-length form into `out`. */
 export function unitQuery(query: ArrayLike<number>, dim: number, out: Float64Array): void {
-  if (query === null || typeof query !== 'object' || typeof query.length !== 'number') throw new InvalidInputError('query must be a Float32Array or an array of numbers.');
+  if (query === null || typeof query !== 'object' || typeof query.length !== 'number')
+    throw new InvalidInputError('query must be a Float32Array or an array of numbers.');
   if (query.length !== dim) throw new DimMismatchError(dim, query.length, 'query');
   unitInto(query, 0, dim, out, 0, 'query');
 }
 
 export function checkK(k: number): void {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0) throw new InvalidInputError(`k must be a positive integer, got ${String(k)}.`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0)
+    throw new InvalidInputError(`k must be a positive integer, got ${String(k)}.`);
 }
 
 /** Checks search options; returns minScore as the floor scores must reach. */
-export function checkOptions<M extends JsonValue>(options: SearchOptions<M>): { filter: SearchOptions<M>['filter']; floor: number } {
-  if (options === null || typeof options !== 'object') throw new InvalidInputError('search options must be an object: { filter?, minScore? }.');
+export function checkOptions<M extends JsonValue>(
+  options: SearchOptions<M>,
+): { filter: SearchOptions<M>['filter']; floor: number } {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidInputError('search options must be an object: { filter?, minScore? }.');
   const { filter, minScore } = options;
-  if (filter !== undefined && typeof filter !== 'function') throw new InvalidInputError('filter must be a function (id, metadata) => boolean.');
-  if (minScore !== undefined && (typeof minScore !== 'number' || Number.isNaN(minScore))) throw new InvalidInputError(`minScore must be a number, got ${String(minScore)}.`);
+  if (filter !== undefined && typeof filter !== 'function')
+    throw new InvalidInputError('filter must be a function (id, metadata) => boolean.');
+  if (minScore !== undefined && (typeof minScore !== 'number' || Number.isNaN(minScore)))
+    throw new InvalidInputError(`minScore must be a number, got ${String(minScore)}.`);
   return { filter, floor: minScore ?? -Infinity };
 }

@@ -54,7 +54,8 @@ export function splitPassages(doc: string, options: SplitOptions = {}): Passage[
   const maxTokens = options.maxTokens ?? 120;
   const overlap = options.overlapTokens ?? Math.min(24, Math.floor(maxTokens / 5));
   const count = options.countTokens ?? estimateTokens;
-  if (!(Number.isInteger(maxTokens) && maxTokens >= 8)) throw new InvalidInputError(`maxTokens must be an integer ≥ 8, got ${String(maxTokens)}.`);
+  if (!(Number.isInteger(maxTokens) && maxTokens >= 8))
+    throw new InvalidInputError(`maxTokens must be an integer ≥ 8, got ${String(maxTokens)}.`);
   if (!(Number.isInteger(overlap) && overlap >= 0 && overlap < maxTokens / 2)) {
     throw new InvalidInputError(`overlapTokens must be an integer in [0, maxTokens / 2), got ${String(overlap)}.`);
   }
@@ -64,7 +65,13 @@ export function splitPassages(doc: string, options: SplitOptions = {}): Passage[
   // Small paragraphs share a passage while they fit; a paragraph that does not fit starts its own passages.
   let pending: { start: number; end: number; tokens: number; paragraph: number } | undefined;
   const flush = () => {
-    if (pending) out.push({ text: doc.slice(pending.start, pending.end), start: pending.start, end: pending.end, paragraph: pending.paragraph });
+    if (pending)
+      out.push({
+        text: doc.slice(pending.start, pending.end),
+        start: pending.start,
+        end: pending.end,
+        paragraph: pending.paragraph,
+      });
     pending = undefined;
   };
   paragraphs.forEach((p, pi) => {
@@ -96,16 +103,25 @@ function paragraphSpans(doc: string): { start: number; end: number }[] {
   return spans;
 }
 
-const segmenter = typeof Intl !== 'undefined' && 'Segmenter' in Intl ? new Intl.Segmenter(undefined, { granularity: 'sentence' }) : undefined;
+const segmenter =
+  typeof Intl !== 'undefined' && 'Segmenter' in Intl
+    ? new Intl.Segmenter(undefined, { granularity: 'sentence' })
+    : undefined;
 
 /** Sentences of one paragraph (trimmed), each within the budget: longer ones are cut at words, then hard. */
-function sentenceSpans(doc: string, p: { start: number; end: number }, count: (t: string) => number, maxTokens: number): Span[] {
+function sentenceSpans(
+  doc: string,
+  p: { start: number; end: number },
+  count: (t: string) => number,
+  maxTokens: number,
+): Span[] {
   const text = doc.slice(p.start, p.end);
   const raw: { start: number; end: number }[] = [];
   if (segmenter) {
     for (const s of segmenter.segment(text)) raw.push({ start: s.index, end: s.index + s.segment.length });
   } else {
-    for (const m of text.matchAll(/[^.!?。！？]+(?:[.!?。！？]+|$)\s*/gu)) raw.push({ start: m.index, end: m.index + m[0].length });
+    for (const m of text.matchAll(/[^.!?。！？]+(?:[.!?。！？]+|$)\s*/gu))
+      raw.push({ start: m.index, end: m.index + m[0].length });
   }
   const spans: Span[] = [];
   for (const r of raw) {
@@ -125,7 +141,10 @@ function sentenceSpans(doc: string, p: { start: number; end: number }, count: (t
 /** Cuts an over-long sentence at whitespace into pieces within the budget; a single over-long word is cut by characters. */
 function cutLong(doc: string, start: number, end: number, count: (t: string) => number, maxTokens: number): Span[] {
   const pieces: Span[] = [];
-  const words = [...doc.slice(start, end).matchAll(/\S+/g)].map((m) => ({ start: start + m.index, end: start + m.index + m[0].length }));
+  const words = [...doc.slice(start, end).matchAll(/\S+/g)].map((m) => ({
+    start: start + m.index,
+    end: start + m.index + m[0].length,
+  }));
   let cur: Span | undefined;
   for (const w of words) {
     const wt = count(doc.slice(w.start, w.end));
@@ -162,13 +181,18 @@ function packSentences(sentences: Span[], maxTokens: number, overlap: number): S
   while (first < sentences.length) {
     let last = first;
     let tokens = sentences[first].tokens;
-    while (last + 1 < sentences.length && tokens + sentences[last + 1].tokens <= maxTokens) tokens += sentences[++last].tokens;
+    while (last + 1 < sentences.length && tokens + sentences[last + 1].tokens <= maxTokens)
+      tokens += sentences[++last].tokens;
     out.push({ start: sentences[first].start, end: sentences[last].end, tokens });
     if (last + 1 >= sentences.length) break;
     // Back up over whole sentences for overlap, but always make progress.
     let next = last + 1;
     let carried = 0;
-    while (next - 1 > first && carried + sentences[next - 1].tokens <= overlap && carried + sentences[next - 1].tokens + sentences[last + 1].tokens <= maxTokens) {
+    while (
+      next - 1 > first &&
+      carried + sentences[next - 1].tokens <= overlap &&
+      carried + sentences[next - 1].tokens + sentences[last + 1].tokens <= maxTokens
+    ) {
       carried += sentences[--next].tokens;
     }
     first = next;

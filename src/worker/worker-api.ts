@@ -35,7 +35,10 @@ export class WorkerApi implements WorkerProtocol {
   private indexes = new Map<string, CosineIndex>();
   private host: IndexHost;
 
-  constructor(private platform: Platform, private store: () => Promise<IndexStore>) {
+  constructor(
+    private platform: Platform,
+    private store: () => Promise<IndexStore>,
+  ) {
     this.host = {
       slot: async (name, storage) => this.slot(await loadSearch(), name, storage),
       replace: (name, index) => void this.indexes.set(name, index),
@@ -47,7 +50,8 @@ export class WorkerApi implements WorkerProtocol {
       loadBytes: async (name) => (await this.store()).loadBytes(name),
       deleteSaved: async (name) => {
         const store = await this.store();
-        if (!store.delete) throw new PersistError(`this index store (${store.kind ?? 'custom'}) cannot delete snapshots.`);
+        if (!store.delete)
+          throw new PersistError(`this index store (${store.kind ?? 'custom'}) cannot delete snapshots.`);
         return store.delete(name);
       },
     };
@@ -57,7 +61,11 @@ export class WorkerApi implements WorkerProtocol {
     return true;
   }
 
-  async init(options: InitOptions, onProgress?: (p: LoadProgress) => void, onDeviceLost?: (why: string) => void): Promise<Ready> {
+  async init(
+    options: InitOptions,
+    onProgress?: (p: LoadProgress) => void,
+    onDeviceLost?: (why: string) => void,
+  ): Promise<Ready> {
     if (this.engine) await this.engine.dispose();
     const platform = options.baseUrl ? { ...this.platform, baseUrl: options.baseUrl } : this.platform;
     // Progress goes out on the callback's own port: await the last event so it arrives before init's result.
@@ -88,9 +96,13 @@ export class WorkerApi implements WorkerProtocol {
     // From here to the slot's creation nothing awaits, so two concurrent opens cannot both see "not open".
     const open = this.indexes.get(name);
     if (open && storage !== undefined && open.storage !== storage) {
-      throw new HpdError('INDEX_OPTIONS_CONFLICT', `index "${name}" is open with storage "${open.storage}", not "${storage}": omit storage to use it as it is, rebuild("${storage}") to convert it, or drop() it first.`, {
-        details: { name, storage: open.storage, requested: storage },
-      });
+      throw new HpdError(
+        'INDEX_OPTIONS_CONFLICT',
+        `index "${name}" is open with storage "${open.storage}", not "${storage}": omit storage to use it as it is, rebuild("${storage}") to convert it, or drop() it first.`,
+        {
+          details: { name, storage: open.storage, requested: storage },
+        },
+      );
     }
     const kind: StorageKind = open?.storage ?? storage ?? 'f32';
     this.slot(search, name, kind);

@@ -23,7 +23,11 @@ export interface IndexHost {
  * worker's slot on each call, so rebuild(), load() and drop() through any handle are seen by all handles.
  */
 export class WorkerIndex implements IndexApi {
-  constructor(private host: IndexHost, readonly name: string, private storage: StorageKind) {}
+  constructor(
+    private host: IndexHost,
+    readonly name: string,
+    private storage: StorageKind,
+  ) {}
 
   private index(): Promise<CosineIndex> {
     return this.host.slot(this.name, this.storage);
@@ -52,7 +56,10 @@ export class WorkerIndex implements IndexApi {
     const idx = await this.index(); // after the embed: a rebuild or load meanwhile replaced the instance
     const where = options.where;
     const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
-    const hits: IndexHit[] = idx.search(vector, k, { ...(options.minScore !== undefined ? { minScore: options.minScore } : {}), ...(filter ? { filter } : {}) });
+    const hits: IndexHit[] = idx.search(vector, k, {
+      ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
+      ...(filter ? { filter } : {}),
+    });
     if (options.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
     return hits;
   }
@@ -99,7 +106,11 @@ export class WorkerIndex implements IndexApi {
         vectors.set(e.vector, j * old.dim);
         meta[j] = e.metadata;
       });
-      next.add(part, part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim), meta);
+      next.add(
+        part,
+        part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim),
+        meta,
+      );
     }
     this.host.replace(this.name, next);
     return this.stats();
@@ -123,7 +134,9 @@ export class WorkerIndex implements IndexApi {
     const loaded = CosineIndex.deserialize(bytes);
     const dim = this.host.modelDim();
     if (dim !== undefined && loaded.dim !== dim) {
-      throw new DimMismatchError(dim, loaded.dim, 'saved index', { message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.` });
+      throw new DimMismatchError(dim, loaded.dim, 'saved index', {
+        message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.`,
+      });
     }
     this.host.replace(this.name, loaded);
     return true;
@@ -133,9 +146,16 @@ export class WorkerIndex implements IndexApi {
     return this.host.drop(this.name);
   }
 
-  private async putTexts(ids: readonly string[], texts: readonly string[], metadata: Metadata | undefined, upsert: boolean): Promise<IndexStats> {
+  private async putTexts(
+    ids: readonly string[],
+    texts: readonly string[],
+    metadata: Metadata | undefined,
+    upsert: boolean,
+  ): Promise<IndexStats> {
     if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
-      throw new InvalidInputError(`${upsert ? 'upsertTexts' : 'addTexts'} needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`);
+      throw new InvalidInputError(
+        `${upsert ? 'upsertTexts' : 'addTexts'} needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`,
+      );
     }
     const vectors = await this.host.embed(texts as string[]);
     // The index's own checks (ids, duplicates, metadata) decide, atomically, after the embed: one rule, in one place.

@@ -18,7 +18,10 @@ let store: Promise<IndexStore> | undefined;
 // OPFS where the browser has it (files, no structured-clone of large buffers), IndexedDB otherwise; loaded on the
 // first save or load, so a worker that only embeds never fetches the store code.
 const openStore = async (): Promise<IndexStore> => {
-  const [{ OpfsIndexStore }, { IdbIndexStore }] = await Promise.all([import('../search/persist-opfs.js'), import('../search/persist-idb.js')]);
+  const [{ OpfsIndexStore }, { IdbIndexStore }] = await Promise.all([
+    import('../search/persist-opfs.js'),
+    import('../search/persist-idb.js'),
+  ]);
   return OpfsIndexStore.open().catch(() => IdbIndexStore.open());
 };
 exposeWorkerApi(new WorkerApi(platform, () => (store ??= openStore())));

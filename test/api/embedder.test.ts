@@ -13,7 +13,10 @@ import { compiledFixture } from '../helpers/compiled-fixture.js';
 
 /** The real node-worker entry, plus a test hook: the message 'hang' spins forever (a thread that stops answering). */
 function hangableWorker(): Worker {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/index\.cjs$/, 'index.mjs');
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+    /index\.cjs$/,
+    'index.mjs',
+  );
   const entry = new URL('../../src/node/node-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsx)}).then(async (m) => {
     m.register();
@@ -26,7 +29,13 @@ function hangableWorker(): Worker {
 
 /** Settles with the outcome of `p`, or 'timeout' after `ms` (so a hang fails the assertion instead of the test runner). */
 const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error: error as { code?: string; message?: string } })), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
+  Promise.race([
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error: error as { code?: string; message?: string } }),
+    ),
+    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms)),
+  ]);
 
 describe('Embedder lifecycle (Node worker thread)', () => {
   let root: string;
@@ -34,7 +43,9 @@ describe('Embedder lifecycle (Node worker thread)', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-lifecycle-'));
-    bundleDir = await (await compiledFixture({ layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 })).bundleDir();
+    bundleDir = await (
+      await compiledFixture({ layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 })
+    ).bundleDir();
   }, 60_000);
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
@@ -44,7 +55,12 @@ describe('Embedder lifecycle (Node worker thread)', () => {
     const dir = join(root, 'flaky');
     await cp(bundleDir, dir, { recursive: true });
     let worker: Worker | undefined;
-    const e = await createEmbedder({ model: dir, threads: 1, backend: 'wasm', worker: () => (worker = startNodeWorker({ threads: 1, backend: 'wasm' })) });
+    const e = await createEmbedder({
+      model: dir,
+      threads: 1,
+      backend: 'wasm',
+      worker: () => (worker = startNodeWorker({ threads: 1, backend: 'wasm' })),
+    });
     try {
       await worker!.terminate(); // crash
       await rename(dir, `${dir}.gone`); // the model folder is briefly gone: the restart fails
@@ -58,7 +74,12 @@ describe('Embedder lifecycle (Node worker thread)', () => {
 
   it('dispose() during an embed rejects the pending call with DISPOSED at once, without the 2 s grace', async () => {
     let worker: Worker | undefined;
-    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', worker: () => (worker = hangableWorker()) });
+    const e = await createEmbedder({
+      model: bundleDir,
+      threads: 1,
+      backend: 'wasm',
+      worker: () => (worker = hangableWorker()),
+    });
     worker!.postMessage('hang'); // the worker is busy and answers nothing until it is terminated
     const pending = e.embed(['queued behind the busy work']);
     await new Promise((r) => setTimeout(r, 100));
@@ -79,7 +100,16 @@ describe('Embedder lifecycle (Node worker thread)', () => {
     let worker: Worker | undefined;
     try {
       const exited = new Promise<number>((r) => setTimeout(() => worker!.once('exit', r), 0));
-      const r = await within(createEmbedder({ model: url, threads: 1, backend: 'wasm', signal: AbortSignal.timeout(1500), worker: () => (worker = startNodeWorker({ threads: 1, backend: 'wasm' })) }), 20_000);
+      const r = await within(
+        createEmbedder({
+          model: url,
+          threads: 1,
+          backend: 'wasm',
+          signal: AbortSignal.timeout(1500),
+          worker: () => (worker = startNodeWorker({ threads: 1, backend: 'wasm' })),
+        }),
+        20_000,
+      );
       expect(r).not.toBe('timeout');
       expect(r).toMatchObject({ error: { code: 'ABORTED' } });
       expect((r as { error: { message: string } }).error.message).toMatch(/timed out/);
@@ -96,7 +126,17 @@ describe('Embedder lifecycle (Node worker thread)', () => {
 
   it('a worker that stops answering (no error event, as after an OOM kill) is noticed: WORKER_CRASHED, then a fresh worker', async () => {
     const workers: Worker[] = [];
-    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm', stallTimeoutMs: 10_000, worker: () => { const w = hangableWorker(); workers.push(w); return w; } });
+    const e = await createEmbedder({
+      model: bundleDir,
+      threads: 1,
+      backend: 'wasm',
+      stallTimeoutMs: 10_000,
+      worker: () => {
+        const w = hangableWorker();
+        workers.push(w);
+        return w;
+      },
+    });
     try {
       expect((await e.embed(['before'])).length).toBe(32);
       workers[0].postMessage('hang');
@@ -117,11 +157,27 @@ describe('Embedder lifecycle (Node worker thread)', () => {
     expect(a).toMatchObject({ error: { code: 'WORKER_START_FAILED' } });
     expect((a as { error: { message: string } }).error.message).toMatch(/did not start.*Likely causes/s);
     // Loads fine but is not hpd-embed's worker: nothing answers the handshake.
-    const b = await within(createEmbedder({ model: bundleDir, startTimeoutMs: 1000, worker: () => new Worker('setInterval(() => {}, 1000)', { eval: true }) }), 20_000);
+    const b = await within(
+      createEmbedder({
+        model: bundleDir,
+        startTimeoutMs: 1000,
+        worker: () => new Worker('setInterval(() => {}, 1000)', { eval: true }),
+      }),
+      20_000,
+    );
     expect(b).toMatchObject({ error: { code: 'WORKER_START_FAILED' } });
     expect((b as { error: { message: string } }).error.message).toMatch(/no answer within 1000 ms/);
     // new Worker() itself throwing (some browsers do on a CSP violation) is the same typed error.
-    await expect(createEmbedder({ model: bundleDir, worker: () => { throw new Error('refused by policy'); } })).rejects.toMatchObject({ code: 'WORKER_START_FAILED', message: expect.stringMatching(/refused by policy/) });
-    await expect(createEmbedder({ model: bundleDir, stallTimeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      createEmbedder({
+        model: bundleDir,
+        worker: () => {
+          throw new Error('refused by policy');
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'WORKER_START_FAILED', message: expect.stringMatching(/refused by policy/) });
+    await expect(createEmbedder({ model: bundleDir, stallTimeoutMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
   }, 60_000);
 });

@@ -35,8 +35,14 @@ export function chromiumUnavailableReason(): string | null {
     cachedReason = `${CHROMIUM_PATH} not found or not executable (install it with: apt-get install -y chromium)`;
     return cachedReason;
   }
-  const r = spawnSync(CHROMIUM_PATH, ['--headless=new', '--no-sandbox', '--version'], { encoding: 'utf8', timeout: 20_000 });
-  cachedReason = r.status === 0 ? null : `${CHROMIUM_PATH} --version failed (${r.error?.message ?? `exit ${String(r.status)}`}: ${(r.stderr ?? '').trim().slice(0, 200)})`;
+  const r = spawnSync(CHROMIUM_PATH, ['--headless=new', '--no-sandbox', '--version'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  cachedReason =
+    r.status === 0
+      ? null
+      : `${CHROMIUM_PATH} --version failed (${r.error?.message ?? `exit ${String(r.status)}`}: ${(r.stderr ?? '').trim().slice(0, 200)})`;
   return cachedReason;
 }
 
@@ -87,9 +93,18 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
   const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'hpd-chromium-')));
   let context: BrowserContext;
   try {
-    const base = options.gpu ? [...CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)), '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : CHROMIUM_ARGS;
-    const extension = options.extension === undefined ? [] : [`--disable-extensions-except=${options.extension}`, `--load-extension=${options.extension}`];
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: [...base, ...extension, ...(options.args ?? [])], headless: true });
+    const base = options.gpu
+      ? [...CHROMIUM_ARGS.filter((a) => !/swiftshader/i.test(a)), '--enable-features=Vulkan', '--ignore-gpu-blocklist']
+      : CHROMIUM_ARGS;
+    const extension =
+      options.extension === undefined
+        ? []
+        : [`--disable-extensions-except=${options.extension}`, `--load-extension=${options.extension}`];
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM_PATH,
+      args: [...base, ...extension, ...(options.args ?? [])],
+      headless: true,
+    });
   } catch (e) {
     if (owned) await rm(userDataDir, { recursive: true, force: true });
     throw e;

@@ -19,16 +19,29 @@ const available = !skipBrowserSuite('demo page browser test');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOTS = join(root, 'test-output', 'demo');
-const sampleLines = readFileSync(join(root, 'demo', 'corpus', 'node-api-docs.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
-const samplePassages = sampleLines.reduce((n, l) => n + splitPassages((JSON.parse(l) as { text: string }).text).length, 0);
+const sampleLines = readFileSync(join(root, 'demo', 'corpus', 'node-api-docs.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim());
+const samplePassages = sampleLines.reduce(
+  (n, l) => n + splitPassages((JSON.parse(l) as { text: string }).text).length,
+  0,
+);
 
 // An uploaded Markdown file: paragraphs long enough to be passages of their own.
-const para = (topic: string, n: number) => Array.from({ length: n }, (_, i) => `The ${topic} note number ${i} describes ${topic} in some detail for the search test.`).join(' ');
+const para = (topic: string, n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `The ${topic} note number ${i} describes ${topic} in some detail for the search test.`,
+  ).join(' ');
 const MD = `# Field notes\n\n${para('lighthouse', 9)}\n\n${para('glacier', 9)}\n\n${para('orchard', 9)}\n`;
 const mdPassages = splitPassages(MD);
 // Untrusted content: must show as text, never become markup.
 const HOSTILE = '<img src=x onerror="window.__xss=1"> <b>not bold</b> a passage that tries to inject markup';
-const JSONL = [JSON.stringify({ title: 'recipe card', text: 'Knead the dough for ten minutes, then let it rise.' }), '{not json', JSON.stringify({ title: 'hostile', text: HOSTILE })].join('\n');
+const JSONL = [
+  JSON.stringify({ title: 'recipe card', text: 'Knead the dough for ten minutes, then let it rise.' }),
+  '{not json',
+  JSON.stringify({ title: 'hostile', text: HOSTILE }),
+].join('\n');
 
 describe.skipIf(!available)('demo page in headless Chromium', () => {
   let outDir = '';
@@ -40,12 +53,28 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     outDir = await mkdtemp(join(tmpdir(), 'hpd-demo-'));
-    await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true, minify: false } });
+    await build({
+      configFile: join(root, 'vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir, emptyOutDir: true, minify: false },
+    });
     // A small model of the real output shape (128-d), labelled as the stand-in, as demo:build would place it.
     const vocab = bertVocab();
-    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 2, ffn: 64, dim: 128, maxPositions: 128, maxSeqLength: 128 });
+    const fx = await compiledFixture({
+      ...(vocab ? { vocab } : {}),
+      layers: 1,
+      hidden: 32,
+      heads: 2,
+      ffn: 64,
+      dim: 128,
+      maxPositions: 128,
+      maxSeqLength: 128,
+    });
     await fx.writeBundle(join(outDir, 'models', 'tiny'), 'fp32', 'tiny');
-    await writeFile(join(outDir, 'models', 'demo-model.json'), JSON.stringify({ url: 'models/tiny/', folder: 'tiny', random: true, source: 'stand-in' }));
+    await writeFile(
+      join(outDir, 'models', 'demo-model.json'),
+      JSON.stringify({ url: 'models/tiny/', folder: 'tiny', random: true, source: 'stand-in' }),
+    );
     server = await serveStatic(outDir);
     browser = await launchChromium();
     page = await browser.context.newPage();
@@ -56,7 +85,9 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await page.addInitScript(() => {
       const w = window as unknown as { __csp: string[] };
       w.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) =>
+        w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
     await page.goto(server.url);
     await ready();
@@ -71,13 +102,22 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
   const ready = () => page.waitForSelector('#model-status[data-state=ready]', { timeout: 120_000 });
   const text = (sel: string) => page.locator(sel).innerText();
   const vectors = async () => Number(await page.getAttribute('#stat-vectors', 'data-value'));
-  const indexed = () => page.waitForFunction(() => ['done', 'cancelled', 'failed'].includes(document.getElementById('index-status')?.dataset.state ?? ''), undefined, { timeout: 240_000 });
+  const indexed = () =>
+    page.waitForFunction(
+      () => ['done', 'cancelled', 'failed'].includes(document.getElementById('index-status')?.dataset.state ?? ''),
+      undefined,
+      { timeout: 240_000 },
+    );
   async function search(q: string): Promise<{ score: number; passage: string; doc: string }[]> {
     await page.fill('#query', '');
     await page.fill('#query', q);
     await page.waitForFunction((query) => document.getElementById('results')?.dataset.query === query, q);
     return page.$$eval('#results li', (lis) =>
-      lis.map((li) => ({ score: Number(li.querySelector('.score')?.textContent), passage: li.querySelector('.passage')?.textContent ?? '', doc: li.querySelector('.doc')?.textContent ?? '' })),
+      lis.map((li) => ({
+        score: Number(li.querySelector('.score')?.textContent),
+        passage: li.querySelector('.passage')?.textContent ?? '',
+        doc: li.querySelector('.doc')?.textContent ?? '',
+      })),
     );
   }
 
@@ -93,7 +133,9 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     const disabled = await page.evaluate(() => {
       const load = document.getElementById('load') as HTMLButtonElement;
       load.click();
-      const controls = [...document.querySelectorAll('[data-needs-model]')].map((e) => (e as HTMLButtonElement).disabled ?? e.classList.contains('disabled'));
+      const controls = [...document.querySelectorAll('[data-needs-model]')].map(
+        (e) => (e as HTMLButtonElement).disabled ?? e.classList.contains('disabled'),
+      );
       return [...controls, load.disabled]; // a second reload cannot start while one runs
     });
     expect(disabled.length).toBeGreaterThan(4);
@@ -107,7 +149,9 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await page.waitForSelector('#indexing:not([hidden])');
     expect(await page.isDisabled('#add-sample')).toBe(true);
     await indexed();
-    expect(`${await page.getAttribute('#index-status', 'data-state')}: ${await text('#index-status')}`).toMatch(/^done: Indexed the sample corpus/);
+    expect(`${await page.getAttribute('#index-status', 'data-state')}: ${await text('#index-status')}`).toMatch(
+      /^done: Indexed the sample corpus/,
+    );
     expect(await vectors()).toBe(samplePassages);
     expect(samplePassages).toBeGreaterThanOrEqual(sampleLines.length);
     expect(await text('#index-status')).toMatch(/texts\/s/);
@@ -120,7 +164,9 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     await page.click('#cancel');
     await indexed();
     expect(await page.getAttribute('#index-status', 'data-state')).toBe('cancelled');
-    const [, done, total] = /Cancelled long\.txt.*: ([\d,]+) of ([\d,]+) passages/.exec(await text('#index-status'))!.map((s) => Number(s.replace(/,/g, '')));
+    const [, done, total] = /Cancelled long\.txt.*: ([\d,]+) of ([\d,]+) passages/
+      .exec(await text('#index-status'))!
+      .map((s) => Number(s.replace(/,/g, '')));
     expect(total).toBe(splitPassages(long).length);
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(total);
@@ -162,7 +208,11 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     const target = mdPassages[2];
     const f32Hits = await search(target.text);
     await page.check('input[name=storage][value=int8]');
-    await page.waitForFunction(() => document.getElementById('persist-status')?.dataset.how === 'saved' && /int8/.test(document.getElementById('persist-status')?.textContent ?? ''));
+    await page.waitForFunction(
+      () =>
+        document.getElementById('persist-status')?.dataset.how === 'saved' &&
+        /int8/.test(document.getElementById('persist-status')?.textContent ?? ''),
+    );
     expect(await text('#persist-status')).toContain('int8');
     const sizes = await text('#stat-sizes');
     expect(sizes).toMatch(/f32 [\d.]+ (KiB|MiB) · int8 [\d.]+ (KiB|MiB)/);
@@ -200,7 +250,10 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
   });
 
   it('works from a sub-path of a host that sends no COOP/COEP headers, on one wasm thread, and says why', async () => {
-    const plain = await serveStatic(dirname(outDir), { 'Cross-Origin-Opener-Policy': 'unsafe-none', 'Cross-Origin-Embedder-Policy': 'unsafe-none' });
+    const plain = await serveStatic(dirname(outDir), {
+      'Cross-Origin-Opener-Policy': 'unsafe-none',
+      'Cross-Origin-Embedder-Policy': 'unsafe-none',
+    });
     const other = await browser!.context.newPage();
     try {
       await other.goto(`${plain.url}${basename(outDir)}/`);
@@ -208,7 +261,9 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
       expect(await other.evaluate(() => crossOriginIsolated)).toBe(false);
       expect(await other.locator('#model-threads').innerText()).toMatch(/^1: no COOP\/COEP headers/);
       await other.click('#add-sample');
-      await other.waitForFunction(() => document.getElementById('index-status')?.dataset.state === 'done', undefined, { timeout: 240_000 });
+      await other.waitForFunction(() => document.getElementById('index-status')?.dataset.state === 'done', undefined, {
+        timeout: 240_000,
+      });
       expect(Number(await other.getAttribute('#stat-vectors', 'data-value'))).toBe(samplePassages);
     } finally {
       await other.close();
@@ -217,7 +272,9 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
   });
 
   it('runs under its CSP: no violations, and an injected inline script is blocked', async () => {
-    expect(await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content')).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content')).toContain(
+      "script-src 'self' 'wasm-unsafe-eval'",
+    );
     const ran = await page.evaluate(() => {
       const s = document.createElement('script');
       s.textContent = 'window.__inline = 1';

@@ -19,7 +19,13 @@ import { buildPage, pageReady } from './test-page.js';
 
 const available = !skipBrowserSuite('embedding browser tests');
 
-const TEXTS = ['A man is playing a flute.', 'The quick brown fox jumps over the lazy dog.', '', 'Search engines rank documents by relevance.', 'x y z'];
+const TEXTS = [
+  'A man is playing a flute.',
+  'The quick brown fox jumps over the lazy dog.',
+  '',
+  'Search engines rank documents by relevance.',
+  'x y z',
+];
 const DTYPES = ['fp32', 'fp16', 'int8'] as const;
 
 describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebGPU + wasm)', () => {
@@ -36,7 +42,16 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-embed-'));
     await buildPage('embed', outDir);
     const vocab = bertVocab();
-    fixture = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 32 });
+    fixture = await compiledFixture({
+      ...(vocab ? { vocab } : {}),
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      ffn: 128,
+      dim: 32,
+      maxPositions: 128,
+      maxSeqLength: 32,
+    });
     for (const dtype of DTYPES) {
       const bundle = await fixture.bundle(dtype);
       await writeFolderAtomic(join(outDir, 'models', dtype), bundle.files);
@@ -47,9 +62,22 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const withGolden = await fixture.bundle();
     const m = withGolden.manifest;
     const json = (n: string) => JSON.parse(new TextDecoder().decode(withGolden.files.get(n))) as object;
-    const good = withProbes(withGolden, await computeProbes(ortWeb, 'wasm', withGolden.files.get('model.onnx')!, json('tokenizer.json'), withGolden.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {}, m));
+    const good = withProbes(
+      withGolden,
+      await computeProbes(
+        ortWeb,
+        'wasm',
+        withGolden.files.get('model.onnx')!,
+        json('tokenizer.json'),
+        withGolden.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {},
+        m,
+      ),
+    );
     await writeFolderAtomic(join(outDir, 'models', 'golden-ok'), good.files);
-    const bad = withProbes(good, { ...good.manifest.probes!, vectors: good.manifest.probes!.vectors.map((v) => v.map((x, j) => (j % 3 ? x : -x))) });
+    const bad = withProbes(good, {
+      ...good.manifest.probes!,
+      vectors: good.manifest.probes!.vectors.map((v) => v.map((x, j) => (j % 3 ? x : -x))),
+    });
     await writeFolderAtomic(join(outDir, 'models', 'golden-bad'), bad.files);
     server = await serveStatic(outDir);
     hub = await startHubServer({ 'test/browser-ckpt': { main: fixture.checkpointDir } });
@@ -72,31 +100,40 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
     return r.value;
   };
-  const rows = (flat: number[], dim: number) => Array.from({ length: flat.length / dim }, (_, i) => flat.slice(i * dim, (i + 1) * dim));
+  const rows = (flat: number[], dim: number) =>
+    Array.from({ length: flat.length / dim }, (_, i) => flat.slice(i * dim, (i + 1) * dim));
 
-  it.each(DTYPES)('%s: WebGPU and wasm agree within 1e-4, match Node, and every node runs on the WebGPU EP', async (dtype) => {
-    const model = `${server!.url}models/${dtype}/`;
-    const gpu = await run({ model, device: 'webgpu', texts: TEXTS, capturePlacement: true });
-    const wasm = await run({ model, device: 'wasm', texts: TEXTS });
-    expect(gpu.device.actual).toBe('webgpu');
-    expect(gpu.device.adapter).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });
-    expect(wasm.device.actual).toBe('wasm');
-    expect(wasm.device.threads).toBeGreaterThan(1); // the page is cross-origin isolated
-    const g = rows(gpu.vectors, 32), w = rows(wasm.vectors, 32);
-    let gw = 0, wn = 0;
-    for (let i = 0; i < TEXTS.length; i++) {
-      gw = Math.max(gw, maxAbsDiff(g[i], w[i]));
-      wn = Math.max(wn, maxAbsDiff(w[i], nodeVectors[dtype][i]));
-    }
-    console.info(`${dtype}: max |webgpu - wasm| = ${gw.toExponential(2)}, max |wasm(browser) - node| = ${wn.toExponential(2)}, placement ${JSON.stringify(gpu.device.placement)}`);
-    expect(gw).toBeLessThanOrEqual(1e-4);
-    expect(wn).toBeLessThanOrEqual(1e-4);
-    const placement = gpu.device.placement;
-    expect(placement, 'ORT verbose placement log was not captured').toBeDefined();
-    expect(placement!.cpuOps).toEqual([]);
-    expect(Object.keys(placement!.nodes)).toEqual(['WebGpuExecutionProvider']);
-    expect(placement!.nodes.WebGpuExecutionProvider).toBeGreaterThan(20);
-  }, 300_000);
+  it.each(DTYPES)(
+    '%s: WebGPU and wasm agree within 1e-4, match Node, and every node runs on the WebGPU EP',
+    async (dtype) => {
+      const model = `${server!.url}models/${dtype}/`;
+      const gpu = await run({ model, device: 'webgpu', texts: TEXTS, capturePlacement: true });
+      const wasm = await run({ model, device: 'wasm', texts: TEXTS });
+      expect(gpu.device.actual).toBe('webgpu');
+      expect(gpu.device.adapter).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });
+      expect(wasm.device.actual).toBe('wasm');
+      expect(wasm.device.threads).toBeGreaterThan(1); // the page is cross-origin isolated
+      const g = rows(gpu.vectors, 32),
+        w = rows(wasm.vectors, 32);
+      let gw = 0,
+        wn = 0;
+      for (let i = 0; i < TEXTS.length; i++) {
+        gw = Math.max(gw, maxAbsDiff(g[i], w[i]));
+        wn = Math.max(wn, maxAbsDiff(w[i], nodeVectors[dtype][i]));
+      }
+      console.info(
+        `${dtype}: max |webgpu - wasm| = ${gw.toExponential(2)}, max |wasm(browser) - node| = ${wn.toExponential(2)}, placement ${JSON.stringify(gpu.device.placement)}`,
+      );
+      expect(gw).toBeLessThanOrEqual(1e-4);
+      expect(wn).toBeLessThanOrEqual(1e-4);
+      const placement = gpu.device.placement;
+      expect(placement, 'ORT verbose placement log was not captured').toBeDefined();
+      expect(placement!.cpuOps).toEqual([]);
+      expect(Object.keys(placement!.nodes)).toEqual(['WebGpuExecutionProvider']);
+      expect(placement!.nodes.WebGpuExecutionProvider).toBeGreaterThan(20);
+    },
+    300_000,
+  );
 
   it('auto skips the software (SwiftShader) adapter and says why', async () => {
     const r = await run({ model: `${server!.url}models/fp32/`, device: 'auto', texts: ['hello'] });
@@ -136,7 +173,9 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     expect(ok.device.reason).not.toMatch(/golden/i);
     const bad = await run({ model: `${server!.url}models/golden-bad/`, device: 'webgpu', texts: TEXTS });
     expect(bad.device.actual).toBe('wasm');
-    expect(bad.device.reason).toMatch(/fell back to wasm: the golden check failed on WebGPU \(google swiftshader\): probe cosine -?[\d.]+ < 0\.999/);
+    expect(bad.device.reason).toMatch(
+      /fell back to wasm: the golden check failed on WebGPU \(google swiftshader\): probe cosine -?[\d.]+ < 0\.999/,
+    );
     expect(bad.device.reason).not.toMatch(/remembered/);
     // Not a failure: the vectors are wasm's.
     expect(maxAbsDiff(bad.vectors, ok.vectors)).toBeLessThanOrEqual(1e-4);
@@ -146,7 +185,10 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
   }, 600_000);
 
   it('a WebGPU device loss rejects pending calls with DEVICE_LOST, and the next call starts afresh', async () => {
-    expect(await page.evaluate((m) => window.hpd.startCrashable(m, 'webgpu'), `${server!.url}models/fp32/`)).toEqual({ ok: true, value: 32 });
+    expect(await page.evaluate((m) => window.hpd.startCrashable(m, 'webgpu'), `${server!.url}models/fp32/`)).toEqual({
+      ok: true,
+      value: 32,
+    });
     const texts = Array.from({ length: 100 }, (_, i) => `sentence ${i} with several words in it`);
     const r = await page.evaluate((t) => window.hpd.loseDeviceDuringEmbed(t), texts);
     expect(r.during, JSON.stringify(r)).toMatchObject({ ok: false });
@@ -157,7 +199,9 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
   }, 600_000);
 
   it('a worker that stops answering without an error event is noticed by the watchdog (WORKER_CRASHED), then a fresh worker', async () => {
-    expect(await page.evaluate((m) => window.hpd.startCrashable(m, 'wasm', 15_000), `${server!.url}models/fp32/`)).toEqual({ ok: true, value: 32 });
+    expect(
+      await page.evaluate((m) => window.hpd.startCrashable(m, 'wasm', 15_000), `${server!.url}models/fp32/`),
+    ).toEqual({ ok: true, value: 32 });
     const r = await page.evaluate(() => window.hpd.hangDuringEmbed());
     expect(r.after, JSON.stringify(r)).toMatchObject({ ok: true });
     expect(r.during).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
@@ -170,12 +214,17 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const bad = await page.evaluate((m) => window.hpd.badWorker(m), `${server!.url}models/fp32/`);
     expect(bad).toMatchObject({ ok: false, code: 'WORKER_START_FAILED' });
     expect(bad.ok ? '' : bad.message).toMatch(/did not start.*Likely causes.*Content-Security-Policy/s);
-    const blocked = await serveStatic(outDir, { 'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'" });
+    const blocked = await serveStatic(outDir, {
+      'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'none'",
+    });
     const p2 = await browser!.context.newPage();
     try {
       await p2.goto(blocked.url);
       await pageReady(p2);
-      const r = await p2.evaluate((m) => window.hpd.run({ model: m, device: 'wasm', texts: ['x'], startTimeoutMs: 10_000 }), `${blocked.url}models/fp32/`);
+      const r = await p2.evaluate(
+        (m) => window.hpd.run({ model: m, device: 'wasm', texts: ['x'], startTimeoutMs: 10_000 }),
+        `${blocked.url}models/fp32/`,
+      );
       expect(r).toMatchObject({ ok: false, code: 'WORKER_START_FAILED' });
       expect(r.ok ? '' : r.message).toMatch(/worker\.js resolved against .*did not start/s);
     } finally {
@@ -187,12 +236,15 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
   it('runs under an MV3-extension-style CSP (no eval; wasm-unsafe-eval only), compiling a checkpoint in the worker too', async () => {
     // Chrome's default extension_pages policy, plus same-origin workers and fetches; applied to the worker script as well.
     // (Checked to bite: without 'wasm-unsafe-eval' the session fails with a CSP CompileError.)
-    const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; object-src 'self'";
+    const csp =
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; object-src 'self'";
     await cp(fixture!.checkpointDir, join(outDir, 'ckpt'), { recursive: true });
     const strict = await serveStatic(outDir, { 'Content-Security-Policy': csp });
     const violations: string[] = [];
     const p2 = await browser!.context.newPage();
-    p2.on('console', (m) => { if (/Content Security Policy|EvalError|unsafe-eval/i.test(m.text())) violations.push(m.text()); });
+    p2.on('console', (m) => {
+      if (/Content Security Policy|EvalError|unsafe-eval/i.test(m.text())) violations.push(m.text());
+    });
     try {
       await p2.goto(strict.url);
       await pageReady(p2);

@@ -23,7 +23,8 @@ export async function openEvalPage(outDir: string): Promise<EvalPage> {
     const page: Page = await browser.context.newPage();
     await page.goto(server.url);
     await pageReady(page);
-    const s = server, b = browser;
+    const s = server,
+      b = browser;
     return {
       url: s.url,
       async run(o) {

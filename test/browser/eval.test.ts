@@ -18,11 +18,18 @@ const available = !skipBrowserSuite('eval browser tests');
 /** 300 STS-B dev pairs as tsv, or generated pairs with scores from word overlap. */
 function stsSample(n = 300): string {
   const path = join(SHARED_DATA, 'stsbenchmark/sts-dev.csv');
-  if (existsSync(path)) return readFileSync(path, 'utf8').split('\n').filter((l) => l.split('\t').length >= 7).slice(0, n).join('\n');
+  if (existsSync(path))
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.split('\t').length >= 7)
+      .slice(0, n)
+      .join('\n');
   const t = sentences(2 * n).texts;
   return Array.from({ length: Math.floor(t.length / 2) }, (_, i) => {
-    const a = t[2 * i], b = t[2 * i + 1];
-    const wa = new Set(a.split(' ')), overlap = b.split(' ').filter((w) => wa.has(w)).length;
+    const a = t[2 * i],
+      b = t[2 * i + 1];
+    const wa = new Set(a.split(' ')),
+      overlap = b.split(' ').filter((w) => wa.has(w)).length;
     return `g\tf\ty\t${i}\t${Math.min(5, overlap / 2).toFixed(1)}\t${a}\t${b}`;
   }).join('\n');
 }
@@ -30,10 +37,13 @@ function stsSample(n = 300): string {
 /** A small BEIR dataset: 300 documents, 60 queries, each query's relevant document shares most of its words. */
 function beirSample(): { corpus: string; queries: string; qrels: string } {
   const t = sentences(360).texts;
-  const docs = t.slice(0, 300), qs = t.slice(300, 360);
+  const docs = t.slice(0, 300),
+    qs = t.slice(300, 360);
   return {
     corpus: docs.map((text, i) => JSON.stringify({ _id: `d${i}`, title: '', text })).join('\n'),
-    queries: qs.map((_, i) => JSON.stringify({ _id: `q${i}`, text: docs[(i * 7) % 300].split(' ').slice(0, 6).join(' ') })).join('\n'),
+    queries: qs
+      .map((_, i) => JSON.stringify({ _id: `q${i}`, text: docs[(i * 7) % 300].split(' ').slice(0, 6).join(' ') }))
+      .join('\n'),
     qrels: ['query-id\tcorpus-id\tscore', ...qs.map((_, i) => `q${i}\td${(i * 7) % 300}\t1`)].join('\n'),
   };
 }
@@ -45,7 +55,16 @@ describe.skipIf(!available)('evaluation in headless Chromium', () => {
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-eval-'));
     const vocab = bertVocab();
-    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 64 });
+    const fx = await compiledFixture({
+      ...(vocab ? { vocab } : {}),
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      ffn: 128,
+      dim: 32,
+      maxPositions: 128,
+      maxSeqLength: 64,
+    });
     await fx.writeBundle(join(outDir, 'models', 'eval'));
     page = await openEvalPage(outDir);
   }, 300_000);
@@ -55,21 +74,37 @@ describe.skipIf(!available)('evaluation in headless Chromium', () => {
     if (outDir) await rm(outDir, { recursive: true, force: true });
   });
 
-  it('STS and retrieval numbers on WebGPU and wasm equal Node\'s within 0.01 points', async () => {
-    const sts = stsSample(), beir = beirSample();
+  it("STS and retrieval numbers on WebGPU and wasm equal Node's within 0.01 points", async () => {
+    const sts = stsSample(),
+      beir = beirSample();
     const e = await createEmbedder({ model: join(outDir, 'models', 'eval'), device: 'wasm' });
     let node;
     try {
       const embed = (t: readonly string[]) => e.embed(t);
-      node = { sts: await evaluateSts(embed, parseSts(sts, 'stsb')), retrieval: await evaluateRetrieval(embed, parseBeir(beir)) };
+      node = {
+        sts: await evaluateSts(embed, parseSts(sts, 'stsb')),
+        retrieval: await evaluateRetrieval(embed, parseBeir(beir)),
+      };
     } finally {
       await e.dispose();
     }
     for (const device of ['webgpu', 'wasm'] as const) {
-      const b = await page!.run({ model: `${page!.url}models/eval/`, device, sts: { text: sts, format: 'stsb' }, beir });
+      const b = await page!.run({
+        model: `${page!.url}models/eval/`,
+        device,
+        sts: { text: sts, format: 'stsb' },
+        beir,
+      });
       expect(b.device).toBe(device);
-      console.info(`${device}: STS Spearman ${b.sts!.spearman.toFixed(4)} (node ${node.sts.spearman.toFixed(4)}), Pearson ${b.sts!.pearson.toFixed(4)} (node ${node.sts.pearson.toFixed(4)}); ` +
-        b.retrieval!.results.map((r, i) => `${r.storage} nDCG@10 ${r.ndcg10.toFixed(4)} (node ${node.retrieval.results[i].ndcg10.toFixed(4)})`).join(', '));
+      console.info(
+        `${device}: STS Spearman ${b.sts!.spearman.toFixed(4)} (node ${node.sts.spearman.toFixed(4)}), Pearson ${b.sts!.pearson.toFixed(4)} (node ${node.sts.pearson.toFixed(4)}); ` +
+          b
+            .retrieval!.results.map(
+              (r, i) =>
+                `${r.storage} nDCG@10 ${r.ndcg10.toFixed(4)} (node ${node.retrieval.results[i].ndcg10.toFixed(4)})`,
+            )
+            .join(', '),
+      );
       expect(b.sts!.pairs).toBe(node.sts.pairs);
       expect(Math.abs(b.sts!.spearman - node.sts.spearman)).toBeLessThanOrEqual(0.01);
       expect(Math.abs(b.sts!.pearson - node.sts.pearson)).toBeLessThanOrEqual(0.01);
@@ -77,7 +112,8 @@ describe.skipIf(!available)('evaluation in headless Chromium', () => {
       b.retrieval!.results.forEach((r, i) => {
         const n = node.retrieval.results[i];
         expect(r.storage).toBe(n.storage);
-        for (const k of ['ndcg10', 'mrr10', 'recall10', 'recall100'] as const) expect(Math.abs(r[k] - n[k]), `${device} ${r.storage} ${k}`).toBeLessThanOrEqual(0.01);
+        for (const k of ['ndcg10', 'mrr10', 'recall10', 'recall100'] as const)
+          expect(Math.abs(r[k] - n[k]), `${device} ${r.storage} ${k}`).toBeLessThanOrEqual(0.01);
         expect(r.indexBytes).toBe(n.indexBytes);
       });
     }

@@ -85,7 +85,8 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   let id = '';
   let expected: Float32Array[] = [];
   const texts = ['offline semantic search', 'a browser extension', ''];
-  const url = (file: string) => (file === 'orbits.html' ? server.url.replace('127.0.0.1', 'localhost') : server.url) + file;
+  const url = (file: string) =>
+    (file === 'orbits.html' ? server.url.replace('127.0.0.1', 'localhost') : server.url) + file;
   let firstRun: { top: PageHit; passages: number } | undefined;
 
   async function launch(): Promise<void> {
@@ -106,7 +107,12 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   async function searchInPopup(p: Page, query: string): Promise<{ url: string; score: number }[]> {
     await p.fill('#q', query);
     await p.waitForFunction((q) => document.body.dataset.searched === q, query, { timeout: 60_000 });
-    return p.$$eval('li.hit', (lis) => lis.map((li) => ({ url: (li as HTMLElement).dataset.url ?? '', score: Number(li.querySelector('.score')?.textContent) })));
+    return p.$$eval('li.hit', (lis) =>
+      lis.map((li) => ({
+        url: (li as HTMLElement).dataset.url ?? '',
+        score: Number(li.querySelector('.score')?.textContent),
+      })),
+    );
   }
 
   async function visitAll(): Promise<void> {
@@ -122,15 +128,28 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     root = await mkdtemp(join(tmpdir(), 'hpd-ext-'));
     profile = join(root, 'profile');
     await mkdir(SHOTS, { recursive: true });
-    const fx = await compiledFixture({ layers: 1, hidden: 32, heads: 4, ffn: 64, dim: 16, maxPositions: 64, maxSeqLength: 32 });
+    const fx = await compiledFixture({
+      layers: 1,
+      hidden: 32,
+      heads: 4,
+      ffn: 64,
+      dim: 16,
+      maxPositions: 64,
+      maxSeqLength: 32,
+    });
     const bundle = await fx.writeBundle(join(root, 'bundle'), 'int8');
     expected = await runModel(bundle.files.get('model.onnx')!, fx.ids(texts, 32));
     // Chrome's permission prompt cannot be clicked headless, so the test build grants the two local hosts at install.
-    ext = await buildExtension(join(root, 'ext'), join(root, 'bundle'), { grantHosts: ['http://127.0.0.1/*', 'http://localhost/*'] });
+    ext = await buildExtension(join(root, 'ext'), join(root, 'bundle'), {
+      grantHosts: ['http://127.0.0.1/*', 'http://localhost/*'],
+    });
     await mkdir(join(root, 'site'));
     for (const [f, p] of Object.entries(PAGES)) {
       const body = p.paragraphs.map((t) => `<p>${t}</p>`).join('\n');
-      await writeFile(join(root, 'site', f), `<!doctype html><html><head><title>${p.title}</title></head><body><nav>Home · About</nav><main><h1>${p.title}</h1>\n${body}</main></body></html>`);
+      await writeFile(
+        join(root, 'site', f),
+        `<!doctype html><html><head><title>${p.title}</title></head><body><nav>Home · About</nav><main><h1>${p.title}</h1>\n${body}</main></body></html>`,
+      );
     }
     server = await serveStatic(join(root, 'site'));
     await launch();
@@ -143,14 +162,27 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   });
 
   it('embeds through the offscreen document and matches Node', async () => {
-    const r = await sw.evaluate((t) => (globalThis as unknown as { embedViaOffscreen: (x: string[]) => Promise<{ dim: number; device: string; vectors: number[] }> }).embedViaOffscreen(t), texts);
+    const r = await sw.evaluate(
+      (t) =>
+        (
+          globalThis as unknown as {
+            embedViaOffscreen: (x: string[]) => Promise<{ dim: number; device: string; vectors: number[] }>;
+          }
+        ).embedViaOffscreen(t),
+      texts,
+    );
     expect(r.dim).toBe(16);
-    for (let i = 0; i < texts.length; i++) expect(maxAbsDiff(r.vectors.slice(i * 16, (i + 1) * 16), expected[i])).toBeLessThanOrEqual(1e-4);
+    for (let i = 0; i < texts.length; i++)
+      expect(maxAbsDiff(r.vectors.slice(i * 16, (i + 1) * 16), expected[i])).toBeLessThanOrEqual(1e-4);
   }, 120_000);
 
   it('captures three visited pages; the popup finds the page a sentence came from; a click opens it', async () => {
     await visitAll();
-    const s = await until('three pages indexed', () => hpd(sw).status(), (v) => v.pages === 3 && v.queued === 0);
+    const s = await until(
+      'three pages indexed',
+      () => hpd(sw).status(),
+      (v) => v.pages === 3 && v.queued === 0,
+    );
     // Every passage embedded once: the index holds exactly what was embedded, nothing twice.
     expect(s.passages).toBeGreaterThanOrEqual(3);
     expect(s.passages).toBe(s.embeddedPassages);
@@ -160,15 +192,26 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     const hits = await searchInPopup(p, QUERY);
     expect(hits[0].url).toBe(url('bread.html'));
     expect(hits.map((h) => h.url).sort()).toEqual(Object.keys(PAGES).map(url).sort());
-    const first = await p.$eval('li.hit', (li) => ({ title: li.querySelector('.title')?.textContent, passage: li.querySelector('.passage')?.textContent }));
+    const first = await p.$eval('li.hit', (li) => ({
+      title: li.querySelector('.title')?.textContent,
+      passage: li.querySelector('.passage')?.textContent,
+    }));
     expect(first.title).toBe('Baking sourdough bread');
     expect(first.passage).toContain(QUERY);
     await p.screenshot({ path: join(SHOTS, '1-search.png'), fullPage: true });
     // No network from extension pages, even to a host the extension may read: the CSP's connect-src is 'self'.
     const fetched = await p.evaluate(async (u) => {
-      const violation = new Promise<string>((ok) => document.addEventListener('securitypolicyviolation', (e) => ok(e.effectiveDirective), { once: true }));
-      const result = await fetch(u).then((r) => `status ${r.status}`, () => 'failed');
-      return { result, violation: await Promise.race([violation, new Promise<string>((ok) => setTimeout(() => ok('none'), 2000))]) };
+      const violation = new Promise<string>((ok) =>
+        document.addEventListener('securitypolicyviolation', (e) => ok(e.effectiveDirective), { once: true }),
+      );
+      const result = await fetch(u).then(
+        (r) => `status ${r.status}`,
+        () => 'failed',
+      );
+      return {
+        result,
+        violation: await Promise.race([violation, new Promise<string>((ok) => setTimeout(() => ok('none'), 2000))]),
+      };
     }, url('otters.html'));
     expect(fetched).toEqual({ result: 'failed', violation: 'connect-src' });
 
@@ -186,7 +229,12 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     expect(sugg[0].content).toBe(url('bread.html'));
     expect(sugg[0].description).toContain('<match>Baking sourdough bread</match>');
     const opened = context.waitForEvent('page');
-    expect(await sw.evaluate((q) => (globalThis as unknown as { hpd: Hpd }).hpd.openFromOmnibox(q, 'newForegroundTab'), 'sourdough starter wild yeast')).toBeTypeOf('string');
+    expect(
+      await sw.evaluate(
+        (q) => (globalThis as unknown as { hpd: Hpd }).hpd.openFromOmnibox(q, 'newForegroundTab'),
+        'sourdough starter wild yeast',
+      ),
+    ).toBeTypeOf('string');
     const tab = await opened;
     expect(Object.keys(PAGES).map(url)).toContain(tab.url());
   }, 60_000);
@@ -207,7 +255,11 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     // Re-visiting an unchanged page updates its visit time and embeds nothing.
     const tab = await context.newPage();
     await tab.goto(url('otters.html'));
-    const after = await until('the re-visit processed', () => hpd(sw).status(), (v) => v.processed >= 1 && v.queued === 0);
+    const after = await until(
+      'the re-visit processed',
+      () => hpd(sw).status(),
+      (v) => v.processed >= 1 && v.queued === 0,
+    );
     expect(after.embeddedPassages).toBe(0);
     expect(after.passages).toBe(firstRun!.passages);
   }, 180_000);
@@ -222,11 +274,28 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
       await chrome.offscreen.closeDocument();
       const real = chrome.offscreen.createDocument.bind(chrome.offscreen);
       let calls = 0;
-      Object.defineProperty(chrome.offscreen, 'createDocument', { configurable: true, writable: true, value: (p: chrome.offscreen.CreateParameters) => (++calls === 1 ? Promise.reject(new Error('injected start failure')) : real(p)) });
-      const failed = await g.hpd.status().then(() => 'ok', (e: Error) => e.message);
-      const retried = await g.hpd.status().then((s) => s.pages, (e: Error) => e.message);
+      Object.defineProperty(chrome.offscreen, 'createDocument', {
+        configurable: true,
+        writable: true,
+        value: (p: chrome.offscreen.CreateParameters) =>
+          ++calls === 1 ? Promise.reject(new Error('injected start failure')) : real(p),
+      });
+      const failed = await g.hpd.status().then(
+        () => 'ok',
+        (e: Error) => e.message,
+      );
+      const retried = await g.hpd.status().then(
+        (s) => s.pages,
+        (e: Error) => e.message,
+      );
       Object.defineProperty(chrome.offscreen, 'createDocument', { configurable: true, writable: true, value: real });
-      return { rejected: all.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason)), docs: docs.length, failed, retried, calls };
+      return {
+        rejected: all.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason)),
+        docs: docs.length,
+        failed,
+        retried,
+        calls,
+      };
     });
     expect(r.rejected).toEqual([]);
     expect(r.docs).toBe(1);
@@ -241,7 +310,11 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     await p.waitForSelector('li.site[data-host="localhost"]');
     await p.screenshot({ path: join(SHOTS, '3-sites.png'), fullPage: true });
     await p.click('li.site[data-host="localhost"] button.forget');
-    const s = await until('localhost forgotten', () => hpd(sw).status(), (v) => v.pages === 2);
+    const s = await until(
+      'localhost forgotten',
+      () => hpd(sw).status(),
+      (v) => v.pages === 2,
+    );
     expect(s.sites.map((x) => x.host)).toEqual(['127.0.0.1']);
     expect(s.passages).toBeLessThan(firstRun!.passages);
     const hits = await searchInPopup(p, 'geostationary satellite circles the equator');
@@ -250,7 +323,11 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
 
     await p.click('#forget-all');
     await p.click('#forget-all');
-    await until('everything forgotten', () => hpd(sw).status(), (v) => v.pages === 0 && v.passages === 0);
+    await until(
+      'everything forgotten',
+      () => hpd(sw).status(),
+      (v) => v.pages === 0 && v.passages === 0,
+    );
     expect(await searchInPopup(p, QUERY)).toEqual([]);
     await p.waitForSelector('#empty:not([hidden])');
     await p.screenshot({ path: join(SHOTS, '4-forgotten.png'), fullPage: true });
@@ -263,32 +340,53 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
 
   it('killed mid-indexing (offscreen document closed, then the whole browser): resumes from the persisted queue, nothing lost or twice', async () => {
     await visitAll();
-    const waiting = await until('a queued capture', () => hpd(sw).queued(), (n) => n > 0, 30_000);
+    const waiting = await until(
+      'a queued capture',
+      () => hpd(sw).queued(),
+      (n) => n > 0,
+      30_000,
+    );
     expect(waiting).toBeGreaterThan(0);
     // A page whose content script has not sent its text yet was never captured, and no restart can recover it: kill
     // only once every page is queued or indexed (a test race seen under load, not a loss by the extension).
-    await until('all three captures queued or indexed', () => hpd(sw).status(), (v) => v.queued + v.pages >= 3, 30_000);
+    await until(
+      'all three captures queued or indexed',
+      () => hpd(sw).status(),
+      (v) => v.queued + v.pages >= 3,
+      30_000,
+    );
     // The offscreen document dies under an indexing batch: the service worker re-creates it and redoes the batch.
     await sw.evaluate(() => chrome.offscreen.closeDocument()).catch(() => undefined);
     const left = await hpd(sw).queued();
     // Then the service worker dies too, with the browser, while captures may still be queued.
     await browser!.close();
     await launch();
-    const s = await until('resumed indexing', () => hpd(sw).status(), (v) => v.pages === 3 && v.queued === 0);
+    const s = await until(
+      'resumed indexing',
+      () => hpd(sw).status(),
+      (v) => v.pages === 3 && v.queued === 0,
+    );
     expect(s.passages).toBe(firstRun!.passages);
     expect(s.embeddedPassages).toBeLessThanOrEqual(firstRun!.passages);
-    console.log(`kill test: ${waiting} captures queued at the offscreen kill, ${left} at the browser kill; ${s.embeddedPassages} passages embedded after the restart`);
+    console.log(
+      `kill test: ${waiting} captures queued at the offscreen kill, ${left} at the browser kill; ${s.embeddedPassages} passages embedded after the restart`,
+    );
     const hits = await sw.evaluate((q) => (globalThis as unknown as { hpd: Hpd }).hpd.search(q, 3), QUERY);
     expect(hits[0].url).toBe(url('bread.html'));
   }, 180_000);
 
   it('the capture switch: off unregisters the content script and nothing is captured; on registers it again', async () => {
-    const registered = () => sw.evaluate(() => chrome.scripting.getRegisteredContentScripts().then((r) => r.map((x) => x.matches ?? [])));
+    const registered = () =>
+      sw.evaluate(() => chrome.scripting.getRegisteredContentScripts().then((r) => r.map((x) => x.matches ?? [])));
     expect(await registered()).toEqual([['http://127.0.0.1/*', 'http://localhost/*']]);
     const p = await popup();
     await p.click('summary');
     await p.uncheck('#enabled');
-    await until('capture off', () => hpd(sw).status(), (v) => !v.enabled);
+    await until(
+      'capture off',
+      () => hpd(sw).status(),
+      (v) => !v.enabled,
+    );
     expect(await registered()).toEqual([]);
     const before = await hpd(sw).status();
     const tab = await context.newPage();
@@ -298,7 +396,11 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     const after = await hpd(sw).status();
     expect([after.queued, after.pages, after.processed]).toEqual([0, before.pages, before.processed]);
     await p.check('#enabled');
-    await until('capture on', () => hpd(sw).status(), (v) => v.enabled);
+    await until(
+      'capture on',
+      () => hpd(sw).status(),
+      (v) => v.enabled,
+    );
     expect(await registered()).toEqual([['http://127.0.0.1/*', 'http://localhost/*']]);
   }, 120_000);
 });

@@ -100,7 +100,10 @@ describe.skipIf(!available)('search persistence in headless Chromium (IndexedDB)
     for (const storage of ['f32', 'int8'] as const) {
       const name = `interleaved-${storage}`;
       await page.evaluate((s) => window.searchPersist.build(41, 2000, s), storage);
-      const { rejected, last, webLocks } = await page.evaluate((n) => window.searchPersist.concurrent(n, 20, 2, 41), name);
+      const { rejected, last, webLocks } = await page.evaluate(
+        (n) => window.searchPersist.concurrent(n, 20, 2, 41),
+        name,
+      );
       expect(webLocks).toBe(true);
       expect(rejected).toEqual([]);
       expect(await load(name)).toEqual(last);
@@ -113,7 +116,9 @@ describe.skipIf(!available)('search persistence in headless Chromium (IndexedDB)
   it('without Web Locks (older browsers) the in-page lock still serialises 20 interleaved saves', async () => {
     expect(await page.evaluate(() => typeof navigator.locks?.request)).toBe('function');
     await page.evaluate(() => window.searchPersist.build(42, 1000, 'f32'));
-    const { rejected, last, webLocks } = await page.evaluate(() => window.searchPersist.concurrent('no-locks', 20, 2, 42, true));
+    const { rejected, last, webLocks } = await page.evaluate(() =>
+      window.searchPersist.concurrent('no-locks', 20, 2, 42, true),
+    );
     expect(webLocks).toBe(false);
     expect(rejected).toEqual([]);
     expect(await page.evaluate(() => typeof navigator.locks?.request)).toBe('function');

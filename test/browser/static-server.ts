@@ -64,7 +64,12 @@ export async function serveStatic(root: string, extraHeaders: Record<string, str
         }
         // Vite's content-hashed assets may be cached, so Chromium keeps the compiled 27 MB ORT wasm between workers.
         const caching = pathname.includes('/assets/') ? { 'Cache-Control': 'public, max-age=31536000, immutable' } : {};
-        res.writeHead(200, { ...headers, ...caching, 'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(st.size) });
+        res.writeHead(200, {
+          ...headers,
+          ...caching,
+          'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Length': String(st.size),
+        });
         if (req.method === 'HEAD') res.end();
         else createReadStream(file).pipe(res);
       } catch {

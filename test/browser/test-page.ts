@@ -9,8 +9,23 @@ export const PAGES_DIR = join(import.meta.dirname, 'pages');
  * Builds pages/<name> into `outDir`, module workers as ES modules; unminified (readable stacks) unless `minify`;
  * `alias` maps bare specifiers to files (the bench's on-demand transformers.js).
  */
-export async function buildPage(name: string, outDir: string, { emptyOutDir = true, minify = false, alias = {} }: { emptyOutDir?: boolean; minify?: boolean; alias?: Record<string, string> } = {}): Promise<void> {
-  await build({ root: join(PAGES_DIR, name), configFile: false, logLevel: 'error', resolve: { alias }, build: { outDir, emptyOutDir, minify }, worker: { format: 'es' } });
+export async function buildPage(
+  name: string,
+  outDir: string,
+  {
+    emptyOutDir = true,
+    minify = false,
+    alias = {},
+  }: { emptyOutDir?: boolean; minify?: boolean; alias?: Record<string, string> } = {},
+): Promise<void> {
+  await build({
+    root: join(PAGES_DIR, name),
+    configFile: false,
+    logLevel: 'error',
+    resolve: { alias },
+    build: { outDir, emptyOutDir, minify },
+    worker: { format: 'es' },
+  });
 }
 
 /** Waits until the page's main.ts has put its API on window and set #status to "ready". */

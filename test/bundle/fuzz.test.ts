@@ -38,12 +38,21 @@ describe('bundle fuzzing (issue 8)', () => {
         manifest.files[key] = { ...manifest.files[key], bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
         files.set('hpd.json', new TextEncoder().encode(JSON.stringify(manifest)));
       }
-      await fuzzCase(stats, `#${i} ${name}${resign ? ' (re-signed)' : ''} ${what}`, async () => {
-        const loaded = await loadModel({ files }, opts);
-        new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, loaded.manifest.maxTokens).encode('The quick brown fox, 中文!');
-      }, isTyped);
+      await fuzzCase(
+        stats,
+        `#${i} ${name}${resign ? ' (re-signed)' : ''} ${what}`,
+        async () => {
+          const loaded = await loadModel({ files }, opts);
+          new TextTokenizer(loaded.tokenizerJson, loaded.tokenizerConfig, loaded.manifest.maxTokens).encode(
+            'The quick brown fox, 中文!',
+          );
+        },
+        isTyped,
+      );
     }
-    console.log(`bundle fuzz seed ${SEED + 2}: ${n} cases, outcomes ${JSON.stringify(Object.fromEntries(stats.outcomes))}, slowest ${stats.maxMs.toFixed(0)} ms, most memory ${stats.maxGrowthMb.toFixed(0)} MB`);
+    console.log(
+      `bundle fuzz seed ${SEED + 2}: ${n} cases, outcomes ${JSON.stringify(Object.fromEntries(stats.outcomes))}, slowest ${stats.maxMs.toFixed(0)} ms, most memory ${stats.maxGrowthMb.toFixed(0)} MB`,
+    );
     expect(stats.failures).toEqual([]);
   });
 });

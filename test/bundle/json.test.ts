@@ -22,7 +22,7 @@ describe('parseJsonBytes', () => {
     expect(parseJsonBytes(Uint8Array.of(0xef, 0xbb, 0xbf, ...enc('[2]')), 'x.json', 'MODEL_INVALID')).toEqual([2]);
   });
 
-  it('bad JSON throws the caller\'s code with a message naming the file and the parser\'s reason', () => {
+  it("bad JSON throws the caller's code with a message naming the file and the parser's reason", () => {
     const e = thrown(() => parseJsonBytes(enc('{"a": '), 'bundle/tokenizer.json', 'MODEL_INVALID'));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message).toMatch(/^bundle\/tokenizer\.json is not valid JSON: /);
@@ -42,14 +42,23 @@ describe('parseJsonBytes', () => {
   });
 
   it('is what hpd.json, checkpoint JSON and safetensors headers go through', () => {
-    expect(thrown(() => parseManifest(enc('{'), 'https://x/hpd.json'))).toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining('https://x/hpd.json is not valid JSON') });
+    expect(thrown(() => parseManifest(enc('{'), 'https://x/hpd.json'))).toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('https://x/hpd.json is not valid JSON'),
+    });
     const c = thrown(() => parseJson(enc('{'), 'ckpt/config.json'));
     expect(c).toBeInstanceOf(ConvertError);
-    expect(c).toMatchObject({ code: 'CHECKPOINT_INVALID', message: expect.stringContaining('ckpt/config.json is not valid JSON') });
+    expect(c).toMatchObject({
+      code: 'CHECKPOINT_INVALID',
+      message: expect.stringContaining('ckpt/config.json is not valid JSON'),
+    });
     const header = enc('{"a":');
     const st = new Uint8Array(8 + header.length);
     new DataView(st.buffer).setBigUint64(0, BigInt(header.length), true);
     st.set(header, 8);
-    expect(thrown(() => readSafetensors(st, 'w.safetensors'))).toMatchObject({ code: 'WEIGHTS_CORRUPT', message: expect.stringContaining('w.safetensors (safetensors header) is not valid JSON') });
+    expect(thrown(() => readSafetensors(st, 'w.safetensors'))).toMatchObject({
+      code: 'WEIGHTS_CORRUPT',
+      message: expect.stringContaining('w.safetensors (safetensors header) is not valid JSON'),
+    });
   });
 });

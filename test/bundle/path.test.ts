@@ -5,15 +5,37 @@ import { resolveInside, unsafePathReason } from '../../src/bundle/path.js';
 import { HpdError } from '../../src/errors.js';
 
 const UNSAFE_PATHS = [
-  'file:///etc/hostname', 'file:/etc/hostname', 'http://other-host/x', 'HTTPS://other-host/x', '//other-host/x', '/etc/hostname',
-  '\\\\server\\share', '\\etc\\hostname', '../secret', 'a/../../secret', '%2e%2e/secret', '.%2E/secret', 'a/%2e%2e%2f..%2fx',
-  '.\t./secret', 'C:\\Windows\\win.ini', 'c:/x', 'javascript:alert(1)', 'data:,x', 'a\\..\\..\\x', 'x?y', '', '.',
+  'file:///etc/hostname',
+  'file:/etc/hostname',
+  'http://other-host/x',
+  'HTTPS://other-host/x',
+  '//other-host/x',
+  '/etc/hostname',
+  '\\\\server\\share',
+  '\\etc\\hostname',
+  '../secret',
+  'a/../../secret',
+  '%2e%2e/secret',
+  '.%2E/secret',
+  'a/%2e%2e%2f..%2fx',
+  '.\t./secret',
+  'C:\\Windows\\win.ini',
+  'c:/x',
+  'javascript:alert(1)',
+  'data:,x',
+  'a\\..\\..\\x',
+  'x?y',
+  '',
+  '.',
 ];
 
 describe('bundle paths', () => {
   it('accepts plain relative paths and resolves them inside the base', () => {
-    for (const p of ['model.onnx', '2_Dense/config.json', 'a b/c%20d.json', 'x..y/z']) expect(unsafePathReason(p), p).toBeUndefined();
-    expect(resolveInside('https://h.org/m/bundle/', '2_Dense/config.json')).toBe('https://h.org/m/bundle/2_Dense/config.json');
+    for (const p of ['model.onnx', '2_Dense/config.json', 'a b/c%20d.json', 'x..y/z'])
+      expect(unsafePathReason(p), p).toBeUndefined();
+    expect(resolveInside('https://h.org/m/bundle/', '2_Dense/config.json')).toBe(
+      'https://h.org/m/bundle/2_Dense/config.json',
+    );
     expect(resolveInside('file:///srv/bundle/', 'model.onnx')).toBe('file:///srv/bundle/model.onnx');
   });
 
@@ -26,10 +48,19 @@ describe('bundle paths', () => {
   });
 
   it('parseManifest refuses an unsafe files.*.path with MODEL_INVALID naming it', () => {
-    const manifest = (path: string) => new TextEncoder().encode(JSON.stringify({
-      format: 'hpd-embed/1', dim: 8, maxTokens: 16, dtype: 'fp32',
-      files: { model: { path, bytes: 1, sha256: '0'.repeat(64) }, tokenizer: { path: 'tokenizer.json', bytes: 1, sha256: '0'.repeat(64) } },
-    }));
+    const manifest = (path: string) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          format: 'hpd-embed/1',
+          dim: 8,
+          maxTokens: 16,
+          dtype: 'fp32',
+          files: {
+            model: { path, bytes: 1, sha256: '0'.repeat(64) },
+            tokenizer: { path: 'tokenizer.json', bytes: 1, sha256: '0'.repeat(64) },
+          },
+        }),
+      );
     expect(parseManifest(manifest('model.onnx'), 'hpd.json').files.model.path).toBe('model.onnx');
     for (const p of UNSAFE_PATHS) {
       let err: unknown;

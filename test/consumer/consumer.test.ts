@@ -20,12 +20,24 @@ const APPS = join(import.meta.dirname, 'apps');
 const VERSIONS = { vite: '8.3.8', webpack: '5.113.0' };
 const DIM = 16;
 
-interface AppResult { ok: boolean; device?: string; reason?: string; dim?: number; vectors?: number[]; hits?: { id: string; score: number }[]; code?: string; error?: string }
+interface AppResult {
+  ok: boolean;
+  device?: string;
+  reason?: string;
+  dim?: number;
+  vectors?: number[];
+  hits?: { id: string; score: number }[];
+  code?: string;
+  error?: string;
+}
 
 /** Runs a command to completion; throws with its output when it fails. */
 function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${r.error?.message ?? `exit ${r.status}`}\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} (in ${cwd}) failed: ${r.error?.message ?? `exit ${r.status}`}\n${r.stdout}\n${r.stderr}`,
+    );
   return r.stdout;
 }
 
@@ -48,7 +60,13 @@ async function startServer(cmd: string, args: string[], cwd: string, url: string
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(' ')} exited: ${log}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return child;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
     if (Date.now() > deadline) throw new Error(`${url} did not answer within 120 s: ${log}`);
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -71,14 +89,38 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
   let tarball = '';
   let browser: LaunchedChromium | undefined;
   let reference: AppResult;
-  const env = { npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? tmpdir(), '.npm'), npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const env = {
+    npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? tmpdir(), '.npm'),
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
 
   /** A fresh project: package.json with exact versions, the app's files, `npm install`. */
-  function project(name: string, files: string, devDependencies: Record<string, string> = {}, type: 'module' | 'commonjs' = 'module'): string {
+  function project(
+    name: string,
+    files: string,
+    devDependencies: Record<string, string> = {},
+    type: 'module' | 'commonjs' = 'module',
+  ): string {
     const dir = join(scratch, name);
     mkdirSync(dir, { recursive: true });
     cpSync(join(APPS, files), dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, version: '0.0.0', type, dependencies: { 'hpd-embed': `file:${tarball}` }, devDependencies }, null, 2));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify(
+        {
+          name: `consumer-${name}`,
+          private: true,
+          version: '0.0.0',
+          type,
+          dependencies: { 'hpd-embed': `file:${tarball}` },
+          devDependencies,
+        },
+        null,
+        2,
+      ),
+    );
     sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], dir, env);
     return dir;
   }
@@ -90,7 +132,11 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     page.on('pageerror', (e) => logs.push(String(e)));
     try {
       await page.goto(url);
-      await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 240_000 });
+      await page.waitForFunction(
+        () => (window as unknown as { __result?: unknown }).__result !== undefined,
+        undefined,
+        { timeout: 240_000 },
+      );
       const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as AppResult;
       if (!r.ok) throw new Error(`${url}: ${r.code ?? ''} ${r.error ?? ''}\n${logs.join('\n')}`);
       return r;
@@ -111,10 +157,21 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'hpd-consumer-'));
     // prepack builds dist/; the tarball is what `npm publish` would upload.
-    const packed = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env)) as { filename: string }[];
+    const packed = JSON.parse(
+      sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env),
+    ) as { filename: string }[];
     tarball = join(scratch, packed[0].filename);
     const vocab = bertVocab();
-    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 4, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
+    const fx = await compiledFixture({
+      ...(vocab ? { vocab } : {}),
+      layers: 1,
+      hidden: 32,
+      heads: 4,
+      ffn: 64,
+      dim: DIM,
+      maxPositions: 64,
+      maxSeqLength: 32,
+    });
     await fx.writeBundle(join(scratch, 'models/bundle'));
     cpSync(fx.checkpointDir, join(scratch, 'models/ckpt'), { recursive: true });
     rmSync(join(scratch, 'models/ckpt/model.safetensors')); // like the Hub repo's 2_Dense/: pytorch_model.bin only, so missing files get probed
@@ -130,8 +187,18 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     const dir = project('node', 'node', {}, 'commonjs');
     expect(existsSync(join(dir, 'node_modules/onnxruntime-node'))).toBe(false); // an optional peer: not installed for consumers
     const cache = { HPD_EMBED_CACHE: join(scratch, 'cache') };
-    const esm = JSON.parse(sh('node', ['esm.mjs', join(scratch, 'models/bundle')], dir, cache).trim().split('\n').pop()!) as AppResult;
-    const cjs = JSON.parse(sh('node', ['cjs.cjs', join(scratch, 'models/bundle')], dir, cache).trim().split('\n').pop()!) as AppResult;
+    const esm = JSON.parse(
+      sh('node', ['esm.mjs', join(scratch, 'models/bundle')], dir, cache)
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as AppResult;
+    const cjs = JSON.parse(
+      sh('node', ['cjs.cjs', join(scratch, 'models/bundle')], dir, cache)
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as AppResult;
     reference = esm;
     expect(esm.device).toBe('wasm');
     expect(esm.reason).toMatch(/onnxruntime-node is not installed.*npm install onnxruntime-node@/);
@@ -141,9 +208,24 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     // The installed CLI: usage, and a first line that says the native runtime is missing and how to add it.
     expect(sh('node', ['node_modules/hpd-embed/bin/hpd-embed.js', '--help'], dir)).toMatch(/hpd-embed embed /);
     writeFileSync(join(dir, 'lines.txt'), 'hello world\nsecond line\n');
-    const r = spawnSync('node', ['node_modules/hpd-embed/bin/hpd-embed.js', 'embed', '--model', join(scratch, 'models/bundle'), '--input', 'lines.txt', '--output', 'v.f32'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...cache } });
+    const r = spawnSync(
+      'node',
+      [
+        'node_modules/hpd-embed/bin/hpd-embed.js',
+        'embed',
+        '--model',
+        join(scratch, 'models/bundle'),
+        '--input',
+        'lines.txt',
+        '--output',
+        'v.f32',
+      ],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, ...cache } },
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr.split('\n')[0]).toMatch(/^note: onnxruntime-node is not installed.*npm install onnxruntime-node@1\.30\.0/);
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^note: onnxruntime-node is not installed.*npm install onnxruntime-node@1\.30\.0/,
+    );
     expect(readFileSync(join(dir, 'v.f32')).byteLength).toBe(2 * DIM * 4);
   }, 600_000);
 
@@ -157,7 +239,12 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     it('dev server (no config): wasm, WebGPU, and a checkpoint compiled in the worker', async () => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}/`;
-      const server = await startServer('node', ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], dir, base);
+      const server = await startServer(
+        'node',
+        ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+        dir,
+        base,
+      );
       try {
         expectGood(await runPage(`${base}?device=wasm`), 'wasm');
         expectGood(await runPage(`${base}?device=webgpu`), 'webgpu');
@@ -171,7 +258,12 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
       sh('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'], dir);
       const port = await freePort();
       const base = `http://127.0.0.1:${port}/`;
-      const server = await startServer('node', ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], dir, base);
+      const server = await startServer(
+        'node',
+        ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+        dir,
+        base,
+      );
       try {
         expectGood(await runPage(`${base}?device=wasm`), 'wasm');
         expectGood(await runPage(`${base}?device=webgpu`), 'webgpu');

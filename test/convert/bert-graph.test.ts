@@ -18,7 +18,13 @@ function feeds(batch: number[][]): { feeds: Record<string, ort.Tensor>; S: numbe
   const ids = new BigInt64Array(batch.length * S);
   const mask = new BigInt64Array(batch.length * S);
   batch.forEach((seq, b) => seq.forEach((id, t) => ((ids[b * S + t] = BigInt(id)), (mask[b * S + t] = 1n))));
-  return { feeds: { input_ids: new ort.Tensor('int64', ids, [batch.length, S]), attention_mask: new ort.Tensor('int64', mask, [batch.length, S]) }, S };
+  return {
+    feeds: {
+      input_ids: new ort.Tensor('int64', ids, [batch.length, S]),
+      attention_mask: new ort.Tensor('int64', mask, [batch.length, S]),
+    },
+    S,
+  };
 }
 
 describe("buildSentenceGraph({ output: 'last_hidden_state' }) (encoder-only, for the browser bench's transformers.js row)", () => {
@@ -29,12 +35,18 @@ describe("buildSentenceGraph({ output: 'last_hidden_state' }) (encoder-only, for
       const layout = await readLayout(src);
       const weights = await readCheckpointWeights(src, layout);
       const graph = buildSentenceGraph(layout, weights, 'fp32', { output: LAST_HIDDEN_STATE });
-      expect(graph.outputs).toEqual([{ name: LAST_HIDDEN_STATE, elemType: 1, shape: ['batch', 'sequence', TINY.hidden] }]);
+      expect(graph.outputs).toEqual([
+        { name: LAST_HIDDEN_STATE, elemType: 1, shape: ['batch', 'sequence', TINY.hidden] },
+      ]);
       expect(graph.inputs.map((i) => i.name)).toEqual(['input_ids', 'attention_mask']);
       // Nothing of the pooling head is left in it.
       expect(graph.nodes.some((n) => /^(pool|dense|l2)_/.test(n.name) || n.name === 'mask_3d')).toBe(false);
 
-      const batch = [[7, 40, 51, 8], [7, 12, 99, 23, 140, 61, 17, 30, 8], [7, 8]];
+      const batch = [
+        [7, 40, 51, 8],
+        [7, 12, 99, 23, 140, 61, 17, 30, 8],
+        [7, 8],
+      ];
       const session = await ort.InferenceSession.create(encodeModel(graph));
       const { feeds: f, S } = feeds(batch);
       const out = (await session.run(f))[LAST_HIDDEN_STATE];
@@ -44,7 +56,9 @@ describe("buildSentenceGraph({ output: 'last_hidden_state' }) (encoder-only, for
       const hs = out.data as Float32Array;
       const want = await referenceHiddenStates(fx.dir, batch);
       let worst = 0;
-      batch.forEach((seq, b) => (worst = Math.max(worst, maxAbsDiff(hs.subarray(b * S * H, (b * S + seq.length) * H), want[b]))));
+      batch.forEach(
+        (seq, b) => (worst = Math.max(worst, maxAbsDiff(hs.subarray(b * S * H, (b * S + seq.length) * H), want[b]))),
+      );
       expect(worst).toBeLessThanOrEqual(1e-4);
 
       // What the bench does with transformers.js' output: masked mean, then the checkpoint's Dense (tanh) and L2 norm.
@@ -53,7 +67,8 @@ describe("buildSentenceGraph({ output: 'last_hidden_state' }) (encoder-only, for
       const [outDim, inDim] = dense.weight.shape;
       batch.forEach((seq, b) => {
         const mean = new Float32Array(H);
-        for (let t = 0; t < seq.length; t++) for (let h = 0; h < H; h++) mean[h] += hs[(b * S + t) * H + h] / seq.length;
+        for (let t = 0; t < seq.length; t++)
+          for (let h = 0; h < H; h++) mean[h] += hs[(b * S + t) * H + h] / seq.length;
         const y = new Float32Array(outDim);
         for (let o = 0; o < outDim; o++) {
           let s = dense.bias?.data[o] ?? 0;
@@ -61,7 +76,12 @@ describe("buildSentenceGraph({ output: 'last_hidden_state' }) (encoder-only, for
           y[o] = Math.tanh(s);
         }
         const norm = Math.hypot(...y);
-        expect(maxAbsDiff(y.map((v) => v / norm), full[b])).toBeLessThanOrEqual(1e-5);
+        expect(
+          maxAbsDiff(
+            y.map((v) => v / norm),
+            full[b],
+          ),
+        ).toBeLessThanOrEqual(1e-5);
       });
     } finally {
       await fx.cleanup();

@@ -34,11 +34,19 @@ describe('weight dtypes keep the fp32 embeddings', () => {
     return out;
   }
 
-  it.each([['fp16', 0.9999], ['int8', 0.995], ['q8', 0.99]] as const)('%s: minimum cosine to fp32 ≥ %s', async (dtype, floor) => {
-    const got = await embedAll(dtype);
-    let min = 1;
-    for (let i = 0; i < got.length; i++) min = Math.min(min, cosine(got[i], fp32[i]));
-    console.info(`${dtype}: min cosine to fp32 over ${got.length} sentences = ${min.toFixed(6)}`);
-    expect(min).toBeGreaterThanOrEqual(floor);
-  }, 600_000);
+  it.each([
+    ['fp16', 0.9999],
+    ['int8', 0.995],
+    ['q8', 0.99],
+  ] as const)(
+    '%s: minimum cosine to fp32 ≥ %s',
+    async (dtype, floor) => {
+      const got = await embedAll(dtype);
+      let min = 1;
+      for (let i = 0; i < got.length; i++) min = Math.min(min, cosine(got[i], fp32[i]));
+      console.info(`${dtype}: min cosine to fp32 over ${got.length} sentences = ${min.toFixed(6)}`);
+      expect(min).toBeGreaterThanOrEqual(floor);
+    },
+    600_000,
+  );
 });

@@ -43,7 +43,9 @@ describe('checkpoint fuzzing (issue 8)', () => {
         await fuzzCase(stats, `#${i} data.pkl ${what}`, () => readTorchCheckpoint(zipSync(z)), isTyped);
       }
     }
-    console.log(`weight fuzz seed ${SEED}: ${n} cases, outcomes ${JSON.stringify(Object.fromEntries(stats.outcomes))}, slowest ${stats.maxMs.toFixed(0)} ms, most memory ${stats.maxGrowthMb.toFixed(0)} MB`);
+    console.log(
+      `weight fuzz seed ${SEED}: ${n} cases, outcomes ${JSON.stringify(Object.fromEntries(stats.outcomes))}, slowest ${stats.maxMs.toFixed(0)} ms, most memory ${stats.maxGrowthMb.toFixed(0)} MB`,
+    );
     expect(stats.failures).toEqual([]);
   });
 
@@ -51,7 +53,15 @@ describe('checkpoint fuzzing (issue 8)', () => {
     const m = new Mutator(SEED + 1);
     const stats = newStats();
     const n = fuzzCases(120);
-    const names = ['config.json', 'modules.json', '1_Pooling/config.json', '2_Dense/config.json', 'sentence_bert_config.json', '2_Dense/model.safetensors', 'model.safetensors'];
+    const names = [
+      'config.json',
+      'modules.json',
+      '1_Pooling/config.json',
+      '2_Dense/config.json',
+      'sentence_bert_config.json',
+      '2_Dense/model.safetensors',
+      'model.safetensors',
+    ];
     for (let i = 0; i < n; i++) {
       const name = m.pick(names);
       const original = files.get(name)!;
@@ -60,9 +70,16 @@ describe('checkpoint fuzzing (issue 8)', () => {
       mutated.set(name, bytes);
       if (name === 'model.safetensors') mutated.delete('pytorch_model.bin');
       // A compile that succeeds must produce a bundle the runtime accepts.
-      await fuzzCase(stats, `#${i} ${name} ${what}`, async () => parseManifest((await compileCheckpoint(memorySource(mutated))).files.get('hpd.json')!, 'hpd.json'), isTyped);
+      await fuzzCase(
+        stats,
+        `#${i} ${name} ${what}`,
+        async () => parseManifest((await compileCheckpoint(memorySource(mutated))).files.get('hpd.json')!, 'hpd.json'),
+        isTyped,
+      );
     }
-    console.log(`compile fuzz seed ${SEED + 1}: ${n} cases, outcomes ${JSON.stringify(Object.fromEntries(stats.outcomes))}, slowest ${stats.maxMs.toFixed(0)} ms, most memory ${stats.maxGrowthMb.toFixed(0)} MB`);
+    console.log(
+      `compile fuzz seed ${SEED + 1}: ${n} cases, outcomes ${JSON.stringify(Object.fromEntries(stats.outcomes))}, slowest ${stats.maxMs.toFixed(0)} ms, most memory ${stats.maxGrowthMb.toFixed(0)} MB`,
+    );
     expect(stats.failures).toEqual([]);
   });
 });

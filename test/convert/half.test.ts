@@ -4,9 +4,11 @@ import { seededRandom } from '../../src/seeded-random.js';
 
 // Independent oracle: every finite non-negative half, by value, from the IEEE 754 definition (sign · 2^(e−15) · 1.m).
 function oracleValue(h: number): number {
-  const e = (h >> 10) & 31, m = h & 1023, s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 31,
+    m = h & 1023,
+    s = h & 0x8000 ? -1 : 1;
   if (e === 31) return m ? NaN : s * Infinity;
-  return s * (e === 0 ? m / 1024 * Math.pow(2, -14) : (1 + m / 1024) * Math.pow(2, e - 15));
+  return s * (e === 0 ? (m / 1024) * Math.pow(2, -14) : (1 + m / 1024) * Math.pow(2, e - 15));
 }
 // Ascending magnitudes 0 … 65504, then 65536 standing for +inf (the next "even" step after the largest half).
 const LADDER = Array.from({ length: 0x7c00 }, (_, h) => oracleValue(h)).concat(65536);
@@ -17,13 +19,15 @@ function oracleRound(v: number): number {
   const a = Math.abs(v);
   if (Number.isNaN(v)) return -1;
   if (a >= 65536) return sign | 0x7c00;
-  let lo = 0, hi = LADDER.length - 1;
+  let lo = 0,
+    hi = LADDER.length - 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (LADDER[mid] <= a) lo = mid;
     else hi = mid;
   }
-  const dl = a - LADDER[lo], dh = LADDER[hi] - a;
+  const dl = a - LADDER[lo],
+    dh = LADDER[hi] - a;
   const pick = dl < dh ? lo : dh < dl ? hi : lo % 2 === 0 ? lo : hi;
   return sign | pick;
 }
@@ -76,11 +80,29 @@ describe('half', () => {
 
   it('handles f32 edge values: overflow, underflow, f32 subnormals, inf, NaN', () => {
     const cases: [number, number][] = [
-      [0, 0], [-0, 0x8000], [Infinity, 0x7c00], [-Infinity, 0xfc00],
-      [65504, 0x7bff], [65519.99, 0x7bff], [65520, 0x7c00], [3.4028234663852886e38, 0x7c00], [-1e10, 0xfc00],
-      [2 ** -24, 0x0001], [2 ** -25, 0x0000], [2 ** -25 * 1.0000001, 0x0001], [3 * 2 ** -25, 0x0002], [2 ** -14, 0x0400],
-      [2 ** -14 - 2 ** -25, 0x0400], [1.401298464324817e-45, 0], [-1.401298464324817e-45, 0x8000], [1.1754943508222875e-38, 0],
-      [1, 0x3c00], [-2, 0xc000], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [0.1, 0x2e66],
+      [0, 0],
+      [-0, 0x8000],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+      [65504, 0x7bff],
+      [65519.99, 0x7bff],
+      [65520, 0x7c00],
+      [3.4028234663852886e38, 0x7c00],
+      [-1e10, 0xfc00],
+      [2 ** -24, 0x0001],
+      [2 ** -25, 0x0000],
+      [2 ** -25 * 1.0000001, 0x0001],
+      [3 * 2 ** -25, 0x0002],
+      [2 ** -14, 0x0400],
+      [2 ** -14 - 2 ** -25, 0x0400],
+      [1.401298464324817e-45, 0],
+      [-1.401298464324817e-45, 0x8000],
+      [1.1754943508222875e-38, 0],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [1 + 2 ** -11, 0x3c00],
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [0.1, 0x2e66],
     ];
     for (const [v, want] of cases) expect(f32BitsToF16(bitsOf(v)), String(v)).toBe(want);
     const nan = f32BitsToF16(bitsOf(NaN));

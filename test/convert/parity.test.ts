@@ -8,7 +8,11 @@ import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 /** Mixed lengths in one padded batch, so any leak of padding into real tokens shows. */
 function mixedBatch(vocabSize: number, lengths: number[], seed = 1): number[][] {
   const rnd = seededRandom(seed);
-  return lengths.map((n) => [2 + 5, ...Array.from({ length: n - 2 }, () => 10 + Math.floor(rnd() * (vocabSize - 10))), 8]);
+  return lengths.map((n) => [
+    2 + 5,
+    ...Array.from({ length: n - 2 }, () => 10 + Math.floor(rnd() * (vocabSize - 10))),
+    8,
+  ]);
 }
 
 async function expectParity(opts: FixtureOptions, lengths: number[], tol = 1e-4) {
@@ -20,7 +24,9 @@ async function expectParity(opts: FixtureOptions, lengths: number[], tol = 1e-4)
   const want = await fx.reference(batch);
   let worst = 0;
   got.forEach((g, i) => (worst = Math.max(worst, maxAbsDiff(g, want[i]))));
-  console.info(`parity ${opts.layers}x${opts.hidden} ${(opts.pooling ?? ['mean']).join('+')}: max abs diff ${worst.toExponential(2)} over lengths [${lengths}]`);
+  console.info(
+    `parity ${opts.layers}x${opts.hidden} ${(opts.pooling ?? ['mean']).join('+')}: max abs diff ${worst.toExponential(2)} over lengths [${lengths}]`,
+  );
   expect(worst).toBeLessThanOrEqual(tol);
   // Each row alone (no padding at all) must equal its padded self.
   const alone = await runModel(bundle.files.get('model.onnx')!, [batch[0]]);
@@ -49,4 +55,3 @@ describe('compiled ONNX matches the float64 reference (fp32, onnxruntime-web was
     await expectParity({ ...(vocab ? { vocab } : {}), ...HPD_MINILM_F128 }, [24, 7, 33, 12]);
   }, 300_000);
 });
-

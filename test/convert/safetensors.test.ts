@@ -15,7 +15,10 @@ describe('safetensors', () => {
   it('round-trips f32 tensors bit-exactly', () => {
     const a = { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 1e-20, -0, 7]) };
     const b = { shape: [4], data: Float32Array.from([0.1, 0.2, 0.3, Number.MAX_VALUE > 1 ? 3.4e38 : 0]) };
-    const bytes = writeSafetensors([['a', a], ['b', b]]);
+    const bytes = writeSafetensors([
+      ['a', a],
+      ['b', b],
+    ]);
     expect((8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))) % 8).toBe(0);
     const back = readSafetensors(bytes);
     expect(back.get('a')!.shape).toEqual([2, 3]);
@@ -33,11 +36,14 @@ describe('safetensors', () => {
     data.set(new Uint8Array(f16.buffer), 0);
     data.set(new Uint8Array(bf16.buffer), 8);
     data.set(new Uint8Array(ids.buffer), 14);
-    const file = rawFile({
-      h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] },
-      b: { dtype: 'BF16', shape: [3], data_offsets: [8, 14] },
-      i: { dtype: 'I64', shape: [2], data_offsets: [14, 30] },
-    }, data);
+    const file = rawFile(
+      {
+        h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] },
+        b: { dtype: 'BF16', shape: [3], data_offsets: [8, 14] },
+        i: { dtype: 'I64', shape: [2], data_offsets: [14, 30] },
+      },
+      data,
+    );
     const t = readSafetensors(file);
     expect(Array.from(t.get('h')!.data)).toEqual([1, -2, 65504, 2 ** -24]);
     expect(Array.from(t.get('b')!.data)).toEqual([1, -0.5, 3.140625]);
@@ -46,7 +52,12 @@ describe('safetensors', () => {
 
   it('refuses truncated and malformed files with WEIGHTS_CORRUPT', () => {
     const good = writeSafetensors([['a', { shape: [64], data: new Float32Array(64).fill(1) }]]);
-    const cases = [good.subarray(0, 5), good.subarray(0, 40), good.subarray(0, good.length - 4), rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))];
+    const cases = [
+      good.subarray(0, 5),
+      good.subarray(0, 40),
+      good.subarray(0, good.length - 4),
+      rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    ];
     const badJson = good.slice();
     badJson[9] = 0x7b; // '{' inside the header breaks the JSON
     badJson[10] = 0x7b;
@@ -92,17 +103,81 @@ describe('safetensors', () => {
 
     it('refuses string data_offsets instead of reading the wrong bytes', () => {
       const data = new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer);
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: ['0', '8'] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: ['2'], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0.5, 8.5] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() =>
+          readSafetensors(
+            rawFile(
+              {
+                a: { dtype: 'F32', shape: [2], data_offsets: ['0', '8'] },
+                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+              },
+              data,
+            ),
+          ),
+        ),
+      ).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() =>
+          readSafetensors(
+            rawFile(
+              {
+                a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+                b: { dtype: 'F32', shape: ['2'], data_offsets: [8, 16] },
+              },
+              data,
+            ),
+          ),
+        ),
+      ).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() =>
+          readSafetensors(
+            rawFile(
+              {
+                a: { dtype: 'F32', shape: [2], data_offsets: [0.5, 8.5] },
+                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+              },
+              data,
+            ),
+          ),
+        ),
+      ).toBe('WEIGHTS_CORRUPT');
     });
 
     it('refuses holes, overlaps and trailing bytes, as the spec says', () => {
       const data = new Uint8Array(16);
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data)))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)))).toBe('ok');
+      expect(
+        code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data))),
+      ).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data))),
+      ).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() =>
+          readSafetensors(
+            rawFile(
+              {
+                a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] },
+                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+              },
+              data,
+            ),
+          ),
+        ),
+      ).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() =>
+          readSafetensors(
+            rawFile(
+              {
+                a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+              },
+              data,
+            ),
+          ),
+        ),
+      ).toBe('ok');
     });
 
     it('gives typed errors for a null or non-object header and absurd header lengths', () => {
@@ -111,13 +186,20 @@ describe('safetensors', () => {
         const out = new Uint8Array(8 + h.length);
         new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
         out.set(h, 8);
-        expect(code(() => readSafetensors(out)), JSON.stringify(header)).toBe('WEIGHTS_CORRUPT');
+        expect(
+          code(() => readSafetensors(out)),
+          JSON.stringify(header),
+        ).toBe('WEIGHTS_CORRUPT');
       }
       const huge = new Uint8Array(64);
       new DataView(huge.buffer).setBigUint64(0, 2n ** 63n, true);
       expect(code(() => readSafetensors(huge))).toBe('WEIGHTS_CORRUPT');
       expect(code(() => readSafetensors(rawFile({ a: null }, new Uint8Array(0))))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: { dtype: '__proto__', shape: [], data_offsets: [0, 0] } }, new Uint8Array(0))))).toBe('WEIGHTS_CORRUPT');
+      expect(
+        code(() =>
+          readSafetensors(rawFile({ a: { dtype: '__proto__', shape: [], data_offsets: [0, 0] } }, new Uint8Array(0))),
+        ),
+      ).toBe('WEIGHTS_CORRUPT');
     });
   });
 });

@@ -8,16 +8,32 @@ import { decodeTeacherProjection } from '../../src/search/project-teacher.js';
 import { TINY } from '../helpers/fixtures.js';
 
 describe('compile: teacher_projection.safetensors → hpd.json teacherProjection', () => {
-  const D = 24, d = TINY.dim!;
+  const D = 24,
+    d = TINY.dim!;
   const components = Float32Array.from({ length: d * D }, (_, i) => Math.sin(i));
   const mean = Float32Array.from({ length: D }, (_, i) => i / 10);
 
   it('records the projection as a bundle file with sha256, and the runtime reads it back', async () => {
     const files = generateFixture(TINY);
-    files.set('teacher_projection.safetensors', writeSafetensors([['components', { shape: [d, D], data: components }], ['mean', { shape: [D], data: mean }]], { center: 'true', teacher: 'big-teacher' }));
+    files.set(
+      'teacher_projection.safetensors',
+      writeSafetensors(
+        [
+          ['components', { shape: [d, D], data: components }],
+          ['mean', { shape: [D], data: mean }],
+        ],
+        { center: 'true', teacher: 'big-teacher' },
+      ),
+    );
     const b = await compileCheckpoint(memorySource(files, 'student'));
     const info = b.manifest.teacherProjection!;
-    expect(info).toMatchObject({ teacherDim: D, dim: d, center: true, teacher: 'big-teacher', file: { path: 'teacher_projection.f32', bytes: 4 * (d * D + D) } });
+    expect(info).toMatchObject({
+      teacherDim: D,
+      dim: d,
+      center: true,
+      teacher: 'big-teacher',
+      file: { path: 'teacher_projection.f32', bytes: 4 * (d * D + D) },
+    });
     const bytes = b.files.get('teacher_projection.f32')!;
     expect(info.file.sha256).toBe(await sha256Hex(bytes));
     const p = decodeTeacherProjection(bytes, info);
@@ -29,7 +45,13 @@ describe('compile: teacher_projection.safetensors → hpd.json teacherProjection
   it('a checkpoint without one has no field; a projection of the wrong size is a typed error', async () => {
     expect((await compileCheckpoint(memorySource(generateFixture(TINY)))).manifest.teacherProjection).toBeUndefined();
     const files = generateFixture(TINY);
-    files.set('teacher_projection.safetensors', writeSafetensors([['components', { shape: [d + 1, D], data: new Float32Array((d + 1) * D) }], ['mean', { shape: [D], data: mean }]]));
+    files.set(
+      'teacher_projection.safetensors',
+      writeSafetensors([
+        ['components', { shape: [d + 1, D], data: new Float32Array((d + 1) * D) }],
+        ['mean', { shape: [D], data: mean }],
+      ]),
+    );
     await expect(compileCheckpoint(memorySource(files))).rejects.toMatchObject({ code: 'DIM_MISMATCH' });
   });
 });

@@ -26,10 +26,34 @@ const tuple = (items: number[][]) => [0x28, ...items.flat(), 0x74];
 
 /** A state dict {t: _rebuild_tensor_v2(storage(numel), offset, size, stride)} with raw pickle pieces for each argument. */
 function tensorPickle(numel: number[], offset: number[], size: number[], stride: number[]): Uint8Array {
-  return Uint8Array.from([0x80, 0x02, ...ascii('ccollections\nOrderedDict\n'), 0x29, 0x52, 0x28,
-    ...unicode('t'), ...ascii('ctorch._utils\n_rebuild_tensor_v2\n'), 0x28,
-    0x28, ...unicode('storage'), ...ascii('ctorch\nFloatStorage\n'), ...unicode('0'), ...unicode('cpu'), ...numel, 0x74, 0x51,
-    ...offset, ...size, ...stride, 0x89, 0x4e, 0x74, 0x52, 0x75, 0x2e]);
+  return Uint8Array.from([
+    0x80,
+    0x02,
+    ...ascii('ccollections\nOrderedDict\n'),
+    0x29,
+    0x52,
+    0x28,
+    ...unicode('t'),
+    ...ascii('ctorch._utils\n_rebuild_tensor_v2\n'),
+    0x28,
+    0x28,
+    ...unicode('storage'),
+    ...ascii('ctorch\nFloatStorage\n'),
+    ...unicode('0'),
+    ...unicode('cpu'),
+    ...numel,
+    0x74,
+    0x51,
+    ...offset,
+    ...size,
+    ...stride,
+    0x89,
+    0x4e,
+    0x74,
+    0x52,
+    0x75,
+    0x2e,
+  ]);
 }
 const zip = (pkl: Uint8Array, storage: Uint8Array, extra: fflate.Zippable = {}) =>
   fflate.zipSync({ 'archive/data.pkl': [pkl, { level: 0 }], 'archive/data/0': [storage, { level: 0 }], ...extra });
@@ -59,25 +83,59 @@ describe('torch zip checkpoints from hostile sources (issue 8)', () => {
 
   it('negative strides and offsets are WEIGHTS_CORRUPT, not NaN weights', () => {
     const storage = new Uint8Array(Float32Array.from([1, 2, 3, 4, 5, 6]).buffer);
-    expect(outcome(() => readTorchCheckpoint(zip(tensorPickle([0x4b, 6], [0x4b, 5], tuple([[0x4b, 6]]), tuple([binint(-1)])), storage))).code).toBe('WEIGHTS_CORRUPT');
-    expect(outcome(() => readTorchCheckpoint(zip(tensorPickle([0x4b, 6], binint(-2), tuple([[0x4b, 2]]), tuple([[0x4b, 1]])), storage))).code).toBe('WEIGHTS_CORRUPT');
+    expect(
+      outcome(() =>
+        readTorchCheckpoint(zip(tensorPickle([0x4b, 6], [0x4b, 5], tuple([[0x4b, 6]]), tuple([binint(-1)])), storage)),
+      ).code,
+    ).toBe('WEIGHTS_CORRUPT');
+    expect(
+      outcome(() =>
+        readTorchCheckpoint(zip(tensorPickle([0x4b, 6], binint(-2), tuple([[0x4b, 2]]), tuple([[0x4b, 1]])), storage)),
+      ).code,
+    ).toBe('WEIGHTS_CORRUPT');
     // A float size, and a size that is not a tuple at all.
-    expect(outcome(() => readTorchCheckpoint(zip(tensorPickle([0x4b, 6], [0x4b, 0], tuple([[0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]]), tuple([[0x4b, 1]])), storage))).code).toBe('WEIGHTS_CORRUPT');
-    expect(outcome(() => readTorchCheckpoint(zip(tensorPickle([0x4b, 6], [0x4b, 0], [0x4b, 6], tuple([[0x4b, 1]])), storage))).code).toBe('WEIGHTS_CORRUPT');
+    expect(
+      outcome(() =>
+        readTorchCheckpoint(
+          zip(
+            tensorPickle([0x4b, 6], [0x4b, 0], tuple([[0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]]), tuple([[0x4b, 1]])),
+            storage,
+          ),
+        ),
+      ).code,
+    ).toBe('WEIGHTS_CORRUPT');
+    expect(
+      outcome(() =>
+        readTorchCheckpoint(zip(tensorPickle([0x4b, 6], [0x4b, 0], [0x4b, 6], tuple([[0x4b, 1]])), storage)),
+      ).code,
+    ).toBe('WEIGHTS_CORRUPT');
     // A storage numel that is not an integer.
-    expect(outcome(() => readTorchCheckpoint(zip(tensorPickle(unicode('6'), [0x4b, 0], tuple([[0x4b, 6]]), tuple([[0x4b, 1]])), storage))).code).toBe('WEIGHTS_CORRUPT');
+    expect(
+      outcome(() =>
+        readTorchCheckpoint(
+          zip(tensorPickle(unicode('6'), [0x4b, 0], tuple([[0x4b, 6]]), tuple([[0x4b, 1]])), storage),
+        ),
+      ).code,
+    ).toBe('WEIGHTS_CORRUPT');
   });
 
   it('an 80 KB LONG4 decodes in linear time to WEIGHTS_CORRUPT (was 2.5 s)', () => {
     const n = 80_000;
     const long4 = [0x8b, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, 0, ...new Array<number>(n).fill(0x7f)];
     const storage = new Uint8Array(24);
-    const r = outcome(() => readTorchCheckpoint(zip(tensorPickle([0x4b, 6], long4, tuple([[0x4b, 6]]), tuple([[0x4b, 1]])), storage)));
+    const r = outcome(() =>
+      readTorchCheckpoint(zip(tensorPickle([0x4b, 6], long4, tuple([[0x4b, 6]]), tuple([[0x4b, 1]])), storage)),
+    );
     expect(r.code).toBe('WEIGHTS_CORRUPT');
     expect(r.ms).toBeLessThan(500);
     // 1 MB of LONG4 zipped to about 1 KB: same answer, no minutes of CPU.
     const big = 1 << 20;
-    const pkl = tensorPickle([0x4b, 6], [0x8b, 0, 0, 0x10, 0, ...new Array<number>(big).fill(0x7f)], tuple([[0x4b, 6]]), tuple([[0x4b, 1]]));
+    const pkl = tensorPickle(
+      [0x4b, 6],
+      [0x8b, 0, 0, 0x10, 0, ...new Array<number>(big).fill(0x7f)],
+      tuple([[0x4b, 6]]),
+      tuple([[0x4b, 1]]),
+    );
     const small = fflate.zipSync({ 'archive/data.pkl': [pkl, { level: 9 }], 'archive/data/0': storage });
     expect(small.byteLength).toBeLessThan(4096);
     const r2 = outcome(() => readTorchCheckpoint(small));
@@ -89,7 +147,10 @@ describe('torch zip checkpoints from hostile sources (issue 8)', () => {
     const good = writeTorchCheckpoint([['w', { shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) }]]);
     const entries = fflate.unzipSync(good);
     // An unused 64 MiB entry that deflates to ~64 KB.
-    const bomb = fflate.zipSync({ ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v, { level: 0 }]])), 'archive/junk': [new Uint8Array(1 << 26), { level: 9 }] });
+    const bomb = fflate.zipSync({
+      ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v, { level: 0 }]])),
+      'archive/junk': [new Uint8Array(1 << 26), { level: 9 }],
+    });
     expect(bomb.byteLength).toBeLessThan(300_000);
     inflated.bytes = 0;
     const t = readTorchCheckpoint(bomb);
@@ -97,7 +158,10 @@ describe('torch zip checkpoints from hostile sources (issue 8)', () => {
     expect(inflated.bytes).toBeLessThan(4096);
 
     // A wanted storage declared larger than the budget is refused before it is inflated.
-    const huge = fflate.zipSync({ 'archive/data.pkl': [entries['archive/data.pkl'], { level: 0 }], 'archive/data/0': [new Uint8Array(1 << 24), { level: 9 }] });
+    const huge = fflate.zipSync({
+      'archive/data.pkl': [entries['archive/data.pkl'], { level: 0 }],
+      'archive/data/0': [new Uint8Array(1 << 24), { level: 9 }],
+    });
     inflated.bytes = 0;
     expect(outcome(() => readTorchCheckpoint(huge, 'x', { maxBytes: 1 << 20 })).code).toBe('WEIGHTS_CORRUPT');
     expect(inflated.bytes).toBeLessThan(4096);

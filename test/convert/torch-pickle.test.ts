@@ -9,7 +9,10 @@ import { writeTorchCheckpoint } from '../../src/convert/torch-writer.js';
 import { HpdError } from '../../src/errors.js';
 
 const tensors = (): [string, { shape: number[]; data: Float32Array }][] => [
-  ['embeddings.word_embeddings.weight', { shape: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => i * 0.25 - 1) }],
+  [
+    'embeddings.word_embeddings.weight',
+    { shape: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => i * 0.25 - 1) },
+  ],
   ['encoder.layer.0.attention.self.query.bias', { shape: [3], data: Float32Array.from([0.5, -1e-7, 3e5]) }],
   ['scalar_like', { shape: [1], data: Float32Array.from([42]) }],
 ];
@@ -27,7 +30,9 @@ const hasPython = spawnSync('python3', ['-c', 'import zipfile, pickle'], { stdio
 
 describe('torch zip checkpoints', () => {
   it('round-trips through the writer and skips int64 buffers', () => {
-    const bytes = writeTorchCheckpoint(tensors(), [['embeddings.position_ids', { shape: [1, 4], data: BigInt64Array.from([0n, 1n, 2n, 3n]) }]]);
+    const bytes = writeTorchCheckpoint(tensors(), [
+      ['embeddings.position_ids', { shape: [1, 4], data: BigInt64Array.from([0n, 1n, 2n, 3n]) }],
+    ]);
     const back = readTorchCheckpoint(bytes);
     expect([...back.keys()]).toEqual(tensors().map(([n]) => n));
     for (const [name, t] of tensors()) {
@@ -83,7 +88,9 @@ class U(pickle.Unpickler):
 d = U(z.open(prefix + 'data.pkl')).load()
 print(json.dumps({k: v for k, v in d.items()}))
 `;
-      const out = JSON.parse(execFileSync('python3', ['-c', script, join(dir, 'w.bin')], { encoding: 'utf8' })) as Record<string, { shape: number[]; stride: number[]; values: number[] }>;
+      const out = JSON.parse(
+        execFileSync('python3', ['-c', script, join(dir, 'w.bin')], { encoding: 'utf8' }),
+      ) as Record<string, { shape: number[]; stride: number[]; values: number[] }>;
       for (const [name, t] of tensors()) {
         expect(out[name].shape).toEqual(t.shape);
         expect(out[name].values).toEqual(Array.from(t.data));
@@ -94,7 +101,9 @@ print(json.dumps({k: v for k, v in d.items()}))
   });
 
   it('gives LEGACY_TORCH_FORMAT for pre-1.6 checkpoints, with the re-save command', () => {
-    const legacy = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
+    const legacy = Uint8Array.from([
+      0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
+    ]);
     expect(codeOf(() => readTorchCheckpoint(legacy))).toBe('LEGACY_TORCH_FORMAT');
     try {
       readTorchCheckpoint(legacy);
@@ -117,18 +126,63 @@ print(json.dumps({k: v for k, v in d.items()}))
     expect(codeOf(() => readTorchCheckpoint(zipSync(short, { level: 0 })))).toBe('WEIGHTS_CORRUPT');
 
     // A pickle that asks to call os.system must be refused, never executed.
-    const evil = new TextEncoder().encode("\x80\x02cos\nsystem\nX\x04\x00\x00\x00echoq\x00\x85R.");
-    expect(codeOf(() => readTorchCheckpoint(zipSync({ 'archive/data.pkl': evil, 'archive/version': new TextEncoder().encode('3\n') }, { level: 0 })))).toBe('WEIGHTS_CORRUPT');
+    const evil = new TextEncoder().encode('\x80\x02cos\nsystem\nX\x04\x00\x00\x00echoq\x00\x85R.');
+    expect(
+      codeOf(() =>
+        readTorchCheckpoint(
+          zipSync({ 'archive/data.pkl': evil, 'archive/version': new TextEncoder().encode('3\n') }, { level: 0 }),
+        ),
+      ),
+    ).toBe('WEIGHTS_CORRUPT');
   });
 
   it('materialises strided (non-contiguous) views as contiguous tensors', () => {
     // A transposed 2x3 view of a 3x2 storage: size (2,3), stride (1,2).
     const storage = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const pkl = [0x80, 0x02, ...ascii('ccollections\nOrderedDict\n'), 0x29, 0x52, 0x28,
-      ...unicode('t'), ...ascii('ctorch._utils\n_rebuild_tensor_v2\n'), 0x28,
-      0x28, ...unicode('storage'), ...ascii('ctorch\nFloatStorage\n'), ...unicode('0'), ...unicode('cpu'), 0x4b, 6, 0x74, 0x51,
-      0x4b, 0, 0x28, 0x4b, 2, 0x4b, 3, 0x74, 0x28, 0x4b, 1, 0x4b, 2, 0x74, 0x89, 0x4e, 0x74, 0x52, 0x75, 0x2e];
-    const zip = zipSync({ 'archive/data.pkl': Uint8Array.from(pkl), 'archive/data/0': new Uint8Array(storage.buffer) }, { level: 0 });
+    const pkl = [
+      0x80,
+      0x02,
+      ...ascii('ccollections\nOrderedDict\n'),
+      0x29,
+      0x52,
+      0x28,
+      ...unicode('t'),
+      ...ascii('ctorch._utils\n_rebuild_tensor_v2\n'),
+      0x28,
+      0x28,
+      ...unicode('storage'),
+      ...ascii('ctorch\nFloatStorage\n'),
+      ...unicode('0'),
+      ...unicode('cpu'),
+      0x4b,
+      6,
+      0x74,
+      0x51,
+      0x4b,
+      0,
+      0x28,
+      0x4b,
+      2,
+      0x4b,
+      3,
+      0x74,
+      0x28,
+      0x4b,
+      1,
+      0x4b,
+      2,
+      0x74,
+      0x89,
+      0x4e,
+      0x74,
+      0x52,
+      0x75,
+      0x2e,
+    ];
+    const zip = zipSync(
+      { 'archive/data.pkl': Uint8Array.from(pkl), 'archive/data/0': new Uint8Array(storage.buffer) },
+      { level: 0 },
+    );
     const t = readTorchCheckpoint(zip).get('t')!;
     expect(t.shape).toEqual([2, 3]);
     expect(Array.from(t.data)).toEqual([1, 3, 5, 2, 4, 6]);

@@ -14,7 +14,10 @@ describe('q8 dtype (int8 compute)', () => {
     expect(count('MatMulInteger')).toBe(9);
     expect(count('DynamicQuantizeLinear')).toBe(9);
     expect(q8.files.get('model.onnx')!.byteLength).toBeLessThan(fp32.files.get('model.onnx')!.byteLength / 2);
-    const batch = [[7, 20, 8], [7, 21, 22, 23, 24, 25, 8]];
+    const batch = [
+      [7, 20, 8],
+      [7, 21, 22, 23, 24, 25, 8],
+    ];
     const a = await runModel(q8.files.get('model.onnx')!, batch);
     const b = await runModel(fp32.files.get('model.onnx')!, batch);
     for (let i = 0; i < batch.length; i++) expect(cosine(a[i], b[i])).toBeGreaterThan(0.98);

@@ -30,12 +30,21 @@ const STUDENT = { layers: 1, hidden: 64, heads: 4, ffn: 256, dim: 0, seed: 2 };
 const D = 64;
 const RETRIEVAL_N = 2000;
 
-interface Corpus { train: string[]; pairs: [string, string][]; dev: string[]; source: string }
+interface Corpus {
+  train: string[];
+  pairs: [string, string][];
+  dev: string[];
+  source: string;
+}
 
 /** STS-B train sentences for training, dev pairs and dev sentences held out; a generated corpus without ../shared/data. */
 function corpus(): Corpus {
   const dir = join(SHARED_DATA, 'stsbenchmark');
-  const rows = (f: string) => readFileSync(join(dir, f), 'utf8').split('\n').map((l) => l.split('\t')).filter((r) => r.length >= 7);
+  const rows = (f: string) =>
+    readFileSync(join(dir, f), 'utf8')
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .filter((r) => r.length >= 7);
   if (existsSync(join(dir, 'sts-train.csv')) && existsSync(join(dir, 'sts-dev.csv'))) {
     const trainSet = new Set(rows('sts-train.csv').flatMap((r) => [r[5], r[6]]));
     const pairs = rows('sts-dev.csv').map((r) => [r[5], r[6]] as [string, string]);
@@ -43,17 +52,31 @@ function corpus(): Corpus {
     const train = [...trainSet];
     return { train, pairs, dev, source: 'STS-B' };
   }
-  const words = 'the a cat dog man woman child sat ran on under mat road city house water food music film car plays eats reads quick brown lazy small large red green search model vector fast text word query index'.split(' ');
+  const words =
+    'the a cat dog man woman child sat ran on under mat road city house water food music film car plays eats reads quick brown lazy small large red green search model vector fast text word query index'.split(
+      ' ',
+    );
   const rnd = seededRandom(99);
-  const sentence = () => Array.from({ length: 3 + Math.floor(rnd() * 12) }, () => words[Math.floor(rnd() * words.length)]).join(' ') + '.';
+  const sentence = () =>
+    Array.from({ length: 3 + Math.floor(rnd() * 12) }, () => words[Math.floor(rnd() * words.length)]).join(' ') + '.';
   const all = [...new Set(Array.from({ length: 14000 }, sentence))];
-  const train = all.slice(0, 10000), dev = all.slice(10000);
-  const pairs = Array.from({ length: 1500 }, (_, i) => [dev[(2 * i) % dev.length], dev[(2 * i + 1) % dev.length]] as [string, string]);
+  const train = all.slice(0, 10000),
+    dev = all.slice(10000);
+  const pairs = Array.from(
+    { length: 1500 },
+    (_, i) => [dev[(2 * i) % dev.length], dev[(2 * i + 1) % dev.length]] as [string, string],
+  );
   return { train, pairs, dev, source: 'generated corpus' };
 }
 
 const capture = (): CliIO & { stdout: string; stderr: string } => {
-  const io = { stdout: '', stderr: '', tty: false, out: (x: string) => void (io.stdout += x), err: (x: string) => void (io.stderr += x) };
+  const io = {
+    stdout: '',
+    stderr: '',
+    tty: false,
+    out: (x: string) => void (io.stdout += x),
+    err: (x: string) => void (io.stderr += x),
+  };
   return io;
 };
 
@@ -64,10 +87,15 @@ const f32 = async (path: string) => {
 
 function cosines(v: Float32Array, dim: number, a: number[], b: number[]): Float64Array {
   return Float64Array.from(a, (ai, i) => {
-    let dot = 0, na = 0, nb = 0;
+    let dot = 0,
+      na = 0,
+      nb = 0;
     for (let t = 0; t < dim; t++) {
-      const x = v[ai * dim + t], y = v[b[i] * dim + t];
-      dot += x * y; na += x * x; nb += y * y;
+      const x = v[ai * dim + t],
+        y = v[b[i] * dim + t];
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
     }
     return dot / Math.sqrt(na * nb);
   });
@@ -77,7 +105,9 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
   let root = '';
   const cleanups: (() => Promise<void>)[] = [];
   let c: Corpus;
-  let teacherDir = '', studentOut = '', initialOut = '';
+  let teacherDir = '',
+    studentOut = '',
+    initialOut = '';
   let log = '';
 
   beforeAll(async () => {
@@ -92,10 +122,39 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
     studentOut = join(root, 'student');
     initialOut = join(root, 'student-untrained');
     const t0 = performance.now();
-    const r = await runDistill(['--teacher', teacher.dir, '--student', student.dir, '--sentences', join(root, 'train.txt'), '--out', studentOut, '--initial-out', initialOut,
-      '--dim', String(D), '--epochs', '5', '--batch', '32', '--lr', '2e-3', '--warmup', '20', '--val-fraction', '0.05', '--max-tokens', '48']);
+    const r = await runDistill([
+      '--teacher',
+      teacher.dir,
+      '--student',
+      student.dir,
+      '--sentences',
+      join(root, 'train.txt'),
+      '--out',
+      studentOut,
+      '--initial-out',
+      initialOut,
+      '--dim',
+      String(D),
+      '--epochs',
+      '5',
+      '--batch',
+      '32',
+      '--lr',
+      '2e-3',
+      '--warmup',
+      '20',
+      '--val-fraction',
+      '0.05',
+      '--max-tokens',
+      '48',
+    ]);
     log = r.stderr;
-    console.info(`distilled ${c.train.length} ${c.source} sentences in ${((performance.now() - t0) / 1000).toFixed(1)} s:\n${log.split('\n').filter((l) => !/^epoch \d+\/\d+ \[/.test(l)).join('\n')}`);
+    console.info(
+      `distilled ${c.train.length} ${c.source} sentences in ${((performance.now() - t0) / 1000).toFixed(1)} s:\n${log
+        .split('\n')
+        .filter((l) => !/^epoch \d+\/\d+ \[/.test(l))
+        .join('\n')}`,
+    );
   }, 900_000);
 
   afterAll(async () => {
@@ -104,35 +163,74 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
   });
 
   it('writes the sentence-transformers layout, the projection and a card; validation MSE falls', async () => {
-    for (const f of ['config.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors', 'tokenizer.json', 'vocab.txt', 'teacher_projection.safetensors', 'README.md']) {
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'modules.json',
+      'sentence_bert_config.json',
+      '1_Pooling/config.json',
+      '2_Dense/config.json',
+      '2_Dense/model.safetensors',
+      'tokenizer.json',
+      'vocab.txt',
+      'teacher_projection.safetensors',
+      'README.md',
+    ]) {
       expect(existsSync(join(studentOut, f)), f).toBe(true);
     }
     expect(log).toMatch(/loss [\d.]+ [\d.]+ sentences\/s/);
-    const m = JSON.parse(await readFile(join(studentOut, 'distill_metrics.json'), 'utf8')) as { history: { val_mse: number }[]; best_val_mse: number };
-    const before = m.history[0].val_mse, after = m.best_val_mse;
-    console.info(`validation MSE: before ${before.toFixed(6)}, after ${after.toFixed(6)} (${(after / before).toFixed(3)}× of untrained)`);
+    const m = JSON.parse(await readFile(join(studentOut, 'distill_metrics.json'), 'utf8')) as {
+      history: { val_mse: number }[];
+      best_val_mse: number;
+    };
+    const before = m.history[0].val_mse,
+      after = m.best_val_mse;
+    console.info(
+      `validation MSE: before ${before.toFixed(6)}, after ${after.toFixed(6)} (${(after / before).toFixed(3)}× of untrained)`,
+    );
     expect(after).toBeLessThan(0.5 * before);
     const card = await readFile(join(studentOut, 'README.md'), 'utf8');
     expect(card).toContain(`PCA to ${D} dimensions`);
     expect(card).toContain(after.toFixed(6));
   });
 
-  it('after convert: student pair similarities track the teacher\'s (Spearman ≥ 0.8) and student queries find teacher vectors (recall@10 ≥ 0.9)', async () => {
+  it("after convert: student pair similarities track the teacher's (Spearman ≥ 0.8) and student queries find teacher vectors (recall@10 ≥ 0.9)", async () => {
     const dev = c.dev.slice(0, RETRIEVAL_N);
     const pairTexts = [...new Set(c.pairs.flat())];
     const slot = new Map(pairTexts.map((t, i) => [t, i]));
-    const a = c.pairs.map((p) => slot.get(p[0])!), b = c.pairs.map((p) => slot.get(p[1])!);
+    const a = c.pairs.map((p) => slot.get(p[0])!),
+      b = c.pairs.map((p) => slot.get(p[1])!);
     await writeFile(join(root, 'pairs.txt'), pairTexts.join('\n') + '\n');
     await writeFile(join(root, 'dev.txt'), dev.join('\n') + '\n');
     // The server side: teacher vectors from PyTorch (raw, unnormalised), as a user would bring them.
-    await runDistill(['embed', '--model', teacherDir, '--sentences', join(root, 'pairs.txt'), '--out', join(root, 'teacher-pairs.f32')]);
-    await runDistill(['embed', '--model', teacherDir, '--sentences', join(root, 'dev.txt'), '--out', join(root, 'teacher-dev.f32')]);
-    const teacherPairs = await f32(join(root, 'teacher-pairs.f32')), teacherDev = await f32(join(root, 'teacher-dev.f32'));
+    await runDistill([
+      'embed',
+      '--model',
+      teacherDir,
+      '--sentences',
+      join(root, 'pairs.txt'),
+      '--out',
+      join(root, 'teacher-pairs.f32'),
+    ]);
+    await runDistill([
+      'embed',
+      '--model',
+      teacherDir,
+      '--sentences',
+      join(root, 'dev.txt'),
+      '--out',
+      join(root, 'teacher-dev.f32'),
+    ]);
+    const teacherPairs = await f32(join(root, 'teacher-pairs.f32')),
+      teacherDev = await f32(join(root, 'teacher-dev.f32'));
     const tdim = TEACHER.hidden;
     const teacherSims = cosines(teacherPairs, tdim, a, b);
 
     const results: Record<string, { rho: number; rhoProjected: number; recall10: number }> = {};
-    for (const [name, dir] of [['untrained', initialOut], ['trained', studentOut]] as const) {
+    for (const [name, dir] of [
+      ['untrained', initialOut],
+      ['trained', studentOut],
+    ] as const) {
       const bundle = join(root, `${name}-bundle`);
       expect(await main(['convert', dir, '--out', bundle], capture())).toBe(0);
       const projection = await readTeacherProjection(bundle);
@@ -143,17 +241,32 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
         const studentSims = cosines(sv, D, a, b);
         const projectedSims = cosines(projectTeacher(teacherPairs, projection), D, a, b);
         const index = new CosineIndex({ dim: D, capacity: dev.length });
-        index.add(dev.map((_, i) => String(i)), projectTeacher(teacherDev, projection));
+        index.add(
+          dev.map((_, i) => String(i)),
+          projectTeacher(teacherDev, projection),
+        );
         const queries = await e.embed(dev);
         let recall = 0;
-        for (let i = 0; i < dev.length; i++) recall += recallAt(index.search(queries.subarray(i * D, (i + 1) * D), 10).map((h) => h.id), new Map([[String(i), 1]]), 10);
-        results[name] = { rho: spearman(teacherSims, studentSims), rhoProjected: spearman(projectedSims, studentSims), recall10: recall / dev.length };
+        for (let i = 0; i < dev.length; i++)
+          recall += recallAt(
+            index.search(queries.subarray(i * D, (i + 1) * D), 10).map((h) => h.id),
+            new Map([[String(i), 1]]),
+            10,
+          );
+        results[name] = {
+          rho: spearman(teacherSims, studentSims),
+          rhoProjected: spearman(projectedSims, studentSims),
+          recall10: recall / dev.length,
+        };
       } finally {
         await e.dispose();
       }
     }
-    const fmt = (r: { rho: number; rhoProjected: number; recall10: number }) => `Spearman vs teacher ${r.rho.toFixed(3)} (vs projected teacher ${r.rhoProjected.toFixed(3)}), teacher-space recall@10 ${r.recall10.toFixed(3)}`;
-    console.info(`${c.pairs.length} held-out ${c.source} dev pairs, ${dev.length} held-out sentences (chance recall@10 ${(10 / dev.length).toFixed(3)}):\n  before: ${fmt(results.untrained)}\n  after:  ${fmt(results.trained)}`);
+    const fmt = (r: { rho: number; rhoProjected: number; recall10: number }) =>
+      `Spearman vs teacher ${r.rho.toFixed(3)} (vs projected teacher ${r.rhoProjected.toFixed(3)}), teacher-space recall@10 ${r.recall10.toFixed(3)}`;
+    console.info(
+      `${c.pairs.length} held-out ${c.source} dev pairs, ${dev.length} held-out sentences (chance recall@10 ${(10 / dev.length).toFixed(3)}):\n  before: ${fmt(results.untrained)}\n  after:  ${fmt(results.trained)}`,
+    );
     // Two random BERTs' pair similarities already correlate (both are dominated by shared tokens), so the rise is modest.
     expect(results.trained.rho).toBeGreaterThanOrEqual(0.8);
     expect(results.trained.rho).toBeGreaterThan(results.untrained.rho);
@@ -166,12 +279,19 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
     const bundle = join(root, 'e2e-bundle');
     expect(await main(['convert', studentOut, '--out', bundle], capture())).toBe(0);
     const manifest = JSON.parse(await readFile(join(bundle, 'hpd.json'), 'utf8'));
-    expect(manifest.teacherProjection).toMatchObject({ teacherDim: TEACHER.hidden, dim: D, center: false, file: { path: 'teacher_projection.f32' } });
+    expect(manifest.teacherProjection).toMatchObject({
+      teacherDim: TEACHER.hidden,
+      dim: D,
+      center: false,
+      file: { path: 'teacher_projection.f32' },
+    });
 
     const pairs = c.pairs.slice(0, 200);
     await writeFile(join(root, 'pairs.tsv'), pairs.map(([x, y], i) => `${x}\t${y}\t${(i % 26) / 5}`).join('\n') + '\n');
     const io = capture();
-    expect(await main(['eval', '--model', bundle, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io)).toBe(0);
+    expect(
+      await main(['eval', '--model', bundle, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io),
+    ).toBe(0);
     const out = JSON.parse(io.stdout);
     expect(Object.keys(out)).toEqual(['task', 'pairs', 'spearman', 'pearson', 'model', 'dtype', 'device']);
     expect(out).toMatchObject({ task: 'sts', pairs: 200, model: bundle, dtype: 'fp32', device: 'wasm' });
@@ -179,7 +299,16 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
     const texts = [...new Set(pairs.flat())].slice(0, 200);
     texts.push('', 'A', 'x '.repeat(80).trim()); // empty, one token, truncated at 48 tokens
     await writeFile(join(root, 'parity.txt'), texts.join('\n') + '\n');
-    await runDistill(['embed', '--model', studentOut, '--sentences', join(root, 'parity.txt'), '--normalize', '--out', join(root, 'torch.f32')]);
+    await runDistill([
+      'embed',
+      '--model',
+      studentOut,
+      '--sentences',
+      join(root, 'parity.txt'),
+      '--normalize',
+      '--out',
+      join(root, 'torch.f32'),
+    ]);
     const torchVecs = await f32(join(root, 'torch.f32'));
     const e = await createEmbedder({ model: bundle, device: 'wasm' });
     let node: Float32Array;
@@ -205,7 +334,9 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
         await page.close();
       }
     } else console.warn(`Chromium parity skipped: ${chromiumUnavailableReason() ?? ''}`);
-    console.info(`compiled student vs PyTorch (${texts.length} texts): Node max |diff| ${nodeDiff.toExponential(2)}; Chromium ${chromium}`);
+    console.info(
+      `compiled student vs PyTorch (${texts.length} texts): Node max |diff| ${nodeDiff.toExponential(2)}; Chromium ${chromium}`,
+    );
     expect(nodeDiff).toBeLessThanOrEqual(1e-4);
   }, 900_000);
 });

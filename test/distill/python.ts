@@ -6,9 +6,13 @@ export const PYTHON = process.env.HPD_PYTHON ?? '/usr/bin/python3';
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 function probe(): string | undefined {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} lacks torch/numpy (apt-get install -y python3-torch python3-numpy): ${r.stderr.trim().split('\n').pop()}`;
+  if (r.status !== 0)
+    return `${PYTHON} lacks torch/numpy (apt-get install -y python3-torch python3-numpy): ${r.stderr.trim().split('\n').pop()}`;
   return undefined;
 }
 
@@ -18,9 +22,14 @@ export const torchMissing = probe();
 /** Runs `python -m distill …` from the repo root; rejects with its stderr on failure. */
 export function runDistill(args: string[], timeoutMs = 600_000): Promise<{ stdout: string; stderr: string }> {
   return new Promise((ok, fail) => {
-    execFile(PYTHON, ['-m', 'distill', ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`python -m distill ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else ok({ stdout, stderr });
-    });
+    execFile(
+      PYTHON,
+      ['-m', 'distill', ...args],
+      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 256 << 20 },
+      (err, stdout, stderr) => {
+        if (err) fail(new Error(`python -m distill ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+        else ok({ stdout, stderr });
+      },
+    );
   });
 }

@@ -17,7 +17,8 @@ const quiet: CliIO = { out: () => {}, err: () => {}, tty: false };
 describe.skipIf(Boolean(torchMissing))('python -m distill --teacher-vectors', () => {
   let root = '';
   let student: Awaited<ReturnType<typeof fixtureDir>> | undefined;
-  const N = 300, D = 40;
+  const N = 300,
+    D = 40;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-tv-'));
@@ -33,18 +34,54 @@ describe.skipIf(Boolean(torchMissing))('python -m distill --teacher-vectors', ()
 
   it('trains from raw float32 vectors and the result compiles with the projection recorded', async () => {
     const out = join(root, 'out');
-    const { stderr } = await runDistill(['--teacher-vectors', join(root, 'v.f32'), '--sentences', join(root, 's.txt'), '--student', student!.dir, '--out', out, '--dim', '8', '--epochs', '1', '--batch', '64', '--warmup', '2', '--pca-sample', '100', '--center']);
+    const { stderr } = await runDistill([
+      '--teacher-vectors',
+      join(root, 'v.f32'),
+      '--sentences',
+      join(root, 's.txt'),
+      '--student',
+      student!.dir,
+      '--out',
+      out,
+      '--dim',
+      '8',
+      '--epochs',
+      '1',
+      '--batch',
+      '64',
+      '--warmup',
+      '2',
+      '--pca-sample',
+      '100',
+      '--center',
+    ]);
     expect(stderr).toMatch(new RegExp(`${N} user-supplied vectors of dimension ${D}`));
     expect(stderr).toMatch(/PCA: 40 -> 8 dimensions, [\d.]+% of the variance, centring on/);
     expect(await main(['convert', out, '--out', join(root, 'bundle')], quiet)).toBe(0);
     expect(await readTeacherProjection(join(root, 'bundle'))).toMatchObject({ teacherDim: D, dim: 8, center: true });
-    expect(await readFile(join(out, 'README.md'), 'utf8')).toMatch(/fitted on 100 teacher vectors .* applied with centring/);
+    expect(await readFile(join(out, 'README.md'), 'utf8')).toMatch(
+      /fitted on 100 teacher vectors .* applied with centring/,
+    );
   }, 300_000);
 
   it('a row count that does not match the sentences is one clear error, and nothing is written', async () => {
     await writeFile(join(root, 'short.f32'), new Uint8Array(4 * D * (N - 1)));
-    await expect(runDistill(['--teacher-vectors', join(root, 'short.f32'), '--teacher-dim', String(D), '--sentences', join(root, 's.txt'), '--student', student!.dir, '--out', join(root, 'bad'), '--dim', '8']))
-      .rejects.toThrow(/error: .*short\.f32: expected 300 rows/);
+    await expect(
+      runDistill([
+        '--teacher-vectors',
+        join(root, 'short.f32'),
+        '--teacher-dim',
+        String(D),
+        '--sentences',
+        join(root, 's.txt'),
+        '--student',
+        student!.dir,
+        '--out',
+        join(root, 'bad'),
+        '--dim',
+        '8',
+      ]),
+    ).rejects.toThrow(/error: .*short\.f32: expected 300 rows/);
     expect(existsSync(join(root, 'bad'))).toBe(false);
   }, 120_000);
 });

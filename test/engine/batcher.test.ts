@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { fillInputs, planBatches, type Row } from '../../src/engine/batcher.js';
 
-const row = (n: number, tag: number): Row => ({ ids: Int32Array.from({ length: n }, (_, i) => tag * 100 + i), out: new Float32Array(1), offset: tag });
+const row = (n: number, tag: number): Row => ({
+  ids: Int32Array.from({ length: n }, (_, i) => tag * 100 + i),
+  out: new Float32Array(1),
+  offset: tag,
+});
 
 describe('planBatches', () => {
   it('sorts by length, caps rows and padded tokens, and keeps every row once', () => {
     const rows = [5, 1, 9, 3, 3, 7, 2, 8, 6, 4].map((n, i) => row(n, i));
     const batches = planBatches(rows, 3, 16);
-    expect(batches.flatMap((b) => b.rows).map((r) => r.offset).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      batches
+        .flatMap((b) => b.rows)
+        .map((r) => r.offset)
+        .sort((a, b) => a - b),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let prevMax = 0;
     for (const b of batches) {
       expect(b.rows.length).toBeLessThanOrEqual(3);
@@ -37,9 +46,17 @@ describe('fillInputs', () => {
 
 describe('planBatches: token budget and provenance', () => {
   it('short rows fill more rows per batch than long rows under the same padded-token budget', () => {
-    const rows = [...Array.from({ length: 12 }, (_, i) => row(4, i)), ...Array.from({ length: 4 }, (_, i) => row(20, 12 + i))];
+    const rows = [
+      ...Array.from({ length: 12 }, (_, i) => row(4, i)),
+      ...Array.from({ length: 4 }, (_, i) => row(20, 12 + i)),
+    ];
     const batches = planBatches(rows, 100, 40);
-    expect(batches.map((b) => [b.rows.length, b.seqLen])).toEqual([[10, 4], [2, 4], [2, 20], [2, 20]]);
+    expect(batches.map((b) => [b.rows.length, b.seqLen])).toEqual([
+      [10, 4],
+      [2, 4],
+      [2, 20],
+      [2, 20],
+    ]);
     for (const b of batches) expect(b.rows.length * b.seqLen).toBeLessThanOrEqual(40);
   });
 

@@ -3,7 +3,10 @@ import { chooseDevice, describeChoice, parsePlacement } from '../../src/engine/d
 import { HpdError } from '../../src/errors.js';
 
 function adapter(isFallbackAdapter: boolean): GPUAdapter {
-  return { info: { vendor: 'acme', architecture: isFallbackAdapter ? 'swiftshader' : 'rdna3', isFallbackAdapter }, features: new Set(['shader-f16']) } as unknown as GPUAdapter;
+  return {
+    info: { vendor: 'acme', architecture: isFallbackAdapter ? 'swiftshader' : 'rdna3', isFallbackAdapter },
+    features: new Set(['shader-f16']),
+  } as unknown as GPUAdapter;
 }
 
 describe('chooseDevice', () => {
@@ -28,7 +31,9 @@ describe('chooseDevice', () => {
 
 describe('parsePlacement', () => {
   it('reads ORT verbose placement lines', () => {
-    const all = parsePlacement(['2026 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [WebGpuExecutionProvider]. Number of nodes: 87']);
+    const all = parsePlacement([
+      '2026 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [WebGpuExecutionProvider]. Number of nodes: 87',
+    ]);
     expect(all).toEqual({ nodes: { WebGpuExecutionProvider: 87 }, cpuOps: [], cpuNodes: [] });
     const mixed = parsePlacement([
       'x VerifyEachNodeIsAssignedToAnEp] Node placements',
@@ -39,7 +44,11 @@ describe('parsePlacement', () => {
       'x VerifyEachNodeIsAssignedToAnEp]   Shape (s1)',
       'x session_state.cc CreateGraphInfo] SaveMLValueNameIndexMapping',
     ]);
-    expect(mixed).toEqual({ nodes: { WebGpuExecutionProvider: 80, CPUExecutionProvider: 2 }, cpuOps: ['EmbedLayerNormalization', 'Shape'], cpuNodes: ['EmbedLayerNormalization (e1)', 'Shape (s1)'] });
+    expect(mixed).toEqual({
+      nodes: { WebGpuExecutionProvider: 80, CPUExecutionProvider: 2 },
+      cpuOps: ['EmbedLayerNormalization', 'Shape'],
+      cpuNodes: ['EmbedLayerNormalization (e1)', 'Shape (s1)'],
+    });
     expect(parsePlacement(['nothing here'])).toBeUndefined();
   });
 });
@@ -49,13 +58,21 @@ describe('device reasons are built from structured data', () => {
     const sw = await chooseDevice('auto', { requestAdapter: async () => adapter(true) });
     expect(sw.why).toEqual({ kind: 'software-adapter', vendor: 'acme', architecture: 'swiftshader' });
     expect(sw.reason).toBe(describeChoice(sw.why, 'wasm'));
-    expect(describeChoice(sw.why, 'cpu')).toBe('used onnxruntime-node (CPU): the only WebGPU adapter is a software fallback (acme swiftshader), slower than wasm');
+    expect(describeChoice(sw.why, 'cpu')).toBe(
+      'used onnxruntime-node (CPU): the only WebGPU adapter is a software fallback (acme swiftshader), slower than wasm',
+    );
     // An adapter error whose message happens to contain the fallback wording stays as the driver said it.
-    const failed = await chooseDevice('auto', { requestAdapter: async () => Promise.reject(new Error('fell back to wasm once before')) });
+    const failed = await chooseDevice('auto', {
+      requestAdapter: async () => Promise.reject(new Error('fell back to wasm once before')),
+    });
     expect(failed.why).toEqual({ kind: 'adapter-failed', message: 'fell back to wasm once before' });
-    expect(describeChoice(failed.why, 'cpu')).toBe('used onnxruntime-node (CPU): requesting a WebGPU adapter failed: fell back to wasm once before');
+    expect(describeChoice(failed.why, 'cpu')).toBe(
+      'used onnxruntime-node (CPU): requesting a WebGPU adapter failed: fell back to wasm once before',
+    );
     expect((await chooseDevice('auto', {})).why).toEqual({ kind: 'no-webgpu' });
     expect((await chooseDevice('wasm', {})).why).toEqual({ kind: 'requested', device: 'wasm' });
-    expect((await chooseDevice('auto', { requestAdapter: async () => adapter(false) })).why).toEqual({ kind: 'hardware-adapter' });
+    expect((await chooseDevice('auto', { requestAdapter: async () => adapter(false) })).why).toEqual({
+      kind: 'hardware-adapter',
+    });
   });
 });

@@ -38,8 +38,15 @@ describe('golden check (probe vectors in hpd.json)', () => {
   it('CLI convert records the probes: fixed texts and the vectors a CPU run of the compiled model gives', async () => {
     expect(manifest.probes?.texts).toEqual([...PROBE_TEXTS]);
     expect(manifest.probes?.ep).toBe('wasm');
-    const tok = new TextTokenizer(JSON.parse(await readFile(join(bundleDir, 'tokenizer.json'), 'utf8')), {}, manifest.maxTokens);
-    const ref = await runModel(new Uint8Array(await readFile(join(bundleDir, 'model.onnx'))), PROBE_TEXTS.map((t) => Array.from(tok.encode(t).ids)));
+    const tok = new TextTokenizer(
+      JSON.parse(await readFile(join(bundleDir, 'tokenizer.json'), 'utf8')),
+      {},
+      manifest.maxTokens,
+    );
+    const ref = await runModel(
+      new Uint8Array(await readFile(join(bundleDir, 'model.onnx'))),
+      PROBE_TEXTS.map((t) => Array.from(tok.encode(t).ids)),
+    );
     ref.forEach((r, i) => expect(maxAbsDiff(manifest.probes!.vectors[i], r)).toBeLessThanOrEqual(2e-6));
   });
 
@@ -47,13 +54,18 @@ describe('golden check (probe vectors in hpd.json)', () => {
     const hub = await startHubServer({ 'test/golden': { main: ckpt.dir } });
     const cache = memoryCache();
     try {
-      const e = await Engine.create({ ort, cache, fetch: (u, i) => fetch(u, i), gpu: {}, wasmThreads: 1 }, { model: 'test/golden', hubUrl: hub.url, device: 'wasm' });
+      const e = await Engine.create(
+        { ort, cache, fetch: (u, i) => fetch(u, i), gpu: {}, wasmThreads: 1 },
+        { model: 'test/golden', hubUrl: hub.url, device: 'wasm' },
+      );
       expect(e.device.reason).not.toMatch(/GOLDEN/);
       await e.dispose();
       const key = (await cache.list()).find((x) => x.key.startsWith('compiled:') && x.key.endsWith('hpd.json'))!.key;
       const cached = JSON.parse(new TextDecoder().decode(await cache.get(key))) as BundleManifest;
       expect(cached.probes?.texts).toEqual([...PROBE_TEXTS]);
-      cached.probes!.vectors.forEach((v, i) => expect(maxAbsDiff(v, manifest.probes!.vectors[i])).toBeLessThanOrEqual(2e-6));
+      cached.probes!.vectors.forEach((v, i) =>
+        expect(maxAbsDiff(v, manifest.probes!.vectors[i])).toBeLessThanOrEqual(2e-6),
+      );
     } finally {
       await hub.close();
     }
@@ -80,7 +92,12 @@ describe('golden check (probe vectors in hpd.json)', () => {
         await good.dispose();
       }
     }
-    await writeFile(join(bad, 'hpd.json'), JSON.stringify({ ...m, probes: { texts: ['a'], vectors: [[1, 2]], ep: 'wasm' } }));
-    await expect(createEmbedder({ model: bad, threads: 1, backend: 'wasm' })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    await writeFile(
+      join(bad, 'hpd.json'),
+      JSON.stringify({ ...m, probes: { texts: ['a'], vectors: [[1, 2]], ep: 'wasm' } }),
+    );
+    await expect(createEmbedder({ model: bad, threads: 1, backend: 'wasm' })).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+    });
   }, 60_000);
 });

@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { captureOrtLog, ortLogTapped, whileOrtStarts } from '../../src/engine/ort-log.js';
 
-const ORT_VERBOSE = '2026-01-01 00:00:00.000000 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: 3';
+const ORT_VERBOSE =
+  '2026-01-01 00:00:00.000000 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: 3';
 const ORT_WARNING = '2026-01-01 00:00:00.000000 [W:onnxruntime:, graph.cc:1 Foo] an ORT warning';
 
 describe('ORT log tap', () => {
@@ -30,7 +31,10 @@ describe('ORT log tap', () => {
     ortOut('emscripten text that is not an ORT log line');
     stop();
     expect(lines).toEqual([ORT_VERBOSE]);
-    expect(seen.slice(1)).toEqual([['other code during a capture', 42], ['emscripten text that is not an ORT log line']]);
+    expect(seen.slice(1)).toEqual([
+      ['other code during a capture', 42],
+      ['emscripten text that is not an ORT log line'],
+    ]);
 
     // Not capturing: ORT's verbose lines (asked for by capture sessions only) are dropped, its warnings are not.
     ortOut(ORT_VERBOSE);

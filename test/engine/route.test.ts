@@ -14,8 +14,20 @@ describe('batch routing between wasm and WebGPU (fake timings)', () => {
   });
 
   it('the crossover is the largest size before WebGPU first wins, and later noise does not reopen it', () => {
-    expect(crossoverFromTimings([{ rows: 1, wasmMs: 3, gpuMs: 9 }, { rows: 2, wasmMs: 5, gpuMs: 9 }, { rows: 4, wasmMs: 10, gpuMs: 9 }, { rows: 8, wasmMs: 8, gpuMs: 20 }])).toBe(2);
-    expect(crossoverFromTimings([{ rows: 4, wasmMs: 10, gpuMs: 9 }, { rows: 1, wasmMs: 3, gpuMs: 9 }])).toBe(1);
+    expect(
+      crossoverFromTimings([
+        { rows: 1, wasmMs: 3, gpuMs: 9 },
+        { rows: 2, wasmMs: 5, gpuMs: 9 },
+        { rows: 4, wasmMs: 10, gpuMs: 9 },
+        { rows: 8, wasmMs: 8, gpuMs: 20 },
+      ]),
+    ).toBe(2);
+    expect(
+      crossoverFromTimings([
+        { rows: 4, wasmMs: 10, gpuMs: 9 },
+        { rows: 1, wasmMs: 3, gpuMs: 9 },
+      ]),
+    ).toBe(1);
     expect(crossoverFromTimings([{ rows: 1, wasmMs: 9, gpuMs: 3 }])).toBe(0);
     expect(crossoverFromTimings([{ rows: 1, wasmMs: 3, gpuMs: 3 }])).toBe(0); // a tie goes to WebGPU
   });
@@ -38,14 +50,24 @@ describe('batch routing between wasm and WebGPU (fake timings)', () => {
   it('RunQueue sends batches of at most maxRows rows to the small (wasm) session and the rest to the primary one', async () => {
     const seen: { session: string; rows: number }[] = [];
     class Tensor {
-      constructor(readonly type: string, readonly data: unknown, readonly dims: number[]) {}
+      constructor(
+        readonly type: string,
+        readonly data: unknown,
+        readonly dims: number[],
+      ) {}
     }
     const fakeSession = (name: string): OrtSession =>
       ({
         run: async (feeds: Record<string, Tensor>) => {
           const rows = feeds.input_ids.dims[0];
           seen.push({ session: name, rows });
-          return { sentence_embedding: { data: new Float32Array(rows * 2).fill(name === 'wasm' ? 1 : 2), dims: [rows, 2], dispose() {} } };
+          return {
+            sentence_embedding: {
+              data: new Float32Array(rows * 2).fill(name === 'wasm' ? 1 : 2),
+              dims: [rows, 2],
+              dispose() {},
+            },
+          };
         },
         release: async () => {},
       }) as unknown as OrtSession;
@@ -54,13 +76,20 @@ describe('batch routing between wasm and WebGPU (fake timings)', () => {
     queue.routeSmallBatches(fakeSession('wasm'), 1);
     const rows = (n: number): Row[] => {
       const out = new Float32Array(n * 2);
-      return Array.from({ length: n }, (_, i) => ({ ids: Int32Array.from([1, 2, 3]), out, offset: i * 2 }) as unknown as Row);
+      return Array.from(
+        { length: n },
+        (_, i) => ({ ids: Int32Array.from([1, 2, 3]), out, offset: i * 2 }) as unknown as Row,
+      );
     };
     const one = rows(1);
     await queue.submit(one);
     const five = rows(5);
     await queue.submit(five);
-    expect(seen).toEqual([{ session: 'wasm', rows: 1 }, { session: 'gpu', rows: 4 }, { session: 'wasm', rows: 1 }]);
+    expect(seen).toEqual([
+      { session: 'wasm', rows: 1 },
+      { session: 'gpu', rows: 4 },
+      { session: 'wasm', rows: 1 },
+    ]);
     expect(Array.from(one[0].out)).toEqual([1, 1]);
   });
 });

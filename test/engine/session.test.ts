@@ -11,7 +11,13 @@ import { memoryCache } from '../../src/model/cache.js';
 import { TINY } from '../helpers/fixtures.js';
 import { HpdError } from '../../src/errors.js';
 
-const hardware = { requestAdapter: async () => ({ info: { vendor: 'acme', architecture: 'rdna3', isFallbackAdapter: false }, features: new Set<string>() }) as unknown as GPUAdapter };
+const hardware = {
+  requestAdapter: async () =>
+    ({
+      info: { vendor: 'acme', architecture: 'rdna3', isFallbackAdapter: false },
+      features: new Set<string>(),
+    }) as unknown as GPUAdapter,
+};
 
 describe('cpuOnlyDtype: q8 (int8 compute) never runs on WebGPU', () => {
   it('auto on a hardware adapter: q8 goes to the CPU path with a reason; other dtypes keep WebGPU', async () => {
@@ -20,7 +26,8 @@ describe('cpuOnlyDtype: q8 (int8 compute) never runs on WebGPU', () => {
     const q8 = cpuOnlyDtype(choice, 'auto', 'q8');
     expect(q8.device).toBe('wasm');
     expect(q8.reason).toMatch(/q8.*never picks WebGPU/);
-    for (const dtype of ['fp32', 'fp16', 'int8', undefined] as const) expect(cpuOnlyDtype(choice, 'auto', dtype)).toBe(choice);
+    for (const dtype of ['fp32', 'fp16', 'int8', undefined] as const)
+      expect(cpuOnlyDtype(choice, 'auto', dtype)).toBe(choice);
   });
 
   it('an explicit webgpu request for a q8 bundle is refused with DEVICE_UNAVAILABLE; wasm stays wasm', async () => {
@@ -38,8 +45,9 @@ describe('cpuOnlyDtype: q8 (int8 compute) never runs on WebGPU', () => {
   });
 });
 
-describe('createSession: the placement log, without swallowing anyone else\'s console output', () => {
-  const placementLine = (n: number) => `2026-01-01 00:00:00.000000 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: ${n}`;
+describe("createSession: the placement log, without swallowing anyone else's console output", () => {
+  const placementLine = (n: number) =>
+    `2026-01-01 00:00:00.000000 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]  All nodes placed on [CPUExecutionProvider]. Number of nodes: ${n}`;
   /** An ORT whose runtime, like onnxruntime-web's browser build, binds console.log when it starts and logs through it. */
   function fakeOrt(): { ort: Ort; creates: number } {
     let out: ((line: string) => void) | undefined;
@@ -64,7 +72,9 @@ describe('createSession: the placement log, without swallowing anyone else\'s co
     const fake = fakeOrt();
     const platform: Platform = { ort: fake.ort, cache: memoryCache(), fetch: (u) => fetch(u), gpu: {}, wasmThreads: 1 };
     const other: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void other.push(a.map(String).join(' ')));
+    const spy = vi
+      .spyOn(console, 'log')
+      .mockImplementation((...a: unknown[]) => void other.push(a.map(String).join(' ')));
     let sent = 0;
     const timer = setInterval(() => console.log(`other ${sent++}`), 1);
     try {
@@ -86,7 +96,9 @@ describe('createSession: the placement log, without swallowing anyone else\'s co
     const c = await compileCheckpoint(memorySource(generateFixture(TINY)));
     const platform: Platform = { ort: ortWeb, cache: memoryCache(), fetch: (u) => fetch(u), gpu: {}, wasmThreads: 1 };
     const other: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (String(a[0]).startsWith('other ') && other.push(String(a[0]))));
+    const spy = vi
+      .spyOn(console, 'log')
+      .mockImplementation((...a: unknown[]) => void (String(a[0]).startsWith('other ') && other.push(String(a[0]))));
     let sent = 0;
     const timer = setInterval(() => console.log(`other ${sent++}`), 1);
     try {

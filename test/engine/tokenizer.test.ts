@@ -31,12 +31,26 @@ describe('TextTokenizer', () => {
 
   it('truncates to maxTokens keeping [CLS] and [SEP], exactly like tokenising the whole text', () => {
     const rnd = seededRandom(3);
-    const words = ['the', 'quick', 'brown', 'fox', 'antidisestablishmentarianism', 'x', 'jumps', '!', 'naïve', 'cafés', 'a' + 'b'.repeat(120)];
+    const words = [
+      'the',
+      'quick',
+      'brown',
+      'fox',
+      'antidisestablishmentarianism',
+      'x',
+      'jumps',
+      '!',
+      'naïve',
+      'cafés',
+      'a' + 'b'.repeat(120),
+    ];
     for (const maxTokens of [8, 32, 128]) {
       const t = new TextTokenizer(tokenizerJson, {}, maxTokens);
       for (let trial = 0; trial < 30; trial++) {
         const n = Math.floor(rnd() * 3000);
-        const text = Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(rnd() < 0.5 ? ' ' : '  ');
+        const text = Array.from({ length: n }, () => words[Math.floor(rnd() * words.length)]).join(
+          rnd() < 0.5 ? ' ' : '  ',
+        );
         const full = raw.encode(text).ids;
         const expected = full.length <= maxTokens ? full : [...full.slice(0, maxTokens - 1), sep];
         const got = t.encode(text);
@@ -66,7 +80,10 @@ describe('TextTokenizer', () => {
     for (const maxTokens of [8, 128]) {
       const t = new TextTokenizer(tokenizerJson, {}, maxTokens);
       for (let trial = 0; trial < 20; trial++) {
-        const text = Array.from({ length: 500 + Math.floor(rnd() * 6000) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('');
+        const text = Array.from(
+          { length: 500 + Math.floor(rnd() * 6000) },
+          () => pieces[Math.floor(rnd() * pieces.length)],
+        ).join('');
         const full = raw.encode(text).ids;
         const got = t.encode(text);
         expect(Array.from(got.ids)).toEqual(full.length <= maxTokens ? full : [...full.slice(0, maxTokens - 1), sep]);
@@ -77,7 +94,13 @@ describe('TextTokenizer', () => {
 
   it('does not block on a 1e6-character text without spaces (issue 8: was 2-4 s)', () => {
     const t = new TextTokenizer(tokenizerJson, {}, 128);
-    for (const [kind, text] of [['newlines', 'ab\n'], ['punctuation', 'ab,'], ['CJK', '中'], ['one word', 'z'], ['words of 99k', `${'z'.repeat(99_999)}\v`]] as const) {
+    for (const [kind, text] of [
+      ['newlines', 'ab\n'],
+      ['punctuation', 'ab,'],
+      ['CJK', '中'],
+      ['one word', 'z'],
+      ['words of 99k', `${'z'.repeat(99_999)}\v`],
+    ] as const) {
       const long = text.repeat(Math.ceil(1e6 / text.length));
       const t0 = performance.now();
       const got = t.encode(long);

@@ -5,10 +5,14 @@ import { seededRandom } from '../../src/seeded-random.js';
 /** Naive reference: rank of x = (number of values < x) + (number equal to x + 1) / 2, O(n²); then Pearson from its definition. */
 function naiveSpearman(a: number[], b: number[]): number {
   const rank = (v: number[]) => v.map((x) => v.filter((y) => y < x).length + (v.filter((y) => y === x).length + 1) / 2);
-  const ra = rank(a), rb = rank(b);
+  const ra = rank(a),
+    rb = rank(b);
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(ra), mb = mean(rb);
-  let num = 0, da = 0, db = 0;
+  const ma = mean(ra),
+    mb = mean(rb);
+  let num = 0,
+    da = 0,
+    db = 0;
   for (let i = 0; i < ra.length; i++) {
     num += (ra[i] - ma) * (rb[i] - mb);
     da += (ra[i] - ma) ** 2;
@@ -24,9 +28,18 @@ describe('correlation', () => {
 
   it('Spearman with heavy crafted ties equals the naive reference', () => {
     const cases: [number[], number[]][] = [
-      [[1, 2, 2, 3, 3, 3, 4], [5, 5, 1, 2, 2, 9, 9]],
-      [[0, 0, 0, 1, 1, 1], [1, 2, 3, 1, 2, 3]],
-      [[4.2, 4.2, 4.2, 0.5, 2.0, 2.0, 5.0, 5.0], [0.9, 0.9, 0.1, 0.1, 0.5, 0.7, 0.7, 0.7]],
+      [
+        [1, 2, 2, 3, 3, 3, 4],
+        [5, 5, 1, 2, 2, 9, 9],
+      ],
+      [
+        [0, 0, 0, 1, 1, 1],
+        [1, 2, 3, 1, 2, 3],
+      ],
+      [
+        [4.2, 4.2, 4.2, 0.5, 2.0, 2.0, 5.0, 5.0],
+        [0.9, 0.9, 0.1, 0.1, 0.5, 0.7, 0.7, 0.7],
+      ],
     ];
     const rand = seededRandom(3);
     for (let c = 0; c < 20; c++) {
@@ -40,8 +53,13 @@ describe('correlation', () => {
   });
 
   it('ordinal ranks (ties broken by position) would give a different answer on these ties', () => {
-    const a = [1, 1, 1, 2, 2], b = [3, 1, 2, 5, 4];
-    const ordinal = (v: number[]) => v.map((_, i) => i).sort((x, y) => v[x] - v[y] || x - y).reduce((r, idx, k) => ((r[idx] = k + 1), r), [] as number[]);
+    const a = [1, 1, 1, 2, 2],
+      b = [3, 1, 2, 5, 4];
+    const ordinal = (v: number[]) =>
+      v
+        .map((_, i) => i)
+        .sort((x, y) => v[x] - v[y] || x - y)
+        .reduce((r, idx, k) => ((r[idx] = k + 1), r), [] as number[]);
     expect(spearman(a, b)).toBeCloseTo(naiveSpearman(a, b), 12);
     expect(Math.abs(pearson(ordinal(a), ordinal(b)) - spearman(a, b))).toBeGreaterThan(0.05);
   });

@@ -14,7 +14,10 @@ function tableEmbed(table: Record<string, number[]>) {
       const v = table[t];
       if (!v) throw new Error(`no vector for ${t}`);
       const n = Math.hypot(...v);
-      out.set(v.map((x) => x / n), i * 4);
+      out.set(
+        v.map((x) => x / n),
+        i * 4,
+      );
     });
     return out;
   };
@@ -35,10 +38,14 @@ describe('evaluateSts', () => {
 });
 
 describe('retrieval metrics', () => {
-  const rel = new Map([['d1', 2], ['d3', 1]]);
+  const rel = new Map([
+    ['d1', 2],
+    ['d3', 1],
+  ]);
   it('nDCG@k with graded gains, MRR@k, recall@k', () => {
     const ranked = ['d2', 'd1', 'd4', 'd3'];
-    const dcg = 2 / Math.log2(3) + 1 / Math.log2(5), idcg = 2 + 1 / Math.log2(3);
+    const dcg = 2 / Math.log2(3) + 1 / Math.log2(5),
+      idcg = 2 + 1 / Math.log2(3);
     expect(ndcgAt(ranked, rel, 10)).toBeCloseTo(dcg / idcg, 12);
     expect(ndcgAt(ranked, rel, 1)).toBe(0);
     expect(reciprocalRankAt(ranked, rel, 10)).toBe(0.5);
@@ -49,12 +56,27 @@ describe('retrieval metrics', () => {
 
   it('evaluateRetrieval scores f32 and int8 CosineIndex runs on a BEIR dataset', async () => {
     const { embed } = tableEmbed({
-      'T1 cats purr': [1, 0, 0, 0], 'dogs bark': [0, 1, 0, 0], 'stocks fell': [0, 0, 1, 0], 'rain today': [0, 0, 0, 1],
-      kitten: [1, 0.2, 0, 0], 'market news': [0, 0.3, 1, 0.1], weather: [0.5, 0.5, 0.5, 0.1],
+      'T1 cats purr': [1, 0, 0, 0],
+      'dogs bark': [0, 1, 0, 0],
+      'stocks fell': [0, 0, 1, 0],
+      'rain today': [0, 0, 0, 1],
+      kitten: [1, 0.2, 0, 0],
+      'market news': [0, 0.3, 1, 0.1],
+      weather: [0.5, 0.5, 0.5, 0.1],
     });
     const data = parseBeir({
-      corpus: ['{"_id":"c1","title":"T1","text":"cats purr"}', '{"_id":"c2","text":"dogs bark"}', '{"_id":"c3","title":"","text":"stocks fell"}', '{"_id":"c4","text":"rain today"}'].join('\n'),
-      queries: ['{"_id":"q1","text":"kitten"}', '{"_id":"q2","text":"market news"}', '{"_id":"q3","text":"weather"}', '{"_id":"q4","text":"unjudged"}'].join('\n'),
+      corpus: [
+        '{"_id":"c1","title":"T1","text":"cats purr"}',
+        '{"_id":"c2","text":"dogs bark"}',
+        '{"_id":"c3","title":"","text":"stocks fell"}',
+        '{"_id":"c4","text":"rain today"}',
+      ].join('\n'),
+      queries: [
+        '{"_id":"q1","text":"kitten"}',
+        '{"_id":"q2","text":"market news"}',
+        '{"_id":"q3","text":"weather"}',
+        '{"_id":"q4","text":"unjudged"}',
+      ].join('\n'),
       qrels: 'query-id\tcorpus-id\tscore\nq1\tc1\t1\nq2\tc3\t1\nq3\tc4\t1\nq3\tc2\t0\n',
     });
     const r = await evaluateRetrieval(embed, data);
@@ -75,6 +97,8 @@ describe('retrieval metrics', () => {
     const base = { corpus: '{"_id":"c1","text":"x"}', queries: '{"_id":"q1","text":"y"}' };
     expect(() => parseBeir({ ...base, qrels: 'q1\tc9\t1' })).toThrow(/document "c9"/);
     expect(() => parseBeir({ ...base, qrels: 'q9\tc1\t1' })).toThrow(/query "q9"/);
-    expect(() => parseBeir({ ...base, corpus: '{"_id":"c1","text":"x"}\n{"_id":"c1","text":"z"}', qrels: 'q1\tc1\t1' })).toThrow(/duplicate _id/);
+    expect(() =>
+      parseBeir({ ...base, corpus: '{"_id":"c1","text":"x"}\n{"_id":"c1","text":"z"}', qrels: 'q1\tc1\t1' }),
+    ).toThrow(/duplicate _id/);
   });
 });

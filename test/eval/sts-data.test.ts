@@ -25,8 +25,12 @@ describe('STS readers', () => {
   });
 
   it('sick: columns by header name; tsv: s1, s2, score', () => {
-    const sick = 'pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\n1\tA dog runs\tA dog is running\t4.5\tENTAILMENT\n2\tA cat\tA car\t1.2\tNEUTRAL\n';
-    expect(parseSts(sick, 'sick')).toMatchObject({ sentences1: ['A dog runs', 'A cat'], sentences2: ['A dog is running', 'A car'] });
+    const sick =
+      'pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\n1\tA dog runs\tA dog is running\t4.5\tENTAILMENT\n2\tA cat\tA car\t1.2\tNEUTRAL\n';
+    expect(parseSts(sick, 'sick')).toMatchObject({
+      sentences1: ['A dog runs', 'A cat'],
+      sentences2: ['A dog is running', 'A car'],
+    });
     expect(Array.from(parseSts('a\tb\t1\nc\td\t2.5\n', 'tsv').scores)).toEqual([1, 2.5]);
     expect(guessStsFormat('data/SICK_test_annotated.txt')).toBe('sick');
     expect(guessStsFormat('sts-test.csv')).toBe('stsb');
@@ -35,27 +39,39 @@ describe('STS readers', () => {
 
   it('malformed lines are typed errors that name the line', () => {
     expect(() => parseSts('g\tf\ty\ti\t1\tonly six', 'stsb', 'x.csv')).toThrow(/x\.csv:1: expected 7/);
-    expect(() => parseSts('a\tb\tnope\nc\td\t1', 'tsv', 'p.tsv')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/p\.tsv:1: score "nope"/) }));
+    expect(() => parseSts('a\tb\tnope\nc\td\t1', 'tsv', 'p.tsv')).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/p\.tsv:1: score "nope"/) }),
+    );
     expect(() => parseSts('pair_ID\tsentence_A\n', 'sick')).toThrow(/no "sentence_B" column/);
   });
 
-  it.skipIf(!haveStsb)('reads every row of the real STS-B train and dev files; extra-field lines keep their first seven fields', async () => {
-    for (const name of ['sts-train.csv', 'sts-dev.csv']) {
-      const path = join(STSB, name);
-      const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-      const d = await readStsFile(path);
-      expect(d.format).toBe('stsb');
-      expect(d.scores.length).toBe(lines.length);
-      const extra = lines.map((l, i) => [l.split('\t').length, i + 1] as const).filter(([n]) => n > 7).map(([, i]) => i);
-      expect(d.extraFieldLines).toEqual(extra);
-      for (const lineNo of extra) {
-        const f = lines[lineNo - 1].replace(/\r$/, '').split('\t');
-        expect(d.sentences1[lineNo - 1]).toBe(f[5]);
-        expect(d.sentences2[lineNo - 1]).toBe(f[6]);
-        expect(d.scores[lineNo - 1]).toBe(Number(f[4]));
+  it.skipIf(!haveStsb)(
+    'reads every row of the real STS-B train and dev files; extra-field lines keep their first seven fields',
+    async () => {
+      for (const name of ['sts-train.csv', 'sts-dev.csv']) {
+        const path = join(STSB, name);
+        const lines = readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '');
+        const d = await readStsFile(path);
+        expect(d.format).toBe('stsb');
+        expect(d.scores.length).toBe(lines.length);
+        const extra = lines
+          .map((l, i) => [l.split('\t').length, i + 1] as const)
+          .filter(([n]) => n > 7)
+          .map(([, i]) => i);
+        expect(d.extraFieldLines).toEqual(extra);
+        for (const lineNo of extra) {
+          const f = lines[lineNo - 1].replace(/\r$/, '').split('\t');
+          expect(d.sentences1[lineNo - 1]).toBe(f[5]);
+          expect(d.sentences2[lineNo - 1]).toBe(f[6]);
+          expect(d.scores[lineNo - 1]).toBe(Number(f[4]));
+        }
+        for (const s of d.scores) expect(s >= 0 && s <= 5).toBe(true);
+        console.info(
+          `${name}: ${d.scores.length} pairs read, ${extra.length} line(s) with extra fields (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''})`,
+        );
       }
-      for (const s of d.scores) expect(s >= 0 && s <= 5).toBe(true);
-      console.info(`${name}: ${d.scores.length} pairs read, ${extra.length} line(s) with extra fields (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''})`);
-    }
-  });
+    },
+  );
 });

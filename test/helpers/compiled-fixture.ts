@@ -72,7 +72,10 @@ async function make(opts: FixtureOptions, home: string): Promise<CompiledFixture
     }
     return p;
   };
-  const compiled = (dtype: WeightDtype, name?: string) => once(bundles, `${dtype}\0${name ?? ''}`, () => compileCheckpoint(folderSource(checkpointDir), { dtype, ...(name === undefined ? {} : { name }) }));
+  const compiled = (dtype: WeightDtype, name?: string) =>
+    once(bundles, `${dtype}\0${name ?? ''}`, () =>
+      compileCheckpoint(folderSource(checkpointDir), { dtype, ...(name === undefined ? {} : { name }) }),
+    );
   const fx: CompiledFixture = {
     checkpoint: () => new Map(files),
     checkpointDir,

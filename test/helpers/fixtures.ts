@@ -13,13 +13,25 @@ export const SHARED_DATA = resolve(import.meta.dirname, '../../../shared/data');
 export const hasSharedData = existsSync(join(SHARED_DATA, 'tokenizers/bert-base-uncased/vocab.txt'));
 
 export function bertVocab(): string[] | undefined {
-  return hasSharedData ? parseVocab(readFileSync(join(SHARED_DATA, 'tokenizers/bert-base-uncased/vocab.txt'), 'utf8')) : undefined;
+  return hasSharedData
+    ? parseVocab(readFileSync(join(SHARED_DATA, 'tokenizers/bert-base-uncased/vocab.txt'), 'utf8'))
+    : undefined;
 }
 
-export const TINY: FixtureOptions = { layers: 2, hidden: 32, heads: 4, ffn: 64, dim: 16, maxPositions: 64, maxSeqLength: 48 };
+export const TINY: FixtureOptions = {
+  layers: 2,
+  hidden: 32,
+  heads: 4,
+  ffn: 64,
+  dim: 16,
+  maxPositions: 64,
+  maxSeqLength: 48,
+};
 
 /** Writes a generated checkpoint to a fresh temp folder; call `cleanup` when done. */
-export async function fixtureDir(opts: FixtureOptions = TINY): Promise<{ dir: string; files: Map<string, Uint8Array>; cleanup: () => Promise<void> }> {
+export async function fixtureDir(
+  opts: FixtureOptions = TINY,
+): Promise<{ dir: string; files: Map<string, Uint8Array>; cleanup: () => Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'hpd-fixture-'));
   const dir = join(root, 'checkpoint');
   const files = generateFixture(opts);
@@ -38,7 +50,10 @@ export function sentences(limit = Infinity): { texts: string[]; source: string }
     }
     return { texts: [...texts].slice(0, limit), source: 'STS-B dev' };
   }
-  const words = 'the a cat dog sat on mat quick brown fox jumps over lazy music film car road city house water food search model vector browser fast text word query index'.split(' ');
+  const words =
+    'the a cat dog sat on mat quick brown fox jumps over lazy music film car road city house water food search model vector browser fast text word query index'.split(
+      ' ',
+    );
   const texts: string[] = [];
   const rnd = seededRandom(7);
   for (let i = 0; i < Math.min(limit, 600); i++) {

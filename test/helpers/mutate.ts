@@ -17,7 +17,25 @@ export class Mutator {
 
   /** Values that break naive size arithmetic. */
   interesting(old: number, fileLength: number): number {
-    return this.pick([0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, fileLength - 1, fileLength + 1, old * 2, old + 1, Math.max(0, old - 1), this.int(2 ** 32)]) >>> 0;
+    return (
+      this.pick([
+        0,
+        1,
+        0x7f,
+        0x80,
+        0xff,
+        0xffff,
+        0x7fffffff,
+        0x80000000,
+        0xffffffff,
+        fileLength - 1,
+        fileLength + 1,
+        old * 2,
+        old + 1,
+        Math.max(0, old - 1),
+        this.int(2 ** 32),
+      ]) >>> 0
+    );
   }
 
   /** One mutation of `input` (never modified); `what` says which, for a failing case's message. */
@@ -48,7 +66,8 @@ export class Mutator {
       out.set(b.subarray(at), at + Math.min(len, b.length - at));
       return { bytes: out, what: `splice ${len} at ${at}` };
     }
-    const at = lengthFields.length > 0 && this.rand() < 0.8 ? this.pick(lengthFields) : this.int(Math.max(1, b.length - 4));
+    const at =
+      lengthFields.length > 0 && this.rand() < 0.8 ? this.pick(lengthFields) : this.int(Math.max(1, b.length - 4));
     if (at + 4 > b.length) return { bytes: b, what: 'noop' };
     const view = new DataView(b.buffer);
     const v = this.interesting(view.getUint32(at, true), b.length);
@@ -71,9 +90,29 @@ export class Mutator {
     walk(root);
     if (leaves.length === 0) return this.mutate(input);
     const [parent, key] = this.pick(leaves);
-    const value = this.pick<unknown>([null, -1, 0, 1e308, 2 ** 53, 1.5, '1e15', 'x', [], {}, [1e9], 'file:///etc/hostname', '../x', 'http://other-host/x', true, 'x'.repeat(10_000)]);
+    const value = this.pick<unknown>([
+      null,
+      -1,
+      0,
+      1e308,
+      2 ** 53,
+      1.5,
+      '1e15',
+      'x',
+      [],
+      {},
+      [1e9],
+      'file:///etc/hostname',
+      '../x',
+      'http://other-host/x',
+      true,
+      'x'.repeat(10_000),
+    ]);
     (parent as Record<string, unknown>)[key as string] = value;
-    return { bytes: new TextEncoder().encode(JSON.stringify(root)), what: `json ${String(key)} = ${JSON.stringify(value)?.slice(0, 40)}` };
+    return {
+      bytes: new TextEncoder().encode(JSON.stringify(root)),
+      what: `json ${String(key)} = ${JSON.stringify(value)?.slice(0, 40)}`,
+    };
   }
 }
 
@@ -114,7 +153,13 @@ export function fuzzCases(fallback: number): number {
  * Runs one fuzz case: success or an HpdError is fine; anything else, a case slower than `maxMs`, or memory
  * (heap + array buffers) growing by more than `maxGrowthMb` is recorded as a failure.
  */
-export async function fuzzCase(stats: FuzzStats, label: string, fn: () => unknown, isTyped: (e: unknown) => e is { code: string }, limits = { maxMs: 5000, maxGrowthMb: 256 }): Promise<void> {
+export async function fuzzCase(
+  stats: FuzzStats,
+  label: string,
+  fn: () => unknown,
+  isTyped: (e: unknown) => e is { code: string },
+  limits = { maxMs: 5000, maxGrowthMb: 256 },
+): Promise<void> {
   const mem = () => {
     const m = process.memoryUsage();
     return m.heapUsed + m.arrayBuffers;

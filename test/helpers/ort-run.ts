@@ -12,7 +12,9 @@ export async function runModel(model: Uint8Array, batch: number[][]): Promise<Fl
   }
 }
 
-export async function openModel(model: Uint8Array): Promise<{ run: (batch: number[][]) => Promise<Float32Array[]>; release: () => Promise<void> }> {
+export async function openModel(
+  model: Uint8Array,
+): Promise<{ run: (batch: number[][]) => Promise<Float32Array[]>; release: () => Promise<void> }> {
   const session = await ort.InferenceSession.create(model);
   return { run: (batch) => runSession(session, batch), release: () => session.release() };
 }
@@ -22,10 +24,12 @@ async function runSession(session: ort.InferenceSession, batch: number[][]): Pro
     const S = Math.max(...batch.map((s) => s.length));
     const ids = new BigInt64Array(batch.length * S);
     const mask = new BigInt64Array(batch.length * S);
-    batch.forEach((seq, b) => seq.forEach((id, t) => {
-      ids[b * S + t] = BigInt(id);
-      mask[b * S + t] = 1n;
-    }));
+    batch.forEach((seq, b) =>
+      seq.forEach((id, t) => {
+        ids[b * S + t] = BigInt(id);
+        mask[b * S + t] = 1n;
+      }),
+    );
     const out = await session.run({
       input_ids: new ort.Tensor('int64', ids, [batch.length, S]),
       attention_mask: new ort.Tensor('int64', mask, [batch.length, S]),
@@ -45,7 +49,9 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, na = 0, nb = 0;
+  let d = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     d += a[i] * b[i];
     na += a[i] * a[i];

@@ -24,7 +24,9 @@ class FakeCache {
 }
 function fakeCaches() {
   const named = new Map<string, FakeCache>();
-  const storage = { open: async (name: string) => named.get(name) ?? (named.set(name, new FakeCache()), named.get(name)!) };
+  const storage = {
+    open: async (name: string) => named.get(name) ?? (named.set(name, new FakeCache()), named.get(name)!),
+  };
   vi.stubGlobal('caches', storage);
   return named;
 }
@@ -32,7 +34,12 @@ afterEach(() => vi.unstubAllGlobals());
 
 const bytes = (...xs: number[]) => Uint8Array.from(xs);
 // Keys as load.ts and golden.ts make them: URLs, prefixes, colons, spaces, non-ASCII.
-const KEYS = ['https://huggingface.co/o/m/resolve/abc/model.onnx', 'compiled:https://x/y/:fp32:hpd.json', 'golden:ab12:cd:webgpu:NVIDIA/ampere', 'a key with spaces ?#%&/é'];
+const KEYS = [
+  'https://huggingface.co/o/m/resolve/abc/model.onnx',
+  'compiled:https://x/y/:fp32:hpd.json',
+  'golden:ab12:cd:webgpu:NVIDIA/ampere',
+  'a key with spaces ?#%&/é',
+];
 
 function contract(name: string, make: () => ModelCache) {
   describe(`${name}: the ModelCache contract`, () => {
@@ -65,7 +72,9 @@ function contract(name: string, make: () => ModelCache) {
     it('list() names every entry with its size; clear(prefix) removes exactly the keys starting with it and counts them', async () => {
       const c = make();
       for (const k of KEYS) await c.put(k, new Uint8Array(KEYS.indexOf(k) + 1));
-      expect((await c.list()).sort((a, b) => a.key.localeCompare(b.key))).toEqual(KEYS.map((key, i) => ({ key, bytes: i + 1 })).sort((a, b) => a.key.localeCompare(b.key)));
+      expect((await c.list()).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+        KEYS.map((key, i) => ({ key, bytes: i + 1 })).sort((a, b) => a.key.localeCompare(b.key)),
+      );
       expect(await c.clear('compiled:')).toBe(1);
       expect(await c.clear('compiled:')).toBe(0);
       expect(await c.get(KEYS[1])).toBeUndefined();
@@ -99,7 +108,9 @@ describe('cacheStorageCache', () => {
   });
 
   it('a failing Cache Storage (quota, no storage) rejects: the caller decides (bestEffortCache)', async () => {
-    vi.stubGlobal('caches', { open: async () => Promise.reject(new DOMException('The operation is insecure.', 'SecurityError')) });
+    vi.stubGlobal('caches', {
+      open: async () => Promise.reject(new DOMException('The operation is insecure.', 'SecurityError')),
+    });
     await expect(cacheStorageCache().get('k')).rejects.toThrow(/insecure/);
     await expect(cacheStorageCache().put('k', bytes(1))).rejects.toThrow(/insecure/);
   });
@@ -153,7 +164,9 @@ describe('bestEffortCache', () => {
 
   it('a thrown non-Error is still reported with a reason', async () => {
     const reports: string[] = [];
-    const c = bestEffortCache({ ...memoryCache(), put: async () => Promise.reject('quota') }, (_k, r) => reports.push(r));
+    const c = bestEffortCache({ ...memoryCache(), put: async () => Promise.reject('quota') }, (_k, r) =>
+      reports.push(r),
+    );
     await c.put('k', bytes(1));
     expect(reports).toEqual(['quota']);
   });

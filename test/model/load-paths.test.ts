@@ -10,7 +10,12 @@ import { loadModel } from '../../src/model/load.js';
 import { fileResponse } from '../../src/node/platform.js';
 import { fixtureDir, TINY } from '../helpers/fixtures.js';
 
-interface Site { url: string; files: Map<string, Uint8Array>; requests: string[]; server: Server }
+interface Site {
+  url: string;
+  files: Map<string, Uint8Array>;
+  requests: string[];
+  server: Server;
+}
 
 async function site(): Promise<Site> {
   const files = new Map<string, Uint8Array>();
@@ -19,7 +24,8 @@ async function site(): Promise<Site> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(path);
     // A server that announces 1 GiB for a small JSON file.
-    if (path.endsWith('/huge/config.json')) return void res.writeHead(200, { 'content-length': String(2 ** 30) }).flushHeaders();
+    if (path.endsWith('/huge/config.json'))
+      return void res.writeHead(200, { 'content-length': String(2 ** 30) }).flushHeaders();
     const body = files.get(path);
     res.writeHead(body ? 200 : 404).end(body);
   });
@@ -31,7 +37,7 @@ const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const fileUrls: string[] = [];
 // Like the Node platform's fetch: file: URLs are read from disk.
 const fetchFn = (url: string, init?: { signal?: AbortSignal }) => {
-  if (url.startsWith('file:')) (fileUrls.push(url));
+  if (url.startsWith('file:')) fileUrls.push(url);
   return url.startsWith('file:') ? fileResponse(url) : fetch(url, init);
 };
 
@@ -57,11 +63,22 @@ describe('paths from a served model (issue 8)', () => {
     other?.server.close();
   });
 
-  const manifest = (modelPath: string) => json({
-    format: 'hpd-embed/1', name: 'x', dim: 16, maxTokens: 16, pooling: 'mean', normalized: true, dtype: 'fp32',
-    compute: { precision: 'fp32', requiresShaderF16: false }, params: 1,
-    files: { model: { path: modelPath, bytes: 9, sha256: '1'.repeat(64) }, tokenizer: { path: 'tokenizer.json', bytes: 2, sha256: '2'.repeat(64) } },
-  });
+  const manifest = (modelPath: string) =>
+    json({
+      format: 'hpd-embed/1',
+      name: 'x',
+      dim: 16,
+      maxTokens: 16,
+      pooling: 'mean',
+      normalized: true,
+      dtype: 'fp32',
+      compute: { precision: 'fp32', requiresShaderF16: false },
+      params: 1,
+      files: {
+        model: { path: modelPath, bytes: 9, sha256: '1'.repeat(64) },
+        tokenizer: { path: 'tokenizer.json', bytes: 2, sha256: '2'.repeat(64) },
+      },
+    });
 
   it('a remote hpd.json naming file:///etc/hostname is MODEL_INVALID, and nothing local is read or hashed', async () => {
     for (const path of ['file:///etc/hostname', '/etc/hostname', '../../etc/hostname', '%2e%2e/x']) {
@@ -87,7 +104,13 @@ describe('paths from a served model (issue 8)', () => {
     const fx = generateFixture(TINY);
     for (const [name, bytes] of fx) a.files.set(`/c/${name}`, bytes);
     const modules = JSON.parse(new TextDecoder().decode(fx.get('modules.json'))) as { path: string }[];
-    for (const [i, path] of [[1, 'file:///etc'], [1, '../b'], [2, `${other.url}/dense`], [2, '/etc'], [1, '1_Pooling/../..']] as const) {
+    for (const [i, path] of [
+      [1, 'file:///etc'],
+      [1, '../b'],
+      [2, `${other.url}/dense`],
+      [2, '/etc'],
+      [1, '1_Pooling/../..'],
+    ] as const) {
       const bad = modules.map((m, j) => (j === i ? { ...m, path } : m));
       a.files.set('/c/modules.json', json(bad));
       fileUrls.length = 0;

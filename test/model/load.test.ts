@@ -22,10 +22,15 @@ const fetchFn = (url: string, init?: { signal?: AbortSignal }) => fetch(url, ini
 describe('Hub repo ids', () => {
   it('parses owner/name[@revision] and builds resolve URLs', () => {
     expect(parseRepoId('Xuandong/HPD-MiniLM-F128')).toEqual({ repo: 'Xuandong/HPD-MiniLM-F128', revision: 'main' });
-    expect(parseRepoId('Xuandong/HPD-MiniLM-F128@a11499a670558569ee6686d32af3846f930c96c0')?.revision).toBe('a11499a670558569ee6686d32af3846f930c96c0');
-    for (const notRepo of ['https://x.org/a/b', './models/x', '/models/x', 'justone', 'a/b/c']) expect(parseRepoId(notRepo)).toBeUndefined();
+    expect(parseRepoId('Xuandong/HPD-MiniLM-F128@a11499a670558569ee6686d32af3846f930c96c0')?.revision).toBe(
+      'a11499a670558569ee6686d32af3846f930c96c0',
+    );
+    for (const notRepo of ['https://x.org/a/b', './models/x', '/models/x', 'justone', 'a/b/c'])
+      expect(parseRepoId(notRepo)).toBeUndefined();
     expect(() => parseRepoId('a/b@')).toThrow();
-    expect(hubFileUrl('https://huggingface.co/', { repo: 'o/n', revision: 'refs/pr/1' }, '2_Dense/config.json')).toBe('https://huggingface.co/o/n/resolve/refs%2Fpr%2F1/2_Dense/config.json');
+    expect(hubFileUrl('https://huggingface.co/', { repo: 'o/n', revision: 'refs/pr/1' }, '2_Dense/config.json')).toBe(
+      'https://huggingface.co/o/n/resolve/refs%2Fpr%2F1/2_Dense/config.json',
+    );
   });
 });
 
@@ -41,7 +46,10 @@ describe('loadModel against a local Hub-layout server', () => {
     checkpointDir = fx.checkpointDir;
     root = await mkdtemp(join(tmpdir(), 'hpd-load-'));
     bundleDir = await fx.bundleDir('fp16');
-    hub = await startHubServer({ 'test/tiny-ckpt': { main: checkpointDir, v1: checkpointDir }, 'test/tiny-bundle': { main: bundleDir } });
+    hub = await startHubServer({
+      'test/tiny-ckpt': { main: checkpointDir, v1: checkpointDir },
+      'test/tiny-bundle': { main: bundleDir },
+    });
   });
   afterAll(async () => {
     await hub?.close();
@@ -51,7 +59,12 @@ describe('loadModel against a local Hub-layout server', () => {
   it('compiles a checkpoint repo, reports progress, caches the bundle, and reloads with the server gone', async () => {
     const cache = memoryCache();
     const events: LoadProgress[] = [];
-    const first = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url, onProgress: (p) => events.push(p) });
+    const first = await loadModel('test/tiny-ckpt@v1', {
+      cache,
+      fetch: fetchFn,
+      hubUrl: hub.url,
+      onProgress: (p) => events.push(p),
+    });
     expect(first.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(first.manifest.source).toEqual({ repo: 'test/tiny-ckpt', revision: 'v1' });
     const direct = await fx.bundle();
@@ -82,15 +95,23 @@ describe('loadModel against a local Hub-layout server', () => {
     const a = await loadModel(base, { cache, fetch: fetchFn, onProgress: (p) => events.push(p) });
     expect(a.origin).toMatchObject({ kind: 'bundle', fromCache: false });
     const dl = events.filter((e): e is Extract<LoadProgress, { stage: 'download' }> => e.stage === 'download');
-    expect(dl[dl.length - 1].aggregate.total).toBe(a.manifest.files.model.bytes + a.manifest.files.tokenizer.bytes + (a.manifest.files.tokenizerConfig?.bytes ?? 0));
+    expect(dl[dl.length - 1].aggregate.total).toBe(
+      a.manifest.files.model.bytes + a.manifest.files.tokenizer.bytes + (a.manifest.files.tokenizerConfig?.bytes ?? 0),
+    );
     expect(dl[dl.length - 1].aggregate.loaded).toBe(dl[dl.length - 1].aggregate.total);
 
     // Offline: fetch always fails, yet the cached manifest and files load.
-    const offline = async () => { throw new TypeError('fetch failed'); };
+    const offline = async () => {
+      throw new TypeError('fetch failed');
+    };
     const b = await loadModel(base, { cache, fetch: offline });
     expect(Buffer.from(b.model).equals(Buffer.from(a.model))).toBe(true);
-    await expect(loadModel(base, { cache: memoryCache(), fetch: offline })).rejects.toMatchObject({ code: 'MODEL_FETCH_FAILED' });
-    await expect(loadModel(base, { cache, fetch: fetchFn, dtype: 'fp32' })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    await expect(loadModel(base, { cache: memoryCache(), fetch: offline })).rejects.toMatchObject({
+      code: 'MODEL_FETCH_FAILED',
+    });
+    await expect(loadModel(base, { cache, fetch: fetchFn, dtype: 'fp32' })).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+    });
 
     // A damaged cache entry is downloaded again, not trusted and not fatal.
     const key = (await cache.list()).find((e) => e.key.includes('model.onnx?sha256='))!.key;
@@ -105,7 +126,13 @@ describe('loadModel against a local Hub-layout server', () => {
     // A cache that refuses writes whose key matches `refuse`, as a full disk or an exhausted quota would.
     const failing = (refuse: RegExp) => {
       const inner = memoryCache();
-      return { ...inner, put: async (k: string, b: Uint8Array) => { if (refuse.test(k)) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); return inner.put(k, b); } };
+      return {
+        ...inner,
+        put: async (k: string, b: Uint8Array) => {
+          if (refuse.test(k)) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          return inner.put(k, b);
+        },
+      };
     };
     const base = `${hub.url}/test/tiny-bundle/resolve/main/`;
     const events: LoadProgress[] = [];
@@ -119,7 +146,12 @@ describe('loadModel against a local Hub-layout server', () => {
     // complete, so the next load compiles again instead of failing on a missing cached file.
     const cache = failing(/^compiled:.*model\.onnx$/);
     const ev2: LoadProgress[] = [];
-    const b = await loadModel('test/tiny-ckpt', { cache, fetch: fetchFn, hubUrl: hub.url, onProgress: (p) => ev2.push(p) });
+    const b = await loadModel('test/tiny-ckpt', {
+      cache,
+      fetch: fetchFn,
+      hubUrl: hub.url,
+      onProgress: (p) => ev2.push(p),
+    });
     expect(b.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(ev2.some((e) => e.stage === 'cache')).toBe(true);
     const c = await loadModel('test/tiny-ckpt', { cache, fetch: fetchFn, hubUrl: hub.url });
@@ -135,28 +167,50 @@ describe('loadModel against a local Hub-layout server', () => {
     await writeFile(join(tampered, 'model.onnx'), model);
     const hub2 = await startHubServer({ 'test/tampered': { main: tampered } });
     try {
-      await expect(loadModel('test/tampered', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub2.url })).rejects.toMatchObject({ code: 'MODEL_INTEGRITY' });
+      await expect(
+        loadModel('test/tampered', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub2.url }),
+      ).rejects.toMatchObject({ code: 'MODEL_INTEGRITY' });
     } finally {
       await hub2.close();
     }
-    const err = await loadModel('test/missing-repo', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub.url }).then(() => undefined, (e: unknown) => e as Error & { code: string });
+    const err = await loadModel('test/missing-repo', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub.url }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
     expect(err?.message).toContain(`${hub.url}/test/missing-repo/resolve/main/config.json`);
     expect(err?.message).toContain('404');
-    const down = await loadModel('test/tiny-ckpt', { cache: memoryCache(), fetch: fetchFn, hubUrl: 'http://127.0.0.1:9' }).then(() => undefined, (e: unknown) => e as Error & { code: string });
+    const down = await loadModel('test/tiny-ckpt', {
+      cache: memoryCache(),
+      fetch: fetchFn,
+      hubUrl: 'http://127.0.0.1:9',
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(down).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
   });
 
   it('compiles in-memory files (a file picker) and loads an in-memory bundle', async () => {
     const files = new Map<string, Uint8Array>();
-    for (const p of ['config.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/pytorch_model.bin', 'pytorch_model.bin', 'tokenizer.json']) {
+    for (const p of [
+      'config.json',
+      'modules.json',
+      'sentence_bert_config.json',
+      '1_Pooling/config.json',
+      '2_Dense/config.json',
+      '2_Dense/pytorch_model.bin',
+      'pytorch_model.bin',
+      'tokenizer.json',
+    ]) {
       files.set(p, new Uint8Array(await readFile(join(checkpointDir, p))));
     }
     const m = await loadModel({ files, name: 'picked' }, { cache: memoryCache(), fetch: fetchFn });
     expect(m.origin.kind).toBe('checkpoint');
     expect(m.manifest.name).toBe('picked');
     const bundleFiles: Record<string, Blob> = {};
-    for (const p of ['hpd.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']) bundleFiles[p] = new Blob([await readFile(join(bundleDir, p))]);
+    for (const p of ['hpd.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json'])
+      bundleFiles[p] = new Blob([await readFile(join(bundleDir, p))]);
     const b = await loadModel({ files: bundleFiles }, { cache: memoryCache(), fetch: fetchFn });
     expect(b.origin.kind).toBe('bundle');
     expect(b.manifest.dtype).toBe('fp16');
@@ -170,7 +224,10 @@ describe('loadModel says what went wrong', () => {
   };
 
   it('a local folder that does not exist: "not found", names hpd.json, no HTTP, no config.json, no hubUrl advice', async () => {
-    const err = await loadModel('./no-such-model-folder', await opts()).then(() => undefined, (e: unknown) => e as HpdError);
+    const err = await loadModel('./no-such-model-folder', await opts()).then(
+      () => undefined,
+      (e: unknown) => e as HpdError,
+    );
     expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
     expect(err!.message).toMatch(/not found/);
     expect(err!.message).toContain(join(tmpdir(), 'no-such-model-folder', 'hpd.json'));
@@ -179,7 +236,10 @@ describe('loadModel says what went wrong', () => {
   });
 
   it('a repo id without its owner is recognised as probably a repo id', async () => {
-    const err = await loadModel('HPD-MiniLM-F128', await opts()).then(() => undefined, (e: unknown) => e as HpdError);
+    const err = await loadModel('HPD-MiniLM-F128', await opts()).then(
+      () => undefined,
+      (e: unknown) => e as HpdError,
+    );
     expect(err!.message).toMatch(/not found/);
     expect(err!.message).toContain('"<owner>/HPD-MiniLM-F128"');
   });
@@ -192,11 +252,19 @@ describe('loadModel says what went wrong', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const err = await loadModel(`${base}/models/bundle/`, { cache: memoryCache(), fetch: fetchFn }).then(() => undefined, (e: unknown) => e as HpdError);
+      const err = await loadModel(`${base}/models/bundle/`, { cache: memoryCache(), fetch: fetchFn }).then(
+        () => undefined,
+        (e: unknown) => e as HpdError,
+      );
       expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
-      expect(err!.message).toContain(`${base}/models/bundle/hpd.json and ${base}/models/bundle/config.json returned an HTML page, not JSON`);
+      expect(err!.message).toContain(
+        `${base}/models/bundle/hpd.json and ${base}/models/bundle/config.json returned an HTML page, not JSON`,
+      );
       expect(err!.message).toMatch(/SPA fallback.*probably wrong/);
-      const bare = await loadModel(`${base}/HPD-MiniLM-F128`, { cache: memoryCache(), fetch: fetchFn }).then(() => undefined, (e: unknown) => e as HpdError);
+      const bare = await loadModel(`${base}/HPD-MiniLM-F128`, { cache: memoryCache(), fetch: fetchFn }).then(
+        () => undefined,
+        (e: unknown) => e as HpdError,
+      );
       expect(bare!.message).toContain('"<owner>/HPD-MiniLM-F128"');
     } finally {
       await new Promise((r) => server.close(r));
@@ -207,7 +275,10 @@ describe('loadModel says what went wrong', () => {
     const fx = await fixtureDir();
     await rm(join(fx.dir, 'model.safetensors')); // probed first; the server answers with its page
     const server = createServer((req, res) => {
-      const path = join(fx.dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/ckpt\//, ''));
+      const path = join(
+        fx.dir,
+        decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/ckpt\//, ''),
+      );
       readFile(path).then(
         (bytes) => res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(bytes),
         () => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><html></html>'),
@@ -218,7 +289,9 @@ describe('loadModel says what went wrong', () => {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const got = await loadModel(`${base}/ckpt/`, { cache: memoryCache(), fetch: fetchFn });
       expect(got.origin.kind).toBe('checkpoint');
-      expect(got.manifest.files.model.sha256).toBe((await compileCheckpoint(folderSource(fx.dir))).manifest.files.model.sha256);
+      expect(got.manifest.files.model.sha256).toBe(
+        (await compileCheckpoint(folderSource(fx.dir))).manifest.files.model.sha256,
+      );
     } finally {
       await new Promise((r) => server.close(r));
       await fx.cleanup();

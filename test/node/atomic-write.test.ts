@@ -9,7 +9,9 @@ describe('writeFileAtomic', () => {
 
   it('50 overlapping writes of one path all succeed in call order; the last one wins and no temp file is left', async () => {
     const file = join(tmp(), 'a', 'out.bin');
-    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => writeFileAtomic(file, `write ${i}`)));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => writeFileAtomic(file, `write ${i}`)),
+    );
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     expect(await readFile(file, 'utf8')).toBe('write 49');
     expect(await readdir(join(tmp(), 'a'))).toEqual(['out.bin']);
@@ -27,13 +29,18 @@ describe('writeFileAtomic', () => {
     await utimes(old, twoHoursAgo, twoHoursAgo);
     await utimes(other, twoHoursAgo, twoHoursAgo);
     await writeFileAtomic(file, 'whole');
-    expect((await readdir(dir)).sort()).toEqual(['x.hpdindex', young.slice(dir.length + 1), other.slice(dir.length + 1)].sort());
+    expect((await readdir(dir)).sort()).toEqual(
+      ['x.hpdindex', young.slice(dir.length + 1), other.slice(dir.length + 1)].sort(),
+    );
   });
 
   it('failures are PERSIST_FAILED with the cause attached, the old file is untouched and no temp is left', async () => {
     const dir = join(tmp(), 'fail');
     await mkdir(join(dir, 'target-is-a-dir'), { recursive: true });
-    const err = (await writeFileAtomic(join(dir, 'target-is-a-dir'), 'x').catch((e: unknown) => e)) as { code: string; cause: { code: string } };
+    const err = (await writeFileAtomic(join(dir, 'target-is-a-dir'), 'x').catch((e: unknown) => e)) as {
+      code: string;
+      cause: { code: string };
+    };
     expect(err).toMatchObject({ code: 'PERSIST_FAILED' });
     expect(['EISDIR', 'EPERM', 'ENOTEMPTY', 'EEXIST']).toContain(err.cause.code);
     expect(await readdir(dir)).toEqual(['target-is-a-dir']);

@@ -8,11 +8,18 @@ import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixtu
 import { startHubServer } from '../helpers/hub-server.js';
 
 function capture(): CliIO & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', tty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
+  const io = {
+    stdout: '',
+    stderr: '',
+    tty: false,
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s),
+  };
   return io;
 }
 
-const listen = (s: Server) => new Promise<number>((ok) => s.listen(0, '127.0.0.1', () => ok((s.address() as { port: number }).port)));
+const listen = (s: Server) =>
+  new Promise<number>((ok) => s.listen(0, '127.0.0.1', () => ok((s.address() as { port: number }).port)));
 
 describe('hpd-embed eval', () => {
   let root = '';
@@ -23,11 +30,22 @@ describe('hpd-embed eval', () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-cli-eval-'));
     fixture = await compiledFixture();
     bundle = await fixture.bundleDir();
-    await writeFile(join(root, 'pairs.tsv'), 'the cat sat\ta cat sat down\t4.5\nthe dog ran\tstocks fell today\t0.5\nquick brown fox\tthe quick fox\t3.8\nmusic film\tcar road city\t1\n');
+    await writeFile(
+      join(root, 'pairs.tsv'),
+      'the cat sat\ta cat sat down\t4.5\nthe dog ran\tstocks fell today\t0.5\nquick brown fox\tthe quick fox\t3.8\nmusic film\tcar road city\t1\n',
+    );
     const beir = join(root, 'beir');
     await mkdir(join(beir, 'qrels'), { recursive: true });
-    await writeFile(join(beir, 'corpus.jsonl'), ['cats sat on the mat', 'dogs run on the road', 'the market fell', 'music and film'].map((t, i) => JSON.stringify({ _id: `d${i}`, title: '', text: t })).join('\n'));
-    await writeFile(join(beir, 'queries.jsonl'), ['cat mat', 'film music'].map((t, i) => JSON.stringify({ _id: `q${i}`, text: t })).join('\n'));
+    await writeFile(
+      join(beir, 'corpus.jsonl'),
+      ['cats sat on the mat', 'dogs run on the road', 'the market fell', 'music and film']
+        .map((t, i) => JSON.stringify({ _id: `d${i}`, title: '', text: t }))
+        .join('\n'),
+    );
+    await writeFile(
+      join(beir, 'queries.jsonl'),
+      ['cat mat', 'film music'].map((t, i) => JSON.stringify({ _id: `q${i}`, text: t })).join('\n'),
+    );
     await writeFile(join(beir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\nq0\td0\t1\nq1\td3\t1\n');
   }, 120_000);
 
@@ -37,7 +55,9 @@ describe('hpd-embed eval', () => {
 
   it('--sts --json prints exactly one object with the specified keys', async () => {
     const io = capture();
-    expect(await main(['eval', '--model', bundle, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io)).toBe(0);
+    expect(
+      await main(['eval', '--model', bundle, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io),
+    ).toBe(0);
     const lines = io.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const r = JSON.parse(lines[0]);
@@ -50,16 +70,30 @@ describe('hpd-embed eval', () => {
     const io = capture();
     expect(await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm'], io)).toBe(0);
     expect(io.stdout).toMatch(/4 documents, 2 queries/);
-    expect(io.stdout).toMatch(/f32 +nDCG@10 [\d.]+ +MRR@10 [\d.]+ +R@10 100\.00 +R@100 100\.00 +index \d+ bytes +search p50/);
+    expect(io.stdout).toMatch(
+      /f32 +nDCG@10 [\d.]+ +MRR@10 [\d.]+ +R@10 100\.00 +R@100 100\.00 +index \d+ bytes +search p50/,
+    );
     expect(io.stdout).toMatch(/int8 +nDCG@10/);
     const j = capture();
-    expect(await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm', '--json'], j)).toBe(0);
-    expect(JSON.parse(j.stdout)).toMatchObject({ task: 'retrieval', corpus: 4, queries: 2, results: [{ storage: 'f32' }, { storage: 'int8' }] });
+    expect(
+      await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm', '--json'], j),
+    ).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      task: 'retrieval',
+      corpus: 4,
+      queries: 2,
+      results: [{ storage: 'f32' }, { storage: 'int8' }],
+    });
   }, 120_000);
 
   it('bad input fails before any model is loaded', async () => {
     const io = capture();
-    expect(await main(['eval', '--model', 'no/such-model', '--sts', join(root, 'missing.tsv'), '--hub-url', 'http://127.0.0.1:9'], io)).toBe(1);
+    expect(
+      await main(
+        ['eval', '--model', 'no/such-model', '--sts', join(root, 'missing.tsv'), '--hub-url', 'http://127.0.0.1:9'],
+        io,
+      ),
+    ).toBe(1);
     expect(io.stderr).toMatch(/cannot read STS file .*missing\.tsv.*\[INVALID_INPUT\]/);
     const both = capture();
     expect(await main(['eval', '--model', bundle], both)).toBe(2); // a usage error: the message, then eval's usage
@@ -72,8 +106,23 @@ describe('hpd-embed eval', () => {
     await new Promise((ok) => closed.close(ok));
     const t0 = performance.now();
     const io = capture();
-    expect(await main(['eval', '--model', 'Xuandong/HPD-MiniLM-F128', '--sts', join(root, 'pairs.tsv'), '--hub-url', `http://127.0.0.1:${port}`], io)).toBe(1);
-    expect(io.stderr).toMatch(/cannot reach the Hugging Face Hub for Xuandong\/HPD-MiniLM-F128 at http:\/\/127\.0\.0\.1:\d+ \(.*\).*\[MODEL_FETCH_FAILED\]/);
+    expect(
+      await main(
+        [
+          'eval',
+          '--model',
+          'Xuandong/HPD-MiniLM-F128',
+          '--sts',
+          join(root, 'pairs.tsv'),
+          '--hub-url',
+          `http://127.0.0.1:${port}`,
+        ],
+        io,
+      ),
+    ).toBe(1);
+    expect(io.stderr).toMatch(
+      /cannot reach the Hugging Face Hub for Xuandong\/HPD-MiniLM-F128 at http:\/\/127\.0\.0\.1:\d+ \(.*\).*\[MODEL_FETCH_FAILED\]/,
+    );
     expect(performance.now() - t0).toBeLessThan(20_000);
 
     const sockets: Socket[] = [];
@@ -82,7 +131,22 @@ describe('hpd-embed eval', () => {
     try {
       const io2 = capture();
       const t1 = performance.now();
-      expect(await main(['eval', '--model', 'Xuandong/HPD-MiniLM-F128', '--sts', join(root, 'pairs.tsv'), '--hub-url', `http://127.0.0.1:${silentPort}`, '--hub-timeout', '1'], io2)).toBe(1);
+      expect(
+        await main(
+          [
+            'eval',
+            '--model',
+            'Xuandong/HPD-MiniLM-F128',
+            '--sts',
+            join(root, 'pairs.tsv'),
+            '--hub-url',
+            `http://127.0.0.1:${silentPort}`,
+            '--hub-timeout',
+            '1',
+          ],
+          io2,
+        ),
+      ).toBe(1);
       expect(io2.stderr).toMatch(/no answer within 1 s.*\[MODEL_FETCH_FAILED\]/);
       expect(performance.now() - t1).toBeLessThan(20_000);
     } finally {
@@ -95,7 +159,23 @@ describe('hpd-embed eval', () => {
     const hub = await startHubServer({ 'test/eval-ckpt': { main: fixture.checkpointDir } });
     try {
       const io = capture();
-      expect(await main(['eval', '--model', 'test/eval-ckpt', '--hub-url', hub.url, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm', '--json'], io)).toBe(0);
+      expect(
+        await main(
+          [
+            'eval',
+            '--model',
+            'test/eval-ckpt',
+            '--hub-url',
+            hub.url,
+            '--sts',
+            join(root, 'pairs.tsv'),
+            '--device',
+            'wasm',
+            '--json',
+          ],
+          io,
+        ),
+      ).toBe(0);
       expect(JSON.parse(io.stdout)).toMatchObject({ task: 'sts', pairs: 4, model: 'test/eval-ckpt' });
     } finally {
       await hub.close();

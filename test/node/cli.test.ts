@@ -6,7 +6,13 @@ import { main, type CliIO } from '../../src/node/cli.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 
 function capture(): CliIO & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', tty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
+  const io = {
+    stdout: '',
+    stderr: '',
+    tty: false,
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s),
+  };
   return io;
 }
 
@@ -19,16 +25,53 @@ describe('hpd-embed CLI: fixture and convert', () => {
 
   it('fixture writes a Hub-layout checkpoint that convert compiles, with progress and a summary', async () => {
     const io = capture();
-    expect(await main(['fixture', '--out', join(root, 'ckpt'), '--layers', '1', '--hidden', '32', '--heads', '4', '--ffn', '64', '--dim', '8', '--seed', '7'], io)).toBe(0);
+    expect(
+      await main(
+        [
+          'fixture',
+          '--out',
+          join(root, 'ckpt'),
+          '--layers',
+          '1',
+          '--hidden',
+          '32',
+          '--heads',
+          '4',
+          '--ffn',
+          '64',
+          '--dim',
+          '8',
+          '--seed',
+          '7',
+        ],
+        io,
+      ),
+    ).toBe(0);
     const names = await readdir(join(root, 'ckpt'), { recursive: true });
-    for (const f of ['config.json', 'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/pytorch_model.bin', 'pytorch_model.bin', 'model.safetensors', 'tokenizer.json', 'vocab.txt']) {
+    for (const f of [
+      'config.json',
+      'modules.json',
+      'sentence_bert_config.json',
+      '1_Pooling/config.json',
+      '2_Dense/config.json',
+      '2_Dense/pytorch_model.bin',
+      'pytorch_model.bin',
+      'model.safetensors',
+      'tokenizer.json',
+      'vocab.txt',
+    ]) {
       expect(names).toContain(f);
     }
     const conv = capture();
     expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'bundle'), '--dtype', 'fp16'], conv)).toBe(0);
     expect(conv.stderr).toMatch(/compiling .*done\s+100%/);
     expect(conv.stdout).toMatch(/params [\d,]+, dtype fp16, model\.onnx [\d.]+ MiB/);
-    expect((await readdir(join(root, 'bundle'))).sort()).toEqual(['hpd.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    expect((await readdir(join(root, 'bundle'))).sort()).toEqual([
+      'hpd.json',
+      'model.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const manifest = JSON.parse(await readFile(join(root, 'bundle/hpd.json'), 'utf8'));
     expect(manifest).toMatchObject({ dim: 8, dtype: 'fp16' });
   });
@@ -64,7 +107,24 @@ describe('hpd-embed CLI: fixture and convert', () => {
     const lines = ['the quick brown fox', '', 'search engines rank documents', 'a dog sat on the mat'];
     await writeFile(join(root, 'lines.txt'), `${lines.join('\n')}\n`);
     const io = capture();
-    expect(await main(['embed', '--model', join(root, 'bundle'), '--input', join(root, 'lines.txt'), '--output', join(root, 'v.f32'), '--device', 'wasm', '--batch', '2'], io)).toBe(0);
+    expect(
+      await main(
+        [
+          'embed',
+          '--model',
+          join(root, 'bundle'),
+          '--input',
+          join(root, 'lines.txt'),
+          '--output',
+          join(root, 'v.f32'),
+          '--device',
+          'wasm',
+          '--batch',
+          '2',
+        ],
+        io,
+      ),
+    ).toBe(0);
     expect(io.stderr).toMatch(/4 texts → .*\(4 × 8 float32, 0 truncated\).* texts\/s/);
     const bytes = await readFile(join(root, 'v.f32'));
     expect(bytes.byteLength).toBe(4 * 8 * 4);
@@ -77,10 +137,44 @@ describe('hpd-embed CLI: fixture and convert', () => {
       await embedder.dispose();
     }
     const found = capture();
-    expect(await main(['search', '--model', join(root, 'bundle'), '--input', join(root, 'lines.txt'), '--index', join(root, 'lines.hpdindex'), '--query', 'search engines rank documents', '--k', '2'], found)).toBe(0);
-    expect(found.stdout).toMatch(/query: search engines rank documents\n\s+1\.0000\s+line 3: search engines rank documents/);
+    expect(
+      await main(
+        [
+          'search',
+          '--model',
+          join(root, 'bundle'),
+          '--input',
+          join(root, 'lines.txt'),
+          '--index',
+          join(root, 'lines.hpdindex'),
+          '--query',
+          'search engines rank documents',
+          '--k',
+          '2',
+        ],
+        found,
+      ),
+    ).toBe(0);
+    expect(found.stdout).toMatch(
+      /query: search engines rank documents\n\s+1\.0000\s+line 3: search engines rank documents/,
+    );
     const again = capture();
-    expect(await main(['search', '--model', join(root, 'bundle'), '--index', join(root, 'lines.hpdindex'), '--query', 'a dog sat on the mat', '--k', '1'], again)).toBe(0);
+    expect(
+      await main(
+        [
+          'search',
+          '--model',
+          join(root, 'bundle'),
+          '--index',
+          join(root, 'lines.hpdindex'),
+          '--query',
+          'a dog sat on the mat',
+          '--k',
+          '1',
+        ],
+        again,
+      ),
+    ).toBe(0);
     expect(again.stderr).toMatch(/loaded 4 vectors/);
     expect(again.stdout).toMatch(/line 4: a dog sat on the mat/);
   }, 60_000);
@@ -96,7 +190,8 @@ describe('hpd-embed CLI: fixture and convert', () => {
     for (const argv of [['--help'], ['-h'], []]) {
       const io = capture();
       expect(await main(argv, io)).toBe(0);
-      for (const c of ['convert', 'fixture', 'embed', 'search', 'bench']) expect(io.stdout).toContain(`hpd-embed ${c} `);
+      for (const c of ['convert', 'fixture', 'embed', 'search', 'bench'])
+        expect(io.stdout).toContain(`hpd-embed ${c} `);
       expect(io.stderr).toBe('');
     }
     for (const c of ['convert', 'fixture', 'embed', 'search', 'bench']) {
@@ -110,7 +205,12 @@ describe('hpd-embed CLI: fixture and convert', () => {
   });
 
   it('a usage mistake prints one error line, then the usage, and nothing after it', async () => {
-    for (const argv of [['convert'], ['embed', '--model', 'x'], ['fixture'], ['convert', 'a', '--out', 'b', '--bogus']]) {
+    for (const argv of [
+      ['convert'],
+      ['embed', '--model', 'x'],
+      ['fixture'],
+      ['convert', 'a', '--out', 'b', '--bogus'],
+    ]) {
       const io = capture();
       expect(await main(argv, io)).toBe(2);
       const lines = io.stderr.trimEnd().split('\n');
@@ -125,25 +225,79 @@ describe('hpd-embed CLI: fixture and convert', () => {
 
   it('fixture says which vocabulary it used and how to pass a real one', async () => {
     const io = capture();
-    expect(await main(['fixture', '--out', join(root, 'fx-vocab'), '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4'], io)).toBe(0);
+    expect(
+      await main(
+        [
+          'fixture',
+          '--out',
+          join(root, 'fx-vocab'),
+          '--layers',
+          '1',
+          '--hidden',
+          '8',
+          '--heads',
+          '2',
+          '--ffn',
+          '8',
+          '--dim',
+          '4',
+        ],
+        io,
+      ),
+    ).toBe(0);
     expect(io.stdout).toMatch(/vocabulary: generated, \d+ tokens/);
     expect(io.stdout).toMatch(/--vocab <vocab\.txt or tokenizer\.json>/);
     await writeFile(join(root, 'v.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n');
     const io2 = capture();
-    expect(await main(['fixture', '--out', join(root, 'fx-vocab2'), '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4', '--vocab', join(root, 'v.txt')], io2)).toBe(0);
+    expect(
+      await main(
+        [
+          'fixture',
+          '--out',
+          join(root, 'fx-vocab2'),
+          '--layers',
+          '1',
+          '--hidden',
+          '8',
+          '--heads',
+          '2',
+          '--ffn',
+          '8',
+          '--dim',
+          '4',
+          '--vocab',
+          join(root, 'v.txt'),
+        ],
+        io2,
+      ),
+    ).toBe(0);
     expect(io2.stdout).toContain(`vocabulary: ${join(root, 'v.txt')} (6 tokens)`);
   });
 
   it('convert and fixture refuse to overwrite an existing output without --force; --force replaces only their own folders', async () => {
     const out = join(root, 'fx-force');
-    const args = ['fixture', '--out', out, '--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4'];
+    const args = [
+      'fixture',
+      '--out',
+      out,
+      '--layers',
+      '1',
+      '--hidden',
+      '8',
+      '--heads',
+      '2',
+      '--ffn',
+      '8',
+      '--dim',
+      '4',
+    ];
     expect(await main(args, capture())).toBe(0);
     const again = capture();
     expect(await main(args, again)).toBe(1);
     expect(again.stderr).toMatch(/already holds output of an earlier run.*--force.*\[OUTPUT_EXISTS\]/);
     expect(await main([...args, '--seed', '9', '--force'], capture())).toBe(0);
 
-    const conv = [ 'convert', out, '--out', join(root, 'b-force')];
+    const conv = ['convert', out, '--out', join(root, 'b-force')];
     expect(await main(conv, capture())).toBe(0);
     const before = await readFile(join(root, 'b-force/hpd.json'), 'utf8');
     const refused = capture();

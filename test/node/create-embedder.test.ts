@@ -11,7 +11,10 @@ import { bertVocab } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 
-const hasNative = await import('onnxruntime-node').then(() => true, () => false);
+const hasNative = await import('onnxruntime-node').then(
+  () => true,
+  () => false,
+);
 
 const SENTENCES = [
   'A man is playing a flute.',
@@ -33,7 +36,16 @@ describe('createEmbedder (Node, worker thread)', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-node-embed-'));
     const vocab = bertVocab();
-    fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 2, hidden: 64, heads: 4, ffn: 128, dim: 32, maxPositions: 128, maxSeqLength: 24 });
+    fx = await compiledFixture({
+      ...(vocab ? { vocab } : {}),
+      layers: 2,
+      hidden: 64,
+      heads: 4,
+      ffn: 128,
+      dim: 32,
+      maxPositions: 128,
+      maxSeqLength: 24,
+    });
     bundleDir = await fx.bundleDir();
     embedder = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), threads: 1 });
     hub = await startHubServer({ 'test/node-ckpt': { main: fx.checkpointDir } });
@@ -56,35 +68,51 @@ describe('createEmbedder (Node, worker thread)', () => {
     let worst = 0;
     ref.forEach((r, i) => (worst = Math.max(worst, maxAbsDiff(v.subarray(i * 32, (i + 1) * 32), r))));
     expect(worst).toBeLessThanOrEqual(1e-4);
-    for (let i = 0; i < SENTENCES.length; i++) expect(Math.hypot(...v.subarray(i * 32, (i + 1) * 32))).toBeCloseTo(1, 5);
+    for (let i = 0; i < SENTENCES.length; i++)
+      expect(Math.hypot(...v.subarray(i * 32, (i + 1) * 32))).toBeCloseTo(1, 5);
     const one = await embedder.embedOne(SENTENCES[4]);
     expect(maxAbsDiff(one, v.subarray(4 * 32, 5 * 32))).toBeLessThanOrEqual(1e-6);
   });
 
-  it.each(['wasm', 'onnxruntime-node'] as const)('backend %s matches the float64 reference within 1e-4', async (backend) => {
-    if (backend === 'onnxruntime-node' && !hasNative) {
-      console.warn('skipping the onnxruntime-node backend check: the optional peer is not installed (npm ci installs it here as a dev dependency)');
-      return;
-    }
-    const e = await createEmbedder({ model: bundleDir, threads: 1, backend });
-    try {
-      expect(e.device.actual).toBe(backend === 'wasm' ? 'wasm' : 'cpu');
-      const v = await e.embed(SENTENCES);
-      const ref = await fx.expected(SENTENCES, 24);
-      ref.forEach((r, i) => expect(maxAbsDiff(v.subarray(i * 32, (i + 1) * 32), r)).toBeLessThanOrEqual(1e-4));
-    } finally {
-      await e.dispose();
-    }
-  });
+  it.each(['wasm', 'onnxruntime-node'] as const)(
+    'backend %s matches the float64 reference within 1e-4',
+    async (backend) => {
+      if (backend === 'onnxruntime-node' && !hasNative) {
+        console.warn(
+          'skipping the onnxruntime-node backend check: the optional peer is not installed (npm ci installs it here as a dev dependency)',
+        );
+        return;
+      }
+      const e = await createEmbedder({ model: bundleDir, threads: 1, backend });
+      try {
+        expect(e.device.actual).toBe(backend === 'wasm' ? 'wasm' : 'cpu');
+        const v = await e.embed(SENTENCES);
+        const ref = await fx.expected(SENTENCES, 24);
+        ref.forEach((r, i) => expect(maxAbsDiff(v.subarray(i * 32, (i + 1) * 32), r)).toBeLessThanOrEqual(1e-4));
+      } finally {
+        await e.dispose();
+      }
+    },
+  );
 
   it('keeps input order under 1,000 concurrent calls of random sizes', async () => {
     const pool = Array.from({ length: 60 }, (_, i) => `sentence number ${i} ${'word '.repeat(i % 17)}`);
     const expected = await embedder.embed(pool);
     const rnd = seededRandom(11);
-    const calls = Array.from({ length: 1000 }, () => Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * pool.length)));
+    const calls = Array.from({ length: 1000 }, () =>
+      Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * pool.length)),
+    );
     const results = await Promise.all(calls.map((idx) => embedder.embed(idx.map((i) => pool[i]))));
     let worst = 0;
-    results.forEach((r, c) => calls[c].forEach((p, j) => (worst = Math.max(worst, maxAbsDiff(r.subarray(j * 32, (j + 1) * 32), expected.subarray(p * 32, (p + 1) * 32))))));
+    results.forEach((r, c) =>
+      calls[c].forEach(
+        (p, j) =>
+          (worst = Math.max(
+            worst,
+            maxAbsDiff(r.subarray(j * 32, (j + 1) * 32), expected.subarray(p * 32, (p + 1) * 32)),
+          )),
+      ),
+    );
     expect(worst).toBeLessThanOrEqual(1e-5);
   }, 120_000);
 
@@ -97,7 +125,9 @@ describe('createEmbedder (Node, worker thread)', () => {
   });
 
   it('rejects bad input with INVALID_INPUT and stays usable', async () => {
-    await expect(embedder.embed('not an array' as unknown as string[])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(embedder.embed('not an array' as unknown as string[])).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     await expect(embedder.embed(['ok', 42 as unknown as string])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(embedder.embedOne(null as unknown as string)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect((await embedder.embed([])).length).toBe(0);
@@ -105,8 +135,13 @@ describe('createEmbedder (Node, worker thread)', () => {
   });
 
   it('reports device and model errors with stable codes', async () => {
-    await expect(createEmbedder({ model: bundleDir, device: 'webgpu', threads: 1 })).rejects.toMatchObject({ code: 'DEVICE_UNAVAILABLE' });
-    const missing = await createEmbedder({ model: 'test/nope', hubUrl: hub.url, threads: 1 }).then(() => undefined, (e: unknown) => e as Error & { code: string });
+    await expect(createEmbedder({ model: bundleDir, device: 'webgpu', threads: 1 })).rejects.toMatchObject({
+      code: 'DEVICE_UNAVAILABLE',
+    });
+    const missing = await createEmbedder({ model: 'test/nope', hubUrl: hub.url, threads: 1 }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(missing).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
     expect(missing?.message).toMatch(/404/);
     await expect(createEmbedder({ model: '' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
@@ -116,7 +151,13 @@ describe('createEmbedder (Node, worker thread)', () => {
     const cacheDir = join(root, 'hub-cache');
     const progress: string[] = [];
     const own = await startHubServer({ 'test/node-ckpt': { main: fx.checkpointDir } });
-    const a = await createEmbedder({ model: 'test/node-ckpt', hubUrl: own.url, cacheDir, threads: 1, onProgress: (p) => progress.push(p.stage) });
+    const a = await createEmbedder({
+      model: 'test/node-ckpt',
+      hubUrl: own.url,
+      cacheDir,
+      threads: 1,
+      onProgress: (p) => progress.push(p.stage),
+    });
     expect(a.info.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(progress).toContain('download');
     expect(progress).toContain('compile');
@@ -135,7 +176,11 @@ describe('createEmbedder (Node, worker thread)', () => {
 
   it('rejects pending calls with WORKER_CRASHED when the worker dies, then recovers with a fresh worker', async () => {
     let worker: Worker | undefined;
-    const e = await createEmbedder({ model: bundleDir, threads: 1, worker: () => (worker = startNodeWorker({ threads: 1 })) });
+    const e = await createEmbedder({
+      model: bundleDir,
+      threads: 1,
+      worker: () => (worker = startNodeWorker({ threads: 1 })),
+    });
     const first = worker!;
     const big = Array.from({ length: 400 }, (_, i) => `text ${i} ${'long words here '.repeat(8)}`);
     const pending = [e.embed(big), e.embed(['a']), e.index('x').addTexts(['1'], ['one'])];
@@ -150,8 +195,18 @@ describe('createEmbedder (Node, worker thread)', () => {
 
   it('hosts named indexes in the worker: add texts, search by text, remove, save and load', async () => {
     const idx = embedder.index('notes');
-    const texts = ['cats purr on the sofa', 'dogs bark at the mailman', 'stock markets fell sharply', 'a kitten sleeps on the couch'];
-    const stats = await idx.addTexts(['a', 'b', 'c', 'd'], texts, [{ kind: 'pet' }, { kind: 'pet' }, { kind: 'finance' }, { kind: 'pet' }]);
+    const texts = [
+      'cats purr on the sofa',
+      'dogs bark at the mailman',
+      'stock markets fell sharply',
+      'a kitten sleeps on the couch',
+    ];
+    const stats = await idx.addTexts(['a', 'b', 'c', 'd'], texts, [
+      { kind: 'pet' },
+      { kind: 'pet' },
+      { kind: 'finance' },
+      { kind: 'pet' },
+    ]);
     expect(stats.size).toBe(4);
     const hits = await idx.search(texts[2], 2);
     expect(hits[0]).toMatchObject({ id: 'c' });

@@ -11,7 +11,9 @@ describe('folderCache', () => {
   it('two (and ten) overlapping puts of one key all succeed and leave one whole blob and sidecar', async () => {
     const cache = folderCache(join(tmp(), 'c'));
     const bytes = new Uint8Array(1 << 20).map((_, i) => i * 7);
-    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => cache.put('model/v1/model.onnx', bytes)));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => cache.put('model/v1/model.onnx', bytes)),
+    );
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     expect(await cache.get('model/v1/model.onnx')).toEqual(bytes);
     expect(await cache.list()).toEqual([{ key: 'model/v1/model.onnx', bytes: bytes.byteLength }]);

@@ -25,7 +25,10 @@ describe('fs index store under SIGKILL', () => {
   it(`after each of ${RUNS} kills at random moments, load gives a complete saved snapshot`, async () => {
     const r = seededRandom(SEED);
     const base = new CosineIndex({ dim: DIM });
-    base.add(Array.from({ length: ROWS }, (_, i) => `doc-${i}`), new Float32Array(ROWS * DIM).map(() => r() - 0.5));
+    base.add(
+      Array.from({ length: ROWS }, (_, i) => `doc-${i}`),
+      new Float32Array(ROWS * DIM).map(() => r() - 0.5),
+    );
     const baseFile = join(tmp(), 'base.hpdindex');
     await writeFile(baseFile, new Uint8Array(base.serialize()));
     const dir = join(tmp(), 'store');
@@ -40,7 +43,9 @@ describe('fs index store under SIGKILL', () => {
     let next = 0;
     const landed = { before: 0, during: 0 }; // kills before the first save of a run completed, and after
     for (let run = 0; run < RUNS; run++) {
-      const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, baseFile, String(next)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, baseFile, String(next)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       let ready!: () => void;
       const isReady = new Promise<void>((res) => (ready = res));
@@ -72,7 +77,9 @@ describe('fs index store under SIGKILL', () => {
       // Temp files of killed writers are swept only when an hour old; remove them here to keep the disk small.
       for (const f of await readdir(dir)) if (f.endsWith('.tmp')) await rm(join(dir, f), { force: true });
     }
-    console.info(`kill test: ${RUNS} kills, ${landed.during} after at least one save, ${landed.before} before the first; highest acknowledged version ${acked}`);
+    console.info(
+      `kill test: ${RUNS} kills, ${landed.during} after at least one save, ${landed.before} before the first; highest acknowledged version ${acked}`,
+    );
     expect(landed.during).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -26,7 +26,10 @@ describe('folderIndexStore', () => {
     const dir = join(tmp(), 'interleaved');
     const store = folderIndexStore(dir);
     const index = new CosineIndex({ dim: DIM });
-    index.add(Array.from({ length: 2000 }, (_, i) => `base-${i}`), vectors(1, 2000));
+    index.add(
+      Array.from({ length: 2000 }, (_, i) => `base-${i}`),
+      vectors(1, 2000),
+    );
     const saves: Promise<unknown>[] = [];
     let last: ArrayBuffer | undefined;
     for (let i = 0; i < 20; i++) {
@@ -54,7 +57,9 @@ describe('folderIndexStore', () => {
     const one = index.serialize();
     index.add(['y'], vectors(4, 1));
     const two = index.serialize();
-    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).saveBytes('shared', i % 2 ? one : two)));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).saveBytes('shared', i % 2 ? one : two)),
+    );
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     expect([bytesOf(one), bytesOf(two)]).toContainEqual(bytesOf(await a.loadBytes('shared')));
   });
@@ -68,7 +73,9 @@ describe('folderIndexStore', () => {
     const loadErr = await store.loadBytes('n').catch((e: unknown) => e);
     expect(loadErr).toMatchObject({ code: 'PERSIST_FAILED' });
     expect(await folderIndexStore(join(tmp(), 'empty')).loadBytes('never')).toBeUndefined();
-    await expect(folderIndexStore(tmp()).saveBytes('../escape', new ArrayBuffer(8))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(folderIndexStore(tmp()).saveBytes('../escape', new ArrayBuffer(8))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
   });
 });
 

@@ -11,13 +11,27 @@ import { exposeOn } from './channel.js';
 
 /** One instance of each class, with the facts a caller can read from it. */
 const SAMPLES: Record<keyof typeof ERROR_REVIVERS, () => { error: HpdError; props: Record<string, unknown> }> = {
-  HpdError: () => ({ error: new HpdError('INDEX_OPTIONS_CONFLICT', 'open as int8', { details: { name: 'n', storage: 'int8', requested: 'f32' } }), props: { details: { name: 'n', storage: 'int8', requested: 'f32' } } }),
+  HpdError: () => ({
+    error: new HpdError('INDEX_OPTIONS_CONFLICT', 'open as int8', {
+      details: { name: 'n', storage: 'int8', requested: 'f32' },
+    }),
+    props: { details: { name: 'n', storage: 'int8', requested: 'f32' } },
+  }),
   ConvertError: () => ({ error: new errors.ConvertError('CHECKPOINT_MISSING_FILE', 'no config.json'), props: {} }),
   InvalidInputError: () => ({ error: new errors.InvalidInputError('k must be ≥ 1'), props: {} }),
-  DimMismatchError: () => ({ error: new errors.DimMismatchError(128, 64, 'vectors'), props: { expected: 128, actual: 64, details: { expected: 128, actual: 64 } } }),
-  DuplicateIdError: () => ({ error: new errors.DuplicateIdError('doc-7', 'id "doc-7" is already in the index'), props: { id: 'doc-7', details: { id: 'doc-7' } } }),
+  DimMismatchError: () => ({
+    error: new errors.DimMismatchError(128, 64, 'vectors'),
+    props: { expected: 128, actual: 64, details: { expected: 128, actual: 64 } },
+  }),
+  DuplicateIdError: () => ({
+    error: new errors.DuplicateIdError('doc-7', 'id "doc-7" is already in the index'),
+    props: { id: 'doc-7', details: { id: 'doc-7' } },
+  }),
   CorruptIndexError: () => ({ error: new errors.CorruptIndexError('bad crc'), props: {} }),
-  UnsupportedIndexVersionError: () => ({ error: new errors.UnsupportedIndexVersionError(9, 2), props: { version: 9, supported: 2, details: { version: 9, supported: 2 } } }),
+  UnsupportedIndexVersionError: () => ({
+    error: new errors.UnsupportedIndexVersionError(9, 2),
+    props: { version: 9, supported: 2, details: { version: 9, supported: 2 } },
+  }),
   PersistError: () => ({ error: new errors.PersistError('disk full', { cause: new TypeError('ENOSPC') }), props: {} }),
 };
 
@@ -32,9 +46,20 @@ function connect<T extends object>(target: T): Remote<T> {
 }
 
 async function crossed(thrown: unknown): Promise<unknown> {
-  const remote = connect({ fail: (): Promise<void> => Promise.reject(thrown), failSync: (): void => { throw thrown; } });
-  const a = await remote.fail().then(() => 'resolved', (e: unknown) => e);
-  const b = await remote.failSync().then(() => 'resolved', (e: unknown) => e);
+  const remote = connect({
+    fail: (): Promise<void> => Promise.reject(thrown),
+    failSync: (): void => {
+      throw thrown;
+    },
+  });
+  const a = await remote.fail().then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
+  const b = await remote.failSync().then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
   expect(b).toEqual(a); // sync and async throws cross alike
   return a;
 }
@@ -43,7 +68,9 @@ describe('errors across the worker boundary', () => {
   installErrorHandler();
 
   it('the sample list covers every error class src/errors.ts exports, and the registry has a reviver for each', () => {
-    const classes = Object.entries(errors).filter(([, v]) => typeof v === 'function' && (v === HpdError || v.prototype instanceof HpdError)).map(([k]) => k);
+    const classes = Object.entries(errors)
+      .filter(([, v]) => typeof v === 'function' && (v === HpdError || v.prototype instanceof HpdError))
+      .map(([k]) => k);
     expect(classes.sort()).toEqual(Object.keys(SAMPLES).sort());
     expect(Object.keys(ERROR_REVIVERS).sort()).toEqual(classes.sort());
   });
@@ -52,7 +79,8 @@ describe('errors across the worker boundary', () => {
     it(`${name}: class, code, message, details and a two-level cause survive`, async () => {
       const { error, props } = make();
       const inner = new errors.DuplicateIdError('x', 'inner cause', { cause: new RangeError('root cause') });
-      if (error.cause === undefined) Object.defineProperty(error, 'cause', { value: inner, writable: true, configurable: true });
+      if (error.cause === undefined)
+        Object.defineProperty(error, 'cause', { value: inner, writable: true, configurable: true });
       const got = (await crossed(error)) as HpdError & Record<string, unknown>;
       const Ctor = (errors as unknown as Record<string, new (...a: never[]) => HpdError>)[name];
       expect(got).toBeInstanceOf(Ctor);
@@ -85,7 +113,9 @@ describe('errors across the worker boundary', () => {
   });
 
   it('non-Error causes and thrown values cross as values (a non-cloneable one as its string)', async () => {
-    const a = (await crossed(new HpdError('ABORTED', 'cancelled', { cause: { reason: 'timeout', ms: 5 } }))) as HpdError;
+    const a = (await crossed(
+      new HpdError('ABORTED', 'cancelled', { cause: { reason: 'timeout', ms: 5 } }),
+    )) as HpdError;
     expect(a.cause).toEqual({ reason: 'timeout', ms: 5 });
     const b = (await crossed(new HpdError('ABORTED', 'cancelled', { cause: { f: () => 1 } }))) as HpdError;
     expect(b.cause).toBe('[object Object]');
@@ -99,7 +129,7 @@ describe('errors across the worker boundary', () => {
     Object.defineProperty(a, 'cause', { value: b });
     let got = (await crossed(a)) as { cause?: unknown };
     let depth = 0;
-    while (got.cause instanceof Error) (got = got.cause as { cause?: unknown }), depth++;
+    while (got.cause instanceof Error) ((got = got.cause as { cause?: unknown }), depth++);
     expect(depth).toBe(8);
   });
 });

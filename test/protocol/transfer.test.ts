@@ -30,12 +30,21 @@ async function observe(): Promise<unknown[]> {
   channels.push(ch);
   exposeOn(theirs, ch.port1);
   const r = wrap<typeof theirs>(exposeOn.endpoint(ch.port2));
-  const seen = (e: unknown) => (e instanceof Error ? { ctor: e.constructor.name, name: e.name, message: e.message, code: (e as { code?: unknown }).code, own: Object.keys(e).sort() } : { value: e });
+  const seen = (e: unknown) =>
+    e instanceof Error
+      ? {
+          ctor: e.constructor.name,
+          name: e.name,
+          message: e.message,
+          code: (e as { code?: unknown }).code,
+          own: Object.keys(e).sort(),
+        }
+      : { value: e };
   return [await r.range().catch(seen), await r.hpd().catch(seen), await r.text().catch(seen), await r.ok(21)];
 }
 
-describe("our comlink error handler leaves other comlink users alone", () => {
-  it('another comlink user sees the same errors before and after installErrorHandler(), and comlink\'s throw handler is the same object', async () => {
+describe('our comlink error handler leaves other comlink users alone', () => {
+  it("another comlink user sees the same errors before and after installErrorHandler(), and comlink's throw handler is the same object", async () => {
     const throwHandler = transferHandlers.get('throw');
     const before = await observe();
     // comlink's default: an Error carries name/message/stack only (no code, no extra fields); a string stays a string.

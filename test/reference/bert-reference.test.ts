@@ -12,7 +12,6 @@ import { seededRandom } from '../../src/seeded-random.js';
 // ---------------------------------------------------------------------------
 // Helpers: rng, rounding encoders, safetensors writer, checkpoint builder
 
-
 function roundHalfEven(x: number): number {
   const f = Math.floor(x);
   const d = x - f;
@@ -178,7 +177,8 @@ function randomDense(spec: Spec): Tensors {
   const t: Tensors = new Map();
   const w = new Float64Array(out * inF).map(() => (2 * r() - 1) / Math.sqrt(inF));
   t.set('linear.weight', { shape: [out, inF], values: w });
-  if (spec.dense!.bias) t.set('linear.bias', { shape: [out], values: new Float64Array(out).map(() => 0.2 * (2 * r() - 1)) });
+  if (spec.dense!.bias)
+    t.set('linear.bias', { shape: [out], values: new Float64Array(out).map(() => 0.2 * (2 * r() - 1)) });
   return t;
 }
 
@@ -203,7 +203,8 @@ async function writeCheckpoint(
   const stored: Tensors = new Map();
   for (const [name, t] of bert) {
     let n = name;
-    if (spec.legacyLayerNorm) n = n.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+    if (spec.legacyLayerNorm)
+      n = n.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
     stored.set(spec.prefix + n, t);
   }
   await writeFile(join(dir, 'model.safetensors'), encodeSafetensors(stored, spec.dtype, { format: 'pt' }));
@@ -262,7 +263,12 @@ async function writeCheckpoint(
     await writeFile(join(dir, '2_Dense', 'model.safetensors'), encodeSafetensors(dense, 'F32'));
   }
   if (spec.normalizeModule) {
-    modules.push({ idx: modules.length, name: String(modules.length), path: `${modules.length}_Normalize`, type: 'sentence_transformers.models.Normalize' });
+    modules.push({
+      idx: modules.length,
+      name: String(modules.length),
+      path: `${modules.length}_Normalize`,
+      type: 'sentence_transformers.models.Normalize',
+    });
   }
   await writeFile(join(dir, 'modules.json'), JSON.stringify(modules));
   return { dir, spec, bert, dense };
@@ -309,7 +315,12 @@ function embeddingRows(bert: Tensors, ids: number[], eps: number): number[][] {
     const wr = rows(word, id);
     const pr = rows(pos, t);
     const tr = rows(type, 0);
-    return ln(wr.map((v, i) => v + pr[i] + tr[i]), w, b, eps);
+    return ln(
+      wr.map((v, i) => v + pr[i] + tr[i]),
+      w,
+      b,
+      eps,
+    );
   });
 }
 
@@ -384,7 +395,10 @@ describe('safetensors-read', () => {
       [0x0001, 2 ** -133],
     ];
     const build = (dtype: string, items: [number, number][]): Uint8Array => {
-      let json = JSON.stringify({ __metadata__: { k: 'v' }, t: { dtype, shape: [items.length], data_offsets: [0, 2 * items.length] } });
+      let json = JSON.stringify({
+        __metadata__: { k: 'v' },
+        t: { dtype, shape: [items.length], data_offsets: [0, 2 * items.length] },
+      });
       while (json.length % 8 !== 0) json += ' ';
       const hb = new TextEncoder().encode(json);
       const out = new Uint8Array(8 + hb.length + 2 * items.length);
@@ -449,7 +463,11 @@ describe('referenceEmbed', () => {
     const [v] = await referenceEmbed(raw.dir, [[1, 2, 3]], { normalize: false });
     expect(Math.abs(norm(v) - 1)).toBeGreaterThan(1e-3);
     const [n] = await referenceEmbed(raw.dir, [[1, 2, 3]]);
-    expectClose(n, v.map((x) => x / norm(v)), 1e-15);
+    expectClose(
+      n,
+      v.map((x) => x / norm(v)),
+      1e-15,
+    );
 
     const withModule = await writeCheckpoint({ normalizeModule: true, seed: 2 });
     const [m] = await referenceEmbed(withModule.dir, [[1, 2, 3]], { normalize: false });
@@ -464,8 +482,18 @@ describe('referenceEmbed', () => {
       normalizeModule: false,
       seed: 3,
     });
-    const clsOnly = await writeCheckpoint({ pooling: { cls: true }, dense: undefined, normalizeModule: false, seed: 3 });
-    const meanOnly = await writeCheckpoint({ pooling: { mean: true }, dense: undefined, normalizeModule: false, seed: 3 });
+    const clsOnly = await writeCheckpoint({
+      pooling: { cls: true },
+      dense: undefined,
+      normalizeModule: false,
+      seed: 3,
+    });
+    const meanOnly = await writeCheckpoint({
+      pooling: { mean: true },
+      dense: undefined,
+      normalizeModule: false,
+      seed: 3,
+    });
     const opts = { normalize: false };
 
     // A single token: every pooling mode gives the same vector.
@@ -484,7 +512,11 @@ describe('referenceEmbed', () => {
     const seg = (s: number): Float64Array => multi.subarray(s * H, (s + 1) * H);
     expectClose(seg(0), cls, 0);
     expectClose(seg(2), mean, 0);
-    expectClose(seg(3), Array.from(mean, (v) => v * Math.sqrt(ids.length)), 1e-13);
+    expectClose(
+      seg(3),
+      Array.from(mean, (v) => v * Math.sqrt(ids.length)),
+      1e-13,
+    );
     for (let i = 0; i < H; i++) expect(seg(1)[i]).toBeGreaterThan(seg(2)[i]);
     expect(maxDiff(cls, mean)).toBeGreaterThan(1e-3);
   });
@@ -508,15 +540,30 @@ describe('referenceEmbed', () => {
     const pooled = meanRows(embeddingRows(bert, ids, spec.eps));
     const W = dense!.get('linear.weight')!;
     const bias = dense!.get('linear.bias')!.values;
-    const y = Array.from({ length: spec.dense!.out }, (_, o) => Math.tanh(bias[o] + rows(W, o).reduce((a, w, i) => a + w * pooled[i], 0)));
+    const y = Array.from({ length: spec.dense!.out }, (_, o) =>
+      Math.tanh(bias[o] + rows(W, o).reduce((a, w, i) => a + w * pooled[i], 0)),
+    );
     const n = norm(y);
     const [got] = await referenceEmbed(dir, [ids]);
-    expectClose(got, y.map((v) => v / n), 1e-14);
+    expectClose(
+      got,
+      y.map((v) => v / n),
+      1e-14,
+    );
   });
 
   it('one layer with uniform attention and an erf-GELU feed-forward matches a hand computation', async () => {
     const H = 8;
-    const spec = { layers: 1, hidden: H, heads: 2, ffn: 2 * H, dense: undefined, normalizeModule: false, eps: 1e-6, seed: 6 };
+    const spec = {
+      layers: 1,
+      hidden: H,
+      heads: 2,
+      ffn: 2 * H,
+      dense: undefined,
+      normalizeModule: false,
+      eps: 1e-6,
+      seed: 6,
+    };
     const b = 'encoder.layer.0';
     const eye = (i: number, shape: number[]): number => (Math.floor(i / shape[1]) === i % shape[1] ? 1 : 0);
     const { dir, bert } = await writeCheckpoint(spec, (t) => {
@@ -531,12 +578,14 @@ describe('referenceEmbed', () => {
       setTensor(t, `${b}.attention.output.dense.bias`, () => 0);
       // FFN: intermediate = [I; -I] → [gelu(h), gelu(-h)]; output = [I, I] → gelu(h) + gelu(-h) = h·erf(h/√2).
       setTensor(t, `${b}.intermediate.dense.weight`, (i) => {
-        const r = Math.floor(i / H), c = i % H;
+        const r = Math.floor(i / H),
+          c = i % H;
         return r < H ? (r === c ? 1 : 0) : r - H === c ? -1 : 0;
       });
       setTensor(t, `${b}.intermediate.dense.bias`, () => 0);
       setTensor(t, `${b}.output.dense.weight`, (i) => {
-        const r = Math.floor(i / (2 * H)), c = i % (2 * H);
+        const r = Math.floor(i / (2 * H)),
+          c = i % (2 * H);
         return c % H === r ? 1 : 0;
       });
       setTensor(t, `${b}.output.dense.bias`, () => 0);
@@ -544,16 +593,35 @@ describe('referenceEmbed', () => {
     const ids = [2, 7, 1, 8, 28];
     const x = embeddingRows(bert, ids, 1e-6);
     const mx = meanRows(x);
-    const attnLn = [bert.get(`${b}.attention.output.LayerNorm.weight`)!.values, bert.get(`${b}.attention.output.LayerNorm.bias`)!.values];
+    const attnLn = [
+      bert.get(`${b}.attention.output.LayerNorm.weight`)!.values,
+      bert.get(`${b}.attention.output.LayerNorm.bias`)!.values,
+    ];
     const outLn = [bert.get(`${b}.output.LayerNorm.weight`)!.values, bert.get(`${b}.output.LayerNorm.bias`)!.values];
-    const h1 = x.map((row) => ln(row.map((v, i) => v + mx[i]), attnLn[0], attnLn[1], 1e-6));
-    const h2 = h1.map((row) => ln(row.map((v) => v + v * (2 * normalCdf(v) - 1)), outLn[0], outLn[1], 1e-6));
+    const h1 = x.map((row) =>
+      ln(
+        row.map((v, i) => v + mx[i]),
+        attnLn[0],
+        attnLn[1],
+        1e-6,
+      ),
+    );
+    const h2 = h1.map((row) =>
+      ln(
+        row.map((v) => v + v * (2 * normalCdf(v) - 1)),
+        outLn[0],
+        outLn[1],
+        1e-6,
+      ),
+    );
     const [got] = await referenceEmbed(dir, [ids], { normalize: false });
     expectClose(got, meanRows(h2), 1e-12);
   });
 
   it('one layer of random multi-head attention (FFN zeroed) matches a hand computation', async () => {
-    const H = 8, heads = 2, dh = H / heads;
+    const H = 8,
+      heads = 2,
+      dh = H / heads;
     const b = 'encoder.layer.0';
     const { dir, bert } = await writeCheckpoint(
       { layers: 1, hidden: H, heads, ffn: 16, dense: undefined, normalizeModule: false, eps: 1e-7, seed: 11 },
@@ -567,7 +635,10 @@ describe('referenceEmbed', () => {
     const g = (name: string): { shape: number[]; values: Float64Array } => bert.get(`${b}.${name}`)!;
     // x·Wᵀ + b for one vector, with W stored [out, in].
     const lin = (v: number[], name: string): number[] =>
-      Array.from({ length: H }, (_, o) => g(`${name}.bias`).values[o] + rows(g(`${name}.weight`), o).reduce((a, w, i) => a + w * v[i], 0));
+      Array.from(
+        { length: H },
+        (_, o) => g(`${name}.bias`).values[o] + rows(g(`${name}.weight`), o).reduce((a, w, i) => a + w * v[i], 0),
+      );
     const ids = [11, 22, 33, 44];
     const x = embeddingRows(bert, ids, 1e-7);
     const Q = x.map((v) => lin(v, 'attention.self.query'));
@@ -584,9 +655,18 @@ describe('referenceEmbed', () => {
       }
       return out;
     });
-    const attnW = g('attention.output.LayerNorm.weight').values, attnB = g('attention.output.LayerNorm.bias').values;
-    const outW = g('output.LayerNorm.weight').values, outB = g('output.LayerNorm.bias').values;
-    const h1 = ctx.map((c, t) => ln(lin(c, 'attention.output.dense').map((v, i) => v + x[t][i]), attnW, attnB, 1e-7));
+    const attnW = g('attention.output.LayerNorm.weight').values,
+      attnB = g('attention.output.LayerNorm.bias').values;
+    const outW = g('output.LayerNorm.weight').values,
+      outB = g('output.LayerNorm.bias').values;
+    const h1 = ctx.map((c, t) =>
+      ln(
+        lin(c, 'attention.output.dense').map((v, i) => v + x[t][i]),
+        attnW,
+        attnB,
+        1e-7,
+      ),
+    );
     const h2 = h1.map((v) => ln(v, outW, outB, 1e-7));
     const [got] = await referenceEmbed(dir, [ids], { normalize: false });
     expectClose(got, meanRows(h2), 1e-12);
@@ -598,7 +678,10 @@ describe('referenceEmbed', () => {
       // The same rounded values stored as F32 must give the identical embedding.
       const asF32 = await writeCheckpoint({ dtype: 'F32', seed: 7 }, (t) => roundTo(t, dtype));
       const unrounded = await writeCheckpoint({ dtype: 'F32', seed: 7 });
-      const ids = [[1, 2, 3, 4], [40, 41]];
+      const ids = [
+        [1, 2, 3, 4],
+        [40, 41],
+      ];
       const a = await referenceEmbed(half.dir, ids);
       const b = await referenceEmbed(asF32.dir, ids);
       const c = await referenceEmbed(unrounded.dir, ids);
@@ -634,7 +717,12 @@ describe('referenceEmbed', () => {
 
     await writeFile(
       join(dir, '2_Dense', 'config.json'),
-      JSON.stringify({ in_features: 9, out_features: 3, bias: false, activation_function: 'torch.nn.modules.linear.Identity' }),
+      JSON.stringify({
+        in_features: 9,
+        out_features: 3,
+        bias: false,
+        activation_function: 'torch.nn.modules.linear.Identity',
+      }),
     );
     const fresh = join(root, `copy-${counter++}`);
     await mkdir(fresh);

@@ -13,14 +13,22 @@ import { readSafetensors, type ReferenceTensor } from './safetensors-read.js';
 type Activation = (x: number) => number;
 
 interface LayerWeights {
-  qW: Float64Array; qB: Float64Array;
-  kW: Float64Array; kB: Float64Array;
-  vW: Float64Array; vB: Float64Array;
-  attnOutW: Float64Array; attnOutB: Float64Array;
-  attnLnW: Float64Array; attnLnB: Float64Array;
-  interW: Float64Array; interB: Float64Array;
-  outW: Float64Array; outB: Float64Array;
-  outLnW: Float64Array; outLnB: Float64Array;
+  qW: Float64Array;
+  qB: Float64Array;
+  kW: Float64Array;
+  kB: Float64Array;
+  vW: Float64Array;
+  vB: Float64Array;
+  attnOutW: Float64Array;
+  attnOutB: Float64Array;
+  attnLnW: Float64Array;
+  attnLnB: Float64Array;
+  interW: Float64Array;
+  interB: Float64Array;
+  outW: Float64Array;
+  outB: Float64Array;
+  outLnW: Float64Array;
+  outLnB: Float64Array;
 }
 
 interface BertModule {
@@ -170,11 +178,7 @@ function num(config: Record<string, unknown>, key: string, fallback?: number): n
   throw new Error(`reference: config key ${key} missing or not a number`);
 }
 
-function takeTensor(
-  tensors: Map<string, ReferenceTensor>,
-  names: string[],
-  shape: number[],
-): Float64Array {
+function takeTensor(tensors: Map<string, ReferenceTensor>, names: string[], shape: number[]): Float64Array {
   for (const name of names) {
     const t = tensors.get(name);
     if (!t) continue;
@@ -205,7 +209,8 @@ async function loadTransformer(path: string): Promise<BertModule> {
   if (hidden % heads !== 0) throw new Error('reference: hidden_size not divisible by num_attention_heads');
 
   const weightsPath = join(path, 'model.safetensors');
-  if (!(await exists(weightsPath))) throw new Error(`reference: ${weightsPath} not found (only safetensors is supported)`);
+  if (!(await exists(weightsPath)))
+    throw new Error(`reference: ${weightsPath} not found (only safetensors is supported)`);
   const { tensors } = await readSafetensors(weightsPath);
 
   // Find the prefix ("", "bert.", ...) from the word embedding table.
@@ -234,7 +239,24 @@ async function loadTransformer(path: string): Promise<BertModule> {
     const [interW, interB] = linear(`${b}.intermediate.dense`, intermediate, hidden);
     const [outW, outB] = linear(`${b}.output.dense`, hidden, intermediate);
     const [outLnW, outLnB] = ln(`${b}.output.LayerNorm`, hidden);
-    layers.push({ qW, qB, kW, kB, vW, vB, attnOutW, attnOutB, attnLnW, attnLnB, interW, interB, outW, outB, outLnW, outLnB });
+    layers.push({
+      qW,
+      qB,
+      kW,
+      kB,
+      vW,
+      vB,
+      attnOutW,
+      attnOutB,
+      attnLnW,
+      attnLnB,
+      interW,
+      interB,
+      outW,
+      outB,
+      outLnW,
+      outLnB,
+    });
   }
 
   return {
@@ -281,7 +303,8 @@ async function loadDense(path: string): Promise<DenseModule> {
   const actName = c['activation_function'] ?? 'torch.nn.modules.activation.Tanh';
   if (typeof actName !== 'string') throw new Error('reference: Dense activation_function must be a string');
   const weightsPath = join(path, 'model.safetensors');
-  if (!(await exists(weightsPath))) throw new Error(`reference: ${weightsPath} not found (only safetensors is supported)`);
+  if (!(await exists(weightsPath)))
+    throw new Error(`reference: ${weightsPath} not found (only safetensors is supported)`);
   const { tensors } = await readSafetensors(weightsPath);
   return {
     kind: 'dense',
@@ -364,20 +387,47 @@ function linear(
     const w1 = w0 + inDim;
     let t = 0;
     for (; t + 4 <= tokens; t += 4) {
-      const x0 = t * inDim, x1 = x0 + inDim, x2 = x1 + inDim, x3 = x2 + inDim;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      const x0 = t * inDim,
+        x1 = x0 + inDim,
+        x2 = x1 + inDim,
+        x3 = x2 + inDim;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        c0 = 0,
+        c1 = 0,
+        c2 = 0,
+        c3 = 0;
       for (let i = 0; i < inDim; i++) {
-        const u = w[w0 + i], v = w[w1 + i];
-        const p0 = x[x0 + i], p1 = x[x1 + i], p2 = x[x2 + i], p3 = x[x3 + i];
-        a0 += u * p0; a1 += u * p1; a2 += u * p2; a3 += u * p3;
-        c0 += v * p0; c1 += v * p1; c2 += v * p2; c3 += v * p3;
+        const u = w[w0 + i],
+          v = w[w1 + i];
+        const p0 = x[x0 + i],
+          p1 = x[x1 + i],
+          p2 = x[x2 + i],
+          p3 = x[x3 + i];
+        a0 += u * p0;
+        a1 += u * p1;
+        a2 += u * p2;
+        a3 += u * p3;
+        c0 += v * p0;
+        c1 += v * p1;
+        c2 += v * p2;
+        c3 += v * p3;
       }
-      y[t * outDim + o] = a0; y[(t + 1) * outDim + o] = a1; y[(t + 2) * outDim + o] = a2; y[(t + 3) * outDim + o] = a3;
-      y[t * outDim + o + 1] = c0; y[(t + 1) * outDim + o + 1] = c1; y[(t + 2) * outDim + o + 1] = c2; y[(t + 3) * outDim + o + 1] = c3;
+      y[t * outDim + o] = a0;
+      y[(t + 1) * outDim + o] = a1;
+      y[(t + 2) * outDim + o] = a2;
+      y[(t + 3) * outDim + o] = a3;
+      y[t * outDim + o + 1] = c0;
+      y[(t + 1) * outDim + o + 1] = c1;
+      y[(t + 2) * outDim + o + 1] = c2;
+      y[(t + 3) * outDim + o + 1] = c3;
     }
     for (; t < tokens; t++) {
       const xt = t * inDim;
-      let a = 0, c = 0;
+      let a = 0,
+        c = 0;
       for (let i = 0; i < inDim; i++) {
         a += w[w0 + i] * x[xt + i];
         c += w[w1 + i] * x[xt + i];
@@ -421,7 +471,14 @@ function addInPlace(a: Float64Array, b: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] += b[i];
 }
 
-function selfAttention(q: Float64Array, k: Float64Array, v: Float64Array, n: number, hidden: number, heads: number): Float64Array {
+function selfAttention(
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  n: number,
+  hidden: number,
+  heads: number,
+): Float64Array {
   const dh = hidden / heads;
   const scale = 1 / Math.sqrt(dh);
   const ctx = new Float64Array(n * hidden);
@@ -459,13 +516,15 @@ function bertForward(m: BertModule, ids: readonly number[]): Float64Array {
   const n = ids.length;
   const H = m.hidden;
   if (n === 0) throw new Error('reference: empty token sequence');
-  if (n > m.maxPositions) throw new Error(`reference: sequence of ${n} tokens exceeds max_position_embeddings ${m.maxPositions}`);
+  if (n > m.maxPositions)
+    throw new Error(`reference: sequence of ${n} tokens exceeds max_position_embeddings ${m.maxPositions}`);
 
   // Embeddings: word + position + token type 0, then LayerNorm.
   const x = new Float64Array(n * H);
   for (let t = 0; t < n; t++) {
     const id = ids[t];
-    if (!Number.isInteger(id) || id < 0 || id >= m.vocab) throw new Error(`reference: token id ${id} outside vocabulary`);
+    if (!Number.isInteger(id) || id < 0 || id >= m.vocab)
+      throw new Error(`reference: token id ${id} outside vocabulary`);
     for (let i = 0; i < H; i++) {
       x[t * H + i] = m.word[id * H + i] + m.position[t * H + i] + m.tokenType[i];
     }
@@ -545,7 +604,8 @@ function embedOne(modules: ReferenceModule[], ids: readonly number[]): Float64Ar
         break;
       case 'dense': {
         if (!pooled) throw new Error('reference: Dense before Pooling is not supported');
-        if (hs.length !== m.inFeatures) throw new Error(`reference: Dense expects ${m.inFeatures} features, got ${hs.length}`);
+        if (hs.length !== m.inFeatures)
+          throw new Error(`reference: Dense expects ${m.inFeatures} features, got ${hs.length}`);
         const y = linear(hs, 1, m.inFeatures, m.weight, m.bias, m.outFeatures);
         for (let i = 0; i < y.length; i++) y[i] = m.act(y[i]);
         hs = y;

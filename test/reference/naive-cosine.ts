@@ -3,7 +3,6 @@ import { seededRandom } from '../../src/seeded-random.js';
 
 export { seededRandom };
 
-
 /** Standard normal sample via Box–Muller. */
 export function gaussian(rand: () => number): number {
   const u = 1 - rand();

@@ -35,7 +35,7 @@ const bf16Scratch = new DataView(new ArrayBuffer(4));
 
 /** Decodes bfloat16 bits (the upper half of a float32) into a number (exact). */
 export function bf16BitsToNumber(bits: number): number {
-  bf16Scratch.setUint32(0, (bits & 0xffff) << 16 >>> 0, true);
+  bf16Scratch.setUint32(0, ((bits & 0xffff) << 16) >>> 0, true);
   return bf16Scratch.getFloat32(0, true);
 }
 
@@ -76,7 +76,11 @@ export function parseSafetensors(bytes: Uint8Array): ReferenceSafetensors {
       metadata = (entry ?? {}) as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = entry as {
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as {
       dtype: string;
       shape: number[];
       data_offsets: [number, number];

@@ -14,7 +14,9 @@ const BUDGET = { page: 115_000, worker: 172_000, workerOwn: 67_000, compiler: 73
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();
-  console.log(`page ${s.page} B, worker ${s.worker} B (src/ ${s.workerOwn} B; + ORT ${s.workerOrt} B), compiler chunk ${s.compiler} B, index chunk ${s.index} B`);
+  console.log(
+    `page ${s.page} B, worker ${s.worker} B (src/ ${s.workerOwn} B; + ORT ${s.workerOrt} B), compiler chunk ${s.compiler} B, index chunk ${s.index} B`,
+  );
 
   it('page entry, worker (compiled-bundle path) and compiler chunk stay within budget', () => {
     expect(s.page).toBeLessThanOrEqual(BUDGET.page);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CosineIndex, DimMismatchError, DuplicateIdError, HpdError, InvalidInputError } from '../../src/search/index.js';
+import {
+  CosineIndex,
+  DimMismatchError,
+  DuplicateIdError,
+  HpdError,
+  InvalidInputError,
+} from '../../src/search/index.js';
 import type { JsonValue, SearchHit, StorageKind } from '../../src/search/index.js';
 import { gaussian, naiveSearch, randomVectors, seededRandom } from '../reference/naive-cosine.js';
 import type { NaiveHit } from '../reference/naive-cosine.js';
@@ -52,7 +58,8 @@ describe('CosineIndex f32 against the naive reference', () => {
     for (let t = 0; t < 25; t++) {
       const q = randomVectors(rand, 1, DIM);
       const all = allScores(entries, q);
-      for (const k of [1, 3, 10, 57, n, n + 10]) expectMatches(index.search(q, k), naiveSearch(entries, q, k), all, 1e-6);
+      for (const k of [1, 3, 10, 57, n, n + 10])
+        expectMatches(index.search(q, k), naiveSearch(entries, q, k), all, 1e-6);
     }
   });
 
@@ -134,7 +141,13 @@ describe('filter and minScore', () => {
 
   it('minScore is inclusive and can exclude everything', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(['x', 'y'], [[1, 0], [0, 1]]);
+    index.add(
+      ['x', 'y'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
     expect(index.search([1, 0], 2, { minScore: 1 }).map((h) => h.id)).toEqual(['x']);
     expect(index.search([1, 0], 2, { minScore: 1.5 })).toEqual([]);
     expect(index.search([1, 0], 2, { minScore: -1 }).length).toBe(2);
@@ -164,8 +177,32 @@ describe('searchMany', () => {
       calls++;
       return true;
     };
-    expectCode(() => index.searchMany([[1, 0], [0, 0]], 1, { filter }), InvalidInputError, 'INVALID_INPUT');
-    expectCode(() => index.searchMany([[1, 0], [1, 0, 0]], 1, { filter }), DimMismatchError, 'DIM_MISMATCH');
+    expectCode(
+      () =>
+        index.searchMany(
+          [
+            [1, 0],
+            [0, 0],
+          ],
+          1,
+          { filter },
+        ),
+      InvalidInputError,
+      'INVALID_INPUT',
+    );
+    expectCode(
+      () =>
+        index.searchMany(
+          [
+            [1, 0],
+            [1, 0, 0],
+          ],
+          1,
+          { filter },
+        ),
+      DimMismatchError,
+      'DIM_MISMATCH',
+    );
     expectCode(() => index.searchMany(new Float32Array(3), 1), DimMismatchError, 'DIM_MISMATCH');
     expect(calls).toBe(0);
   });
@@ -216,7 +253,10 @@ describe('int8 storage', () => {
       // Scores within 2e-5 of float32; positions may swap only between scores that close.
       for (let j = 0; j < 10; j++) {
         expect(Math.abs(b[j].score - a[j].score)).toBeLessThan(2e-5);
-        if (b[j].id !== a[j].id) expect(Math.abs(a[j].score - (exact.search(q, 20).find((h) => h.id === b[j].id)?.score ?? -9))).toBeLessThan(4e-5);
+        if (b[j].id !== a[j].id)
+          expect(Math.abs(a[j].score - (exact.search(q, 20).find((h) => h.id === b[j].id)?.score ?? -9))).toBeLessThan(
+            4e-5,
+          );
       }
     }
     expect(index.byteLength).toBeLessThan(index.size * 2 * (2 * D + 4) + 1); // codes + residuals + scale, ≤ 2× for growth slack
@@ -232,20 +272,23 @@ describe('int8 storage', () => {
     expect(index.byteLength).toBeLessThan(N * (D + 4) * 2 + 1);
   });
 
-  it.each(['dequantized', 'residual'] as const)('%s: scores equal the dot product with the stored (dequantised) row', (rescore) => {
-    const index = new CosineIndex({ dim: D, storage: 'int8', rescore });
-    index.add(ids.slice(0, 500), flat.subarray(0, 500 * D));
-    const q = queries.subarray(0, D);
-    let qn = 0;
-    for (let j = 0; j < D; j++) qn += q[j] * q[j];
-    qn = Math.sqrt(qn);
-    for (const h of index.search(q, 20)) {
-      const v = index.get(h.id)?.vector as Float32Array;
-      let dot = 0;
-      for (let j = 0; j < D; j++) dot += v[j] * (q[j] / qn);
-      expect(h.score).toBeCloseTo(dot, 6);
-    }
-  });
+  it.each(['dequantized', 'residual'] as const)(
+    '%s: scores equal the dot product with the stored (dequantised) row',
+    (rescore) => {
+      const index = new CosineIndex({ dim: D, storage: 'int8', rescore });
+      index.add(ids.slice(0, 500), flat.subarray(0, 500 * D));
+      const q = queries.subarray(0, D);
+      let qn = 0;
+      for (let j = 0; j < D; j++) qn += q[j] * q[j];
+      qn = Math.sqrt(qn);
+      for (const h of index.search(q, 20)) {
+        const v = index.get(h.id)?.vector as Float32Array;
+        let dot = 0;
+        for (let j = 0; j < D; j++) dot += v[j] * (q[j] / qn);
+        expect(h.score).toBeCloseTo(dot, 6);
+      }
+    },
+  );
 });
 
 describe('remove and upsert keep ids consistent', () => {
@@ -266,13 +309,25 @@ describe('remove and upsert keep ids consistent', () => {
           ids.forEach((id, i) => model.set(id, { vector: flat.slice(i * DIM, i * DIM + DIM), meta: meta[i] }));
         } else if (op < 0.65) {
           const existing = [...model.keys()];
-          const ids = [...new Set(Array.from({ length: 4 }, () => (rand() < 0.7 && existing.length ? existing[Math.floor(rand() * existing.length)] : `k${next++}`)))];
+          const ids = [
+            ...new Set(
+              Array.from({ length: 4 }, () =>
+                rand() < 0.7 && existing.length ? existing[Math.floor(rand() * existing.length)] : `k${next++}`,
+              ),
+            ),
+          ];
           const flat = randomVectors(rand, ids.length, DIM);
-          index.upsert(ids, flat, ids.map(() => step));
+          index.upsert(
+            ids,
+            flat,
+            ids.map(() => step),
+          );
           ids.forEach((id, i) => model.set(id, { vector: flat.slice(i * DIM, i * DIM + DIM), meta: step }));
         } else {
           const existing = [...model.keys()];
-          const ids = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => (rand() < 0.8 && existing.length ? existing[Math.floor(rand() * existing.length)] : 'missing'));
+          const ids = Array.from({ length: 1 + Math.floor(rand() * 6) }, () =>
+            rand() < 0.8 && existing.length ? existing[Math.floor(rand() * existing.length)] : 'missing',
+          );
           const unique = new Set(ids.filter((id) => model.has(id)));
           expect(index.remove(ids)).toBe(unique.size);
           for (const id of unique) model.delete(id);
@@ -299,8 +354,22 @@ describe('remove and upsert keep ids consistent', () => {
 
   it('upsert replaces vector and metadata and keeps size', () => {
     const index = new CosineIndex<{ v: number }>({ dim: 2 });
-    index.add(['a', 'b'], [[1, 0], [0, 1]], [{ v: 1 }, { v: 2 }]);
-    index.upsert(['a', 'c'], [[0, 1], [1, 1]], [{ v: 3 }, undefined]);
+    index.add(
+      ['a', 'b'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [{ v: 1 }, { v: 2 }],
+    );
+    index.upsert(
+      ['a', 'c'],
+      [
+        [0, 1],
+        [1, 1],
+      ],
+      [{ v: 3 }, undefined],
+    );
     expect(index.size).toBe(3);
     expect(Array.from(index.get('a')?.vector ?? [])).toEqual([0, 1]);
     expect(index.get('a')?.metadata).toEqual({ v: 3 });
@@ -337,14 +406,34 @@ describe('bad input is rejected with a typed error and leaves the index unchange
         ['add of an existing id', () => index.add(['d', 'b'], [ok, ok]), DuplicateIdError, 'DUPLICATE_ID'],
         ['NaN', () => index.add(['d', 'e'], [ok, [1, Number.NaN, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
         ['Infinity', () => index.upsert(['a', 'e'], [ok, [1, Infinity, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
-        ['-Infinity flat', () => index.add(['d'], new Float32Array([0, -Infinity, 0, 0])), InvalidInputError, 'INVALID_INPUT'],
+        [
+          '-Infinity flat',
+          () => index.add(['d'], new Float32Array([0, -Infinity, 0, 0])),
+          InvalidInputError,
+          'INVALID_INPUT',
+        ],
         ['zero vector', () => index.upsert(['a', 'e'], [ok, [0, 0, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
         ['underflowing vector', () => index.add(['d'], [[1e-200, 0, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
         ['non-string id', () => index.add(['d', 5 as unknown as string], [ok, ok]), InvalidInputError, 'INVALID_INPUT'],
         ['metadata length', () => index.add(['d', 'e'], [ok, ok], [null]), InvalidInputError, 'INVALID_INPUT'],
-        ['metadata NaN', () => index.add(['d', 'e'], [ok, ok], [null, { x: Number.NaN }]), InvalidInputError, 'INVALID_INPUT'],
-        ['metadata Date', () => index.upsert(['a'], [ok], [new Date() as unknown as JsonValue]), InvalidInputError, 'INVALID_INPUT'],
-        ['metadata function', () => index.add(['d'], [ok], [{ f: (() => 1) as unknown as JsonValue }]), InvalidInputError, 'INVALID_INPUT'],
+        [
+          'metadata NaN',
+          () => index.add(['d', 'e'], [ok, ok], [null, { x: Number.NaN }]),
+          InvalidInputError,
+          'INVALID_INPUT',
+        ],
+        [
+          'metadata Date',
+          () => index.upsert(['a'], [ok], [new Date() as unknown as JsonValue]),
+          InvalidInputError,
+          'INVALID_INPUT',
+        ],
+        [
+          'metadata function',
+          () => index.add(['d'], [ok], [{ f: (() => 1) as unknown as JsonValue }]),
+          InvalidInputError,
+          'INVALID_INPUT',
+        ],
         ['remove non-string', () => index.remove(['a', 7 as unknown as string]), InvalidInputError, 'INVALID_INPUT'],
         ['k = 0', () => index.search(ok, 0), InvalidInputError, 'INVALID_INPUT'],
         ['k < 0', () => index.search(ok, -3), InvalidInputError, 'INVALID_INPUT'],
@@ -373,7 +462,11 @@ describe('bad input is rejected with a typed error and leaves the index unchange
     expectCode(() => new CosineIndex({ dim: 0 }), InvalidInputError, 'INVALID_INPUT');
     expectCode(() => new CosineIndex({ dim: 1.5 }), InvalidInputError, 'INVALID_INPUT');
     expectCode(() => new CosineIndex({ dim: 4, storage: 'f16' as StorageKind }), InvalidInputError, 'INVALID_INPUT');
-    expectCode(() => new CosineIndex({ dim: 4, storage: 'f32', rescore: 'dequantized' }), InvalidInputError, 'INVALID_INPUT');
+    expectCode(
+      () => new CosineIndex({ dim: 4, storage: 'f32', rescore: 'dequantized' }),
+      InvalidInputError,
+      'INVALID_INPUT',
+    );
   });
 
   it('grows geometrically past the initial capacity without losing rows', () => {
@@ -398,7 +491,18 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
     const index = new CosineIndex({ dim: 2 });
     index.add(['ok-😀'], [[1, 0]]);
     for (const bad of ['\uD800', 'a\uDC00', 'x\uDBFFy', '😀'[0]]) {
-      expectCode(() => index.add(['fine', bad], [[0, 1], [1, 1]]), InvalidInputError, 'INVALID_INPUT');
+      expectCode(
+        () =>
+          index.add(
+            ['fine', bad],
+            [
+              [0, 1],
+              [1, 1],
+            ],
+          ),
+        InvalidInputError,
+        'INVALID_INPUT',
+      );
       expectCode(() => index.upsert([bad], [[0, 1]]), InvalidInputError, 'INVALID_INPUT');
     }
     expect(index.ids()).toEqual(['ok-😀']);
@@ -409,7 +513,14 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
   it('metadata with a "__proto__" key is stored as a key: get() works, filters see no injected field, save/load keeps it', () => {
     const index = new CosineIndex({ dim: 2 });
     const meta = JSON.parse('{"title":"t","__proto__":{"isAdmin":true}}') as JsonValue;
-    index.add(['a', 'b'], [[1, 0], [0, 1]], [meta, { title: 'u' }]);
+    index.add(
+      ['a', 'b'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [meta, { title: 'u' }],
+    );
     const got = index.get('a')?.metadata as Record<string, JsonValue>;
     expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
     expect(Object.keys(got)).toEqual(['title', '__proto__']);

@@ -11,7 +11,9 @@ import { seededRandom } from '../../src/seeded-random.js';
 const CASES = Number(process.env.HPD_FUZZ_CASES ?? 3000);
 const SEED = Number(process.env.HPD_FUZZ_SEED ?? 20261127);
 const TYPED = new Set(['CORRUPT_INDEX', 'UNSUPPORTED_INDEX_VERSION']);
-const INTERESTING = [0, 1, 2, 3, 4, 0x7f, 0xff, 0xffff, 65_535, 65_536, 65_537, 0x7fffffff, 0x80000000, 0xfffffffc, 0xffffffff];
+const INTERESTING = [
+  0, 1, 2, 3, 4, 0x7f, 0xff, 0xffff, 65_535, 65_536, 65_537, 0x7fffffff, 0x80000000, 0xfffffffc, 0xffffffff,
+];
 
 function seeds(): Uint8Array[] {
   const r = seededRandom(SEED);
@@ -27,8 +29,14 @@ function seeds(): Uint8Array[] {
     const index = new CosineIndex<JsonValue>({ dim, storage, ...(rescore ? { rescore } : {}) });
     const n = 3 + Math.floor(r() * 12);
     const ids = Array.from({ length: n }, (_, i) => (i % 4 === 0 ? `ü-${i}-😀` : `id${i}`));
-    const meta = ids.map((id, i) => (i % 3 === 0 ? undefined : { id, i, tags: ['a', i % 2 === 0], nested: { deep: [null, 1.5] } }));
-    index.add(ids, new Float32Array(n * dim).map(() => r() - 0.5), meta);
+    const meta = ids.map((id, i) =>
+      i % 3 === 0 ? undefined : { id, i, tags: ['a', i % 2 === 0], nested: { deep: [null, 1.5] } },
+    );
+    index.add(
+      ids,
+      new Float32Array(n * dim).map(() => r() - 0.5),
+      meta,
+    );
     out.push(new Uint8Array(index.serialize()));
   }
   out.push(new Uint8Array(new CosineIndex({ dim: 8 }).serialize()));
@@ -36,7 +44,8 @@ function seeds(): Uint8Array[] {
 }
 
 function fixCrc(b: Uint8Array): Uint8Array {
-  if (b.length >= 4) new DataView(b.buffer, b.byteOffset, b.length).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+  if (b.length >= 4)
+    new DataView(b.buffer, b.byteOffset, b.length).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
   return b;
 }
 
@@ -135,7 +144,9 @@ describe(`index file fuzzing (${CASES} cases, seed ${SEED})`, () => {
       expect(growth, `case ${c} (${op})`).toBeLessThan(64 << 20);
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
-    console.info(`index fuzz: ${CASES} cases → ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${worstMs.toFixed(1)} ms, peak ArrayBuffer growth ${(worstGrowth / 1024).toFixed(0)} KiB`);
+    console.info(
+      `index fuzz: ${CASES} cases → ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${worstMs.toFixed(1)} ms, peak ArrayBuffer growth ${(worstGrowth / 1024).toFixed(0)} KiB`,
+    );
     expect(outcomes.get('CORRUPT_INDEX') ?? 0).toBeGreaterThan(CASES / 2);
   });
 });

@@ -7,7 +7,9 @@ describe('json-value', () => {
     const r = seededRandom(5);
     const pool = [0x41, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000, 0x20ac, 0xd83d, 0xde00];
     for (let i = 0; i < 5000; i++) {
-      const s = String.fromCharCode(...Array.from({ length: Math.floor(r() * 6) }, () => pool[Math.floor(r() * pool.length)]));
+      const s = String.fromCharCode(
+        ...Array.from({ length: Math.floor(r() * 6) }, () => pool[Math.floor(r() * pool.length)]),
+      );
       // The reference: a well-formed string survives a UTF-8 round trip unchanged.
       const roundTrip = new TextDecoder().decode(new TextEncoder().encode(s)) === s;
       expect(isWellFormedFallback(s)).toBe(roundTrip);

@@ -5,7 +5,9 @@ import { CosineIndex } from '../../src/search/cosine-index.js';
 import { OpfsIndexStore, type OpfsDirectory, type OpfsFileHandle } from '../../src/search/persist-opfs.js';
 
 /** Files as byte arrays; a writable buffers until close(), like createWritable's swap file. */
-function memoryDir(opts: { failWriteOf?: (file: string) => boolean } = {}): OpfsDirectory & { files: Map<string, Uint8Array> } {
+function memoryDir(
+  opts: { failWriteOf?: (file: string) => boolean } = {},
+): OpfsDirectory & { files: Map<string, Uint8Array> } {
   const files = new Map<string, Uint8Array>();
   const notFound = () => Object.assign(new Error('not found'), { name: 'NotFoundError' });
   const handle = (name: string): OpfsFileHandle => ({
@@ -47,7 +49,11 @@ function memoryDir(opts: { failWriteOf?: (file: string) => boolean } = {}): Opfs
 function index(seed: number, n: number): CosineIndex {
   const idx = new CosineIndex({ dim: 8 });
   const v = new Float32Array(n * 8).map((_, i) => Math.sin(seed * 131 + i * 0.37) + 0.01);
-  idx.add(Array.from({ length: n }, (_, i) => `id${i}`), v, Array.from({ length: n }, (_, i) => ({ i })));
+  idx.add(
+    Array.from({ length: n }, (_, i) => `id${i}`),
+    v,
+    Array.from({ length: n }, (_, i) => ({ i })),
+  );
   return idx;
 }
 
@@ -69,7 +75,9 @@ describe('OpfsIndexStore', () => {
     const a = index(1, 40).serialize();
     const b = index(2, 60).serialize();
     await store.saveBytes('x', a);
-    await expect(store.saveBytes('x', b, { beforeCommit: () => Promise.reject(new Error('injected failure')) })).rejects.toThrow('injected failure');
+    await expect(
+      store.saveBytes('x', b, { beforeCommit: () => Promise.reject(new Error('injected failure')) }),
+    ).rejects.toThrow('injected failure');
     expect(await store.snapshotIds('x')).toHaveLength(2); // the orphan is there
     expect(new Uint8Array((await store.loadBytes('x'))!)).toEqual(new Uint8Array(a));
     await store.saveBytes('x', b);

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { CosineIndex } from '../../src/search/cosine-index.js';
-import { decodeTeacherProjection, encodeTeacherProjection, projectTeacher, type TeacherProjection } from '../../src/search/project-teacher.js';
+import {
+  decodeTeacherProjection,
+  encodeTeacherProjection,
+  projectTeacher,
+  type TeacherProjection,
+} from '../../src/search/project-teacher.js';
 import { seededRandom } from '../../src/seeded-random.js';
 
 function randomProjection(D: number, d: number, center: boolean, seed = 1): TeacherProjection {
   const r = seededRandom(seed);
-  return { teacherDim: D, dim: d, center, components: Float32Array.from({ length: d * D }, () => r() - 0.5), mean: Float32Array.from({ length: D }, () => r() - 0.5) };
+  return {
+    teacherDim: D,
+    dim: d,
+    center,
+    components: Float32Array.from({ length: d * D }, () => r() - 0.5),
+    mean: Float32Array.from({ length: D }, () => r() - 0.5),
+  };
 }
 
 describe('projectTeacher', () => {
@@ -32,19 +43,26 @@ describe('projectTeacher', () => {
     const back = decodeTeacherProjection(encodeTeacherProjection(p), p);
     expect(Array.from(back.components)).toEqual(Array.from(p.components));
     expect(Array.from(back.mean)).toEqual(Array.from(p.mean));
-    expect(() => decodeTeacherProjection(new Uint8Array(10), p)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => decodeTeacherProjection(new Uint8Array(10), p)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     expect(() => projectTeacher(new Float32Array(9), p)).toThrow(expect.objectContaining({ code: 'DIM_MISMATCH' }));
     expect(() => projectTeacher([[1, 2, 3]], p)).toThrow(expect.objectContaining({ code: 'DIM_MISMATCH' }));
   });
 
   it('teacher vectors projected into the student space are found by vectors in that space', () => {
     // A "student" that is exactly the projection plus small noise: its queries must retrieve their own teacher rows.
-    const D = 32, d = 16, n = 200;
+    const D = 32,
+      d = 16,
+      n = 200;
     const p = randomProjection(D, d, false, 4);
     const r = seededRandom(5);
     const teacher = Float32Array.from({ length: n * D }, () => r() * 2 - 1);
     const index = new CosineIndex({ dim: d });
-    index.add(Array.from({ length: n }, (_, i) => String(i)), projectTeacher(teacher, p));
+    index.add(
+      Array.from({ length: n }, (_, i) => String(i)),
+      projectTeacher(teacher, p),
+    );
     const queries = projectTeacher(teacher, p).map((v) => v + (r() - 0.5) * 0.01);
     let hits = 0;
     for (let i = 0; i < n; i++) if (index.search(queries.subarray(i * d, (i + 1) * d), 1)[0].id === String(i)) hits++;

@@ -26,7 +26,13 @@ describe('int8 symmetric per-vector quantisation', () => {
     const a = new Int8Array(4);
     const b = new Int8Array(4);
     quantizeRow(v, 0, 4, a, 0);
-    quantizeRow(v.map((x) => -x), 0, 4, b, 0);
+    quantizeRow(
+      v.map((x) => -x),
+      0,
+      4,
+      b,
+      0,
+    );
     expect(a[0]).toBe(0);
     expect(Array.from(b)).toEqual(Array.from(a, (x) => (x === 0 ? 0 : -x)));
   });

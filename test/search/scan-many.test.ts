@@ -13,13 +13,21 @@ function build(opts: CosineIndexOptions): { index: CosineIndex<Meta>; flat: Floa
   const n = 3000;
   const flat = randomVectors(rand, n, D);
   const ids = Array.from({ length: n }, (_, i) => `v${String(i).padStart(5, '0')}`);
-  index.add(ids, flat, ids.map((_, i) => ({ even: i % 2 === 0 })));
+  index.add(
+    ids,
+    flat,
+    ids.map((_, i) => ({ even: i % 2 === 0 })),
+  );
   index.remove(ids.slice(200, 260));
   const same = flat.slice(D, 2 * D);
   // More identical rows than any candidate list holds, ids descending in row order: which tied rows survive depends on
   // the candidate heap's tie policy.
   const tied = Array.from({ length: 300 }, (_, i) => `tie-${String(299 - i).padStart(3, '0')}`);
-  index.add(tied, tied.map(() => same), tied.map((_, i) => ({ even: i % 3 === 0 })));
+  index.add(
+    tied,
+    tied.map(() => same),
+    tied.map((_, i) => ({ even: i % 3 === 0 })),
+  );
   index.upsert(['v00005', 'tie-007'], randomVectors(seededRandom(4), 2, D));
   return { index, flat };
 }
@@ -27,7 +35,8 @@ function build(opts: CosineIndexOptions): { index: CosineIndex<Meta>; flat: Floa
 const MODES: [string, CosineIndexOptions][] = [];
 for (const kernel of ['auto', 'js'] as const) {
   MODES.push([`f32 ${kernel}`, { dim: D, storage: 'f32', kernel }]);
-  for (const rescore of ['residual', 'dequantized', 'f32'] as const) MODES.push([`int8/${rescore} ${kernel}`, { dim: D, storage: 'int8', rescore, kernel }]);
+  for (const rescore of ['residual', 'dequantized', 'f32'] as const)
+    MODES.push([`int8/${rescore} ${kernel}`, { dim: D, storage: 'int8', rescore, kernel }]);
 }
 
 describe('CosineIndex.searchMany (one pass per batch of queries)', () => {
@@ -47,13 +56,21 @@ describe('CosineIndex.searchMany (one pass per batch of queries)', () => {
       expect(index.searchMany(queries, k, filtered)).toEqual(queries.map((q) => index.search(q, k, filtered)));
     }
     // The 300 tied rows outnumber the candidates, so this checks that the same tied rows win.
-    expect(index.searchMany(queries.slice(0, 7), 40).map((h) => h.map((x) => x.id))).toEqual(queries.slice(0, 7).map((q) => index.search(q, 40).map((x) => x.id)));
+    expect(index.searchMany(queries.slice(0, 7), 40).map((h) => h.map((x) => x.id))).toEqual(
+      queries.slice(0, 7).map((q) => index.search(q, 40).map((x) => x.id)),
+    );
     expect(index.searchMany(queries.slice(0, 3), 5000)).toEqual(queries.slice(0, 3).map((q) => index.search(q, 5000)));
-    for (const m of [1, 2, 4, 5, 16, 17]) expect(index.searchMany(queries.slice(0, m), 10)).toEqual(queries.slice(0, m).map((q) => index.search(q, 10)));
+    for (const m of [1, 2, 4, 5, 16, 17])
+      expect(index.searchMany(queries.slice(0, m), 10)).toEqual(queries.slice(0, m).map((q) => index.search(q, 10)));
   });
 
   it('agrees across kernels: js and wasm give the same batched results for every storage mode', () => {
-    for (const [storage, rescore] of [['f32', undefined], ['int8', 'residual'], ['int8', 'dequantized'], ['int8', 'f32']] as const) {
+    for (const [storage, rescore] of [
+      ['f32', undefined],
+      ['int8', 'residual'],
+      ['int8', 'dequantized'],
+      ['int8', 'f32'],
+    ] as const) {
       const opts = { dim: D, storage, ...(rescore ? { rescore } : {}) };
       const a = build({ ...opts, kernel: 'auto' }).index;
       const b = build({ ...opts, kernel: 'js' }).index;

@@ -1,6 +1,12 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CorruptIndexError, CosineIndex, HpdError, INDEX_FORMAT_VERSION, UnsupportedIndexVersionError } from '../../src/search/index.js';
+import {
+  CorruptIndexError,
+  CosineIndex,
+  HpdError,
+  INDEX_FORMAT_VERSION,
+  UnsupportedIndexVersionError,
+} from '../../src/search/index.js';
 import { crc32 } from '../../src/search/crc32.js';
 import type { Int8Rescore, JsonValue, StorageKind } from '../../src/search/index.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
@@ -11,7 +17,9 @@ function build(storage: StorageKind, rescore?: Int8Rescore): CosineIndex<JsonVal
   const rand = seededRandom(31);
   const index = new CosineIndex<JsonValue>({ dim: DIM, storage, rescore });
   const ids = Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? `ünï-${i}-😀` : `id-${i}`));
-  const meta: (JsonValue | undefined)[] = ids.map((id, i) => (i % 3 === 0 ? undefined : i % 3 === 1 ? { id, n: i, nested: [1, 'two', null, true] } : i));
+  const meta: (JsonValue | undefined)[] = ids.map((id, i) =>
+    i % 3 === 0 ? undefined : i % 3 === 1 ? { id, n: i, nested: [1, 'two', null, true] } : i,
+  );
   index.add(ids, randomVectors(rand, ids.length, DIM), meta);
   index.remove(['id-5', 'id-100', 'id-299']); // exercise swap-with-last before serialising
   index.upsert(['id-1'], randomVectors(rand, 1, DIM), ['replaced']);
@@ -56,7 +64,9 @@ describe('serialisation', () => {
       for (const id of index.ids()) {
         const a = index.get(id);
         const b = back.get(id);
-        expect(new Uint32Array((b?.vector as Float32Array).buffer)).toEqual(new Uint32Array((a?.vector as Float32Array).buffer));
+        expect(new Uint32Array((b?.vector as Float32Array).buffer)).toEqual(
+          new Uint32Array((a?.vector as Float32Array).buffer),
+        );
         expect(b?.metadata).toEqual(a?.metadata);
       }
       const q = randomVectors(seededRandom(32), 5, DIM);
@@ -91,7 +101,8 @@ describe('corrupt buffers are refused with typed errors', () => {
   const bytes = new Uint8Array(build('int8', 'f32').serialize());
 
   it('refuses every truncation', () => {
-    for (const len of [0, 1, 4, 31, 35, 36, 100, bytes.length >> 1, bytes.length - 5, bytes.length - 1]) expectRefused(bytes.slice(0, len));
+    for (const len of [0, 1, 4, 31, 35, 36, 100, bytes.length >> 1, bytes.length - 5, bytes.length - 1])
+      expectRefused(bytes.slice(0, len));
     const longer = new Uint8Array(bytes.length + 4);
     longer.set(bytes);
     expectRefused(longer);
@@ -142,7 +153,14 @@ describe('corrupt buffers are refused with typed errors', () => {
 
   it('refuses duplicate ids, non-finite values and bad metadata under a valid checksum', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(['aa', 'ab'], [[1, 0], [0, 1]], [{ x: 1 }, undefined]);
+    index.add(
+      ['aa', 'ab'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [{ x: 1 }, undefined],
+    );
     const good = new Uint8Array(index.serialize());
     const dup = good.slice();
     dup[32 + 4 + 2 + 4 + 1] = 'a'.charCodeAt(0); // second id "ab" -> "aa"
@@ -159,7 +177,11 @@ describe('corrupt buffers are refused with typed errors', () => {
 });
 
 /** A CRC-valid file from header fields and body sections: what an attacker can write by hand. */
-function craft(h: { storage?: number; flags?: number; dim: number; count: number; idsLen?: number; metaLen?: number }, body: Uint8Array, vectorBytes = 0): Uint8Array {
+function craft(
+  h: { storage?: number; flags?: number; dim: number; count: number; idsLen?: number; metaLen?: number },
+  body: Uint8Array,
+  vectorBytes = 0,
+): Uint8Array {
   const total = 32 + body.length + ((4 - ((32 + body.length) % 4)) % 4) + vectorBytes + 4;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);

@@ -10,13 +10,18 @@ const { CosineIndex } = await import('../../src/search/cosine-index.js');
 
 const D = 128;
 const relaxed = hasRelaxedSimd();
-if (!relaxed) console.warn(`skipping relaxed-SIMD kernel tests in Node: node ${process.version} has no working relaxed SIMD (test/browser/search-kernels.test.ts runs them in Chromium)`);
+if (!relaxed)
+  console.warn(
+    `skipping relaxed-SIMD kernel tests in Node: node ${process.version} has no working relaxed SIMD (test/browser/search-kernels.test.ts runs them in Chromium)`,
+  );
 
 describe('relaxed-SIMD detection', () => {
   it('an engine whose relaxed dot fails the self-check (Node 20 with the flag) keeps the SIMD128 kernel and exact results', () => {
     const idx = new CosineIndex({ dim: D, storage: 'int8' });
     const js = new CosineIndex({ dim: D, storage: 'int8', kernel: 'js' });
-    expect((idx as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe(relaxed ? 'relaxed' : 'simd');
+    expect((idx as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe(
+      relaxed ? 'relaxed' : 'simd',
+    );
     const flat = randomVectors(seededRandom(2), 3000, D);
     const ids = Array.from({ length: 3000 }, (_, i) => `v${i}`);
     idx.add(ids, flat);
@@ -62,30 +67,35 @@ describe.skipIf(!relaxed)('relaxed-SIMD int8 scan', () => {
     }
   });
 
-  it.each(['residual', 'dequantized', 'f32'] as const)('int8/%s: the index on relaxed SIMD returns exactly the JS kernel results (search and searchMany)', (rescore) => {
-    const rand = seededRandom(5);
-    const fast = new CosineIndex({ dim: D, storage: 'int8', rescore });
-    const simd = new CosineIndex({ dim: D, storage: 'int8', rescore, kernel: 'simd' });
-    const js = new CosineIndex({ dim: D, storage: 'int8', rescore, kernel: 'js' });
-    expect((fast as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe('relaxed');
-    expect((simd as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe('simd');
-    const n = 12_000;
-    const flat = randomVectors(rand, n, D);
-    const ids = Array.from({ length: n }, (_, i) => `v${i}`);
-    const dup = flat.slice(0, D);
-    for (const idx of [fast, simd, js]) {
-      idx.add(ids, flat);
-      idx.add(['dup-a', 'dup-b'], [dup, dup]);
-      idx.remove(ids.slice(10, 90));
-    }
-    const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];
-    const opts = { filter: (id: string) => id.length % 2 === 0, minScore: 0.05 };
-    for (const k of [1, 10, 57]) {
-      const want = queries.map((q) => js.search(q, k));
-      expect(queries.map((q) => fast.search(q, k))).toEqual(want);
-      expect(fast.searchMany(queries, k)).toEqual(want);
-      expect(simd.searchMany(queries, k)).toEqual(want);
-      expect(fast.searchMany(queries, k, opts)).toEqual(queries.map((q) => js.search(q, k, opts)));
-    }
-  });
+  it.each(['residual', 'dequantized', 'f32'] as const)(
+    'int8/%s: the index on relaxed SIMD returns exactly the JS kernel results (search and searchMany)',
+    (rescore) => {
+      const rand = seededRandom(5);
+      const fast = new CosineIndex({ dim: D, storage: 'int8', rescore });
+      const simd = new CosineIndex({ dim: D, storage: 'int8', rescore, kernel: 'simd' });
+      const js = new CosineIndex({ dim: D, storage: 'int8', rescore, kernel: 'js' });
+      expect((fast as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe(
+        'relaxed',
+      );
+      expect((simd as unknown as { scanner: { kernel: { int8Kind: string } } }).scanner.kernel.int8Kind).toBe('simd');
+      const n = 12_000;
+      const flat = randomVectors(rand, n, D);
+      const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+      const dup = flat.slice(0, D);
+      for (const idx of [fast, simd, js]) {
+        idx.add(ids, flat);
+        idx.add(['dup-a', 'dup-b'], [dup, dup]);
+        idx.remove(ids.slice(10, 90));
+      }
+      const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];
+      const opts = { filter: (id: string) => id.length % 2 === 0, minScore: 0.05 };
+      for (const k of [1, 10, 57]) {
+        const want = queries.map((q) => js.search(q, k));
+        expect(queries.map((q) => fast.search(q, k))).toEqual(want);
+        expect(fast.searchMany(queries, k)).toEqual(want);
+        expect(simd.searchMany(queries, k)).toEqual(want);
+        expect(fast.searchMany(queries, k, opts)).toEqual(queries.map((q) => js.search(q, k, opts)));
+      }
+    },
+  );
 });

@@ -12,7 +12,9 @@ describe('wasm SIMD f32 scan', () => {
     expect(createSimdScan()).not.toBeNull();
     const { compileKernel } = await import('../../scripts/build-wasm.js');
     expect(Buffer.from(await compileKernel('simd-kernel.wat')).toString('base64')).toBe(SIMD_KERNEL_BASE64);
-    expect(Buffer.from(await compileKernel('simd-relaxed-kernel.wat')).toString('base64')).toBe(SIMD_RELAXED_KERNEL_BASE64);
+    expect(Buffer.from(await compileKernel('simd-relaxed-kernel.wat')).toString('base64')).toBe(
+      SIMD_RELAXED_KERNEL_BASE64,
+    );
   });
 
   it('dot_rows_i8_x4 (i16-widened queries) gives exact integer dots for 4-query groups, and dot_rows_many equals dot_rows bit for bit', () => {
@@ -103,37 +105,40 @@ describe('wasm SIMD f32 scan', () => {
     ['int8', 'residual'],
     ['int8', 'dequantized'],
     ['int8', 'f32'],
-  ] as const)("%s (rescore %s): exactly the JS kernel's results (ids and scores) through growth, removal, upserts, filters and a round trip", (storage, rescore) => {
-    const rand = seededRandom(77);
-    const opts = { dim: D, storage, ...(rescore ? { rescore } : {}) };
-    const simd = new CosineIndex<{ even: boolean }>(opts);
-    const js = new CosineIndex<{ even: boolean }>({ ...opts, kernel: 'js' });
-    const n = 20_000;
-    const flat = randomVectors(rand, n, D);
-    const ids = Array.from({ length: n }, (_, i) => `v${i}`);
-    const meta = ids.map((_, i) => ({ even: i % 2 === 0 }));
-    for (let s = 0; s < n; s += 2500) {
-      simd.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
-      js.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
-    }
-    // Near-duplicates and exact duplicates stress the candidate slack and the id tie-break.
-    const dup = flat.slice(0, D);
-    for (const idx of [simd, js]) {
-      idx.add(['dup-a', 'dup-b'], [dup, dup]);
-      idx.remove(ids.slice(100, 400));
-      idx.upsert(['v5', 'v6'], randomVectors(seededRandom(9), 2, D));
-    }
-    const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];
-    const check = (a: CosineIndex<{ even: boolean }>, b: CosineIndex<{ even: boolean }>) => {
-      for (const q of queries) {
-        for (const k of [1, 10, 57]) expect(a.search(q, k)).toEqual(b.search(q, k));
-        const opts = { filter: (_: string, m: { even: boolean } | undefined) => m?.even === true, minScore: 0.1 };
-        expect(a.search(q, 10, opts)).toEqual(b.search(q, 10, opts));
+  ] as const)(
+    "%s (rescore %s): exactly the JS kernel's results (ids and scores) through growth, removal, upserts, filters and a round trip",
+    (storage, rescore) => {
+      const rand = seededRandom(77);
+      const opts = { dim: D, storage, ...(rescore ? { rescore } : {}) };
+      const simd = new CosineIndex<{ even: boolean }>(opts);
+      const js = new CosineIndex<{ even: boolean }>({ ...opts, kernel: 'js' });
+      const n = 20_000;
+      const flat = randomVectors(rand, n, D);
+      const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+      const meta = ids.map((_, i) => ({ even: i % 2 === 0 }));
+      for (let s = 0; s < n; s += 2500) {
+        simd.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
+        js.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
       }
-    };
-    check(simd, js);
-    const back = CosineIndex.deserialize<{ even: boolean }>(simd.serialize());
-    check(back, js);
-    expect(Buffer.from(back.serialize()).equals(Buffer.from(js.serialize()))).toBe(true);
-  });
+      // Near-duplicates and exact duplicates stress the candidate slack and the id tie-break.
+      const dup = flat.slice(0, D);
+      for (const idx of [simd, js]) {
+        idx.add(['dup-a', 'dup-b'], [dup, dup]);
+        idx.remove(ids.slice(100, 400));
+        idx.upsert(['v5', 'v6'], randomVectors(seededRandom(9), 2, D));
+      }
+      const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];
+      const check = (a: CosineIndex<{ even: boolean }>, b: CosineIndex<{ even: boolean }>) => {
+        for (const q of queries) {
+          for (const k of [1, 10, 57]) expect(a.search(q, k)).toEqual(b.search(q, k));
+          const opts = { filter: (_: string, m: { even: boolean } | undefined) => m?.even === true, minScore: 0.1 };
+          expect(a.search(q, 10, opts)).toEqual(b.search(q, 10, opts));
+        }
+      };
+      check(simd, js);
+      const back = CosineIndex.deserialize<{ even: boolean }>(simd.serialize());
+      check(back, js);
+      expect(Buffer.from(back.serialize()).equals(Buffer.from(js.serialize()))).toBe(true);
+    },
+  );
 });

@@ -15,7 +15,10 @@ describe('TopK', () => {
         const rows = new Int32Array(k);
         const out = new Float64Array(k);
         const got = heap.drainSorted(rows, out);
-        const ref = scores.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
+        const ref = scores
+          .map((s, i) => ({ s, i }))
+          .sort((a, b) => b.s - a.s || a.i - b.i)
+          .slice(0, k);
         expect(got).toBe(ref.length);
         expect(Array.from(rows.subarray(0, got))).toEqual(ref.map((r) => r.i));
         expect(Array.from(out.subarray(0, got))).toEqual(ref.map((r) => r.s));

@@ -3,7 +3,10 @@ import { estimateTokens, splitPassages } from '../../src/text/passages.js';
 import { seededRandom } from '../../src/seeded-random.js';
 
 const words = (n: number, rnd: () => number) =>
-  Array.from({ length: n }, () => 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do'.split(' ')[Math.floor(rnd() * 10)]).join(' ');
+  Array.from(
+    { length: n },
+    () => 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do'.split(' ')[Math.floor(rnd() * 10)],
+  ).join(' ');
 
 describe('splitPassages', () => {
   it('keeps short paragraphs together and returns exact slices with offsets', () => {
@@ -73,7 +76,11 @@ describe('splitPassages', () => {
 
   it('uses a custom token counter and refuses bad options', () => {
     const doc = 'a b c d e f g h i j k l m n o p';
-    const ps = splitPassages(doc, { maxTokens: 8, overlapTokens: 0, countTokens: (t) => t.split(/\s+/).filter(Boolean).length });
+    const ps = splitPassages(doc, {
+      maxTokens: 8,
+      overlapTokens: 0,
+      countTokens: (t) => t.split(/\s+/).filter(Boolean).length,
+    });
     expect(ps.map((p) => p.text)).toEqual(['a b c d e f g h', 'i j k l m n o p']);
     expect(splitPassages('   \n\n  ')).toEqual([]);
     expect(() => splitPassages(doc, { maxTokens: 4 })).toThrow(/maxTokens/);

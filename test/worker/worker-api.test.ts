@@ -17,8 +17,22 @@ describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-worker-api-'));
     const vocab = bertVocab();
-    const fx = await compiledFixture({ ...(vocab ? { vocab } : {}), layers: 1, hidden: 32, heads: 2, ffn: 64, dim: 128, maxPositions: 64, maxSeqLength: 32 });
-    embedder = await createEmbedder({ model: await fx.bundleDir(), cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    const fx = await compiledFixture({
+      ...(vocab ? { vocab } : {}),
+      layers: 1,
+      hidden: 32,
+      heads: 2,
+      ffn: 64,
+      dim: 128,
+      maxPositions: 64,
+      maxSeqLength: 32,
+    });
+    embedder = await createEmbedder({
+      model: await fx.bundleDir(),
+      cacheDir: join(root, 'cache'),
+      indexDir: join(root, 'indexes'),
+      threads: 1,
+    });
   });
 
   afterAll(async () => {
@@ -28,7 +42,11 @@ describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
 
   it('returns each hit with its metadata in one search when asked, and not otherwise', async () => {
     const idx = embedder.index('meta');
-    await idx.addTexts(texts.map((_, i) => `t${i}`), texts, texts.map((t, i) => ({ i, text: t })));
+    await idx.addTexts(
+      texts.map((_, i) => `t${i}`),
+      texts,
+      texts.map((t, i) => ({ i, text: t })),
+    );
     const hits = await idx.search(texts[7], 5, { withMetadata: true });
     expect(hits[0].id).toBe('t7');
     for (const h of hits) expect(h.metadata).toEqual(await idx.metadata(h.id));
@@ -40,7 +58,11 @@ describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
 
   it('rebuilds f32 → int8 → f32 from the stored vectors: same hits, ~half the bytes, metadata kept', async () => {
     const idx = embedder.index('rebuild');
-    await idx.addTexts(texts.map((_, i) => `t${i}`), texts, texts.map((_, i) => ({ i })));
+    await idx.addTexts(
+      texts.map((_, i) => `t${i}`),
+      texts,
+      texts.map((_, i) => ({ i })),
+    );
     const f32 = await idx.stats();
     const before = await Promise.all(texts.slice(0, 20).map((t) => idx.search(t, 5)));
     const int8 = await idx.rebuild('int8');

@@ -26,16 +26,29 @@ function rows(...vs: Float32Array[]): Float32Array {
   return out;
 }
 
-describe('index handles are the worker\'s index proxies', () => {
+describe("index handles are the worker's index proxies", () => {
   let root = '';
   let embedder: Embedder;
   let bundleDir = '';
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-worker-index-'));
-    const fx = await compiledFixture({ layers: 1, hidden: 32, heads: 2, ffn: 64, dim: DIM, maxPositions: 64, maxSeqLength: 32 });
+    const fx = await compiledFixture({
+      layers: 1,
+      hidden: 32,
+      heads: 2,
+      ffn: 64,
+      dim: DIM,
+      maxPositions: 64,
+      maxSeqLength: 32,
+    });
     bundleDir = await fx.bundleDir();
-    embedder = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    embedder = await createEmbedder({
+      model: bundleDir,
+      cacheDir: join(root, 'cache'),
+      indexDir: join(root, 'indexes'),
+      threads: 1,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -66,23 +79,41 @@ describe('index handles are the worker\'s index proxies', () => {
     await f32.addVectors(['x'], unit(2));
     expect((await embedder.index('reopen', { storage: 'f32' }).stats()).size).toBe(1);
     expect((await embedder.index('reopen').stats()).size).toBe(1); // no options: the open index as it is
-    const e = await embedder.index('reopen', { storage: 'int8' }).stats().catch((x: unknown) => x);
+    const e = await embedder
+      .index('reopen', { storage: 'int8' })
+      .stats()
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HpdError);
-    expect(e).toMatchObject({ code: 'INDEX_OPTIONS_CONFLICT', details: { name: 'reopen', storage: 'f32', requested: 'int8' } });
+    expect(e).toMatchObject({
+      code: 'INDEX_OPTIONS_CONFLICT',
+      details: { name: 'reopen', storage: 'f32', requested: 'int8' },
+    });
     expect(await f32.stats()).toMatchObject({ size: 1, storage: 'f32' });
     // rebuild() is how storage changes; then int8 is the open index's storage.
     await f32.rebuild('int8');
     expect(await embedder.index('reopen', { storage: 'int8' }).stats()).toMatchObject({ size: 1, storage: 'int8' });
-    await expect(embedder.index('reopen', { storage: 'f32' }).has('x')).rejects.toMatchObject({ code: 'INDEX_OPTIONS_CONFLICT' });
-    expect(() => embedder.index('reopen', { storage: 'f16' as 'f32' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    await expect(embedder.index('reopen', { storage: 'f32' }).has('x')).rejects.toMatchObject({
+      code: 'INDEX_OPTIONS_CONFLICT',
+    });
+    expect(() => embedder.index('reopen', { storage: 'f16' as 'f32' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     expect(() => embedder.index('')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     await f32.drop();
   });
 
   it('two concurrent first opens with different storages (while the index code still loads): one opens, the other is INDEX_OPTIONS_CONFLICT', async () => {
-    const fresh = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), indexDir: join(root, 'indexes'), threads: 1 });
+    const fresh = await createEmbedder({
+      model: bundleDir,
+      cacheDir: join(root, 'cache'),
+      indexDir: join(root, 'indexes'),
+      threads: 1,
+    });
     try {
-      const [a, b] = await Promise.allSettled([fresh.index('race', { storage: 'int8' }).stats(), fresh.index('race', { storage: 'f32' }).stats()]);
+      const [a, b] = await Promise.allSettled([
+        fresh.index('race', { storage: 'int8' }).stats(),
+        fresh.index('race', { storage: 'f32' }).stats(),
+      ]);
       expect(a).toMatchObject({ status: 'fulfilled', value: { storage: 'int8', size: 0 } });
       expect(b).toMatchObject({ status: 'rejected', reason: { code: 'INDEX_OPTIONS_CONFLICT' } });
     } finally {

@@ -17,12 +17,18 @@ const handler = async (e: MessageEvent<FloorRequest>): Promise<void> => {
   try {
     if (m.op === 'load') {
       ort.env.wasm.numThreads = m.threads;
-      session = await ort.InferenceSession.create(new Uint8Array(m.model), { executionProviders: [m.device], graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(new Uint8Array(m.model), {
+        executionProviders: [m.device],
+        graphOptimizationLevel: 'all',
+      });
       self.postMessage({ ok: true, ort: ort.env.versions.web });
     } else if (m.op === 'run') {
       const t = performance.now();
       for (const x of m.batches) {
-        const out = await session!.run({ input_ids: new ort.Tensor('int64', x.ids, [x.b, x.s]), attention_mask: new ort.Tensor('int64', x.mask, [x.b, x.s]) });
+        const out = await session!.run({
+          input_ids: new ort.Tensor('int64', x.ids, [x.b, x.s]),
+          attention_mask: new ort.Tensor('int64', x.mask, [x.b, x.s]),
+        });
         out.sentence_embedding.dispose();
       }
       self.postMessage({ ok: true, ms: performance.now() - t });

@@ -52,7 +52,16 @@ async function coldStart(model: string, dtype?: string): Promise<ColdStart> {
   await e.dispose();
   if (Number.isNaN(sessionAt)) sessionAt = lastDownload;
   if (Number.isNaN(readyAt)) readyAt = sessionAt;
-  return { fetch_ms: lastDownload - t0, verify_compile_ms: sessionAt - lastDownload, session_ms: readyAt - sessionAt, first_run_ms: done - readyAt, total_ms: done - t0, stages, from_cache: fromCache, device };
+  return {
+    fetch_ms: lastDownload - t0,
+    verify_compile_ms: sessionAt - lastDownload,
+    session_ms: readyAt - sessionAt,
+    first_run_ms: done - readyAt,
+    total_ms: done - t0,
+    stages,
+    from_cache: fromCache,
+    device,
+  };
 }
 
 /** transformers.js' side of the comparison: the encoder-only model of the same weights, in transformers.js' layout. */
@@ -81,7 +90,10 @@ type Reply = { ok: boolean; message?: string } & Record<string, unknown>;
 function caller<Req extends { op: string }>(worker: Worker, name: string): (msg: Req) => Promise<Reply> {
   return (msg) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} worker: no answer to '${msg.op}' within 300 s`)), 300_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} worker: no answer to '${msg.op}' within 300 s`)),
+        300_000,
+      );
       worker.onmessage = (ev: MessageEvent<Reply>) => {
         clearTimeout(timer);
         if (ev.data.ok) resolve(ev.data);
@@ -97,9 +109,12 @@ function caller<Req extends { op: string }>(worker: Worker, name: string): (msg:
 
 function compare(a: Float32Array, b: Float32Array, dim: number): { max_abs_diff: number; min_cos: number } {
   if (a.length !== b.length) throw new Error(`vector check: ${a.length / dim} rows against ${b.length / dim}`);
-  let maxAbs = 0, minCos = Infinity;
+  let maxAbs = 0,
+    minCos = Infinity;
   for (let r = 0; r < a.length / dim; r++) {
-    let d = 0, na = 0, nb = 0;
+    let d = 0,
+      na = 0,
+      nb = 0;
     for (let i = r * dim; i < (r + 1) * dim; i++) {
       maxAbs = Math.max(maxAbs, Math.abs(a[i] - b[i]));
       d += a[i] * b[i];
@@ -115,21 +130,33 @@ function compare(a: Float32Array, b: Float32Array, dim: number): { max_abs_diff:
  * hpd-embed through its worker, raw session.run, and (with `tjs`) transformers.js feature-extraction on the same
  * length-sorted batches, batch sizes interleaved per round; all three use the thread count hpd-embed runs with.
  */
-async function throughput(model: string, texts: string[], batches: number[], rounds: number, device: 'wasm' | 'webgpu' = 'wasm', tjs?: TjsSetup): Promise<ThroughputResult> {
+async function throughput(
+  model: string,
+  texts: string[],
+  batches: number[],
+  rounds: number,
+  device: 'wasm' | 'webgpu' = 'wasm',
+  tjs?: TjsSetup,
+): Promise<ThroughputResult> {
   const e = await createEmbedder({ model, device });
   const threads = e.device.threads;
   const base = new URL(model, location.href);
   const manifest = (await (await fetch(new URL('hpd.json', base))).json()) as { maxTokens: number; dim: number };
   const floor = new Worker(new URL('./floor-worker.ts', import.meta.url), { type: 'module' });
   const call = caller<FloorRequest>(floor, 'floor');
-  const ortHpd = String((await call({ op: 'load', model: await (await fetch(new URL('model.onnx', base))).arrayBuffer(), threads, device })).ort);
+  const ortHpd = String(
+    (await call({ op: 'load', model: await (await fetch(new URL('model.onnx', base))).arrayBuffer(), threads, device }))
+      .ort,
+  );
   let tjsCall: ReturnType<typeof caller<TjsRequest>> | null = null;
   let tjsWorker: Worker | null = null;
   let tjsInfo: Reply | null = null;
   if (tjs) {
     tjsWorker = new Worker(new URL('./tjs-worker.ts', import.meta.url), { type: 'module' });
     tjsCall = caller<TjsRequest>(tjsWorker, 'transformers.js');
-    const dense = (await (await fetch(new URL(`${tjs.modelId}/dense.json`, new URL(tjs.localModelPath, location.href)))).json()) as DenseWeights;
+    const dense = (await (
+      await fetch(new URL(`${tjs.modelId}/dense.json`, new URL(tjs.localModelPath, location.href)))
+    ).json()) as DenseWeights;
     tjsInfo = await tjsCall({ op: 'load', ...tjs, threads, dense });
   }
   const tok = new TextTokenizer(await (await fetch(new URL('tokenizer.json', base))).json(), {}, manifest.maxTokens);
@@ -167,7 +194,8 @@ async function throughput(model: string, texts: string[], batches: number[], rou
   for (let round = 0; round <= rounds; round++) {
     for (const b of batches) {
       // The last round keeps every vector, for the comparison with transformers.js (outside the timing).
-      const mine: Float32Array[] = [], theirs: Float32Array[] = [];
+      const mine: Float32Array[] = [],
+        theirs: Float32Array[] = [];
       const last = round === rounds && tjsCall !== null;
       const passes: (() => Promise<void>)[] = [
         async () => {
@@ -206,7 +234,9 @@ async function throughput(model: string, texts: string[], batches: number[], rou
   tjsWorker?.terminate();
   // One fixed order (hpd-embed, floor, transformers.js), whichever pass ran first.
   const rank = (impl: string) => (impl.startsWith('hpd-embed') ? 0 : impl.startsWith('floor') ? 1 : 2);
-  const rows = [...best].map(([k, ms]) => ({ impl: k.split('|')[0], batch: Number(k.split('|')[1]), ms, texts: texts.length, tokens })).sort((a, b) => a.batch - b.batch || rank(a.impl) - rank(b.impl));
+  const rows = [...best]
+    .map(([k, ms]) => ({ impl: k.split('|')[0], batch: Number(k.split('|')[1]), ms, texts: texts.length, tokens }))
+    .sort((a, b) => a.batch - b.batch || rank(a.impl) - rank(b.impl));
   return {
     rows,
     threads,
@@ -232,9 +262,11 @@ async function webgpuFunctional(model: string, texts: string[], batch: number): 
   const gpu = await createEmbedder({ model, device: 'webgpu' });
   const cpu = await createEmbedder({ model, device: 'wasm' });
   try {
-    if (gpu.device.actual !== 'webgpu') throw new Error(`device 'webgpu' ran on ${gpu.device.actual}: ${gpu.device.reason}`);
+    if (gpu.device.actual !== 'webgpu')
+      throw new Error(`device 'webgpu' ran on ${gpu.device.actual}: ${gpu.device.reason}`);
     await gpu.embed(texts.slice(0, batch));
-    const a: Float32Array[] = [], b: Float32Array[] = [];
+    const a: Float32Array[] = [],
+      b: Float32Array[] = [];
     const t = performance.now();
     for (let i = 0; i < texts.length; i += batch) a.push(await gpu.embed(texts.slice(i, i + batch)));
     const ms = performance.now() - t;
@@ -244,7 +276,14 @@ async function webgpuFunctional(model: string, texts: string[], batch: number): 
       xs.reduce((off, x) => (out.set(x, off), off + x.length), 0);
       return out;
     };
-    return { device: gpu.device.actual, adapter: gpu.device.adapter ?? null, texts: texts.length, batch, ms, ...compare(cat(a), cat(b), gpu.info.dim) };
+    return {
+      device: gpu.device.actual,
+      adapter: gpu.device.adapter ?? null,
+      texts: texts.length,
+      batch,
+      ms,
+      ...compare(cat(a), cat(b), gpu.info.dim),
+    };
   } finally {
     await gpu.dispose();
     await cpu.dispose();
@@ -252,12 +291,24 @@ async function webgpuFunctional(model: string, texts: string[], batch: number): 
 }
 
 /** The WebGPU adapter this page gets (null: none). */
-async function adapter(): Promise<{ vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } | null> {
+async function adapter(): Promise<{
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+} | null> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   const a = gpu ? await gpu.requestAdapter() : null;
   if (!a) return null;
   const info = (a as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
-  return { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '', isFallbackAdapter: Boolean(info?.isFallbackAdapter ?? (a as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter) };
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: Boolean(
+      info?.isFallbackAdapter ?? (a as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    ),
+  };
 }
 
 const api = { coldStart, throughput, adapter, webgpuFunctional };

@@ -15,7 +15,15 @@ export interface DenseWeights {
 }
 
 export type TjsRequest =
-  | { op: 'load'; localModelPath: string; modelId: string; dtype: 'fp32' | 'q8'; ortWasm: { mjs: string; wasm: string }; threads: number; dense: DenseWeights }
+  | {
+      op: 'load';
+      localModelPath: string;
+      modelId: string;
+      dtype: 'fp32' | 'q8';
+      ortWasm: { mjs: string; wasm: string };
+      threads: number;
+      dense: DenseWeights;
+    }
   | { op: 'embed'; texts: string[] }
   | { op: 'release' };
 
@@ -26,7 +34,14 @@ export type TjsResponse =
   | { ok: false; message: string };
 
 let extractor: FeatureExtractionPipeline | null = null;
-let dense: { W: Float32Array; b: Float32Array; in: number; out: number; tanh: boolean; q?: { W: Int8Array; scale: Float32Array } } | null = null;
+let dense: {
+  W: Float32Array;
+  b: Float32Array;
+  in: number;
+  out: number;
+  tanh: boolean;
+  q?: { W: Int8Array; scale: Float32Array };
+} | null = null;
 
 /** ONNX rounding (half to even), as DynamicQuantizeLinear uses. */
 function roundEven(x: number): number {
@@ -40,9 +55,11 @@ function roundEven(x: number): number {
  * transformers.js gives the pooled rows in f32.
  */
 function int8Dense(x: Float32Array, n: number): Float32Array {
-  const d = dense!, q = d.q!;
-  let lo = 0, hi = 0;
-  for (const v of x) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  const d = dense!,
+    q = d.q!;
+  let lo = 0,
+    hi = 0;
+  for (const v of x) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
   const xScale = Math.fround((hi - lo) / 255);
   const zero = Math.min(255, Math.max(0, roundEven(-lo / xScale)));
   const xq = new Int32Array(x.length);
@@ -95,9 +112,24 @@ const handler = async (e: MessageEvent<TjsRequest>): Promise<void> => {
       // Its own onnxruntime-web build, served from the bench's page (the default is a CDN, unreachable here).
       env.backends.onnx.wasm.wasmPaths = m.ortWasm;
       env.backends.onnx.wasm.numThreads = m.threads;
-      dense = { W: Float32Array.from(m.dense.weight), b: Float32Array.from(m.dense.bias), in: m.dense.in, out: m.dense.out, tanh: m.dense.activation === 'tanh', ...(m.dtype === 'q8' && m.dense.int8 ? { q: { W: Int8Array.from(m.dense.int8.weight), scale: Float32Array.from(m.dense.int8.scale) } } : {}) };
+      dense = {
+        W: Float32Array.from(m.dense.weight),
+        b: Float32Array.from(m.dense.bias),
+        in: m.dense.in,
+        out: m.dense.out,
+        tanh: m.dense.activation === 'tanh',
+        ...(m.dtype === 'q8' && m.dense.int8
+          ? { q: { W: Int8Array.from(m.dense.int8.weight), scale: Float32Array.from(m.dense.int8.scale) } }
+          : {}),
+      };
       extractor = await pipeline('feature-extraction', m.modelId, { device: 'wasm', dtype: m.dtype });
-      const res: TjsResponse = { ok: true, op: 'load', transformers: env.version, ort: env.backends.onnx.versions?.web ?? 'unknown', threads: env.backends.onnx.wasm.numThreads ?? 0 };
+      const res: TjsResponse = {
+        ok: true,
+        op: 'load',
+        transformers: env.version,
+        ort: env.backends.onnx.versions?.web ?? 'unknown',
+        threads: env.backends.onnx.wasm.numThreads ?? 0,
+      };
       self.postMessage(res);
     } else if (m.op === 'embed') {
       const t = await extractor!(m.texts, { pooling: 'mean', normalize: false });

@@ -17,7 +17,16 @@ declare module 'hpd-bench-transformers' {
     localModelPath: string;
     useBrowserCache: boolean;
     useWasmCache: boolean;
-    backends: { onnx: { versions?: Record<string, string>; wasm: { numThreads?: number; proxy?: boolean; wasmPaths?: string | { mjs: string; wasm: string } } } };
+    backends: {
+      onnx: {
+        versions?: Record<string, string>;
+        wasm: { numThreads?: number; proxy?: boolean; wasmPaths?: string | { mjs: string; wasm: string } };
+      };
+    };
   };
-  export function pipeline(task: 'feature-extraction', model: string, options: { device: 'wasm'; dtype: 'fp32' | 'q8' }): Promise<FeatureExtractionPipeline>;
+  export function pipeline(
+    task: 'feature-extraction',
+    model: string,
+    options: { device: 'wasm'; dtype: 'fp32' | 'q8' },
+  ): Promise<FeatureExtractionPipeline>;
 }

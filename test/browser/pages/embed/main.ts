@@ -1,4 +1,10 @@
-import { createEmbedder, type DeviceInfo, type Embedder, type LoadProgress, type ModelInfo } from '../../../../src/index.js';
+import {
+  createEmbedder,
+  type DeviceInfo,
+  type Embedder,
+  type LoadProgress,
+  type ModelInfo,
+} from '../../../../src/index.js';
 
 export interface RunOptions {
   model: string;
@@ -35,10 +41,24 @@ const api = {
   run: (o: RunOptions) =>
     outcome(async (): Promise<RunResult> => {
       const progress: LoadProgress['stage'][] = [];
-      const e = await createEmbedder({ model: o.model, device: o.device, ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}), ...(o.hubUrl ? { hubUrl: o.hubUrl } : {}), ...(o.dtype ? { dtype: o.dtype } : {}), debug: { capturePlacement: o.capturePlacement ?? false }, onProgress: (p) => progress.push(p.stage) });
+      const e = await createEmbedder({
+        model: o.model,
+        device: o.device,
+        ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}),
+        ...(o.hubUrl ? { hubUrl: o.hubUrl } : {}),
+        ...(o.dtype ? { dtype: o.dtype } : {}),
+        debug: { capturePlacement: o.capturePlacement ?? false },
+        onProgress: (p) => progress.push(p.stage),
+      });
       try {
         const v = await e.embed(o.texts);
-        return { vectors: Array.from(v), device: e.device, info: e.info, progress, cached: (await e.cache.list()).length };
+        return {
+          vectors: Array.from(v),
+          device: e.device,
+          info: e.info,
+          progress,
+          cached: (await e.cache.list()).length,
+        };
       } finally {
         await e.dispose();
       }
@@ -85,9 +105,24 @@ const api = {
   },
   /** A worker script that does not exist. */
   badWorker: (model: string) =>
-    outcome(() => createEmbedder({ model, device: 'wasm', startTimeoutMs: 10_000, worker: () => new Worker(new URL('/no/such/worker.js', location.href), { type: 'module' }) }).then((e) => e.dispose())),
+    outcome(() =>
+      createEmbedder({
+        model,
+        device: 'wasm',
+        startTimeoutMs: 10_000,
+        worker: () => new Worker(new URL('/no/such/worker.js', location.href), { type: 'module' }),
+      }).then((e) => e.dispose()),
+    ),
   errors: async (model: string) => ({
-    notArray: await outcome(() => createEmbedder({ model, device: 'wasm' }).then(async (e) => { try { return await e.embed('x' as unknown as string[]); } finally { await e.dispose(); } })),
+    notArray: await outcome(() =>
+      createEmbedder({ model, device: 'wasm' }).then(async (e) => {
+        try {
+          return await e.embed('x' as unknown as string[]);
+        } finally {
+          await e.dispose();
+        }
+      }),
+    ),
     badUrl: await outcome(() => createEmbedder({ model: '/no/such/bundle/', device: 'wasm' })),
   }),
 };

@@ -1,6 +1,14 @@
 // The evaluation in a page: the same evaluateSts / evaluateRetrieval the CLI uses, over a worker-backed Embedder.
 import { createEmbedder } from '../../../../src/index.js';
-import { evaluateRetrieval, evaluateSts, parseBeir, parseSts, type RetrievalResult, type StsFormat, type StsResult } from '../../../../src/eval/index.js';
+import {
+  evaluateRetrieval,
+  evaluateSts,
+  parseBeir,
+  parseSts,
+  type RetrievalResult,
+  type StsFormat,
+  type StsResult,
+} from '../../../../src/eval/index.js';
 
 export interface EvalRunOptions {
   model: string;

@@ -100,9 +100,15 @@ function check(): KernelCheck {
       for (const k of [1, 10, 57]) {
         const want = JSON.stringify(queries.map((x) => js.search(x, k)));
         const label = `${mode.storage}/${mode.rescore ?? 'f32'} ${kernel} k=${k}`;
-        if (JSON.stringify(queries.map((x) => idx.search(x, k))) !== want) failures.push(`${label}: search differs from the JS kernel`);
-        if (JSON.stringify(idx.searchMany(queries, k)) !== want) failures.push(`${label}: searchMany differs from the JS kernel`);
-        if (JSON.stringify(idx.searchMany(queries, k, filter)) !== JSON.stringify(queries.map((x) => js.search(x, k, filter)))) failures.push(`${label}: filtered searchMany differs`);
+        if (JSON.stringify(queries.map((x) => idx.search(x, k))) !== want)
+          failures.push(`${label}: search differs from the JS kernel`);
+        if (JSON.stringify(idx.searchMany(queries, k)) !== want)
+          failures.push(`${label}: searchMany differs from the JS kernel`);
+        if (
+          JSON.stringify(idx.searchMany(queries, k, filter)) !==
+          JSON.stringify(queries.map((x) => js.search(x, k, filter)))
+        )
+          failures.push(`${label}: filtered searchMany differs`);
       }
     }
   }

@@ -31,7 +31,13 @@ export interface SearchPersistApi {
    * `n` interleaved mutations of the current index and unawaited saves of it (through `stores` store instances, used
    * in turn); returns the rejected saves' messages and the fingerprint of the last save's index.
    */
-  concurrent(name: string, n: number, stores: number, seed: number, hideWebLocks?: boolean): Promise<{ rejected: string[]; last: Fingerprint; webLocks: boolean }>;
+  concurrent(
+    name: string,
+    n: number,
+    stores: number,
+    seed: number,
+    hideWebLocks?: boolean,
+  ): Promise<{ rejected: string[]; last: Fingerprint; webLocks: boolean }>;
 }
 
 /** Centred uniform values in [-0.5, 0.5). */
@@ -67,7 +73,11 @@ const api: SearchPersistApi = {
     const r = rng(seed);
     const index = new CosineIndex({ dim: DIM, storage });
     const ids = Array.from({ length: n }, (_, i) => `s${seed}-${i}`);
-    index.add(ids, new Float32Array(n * DIM).map(r), ids.map((id, i) => (i % 2 ? { id, seed } : undefined)));
+    index.add(
+      ids,
+      new Float32Array(n * DIM).map(r),
+      ids.map((id, i) => (i % 2 ? { id, seed } : undefined)),
+    );
     current = index;
     return fingerprint(index);
   },
@@ -78,7 +88,8 @@ const api: SearchPersistApi = {
       await store.save(name, need(), {
         beforeCommit: () => {
           reached = true;
-          if (mode === 'throw-before-commit') throw new Error('injected failure between snapshot write and pointer flip');
+          if (mode === 'throw-before-commit')
+            throw new Error('injected failure between snapshot write and pointer flip');
           // Never settles: the test reloads the page while the save is parked here.
           if (mode === 'hang-before-commit') return new Promise<void>(() => undefined);
         },
@@ -123,7 +134,8 @@ const api: SearchPersistApi = {
     const index = need();
     // Browsers without Web Locks: the store falls back to its in-page lock.
     const restore = hideWebLocks ? Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks') : undefined;
-    if (restore !== undefined) Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
+    if (restore !== undefined)
+      Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
     const webLocks = typeof (navigator as { locks?: { request?: unknown } }).locks?.request === 'function';
     const r = rng(seed);
     const opened = await Promise.all(Array.from({ length: stores }, () => IdbIndexStore.open(DB)));
@@ -138,7 +150,11 @@ const api: SearchPersistApi = {
     const outcomes = await Promise.allSettled(saves);
     if (restore !== undefined) Object.defineProperty(Navigator.prototype, 'locks', restore);
     for (const s of opened) s.close();
-    return { rejected: outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : [])), last, webLocks };
+    return {
+      rejected: outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : [])),
+      last,
+      webLocks,
+    };
   },
 };
 

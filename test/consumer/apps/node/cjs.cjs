@@ -2,7 +2,10 @@
 const { createEmbedder } = require('hpd-embed/node');
 const { run } = require('./run.cjs');
 
-run(createEmbedder, process.argv[2]).then((r) => console.log(JSON.stringify(r)), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(createEmbedder, process.argv[2]).then(
+  (r) => console.log(JSON.stringify(r)),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,7 +1,12 @@
 // A web app as a user writes it: import the package, point it at a bundle folder, embed, index, search.
 import { createEmbedder } from 'hpd-embed';
 
-const TEXTS = ['A man is playing a flute.', 'The quick brown fox jumps over the lazy dog.', 'Search engines rank documents.', 'a cat sat on the mat'];
+const TEXTS = [
+  'A man is playing a flute.',
+  'The quick brown fox jumps over the lazy dog.',
+  'Search engines rank documents.',
+  'a cat sat on the mat',
+];
 const params = new URLSearchParams(location.search);
 
 async function run() {
@@ -12,9 +17,19 @@ async function run() {
   try {
     const vectors = await embedder.embed(TEXTS);
     const docs = embedder.index('docs');
-    await docs.addTexts(TEXTS.map((_, i) => `d${i}`), TEXTS);
+    await docs.addTexts(
+      TEXTS.map((_, i) => `d${i}`),
+      TEXTS,
+    );
     const hits = await docs.search(TEXTS[1], 2);
-    return { ok: true, device: embedder.device.actual, reason: embedder.device.reason, dim: embedder.dim, vectors: Array.from(vectors), hits };
+    return {
+      ok: true,
+      device: embedder.device.actual,
+      reason: embedder.device.reason,
+      dim: embedder.dim,
+      vectors: Array.from(vectors),
+      hits,
+    };
   } finally {
     await embedder.dispose();
   }
