@@ -1,66 +1,25 @@
-import { releaseProxy, proxy, wrap, type Remote } from 'comlink';
+import { releaseProxy, type Remote } from 'comlink';
 import type { DeviceInfo } from '../engine/device.js';
-import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
+import type { EmbedResult, ModelInfo } from '../engine/engine.js';
 import { HpdError, InvalidInputError } from '../errors.js';
 import type { CacheEntry } from '../model/cache.js';
-import type { LoadProgress } from '../model/progress.js';
 import {
   INDEX_METHODS,
   type IndexApi,
   type IndexOptions,
   type Ready,
-  type WorkerEngineOptions,
   type WorkerProtocol,
 } from '../protocol/messages.js';
-import { installErrorHandler } from '../protocol/transfer.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { WorkerHost } from './host.js';
+import { aborted, crashed, startWorker, type Live } from './live-worker.js';
+import { checkOptions, type EmbedderOptions } from './options.js';
 
-/** Page-side lifecycle options: they stay on the page (they never cross to the worker). */
-export interface LifecycleOptions {
-  /** Cancels `createEmbedder` (e.g. `AbortSignal.timeout(60_000)`): it rejects with ABORTED and the worker is terminated. */
-  signal?: AbortSignal;
-  /** How long a freshly spawned worker may take to answer its first message before WORKER_START_FAILED (default 30 s). */
-  startTimeoutMs?: number;
-  /**
-   * A call rejects with WORKER_CRASHED when the worker answers nothing (not even a heartbeat) for this long, e.g. after an
-   * out-of-memory kill that fires no `error` event (default 120 s: generous, a busy worker answers between batches).
-   */
-  stallTimeoutMs?: number;
-}
-
-/** Diagnostics that cost time; not for production. */
-export interface DebugOptions {
-  /** Record ORT's execution-provider placement into `device.placement` (verbose log; slower start). */
-  capturePlacement?: boolean;
-}
-
-/**
- * Options for createEmbedder (browser and Node): the engine's options, passed to the worker, plus page-side lifecycle.
- * (A device loss reaches page code as DEVICE_LOST on the pending calls, not as a callback.)
- */
-export type EmbedderOptions = Omit<EngineOptions, 'capturePlacement' | 'onDeviceLost'> &
-  LifecycleOptions & { debug?: DebugOptions };
+export type { DebugOptions, EmbedderOptions, LifecycleOptions } from './options.js';
+export { DEFAULT_STALL_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS } from './live-worker.js';
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };
-
-interface Live {
-  host: WorkerHost;
-  remote: Remote<WorkerProtocol>;
-  ready: Promise<Ready>;
-  pending: Set<(e: unknown) => void>;
-  dead: boolean;
-  /** Why it died (WORKER_CRASHED, WORKER_START_FAILED, DEVICE_LOST): what pending calls reject with. */
-  deadError?: HpdError;
-  /** Marks the worker dead, rejects pending calls with `err` and terminates it. */
-  kill(err: HpdError): void;
-  /** Starts or stops the heartbeat watchdog to match whether calls are pending. */
-  watch(): void;
-}
-
-export const DEFAULT_START_TIMEOUT_MS = 30_000;
-export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 
 /**
  * The page-side handle: calls cross to the worker with comlink, results come back as transferred
@@ -237,195 +196,4 @@ export class Embedder {
         });
     });
   }
-}
-
-function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl: string | undefined): Live {
-  installErrorHandler();
-  // Only what can be cloned crosses: functions and the signal stay here.
-  const {
-    onProgress,
-    signal: _signal,
-    startTimeoutMs,
-    stallTimeoutMs,
-    debug,
-    onDeviceLost: _lost,
-    ...rest
-  } = options as EmbedderOptions & Pick<EngineOptions, 'onDeviceLost'>;
-  const startMs = startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const stallMs = stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-  let host: WorkerHost;
-  try {
-    host = spawn();
-  } catch (e) {
-    // new Worker() itself can throw (an invalid URL, a CSP that forbids it in some browsers).
-    const err = startFailed(undefined, (e as Error)?.message ?? String(e));
-    return deadLive(err);
-  }
-  const remote = wrap<WorkerProtocol>(host.endpoint);
-  let crash: (e: unknown) => void = () => {};
-  const crashedP = new Promise<never>((_, reject) => (crash = reject));
-  crashedP.catch(() => {});
-  let started = false;
-  let lastSeen = Date.now();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let pinging = false;
-  let handshake: ReturnType<typeof setTimeout> | undefined;
-  const live: Live = {
-    host,
-    remote,
-    pending: new Set(),
-    dead: false,
-    ready: undefined as never,
-    kill(err) {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      clearTimeout(handshake);
-      if (live.dead) return;
-      live.dead = true;
-      live.deadError = err;
-      crash(err);
-      for (const reject of live.pending) reject(err);
-      live.pending.clear();
-      host.terminate();
-    },
-    watch() {
-      const want = !live.dead && live.pending.size > 0;
-      if (want && timer === undefined) {
-        lastSeen = Date.now();
-        timer = setInterval(
-          () => {
-            // Until the handshake answers, the start timeout is in charge.
-            if (started && Date.now() - lastSeen > stallMs) {
-              live.kill(
-                new HpdError(
-                  'WORKER_CRASHED',
-                  `The embedding worker stopped answering (nothing for ${stallMs} ms; killed, e.g. out of memory?). Pending calls were rejected; the next call starts a fresh worker.`,
-                ),
-              );
-              return;
-            }
-            if (pinging) return;
-            pinging = true;
-            remote
-              .ping()
-              .then(
-                () => (lastSeen = Date.now()),
-                () => {},
-              )
-              .finally(() => (pinging = false));
-          },
-          Math.max(10, Math.min(stallMs / 4, 5000)),
-        );
-        (timer as { unref?: () => void }).unref?.(); // the watchdog alone never keeps a Node process alive
-      } else if (!want && timer !== undefined) {
-        clearInterval(timer);
-        timer = undefined;
-      }
-    },
-  };
-  host.onCrash((why) => {
-    // An error before the worker ever answered means its script did not load or start.
-    live.kill(
-      started
-        ? new HpdError(
-            'WORKER_CRASHED',
-            `The embedding worker crashed (${why}). Pending calls were rejected; the next call starts a fresh worker.`,
-          )
-        : startFailed(host.url, why),
-    );
-  });
-  // Handshake: a live worker answers ping() at once; one that never loaded answers nothing.
-  handshake = setTimeout(() => {
-    if (!started) live.kill(startFailed(host.url, `no answer within ${startMs} ms`));
-  }, startMs);
-  (handshake as { unref?: () => void }).unref?.();
-  remote.ping().then(
-    () => {
-      started = true;
-      lastSeen = Date.now();
-      clearTimeout(handshake);
-    },
-    () => clearTimeout(handshake),
-  );
-  const workerOptions: WorkerEngineOptions = {
-    ...rest,
-    ...(debug?.capturePlacement ? { capturePlacement: true } : {}),
-  };
-  const progress = (p: LoadProgress) => {
-    lastSeen = Date.now();
-    onProgress?.(p);
-  };
-  const deviceLost = (why: string) =>
-    live.kill(
-      new HpdError(
-        'DEVICE_LOST',
-        `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (under device "auto", on wasm if WebGPU is gone).`,
-      ),
-    );
-  live.ready = Promise.race([
-    remote.init({ engine: workerOptions, ...(baseUrl ? { baseUrl } : {}) }, proxy(progress), proxy(deviceLost)),
-    crashedP,
-  ]);
-  live.ready.catch(() => {});
-  return live;
-}
-
-/** A Live whose worker never started: every call on it rejects with `err`. */
-function deadLive(err: HpdError): Live {
-  const ready = Promise.reject(err);
-  ready.catch(() => {});
-  const live: Live = {
-    host: { endpoint: undefined as never, onCrash: () => {}, terminate: () => {} },
-    remote: undefined as never,
-    pending: new Set(),
-    dead: true,
-    deadError: err,
-    ready,
-    kill: () => {},
-    watch: () => {},
-  };
-  return live;
-}
-
-function startFailed(url: string | undefined, why: string): HpdError {
-  return new HpdError(
-    'WORKER_START_FAILED',
-    `The embedding worker ${url ? `(${url}) ` : '(options.worker) '}did not start: ${why}. Likely causes: the worker URL is wrong or not served ` +
-      `(a 404, or an HTML page from a dev server's fallback); the bundler did not emit or transform the worker (check its worker/ESM settings); ` +
-      `a Content-Security-Policy blocks it (worker-src / script-src); or the worker script threw while loading (see the worker's console).`,
-  );
-}
-
-function aborted(signal: AbortSignal): HpdError {
-  const reason = signal.reason as { name?: string; message?: string } | undefined;
-  const why = reason?.name === 'TimeoutError' ? 'it timed out' : reason?.message ? reason.message : 'it was aborted';
-  return new HpdError('ABORTED', `createEmbedder() was cancelled: ${why}. The worker was stopped.`, {
-    cause: signal.reason,
-  });
-}
-
-function crashed(e: unknown): unknown {
-  return e instanceof HpdError && e.code === 'WORKER_CRASHED'
-    ? e
-    : new HpdError('WORKER_CRASHED', `The embedding worker crashed: ${(e as Error)?.message ?? String(e)}`, {
-        cause: e,
-      });
-}
-
-function checkOptions(o: EmbedderOptions): void {
-  if (!o || typeof o !== 'object')
-    throw new InvalidInputError('createEmbedder() needs an options object with a model.');
-  if (o.model === undefined || o.model === null || o.model === '')
-    throw new InvalidInputError(
-      'createEmbedder(): `model` is required (a bundle URL, a Hugging Face repo id, or { files }).',
-    );
-  if (o.device !== undefined && !['auto', 'webgpu', 'wasm'].includes(o.device))
-    throw new InvalidInputError(`device must be "auto", "webgpu" or "wasm", got "${String(o.device)}".`);
-  for (const key of ['startTimeoutMs', 'stallTimeoutMs'] as const) {
-    const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 2 ** 31 - 1))
-      throw new InvalidInputError(`${key} must be a positive number of milliseconds, got ${String(v)}.`);
-  }
-  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal))
-    throw new InvalidInputError('signal must be an AbortSignal.');
 }
