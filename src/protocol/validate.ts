@@ -2,21 +2,8 @@
 import { InvalidInputError } from '../errors.js';
 import type { IndexOptions } from './messages.js';
 
-/** Checks embed() input. */
-export function validateTexts(texts: unknown): asserts texts is readonly string[] {
-  if (!Array.isArray(texts)) {
-    throw new InvalidInputError(
-      `embed() takes an array of strings, got ${texts === null ? 'null' : typeof texts}. For one text use embedOne(text).`,
-    );
-  }
-  for (let i = 0; i < texts.length; i++) {
-    if (typeof texts[i] !== 'string') {
-      throw new InvalidInputError(
-        `embed(): texts[${i}] is ${texts[i] === null ? 'null' : typeof texts[i]}, not a string.`,
-      );
-    }
-  }
-}
+// embed()'s check is the engine's own (the worker's engine runs it for any caller); the page runs it too.
+export { validateTexts } from '../engine/validate.js';
 
 export function checkIndexName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !name) throw new InvalidInputError('index name must be a non-empty string.');
