@@ -107,6 +107,22 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    */
   add(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
     const staged = this.stage(ids, vectors, metadata, 'add');
+    this.checkFresh(ids);
+    this.commit(ids, staged);
+  }
+
+  /**
+   * The checks add() (or upsert()) makes on ids and metadata, without the vectors; changes nothing. Lets a caller refuse
+   * a batch before paying to embed it; add()/upsert() run them again, so the index stays the one judge.
+   */
+  checkBatch(ids: readonly string[], metadata: readonly (M | undefined)[] | undefined, op: 'add' | 'upsert'): void {
+    checkBatchIds(ids, op);
+    checkMetadataShape(metadata, ids.length, op);
+    copyMetadataIn(metadata, ids); // validates the values (JSON, no cycles); the copy is dropped
+    if (op === 'add') this.checkFresh(ids);
+  }
+
+  private checkFresh(ids: readonly string[]): void {
     for (const id of ids) {
       if (this.idToRow.has(id))
         throw new DuplicateIdError(
@@ -114,7 +130,6 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
           `id "${id}" is already in the index; use upsert() to replace it, or remove() it first.`,
         );
     }
-    this.commit(ids, staged);
   }
 
   /** Adds new entries and replaces existing ones (vector and metadata); all or nothing. */

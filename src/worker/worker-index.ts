@@ -157,8 +157,10 @@ export class WorkerIndex implements IndexApi {
         `${upsert ? 'upsertTexts' : 'addTexts'} needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`,
       );
     }
+    // The index's own checks (ids, duplicates, metadata), once before the embed so a bad batch costs no inference, and
+    // again atomically by add()/upsert() after it (the index may have changed meanwhile): one rule, in one place.
+    (await this.index()).checkBatch(ids, metadata, upsert ? 'upsert' : 'add');
     const vectors = await this.host.embed(texts as string[]);
-    // The index's own checks (ids, duplicates, metadata) decide, atomically, after the embed: one rule, in one place.
     const idx = await this.index();
     if (upsert) idx.upsert(ids, vectors, metadata);
     else idx.add(ids, vectors, metadata);

@@ -549,3 +549,24 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
     }
   });
 });
+
+describe('checkBatch: the id and metadata checks of add/upsert, without vectors', () => {
+  it('throws what add() or upsert() would, and changes nothing', () => {
+    const rand = seededRandom(11);
+    const index = new CosineIndex<JsonValue>({ dim: 4 });
+    index.add(['a', 'b'], randomVectors(rand, 2, 4));
+    const before = new Uint8Array(index.serialize());
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    expect(() => index.checkBatch(['c', 'b'], undefined, 'add')).toThrow(DuplicateIdError);
+    expect(() => index.checkBatch(['c', 'c'], undefined, 'upsert')).toThrow(DuplicateIdError);
+    expect(() => index.checkBatch(['c', 'd'], [null], 'add')).toThrow(InvalidInputError);
+    expect(() => index.checkBatch(['c'], [cyclic as JsonValue], 'add')).toThrow(InvalidInputError);
+    expect(() => index.checkBatch([7 as unknown as string], undefined, 'add')).toThrow(InvalidInputError);
+    // What add() would accept passes: new ids for add, existing ones for upsert.
+    index.checkBatch(['c', 'd'], [{ n: 1 }, null], 'add');
+    index.checkBatch(['a', 'e'], undefined, 'upsert');
+    expect(new Uint8Array(index.serialize())).toEqual(before);
+    expect(index.ids()).toEqual(['a', 'b']);
+  });
+});
