@@ -348,7 +348,10 @@ async function search(): Promise<void> {
   const q = $<HTMLInputElement>('query').value.trim();
   const list = $('results');
   if (!ready || !embedder || !index || !q) {
-    if (!q) list.replaceChildren();
+    if (!q) {
+      list.replaceChildren();
+      delete list.dataset.query; // the list shows no query's results now
+    }
     return;
   }
   const seq = ++searchSeq;

@@ -98,6 +98,9 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
 
   async function popup(): Promise<Page> {
     const p = await context.newPage();
+    // Frontmost, so it renders frames: Playwright's click waits for two stable animation frames, which a background tab
+    // may never produce (a click that timed out on <summary> in one CI run).
+    await p.bringToFront();
     await p.goto(`chrome-extension://${id}/popup.html`);
     await p.waitForSelector('body[data-ready]', { timeout: 60_000 });
     return p;
