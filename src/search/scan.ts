@@ -78,6 +78,25 @@ abstract class ScanBase {
     for (let i = 0; i < nq; i++) this.heaps[i].reset(c, tie);
     return { heaps: this.heaps, bars: new Float64Array(nq).fill(bar) };
   }
+
+  /**
+   * The end of a two-stage batch: each query's `c` candidates (heaps[i]) are rescored exactly into `final`, reset to
+   * `kk` with the row tie-break, and handed to `emit` before the next query reuses it.
+   */
+  protected finishMany(
+    nq: number,
+    c: number,
+    kk: number,
+    final: TopK,
+    rescore: (i: number, got: number, final: TopK) => void,
+    emit: (i: number, heap: TopK) => void,
+  ): void {
+    for (let i = 0; i < nq; i++) {
+      final.reset(kk, this.tie);
+      rescore(i, this.drain(c, this.heaps[i]), final); // drain first: it may replace candRows
+      emit(i, final);
+    }
+  }
 }
 
 /** f32 rows in JS memory: one exact pass straight into the final heap. */
@@ -181,12 +200,7 @@ class F32WasmScan extends ScanBase implements Scanner {
     const c = Math.min(kk + SIMD_SLACK, n);
     const { heaps, bars } = this.batch(nq, c, this.tie, simdBar(floor));
     scanManyF32Wasm(this.kernel, { n, dim, nq, qf, codes: new Int8Array(0), heaps, bars, accept });
-    const final = this.cand;
-    for (let i = 0; i < nq; i++) {
-      final.reset(kk, this.tie);
-      this.rescore(this.drain(c, heaps[i]), qf, i * dim, floor, final);
-      emit(i, final);
-    }
+    this.finishMany(nq, c, kk, this.cand, (i, got, final) => this.rescore(got, qf, i * dim, floor, final), emit);
   }
 
   /** Offers candRows[0..got) to `heap` with their exact scores against the query at qf[qOff..]. */
@@ -247,13 +261,14 @@ abstract class Int8Scan extends ScanBase implements Scanner {
     const { heaps, bars } = this.batch(nq, c, null, -Infinity);
     for (let i = 0; i < nq; i++) quantizeRow(qf, i * dim, dim, this.codes, i * dim);
     this.passMany({ n, dim, nq, qf, codes: this.codes, heaps, bars, accept });
-    const final = this.final;
-    for (let i = 0; i < nq; i++) {
-      final.reset(kk, this.tie);
-      const got = this.drain(c, heaps[i]);
-      this.rows.rescoreInto(this.candRows, got, qf.subarray(i * dim, i * dim + dim), floor, final);
-      emit(i, final);
-    }
+    this.finishMany(
+      nq,
+      c,
+      kk,
+      this.final,
+      (i, got, final) => this.rows.rescoreInto(this.candRows, got, qf.subarray(i * dim, i * dim + dim), floor, final),
+      emit,
+    );
   }
 }
 
