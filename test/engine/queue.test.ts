@@ -102,14 +102,13 @@ async function settle(p: Promise<void>): Promise<'ok' | HpdError | unknown> {
 
 describe('RunQueue: coalescing, order, token budget, failure isolation', () => {
   const dim = 3;
+  /** A queue over the tagging session, which pushes each run's [batch, seq] to `runs`. */
+  const tagging = (runs: number[][], batchSize: number, maxBatchTokens = 4096) =>
+    new RunQueue(tagOrt, taggingSession(dim, runs), dim, { batchSize, maxBatchTokens, maxRoundRows: 4096 });
 
   it('coalesces requests submitted together into one round and writes every vector to its own row, in input order', async () => {
     const runs: number[][] = [];
-    const q = new RunQueue(tagOrt, taggingSession(dim, runs), dim, {
-      batchSize: 32,
-      maxBatchTokens: 4096,
-      maxRoundRows: 4096,
-    });
+    const q = tagging(runs, 32);
     const a = request([9, 2, 5], 10, dim),
       b = request([3, 12], 20, dim),
       c = request([4], 30, dim);
@@ -122,11 +121,7 @@ describe('RunQueue: coalescing, order, token budget, failure isolation', () => {
 
   it('the token budget is real: short texts fill big runs, long ones small runs, none over budget', async () => {
     const runs: number[][] = [];
-    const q = new RunQueue(tagOrt, taggingSession(dim, runs), dim, {
-      batchSize: 64,
-      maxBatchTokens: 64,
-      maxRoundRows: 4096,
-    });
+    const q = tagging(runs, 64, 64);
     const short = request(Array(40).fill(4), 0, dim),
       long = request(Array(5).fill(30), 100, dim);
     await Promise.all([q.submit(short.rows), q.submit(long.rows)]);
@@ -159,11 +154,7 @@ describe('RunQueue: coalescing, order, token budget, failure isolation', () => {
 
   it('a request with a bad row rejects alone with INVALID_INPUT at submit; requests coalesced with it still resolve', async () => {
     const runs: number[][] = [];
-    const q = new RunQueue(tagOrt, taggingSession(dim, runs), dim, {
-      batchSize: 32,
-      maxBatchTokens: 4096,
-      maxRoundRows: 4096,
-    });
+    const q = tagging(runs, 32);
     const a = request([3, 4], 10, dim),
       c = request([5], 30, dim);
     const empty = request([3], 0, dim);
@@ -186,11 +177,7 @@ describe('RunQueue: coalescing, order, token budget, failure isolation', () => {
 
   it('a run that fails fails only the request whose rows broke it: the others in that run are re-run alone and resolve', async () => {
     const runs: number[][] = [];
-    const q = new RunQueue(tagOrt, taggingSession(dim, runs), dim, {
-      batchSize: 32,
-      maxBatchTokens: 4096,
-      maxRoundRows: 4096,
-    });
+    const q = tagging(runs, 32);
     const a = request([3, 4], 10, dim),
       bad = request([4, 6], 20, dim, 1),
       c = request([5], 30, dim);
@@ -215,11 +202,7 @@ describe('RunQueue: coalescing, order, token budget, failure isolation', () => {
 
   it('a request whose failed run held only its own rows rejects without a re-run; other runs of the round resolve', async () => {
     const runs: number[][] = [];
-    const q = new RunQueue(tagOrt, taggingSession(dim, runs), dim, {
-      batchSize: 2,
-      maxBatchTokens: 4096,
-      maxRoundRows: 4096,
-    });
+    const q = tagging(runs, 2);
     const a = request([3, 3], 10, dim),
       bad = request([9, 9], 20, dim, 0);
     const results = await Promise.all([a, bad].map((r) => settle(q.submit(r.rows))));
