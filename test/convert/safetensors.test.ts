@@ -81,6 +81,8 @@ describe('safetensors', () => {
   });
 
   describe('hostile files (issue 8)', () => {
+    /** The outcome of reading a file with this header and data: 'ok' or the error code. */
+    const fileCode = (header: object, data: Uint8Array) => code(() => readSafetensors(rawFile(header, data)));
     const code = (fn: () => unknown) => {
       try {
         fn();
@@ -104,78 +106,54 @@ describe('safetensors', () => {
     it('refuses string data_offsets instead of reading the wrong bytes', () => {
       const data = new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer);
       expect(
-        code(() =>
-          readSafetensors(
-            rawFile(
-              {
-                a: { dtype: 'F32', shape: [2], data_offsets: ['0', '8'] },
-                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
-              },
-              data,
-            ),
-          ),
+        fileCode(
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: ['0', '8'] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+          },
+          data,
         ),
       ).toBe('WEIGHTS_CORRUPT');
       expect(
-        code(() =>
-          readSafetensors(
-            rawFile(
-              {
-                a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-                b: { dtype: 'F32', shape: ['2'], data_offsets: [8, 16] },
-              },
-              data,
-            ),
-          ),
+        fileCode(
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: ['2'], data_offsets: [8, 16] },
+          },
+          data,
         ),
       ).toBe('WEIGHTS_CORRUPT');
       expect(
-        code(() =>
-          readSafetensors(
-            rawFile(
-              {
-                a: { dtype: 'F32', shape: [2], data_offsets: [0.5, 8.5] },
-                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
-              },
-              data,
-            ),
-          ),
+        fileCode(
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0.5, 8.5] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+          },
+          data,
         ),
       ).toBe('WEIGHTS_CORRUPT');
     });
 
     it('refuses holes, overlaps and trailing bytes, as the spec says', () => {
       const data = new Uint8Array(16);
+      expect(fileCode({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data)).toBe('WEIGHTS_CORRUPT');
+      expect(fileCode({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data)).toBe('WEIGHTS_CORRUPT');
       expect(
-        code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data))),
-      ).toBe('WEIGHTS_CORRUPT');
-      expect(
-        code(() => readSafetensors(rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, data))),
-      ).toBe('WEIGHTS_CORRUPT');
-      expect(
-        code(() =>
-          readSafetensors(
-            rawFile(
-              {
-                a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] },
-                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
-              },
-              data,
-            ),
-          ),
+        fileCode(
+          {
+            a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+          },
+          data,
         ),
       ).toBe('WEIGHTS_CORRUPT');
       expect(
-        code(() =>
-          readSafetensors(
-            rawFile(
-              {
-                a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-                b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
-              },
-              data,
-            ),
-          ),
+        fileCode(
+          {
+            a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+          },
+          data,
         ),
       ).toBe('ok');
     });
@@ -194,12 +172,10 @@ describe('safetensors', () => {
       const huge = new Uint8Array(64);
       new DataView(huge.buffer).setBigUint64(0, 2n ** 63n, true);
       expect(code(() => readSafetensors(huge))).toBe('WEIGHTS_CORRUPT');
-      expect(code(() => readSafetensors(rawFile({ a: null }, new Uint8Array(0))))).toBe('WEIGHTS_CORRUPT');
-      expect(
-        code(() =>
-          readSafetensors(rawFile({ a: { dtype: '__proto__', shape: [], data_offsets: [0, 0] } }, new Uint8Array(0))),
-        ),
-      ).toBe('WEIGHTS_CORRUPT');
+      expect(fileCode({ a: null }, new Uint8Array(0))).toBe('WEIGHTS_CORRUPT');
+      expect(fileCode({ a: { dtype: '__proto__', shape: [], data_offsets: [0, 0] } }, new Uint8Array(0))).toBe(
+        'WEIGHTS_CORRUPT',
+      );
     });
   });
 });
