@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { readTorchCheckpoint } from '../../src/convert/torch-pickle.js';
 import { writeTorchCheckpoint } from '../../src/convert/torch-writer.js';
 import { HpdError } from '../../src/errors.js';
+import { ascii, tensorPickle, unicode } from '../helpers/pickle-bytes.js';
 
 // Counts every byte fflate hands back from unzipSync, so a test can see what was inflated.
 const inflated = { bytes: 0 };
@@ -19,42 +20,9 @@ vi.mock('fflate', async (importOriginal) => {
   };
 });
 
-const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
-const unicode = (s: string) => [0x58, s.length, 0, 0, 0, ...ascii(s)];
 const binint = (n: number) => [0x4a, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 const tuple = (items: number[][]) => [0x28, ...items.flat(), 0x74];
 
-/** A state dict {t: _rebuild_tensor_v2(storage(numel), offset, size, stride)} with raw pickle pieces for each argument. */
-function tensorPickle(numel: number[], offset: number[], size: number[], stride: number[]): Uint8Array {
-  return Uint8Array.from([
-    0x80,
-    0x02,
-    ...ascii('ccollections\nOrderedDict\n'),
-    0x29,
-    0x52,
-    0x28,
-    ...unicode('t'),
-    ...ascii('ctorch._utils\n_rebuild_tensor_v2\n'),
-    0x28,
-    0x28,
-    ...unicode('storage'),
-    ...ascii('ctorch\nFloatStorage\n'),
-    ...unicode('0'),
-    ...unicode('cpu'),
-    ...numel,
-    0x74,
-    0x51,
-    ...offset,
-    ...size,
-    ...stride,
-    0x89,
-    0x4e,
-    0x74,
-    0x52,
-    0x75,
-    0x2e,
-  ]);
-}
 const zip = (pkl: Uint8Array, storage: Uint8Array, extra: fflate.Zippable = {}) =>
   fflate.zipSync({ 'archive/data.pkl': [pkl, { level: 0 }], 'archive/data/0': [storage, { level: 0 }], ...extra });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readTorchCheckpoint } from '../../src/convert/torch-pickle.js';
 import { writeTorchCheckpoint } from '../../src/convert/torch-writer.js';
 import { HpdError } from '../../src/errors.js';
+import { tensorPickle } from '../helpers/pickle-bytes.js';
 
 const tensors = (): [string, { shape: number[]; data: Float32Array }][] => [
   [
@@ -139,59 +140,10 @@ print(json.dumps({k: v for k, v in d.items()}))
   it('materialises strided (non-contiguous) views as contiguous tensors', () => {
     // A transposed 2x3 view of a 3x2 storage: size (2,3), stride (1,2).
     const storage = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const pkl = [
-      0x80,
-      0x02,
-      ...ascii('ccollections\nOrderedDict\n'),
-      0x29,
-      0x52,
-      0x28,
-      ...unicode('t'),
-      ...ascii('ctorch._utils\n_rebuild_tensor_v2\n'),
-      0x28,
-      0x28,
-      ...unicode('storage'),
-      ...ascii('ctorch\nFloatStorage\n'),
-      ...unicode('0'),
-      ...unicode('cpu'),
-      0x4b,
-      6,
-      0x74,
-      0x51,
-      0x4b,
-      0,
-      0x28,
-      0x4b,
-      2,
-      0x4b,
-      3,
-      0x74,
-      0x28,
-      0x4b,
-      1,
-      0x4b,
-      2,
-      0x74,
-      0x89,
-      0x4e,
-      0x74,
-      0x52,
-      0x75,
-      0x2e,
-    ];
-    const zip = zipSync(
-      { 'archive/data.pkl': Uint8Array.from(pkl), 'archive/data/0': new Uint8Array(storage.buffer) },
-      { level: 0 },
-    );
+    const pkl = tensorPickle([0x4b, 6], [0x4b, 0], [0x28, 0x4b, 2, 0x4b, 3, 0x74], [0x28, 0x4b, 1, 0x4b, 2, 0x74]);
+    const zip = zipSync({ 'archive/data.pkl': pkl, 'archive/data/0': new Uint8Array(storage.buffer) }, { level: 0 });
     const t = readTorchCheckpoint(zip).get('t')!;
     expect(t.shape).toEqual([2, 3]);
     expect(Array.from(t.data)).toEqual([1, 3, 5, 2, 4, 6]);
   });
 });
-
-function ascii(s: string): number[] {
-  return [...s].map((c) => c.charCodeAt(0));
-}
-function unicode(s: string): number[] {
-  return [0x58, s.length, 0, 0, 0, ...ascii(s)];
-}
