@@ -38,7 +38,7 @@ import type { SearchBenchRow } from '../test/browser/pages/search-kernels/main.j
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
 import { buildPage, pageReady } from '../test/browser/test-page.js';
 import { compiledFixture } from '../test/helpers/compiled-fixture.js';
-import { bertVocab, sentences } from '../test/helpers/fixtures.js';
+import { withBertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.HPD_BENCH_SIZES ?? '1000000').split(',').map(Number);
@@ -209,9 +209,8 @@ export async function run(): Promise<void> {
       }
     }
     // Models are written after the adapter check (the server reads from disk per request), so --gpu refuses fast.
-    const vocab = bertVocab();
     const dtypes = GPU ? (['fp32'] as const) : (['fp32', 'q8'] as const);
-    const fx = await compiledFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
+    const fx = await compiledFixture(withBertVocab(HPD_MINILM_F128));
     const files = fx.checkpoint();
     if (SECTIONS.includes('embed') || SECTIONS.includes('cold')) {
       for (const dtype of dtypes) await fx.writeBundle(join(embedDir, 'models', dtype), dtype);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HPD_MINILM_F128 } from '../src/convert/fixture.js';
 import { compiledFixture } from '../test/helpers/compiled-fixture.js';
-import { bertVocab, sentences } from '../test/helpers/fixtures.js';
+import { withBertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const THREADS = 2;
@@ -72,9 +72,8 @@ await s.release();
 `;
 
 export async function run(): Promise<void> {
-  const vocab = bertVocab();
   const { texts, source } = sentences(N);
-  const fx = await compiledFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
+  const fx = await compiledFixture(withBertVocab(HPD_MINILM_F128));
   const tok = fx.tokenizer(128);
   const ids = texts.map((t) => tok.encode(t).ids).sort((a, b) => a.length - b.length);
   const tokens = ids.reduce((a, x) => a + x.length, 0);

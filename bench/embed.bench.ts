@@ -18,7 +18,7 @@ import { TextTokenizer } from '../src/engine/tokenizer.js';
 import { createEmbedder } from '../src/node/create-embedder.js';
 import { nodePlatform } from '../src/node/platform.js';
 import { writeFolderAtomic } from '../src/node/write-folder.js';
-import { bertVocab, sentences } from '../test/helpers/fixtures.js';
+import { withBertVocab, sentences } from '../test/helpers/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const THREADS = 2;
@@ -39,9 +39,8 @@ async function best(reps: number, fn: () => Promise<unknown>): Promise<number> {
 
 export async function run(): Promise<void> {
   ort.env.wasm.numThreads = THREADS;
-  const vocab = bertVocab();
   const { texts, source } = sentences(N);
-  const files = generateFixture({ ...HPD_MINILM_F128, ...(vocab ? { vocab } : {}) });
+  const files = generateFixture(withBertVocab(HPD_MINILM_F128));
   const tmp = await mkdtemp(join(tmpdir(), 'hpd-bench-embed-'));
   const results: Record<string, unknown>[] = [];
   try {

@@ -11,7 +11,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitPassages } from '../../src/text/passages.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab } from '../helpers/fixtures.js';
+import { withBertVocab } from '../helpers/fixtures.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
@@ -59,17 +59,17 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
       build: { outDir, emptyOutDir: true, minify: false },
     });
     // A small model of the real output shape (128-d), labelled as the stand-in, as demo:build would place it.
-    const vocab = bertVocab();
-    const fx = await compiledFixture({
-      ...(vocab ? { vocab } : {}),
-      layers: 1,
-      hidden: 32,
-      heads: 2,
-      ffn: 64,
-      dim: 128,
-      maxPositions: 128,
-      maxSeqLength: 128,
-    });
+    const fx = await compiledFixture(
+      withBertVocab({
+        layers: 1,
+        hidden: 32,
+        heads: 2,
+        ffn: 64,
+        dim: 128,
+        maxPositions: 128,
+        maxSeqLength: 128,
+      }),
+    );
     await fx.writeBundle(join(outDir, 'models', 'tiny'), 'fp32', 'tiny');
     await writeFile(
       join(outDir, 'models', 'demo-model.json'),

@@ -9,7 +9,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { computeProbes, withProbes } from '../../src/engine/golden.js';
 import { writeFolderAtomic } from '../../src/node/write-folder.js';
 import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab } from '../helpers/fixtures.js';
+import { withBertVocab } from '../helpers/fixtures.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
@@ -41,17 +41,17 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-embed-'));
     await buildPage('embed', outDir);
-    const vocab = bertVocab();
-    fixture = await compiledFixture({
-      ...(vocab ? { vocab } : {}),
-      layers: 2,
-      hidden: 64,
-      heads: 4,
-      ffn: 128,
-      dim: 32,
-      maxPositions: 128,
-      maxSeqLength: 32,
-    });
+    fixture = await compiledFixture(
+      withBertVocab({
+        layers: 2,
+        hidden: 64,
+        heads: 4,
+        ffn: 128,
+        dim: 32,
+        maxPositions: 128,
+        maxSeqLength: 32,
+      }),
+    );
     for (const dtype of DTYPES) {
       const bundle = await fixture.bundle(dtype);
       await writeFolderAtomic(join(outDir, 'models', dtype), bundle.files);

@@ -9,7 +9,7 @@ import { parseBeir } from '../../src/eval/beir-data.js';
 import { parseSts } from '../../src/eval/sts-data.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab, SHARED_DATA, sentences } from '../helpers/fixtures.js';
+import { withBertVocab, SHARED_DATA, sentences } from '../helpers/fixtures.js';
 import { skipBrowserSuite } from './chromium.js';
 import { openEvalPage, type EvalPage } from './eval-page.js';
 
@@ -54,17 +54,17 @@ describe.skipIf(!available)('evaluation in headless Chromium', () => {
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'hpd-browser-eval-'));
-    const vocab = bertVocab();
-    const fx = await compiledFixture({
-      ...(vocab ? { vocab } : {}),
-      layers: 2,
-      hidden: 64,
-      heads: 4,
-      ffn: 128,
-      dim: 32,
-      maxPositions: 128,
-      maxSeqLength: 64,
-    });
+    const fx = await compiledFixture(
+      withBertVocab({
+        layers: 2,
+        hidden: 64,
+        heads: 4,
+        ffn: 128,
+        dim: 32,
+        maxPositions: 128,
+        maxSeqLength: 64,
+      }),
+    );
     await fx.writeBundle(join(outDir, 'models', 'eval'));
     page = await openEvalPage(outDir);
   }, 300_000);

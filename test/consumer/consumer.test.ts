@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from '../browser/chromium.js';
 import { serveStatic, type StaticServer } from '../browser/static-server.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab } from '../helpers/fixtures.js';
+import { withBertVocab } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -161,17 +161,17 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
       sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env),
     ) as { filename: string }[];
     tarball = join(scratch, packed[0].filename);
-    const vocab = bertVocab();
-    const fx = await compiledFixture({
-      ...(vocab ? { vocab } : {}),
-      layers: 1,
-      hidden: 32,
-      heads: 4,
-      ffn: 64,
-      dim: DIM,
-      maxPositions: 64,
-      maxSeqLength: 32,
-    });
+    const fx = await compiledFixture(
+      withBertVocab({
+        layers: 1,
+        hidden: 32,
+        heads: 4,
+        ffn: 64,
+        dim: DIM,
+        maxPositions: 64,
+        maxSeqLength: 32,
+      }),
+    );
     await fx.writeBundle(join(scratch, 'models/bundle'));
     cpSync(fx.checkpointDir, join(scratch, 'models/ckpt'), { recursive: true });
     rmSync(join(scratch, 'models/ckpt/model.safetensors')); // like the Hub repo's 2_Dense/: pytorch_model.bin only, so missing files get probed

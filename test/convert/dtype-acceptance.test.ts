@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HPD_MINILM_F128 } from '../../src/convert/fixture.js';
 import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab, hasSharedData, sentences } from '../helpers/fixtures.js';
+import { withBertVocab, hasSharedData, sentences } from '../helpers/fixtures.js';
 import { cosine, openModel } from '../helpers/ort-run.js';
 
 // Acceptance for the fp16, int8 and q8 (int8 compute) weight dtypes (issues: min cosine to fp32 ≥ 0.9999 / ≥ 0.995 / ≥ 0.99).
@@ -11,8 +11,7 @@ describe('weight dtypes keep the fp32 embeddings', () => {
   let batch: number[][];
 
   beforeAll(async () => {
-    const vocab = bertVocab();
-    fx = await compiledFixture({ ...(vocab ? { vocab } : {}), ...HPD_MINILM_F128 });
+    fx = await compiledFixture(withBertVocab(HPD_MINILM_F128));
     const corpus = sentences(hasSharedData ? Infinity : 300);
     console.info(`dtype acceptance over ${corpus.texts.length} sentences (${corpus.source})`);
     batch = fx.ids(corpus.texts, 128);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HPD_MINILM_F128, type FixtureOptions } from '../../src/convert/fixture.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab, TINY } from '../helpers/fixtures.js';
+import { bertVocab, withBertVocab, TINY } from '../helpers/fixtures.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 
 /** Mixed lengths in one padded batch, so any leak of padding into real tokens shows. */
@@ -52,6 +52,6 @@ describe('compiled ONNX matches the float64 reference (fp32, onnxruntime-web was
   it('HPD-MiniLM-F128-shaped checkpoint (6 layers, 384 hidden, 12 heads, 1536 FFN, 128-d)', async () => {
     const vocab = bertVocab();
     if (!vocab) console.warn('[skip-part] ../shared/data absent: HPD-shaped parity uses the generated vocabulary');
-    await expectParity({ ...(vocab ? { vocab } : {}), ...HPD_MINILM_F128 }, [24, 7, 33, 12]);
+    await expectParity(withBertVocab(HPD_MINILM_F128), [24, 7, 33, 12]);
   }, 300_000);
 });

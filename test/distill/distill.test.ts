@@ -16,7 +16,7 @@ import { projectTeacher } from '../../src/search/project-teacher.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { chromiumAvailable, chromiumUnavailableReason } from '../browser/chromium.js';
 import { openEvalPage } from '../browser/eval-page.js';
-import { bertVocab, fixtureDir, SHARED_DATA } from '../helpers/fixtures.js';
+import { withBertVocab, fixtureDir, SHARED_DATA } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 import { runDistill, torchMissing } from './python.js';
 
@@ -113,9 +113,8 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-distill-'));
     c = corpus();
-    const vocab = bertVocab();
-    const teacher = await fixtureDir({ ...TEACHER, ...(vocab ? { vocab } : {}) });
-    const student = await fixtureDir({ ...STUDENT, ...(vocab ? { vocab } : {}) });
+    const teacher = await fixtureDir(withBertVocab(TEACHER));
+    const student = await fixtureDir(withBertVocab(STUDENT));
     cleanups.push(teacher.cleanup, student.cleanup);
     teacherDir = teacher.dir;
     await writeFile(join(root, 'train.txt'), c.train.join('\n') + '\n');

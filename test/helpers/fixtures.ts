@@ -18,6 +18,12 @@ export function bertVocab(): string[] | undefined {
     : undefined;
 }
 
+/** `opts` with the real bert-base-uncased vocabulary when ../shared/data has it (else the fixture's generated one). */
+export function withBertVocab(opts: FixtureOptions): FixtureOptions {
+  const vocab = bertVocab();
+  return vocab ? { ...opts, vocab } : opts;
+}
+
 export const TINY: FixtureOptions = {
   layers: 2,
   hidden: 32,

@@ -7,7 +7,7 @@ import type { Embedder } from '../../src/api/embedder.js';
 import { createEmbedder, startNodeWorker } from '../../src/node/create-embedder.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab } from '../helpers/fixtures.js';
+import { withBertVocab } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 import { startHubServer, type HubServer } from '../helpers/hub-server.js';
 
@@ -35,17 +35,17 @@ describe('createEmbedder (Node, worker thread)', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-node-embed-'));
-    const vocab = bertVocab();
-    fx = await compiledFixture({
-      ...(vocab ? { vocab } : {}),
-      layers: 2,
-      hidden: 64,
-      heads: 4,
-      ffn: 128,
-      dim: 32,
-      maxPositions: 128,
-      maxSeqLength: 24,
-    });
+    fx = await compiledFixture(
+      withBertVocab({
+        layers: 2,
+        hidden: 64,
+        heads: 4,
+        ffn: 128,
+        dim: 32,
+        maxPositions: 128,
+        maxSeqLength: 24,
+      }),
+    );
     bundleDir = await fx.bundleDir();
     embedder = await createEmbedder({ model: bundleDir, cacheDir: join(root, 'cache'), threads: 1 });
     hub = await startHubServer({ 'test/node-ckpt': { main: fx.checkpointDir } });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/api/embedder.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
-import { bertVocab, sentences } from '../helpers/fixtures.js';
+import { withBertVocab, sentences } from '../helpers/fixtures.js';
 
 describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
   let root = '';
@@ -16,17 +16,17 @@ describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-worker-api-'));
-    const vocab = bertVocab();
-    const fx = await compiledFixture({
-      ...(vocab ? { vocab } : {}),
-      layers: 1,
-      hidden: 32,
-      heads: 2,
-      ffn: 64,
-      dim: 128,
-      maxPositions: 64,
-      maxSeqLength: 32,
-    });
+    const fx = await compiledFixture(
+      withBertVocab({
+        layers: 1,
+        hidden: 32,
+        heads: 2,
+        ffn: 64,
+        dim: 128,
+        maxPositions: 64,
+        maxSeqLength: 32,
+      }),
+    );
     embedder = await createEmbedder({
       model: await fx.bundleDir(),
       cacheDir: join(root, 'cache'),
