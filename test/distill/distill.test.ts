@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spearman } from '../../src/eval/correlation.js';
 import { recallAt } from '../../src/eval/retrieval-metrics.js';
 import { main, type CliIO } from '../../src/node/cli.js';
+import { generatedVocab } from '../../src/convert/fixture.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { readTeacherProjection } from '../../src/node/eval-files.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
@@ -52,20 +53,25 @@ function corpus(): Corpus {
     const train = [...trainSet];
     return { train, pairs, dev, source: 'STS-B' };
   }
-  const words =
-    'the a cat dog man woman child sat ran on under mat road city house water food music film car plays eats reads quick brown lazy small large red green search model vector fast text word query index'.split(
-      ' ',
-    );
+  // The generated fixture vocabulary's whole words (~250): enough that 14,000 draws give 10,000+ distinct sentences.
+  const words = generatedVocab().filter((w) => /^[a-z]{2,}$/.test(w));
   const rnd = seededRandom(99);
   const sentence = () =>
     Array.from({ length: 3 + Math.floor(rnd() * 12) }, () => words[Math.floor(rnd() * words.length)]).join(' ') + '.';
   const all = [...new Set(Array.from({ length: 14000 }, sentence))];
   const train = all.slice(0, 10000),
     dev = all.slice(10000);
-  const pairs = Array.from(
-    { length: 1500 },
-    (_, i) => [dev[(2 * i) % dev.length], dev[(2 * i + 1) % dev.length]] as [string, string],
-  );
+  // STS-like pairs: a dev sentence and a copy with a random share of its words replaced, from near-identical to unrelated.
+  const pairs = Array.from({ length: 1500 }, (_, i): [string, string] => {
+    const a = dev[i % dev.length];
+    const keep = rnd();
+    const b = a
+      .slice(0, -1)
+      .split(' ')
+      .map((w) => (rnd() < keep ? w : words[Math.floor(rnd() * words.length)]))
+      .join(' ');
+    return [a, `${b}.`];
+  });
   return { train, pairs, dev, source: 'generated corpus' };
 }
 
