@@ -83,16 +83,21 @@ function showStatus(s: Status): void {
     : 'No site allowed: nothing is captured.';
   $<HTMLButtonElement>('revoke-all').disabled = !s.origins.length;
   const sites = $<HTMLUListElement>('sites');
-  sites.replaceChildren(
-    ...s.sites.map((site) => {
-      const li = el('li', 'site', '');
-      li.dataset.host = site.host;
-      const b = el('button', 'forget', 'Forget') as HTMLButtonElement;
-      b.addEventListener('click', () => void forget(site.host));
-      li.append(el('span', '', `${site.host} (${site.pages})`), b);
-      return li;
-    }),
-  );
+  // Rebuilt only when the list changes: a rebuild on every 3 s refresh replaced the Forget button under the pointer.
+  const key = s.sites.map((site) => `${site.host}\t${site.pages}`).join('\n');
+  if (sites.dataset.key !== key) {
+    sites.dataset.key = key;
+    sites.replaceChildren(
+      ...s.sites.map((site) => {
+        const li = el('li', 'site', '');
+        li.dataset.host = site.host;
+        const b = el('button', 'forget', 'Forget') as HTMLButtonElement;
+        b.addEventListener('click', () => void forget(site.host));
+        li.append(el('span', '', `${site.host} (${site.pages})`), b);
+        return li;
+      }),
+    );
+  }
   document.body.dataset.pages = String(s.pages);
 }
 
