@@ -48,6 +48,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   /** row → metadata (undefined when none). */
   private readonly rowMeta: (M | undefined)[] = [];
   private readonly idToRow = new Map<string, number>();
+  /** True while a scan runs a caller's filter: rows, ids and the scratch below must not change under it. */
+  private scanning = false;
   private readonly heap = new TopK(16);
   // Scratch reused across searches so a query allocates only its result.
   private readonly qf: Float64Array;
@@ -106,6 +108,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * already stored (use `upsert` to replace), DimMismatchError / InvalidInputError for bad vectors.
    */
   add(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+    this.idle('add');
     const staged = this.stage(ids, vectors, metadata, 'add');
     this.checkFresh(ids);
     this.commit(ids, staged);
@@ -134,11 +137,13 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Adds new entries and replaces existing ones (vector and metadata); all or nothing. */
   upsert(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+    this.idle('upsert');
     this.commit(ids, this.stage(ids, vectors, metadata, 'upsert'));
   }
 
   /** Removes the given ids in O(1) each (the last row moves into the hole); unknown ids are ignored. Returns how many were removed. */
   remove(ids: readonly string[]): number {
+    this.idle('remove');
     checkRemoveIds(ids);
     let removed = 0;
     for (const id of ids) {
@@ -163,6 +168,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Removes everything; keeps the allocated storage. */
   clear(): void {
+    this.idle('clear');
     this.count = 0;
     this.rowIds.length = 0;
     this.rowMeta.length = 0;
@@ -171,15 +177,21 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** The k most similar stored vectors to `query`, best first (ties: lower id first). */
   search(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): SearchHit[] {
+    this.idle('search');
     checkK(k);
     const { filter, floor } = checkOptions(options);
     unitQuery(query, this.dim, this.qf);
     const n = this.count;
     if (n === 0) return [];
     const kk = Math.min(k, n);
-    this.heap.reset(kk, this.byId);
-    this.scanner.one(this.qf, n, kk, floor, this.accept(filter), this.heap);
-    return this.hits(this.heap, kk);
+    this.scanning = filter !== undefined;
+    try {
+      this.heap.reset(kk, this.byId);
+      this.scanner.one(this.qf, n, kk, floor, this.accept(filter), this.heap);
+      return this.hits(this.heap, kk);
+    } finally {
+      this.scanning = false;
+    }
   }
 
   /**
@@ -187,6 +199,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * MANY_BATCH at a time in one pass over the rows, so rows are read from memory once per batch.
    */
   searchMany(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): SearchHit[][] {
+    this.idle('searchMany');
     checkK(k);
     const { filter, floor } = checkOptions(options);
     const dim = this.dim;
@@ -201,15 +214,20 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     const kk = Math.min(k, this.count);
     const accept = this.accept(filter);
     const emit = (_i: number, heap: TopK): void => void out.push(this.hits(heap, kk));
-    for (let b = 0; b < n; b += MANY_BATCH) {
-      const nq = Math.min(MANY_BATCH, n - b);
-      const batch = qf.subarray(b * dim, (b + nq) * dim);
-      if (nq > 1) this.scanner.many(batch, nq, this.count, kk, floor, accept, emit);
-      else {
-        this.heap.reset(kk, this.byId);
-        this.scanner.one(batch, this.count, kk, floor, accept, this.heap);
-        emit(0, this.heap);
+    this.scanning = filter !== undefined;
+    try {
+      for (let b = 0; b < n; b += MANY_BATCH) {
+        const nq = Math.min(MANY_BATCH, n - b);
+        const batch = qf.subarray(b * dim, (b + nq) * dim);
+        if (nq > 1) this.scanner.many(batch, nq, this.count, kk, floor, accept, emit);
+        else {
+          this.heap.reset(kk, this.byId);
+          this.scanner.one(batch, this.count, kk, floor, accept, this.heap);
+          emit(0, this.heap);
+        }
       }
+    } finally {
+      this.scanning = false;
     }
     return out;
   }
@@ -243,6 +261,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   // ---- internals ----
+
+  /** Refuses a call from inside a search's filter that would change the rows (or reuse the scratch) under the scan. */
+  private idle(op: string): void {
+    if (this.scanning)
+      throw new InvalidInputError(
+        `${op}() was called from a search filter on the same index; a filter must only read its arguments. Collect the ids in the filter and ${op}() after the search returns.`,
+      );
+  }
 
   /** The filter as a row predicate for the scans (null: none). */
   private accept(filter: SearchOptions<M>['filter']): Accept {

@@ -570,3 +570,67 @@ describe('checkBatch: the id and metadata checks of add/upsert, without vectors'
     expect(index.ids()).toEqual(['a', 'b']);
   });
 });
+
+describe('a search filter cannot change the index it scans', () => {
+  // A filter that removed rows mid-scan made hits come back with `id: undefined` (the swap-remove moved rows under
+  // the scan and the top-k held stale row numbers). Every mutation from inside a filter is refused; nothing changes.
+  const cases: { storage: StorageKind; kernel: 'auto' | 'js' }[] = [
+    { storage: 'f32', kernel: 'auto' },
+    { storage: 'f32', kernel: 'js' },
+    { storage: 'int8', kernel: 'auto' },
+    { storage: 'int8', kernel: 'js' },
+  ];
+  const N = 60;
+  const ids = Array.from({ length: N }, (_, i) => `r${i}`);
+  const vectors = randomVectors(seededRandom(41), N, DIM);
+  const queries = randomVectors(seededRandom(42), 20, DIM);
+  const mutations: [string, (index: CosineIndex, id: string) => unknown][] = [
+    ['remove', (index, id) => index.remove([id])],
+    ['add', (index, id) => index.add([`${id}+`], vectors.subarray(0, DIM))],
+    ['upsert', (index, id) => index.upsert([id], vectors.subarray(DIM, 2 * DIM))],
+    ['clear', (index) => index.clear()],
+    ['search', (index) => index.search(queries.subarray(0, DIM), 3)],
+  ];
+
+  for (const { storage, kernel } of cases) {
+    for (const [name, mutate] of mutations) {
+      it(`${storage}/${kernel}: ${name}() inside a search or searchMany filter is INVALID_INPUT and changes nothing`, () => {
+        const index = new CosineIndex({ dim: DIM, storage, kernel });
+        index.add(
+          ids,
+          vectors,
+          ids.map((_, i) => ({ i })),
+        );
+        const before = { ids: index.ids(), bytes: new Uint8Array(index.serialize()) };
+        const clean = index.searchMany(queries, 5);
+        const filter = (id: string) => (mutate(index, id), true);
+        expectCode(() => index.search(queries.subarray(0, DIM), 5, { filter }), InvalidInputError, 'INVALID_INPUT');
+        expectCode(() => index.searchMany(queries, 5, { filter }), InvalidInputError, 'INVALID_INPUT');
+        expectCode(() => index.searchMany(queries.subarray(0, DIM), 5, { filter }), InvalidInputError, 'INVALID_INPUT');
+        expect(index.ids()).toEqual(before.ids);
+        expect(new Uint8Array(index.serialize())).toEqual(before.bytes);
+        // The refusal leaves no scan flag behind: results are whole again, and mutations work after the search.
+        const again = index.searchMany(queries, 5, { filter: () => true });
+        expect(again).toEqual(clean);
+        for (const hits of again) for (const h of hits) expect(typeof h.id).toBe('string');
+        expect(index.search(queries.subarray(0, DIM), 5, { filter: () => true })).toEqual(clean[0]);
+        expect(index.remove(['r0'])).toBe(1);
+      });
+    }
+  }
+
+  it('a filter that throws its own error leaves the index usable', () => {
+    const index = new CosineIndex({ dim: DIM });
+    index.add(ids, vectors);
+    const boom = new Error('boom');
+    expect(() =>
+      index.search(queries.subarray(0, DIM), 3, {
+        filter: () => {
+          throw boom;
+        },
+      }),
+    ).toThrow(boom);
+    expect(index.remove(['r1'])).toBe(1);
+    expect(index.size).toBe(N - 1);
+  });
+});
