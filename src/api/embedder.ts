@@ -113,22 +113,22 @@ export class Embedder {
   index(name: string, options: IndexOptions = {}): IndexHandle {
     checkIndexName(name);
     const opts = checkIndexOptions(options);
-    // The worker's index proxy, opened once per handle and worker: a call is then a single round trip. Per handle, so
-    // a new handle always meets the open check (another storage than the open index's is refused).
-    let opened: { live: Live; remote: Promise<Remote<IndexApi>> } | undefined;
-    const open = (r: Remote<WorkerProtocol>, live: Live): Promise<Remote<IndexApi>> => {
-      if (opened?.live !== live) {
-        const remote: Promise<Remote<IndexApi>> = r.index(name, opts);
-        const mine = { live, remote };
-        opened = mine;
-        remote.catch(() => opened === mine && (opened = undefined)); // a failed open is tried again on the next call
-      }
-      return opened.remote;
-    };
+    // Every call goes over the worker's own port, posted synchronously when the worker is ready, so calls reach the
+    // worker (and its per-name queue) in the order they were issued, across handles too. The options are checked
+    // against the open index until one call of this handle on this worker has passed the check (or a new worker).
+    let checked: Live | undefined;
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
       handle[m] = (...args: unknown[]) =>
-        this.call(async (r, live) => ((await open(r, live))[m] as (...a: unknown[]) => Promise<unknown>)(...args));
+        this.call((r, live) => {
+          const check = checked !== live;
+          const call = (r.indexCall as (...a: unknown[]) => Promise<unknown>)(name, opts, check, m, args);
+          if (check) {
+            const pass = () => void (checked = live);
+            call.then(pass, (e: unknown) => (e as { code?: unknown })?.code !== 'INDEX_OPTIONS_CONFLICT' && pass());
+          }
+          return call;
+        });
     }
     return handle as unknown as IndexHandle;
   }

@@ -99,7 +99,8 @@ export const INDEX_METHODS = [
   'load',
   'drop',
 ] as const;
-type Missing = Exclude<keyof IndexApi, (typeof INDEX_METHODS)[number]>;
+export type IndexMethod = (typeof INDEX_METHODS)[number];
+type Missing = Exclude<keyof IndexApi, IndexMethod>;
 export const INDEX_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
 
 /** What the worker exposes over comlink. */
@@ -114,6 +115,19 @@ export interface WorkerProtocol {
   embed(texts: string[]): Promise<EmbedResult>;
   /** Opens (or creates) a named index; one comlink proxy per call. */
   index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked>;
+  /**
+   * One IndexApi call on the index `name`, over the worker's own port: the page's index handles use it, so every call
+   * on every handle reaches the worker in the order it was issued (proxies have a port each, and messages on different
+   * ports may overtake each other). With `check`, an open index of another storage than `options.storage` is
+   * INDEX_OPTIONS_CONFLICT (a handle checks until one of its calls passes the check).
+   */
+  indexCall<M extends IndexMethod>(
+    name: string,
+    options: IndexOptions | undefined,
+    check: boolean,
+    method: M,
+    args: Parameters<IndexApi[M]>,
+  ): Promise<Awaited<ReturnType<IndexApi[M]>>>;
   /** What saved indexes live in: 'opfs', 'indexeddb', 'folder', or 'custom'. */
   indexStoreKind(): Promise<string>;
   cacheList(): Promise<CacheEntry[]>;

@@ -1,9 +1,18 @@
 import { expose, proxy, transfer, type Endpoint, type ProxyMarked } from 'comlink';
 import { Engine, type EmbedResult, type Platform } from '../engine/engine.js';
-import { HpdError, PersistError } from '../errors.js';
+import { HpdError, InvalidInputError, PersistError } from '../errors.js';
+import { KeyedMutex } from '../keyed-mutex.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
-import type { IndexApi, IndexOptions, InitOptions, Ready, WorkerProtocol } from '../protocol/messages.js';
+import {
+  INDEX_METHODS,
+  type IndexApi,
+  type IndexMethod,
+  type IndexOptions,
+  type InitOptions,
+  type Ready,
+  type WorkerProtocol,
+} from '../protocol/messages.js';
 import { guardErrors, installErrorHandler } from '../protocol/transfer.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { CosineIndex } from '../search/cosine-index.js';
@@ -33,6 +42,11 @@ export interface IndexStore {
 export class WorkerApi implements WorkerProtocol {
   private engine: Engine | undefined;
   private indexes = new Map<string, CosineIndex>();
+  /** One FIFO per index name: every call on that name, through any handle, takes effect in arrival order. */
+  private readonly calls = new KeyedMutex();
+  /** One FIFO per name for its saved snapshot: saves, loads and deletes reach the store in call order. */
+  private readonly storeOps = new KeyedMutex();
+  private checker: Promise<CosineIndex> | undefined;
   private host: IndexHost;
 
   constructor(
@@ -40,7 +54,10 @@ export class WorkerApi implements WorkerProtocol {
     private store: () => Promise<IndexStore>,
   ) {
     this.host = {
-      slot: async (name, storage) => this.slot(await loadSearch(), name, storage),
+      slot: async (name, storage, check, create) => this.slot(await loadSearch(), name, storage, check, create),
+      turn: (name, task) => this.calls.run(name, task),
+      store: (name, task) => this.storeOps.run(name, task),
+      checker: () => (this.checker ??= loadSearch().then((s) => new s.CosineIndex({ dim: 1, kernel: 'js' }))),
       replace: (name, index) => void this.indexes.set(name, index),
       drop: (name) => this.indexes.delete(name),
       searchModule: loadSearch,
@@ -87,26 +104,35 @@ export class WorkerApi implements WorkerProtocol {
 
   /**
    * Opens `name` (created empty when not in memory) and hands out a proxy for it. The same options (or none) give the
-   * same index; an explicit storage other than the open index's is INDEX_OPTIONS_CONFLICT, and nothing changes.
+   * same index; an explicit storage other than the open index's is INDEX_OPTIONS_CONFLICT, and nothing changes. The
+   * check takes its turn in the name's queue, so it sees every call issued before it.
    */
   async index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked> {
     checkIndexName(name);
     const { storage } = checkIndexOptions(options);
-    const search = await loadSearch();
-    // From here to the slot's creation nothing awaits, so two concurrent opens cannot both see "not open".
-    const open = this.indexes.get(name);
-    if (open && storage !== undefined && open.storage !== storage) {
-      throw new HpdError(
-        'INDEX_OPTIONS_CONFLICT',
-        `index "${name}" is open with storage "${open.storage}", not "${storage}": omit storage to use it as it is, rebuild("${storage}") to convert it, or drop() it first.`,
-        {
-          details: { name, storage: open.storage, requested: storage },
-        },
-      );
-    }
-    const kind: StorageKind = open?.storage ?? storage ?? 'f32';
-    this.slot(search, name, kind);
+    const kind = await this.calls.run(
+      name,
+      async () => this.slot(await loadSearch(), name, storage, true, true)!.storage,
+    );
     return proxy(guardErrors(new WorkerIndex(this.host, name, kind)));
+  }
+
+  /** One IndexApi call on `name`, queued at once (nothing awaits before the method joins the name's queue). */
+  async indexCall<M extends IndexMethod>(
+    name: string,
+    options: IndexOptions | undefined,
+    check: boolean,
+    method: M,
+    args: Parameters<IndexApi[M]>,
+  ): Promise<Awaited<ReturnType<IndexApi[M]>>> {
+    checkIndexName(name);
+    const { storage } = checkIndexOptions(options);
+    if (!(INDEX_METHODS as readonly string[]).includes(method) || !Array.isArray(args))
+      throw new InvalidInputError(
+        `indexCall: unknown index method ${String(method)} or arguments that are not an array.`,
+      );
+    const index = new WorkerIndex(this.host, name, storage, check === true);
+    return (index[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<IndexApi[M]>>>)(...args);
   }
 
   async indexStoreKind(): Promise<string> {
@@ -127,11 +153,27 @@ export class WorkerApi implements WorkerProtocol {
     this.indexes.clear();
   }
 
-  /** The in-memory index `name`, created empty with `storage` when absent. */
-  private slot(search: typeof import('../search/cosine-index.js'), name: string, storage: StorageKind): CosineIndex {
+  /**
+   * The in-memory index `name`, created empty (with `storage`, else 'f32') when absent and `create`. With `check`, an
+   * open index of another explicit storage is INDEX_OPTIONS_CONFLICT, and nothing changes.
+   */
+  private slot(
+    search: typeof import('../search/cosine-index.js'),
+    name: string,
+    storage: StorageKind | undefined,
+    check: boolean,
+    create: boolean,
+  ): CosineIndex | undefined {
     let idx = this.indexes.get(name);
-    if (!idx) {
-      idx = new search.CosineIndex({ dim: this.ready().dim, storage });
+    if (idx && check && storage !== undefined && idx.storage !== storage) {
+      throw new HpdError(
+        'INDEX_OPTIONS_CONFLICT',
+        `index "${name}" is open with storage "${idx.storage}", not "${storage}": omit storage to use it as it is, rebuild("${storage}") to convert it, or drop() it first.`,
+        { details: { name, storage: idx.storage, requested: storage } },
+      );
+    }
+    if (!idx && create) {
+      idx = new search.CosineIndex({ dim: this.ready().dim, storage: storage ?? 'f32' });
       this.indexes.set(name, idx);
     }
     return idx;

@@ -4,10 +4,24 @@ import { DimMismatchError, InvalidInputError } from '../errors.js';
 import type { IndexApi, IndexHit, IndexSearchOptions, IndexStats, Metadata } from '../protocol/messages.js';
 import { checkStorage } from '../protocol/validate.js';
 
-/** What a WorkerIndex needs from the worker: the index slot by name, the search module, and the model. */
+/** What a WorkerIndex needs from the worker: the index slot by name, its call queue, the search module, the model. */
 export interface IndexHost {
-  /** The in-memory index `name` (created empty with `storage` when absent, e.g. after drop()). */
-  slot(name: string, storage: StorageKind): Promise<CosineIndex>;
+  /**
+   * The in-memory index `name`; when absent (e.g. after drop()) created empty (with `storage`, else 'f32') if
+   * `create`, else undefined. With `check`, an open index of another storage than `storage` is INDEX_OPTIONS_CONFLICT.
+   */
+  slot(
+    name: string,
+    storage: StorageKind | undefined,
+    check: boolean,
+    create: boolean,
+  ): Promise<CosineIndex | undefined>;
+  /** Runs `task` after every task queued before it for `name` has settled (FIFO; a failure does not block the next). */
+  turn<T>(name: string, task: () => Promise<T>): Promise<T>;
+  /** Runs a store operation of `name` after the store operations queued before it (saves, loads, deletes in order). */
+  store<T>(name: string, task: () => Promise<T>): Promise<T>;
+  /** An empty index for the id and metadata checks that do not depend on an index's contents. */
+  checker(): Promise<CosineIndex>;
   replace(name: string, index: CosineIndex): void;
   drop(name: string): boolean;
   searchModule(): Promise<typeof import('../search/cosine-index.js')>;
@@ -18,153 +32,198 @@ export interface IndexHost {
   deleteSaved(name: string): Promise<boolean>;
 }
 
+/** What a method does at its turn: a result, or a result that also waits for work left running after the turn. */
+type Effect<T> = { value: T } | { after: Promise<T> };
+
 /**
- * One named index as the page sees it (handed out as a comlink proxy). It holds no CosineIndex itself: it reads the
- * worker's slot on each call, so rebuild(), load() and drop() through any handle are seen by all handles.
+ * One named index as the page sees it. It holds no CosineIndex itself: it reads the worker's slot on each call, so
+ * rebuild(), load() and drop() through any handle are seen by all handles.
+ *
+ * Call order: every method joins the name's queue when it is called (before any await) and takes effect at its turn,
+ * so calls apply in the order they were issued, as if each had been awaited; handles of one name share the queue.
+ * Embedding is the exception that keeps throughput: a text is embedded as soon as its call arrives (embeds overlap),
+ * and its result is applied at the call's turn.
  */
 export class WorkerIndex implements IndexApi {
   constructor(
     private host: IndexHost,
     readonly name: string,
-    private storage: StorageKind,
+    private storage: StorageKind | undefined,
+    private check = false,
   ) {}
 
-  private index(): Promise<CosineIndex> {
-    return this.host.slot(this.name, this.storage);
-  }
-
-  async addTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats> {
+  addTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats> {
     return this.putTexts(ids, texts, metadata, false);
   }
 
-  async upsertTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats> {
+  upsertTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats> {
     return this.putTexts(ids, texts, metadata, true);
   }
 
-  async addVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
-    (await this.index()).add(ids, vectors, metadata);
-    return this.stats();
-  }
-
-  async upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
-    (await this.index()).upsert(ids, vectors, metadata);
-    return this.stats();
-  }
-
-  async search(query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<IndexHit[]> {
-    const vector = typeof query === 'string' ? await this.host.embed([query]) : query;
-    const idx = await this.index(); // after the embed: a rebuild or load meanwhile replaced the instance
-    const where = options.where;
-    const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
-    const hits: IndexHit[] = idx.search(vector, k, {
-      ...(options.minScore !== undefined ? { minScore: options.minScore } : {}),
-      ...(filter ? { filter } : {}),
+  addVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
+    return this.turn((idx) => {
+      idx.add(ids, vectors, metadata);
+      return { value: this.statsOf(idx) };
     });
-    if (options.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
-    return hits;
   }
 
-  async remove(ids: readonly string[]): Promise<number> {
-    return (await this.index()).remove(ids);
+  upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
+    return this.turn((idx) => {
+      idx.upsert(ids, vectors, metadata);
+      return { value: this.statsOf(idx) };
+    });
   }
 
-  async has(id: string): Promise<boolean> {
-    return (await this.index()).has(id);
+  search(query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<IndexHit[]> {
+    const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
+    return this.turn(async (idx) => {
+      const q = vector ? await vector : query;
+      const where = options?.where;
+      const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
+      const hits: IndexHit[] = idx.search(q as Float32Array, k, {
+        ...(options?.minScore !== undefined ? { minScore: options.minScore } : {}),
+        ...(filter ? { filter } : {}),
+      });
+      if (options?.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
+      return { value: hits };
+    });
   }
 
-  async ids(): Promise<string[]> {
-    return (await this.index()).ids();
+  remove(ids: readonly string[]): Promise<number> {
+    return this.turn((idx) => ({ value: idx.remove(ids) }));
   }
 
-  async metadata(id: string): Promise<JsonValue | undefined> {
-    return (await this.index()).get(id)?.metadata;
+  has(id: string): Promise<boolean> {
+    return this.turn((idx) => ({ value: idx.has(id) }));
   }
 
-  async stats(): Promise<IndexStats> {
-    const idx = await this.index();
-    return { name: this.name, size: idx.size, storage: idx.storage, bytes: idx.byteLength };
+  ids(): Promise<string[]> {
+    return this.turn((idx) => ({ value: idx.ids() }));
+  }
+
+  metadata(id: string): Promise<JsonValue | undefined> {
+    return this.turn((idx) => ({ value: idx.get(id)?.metadata }));
+  }
+
+  stats(): Promise<IndexStats> {
+    return this.turn((idx) => ({ value: this.statsOf(idx) }));
   }
 
   /**
    * Rebuilds the index with another storage from its stored vectors, without the model (int8 → f32 starts from the
    * dequantised vectors, within ~1e-5 of the originals). The old index is replaced only once the new one is complete.
    */
-  async rebuild(storage: StorageKind): Promise<IndexStats> {
-    checkStorage(storage);
-    const old = await this.index();
-    if (old.storage === storage) return this.stats();
-    const { CosineIndex } = await this.host.searchModule();
-    const next = new CosineIndex({ dim: old.dim, storage, capacity: Math.max(1, old.size) });
-    const ids = old.ids();
-    const CHUNK = 1024;
-    const vectors = new Float32Array(Math.min(CHUNK, ids.length) * old.dim);
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const part = ids.slice(i, i + CHUNK);
-      const meta: (JsonValue | undefined)[] = new Array<JsonValue | undefined>(part.length);
-      part.forEach((id, j) => {
-        const e = old.get(id)!;
-        vectors.set(e.vector, j * old.dim);
-        meta[j] = e.metadata;
-      });
-      next.add(
-        part,
-        part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim),
-        meta,
-      );
-    }
-    this.host.replace(this.name, next);
-    return this.stats();
+  rebuild(storage: StorageKind): Promise<IndexStats> {
+    return this.turn(async (old) => {
+      checkStorage(storage);
+      if (old.storage === storage) return { value: this.statsOf(old) };
+      const { CosineIndex } = await this.host.searchModule();
+      const next = new CosineIndex({ dim: old.dim, storage, capacity: Math.max(1, old.size) });
+      const ids = old.ids();
+      const CHUNK = 1024;
+      const vectors = new Float32Array(Math.min(CHUNK, ids.length) * old.dim);
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const part = ids.slice(i, i + CHUNK);
+        const meta: (JsonValue | undefined)[] = new Array<JsonValue | undefined>(part.length);
+        part.forEach((id, j) => {
+          const e = old.get(id)!;
+          vectors.set(e.vector, j * old.dim);
+          meta[j] = e.metadata;
+        });
+        next.add(
+          part,
+          part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim),
+          meta,
+        );
+      }
+      this.host.replace(this.name, next);
+      return { value: this.statsOf(next) };
+    });
   }
 
-  async deleteSaved(): Promise<boolean> {
-    return this.host.deleteSaved(this.name);
+  /** Deletes the saved snapshot at this call's turn: after the saves issued before it, before those issued after. */
+  deleteSaved(): Promise<boolean> {
+    return this.turn(() => ({ after: this.host.store(this.name, () => this.host.deleteSaved(this.name)) }));
   }
 
-  async save(): Promise<IndexStats> {
-    // Snapshot before the next await, so overlapping saves and mutations apply in call order; the store serialises the writes.
-    const bytes = (await this.index()).serialize();
-    await this.host.save(this.name, bytes);
-    return this.stats();
+  /** Snapshots the index at this call's turn; the write runs in store order while later calls go on in memory. */
+  save(): Promise<IndexStats> {
+    return this.turn((idx) => {
+      const bytes = idx.serialize();
+      const stats = this.statsOf(idx);
+      return { after: this.host.store(this.name, () => this.host.save(this.name, bytes)).then(() => stats) };
+    });
   }
 
-  async load(): Promise<boolean> {
-    const bytes = await this.host.loadBytes(this.name);
-    if (!bytes) return false;
-    const { CosineIndex } = await this.host.searchModule();
-    const loaded = CosineIndex.deserialize(bytes);
-    const dim = this.host.modelDim();
-    if (dim !== undefined && loaded.dim !== dim) {
-      throw new DimMismatchError(dim, loaded.dim, 'saved index', {
-        message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.`,
-      });
-    }
-    this.host.replace(this.name, loaded);
-    return true;
+  /** Replaces memory with the snapshot at this call's turn, after the saves issued before it have been written. */
+  load(): Promise<boolean> {
+    return this.turn(async () => {
+      const bytes = await this.host.store(this.name, () => this.host.loadBytes(this.name));
+      if (!bytes) return { value: false };
+      const { CosineIndex } = await this.host.searchModule();
+      const loaded = CosineIndex.deserialize(bytes);
+      const dim = this.host.modelDim();
+      if (dim !== undefined && loaded.dim !== dim) {
+        throw new DimMismatchError(dim, loaded.dim, 'saved index', {
+          message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.`,
+        });
+      }
+      this.host.replace(this.name, loaded);
+      return { value: true };
+    }, false);
   }
 
-  async drop(): Promise<boolean> {
-    return this.host.drop(this.name);
+  drop(): Promise<boolean> {
+    return this.turn(() => ({ value: this.host.drop(this.name) }), false);
   }
 
-  private async putTexts(
+  /**
+   * Joins the name's queue now (synchronously: nothing may await before this, or calls would reorder) and runs
+   * `effect` at the turn on the index as it is then (`open`: created when absent; load() and drop() create none).
+   */
+  private turn<T>(effect: (idx: CosineIndex) => Effect<T> | Promise<Effect<T>>, open = true): Promise<T> {
+    const done = this.host.turn(this.name, async () => {
+      const idx = await this.host.slot(this.name, this.storage, this.check, open);
+      return effect(idx as CosineIndex); // undefined only where `open` is false, and then unused
+    });
+    return done.then((e) => ('after' in e ? e.after : e.value));
+  }
+
+  private statsOf(idx: CosineIndex): IndexStats {
+    return { name: this.name, size: idx.size, storage: idx.storage, bytes: idx.byteLength };
+  }
+
+  /** Starts embedding at once, after `first` (a check) succeeds; the result is awaited at the call's turn. */
+  private embedEarly(first: Promise<unknown>, texts: readonly string[]): Promise<Float32Array> {
+    const vectors = first.then(() => this.host.embed(texts as string[]));
+    vectors.catch(() => {}); // rejected before its turn awaits it: not an unhandled rejection
+    return vectors;
+  }
+
+  private putTexts(
     ids: readonly string[],
     texts: readonly string[],
     metadata: Metadata | undefined,
     upsert: boolean,
   ): Promise<IndexStats> {
-    if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
-      throw new InvalidInputError(
-        `${upsert ? 'upsertTexts' : 'addTexts'} needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`,
-      );
-    }
-    // The index's own checks (ids, duplicates, metadata), once before the embed so a bad batch costs no inference, and
-    // again atomically by add()/upsert() after it (the index may have changed meanwhile): one rule, in one place.
-    (await this.index()).checkBatch(ids, metadata, upsert ? 'upsert' : 'add');
-    const vectors = await this.host.embed(texts as string[]);
-    const idx = await this.index();
-    if (upsert) idx.upsert(ids, vectors, metadata);
-    else idx.add(ids, vectors, metadata);
-    return this.stats();
+    const op = upsert ? 'upsert' : 'add';
+    // The checks that do not depend on the index's contents run before the embed, so a bad batch costs no inference;
+    // add()/upsert() run every check again at the turn, against the index as it is then: one rule, in one place.
+    const checked = (async () => {
+      if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
+        throw new InvalidInputError(
+          `${op}Texts needs as many ids as texts (got ${Array.isArray(ids) ? ids.length : typeof ids} ids, ${Array.isArray(texts) ? texts.length : typeof texts} texts).`,
+        );
+      }
+      (await this.host.checker()).checkBatch(ids, metadata, op);
+    })();
+    const vectors = this.embedEarly(checked, texts);
+    return this.turn(async (idx) => {
+      const v = await vectors;
+      if (upsert) idx.upsert(ids, v, metadata);
+      else idx.add(ids, v, metadata);
+      return { value: this.statsOf(idx) };
+    });
   }
 }
 
