@@ -143,7 +143,7 @@ export class WorkerIndex implements IndexApi {
 
   /** Deletes the saved snapshot at this call's turn: after the saves issued before it, before those issued after. */
   deleteSaved(): Promise<boolean> {
-    return this.turn(() => ({ after: this.host.store(this.name, () => this.host.deleteSaved(this.name)) }));
+    return this.turn(() => ({ after: this.host.store(this.name, () => this.host.deleteSaved(this.name)) }), false);
   }
 
   /** Snapshots the index at this call's turn; the write runs in store order while later calls go on in memory. */
@@ -179,14 +179,18 @@ export class WorkerIndex implements IndexApi {
 
   /**
    * Joins the name's queue now (synchronously: nothing may await before this, or calls would reorder) and runs
-   * `effect` at the turn on the index as it is then (`open`: created when absent; load() and drop() create none).
+   * `effect` at the turn on the index as it is then (`open`: created when absent; load(), drop(), deleteSaved() create none).
    */
   private turn<T>(effect: (idx: CosineIndex) => Effect<T> | Promise<Effect<T>>, open = true): Promise<T> {
     const done = this.host.turn(this.name, async () => {
       const idx = await this.host.slot(this.name, this.storage, this.check, open);
       return effect(idx as CosineIndex); // undefined only where `open` is false, and then unused
     });
-    return done.then((e) => ('after' in e ? e.after : e.value));
+    return done.then((e) => {
+      if (!('after' in e)) return e.value;
+      e.after.catch(() => {}); // the caller gets it below; a store failure is not an unhandled rejection meanwhile
+      return e.after;
+    });
   }
 
   private statsOf(idx: CosineIndex): IndexStats {
