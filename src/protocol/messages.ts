@@ -63,6 +63,15 @@ export interface IndexApi {
   upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats>;
   /** Top-k by cosine for a text (embedded in the worker) or a vector. */
   search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<IndexHit[]>;
+  /**
+   * `search` for many queries in one round trip (same results, one list per query, in order): texts (embedded in
+   * the worker in one batch) and vectors may be mixed, or pass one flat Float32Array of queries × dim.
+   */
+  searchMany(
+    queries: readonly (string | Float32Array)[] | Float32Array,
+    k: number,
+    options?: IndexSearchOptions,
+  ): Promise<IndexHit[][]>;
   remove(ids: readonly string[]): Promise<number>;
   has(id: string): Promise<boolean>;
   /** Every id in the index (storage order), in one round trip. */
@@ -88,6 +97,7 @@ export const INDEX_METHODS = [
   'addVectors',
   'upsertVectors',
   'search',
+  'searchMany',
   'remove',
   'has',
   'ids',

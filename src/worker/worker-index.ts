@@ -1,5 +1,5 @@
 import type { CosineIndex } from '../search/cosine-index.js';
-import type { JsonValue, StorageKind } from '../search/types.js';
+import type { JsonValue, SearchOptions, StorageKind, VectorBatch } from '../search/types.js';
 import { DimMismatchError, InvalidInputError } from '../errors.js';
 import type { IndexApi, IndexHit, IndexSearchOptions, IndexStats, Metadata } from '../protocol/messages.js';
 import { checkStorage } from '../protocol/validate.js';
@@ -78,14 +78,30 @@ export class WorkerIndex implements IndexApi {
     const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
     return this.turn(async (idx) => {
       const q = vector ? await vector : query;
-      const where = options?.where;
-      const filter = where ? (_: string, meta: JsonValue | undefined) => matches(meta, where) : undefined;
-      const hits: IndexHit[] = idx.search(q as Float32Array, k, {
-        ...(options?.minScore !== undefined ? { minScore: options.minScore } : {}),
-        ...(filter ? { filter } : {}),
-      });
-      if (options?.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
-      return { value: hits };
+      const hits: IndexHit[] = idx.search(q as Float32Array, k, searchOptions(options));
+      return { value: withMetadata(idx, hits, options) };
+    });
+  }
+
+  searchMany(
+    queries: readonly (string | Float32Array)[] | Float32Array,
+    k: number,
+    options: IndexSearchOptions = {},
+  ): Promise<IndexHit[][]> {
+    // The texts among the queries are embedded in one batch, at once; the scan runs at the call's turn.
+    const texts = Array.isArray(queries) ? queries.filter((q): q is string => typeof q === 'string') : [];
+    const vectors = texts.length > 0 ? this.embedEarly(Promise.resolve(), texts) : undefined;
+    return this.turn(async (idx) => {
+      let batch: VectorBatch = queries as Float32Array;
+      if (Array.isArray(queries)) {
+        const embedded = vectors ? await vectors : undefined;
+        const dim = embedded ? embedded.length / texts.length : 0;
+        let t = 0;
+        batch = queries.map((q) => (typeof q === 'string' ? embedded!.subarray(t * dim, ++t * dim) : q));
+      }
+      const lists: IndexHit[][] = idx.searchMany(batch, k, searchOptions(options));
+      for (const hits of lists) withMetadata(idx, hits, options);
+      return { value: lists };
     });
   }
 
@@ -229,6 +245,21 @@ export class WorkerIndex implements IndexApi {
       return { value: this.statsOf(idx) };
     });
   }
+}
+
+/** The handle's search options as CosineIndex's: `where` becomes a filter. */
+function searchOptions(options: IndexSearchOptions | undefined): SearchOptions {
+  const where = options?.where;
+  return {
+    ...(options?.minScore !== undefined ? { minScore: options.minScore } : {}),
+    ...(where ? { filter: (_: string, meta: JsonValue | undefined) => matches(meta, where) } : {}),
+  };
+}
+
+/** Adds each hit's metadata when the search asked for it. */
+function withMetadata(idx: CosineIndex, hits: IndexHit[], options: IndexSearchOptions | undefined): IndexHit[] {
+  if (options?.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
+  return hits;
 }
 
 function matches(meta: JsonValue | undefined, where: Record<string, JsonValue>): boolean {
