@@ -1,6 +1,5 @@
 // The page↔worker contract, declared once: the worker's objects implement these interfaces and the page derives its
 // handles from them (comlink's Remote<…>), so an operation cannot exist on one side only.
-import type { ProxyMarked } from 'comlink';
 import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
 import type { CacheEntry } from '../model/cache.js';
@@ -123,12 +122,10 @@ export interface WorkerProtocol {
     onDeviceLost?: (why: string) => void,
   ): Promise<Ready>;
   embed(texts: string[]): Promise<EmbedResult>;
-  /** Opens (or creates) a named index; one comlink proxy per call. */
-  index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked>;
   /**
-   * One IndexApi call on the index `name`, over the worker's own port: the page's index handles use it, so every call
-   * on every handle reaches the worker in the order it was issued (proxies have a port each, and messages on different
-   * ports may overtake each other). With `check`, an open index of another storage than `options.storage` is
+   * One IndexApi call on the index `name` (opened, or created empty, on the first call), over the worker's own port:
+   * so every call on every handle reaches the worker in the order it was issued (a comlink proxy per handle would
+   * have a port each, and messages on different ports may overtake each other). With `check`, an open index of another storage than `options.storage` is
    * INDEX_OPTIONS_CONFLICT (a handle checks until one of its calls passes the check).
    */
   indexCall<M extends IndexMethod>(

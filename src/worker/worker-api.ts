@@ -1,4 +1,4 @@
-import { expose, proxy, transfer, type Endpoint, type ProxyMarked } from 'comlink';
+import { expose, transfer, type Endpoint } from 'comlink';
 import { Engine, type EmbedResult, type Platform } from '../engine/engine.js';
 import { HpdError, InvalidInputError, PersistError } from '../errors.js';
 import { KeyedMutex } from '../keyed-mutex.js';
@@ -103,21 +103,10 @@ export class WorkerApi implements WorkerProtocol {
   }
 
   /**
-   * Opens `name` (created empty when not in memory) and hands out a proxy for it. The same options (or none) give the
-   * same index; an explicit storage other than the open index's is INDEX_OPTIONS_CONFLICT, and nothing changes. The
-   * check takes its turn in the name's queue, so it sees every call issued before it.
+   * One IndexApi call on the index `name` (opened empty when not in memory), queued at once: nothing awaits before
+   * the method joins the name's queue. With `check`, an explicit storage other than the open index's is
+   * INDEX_OPTIONS_CONFLICT at the call's turn, and nothing changes.
    */
-  async index(name: string, options?: IndexOptions): Promise<IndexApi & ProxyMarked> {
-    checkIndexName(name);
-    const { storage } = checkIndexOptions(options);
-    const kind = await this.calls.run(
-      name,
-      async () => this.slot(await loadSearch(), name, storage, true, true)!.storage,
-    );
-    return proxy(guardErrors(new WorkerIndex(this.host, name, kind)));
-  }
-
-  /** One IndexApi call on `name`, queued at once (nothing awaits before the method joins the name's queue). */
   async indexCall<M extends IndexMethod>(
     name: string,
     options: IndexOptions | undefined,

@@ -1,4 +1,4 @@
-// The per-index proxy through a real Node worker: vector upsert, reopening with other options, and typed errors
+// Index handles through a real Node worker: vector upsert, reopening with other options, and typed errors
 // (the index's own duplicate check, dimension mismatch) arriving as their classes with the index unchanged.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ function rows(...vs: Float32Array[]): Float32Array {
   return out;
 }
 
-describe("index handles are the worker's index proxies", () => {
+describe("index handles on the worker's named indexes", () => {
   let root = '';
   let embedder: Embedder;
   let bundleDir = '';
