@@ -76,6 +76,7 @@ export class MemoryStore implements IndexStore {
 export interface Rig {
   embedder: Embedder;
   store: MemoryStore;
+  api: WorkerApi;
   /** The texts of each embed the worker ran, in the order they started. */
   embeds: string[][];
 }
@@ -103,7 +104,7 @@ export async function rig(seed: number): Promise<Rig> {
     { model: 'fake' },
   );
   rigs.push(embedder);
-  return { embedder, store, embeds };
+  return { embedder, store, embeds, api };
 }
 
 // Every rig a test started is disposed after it.

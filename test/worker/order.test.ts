@@ -123,6 +123,29 @@ describe('calls on one index take effect in the order they were issued', () => {
   });
 });
 
+describe('indexCall, the one way index calls reach the worker', () => {
+  it('refuses what is not an IndexApi method, and arguments that are not an array, as INVALID_INPUT', async () => {
+    const { api } = await rig(9);
+    for (const [method, args] of [
+      ['turn', []],
+      ['constructor', []],
+      ['toString', []],
+      ['stats', 'x'],
+    ] as const) {
+      await expect(
+        api.indexCall('n', undefined, false, method as 'stats', args as unknown as []),
+      ).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+    }
+    await expect(api.indexCall('', undefined, false, 'stats', [])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await api.indexCall('n', { storage: 'int8' }, true, 'stats', [])).toMatchObject({
+      size: 0,
+      storage: 'int8',
+    });
+  });
+});
+
 // ---- a seeded random mix, against a sequential replay of the same calls ----
 
 type Call = { handle: number; method: string; run: (h: IndexHandle) => Promise<unknown> };
