@@ -36,8 +36,8 @@ export interface IndexHost {
 type Effect<T> = { value: T } | { after: Promise<T> };
 
 /**
- * One named index as the page sees it. It holds no CosineIndex itself: it reads the worker's slot on each call, so
- * rebuild(), load() and drop() through any handle are seen by all handles.
+ * The IndexApi of one named index, made per `indexCall`. It holds no CosineIndex itself: it reads the worker's slot at
+ * each call's turn, so rebuild(), load() and drop() through any page handle are seen by all handles.
  *
  * Call order: every method joins the name's queue when it is called (before any await) and takes effect at its turn,
  * so calls apply in the order they were issued, as if each had been awaited; handles of one name share the queue.
