@@ -108,7 +108,8 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   } catch (e) {
     const parseError = e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     if (e instanceof UsageError || parseError) {
-      io.err(`hpd-embed ${name}: ${(e as Error).message}\n\nUsage: ${cmd.usage}\n`);
+      // One line: node's parseArgs messages carry advice on further lines.
+      io.err(`hpd-embed ${name}: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}\n\nUsage: ${cmd.usage}\n`);
       return 2;
     }
     if (e instanceof HpdError) {
