@@ -8,7 +8,7 @@ import type { CliIO } from './cli-io.js';
 const errnoCode = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
 
 /** Refuses what cannot be read as a file's bytes: a missing path, a folder, a device (/dev/zero never ends) or a socket. */
-async function checkReadable(path: string, what: string, fifoOk: boolean): Promise<void> {
+export async function checkInputFile(path: string, what: string, fifoOk: boolean): Promise<void> {
   let s;
   try {
     s = await stat(path);
@@ -23,7 +23,7 @@ async function checkReadable(path: string, what: string, fifoOk: boolean): Promi
 
 /** Lines of a text file, one text per line (a final newline does not add an empty text); refuses an empty file. */
 export async function readLines(path: string, io: CliIO): Promise<string[]> {
-  await checkReadable(path, '--input', true); // a FIFO is fine: `--input <(grep … corpus.txt)`
+  await checkInputFile(path, '--input', true); // a FIFO is fine: `--input <(grep … corpus.txt)`
   const text = await readFile(path, 'utf8').catch((e: Error) => {
     throw new InvalidInputError(`cannot read --input ${path}: ${e.message}`, { cause: e });
   });
@@ -49,7 +49,7 @@ export function blankLinesWarning(path: string, lineNumbers: readonly number[]):
 
 /** An index file written by `search --index`, read and checked (CORRUPT_INDEX) before any model is loaded. */
 export async function readIndexFile(path: string): Promise<CosineIndex<string>> {
-  await checkReadable(path, '--index', false);
+  await checkInputFile(path, '--index', false);
   const bytes = await readFile(path).catch((e: Error) => {
     throw new InvalidInputError(`cannot read --index ${path}: ${e.message}`, { cause: e });
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Embedder } from '../api/embedder.js';
-import { DimMismatchError } from '../errors.js';
+import { DimMismatchError, InvalidInputError } from '../errors.js';
 import { CosineIndex } from '../search/cosine-index.js';
 import { UsageError, type CliIO } from './cli-io.js';
 import { checkOutputFile, pathExists, readIndexFile, readLines } from './cli-files.js';
@@ -113,11 +113,7 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
       }
     }
     const ready = index;
-    const queries = values.query?.length
-      ? values.query
-      : readFileSync(0, 'utf8')
-          .split(/\r?\n/)
-          .filter((q) => q.trim());
+    const queries = values.query?.length ? values.query : readStdinLines();
     const qv = await e.embed(queries);
     queries.forEach((q, i) => {
       io.out(`query: ${q}\n`);
@@ -128,6 +124,19 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
   } finally {
     await e.dispose();
   }
+}
+
+/** Queries from stdin, one a line (blank lines skipped); a stdin that cannot be read is a typed error. */
+function readStdinLines(): string[] {
+  let text: string;
+  try {
+    text = readFileSync(0, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`cannot read queries from stdin (${(e as Error).message}); pass --query TEXT.`, {
+      cause: e,
+    });
+  }
+  return text.split(/\r?\n/).filter((q) => q.trim());
 }
 
 export async function benchCommand(args: string[], io: CliIO): Promise<void> {

@@ -11,6 +11,7 @@ import { folderSource } from './fs-source.js';
 import { benchCommand, embedCommand, positiveInt, searchCommand } from './cli-runtime.js';
 import { EVAL_SUMMARY, EVAL_USAGE, evalCommand } from './cli-eval.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE } from './cli-model.js';
+import { checkInputFile } from './cli-files.js';
 import { OUTPUT_MARKER, checkOutputFolder, writeFolderAtomic } from './write-folder.js';
 import { UsageError, type CliIO } from './cli-io.js';
 
@@ -255,6 +256,7 @@ async function fixture(args: string[], io: CliIO): Promise<void> {
 
 /** A vocabulary from vocab.txt or from a tokenizer.json's WordPiece model. */
 async function readVocab(path: string): Promise<string[]> {
+  await checkInputFile(path, '--vocab', false);
   const bytes = await readFile(path).catch((e: Error) => {
     throw new InvalidInputError(`cannot read --vocab ${path}: ${e.message}`);
   });

@@ -397,6 +397,9 @@ describe('hpd-embed CLI: every mistake is one typed line, found before a model l
       /parent path is a file/,
     );
     expect(await fails(['fixture', '--out', file, ...tiny], 'OUTPUT_EXISTS')).toMatch(/not a folder/);
+    expect(
+      await fails(['fixture', '--out', join(root, 'fx'), ...tiny, '--vocab', join(root, 'folder')], 'INVALID_INPUT'),
+    ).toMatch(/--vocab .* is a folder/);
     await main(['fixture', '--out', join(root, 'ckpt'), ...tiny], capture());
     expect(await fails(['convert', join(root, 'ckpt'), '--out', join(file, 'sub')], 'INVALID_INPUT')).toMatch(
       /parent path is a file/,
