@@ -2,7 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { compileCheckpoint, type CompiledBundle } from '../convert/compile.js';
 import { computeProbes, withProbes } from '../engine/golden.js';
-import { generateFixture, generatedVocab } from '../convert/fixture.js';
+import { HPD_MINILM_F128, generateFixture, generatedVocab } from '../convert/fixture.js';
+import { MAX_WEIGHT_BYTES, bertParams } from '../convert/st-layout.js';
 import { parseJsonBytes } from '../bundle/json.js';
 import { WEIGHT_DTYPES, type BundleProbes, type WeightDtype } from '../bundle/manifest.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
@@ -59,7 +60,8 @@ const commands: Record<string, CliCommand> = {
     run: embedCommand,
     summary: 'Embeds each line of a text file into little-endian float32 rows.',
     usage: `hpd-embed embed --model <…> --input <lines.txt> --output <vectors.f32> [--device auto|webgpu|wasm] [--batch 32]
-  Embeds each line of --input (an empty file is refused; blank lines are embedded and reported). --output gets N × dim little-endian float32, row-major (row i is line i), no header;
+  Embeds each line of --input (an empty file is refused; blank lines are embedded, and reported on stderr).
+  --output gets N × dim little-endian float32, row-major (row i is line i), no header;
   in numpy: np.fromfile(path, '<f4').reshape(-1, dim). Rows are unit length.
   ${MODEL_FLAGS}`,
   },
@@ -241,6 +243,16 @@ async function fixture(args: string[], io: CliIO): Promise<void> {
   const target = { replace: values.force, kind: 'checkpoint' } as const;
   await checkOutputFolder(values.out, target);
   const vocab = values.vocab ? await readVocab(values.vocab) : generatedVocab();
+  const params = bertParams({
+    ...{ hiddenSize: shape.hidden, numLayers: shape.layers, numHeads: shape.heads, intermediateSize: shape.ffn },
+    ...{ vocabSize: vocab.length, maxPositions: HPD_MINILM_F128.maxPositions, typeVocabSize: 2 },
+    ...{ layerNormEps: 1e-12, hiddenAct: 'gelu' },
+  });
+  // Bounded memory: a checkpoint too large to compile is refused before its weights are generated.
+  if (params * 4 > MAX_WEIGHT_BYTES)
+    throw new UsageError(
+      `that shape has ${params.toLocaleString('en-US')} parameters, more than one ONNX file can hold (${MAX_WEIGHT_BYTES / 4}); choose a smaller one.`,
+    );
   const files = generateFixture({ ...shape, vocab });
   await writeFolderAtomic(values.out, files, target);
   let bytes = 0;

@@ -466,6 +466,7 @@ describe('hpd-embed CLI: every mistake is one typed line, found before a model l
       ['convert', join(root, 'ckpt'), '--out', join(root, 'o'), '--prefer', 'onnx'],
       ['fixture', '--out', join(root, 'o'), '--layers', 'x'],
       ['fixture', '--out', join(root, 'o'), '--heads', '0'],
+      ['fixture', '--out', join(root, 'o'), '--hidden', '65536', '--heads', '16', '--ffn', '65536'], // too large to compile: refused before allocating
     ]) {
       const io = capture();
       expect(await main(argv, io), argv.join(' ')).toBe(2);
