@@ -114,6 +114,7 @@ def save_student(model, out, tokenizer_src, extra_files=None):
     os.makedirs(os.path.join(out, "2_Dense"), exist_ok=True)
     h = model.bert.config["hidden_size"]
     cfg = {"architectures": ["BertModel"], "model_type": "bert", "hidden_act": "gelu", "position_embedding_type": "absolute", **model.bert.config}
+    cfg.pop("hpd_embed_random_weights", None)  # a student started from a `hpd-embed fixture` is trained now, not random
     _write_json(os.path.join(out, "config.json"), cfg)
     safetensors_io.save({k: v.float() for k, v in model.bert.state_dict().items()}, os.path.join(out, "model.safetensors"), {"format": "pt"})
     _write_json(os.path.join(out, "modules.json"), [

@@ -44,6 +44,8 @@ export interface BundleManifest {
   files: { model: BundleFile; tokenizer: BundleFile; tokenizerConfig?: BundleFile };
   /** Present when the model is a distilled (HPD) student: the PCA its outputs were trained against (see projectTeacher). */
   teacherProjection?: TeacherProjectionInfo;
+  /** True when the weights are random (compiled from a `hpd-embed fixture` checkpoint): speed is real, rankings are meaningless. */
+  randomWeights?: boolean;
   /** Golden check: fixed sentences and their vectors from a CPU run at compile time; each device is checked against them. */
   probes?: BundleProbes;
 }
@@ -92,6 +94,8 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
         `files.${key}.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`,
       );
   }
+  if (m.randomWeights !== undefined && typeof m.randomWeights !== 'boolean')
+    throw bad('randomWeights must be true or false.');
   const tp = m.teacherProjection;
   if (tp !== undefined) {
     const f = tp?.file;

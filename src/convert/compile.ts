@@ -46,6 +46,9 @@ export interface CompiledBundle {
   stats: { params: number; millis: number; weightFiles: string[] };
 }
 
+/** config.json's flag on a checkpoint whose weights are random (`hpd-embed fixture` writes it); hpd.json carries it on. */
+export const RANDOM_WEIGHTS_KEY = 'hpd_embed_random_weights';
+
 const STAGE_AT: Record<CompileStage, number> = {
   layout: 0,
   weights: 0.05,
@@ -65,6 +68,8 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
   const layout = await readLayout(src);
   const tokenizer = await readTokenizer(src);
   const tokenizerConfig = await src.read('tokenizer_config.json');
+  const randomWeights =
+    (await readOptionalJson<Record<string, unknown>>(src, 'config.json'))?.[RANDOM_WEIGHTS_KEY] === true;
 
   report('weights');
   const weights = await readCheckpointWeights(src, layout, options.prefer);
@@ -119,6 +124,7 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
       tokenizer: await entry('tokenizer.json'),
       ...(tokenizerConfig ? { tokenizerConfig: await entry('tokenizer_config.json') } : {}),
     },
+    ...(randomWeights ? { randomWeights: true } : {}),
     ...(projection ? { teacherProjection: { file: await entry(TEACHER_PROJECTION_FILE), ...projection.info } } : {}),
   };
   files.set(MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));

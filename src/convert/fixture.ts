@@ -1,4 +1,5 @@
 import { seededRandom } from '../seeded-random.js';
+import { RANDOM_WEIGHTS_KEY } from './compile.js';
 import { writeSafetensors } from './safetensors.js';
 import type { PoolingMode } from './st-layout.js';
 import type { Tensor } from './tensor.js';
@@ -64,7 +65,8 @@ export function generatedVocab(): string[] {
 
 /**
  * A random-weight sentence-transformers checkpoint in the Hugging Face layout, with weights in both
- * safetensors and torch-zip form: normal(0, 0.02) matrices, LayerNorm gains near 1, non-zero biases.
+ * safetensors and torch-zip form: normal(0, 0.02) matrices, LayerNorm gains near 1, non-zero biases. Its config.json
+ * carries `hpd_embed_random_weights: true`, so every bundle compiled from it is labelled random.
  */
 export function generateFixture(opts: FixtureOptions = {}): Map<string, Uint8Array> {
   const o = { ...HPD_MINILM_F128, seed: 42, pooling: ['mean'] as PoolingMode[], normalize: false, ...opts };
@@ -134,6 +136,8 @@ export function generateFixture(opts: FixtureOptions = {}): Map<string, Uint8Arr
       type_vocab_size: 2,
       use_cache: true,
       vocab_size: vocab.length,
+      // Read by compileCheckpoint: bundles from this checkpoint say their rankings are meaningless.
+      [RANDOM_WEIGHTS_KEY]: true,
     }),
   );
   const modules = [

@@ -58,6 +58,8 @@ export interface ModelInfo {
   dtype: WeightDtype;
   device: DeviceInfo['actual'];
   source?: { repo: string; revision: string };
+  /** True for a random-weight model (a `hpd-embed fixture` checkpoint or a bundle compiled from one): rankings are meaningless. */
+  randomWeights: boolean;
   origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
 }
 
@@ -225,6 +227,7 @@ export class Engine {
         dtype: m.dtype,
         device: device.actual,
         ...(m.source ? { source: m.source } : {}),
+        randomWeights: m.randomWeights === true,
         origin: loaded.origin,
       },
       device,

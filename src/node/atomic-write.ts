@@ -12,7 +12,8 @@ const writes = new KeyedMutex();
 const STALE_TEMP_MS = 60 * 60 * 1000;
 const TEMP_SUFFIX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
-function fsError(what: string, file: string, cause: unknown): PersistError {
+/** A filesystem failure as PersistError, naming what was done to which path and the errno code. */
+export function fsError(what: string, file: string, cause: unknown): PersistError {
   const e = cause as NodeJS.ErrnoException;
   const detail = e?.code ? `${e.code}: ${e.message}` : String(cause);
   return new PersistError(

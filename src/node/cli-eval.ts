@@ -2,56 +2,28 @@
 import { parseArgs } from 'node:util';
 import { evaluateRetrieval, evaluateSts, type EvalProgress } from '../eval/evaluate.js';
 import { STS_FORMATS, type StsFormat } from '../eval/sts-data.js';
-import { HpdError } from '../errors.js';
-import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId } from '../model/hub.js';
-import type { DeviceRequest } from '../engine/device.js';
 import { UsageError, type CliIO } from './cli-io.js';
-import { createEmbedder } from './create-embedder.js';
+import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE, modelOptions, modelSettings, openEmbedder } from './cli-model.js';
 import { readBeirFolder, readStsFile } from './eval-files.js';
+
+export const EVAL_SUMMARY =
+  'Scores a model on an STS file (Spearman, Pearson) or a BEIR folder (nDCG@10, MRR@10, recall).';
 
 export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
   Reports Spearman/Pearson ×100 on an STS file, or nDCG@10, MRR@10, recall@10/100 on a BEIR folder (f32 and int8 index).
-  --json prints one object; a repo id's Hub is checked first and fails after --hub-timeout seconds.`;
-
-/**
- * Fails fast when a repo id's Hub cannot be reached (refused, unresolvable, or silent past `seconds`), instead of
- * leaving the user waiting on the worker's first download.
- */
-export async function checkHubReachable(model: string, hubUrl: string, seconds: number): Promise<void> {
-  const repo = parseRepoId(model);
-  if (!repo) return;
-  const url = hubFileUrl(hubUrl, repo, 'config.json');
-  try {
-    const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(seconds * 1000) });
-    await res.body?.cancel();
-  } catch (cause) {
-    const why =
-      (cause as Error).name === 'TimeoutError'
-        ? `no answer within ${seconds} s`
-        : ((cause as { cause?: Error }).cause?.message ?? (cause as Error).message);
-    throw new HpdError(
-      'MODEL_FETCH_FAILED',
-      `cannot reach the Hugging Face Hub for ${model} at ${hubUrl} (${why}). Check the network, pass --hub-url for a mirror, or run \`hpd-embed convert\` on a local checkpoint and pass the bundle folder.`,
-      { cause },
-    );
-  }
-}
+  --json prints one object (randomWeights: true for a random-weight fixture model, whose scores are meaningless).
+  ${MODEL_FLAGS}`;
 
 export async function evalCommand(args: string[], io: CliIO): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string' },
-      device: { type: 'string', default: 'auto' },
-      batch: { type: 'string' },
-      'hub-url': { type: 'string' },
-      dtype: { type: 'string' },
+      ...modelOptions,
       sts: { type: 'string' },
       format: { type: 'string' },
       retrieval: { type: 'string' },
       split: { type: 'string', default: 'test' },
       json: { type: 'boolean', default: false },
-      'hub-timeout': { type: 'string', default: '15' },
     },
   });
   if (!values.model) throw new UsageError(`eval needs --model.`);
@@ -59,12 +31,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     throw new UsageError(`eval needs exactly one of --sts <file> or --retrieval <beir-dir>.`);
   if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format))
     throw new UsageError(`--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
-  const hubTimeout = Number(values['hub-timeout']);
-  if (!(hubTimeout > 0))
-    throw new UsageError(`--hub-timeout must be a positive number of seconds, got "${values['hub-timeout']}".`);
-  const batchSize = values.batch === undefined ? undefined : Number(values.batch);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
-    throw new UsageError(`--batch must be a positive integer, got "${values.batch}".`);
+  const settings = modelSettings(values);
 
   // Read and check the data before loading a model, so bad input costs nothing.
   const sts = values.sts ? await readStsFile(values.sts, values.format as StsFormat | undefined) : undefined;
@@ -74,18 +41,15 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       `${values.sts}: ${sts.extraFieldLines.length} line(s) carry extra fields after the seventh; they were ignored.\n`,
     );
 
-  const hubUrl = values['hub-url'] ?? DEFAULT_HUB_URL;
-  await checkHubReachable(values.model, hubUrl, hubTimeout);
-  const e = await createEmbedder({
-    model: values.model,
-    device: values.device as DeviceRequest,
-    ...(batchSize ? { batchSize } : {}),
-    ...(values['hub-url'] ? { hubUrl } : {}),
-    ...(values.dtype ? { dtype: values.dtype as 'fp32' } : {}),
-  });
+  const e = await openEmbedder(settings, io);
   try {
-    const about = { model: values.model, dtype: e.info.dtype, device: e.device.actual };
-    io.err(`model ${e.info.name} (${e.info.dim}-d, ${e.info.dtype}) on ${e.device.actual}\n`);
+    const about = {
+      model: values.model,
+      dtype: e.info.dtype,
+      device: e.device.actual,
+      randomWeights: e.info.randomWeights,
+    };
+    const random = about.randomWeights ? `; ${RANDOM_WEIGHTS_NOTE.toUpperCase()}` : '';
     let last = '';
     const onProgress = (p: EvalProgress) => {
       const line = `${p.stage} ${p.done}/${p.total}`;
@@ -102,7 +66,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
         );
       else
         io.out(
-          `STS ${values.sts} (${sts.format}): ${r.pairs} pairs, Spearman ${r.spearman.toFixed(2)}, Pearson ${r.pearson.toFixed(2)} (× 100; ${about.model}, ${about.dtype}, ${about.device})\n`,
+          `STS ${values.sts} (${sts.format}): ${r.pairs} pairs, Spearman ${r.spearman.toFixed(2)}, Pearson ${r.pearson.toFixed(2)} (× 100; ${about.model}, ${about.dtype}, ${about.device}${random})\n`,
         );
     } else {
       const r = await evaluateRetrieval(embed, beir!, { onProgress });
@@ -110,7 +74,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       if (values.json) io.out(`${JSON.stringify({ ...r, ...about })}\n`);
       else {
         io.out(
-          `retrieval ${values.retrieval}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores)\n`,
+          `retrieval ${values.retrieval}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
         );
         for (const s of r.results) {
           io.out(

@@ -1,66 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Embedder } from '../api/embedder.js';
-import type { DeviceRequest } from '../engine/device.js';
 import { DimMismatchError, InvalidInputError } from '../errors.js';
 import { CosineIndex } from '../search/cosine-index.js';
 import { UsageError, type CliIO } from './cli-io.js';
+import { checkOutputFile, pathExists, readIndexFile, readLines } from './cli-files.js';
+import { modelOptions, modelSettings, openEmbedder } from './cli-model.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { createEmbedder } from './create-embedder.js';
-import { NATIVE_INSTALL, nativeRuntimeInstalled } from './platform.js';
-
-const modelOptions = {
-  model: { type: 'string' },
-  device: { type: 'string', default: 'auto' },
-  batch: { type: 'string' },
-  'hub-url': { type: 'string' },
-  dtype: { type: 'string' },
-} as const;
-
-async function openEmbedder(
-  v: { model?: string; device?: string; batch?: string; 'hub-url'?: string; dtype?: string },
-  io: CliIO,
-): Promise<Embedder> {
-  if (!v.model) throw new UsageError('--model is required (a bundle folder, a bundle URL, or a Hugging Face repo id).');
-  // First, before any progress: the CPU path is several times slower without the native runtime.
-  if ((v.device ?? 'auto') === 'auto' && !nativeRuntimeInstalled())
-    io.err(
-      `note: onnxruntime-node is not installed, so the CPU path runs on wasm (several times slower). Add it: ${NATIVE_INSTALL}\n`,
-    );
-  const batchSize = v.batch === undefined ? undefined : Number(v.batch);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
-    throw new InvalidInputError(`--batch must be a positive integer, got "${v.batch}".`);
-  let lastPct = -1;
-  const e = await createEmbedder({
-    model: v.model,
-    device: (v.device ?? 'auto') as DeviceRequest,
-    ...(batchSize ? { batchSize } : {}),
-    ...(v['hub-url'] ? { hubUrl: v['hub-url'] } : {}),
-    ...(v.dtype ? { dtype: v.dtype as 'fp32' } : {}),
-    onProgress: (p) => {
-      if (p.stage === 'download' && p.aggregate.total) {
-        const pct = Math.floor((100 * p.aggregate.loaded) / p.aggregate.total);
-        if (pct !== lastPct && pct % 10 === 0) io.err(`loading model files ${pct}%\n`);
-        lastPct = pct;
-      } else if (p.stage === 'compile' && p.step === 'layout') io.err('compiling checkpoint…\n');
-    },
-  });
-  io.err(
-    `model ${e.info.name} (${e.info.dim}-d, ${e.info.dtype}) on ${e.device.actual}, ${e.device.threads} thread(s): ${e.device.reason}\n`,
-  );
-  return e;
-}
-
-/** Lines of a text file, one text per line; a final newline does not add an empty text. */
-async function readLines(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch((e: Error) => {
-    throw new InvalidInputError(`cannot read ${path}: ${e.message}`);
-  });
-  const lines = text.split(/\r?\n/);
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
 
 const CHUNK = 2048;
 
@@ -87,6 +33,14 @@ async function embedLines(
   return { vectors, truncated, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** A flag that must be a positive integer: a usage error (exit 2) otherwise. */
+export function positiveInt(v: string | undefined, flag: string): number {
+  const n = Number(v);
+  if (!(v !== undefined && /^\s*\d+\s*$/.test(v) && Number.isSafeInteger(n) && n > 0))
+    throw new UsageError(`--${flag} must be a positive integer, got "${v}".`);
+  return n;
+}
+
 export async function embedCommand(args: string[], io: CliIO): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -94,8 +48,11 @@ export async function embedCommand(args: string[], io: CliIO): Promise<void> {
   });
   if (!values.input || !values.output)
     throw new UsageError('embed needs --input <lines.txt> and --output <vectors.f32>.');
-  const lines = await readLines(values.input);
-  const e = await openEmbedder(values, io);
+  const settings = modelSettings(values);
+  // Everything that can be wrong with the files is found before the model loads.
+  const lines = await readLines(values.input, io);
+  await checkOutputFile(values.output, '--output');
+  const e = await openEmbedder(settings, io);
   try {
     const { vectors, truncated, seconds } = await embedLines(e, lines, io);
     await writeFileAtomic(values.output, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength)); // little-endian f32 on every supported platform
@@ -119,25 +76,30 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
       storage: { type: 'string', default: 'f32' },
     },
   });
-  const k = Number(values.k);
-  if (!(Number.isInteger(k) && k > 0))
-    throw new InvalidInputError(`--k must be a positive integer, got "${values.k}".`);
+  const k = positiveInt(values.k, 'k');
   if (values.storage !== 'f32' && values.storage !== 'int8')
-    throw new InvalidInputError(`--storage must be f32 or int8, got "${values.storage}".`);
-  if (!values.input && !(values.index && existsSync(values.index)))
+    throw new UsageError(`--storage must be f32 or int8, got "${values.storage}".`);
+  const indexExists = values.index !== undefined && (await pathExists(values.index));
+  if (!values.input && !indexExists)
     throw new UsageError('search needs --input <corpus.txt> (one text per line) or an existing --index file.');
-  const e = await openEmbedder(values, io);
+  const settings = modelSettings(values);
+  // An existing index is read and checked (CORRUPT_INDEX) before the model loads; else the corpus is.
+  let index: CosineIndex<string> | undefined;
+  let lines: string[] = [];
+  if (indexExists) index = await readIndexFile(values.index!);
+  else {
+    lines = await readLines(values.input!, io);
+    if (values.index) await checkOutputFile(values.index, '--index');
+  }
+  const e = await openEmbedder(settings, io);
   try {
-    let index: CosineIndex<string>;
-    if (values.index && existsSync(values.index)) {
-      index = CosineIndex.deserialize<string>(await readFile(values.index));
+    if (index) {
       if (index.dim !== e.dim)
         throw new DimMismatchError(e.dim, index.dim, 'saved index', {
           message: `${values.index} holds ${index.dim}-d vectors but the model gives ${e.dim}-d.`,
         });
       io.err(`loaded ${index.size} vectors from ${values.index}\n`);
     } else {
-      const lines = await readLines(values.input!);
       const { vectors } = await embedLines(e, lines, io);
       index = new CosineIndex<string>({ dim: e.dim, storage: values.storage, capacity: lines.length });
       index.add(
@@ -150,16 +112,13 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
         io.err(`saved ${index.size} vectors to ${values.index}\n`);
       }
     }
-    const queries = values.query?.length
-      ? values.query
-      : readFileSync(0, 'utf8')
-          .split(/\r?\n/)
-          .filter((q) => q.trim());
+    const ready = index;
+    const queries = values.query?.length ? values.query : readStdinLines();
     const qv = await e.embed(queries);
     queries.forEach((q, i) => {
       io.out(`query: ${q}\n`);
-      for (const hit of index.search(qv.subarray(i * e.dim, (i + 1) * e.dim), k)) {
-        io.out(`  ${hit.score.toFixed(4)}  line ${hit.id}: ${index.get(hit.id)?.metadata ?? ''}\n`);
+      for (const hit of ready.search(qv.subarray(i * e.dim, (i + 1) * e.dim), k)) {
+        io.out(`  ${hit.score.toFixed(4)}  line ${hit.id}: ${ready.get(hit.id)?.metadata ?? ''}\n`);
       }
     });
   } finally {
@@ -167,13 +126,27 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
   }
 }
 
+/** Queries from stdin, one a line (blank lines skipped); a stdin that cannot be read is a typed error. */
+function readStdinLines(): string[] {
+  let text: string;
+  try {
+    text = readFileSync(0, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`cannot read queries from stdin (${(e as Error).message}); pass --query TEXT.`, {
+      cause: e,
+    });
+  }
+  return text.split(/\r?\n/).filter((q) => q.trim());
+}
+
 export async function benchCommand(args: string[], io: CliIO): Promise<void> {
   const { values } = parseArgs({
     args,
     options: { ...modelOptions, n: { type: 'string', default: '512' }, words: { type: 'string', default: '16' } },
   });
-  const n = Number(values.n),
-    words = Number(values.words);
+  const n = positiveInt(values.n, 'n'),
+    words = positiveInt(values.words, 'words');
+  const settings = modelSettings(values);
   const vocab =
     'the a quick brown fox jumps over lazy dog search engine vector model browser fast small text query index'.split(
       ' ',
@@ -181,7 +154,7 @@ export async function benchCommand(args: string[], io: CliIO): Promise<void> {
   const texts = Array.from({ length: n }, (_, i) =>
     Array.from({ length: 1 + ((i * 7) % words) }, (_, j) => vocab[(i * 31 + j * 17) % vocab.length]).join(' '),
   );
-  const e = await openEmbedder(values, io);
+  const e = await openEmbedder(settings, io);
   try {
     await e.embed(texts.slice(0, 32)); // warm-up
     const t0 = performance.now();

@@ -69,6 +69,22 @@ describe('compileCheckpoint', () => {
     );
   });
 
+  it('marks a bundle compiled from a random-weight fixture (config.json hpd_embed_random_weights) and no other', async () => {
+    const config = JSON.parse(new TextDecoder().decode(files.get('config.json')));
+    expect(config.hpd_embed_random_weights).toBe(true);
+    const random = await compileCheckpoint(memorySource(files));
+    expect(random.manifest.randomWeights).toBe(true);
+    expect(JSON.parse(new TextDecoder().decode(random.files.get('hpd.json'))).randomWeights).toBe(true);
+    const { hpd_embed_random_weights: _, ...trained } = config;
+    const real = await compileCheckpoint(memorySource(withFile(files, 'config.json', enc(trained))));
+    expect(real.manifest.randomWeights).toBeUndefined();
+    // Only the literal true counts: a string "true" is some other tool's setting, not ours.
+    const odd = await compileCheckpoint(
+      memorySource(withFile(files, 'config.json', enc({ ...trained, hpd_embed_random_weights: 'true' }))),
+    );
+    expect(odd.manifest.randomWeights).toBeUndefined();
+  });
+
   it('shrinks the model with fp16 (about 1/2) and int8 (about 1/4)', async () => {
     const big = generateFixture({ ...TINY, hidden: 64, ffn: 256, heads: 4 });
     const size = async (dtype: 'fp32' | 'fp16' | 'int8') =>

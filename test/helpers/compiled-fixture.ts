@@ -57,7 +57,7 @@ export function compiledFixture(opts: FixtureOptions = TINY): Promise<CompiledFi
 async function make(opts: FixtureOptions, home: string): Promise<CompiledFixture> {
   const files = generateFixture(opts);
   const checkpointDir = join(home, 'checkpoint');
-  await writeFolderAtomic(checkpointDir, files, 'modules.json');
+  await writeFolderAtomic(checkpointDir, files, { kind: 'checkpoint' });
   const maxTokens = opts.maxSeqLength ?? HPD_MINILM_F128.maxSeqLength;
   const tokenizerJson = JSON.parse(new TextDecoder().decode(files.get('tokenizer.json'))) as object;
   const bundles = new Map<string, Promise<CompiledBundle>>();

@@ -41,7 +41,7 @@ export async function fixtureDir(
   const root = await mkdtemp(join(tmpdir(), 'hpd-fixture-'));
   const dir = join(root, 'checkpoint');
   const files = generateFixture(opts);
-  await writeFolderAtomic(dir, files, 'modules.json');
+  await writeFolderAtomic(dir, files, { kind: 'checkpoint' });
   return { dir, files, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 

@@ -26,8 +26,12 @@ describe('hpd-embed eval', () => {
   let fixture: CompiledFixture;
   let bundle = '';
 
+  let cacheBefore: string | undefined;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-cli-eval-'));
+    // Compiled Hub checkpoints are cached: into this test's folder, never the user's ~/.cache.
+    cacheBefore = process.env.HPD_EMBED_CACHE;
+    process.env.HPD_EMBED_CACHE = join(root, 'cache');
     fixture = await compiledFixture();
     bundle = await fixture.bundleDir();
     await writeFile(
@@ -50,6 +54,8 @@ describe('hpd-embed eval', () => {
   }, 120_000);
 
   afterAll(async () => {
+    if (cacheBefore === undefined) delete process.env.HPD_EMBED_CACHE;
+    else process.env.HPD_EMBED_CACHE = cacheBefore;
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -61,8 +67,29 @@ describe('hpd-embed eval', () => {
     const lines = io.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const r = JSON.parse(lines[0]);
-    expect(Object.keys(r)).toEqual(['task', 'pairs', 'spearman', 'pearson', 'model', 'dtype', 'device']);
-    expect(r).toMatchObject({ task: 'sts', pairs: 4, model: bundle, dtype: 'fp32', device: 'wasm' });
+    expect(Object.keys(r)).toEqual([
+      'task',
+      'pairs',
+      'spearman',
+      'pearson',
+      'model',
+      'dtype',
+      'device',
+      'randomWeights',
+    ]);
+    // The fixture's weights are random, and the result says so.
+    expect(r).toMatchObject({
+      task: 'sts',
+      pairs: 4,
+      model: bundle,
+      dtype: 'fp32',
+      device: 'wasm',
+      randomWeights: true,
+    });
+    const text = capture();
+    expect(await main(['eval', '--model', bundle, '--sts', join(root, 'pairs.tsv'), '--device', 'wasm'], text)).toBe(0);
+    expect(text.stdout).toMatch(/Spearman -?[\d.]+, .*RANDOM WEIGHTS: RANKINGS ARE MEANINGLESS\)\n$/);
+    expect(text.stderr).toMatch(/^model .*random weights: rankings are meaningless/m);
     expect(Math.abs(r.spearman)).toBeLessThanOrEqual(100);
   }, 120_000);
 
@@ -74,6 +101,7 @@ describe('hpd-embed eval', () => {
       /f32 +nDCG@10 [\d.]+ +MRR@10 [\d.]+ +R@10 100\.00 +R@100 100\.00 +index \d+ bytes +search p50/,
     );
     expect(io.stdout).toMatch(/int8 +nDCG@10/);
+    expect(io.stdout).toMatch(/^retrieval .*RANDOM WEIGHTS: RANKINGS ARE MEANINGLESS/);
     const j = capture();
     expect(
       await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm', '--json'], j),
@@ -83,6 +111,7 @@ describe('hpd-embed eval', () => {
       corpus: 4,
       queries: 2,
       results: [{ storage: 'f32' }, { storage: 'int8' }],
+      randomWeights: true,
     });
   }, 120_000);
 

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,16 @@ function capture(): CliIO & { stdout: string; stderr: string } {
     err: (s: string) => void (io.stderr += s),
   };
   return io;
+}
+
+/** Every file under `dir` with its bytes, to prove a refused command changed nothing. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const p = join(e.parentPath, e.name);
+    out[p.slice(dir.length)] = e.isFile() ? (await readFile(p)).toString('base64') : '<not a file>';
+  }
+  return out;
 }
 
 describe('hpd-embed CLI: fixture and convert', () => {
@@ -66,7 +77,9 @@ describe('hpd-embed CLI: fixture and convert', () => {
     expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'bundle'), '--dtype', 'fp16'], conv)).toBe(0);
     expect(conv.stderr).toMatch(/compiling .*done\s+100%/);
     expect(conv.stdout).toMatch(/params [\d,]+, dtype fp16, model\.onnx [\d.]+ MiB/);
+    expect(conv.stdout).toMatch(/random weights: rankings are meaningless/);
     expect((await readdir(join(root, 'bundle'))).sort()).toEqual([
+      '.hpd-embed-output',
       'hpd.json',
       'model.onnx',
       'tokenizer.json',
@@ -91,7 +104,7 @@ describe('hpd-embed CLI: fixture and convert', () => {
     expect(await readFile(join(root, 'bundle/hpd.json'), 'utf8')).toBe(before);
   });
 
-  it('refuses to overwrite a folder it did not write, and a bad dtype', async () => {
+  it('refuses to overwrite a folder it did not write, and a bad dtype (a usage error)', async () => {
     await mkdir(join(root, 'precious'));
     await writeFile(join(root, 'precious/notes.txt'), 'keep me');
     const io = capture();
@@ -99,8 +112,8 @@ describe('hpd-embed CLI: fixture and convert', () => {
     expect(io.stderr).toMatch(/OUTPUT_EXISTS/);
     expect(await readFile(join(root, 'precious/notes.txt'), 'utf8')).toBe('keep me');
     const io2 = capture();
-    expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'x'), '--dtype', 'int4'], io2)).toBe(1);
-    expect(io2.stderr).toMatch(/UNSUPPORTED_DTYPE/);
+    expect(await main(['convert', join(root, 'ckpt'), '--out', join(root, 'x'), '--dtype', 'int4'], io2)).toBe(2);
+    expect(io2.stderr).toMatch(/^hpd-embed convert: --dtype must be one of fp32, fp16, int8, q8, got "int4"/);
   });
 
   it('embed writes N × dim little-endian float32 rows in input order; search ranks the corpus', async () => {
@@ -126,11 +139,15 @@ describe('hpd-embed CLI: fixture and convert', () => {
       ),
     ).toBe(0);
     expect(io.stderr).toMatch(/4 texts → .*\(4 × 8 float32, 0 truncated\).* texts\/s/);
+    // The model line says the weights are random; the blank line 2 is embedded, and said so.
+    expect(io.stderr).toMatch(/^model .*\(8-d, fp16, random weights: rankings are meaningless\) on wasm/m);
+    expect(io.stderr).toContain('has 1 blank line (line 2); each is embedded as an empty text');
     const bytes = await readFile(join(root, 'v.f32'));
     expect(bytes.byteLength).toBe(4 * 8 * 4);
     const rows = new Float32Array(bytes.buffer, bytes.byteOffset, 32);
     const embedder = await createEmbedder({ model: join(root, 'bundle'), threads: 1 });
     try {
+      expect(embedder.info.randomWeights).toBe(true);
       const direct = await embedder.embed(lines);
       for (let i = 0; i < 32; i++) expect(rows[i]).toBeCloseTo(direct[i], 6);
     } finally {
@@ -311,5 +328,192 @@ describe('hpd-embed CLI: fixture and convert', () => {
     const forced = capture();
     expect(await main(['convert', out, '--out', join(root, 'precious'), '--force'], forced)).toBe(1);
     expect(forced.stderr).toMatch(/not a folder this tool wrote/);
+  });
+
+  it('--force refuses a hand-made sentence-transformers folder, a foreign bundle and a symlinked --out, byte for byte', async () => {
+    const st = join(root, 'st-ckpt');
+    await mkdir(join(st, '1_Pooling'), { recursive: true });
+    await writeFile(join(st, 'modules.json'), '[]');
+    await writeFile(join(st, 'config.json'), '{"model_type":"bert"}');
+    await writeFile(join(st, 'pytorch_model.bin'), 'weights');
+    await writeFile(join(st, '1_Pooling/config.json'), '{}');
+    const foreign = join(root, 'foreign-bundle');
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'hpd.json'), '{}');
+    await writeFile(join(foreign, 'model.onnx'), 'not ours');
+    const link = join(root, 'bundle-link');
+    await symlink(join(root, 'bundle'), link);
+    const tiny = ['--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4'];
+    for (const [argv, dir] of [
+      [['fixture', '--out', st, ...tiny, '--force'], st],
+      [['convert', join(root, 'ckpt'), '--out', foreign, '--force'], foreign],
+      [['convert', join(root, 'ckpt'), '--out', link, '--force'], join(root, 'bundle')],
+    ] as const) {
+      const before = await snapshot(dir);
+      const io = capture();
+      expect(await main([...argv], io), argv.join(' ')).toBe(1);
+      expect(io.stderr).toMatch(new RegExp(`^hpd-embed ${argv[0]}: .*\\[OUTPUT_EXISTS\\]\\n$`));
+      expect(io.stderr).not.toMatch(/compiling/);
+      expect(await snapshot(dir)).toEqual(before);
+    }
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('hpd-embed CLI: every mistake is one typed line, found before a model loads', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hpd-cli-errors-'));
+    await writeFile(join(root, 'sentences.txt'), 'one\ntwo\n');
+    await writeFile(join(root, 'empty.txt'), '');
+    await writeFile(join(root, 'blank.txt'), '\n  \n\t\n');
+    await writeFile(join(root, 'not-an-index.hpdindex'), 'this is text, not an index');
+    await mkdir(join(root, 'folder'));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  // A model path that does not exist: had the command loaded it first, the error would be MODEL_FETCH_FAILED.
+  const noModel = () => join(root, 'no-such-model');
+
+  /** Runs argv, expects exit 1 and exactly one line `hpd-embed <cmd>: … [CODE]`, and returns that line. */
+  async function fails(argv: string[], code: string): Promise<string> {
+    const io = capture();
+    expect(await main(argv, io), argv.join(' ')).toBe(1);
+    expect(io.stderr, argv.join(' ')).toMatch(new RegExp(`^hpd-embed ${argv[0]}: [^\\n]+ \\[${code}\\]\\n$`));
+    expect(io.stdout).toBe('');
+    return io.stderr;
+  }
+
+  it('a file where a folder belongs: the checkpoint, --out, and a path under a file', async () => {
+    const file = join(root, 'sentences.txt');
+    expect(await fails(['convert', file, '--out', join(root, 'b')], 'CHECKPOINT_INVALID')).toMatch(
+      /is a file, not a folder/,
+    );
+    expect(
+      await fails(['convert', join(root, 'nothere'), '--out', join(root, 'c')], 'CHECKPOINT_MISSING_FILE'),
+    ).toMatch(/nothere: no such folder/);
+    const tiny = ['--layers', '1', '--hidden', '8', '--heads', '2', '--ffn', '8', '--dim', '4'];
+    expect(await fails(['fixture', '--out', join(file, 'sub'), ...tiny], 'INVALID_INPUT')).toMatch(
+      /parent path is a file/,
+    );
+    expect(await fails(['fixture', '--out', file, ...tiny], 'OUTPUT_EXISTS')).toMatch(/not a folder/);
+    expect(
+      await fails(['fixture', '--out', join(root, 'fx'), ...tiny, '--vocab', join(root, 'folder')], 'INVALID_INPUT'),
+    ).toMatch(/--vocab .* is a folder/);
+    await main(['fixture', '--out', join(root, 'ckpt'), ...tiny], capture());
+    expect(await fails(['convert', join(root, 'ckpt'), '--out', join(file, 'sub')], 'INVALID_INPUT')).toMatch(
+      /parent path is a file/,
+    );
+    expect(await readFile(file, 'utf8')).toBe('one\ntwo\n');
+    expect(await readdir(root)).not.toContain('b');
+  });
+
+  it('search --index: a folder and a file that is not an index are refused before the model loads', async () => {
+    const base = ['search', '--model', noModel(), '--query', 'x'];
+    expect(await fails([...base, '--index', join(root, 'folder')], 'INVALID_INPUT')).toMatch(/is a folder/);
+    expect(await fails([...base, '--index', join(root, 'not-an-index.hpdindex')], 'CORRUPT_INDEX')).toBeTruthy();
+    // A path under a file, as the index to write: refused before embedding.
+    expect(
+      await fails(
+        [...base, '--input', join(root, 'sentences.txt'), '--index', join(root, 'sentences.txt', 'x.hpdindex')],
+        'INVALID_INPUT',
+      ),
+    ).toMatch(/cannot be written/);
+  });
+
+  it('embed and search refuse empty input (and input of only blank lines) before the model loads', async () => {
+    for (const input of ['empty.txt', 'blank.txt']) {
+      const why = input === 'empty.txt' ? /is empty/ : /only blank lines/;
+      expect(
+        await fails(
+          ['embed', '--model', noModel(), '--input', join(root, input), '--output', join(root, 'v.f32')],
+          'INVALID_INPUT',
+        ),
+      ).toMatch(why);
+      expect(
+        await fails(['search', '--model', noModel(), '--input', join(root, input), '--query', 'x'], 'INVALID_INPUT'),
+      ).toMatch(why);
+    }
+    expect(
+      await fails(
+        ['embed', '--model', noModel(), '--input', join(root, 'folder'), '--output', join(root, 'v.f32')],
+        'INVALID_INPUT',
+      ),
+    ).toMatch(/is a folder/);
+    expect(
+      await fails(
+        ['embed', '--model', noModel(), '--input', join(root, 'sentences.txt'), '--output', join(root, 'folder')],
+        'INVALID_INPUT',
+      ),
+    ).toMatch(/--output .* is not a regular file/);
+    expect(await readdir(root)).not.toContain('v.f32');
+  });
+
+  it('a bad flag value is a usage error (exit 2) in every command, before anything is read', async () => {
+    const lines = join(root, 'sentences.txt');
+    const model = ['--model', noModel()];
+    for (const argv of [
+      ['search', ...model, '--input', lines, '--query', 'x', '--k', '0'],
+      ['search', ...model, '--input', lines, '--query', 'x', '--k', '1.5'],
+      ['search', ...model, '--input', lines, '--storage', 'f16'],
+      ['embed', ...model, '--input', lines, '--output', 'o', '--batch', '0'],
+      ['embed', ...model, '--input', lines, '--output', 'o', '--device', 'gpu'],
+      ['embed', ...model, '--input', lines, '--output', 'o', '--dtype', 'int4'],
+      ['embed', ...model, '--input', lines, '--output', 'o', '--hub-timeout', '0'],
+      ['bench', ...model, '--n', '0'],
+      ['bench', ...model, '--words', 'many'],
+      ['eval', ...model, '--sts', lines, '--batch', '-1'],
+      ['convert', join(root, 'ckpt'), '--out', join(root, 'o'), '--prefer', 'onnx'],
+      ['fixture', '--out', join(root, 'o'), '--layers', 'x'],
+      ['fixture', '--out', join(root, 'o'), '--heads', '0'],
+      ['fixture', '--out', join(root, 'o'), '--hidden', '65536', '--heads', '16', '--ffn', '65536'], // too large to compile: refused before allocating
+    ]) {
+      const io = capture();
+      expect(await main(argv, io), argv.join(' ')).toBe(2);
+      expect(io.stderr, argv.join(' ')).toMatch(
+        new RegExp(`^hpd-embed ${argv[0]}: [^\\n]+\\n\\nUsage: hpd-embed ${argv[0]} `),
+      );
+    }
+    expect(await readdir(root)).not.toContain('o');
+  });
+
+  it('--hub-timeout works for every command that may fetch from the Hub', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s)); // accepts, never answers
+    const port = await new Promise<number>((ok) =>
+      silent.listen(0, '127.0.0.1', () => ok((silent.address() as { port: number }).port)),
+    );
+    const lines = join(root, 'sentences.txt');
+    const hub = ['--model', 'owner/repo', '--hub-url', `http://127.0.0.1:${port}`, '--hub-timeout', '1'];
+    try {
+      for (const argv of [
+        ['embed', ...hub, '--input', lines, '--output', join(root, 'hub.f32')],
+        ['search', ...hub, '--input', lines, '--query', 'x'],
+        ['bench', ...hub, '--n', '4'],
+        ['eval', ...hub, '--sts', join(root, 'pairs.tsv')],
+      ]) {
+        if (argv[0] === 'eval') await writeFile(join(root, 'pairs.tsv'), 'a b\tc d\t1\ne f\tg h\t2\n');
+        expect(await fails(argv, 'MODEL_FETCH_FAILED')).toMatch(/no answer within 1 s/);
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => silent.close(ok));
+    }
+  }, 60_000);
+
+  it('the overview gives every command a whole sentence; every --dtype list names q8', async () => {
+    const io = capture();
+    expect(await main(['--help'], io)).toBe(0);
+    const described = io.stdout.split('\n').filter((l) => l.startsWith('  '));
+    expect(described).toHaveLength(6);
+    for (const l of described) expect(l, l).toMatch(/^ {2}[A-Z].*\.$/);
+    for (const c of ['convert', 'embed', 'search', 'bench', 'eval']) {
+      const help = capture();
+      await main([c, '--help'], help);
+      const dtypeLists = help.stdout.match(/--dtype [a-z0-9|]+/g) ?? [];
+      expect(dtypeLists.length, c).toBeGreaterThan(0);
+      for (const d of dtypeLists) expect(d, c).toBe('--dtype fp32|fp16|int8|q8');
+      if (c !== 'convert') expect(help.stdout, c).toMatch(/--hub-timeout/);
+    }
   });
 });
