@@ -421,7 +421,7 @@ export async function run(): Promise<void> {
       // Payload bytes scale with capacity, so report used rows' storage plus the measured per-id bookkeeping.
       const payload =
         v.storage === 'f32' ? DIM * 4 : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : v.rescore === 'residual' ? DIM : 0);
-      const bookkeeping = (heapBytes() - before - index.byteLength) / n;
+      const bookkeeping = (heapBytes() - before - index.stats().bytes) / n;
       const idx = index;
       const timed = await timeQueries(queries, q, (x) => idx.search(x, K).map((h) => h.id));
       if (v.label === 'f32') truth = timed.results;

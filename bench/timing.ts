@@ -3,7 +3,7 @@
 
 /** What the timing needs of a CosineIndex (structural, so this file follows no src/search layout). */
 export interface TimedIndex {
-  add(ids: readonly string[], vectors: Float32Array): void;
+  addVectors(ids: readonly string[], vectors: Float32Array): void;
   search(query: Float32Array, k: number): unknown;
   searchMany(queries: Float32Array, k: number): unknown;
 }
@@ -24,7 +24,7 @@ export function addInChunks(
 ): void {
   const n = ids.length;
   for (let s = 0; s < n; s += chunk)
-    index.add(ids.slice(s, Math.min(n, s + chunk)), data.subarray(s * dim, Math.min(n, s + chunk) * dim));
+    index.addVectors(ids.slice(s, Math.min(n, s + chunk)), data.subarray(s * dim, Math.min(n, s + chunk) * dim));
 }
 
 /**

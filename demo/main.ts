@@ -158,7 +158,7 @@ async function showStats(how?: 'restored' | 'empty' | 'saved' | 'cleared'): Prom
     'stat-sizes',
     `f32 ${sizes.f32 === undefined ? 'not measured yet' : fmtBytes(sizes.f32)} · int8 ${sizes.int8 === undefined ? 'not measured yet' : fmtBytes(sizes.int8)}`,
   );
-  const kind = await embedder.indexStoreKind();
+  const kind = await embedder.persistence();
   setText(
     'stat-store',
     kind === 'opfs' ? 'Origin Private File System (OPFS)' : kind === 'indexeddb' ? 'IndexedDB (no OPFS here)' : kind,

@@ -24,7 +24,7 @@ export type { EmbedResult, ModelInfo } from './engine/engine.js';
 export type { LoadProgress } from './model/progress.js';
 export type { ModelSpec } from './model/load.js';
 export type { CacheEntry } from './model/cache.js';
-export type { IndexHit, IndexOptions, IndexSearchOptions, IndexStats } from './protocol/messages.js';
+export type { IndexOptions } from './protocol/messages.js';
 export {
   CosineIndex,
   IdbIndexStore,
@@ -33,6 +33,9 @@ export {
   type IndexEntry,
   type SearchHit,
   type SearchOptions,
+  type IndexStats,
+  type IndexStore,
+  type IndexPersistence,
   type StorageKind,
   type JsonValue,
 } from './search/index.js';

@@ -3,6 +3,7 @@ import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, ModelInfo } from '../engine/engine.js';
 import { HpdError, InvalidInputError } from '../errors.js';
 import type { CacheEntry } from '../model/cache.js';
+import type { IndexPersistence } from '../search/index-store.js';
 import {
   INDEX_METHODS,
   type IndexApi,
@@ -134,8 +135,8 @@ export class Embedder {
   }
 
   /** What saved indexes live in: 'opfs' or 'indexeddb' in browsers, 'folder' in Node. */
-  indexStoreKind(): Promise<string> {
-    return this.call((r) => r.indexStoreKind());
+  persistence(): Promise<IndexPersistence> {
+    return this.call((r) => r.persistence());
   }
 
   /** Downloaded and compiled model files kept for offline loads. */

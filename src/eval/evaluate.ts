@@ -38,7 +38,7 @@ export interface RetrievalScores {
   mrr10: number;
   recall10: number;
   recall100: number;
-  /** The index's resident bytes (`CosineIndex.byteLength`). */
+  /** The index's resident bytes (`CosineIndex.stats().bytes`). */
   indexBytes: number;
   /** Search time per query (vectors already embedded), milliseconds. */
   latencyMs: { mean: number; p50: number; p95: number };
@@ -146,7 +146,7 @@ export async function evaluateRetrieval(
   const results: RetrievalScores[] = [];
   for (const storage of storages) {
     const index = new CosineIndex({ dim: corpus.dim, storage, capacity: data.corpusIds.length });
-    index.add(data.corpusIds, corpus.vectors);
+    index.addVectors(data.corpusIds, corpus.vectors);
     const times = new Float64Array(evalQueries.length);
     let ndcg = 0,
       mrr = 0,
@@ -175,7 +175,7 @@ export async function evaluateRetrieval(
       mrr10: (100 * mrr) / n,
       recall10: (100 * r10) / n,
       recall100: (100 * r100) / n,
-      indexBytes: index.byteLength,
+      indexBytes: index.stats().bytes,
       latencyMs: { mean: times.reduce((x, y) => x + y, 0) / n, p50: pct(0.5), p95: pct(0.95) },
     });
   }

@@ -102,7 +102,7 @@ export async function searchCommand(args: string[], io: CliIO): Promise<void> {
     } else {
       const { vectors } = await embedLines(e, lines, io);
       index = new CosineIndex<string>({ dim: e.dim, storage: values.storage, capacity: lines.length });
-      index.add(
+      index.addVectors(
         lines.map((_, i) => String(i + 1)),
         vectors,
         lines,

@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../errors.js';
-import type { IndexStore } from '../worker/worker-api.js';
+import type { IndexStore } from '../search/index-store.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-write.js';
 
 /**
@@ -17,7 +17,7 @@ export function folderIndexStore(dir: string): IndexStore {
     return join(dir, `${name}.hpdindex`);
   };
   return {
-    kind: 'folder',
+    persistence: 'folder',
     async saveBytes(name, bytes) {
       await writeFileAtomic(path(name), new Uint8Array(bytes));
     },

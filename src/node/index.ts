@@ -23,11 +23,15 @@ export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
 export type { EmbedResult, ModelInfo } from '../engine/engine.js';
 export type { LoadProgress } from '../model/progress.js';
 export type { ModelSpec } from '../model/load.js';
-export type { IndexHit, IndexOptions, IndexSearchOptions, IndexStats } from '../protocol/messages.js';
+export type { IndexOptions } from '../protocol/messages.js';
 export {
   CosineIndex,
   type CosineIndexOptions,
   type SearchHit,
+  type SearchOptions,
+  type IndexStats,
+  type IndexStore,
+  type IndexPersistence,
   type StorageKind,
   type JsonValue,
 } from '../search/index.js';

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Platform } from '../engine/engine.js';
 import type { Ort } from '../engine/ort-types.js';
 import { HpdError } from '../errors.js';
-import type { IndexStore } from '../worker/worker-api.js';
+import type { IndexStore } from '../search/index-store.js';
 import { defaultCacheDir, folderCache } from './fs-cache.js';
 import { folderIndexStore } from './fs-index-store.js';
 

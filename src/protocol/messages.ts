@@ -4,7 +4,8 @@ import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js';
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
-import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
+import type { IndexPersistence } from '../search/index-store.js';
+import type { IndexStats, JsonValue, SearchHit, SearchOptions, StorageKind } from '../search/types.js';
 
 /** Engine options that can cross a worker boundary (callbacks are passed separately, as proxies). */
 export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress' | 'onDeviceLost'>;
@@ -28,25 +29,8 @@ export interface IndexOptions {
   storage?: StorageKind;
 }
 
-export interface IndexSearchOptions {
-  minScore?: number;
-  /** Keep only hits whose metadata has these exact top-level values (functions cannot cross to the worker). */
-  where?: Record<string, JsonValue>;
-  /** Return each hit's metadata with it, in the same round trip (instead of one `metadata(id)` call per hit). */
-  withMetadata?: boolean;
-}
-
-/** A search hit; `metadata` is present when the search asked for `withMetadata`. */
-export interface IndexHit extends SearchHit {
-  metadata?: JsonValue;
-}
-
-export interface IndexStats {
-  name: string;
-  size: number;
-  storage: StorageKind;
-  bytes: number;
-}
+/** A handle's search options: CosineIndex's, less `filter` (a function cannot cross to the worker; `where` can). */
+export type HandleSearchOptions = Omit<SearchOptions, 'filter'>;
 
 export type Metadata = readonly (JsonValue | undefined)[];
 
@@ -61,7 +45,7 @@ export interface IndexApi {
   /** Adds or replaces entries from vectors, atomically. */
   upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats>;
   /** Top-k by cosine for a text (embedded in the worker) or a vector. */
-  search(query: string | Float32Array, k: number, options?: IndexSearchOptions): Promise<IndexHit[]>;
+  search(query: string | Float32Array, k: number, options?: HandleSearchOptions): Promise<SearchHit[]>;
   /**
    * `search` for many queries in one round trip (same results, one list per query, in order): texts (embedded in
    * the worker in one batch) and vectors may be mixed, or pass one flat Float32Array of queries × dim.
@@ -69,15 +53,15 @@ export interface IndexApi {
   searchMany(
     queries: readonly (string | Float32Array)[] | Float32Array,
     k: number,
-    options?: IndexSearchOptions,
-  ): Promise<IndexHit[][]>;
+    options?: HandleSearchOptions,
+  ): Promise<SearchHit[][]>;
   remove(ids: readonly string[]): Promise<number>;
   has(id: string): Promise<boolean>;
   /** Every id in the index (storage order), in one round trip. */
   ids(): Promise<string[]>;
   metadata(id: string): Promise<JsonValue | undefined>;
   stats(): Promise<IndexStats>;
-  /** Re-indexes with another storage ('f32' | 'int8') from the stored vectors, without re-embedding. */
+  /** Re-indexes with another storage ('f32' | 'int8') from the stored vectors (CosineIndex.rebuild), without re-embedding. */
   rebuild(storage: StorageKind): Promise<IndexStats>;
   /** Deletes the saved snapshot (the in-memory index stays); true if one existed. */
   deleteSaved(): Promise<boolean>;
@@ -136,7 +120,7 @@ export interface WorkerProtocol {
     args: Parameters<IndexApi[M]>,
   ): Promise<Awaited<ReturnType<IndexApi[M]>>>;
   /** What saved indexes live in: 'opfs', 'indexeddb', 'folder', or 'custom'. */
-  indexStoreKind(): Promise<string>;
+  persistence(): Promise<IndexPersistence>;
   cacheList(): Promise<CacheEntry[]>;
   cacheClear(prefix?: string): Promise<number>;
   dispose(): Promise<void>;

@@ -12,6 +12,7 @@ import { TopK } from './topk.js';
 import type {
   CosineIndexOptions,
   IndexEntry,
+  IndexStats,
   Int8Rescore,
   JsonValue,
   SearchHit,
@@ -82,9 +83,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     return this.count;
   }
 
-  /** Bytes held by vector storage (allocated capacity, not just used rows). */
-  get byteLength(): number {
-    return this.rows.byteLength;
+  /** Size, storage and bytes held by vector storage (allocated capacity, not just used rows): an index handle's shape. */
+  stats(): IndexStats {
+    return { size: this.count, storage: this.storage, bytes: this.rows.byteLength };
   }
 
   has(id: string): boolean {
@@ -105,18 +106,18 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /**
    * Adds new entries; all or nothing. Throws DuplicateIdError if an id is repeated in the batch or
-   * already stored (use `upsert` to replace), DimMismatchError / InvalidInputError for bad vectors.
+   * already stored (use `upsertVectors` to replace), DimMismatchError / InvalidInputError for bad vectors.
    */
-  add(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
-    this.idle('add');
-    const staged = this.stage(ids, vectors, metadata, 'add');
+  addVectors(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+    this.idle('addVectors');
+    const staged = this.stage(ids, vectors, metadata, 'addVectors');
     this.checkFresh(ids);
     this.commit(ids, staged);
   }
 
   /**
-   * The checks add() (or upsert()) makes on ids and metadata, without the vectors; changes nothing. Lets a caller refuse
-   * a batch before paying to embed it; add()/upsert() run them again, so the index stays the one judge.
+   * The checks addVectors() (or upsertVectors()) makes on ids and metadata, without the vectors; changes nothing. Lets a
+   * caller refuse a batch before paying to embed it; addVectors()/upsertVectors() run them again: the index stays the one judge.
    */
   checkBatch(ids: readonly string[], metadata: readonly (M | undefined)[] | undefined, op: 'add' | 'upsert'): void {
     checkBatchIds(ids, op);
@@ -130,15 +131,38 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       if (this.idToRow.has(id))
         throw new DuplicateIdError(
           id,
-          `id "${id}" is already in the index; use upsert() to replace it, or remove() it first.`,
+          `id "${id}" is already in the index; use upsertVectors() to replace it, or remove() it first.`,
         );
     }
   }
 
   /** Adds new entries and replaces existing ones (vector and metadata); all or nothing. */
-  upsert(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
-    this.idle('upsert');
-    this.commit(ids, this.stage(ids, vectors, metadata, 'upsert'));
+  upsertVectors(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+    this.idle('upsertVectors');
+    this.commit(ids, this.stage(ids, vectors, metadata, 'upsertVectors'));
+  }
+
+  /**
+   * A new index with `storage` holding this one's entries (ids, metadata, vectors: int8 → f32 starts from the
+   * dequantised vectors, within ~1e-5 of the originals); this index is unchanged. An index handle's rebuild() uses it.
+   */
+  rebuild(storage: StorageKind): CosineIndex<M> {
+    this.idle('rebuild');
+    const next = new CosineIndex<M>({ dim: this.dim, storage, capacity: Math.max(1, this.count) });
+    const CHUNK = 1024;
+    const dim = this.dim;
+    const vectors = new Float32Array(Math.min(CHUNK, this.count) * dim);
+    for (let i = 0; i < this.count; i += CHUNK) {
+      const n = Math.min(CHUNK, this.count - i);
+      const ids = this.rowIds.slice(i, i + n);
+      for (let j = 0; j < n; j++) vectors.set(this.rows.read(i + j), j * dim);
+      next.addVectors(
+        ids,
+        n * dim === vectors.length ? vectors : vectors.subarray(0, n * dim),
+        this.rowMeta.slice(i, i + n),
+      );
+    }
+    return next;
   }
 
   /** Removes the given ids in O(1) each (the last row moves into the hole); unknown ids are ignored. Returns how many were removed. */
@@ -176,10 +200,10 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   /** The k most similar stored vectors to `query`, best first (ties: lower id first). */
-  search(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): SearchHit[] {
+  search(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): SearchHit<M>[] {
     this.idle('search');
     checkK(k);
-    const { filter, floor } = checkOptions(options);
+    const { filter, where, floor } = checkOptions(options);
     unitQuery(query, this.dim, this.qf);
     const n = this.count;
     if (n === 0) return [];
@@ -187,8 +211,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.scanning = filter !== undefined;
     try {
       this.heap.reset(kk, this.byId);
-      this.scanner.one(this.qf, n, kk, floor, this.accept(filter), this.heap);
-      return this.hits(this.heap, kk);
+      this.scanner.one(this.qf, n, kk, floor, this.accept(filter, where), this.heap);
+      return this.hits(this.heap, kk, options.withMetadata === true);
     } finally {
       this.scanning = false;
     }
@@ -198,22 +222,23 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * `search` for each query (same results); all queries are validated before any is run. Queries are scanned
    * MANY_BATCH at a time in one pass over the rows, so rows are read from memory once per batch.
    */
-  searchMany(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): SearchHit[][] {
+  searchMany(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): SearchHit<M>[][] {
     this.idle('searchMany');
     checkK(k);
-    const { filter, floor } = checkOptions(options);
+    const { filter, where, floor } = checkOptions(options);
     const dim = this.dim;
     const n = batchLength(queries, dim, 'queries');
     const qf = new Float64Array(n * dim);
     unitQueries(queries, n, dim, qf); // validates every query before any work
-    const out: SearchHit[][] = [];
+    const out: SearchHit<M>[][] = [];
     if (this.count === 0) {
       for (let i = 0; i < n; i++) out.push([]);
       return out;
     }
     const kk = Math.min(k, this.count);
-    const accept = this.accept(filter);
-    const emit = (_i: number, heap: TopK): void => void out.push(this.hits(heap, kk));
+    const accept = this.accept(filter, where);
+    const withMetadata = options.withMetadata === true;
+    const emit = (_i: number, heap: TopK): void => void out.push(this.hits(heap, kk, withMetadata));
     this.scanning = filter !== undefined;
     try {
       for (let b = 0; b < n; b += MANY_BATCH) {
@@ -270,20 +295,37 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       );
   }
 
-  /** The filter as a row predicate for the scans (null: none). */
-  private accept(filter: SearchOptions<M>['filter']): Accept {
-    return filter === undefined ? null : (row: number): boolean => filter(this.rowIds[row], this.rowMeta[row]);
+  /** The filter and the `where` pairs (key, wanted value as JSON) as one row predicate for the scans (null: none). */
+  private accept(filter: SearchOptions<M>['filter'], where: [string, string | undefined][] | undefined): Accept {
+    const has =
+      where === undefined
+        ? null
+        : (row: number): boolean => {
+            const meta = this.rowMeta[row];
+            if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return false;
+            for (const [key, want] of where) if (JSON.stringify(meta[key]) !== want) return false;
+            return true;
+          };
+    if (filter === undefined) return has;
+    const passes = (row: number): boolean => filter(this.rowIds[row], this.rowMeta[row]);
+    return has === null ? passes : (row) => has(row) && passes(row);
   }
 
   /** Drains a final top-k heap into hits, best first. */
-  private hits(heap: TopK, kk: number): SearchHit[] {
+  private hits(heap: TopK, kk: number, withMetadata: boolean): SearchHit<M>[] {
     if (this.outRows.length < kk) {
       this.outRows = new Int32Array(kk);
       this.outScores = new Float64Array(kk);
     }
     const got = heap.drainSorted(this.outRows, this.outScores);
-    const hits: SearchHit[] = new Array<SearchHit>(got);
-    for (let i = 0; i < got; i++) hits[i] = { id: this.rowIds[this.outRows[i]], score: this.outScores[i] };
+    const hits: SearchHit<M>[] = new Array<SearchHit<M>>(got);
+    for (let i = 0; i < got; i++) {
+      const row = this.outRows[i];
+      const id = this.rowIds[row];
+      hits[i] = withMetadata
+        ? { id, score: this.outScores[i], metadata: copyMetadataOut(this.rowMeta[row], id) }
+        : { id, score: this.outScores[i] };
+    }
     return hits;
   }
 

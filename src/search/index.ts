@@ -17,7 +17,16 @@ export { OpfsIndexStore, DEFAULT_OPFS_DIR } from './persist-opfs.js';
 export type { OpfsDirectory, OpfsFileHandle } from './persist-opfs.js';
 export type { SaveOptions, SnapshotInfo } from './persist-idb.js';
 export { INDEX_FORMAT_VERSION } from './serialize.js';
-export type { Int8Rescore, JsonValue, StorageKind, SearchHit, SearchOptions, VectorBatch } from './types.js';
+export type { IndexStore, IndexPersistence } from './index-store.js';
+export type {
+  IndexStats,
+  Int8Rescore,
+  JsonValue,
+  StorageKind,
+  SearchHit,
+  SearchOptions,
+  VectorBatch,
+} from './types.js';
 export {
   projectTeacher,
   decodeTeacherProjection,

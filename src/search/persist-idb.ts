@@ -8,6 +8,7 @@ import { KeyedMutex } from '../keyed-mutex.js';
 import { CosineIndex } from './cosine-index.js';
 import { CorruptIndexError, InvalidInputError, PersistError } from './errors.js';
 import type { JsonValue } from './types.js';
+import type { IndexStore } from './index-store.js';
 
 /** Default IndexedDB database name. */
 export const DEFAULT_INDEX_DB = 'hpd-embed-search';
@@ -78,8 +79,8 @@ function persistError(what: string, cause: unknown): PersistError {
 }
 
 /** Named CosineIndex snapshots in one IndexedDB database. */
-export class IdbIndexStore {
-  readonly kind = 'indexeddb';
+export class IdbIndexStore implements IndexStore {
+  readonly persistence = 'indexeddb';
   private constructor(private readonly db: IDBPDatabase<IndexDb>) {}
 
   /** Opens (creating if needed) the database. */

@@ -3,6 +3,7 @@
 // then deletes older snapshots, so an interrupted save leaves the previous snapshot current and loadable.
 import { CorruptIndexError, InvalidInputError, PersistError } from './errors.js';
 import type { SaveOptions, SnapshotInfo } from './persist-idb.js';
+import type { IndexStore } from './index-store.js';
 
 /** The folder in the origin's private file system that holds the snapshots. */
 export const DEFAULT_OPFS_DIR = 'hpd-embed-indexes';
@@ -51,8 +52,8 @@ function persistError(what: string, cause: unknown): PersistError {
 const isNotFound = (e: unknown): boolean => (e as { name?: string } | null)?.name === 'NotFoundError';
 
 /** Named CosineIndex snapshots as files in the origin private file system (OPFS). */
-export class OpfsIndexStore {
-  readonly kind = 'opfs';
+export class OpfsIndexStore implements IndexStore {
+  readonly persistence = 'opfs';
   /** One save/delete at a time per name, so two saves cannot interleave their pointer swaps. */
   private readonly locks = new Map<string, Promise<unknown>>();
 

@@ -13,22 +13,38 @@ export type StorageKind = 'f32' | 'int8';
  */
 export type Int8Rescore = 'residual' | 'dequantized' | 'f32';
 
-/** One search result. */
-export interface SearchHit {
+/** One search result, from a CosineIndex or an embedder's index handle alike. */
+export interface SearchHit<M extends JsonValue = JsonValue> {
   id: string;
   /** Cosine similarity to the query (for int8 storage: against the dequantised vector). */
   score: number;
+  /** A copy of the entry's metadata; present only when the search asked for `withMetadata`. */
+  metadata?: M | undefined;
 }
 
-/** Options for `search` and `searchMany`. */
+/** Options for `search` and `searchMany`, on a CosineIndex and on an index handle (which takes all but `filter`). */
 export interface SearchOptions<M extends JsonValue = JsonValue> {
-  /**
-   * Keeps only rows for which it returns true. It is called lazily, only for rows that score high
-   * enough to enter the current top-k, so it must be pure and cheap.
-   */
-  filter?: (id: string, metadata: M | undefined) => boolean;
   /** Drops hits scoring below this (inclusive bound). */
   minScore?: number;
+  /** Keeps only rows whose metadata is an object with these exact top-level values (compared as JSON). */
+  where?: Record<string, JsonValue>;
+  /** Returns each hit's metadata with it (a copy), instead of one `get(id)` / `metadata(id)` per hit. */
+  withMetadata?: boolean;
+  /**
+   * CosineIndex only (a function cannot cross to a worker; use `where` there). Keeps only rows for which it returns
+   * true. It is called lazily, only for rows that score high enough to enter the current top-k, so it must be pure
+   * and cheap. With `where`, a row must pass both.
+   */
+  filter?: (id: string, metadata: M | undefined) => boolean;
+}
+
+/** What `stats()` reports, on a CosineIndex and on an index handle alike. */
+export interface IndexStats {
+  /** Number of stored vectors. */
+  size: number;
+  storage: StorageKind;
+  /** Bytes held by vector storage (allocated capacity, not just used rows). */
+  bytes: number;
 }
 
 /** A batch of vectors: one flat array of `count × dim` values, or one array per vector. */

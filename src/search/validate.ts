@@ -148,13 +148,19 @@ export function checkK(k: number): void {
 /** Checks search options; returns minScore as the floor scores must reach. */
 export function checkOptions<M extends JsonValue>(
   options: SearchOptions<M>,
-): { filter: SearchOptions<M>['filter']; floor: number } {
+): { filter: SearchOptions<M>['filter']; where: [string, string | undefined][] | undefined; floor: number } {
   if (options === null || typeof options !== 'object')
-    throw new InvalidInputError('search options must be an object: { filter?, minScore? }.');
-  const { filter, minScore } = options;
+    throw new InvalidInputError('search options must be an object: { minScore?, where?, withMetadata?, filter? }.');
+  const { filter, minScore, where, withMetadata } = options;
   if (filter !== undefined && typeof filter !== 'function')
     throw new InvalidInputError('filter must be a function (id, metadata) => boolean.');
   if (minScore !== undefined && (typeof minScore !== 'number' || Number.isNaN(minScore)))
     throw new InvalidInputError(`minScore must be a number, got ${String(minScore)}.`);
-  return { filter, floor: minScore ?? -Infinity };
+  if (where !== undefined && (where === null || typeof where !== 'object' || Array.isArray(where)))
+    throw new InvalidInputError('where must be an object of top-level metadata values, e.g. { lang: "en" }.');
+  if (withMetadata !== undefined && typeof withMetadata !== 'boolean')
+    throw new InvalidInputError(`withMetadata must be true or false, got ${String(withMetadata)}.`);
+  // The wanted values as JSON once per search, so a candidate row costs one stringify per key.
+  const pairs = where && Object.entries(where).map(([k, v]): [string, string | undefined] => [k, JSON.stringify(v)]);
+  return { filter, where: pairs, floor: minScore ?? -Infinity };
 }

@@ -16,24 +16,15 @@ import {
 import { guardErrors, installErrorHandler } from '../protocol/transfer.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { CosineIndex } from '../search/cosine-index.js';
+import type { IndexPersistence, IndexStore } from '../search/index-store.js';
 import type { StorageKind } from '../search/types.js';
 import { WorkerIndex, type IndexHost } from './worker-index.js';
 
-export type { IndexHit, IndexSearchOptions, IndexStats, WorkerEngineOptions } from '../protocol/messages.js';
+export type { WorkerEngineOptions } from '../protocol/messages.js';
 
 let searchModule: Promise<typeof import('../search/cosine-index.js')> | undefined;
 /** The index code loads on the first index call (one shared promise, so calls keep their order): a worker that only embeds never pays for it. */
 const loadSearch = () => (searchModule ??= import('../search/cosine-index.js'));
-
-/** Where named indexes are saved: IndexedDB in a browser, a folder in Node. */
-export interface IndexStore {
-  saveBytes(name: string, bytes: ArrayBuffer): Promise<unknown>;
-  loadBytes(name: string): Promise<ArrayBuffer | undefined>;
-  /** Deletes a saved snapshot; true if one existed. */
-  delete?(name: string): Promise<boolean>;
-  /** What backs it, for display ('opfs', 'indexeddb', 'folder'). */
-  readonly kind?: string;
-}
 
 /**
  * Everything the worker exposes over comlink: the engine and named cosine indexes living beside it, so texts go
@@ -68,7 +59,7 @@ export class WorkerApi implements WorkerProtocol {
       deleteSaved: async (name) => {
         const store = await this.store();
         if (!store.delete)
-          throw new PersistError(`this index store (${store.kind ?? 'custom'}) cannot delete snapshots.`);
+          throw new PersistError(`this index store (${store.persistence ?? 'custom'}) cannot delete snapshots.`);
         return store.delete(name);
       },
     };
@@ -124,8 +115,8 @@ export class WorkerApi implements WorkerProtocol {
     return (index[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<IndexApi[M]>>>)(...args);
   }
 
-  async indexStoreKind(): Promise<string> {
-    return (await this.store()).kind ?? 'custom';
+  async persistence(): Promise<IndexPersistence> {
+    return (await this.store()).persistence ?? 'custom';
   }
 
   cacheList(): Promise<CacheEntry[]> {

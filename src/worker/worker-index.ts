@@ -1,7 +1,7 @@
 import type { CosineIndex } from '../search/cosine-index.js';
-import type { JsonValue, SearchOptions, StorageKind, VectorBatch } from '../search/types.js';
+import type { IndexStats, JsonValue, SearchHit, StorageKind, VectorBatch } from '../search/types.js';
 import { DimMismatchError, InvalidInputError } from '../errors.js';
-import type { IndexApi, IndexHit, IndexSearchOptions, IndexStats, Metadata } from '../protocol/messages.js';
+import type { HandleSearchOptions, IndexApi, Metadata } from '../protocol/messages.js';
 import { checkStorage } from '../protocol/validate.js';
 
 /** What a WorkerIndex needs from the worker: the index slot by name, its call queue, the search module, the model. */
@@ -62,32 +62,30 @@ export class WorkerIndex implements IndexApi {
 
   addVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
     return this.turn((idx) => {
-      idx.add(ids, vectors, metadata);
-      return { value: this.statsOf(idx) };
+      idx.addVectors(ids, vectors, metadata);
+      return { value: idx.stats() };
     });
   }
 
   upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
     return this.turn((idx) => {
-      idx.upsert(ids, vectors, metadata);
-      return { value: this.statsOf(idx) };
+      idx.upsertVectors(ids, vectors, metadata);
+      return { value: idx.stats() };
     });
   }
 
-  search(query: string | Float32Array, k: number, options: IndexSearchOptions = {}): Promise<IndexHit[]> {
+  search(query: string | Float32Array, k: number, options?: HandleSearchOptions): Promise<SearchHit[]> {
     const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
-    return this.turn(async (idx) => {
-      const q = vector ? await vector : query;
-      const hits: IndexHit[] = idx.search(q as Float32Array, k, searchOptions(options));
-      return { value: withMetadata(idx, hits, options) };
-    });
+    return this.turn(async (idx) => ({
+      value: idx.search((vector ? await vector : query) as Float32Array, k, options),
+    }));
   }
 
   searchMany(
     queries: readonly (string | Float32Array)[] | Float32Array,
     k: number,
-    options: IndexSearchOptions = {},
-  ): Promise<IndexHit[][]> {
+    options?: HandleSearchOptions,
+  ): Promise<SearchHit[][]> {
     // The texts among the queries are embedded in one batch, at once; the scan runs at the call's turn.
     const texts = Array.isArray(queries) ? queries.filter((q): q is string => typeof q === 'string') : [];
     const vectors = texts.length > 0 ? this.embedEarly(Promise.resolve(), texts) : undefined;
@@ -99,9 +97,7 @@ export class WorkerIndex implements IndexApi {
         let t = 0;
         batch = queries.map((q) => (typeof q === 'string' ? embedded!.subarray(t * dim, ++t * dim) : q));
       }
-      const lists: IndexHit[][] = idx.searchMany(batch, k, searchOptions(options));
-      for (const hits of lists) withMetadata(idx, hits, options);
-      return { value: lists };
+      return { value: idx.searchMany(batch, k, options) };
     });
   }
 
@@ -122,38 +118,17 @@ export class WorkerIndex implements IndexApi {
   }
 
   stats(): Promise<IndexStats> {
-    return this.turn((idx) => ({ value: this.statsOf(idx) }));
+    return this.turn((idx) => ({ value: idx.stats() }));
   }
 
-  /**
-   * Rebuilds the index with another storage from its stored vectors, without the model (int8 → f32 starts from the
-   * dequantised vectors, within ~1e-5 of the originals). The old index is replaced only once the new one is complete.
-   */
+  /** CosineIndex.rebuild at this call's turn; the old index is replaced only once the new one is complete. */
   rebuild(storage: StorageKind): Promise<IndexStats> {
-    return this.turn(async (old) => {
+    return this.turn((old) => {
       checkStorage(storage);
-      if (old.storage === storage) return { value: this.statsOf(old) };
-      const { CosineIndex } = await this.host.searchModule();
-      const next = new CosineIndex({ dim: old.dim, storage, capacity: Math.max(1, old.size) });
-      const ids = old.ids();
-      const CHUNK = 1024;
-      const vectors = new Float32Array(Math.min(CHUNK, ids.length) * old.dim);
-      for (let i = 0; i < ids.length; i += CHUNK) {
-        const part = ids.slice(i, i + CHUNK);
-        const meta: (JsonValue | undefined)[] = new Array<JsonValue | undefined>(part.length);
-        part.forEach((id, j) => {
-          const e = old.get(id)!;
-          vectors.set(e.vector, j * old.dim);
-          meta[j] = e.metadata;
-        });
-        next.add(
-          part,
-          part.length * old.dim === vectors.length ? vectors : vectors.subarray(0, part.length * old.dim),
-          meta,
-        );
-      }
+      if (old.storage === storage) return { value: old.stats() };
+      const next = old.rebuild(storage);
       this.host.replace(this.name, next);
-      return { value: this.statsOf(next) };
+      return { value: next.stats() };
     });
   }
 
@@ -166,7 +141,7 @@ export class WorkerIndex implements IndexApi {
   save(): Promise<IndexStats> {
     return this.turn((idx) => {
       const bytes = idx.serialize();
-      const stats = this.statsOf(idx);
+      const stats = idx.stats();
       return { after: this.host.store(this.name, () => this.host.save(this.name, bytes)).then(() => stats) };
     });
   }
@@ -209,10 +184,6 @@ export class WorkerIndex implements IndexApi {
     });
   }
 
-  private statsOf(idx: CosineIndex): IndexStats {
-    return { name: this.name, size: idx.size, storage: idx.storage, bytes: idx.byteLength };
-  }
-
   /** Starts embedding at once, after `first` (a check) succeeds; the result is awaited at the call's turn. */
   private embedEarly(first: Promise<unknown>, texts: readonly string[]): Promise<Float32Array> {
     const vectors = first.then(() => this.host.embed(texts as string[]));
@@ -228,7 +199,7 @@ export class WorkerIndex implements IndexApi {
   ): Promise<IndexStats> {
     const op = upsert ? 'upsert' : 'add';
     // The checks that do not depend on the index's contents run before the embed, so a bad batch costs no inference;
-    // add()/upsert() run every check again at the turn, against the index as it is then: one rule, in one place.
+    // addVectors()/upsertVectors() run every check again at the turn, against the index as it is then: one rule, in one place.
     const checked = (async () => {
       if (!Array.isArray(ids) || !Array.isArray(texts) || ids.length !== texts.length) {
         throw new InvalidInputError(
@@ -240,32 +211,9 @@ export class WorkerIndex implements IndexApi {
     const vectors = this.embedEarly(checked, texts);
     return this.turn(async (idx) => {
       const v = await vectors;
-      if (upsert) idx.upsert(ids, v, metadata);
-      else idx.add(ids, v, metadata);
-      return { value: this.statsOf(idx) };
+      if (upsert) idx.upsertVectors(ids, v, metadata);
+      else idx.addVectors(ids, v, metadata);
+      return { value: idx.stats() };
     });
   }
-}
-
-/** The handle's search options as CosineIndex's: `where` becomes a filter. */
-function searchOptions(options: IndexSearchOptions | undefined): SearchOptions {
-  const where = options?.where;
-  return {
-    ...(options?.minScore !== undefined ? { minScore: options.minScore } : {}),
-    ...(where ? { filter: (_: string, meta: JsonValue | undefined) => matches(meta, where) } : {}),
-  };
-}
-
-/** Adds each hit's metadata when the search asked for it. */
-function withMetadata(idx: CosineIndex, hits: IndexHit[], options: IndexSearchOptions | undefined): IndexHit[] {
-  if (options?.withMetadata) for (const h of hits) h.metadata = idx.get(h.id)?.metadata;
-  return hits;
-}
-
-function matches(meta: JsonValue | undefined, where: Record<string, JsonValue>): boolean {
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return false;
-  for (const [k, v] of Object.entries(where)) {
-    if (JSON.stringify(meta[k]) !== JSON.stringify(v)) return false;
-  }
-  return true;
 }

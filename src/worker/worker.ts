@@ -2,7 +2,8 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import type { Platform } from '../engine/engine.js';
 import { cacheStorageCache, noCache } from '../model/cache.js';
-import { WorkerApi, exposeWorkerApi, type IndexStore } from './worker-api.js';
+import type { IndexStore } from '../search/index-store.js';
+import { WorkerApi, exposeWorkerApi } from './worker-api.js';
 
 const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
 const platform: Platform = {

@@ -246,7 +246,7 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
         const studentSims = cosines(sv, D, a, b);
         const projectedSims = cosines(projectTeacher(teacherPairs, projection), D, a, b);
         const index = new CosineIndex({ dim: D, capacity: dev.length });
-        index.add(
+        index.addVectors(
           dev.map((_, i) => String(i)),
           projectTeacher(teacherDev, projection),
         );

@@ -25,7 +25,7 @@ describe('fs index store under SIGKILL', () => {
   it(`after each of ${RUNS} kills at random moments, load gives a complete saved snapshot`, async () => {
     const r = seededRandom(SEED);
     const base = new CosineIndex({ dim: DIM });
-    base.add(
+    base.addVectors(
       Array.from({ length: ROWS }, (_, i) => `doc-${i}`),
       new Float32Array(ROWS * DIM).map(() => r() - 0.5),
     );
@@ -35,7 +35,7 @@ describe('fs index store under SIGKILL', () => {
     const store = folderIndexStore(dir);
     const expected = (v: number) => {
       const row = versionRow(DIM, v);
-      base.upsert(['version'], row.vector, [row.metadata]);
+      base.upsertVectors(['version'], row.vector, [row.metadata]);
       return Buffer.from(base.serialize());
     };
 

@@ -26,7 +26,7 @@ describe('folderIndexStore', () => {
     const dir = join(tmp(), 'interleaved');
     const store = folderIndexStore(dir);
     const index = new CosineIndex({ dim: DIM });
-    index.add(
+    index.addVectors(
       Array.from({ length: 2000 }, (_, i) => `base-${i}`),
       vectors(1, 2000),
     );
@@ -34,9 +34,9 @@ describe('folderIndexStore', () => {
     let last: ArrayBuffer | undefined;
     for (let i = 0; i < 20; i++) {
       // Mutate (add, remove, upsert), then save without awaiting, as `h.save(); h.remove(...); h.save()` does.
-      if (i % 3 === 0) index.add([`new-${i}`], vectors(100 + i, 1), [{ i }]);
+      if (i % 3 === 0) index.addVectors([`new-${i}`], vectors(100 + i, 1), [{ i }]);
       else if (i % 3 === 1) index.remove([`base-${i}`]);
-      else index.upsert([`base-${i + 100}`], vectors(200 + i, 1), [{ up: i }]);
+      else index.upsertVectors([`base-${i + 100}`], vectors(200 + i, 1), [{ up: i }]);
       last = index.serialize();
       saves.push(store.saveBytes('notes', last));
     }
@@ -53,9 +53,9 @@ describe('folderIndexStore', () => {
     const a = folderIndexStore(dir);
     const b = folderIndexStore(dir);
     const index = new CosineIndex({ dim: DIM });
-    index.add(['x'], vectors(3, 1));
+    index.addVectors(['x'], vectors(3, 1));
     const one = index.serialize();
-    index.add(['y'], vectors(4, 1));
+    index.addVectors(['y'], vectors(4, 1));
     const two = index.serialize();
     const outcomes = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).saveBytes('shared', i % 2 ? one : two)),

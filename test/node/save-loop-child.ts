@@ -11,7 +11,7 @@ const store = folderIndexStore(dir);
 process.stdout.write('ready\n');
 const save = (v: number) => {
   const row = versionRow(index.dim, v);
-  index.upsert(['version'], row.vector, [row.metadata]);
+  index.upsertVectors(['version'], row.vector, [row.metadata]);
   return store.saveBytes('big', index.serialize()).then(() => process.stdout.write(`saved ${v}\n`));
 };
 // Two overlapping saves per round, as `h.save(); h.upsert(...); h.save()` without awaiting gives.

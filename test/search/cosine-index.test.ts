@@ -53,7 +53,7 @@ describe('CosineIndex f32 against the naive reference', () => {
     const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
     const flat = randomVectors(rand, n, DIM);
     const index = new CosineIndex({ dim: DIM });
-    index.add(ids, flat);
+    index.addVectors(ids, flat);
     const entries = entriesOf(ids, flat, DIM);
     for (let t = 0; t < 25; t++) {
       const q = randomVectors(rand, 1, DIM);
@@ -76,7 +76,7 @@ describe('CosineIndex f32 against the naive reference', () => {
       ids.push(`id-${String(order[r]).padStart(3, '0')}`);
     }
     const index = new CosineIndex({ dim: DIM });
-    index.add(ids, flat);
+    index.addVectors(ids, flat);
     const entries = entriesOf(ids, flat, DIM);
     for (let t = 0; t < 20; t++) {
       const q = randomVectors(rand, 1, DIM);
@@ -90,7 +90,7 @@ describe('CosineIndex f32 against the naive reference', () => {
 
   it('normalises on the way in: a scaled vector scores like its unit form', () => {
     const index = new CosineIndex({ dim: 3 });
-    index.add(['a', 'b'], [new Float32Array([3, 0, 4]), [0, 10, 0]]);
+    index.addVectors(['a', 'b'], [new Float32Array([3, 0, 4]), [0, 10, 0]]);
     expect(Array.from(index.get('a')?.vector ?? [])).toEqual([Math.fround(0.6), 0, Math.fround(0.8)]);
     const [hit] = index.search([30, 0, 40], 1);
     expect(hit.id).toBe('a');
@@ -111,7 +111,7 @@ describe('filter and minScore', () => {
       const flat = randomVectors(rand, n, DIM);
       const meta = ids.map((_, i) => ({ even: i % 2 === 0, tag: `t${i % 5}` }));
       const index = new CosineIndex<{ even: boolean; tag: string }>({ dim: DIM, storage, rescore: 'f32' });
-      index.add(ids, flat, meta);
+      index.addVectors(ids, flat, meta);
       const entries = entriesOf(ids, flat, DIM);
       const evenIds = new Set(ids.filter((_, i) => i % 2 === 0));
       for (let t = 0; t < 20; t++) {
@@ -141,7 +141,7 @@ describe('filter and minScore', () => {
 
   it('minScore is inclusive and can exclude everything', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(
+    index.addVectors(
       ['x', 'y'],
       [
         [1, 0],
@@ -160,7 +160,7 @@ describe('searchMany', () => {
       const rand = seededRandom(4);
       const ids = Array.from({ length: 300 }, (_, i) => `m${i}`);
       const index = new CosineIndex({ dim: DIM, storage });
-      index.add(ids, randomVectors(rand, 300, DIM));
+      index.addVectors(ids, randomVectors(rand, 300, DIM));
       const qs = randomVectors(rand, 7, DIM);
       const flatResults = index.searchMany(qs, 5, { minScore: 0 });
       const arrays = Array.from({ length: 7 }, (_, i) => Array.from(qs.subarray(i * DIM, i * DIM + DIM)));
@@ -171,7 +171,7 @@ describe('searchMany', () => {
 
   it('rejects a batch with one bad query before running any', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(['a'], [[1, 0]]);
+    index.addVectors(['a'], [[1, 0]]);
     let calls = 0;
     const filter = (): boolean => {
       calls++;
@@ -216,7 +216,7 @@ describe('int8 storage', () => {
   const flat = randomVectors(rand, N, D);
   const queries = randomVectors(rand, 200, D);
   const exact = new CosineIndex({ dim: D, storage: 'f32' });
-  exact.add(ids, flat);
+  exact.addVectors(ids, flat);
 
   function recallAt10(index: CosineIndex): number {
     let hit = 0;
@@ -230,7 +230,7 @@ describe('int8 storage', () => {
 
   it("with rescore 'f32': recall@10 >= 0.99 and the same order as f32 storage", () => {
     const index = new CosineIndex({ dim: D, storage: 'int8', rescore: 'f32' });
-    index.add(ids, flat);
+    index.addVectors(ids, flat);
     expect(recallAt10(index)).toBeGreaterThanOrEqual(0.99);
     for (let i = 0; i < 50; i++) {
       const q = queries.subarray(i * D, i * D + D);
@@ -244,7 +244,7 @@ describe('int8 storage', () => {
   it("default int8 (rescore 'residual'): recall@10 >= 0.99, same order as f32 up to near-ties, ~260 B per vector", () => {
     const index = new CosineIndex({ dim: D, storage: 'int8' });
     expect(index.rescore).toBe('residual');
-    index.add(ids, flat);
+    index.addVectors(ids, flat);
     expect(recallAt10(index)).toBeGreaterThanOrEqual(0.99);
     for (let i = 0; i < 50; i++) {
       const q = queries.subarray(i * D, i * D + D);
@@ -259,24 +259,24 @@ describe('int8 storage', () => {
           );
       }
     }
-    expect(index.byteLength).toBeLessThan(index.size * 2 * (2 * D + 4) + 1); // codes + residuals + scale, ≤ 2× for growth slack
+    expect(index.stats().bytes).toBeLessThan(index.size * 2 * (2 * D + 4) + 1); // codes + residuals + scale, ≤ 2× for growth slack
   });
 
   it("compact (rescore 'dequantized'): recall@10 on isotropic random 128-d data stays >= 0.97", () => {
     // Measured 0.98-0.99 on isotropic random data (the hardest case: the 10th/11th score gap is ~0.002,
     // about the int8 rounding noise); a regression in quantisation or candidate selection drops it far below.
     const index = new CosineIndex({ dim: D, storage: 'int8', rescore: 'dequantized' });
-    index.add(ids, flat);
+    index.addVectors(ids, flat);
     const r = recallAt10(index);
     expect(r).toBeGreaterThanOrEqual(0.97);
-    expect(index.byteLength).toBeLessThan(N * (D + 4) * 2 + 1);
+    expect(index.stats().bytes).toBeLessThan(N * (D + 4) * 2 + 1);
   });
 
   it.each(['dequantized', 'residual'] as const)(
     '%s: scores equal the dot product with the stored (dequantised) row',
     (rescore) => {
       const index = new CosineIndex({ dim: D, storage: 'int8', rescore });
-      index.add(ids.slice(0, 500), flat.subarray(0, 500 * D));
+      index.addVectors(ids.slice(0, 500), flat.subarray(0, 500 * D));
       const q = queries.subarray(0, D);
       let qn = 0;
       for (let j = 0; j < D; j++) qn += q[j] * q[j];
@@ -305,7 +305,7 @@ describe('remove and upsert keep ids consistent', () => {
           const ids = Array.from({ length: n }, () => `k${next++}`);
           const flat = randomVectors(rand, n, DIM);
           const meta = ids.map((id, i) => (i % 2 ? { id, step } : undefined));
-          index.add(ids, flat, meta);
+          index.addVectors(ids, flat, meta);
           ids.forEach((id, i) => model.set(id, { vector: flat.slice(i * DIM, i * DIM + DIM), meta: meta[i] }));
         } else if (op < 0.65) {
           const existing = [...model.keys()];
@@ -317,7 +317,7 @@ describe('remove and upsert keep ids consistent', () => {
             ),
           ];
           const flat = randomVectors(rand, ids.length, DIM);
-          index.upsert(
+          index.upsertVectors(
             ids,
             flat,
             ids.map(() => step),
@@ -354,7 +354,7 @@ describe('remove and upsert keep ids consistent', () => {
 
   it('upsert replaces vector and metadata and keeps size', () => {
     const index = new CosineIndex<{ v: number }>({ dim: 2 });
-    index.add(
+    index.addVectors(
       ['a', 'b'],
       [
         [1, 0],
@@ -362,7 +362,7 @@ describe('remove and upsert keep ids consistent', () => {
       ],
       [{ v: 1 }, { v: 2 }],
     );
-    index.upsert(
+    index.upsertVectors(
       ['a', 'c'],
       [
         [0, 1],
@@ -379,7 +379,7 @@ describe('remove and upsert keep ids consistent', () => {
   it('get returns copies: mutating them or the caller metadata does not change the index', () => {
     const index = new CosineIndex<{ tags: string[] }>({ dim: 2 });
     const meta = { tags: ['x'] };
-    index.add(['a'], [[1, 0]], [meta]);
+    index.addVectors(['a'], [[1, 0]], [meta]);
     meta.tags.push('mutated');
     const got = index.get('a');
     got?.vector.fill(0);
@@ -394,43 +394,58 @@ describe('bad input is rejected with a typed error and leaves the index unchange
     it(`add/upsert/remove/search failures (${storage})`, () => {
       const rand = seededRandom(6);
       const index = new CosineIndex<JsonValue>({ dim: 4, storage });
-      index.add(['a', 'b', 'c'], randomVectors(rand, 3, 4), [{ n: 1 }, null, 'meta']);
+      index.addVectors(['a', 'b', 'c'], randomVectors(rand, 3, 4), [{ n: 1 }, null, 'meta']);
       const before = new Uint8Array(index.serialize());
       const ok = [gaussian(rand), 1, 2, 3];
       const cases: [string, () => unknown, new (...args: never[]) => HpdError, string][] = [
-        ['wrong dim in array', () => index.add(['d', 'e'], [ok, [1, 2, 3]]), DimMismatchError, 'DIM_MISMATCH'],
-        ['wrong dim flat', () => index.add(['d', 'e'], new Float32Array(7)), DimMismatchError, 'DIM_MISMATCH'],
-        ['count mismatch', () => index.add(['d', 'e'], [ok]), InvalidInputError, 'INVALID_INPUT'],
-        ['duplicate within add', () => index.add(['d', 'e', 'd'], [ok, ok, ok]), DuplicateIdError, 'DUPLICATE_ID'],
-        ['duplicate within upsert', () => index.upsert(['a', 'a'], [ok, ok]), DuplicateIdError, 'DUPLICATE_ID'],
-        ['add of an existing id', () => index.add(['d', 'b'], [ok, ok]), DuplicateIdError, 'DUPLICATE_ID'],
-        ['NaN', () => index.add(['d', 'e'], [ok, [1, Number.NaN, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
-        ['Infinity', () => index.upsert(['a', 'e'], [ok, [1, Infinity, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
+        ['wrong dim in array', () => index.addVectors(['d', 'e'], [ok, [1, 2, 3]]), DimMismatchError, 'DIM_MISMATCH'],
+        ['wrong dim flat', () => index.addVectors(['d', 'e'], new Float32Array(7)), DimMismatchError, 'DIM_MISMATCH'],
+        ['count mismatch', () => index.addVectors(['d', 'e'], [ok]), InvalidInputError, 'INVALID_INPUT'],
         [
-          '-Infinity flat',
-          () => index.add(['d'], new Float32Array([0, -Infinity, 0, 0])),
+          'duplicate within add',
+          () => index.addVectors(['d', 'e', 'd'], [ok, ok, ok]),
+          DuplicateIdError,
+          'DUPLICATE_ID',
+        ],
+        ['duplicate within upsert', () => index.upsertVectors(['a', 'a'], [ok, ok]), DuplicateIdError, 'DUPLICATE_ID'],
+        ['add of an existing id', () => index.addVectors(['d', 'b'], [ok, ok]), DuplicateIdError, 'DUPLICATE_ID'],
+        ['NaN', () => index.addVectors(['d', 'e'], [ok, [1, Number.NaN, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
+        [
+          'Infinity',
+          () => index.upsertVectors(['a', 'e'], [ok, [1, Infinity, 0, 0]]),
           InvalidInputError,
           'INVALID_INPUT',
         ],
-        ['zero vector', () => index.upsert(['a', 'e'], [ok, [0, 0, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
-        ['underflowing vector', () => index.add(['d'], [[1e-200, 0, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
-        ['non-string id', () => index.add(['d', 5 as unknown as string], [ok, ok]), InvalidInputError, 'INVALID_INPUT'],
-        ['metadata length', () => index.add(['d', 'e'], [ok, ok], [null]), InvalidInputError, 'INVALID_INPUT'],
+        [
+          '-Infinity flat',
+          () => index.addVectors(['d'], new Float32Array([0, -Infinity, 0, 0])),
+          InvalidInputError,
+          'INVALID_INPUT',
+        ],
+        ['zero vector', () => index.upsertVectors(['a', 'e'], [ok, [0, 0, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
+        ['underflowing vector', () => index.addVectors(['d'], [[1e-200, 0, 0, 0]]), InvalidInputError, 'INVALID_INPUT'],
+        [
+          'non-string id',
+          () => index.addVectors(['d', 5 as unknown as string], [ok, ok]),
+          InvalidInputError,
+          'INVALID_INPUT',
+        ],
+        ['metadata length', () => index.addVectors(['d', 'e'], [ok, ok], [null]), InvalidInputError, 'INVALID_INPUT'],
         [
           'metadata NaN',
-          () => index.add(['d', 'e'], [ok, ok], [null, { x: Number.NaN }]),
+          () => index.addVectors(['d', 'e'], [ok, ok], [null, { x: Number.NaN }]),
           InvalidInputError,
           'INVALID_INPUT',
         ],
         [
           'metadata Date',
-          () => index.upsert(['a'], [ok], [new Date() as unknown as JsonValue]),
+          () => index.upsertVectors(['a'], [ok], [new Date() as unknown as JsonValue]),
           InvalidInputError,
           'INVALID_INPUT',
         ],
         [
           'metadata function',
-          () => index.add(['d'], [ok], [{ f: (() => 1) as unknown as JsonValue }]),
+          () => index.addVectors(['d'], [ok], [{ f: (() => 1) as unknown as JsonValue }]),
           InvalidInputError,
           'INVALID_INPUT',
         ],
@@ -476,7 +491,7 @@ describe('bad input is rejected with a typed error and leaves the index unchange
     for (let b = 0; b < 50; b++) {
       const ids = Array.from({ length: 7 }, (_, i) => `g${b}-${i}`);
       const flat = randomVectors(rand, 7, 8);
-      index.add(ids, flat);
+      index.addVectors(ids, flat);
       all.push(...ids);
       const [top] = index.search(flat.subarray(0, 8), 1);
       expect(top.id).toBe(ids[0]);
@@ -489,11 +504,11 @@ describe('bad input is rejected with a typed error and leaves the index unchange
 describe('issue 8: ids, metadata and queries that used to slip through', () => {
   it('refuses ids that are not well-formed strings (lone surrogates), changing nothing; a saved index stays loadable', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(['ok-😀'], [[1, 0]]);
+    index.addVectors(['ok-😀'], [[1, 0]]);
     for (const bad of ['\uD800', 'a\uDC00', 'x\uDBFFy', '😀'[0]]) {
       expectCode(
         () =>
-          index.add(
+          index.addVectors(
             ['fine', bad],
             [
               [0, 1],
@@ -503,7 +518,7 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
         InvalidInputError,
         'INVALID_INPUT',
       );
-      expectCode(() => index.upsert([bad], [[0, 1]]), InvalidInputError, 'INVALID_INPUT');
+      expectCode(() => index.upsertVectors([bad], [[0, 1]]), InvalidInputError, 'INVALID_INPUT');
     }
     expect(index.ids()).toEqual(['ok-😀']);
     // Two different lone surrogates both became U+FFFD in the file, so the saved index did not load.
@@ -513,7 +528,7 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
   it('metadata with a "__proto__" key is stored as a key: get() works, filters see no injected field, save/load keeps it', () => {
     const index = new CosineIndex({ dim: 2 });
     const meta = JSON.parse('{"title":"t","__proto__":{"isAdmin":true}}') as JsonValue;
-    index.add(
+    index.addVectors(
       ['a', 'b'],
       [
         [1, 0],
@@ -538,9 +553,9 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
   it('a query whose norm overflows ([1e200, …]) is refused like add refuses the same vector', () => {
     for (const storage of ['f32', 'int8'] as const) {
       const index = new CosineIndex({ dim: 3, storage });
-      index.add(['a'], [[1, 0, 0]]);
+      index.addVectors(['a'], [[1, 0, 0]]);
       const huge = [1e200, 1e200, 0];
-      expectCode(() => index.add(['h'], [huge]), InvalidInputError, 'INVALID_INPUT');
+      expectCode(() => index.addVectors(['h'], [huge]), InvalidInputError, 'INVALID_INPUT');
       expectCode(() => index.search(huge, 1), InvalidInputError, 'INVALID_INPUT');
       expectCode(() => index.searchMany([[1, 0, 0], huge], 1), InvalidInputError, 'INVALID_INPUT');
       expectCode(() => index.search(new Float64Array(huge), 1), InvalidInputError, 'INVALID_INPUT');
@@ -551,10 +566,10 @@ describe('issue 8: ids, metadata and queries that used to slip through', () => {
 });
 
 describe('checkBatch: the id and metadata checks of add/upsert, without vectors', () => {
-  it('throws what add() or upsert() would, and changes nothing', () => {
+  it('throws what addVectors() or upsertVectors() would, and changes nothing', () => {
     const rand = seededRandom(11);
     const index = new CosineIndex<JsonValue>({ dim: 4 });
-    index.add(['a', 'b'], randomVectors(rand, 2, 4));
+    index.addVectors(['a', 'b'], randomVectors(rand, 2, 4));
     const before = new Uint8Array(index.serialize());
     const cyclic: { self?: unknown } = {};
     cyclic.self = cyclic;
@@ -563,7 +578,7 @@ describe('checkBatch: the id and metadata checks of add/upsert, without vectors'
     expect(() => index.checkBatch(['c', 'd'], [null], 'add')).toThrow(InvalidInputError);
     expect(() => index.checkBatch(['c'], [cyclic as JsonValue], 'add')).toThrow(InvalidInputError);
     expect(() => index.checkBatch([7 as unknown as string], undefined, 'add')).toThrow(InvalidInputError);
-    // What add() would accept passes: new ids for add, existing ones for upsert.
+    // What addVectors() would accept passes: new ids for add, existing ones for upsert.
     index.checkBatch(['c', 'd'], [{ n: 1 }, null], 'add');
     index.checkBatch(['a', 'e'], undefined, 'upsert');
     expect(new Uint8Array(index.serialize())).toEqual(before);
@@ -586,8 +601,8 @@ describe('a search filter cannot change the index it scans', () => {
   const queries = randomVectors(seededRandom(42), 20, DIM);
   const mutations: [string, (index: CosineIndex, id: string) => unknown][] = [
     ['remove', (index, id) => index.remove([id])],
-    ['add', (index, id) => index.add([`${id}+`], vectors.subarray(0, DIM))],
-    ['upsert', (index, id) => index.upsert([id], vectors.subarray(DIM, 2 * DIM))],
+    ['addVectors', (index, id) => index.addVectors([`${id}+`], vectors.subarray(0, DIM))],
+    ['upsertVectors', (index, id) => index.upsertVectors([id], vectors.subarray(DIM, 2 * DIM))],
     ['clear', (index) => index.clear()],
     ['search', (index) => index.search(queries.subarray(0, DIM), 3)],
   ];
@@ -596,7 +611,7 @@ describe('a search filter cannot change the index it scans', () => {
     for (const [name, mutate] of mutations) {
       it(`${storage}/${kernel}: ${name}() inside a search or searchMany filter is INVALID_INPUT and changes nothing`, () => {
         const index = new CosineIndex({ dim: DIM, storage, kernel });
-        index.add(
+        index.addVectors(
           ids,
           vectors,
           ids.map((_, i) => ({ i })),
@@ -621,7 +636,7 @@ describe('a search filter cannot change the index it scans', () => {
 
   it('a filter that throws its own error leaves the index usable', () => {
     const index = new CosineIndex({ dim: DIM });
-    index.add(ids, vectors);
+    index.addVectors(ids, vectors);
     const boom = new Error('boom');
     expect(() =>
       index.search(queries.subarray(0, DIM), 3, {
@@ -632,5 +647,101 @@ describe('a search filter cannot change the index it scans', () => {
     ).toThrow(boom);
     expect(index.remove(['r1'])).toBe(1);
     expect(index.size).toBe(N - 1);
+  });
+});
+
+describe('CosineIndex: the index handle vocabulary (stats, where, withMetadata, rebuild)', () => {
+  const N = 40;
+  const ids = Array.from({ length: N }, (_, i) => `r${i}`);
+  const vectors = randomVectors(seededRandom(71), N, DIM);
+  const meta: JsonValue[] = ids.map((_, i) => (i % 5 === 4 ? null : { lang: i % 2 ? 'en' : 'de', n: i }));
+  const query = vectors.subarray(3 * DIM, 4 * DIM);
+
+  it('stats() reports size, storage and the bytes held, as a handle does', () => {
+    const index = new CosineIndex({ dim: DIM, capacity: 64 });
+    index.addVectors(ids, vectors);
+    expect(index.stats()).toEqual({ size: N, storage: 'f32', bytes: expect.any(Number) });
+    expect(index.stats().bytes).toBeGreaterThanOrEqual(64 * DIM * 4);
+  });
+
+  it('where keeps only rows whose metadata has those top-level values, in search and searchMany', () => {
+    const index = new CosineIndex({ dim: DIM });
+    index.addVectors(ids, vectors, meta);
+    const wanted = ids.filter((_, i) => i % 5 !== 4 && i % 2 === 1);
+    const viaFilter = index.search(query, N, {
+      filter: (_id, m) => m !== null && typeof m === 'object' && !Array.isArray(m) && m.lang === 'en',
+    });
+    const hits = index.search(query, N, { where: { lang: 'en' } });
+    expect(hits).toEqual(viaFilter);
+    expect(new Set(hits.map((h) => h.id))).toEqual(new Set(wanted));
+    expect(index.searchMany(vectors.subarray(0, 3 * DIM), 5, { where: { lang: 'en' } })).toEqual(
+      [0, 1, 2].map((q) => index.search(vectors.subarray(q * DIM, (q + 1) * DIM), 5, { where: { lang: 'en' } })),
+    );
+    // With a filter too, a row must pass both.
+    const both = index.search(query, N, { where: { lang: 'en' }, filter: (id) => id < 'r2' });
+    expect(both.map((h) => h.id).sort()).toEqual(wanted.filter((id) => id < 'r2').sort());
+    expect(index.search(query, N, { where: { lang: 'en', n: 3 } }).map((h) => h.id)).toEqual(['r3']);
+  });
+
+  it('withMetadata returns a copy of each hit metadata; without it hits have none', () => {
+    const index = new CosineIndex({ dim: DIM });
+    index.addVectors(ids, vectors, meta);
+    const [top] = index.search(query, 1, { withMetadata: true });
+    expect(top).toEqual({ id: 'r3', score: expect.any(Number), metadata: { lang: 'en', n: 3 } });
+    (top.metadata as { n: number }).n = 99;
+    expect(index.get('r3')?.metadata).toEqual({ lang: 'en', n: 3 });
+    expect(index.search(query, 1)[0]).not.toHaveProperty('metadata');
+    expect(index.searchMany(query, 1, { withMetadata: true })[0][0].metadata).toEqual({ lang: 'en', n: 3 });
+  });
+
+  it('refuses a where that is not an object and a withMetadata that is not a boolean', () => {
+    const index = new CosineIndex({ dim: DIM });
+    index.addVectors(ids, vectors, meta);
+    for (const where of [null, 'en', ['en']])
+      expectCode(
+        () => index.search(query, 3, { where: where as unknown as Record<string, JsonValue> }),
+        InvalidInputError,
+        'INVALID_INPUT',
+      );
+    expectCode(
+      () => index.search(query, 3, { withMetadata: 1 as unknown as boolean }),
+      InvalidInputError,
+      'INVALID_INPUT',
+    );
+  });
+
+  for (const [from, to] of [
+    ['f32', 'int8'],
+    ['int8', 'f32'],
+    ['f32', 'f32'],
+  ] as [StorageKind, StorageKind][]) {
+    it(`rebuild('${to}') of a ${from} index is a new index with the same entries; the original is unchanged`, () => {
+      const index = new CosineIndex({ dim: DIM, storage: from });
+      index.addVectors(ids, vectors, meta);
+      index.remove(['r7']); // a swap-remove, so row order is not insertion order
+      const before = new Uint8Array(index.serialize());
+      const next = index.rebuild(to);
+      expect(next).not.toBe(index);
+      expect(next.storage).toBe(to);
+      expect(next.stats().size).toBe(N - 1);
+      expect(next.ids()).toEqual(index.ids());
+      for (const id of index.ids()) {
+        const a = index.get(id)!;
+        const b = next.get(id)!;
+        expect(b.metadata).toEqual(a.metadata);
+        for (let d = 0; d < DIM; d++) expect(Math.abs(b.vector[d] - a.vector[d])).toBeLessThan(0.02);
+      }
+      const q = index.search(query, 5).map((h) => h.id);
+      expect(next.search(query, 5).map((h) => h.id)).toEqual(q);
+      expect(new Uint8Array(index.serialize())).toEqual(before);
+      next.addVectors(['fresh'], vectors.subarray(0, DIM)); // the new index is independent of the old one
+      expect(index.has('fresh')).toBe(false);
+    });
+  }
+
+  it('rebuild of an empty index gives an empty index; a bad storage is INVALID_INPUT', () => {
+    const empty = new CosineIndex({ dim: DIM }).rebuild('int8');
+    expect(empty.stats()).toMatchObject({ size: 0, storage: 'int8' });
+    expectCode(() => new CosineIndex({ dim: DIM }).rebuild('f16' as StorageKind), InvalidInputError, 'INVALID_INPUT');
   });
 });

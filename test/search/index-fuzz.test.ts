@@ -32,7 +32,7 @@ function seeds(): Uint8Array[] {
     const meta = ids.map((id, i) =>
       i % 3 === 0 ? undefined : { id, i, tags: ['a', i % 2 === 0], nested: { deep: [null, 1.5] } },
     );
-    index.add(
+    index.addVectors(
       ids,
       new Float32Array(n * dim).map(() => r() - 0.5),
       meta,

@@ -49,7 +49,7 @@ function memoryDir(
 function index(seed: number, n: number): CosineIndex {
   const idx = new CosineIndex({ dim: 8 });
   const v = new Float32Array(n * 8).map((_, i) => Math.sin(seed * 131 + i * 0.37) + 0.01);
-  idx.add(
+  idx.addVectors(
     Array.from({ length: n }, (_, i) => `id${i}`),
     v,
     Array.from({ length: n }, (_, i) => ({ i })),
@@ -66,7 +66,7 @@ describe('OpfsIndexStore', () => {
     expect(new Uint8Array((await store.loadBytes('docs/main.v1'))!)).toEqual(new Uint8Array(a));
     expect(await store.loadBytes('other')).toBeUndefined();
     expect(await store.names()).toEqual(['docs/main.v1']);
-    expect(store.kind).toBe('opfs');
+    expect(store.persistence).toBe('opfs');
   });
 
   it('keeps the previous snapshot current when a save fails before or during the swap, and sweeps orphans on the next save', async () => {

@@ -59,7 +59,7 @@ describe('projectTeacher', () => {
     const r = seededRandom(5);
     const teacher = Float32Array.from({ length: n * D }, () => r() * 2 - 1);
     const index = new CosineIndex({ dim: d });
-    index.add(
+    index.addVectors(
       Array.from({ length: n }, (_, i) => String(i)),
       projectTeacher(teacher, p),
     );

@@ -75,15 +75,15 @@ describe('wasm memory limit', () => {
       expect(internals(auto).scanner.kernel).toBe(kernel);
       const first = randomVectors(rand, 100, D);
       const ids = Array.from({ length: 2100 }, (_, i) => `r${i}`);
-      auto.add(ids.slice(0, 100), first);
-      js.add(ids.slice(0, 100), first);
+      auto.addVectors(ids.slice(0, 100), first);
+      js.addVectors(ids.slice(0, 100), first);
       // Stand in for the 4 GiB limit: this memory refuses to grow from now on.
       (kernel as KernelMemory).scan.memory.grow = (): number => {
         throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
       };
       const rest = randomVectors(rand, 2000, D);
-      auto.add(ids.slice(100), rest);
-      js.add(ids.slice(100), rest);
+      auto.addVectors(ids.slice(100), rest);
+      js.addVectors(ids.slice(100), rest);
       expect(internals(auto).rows.kernel).toBeNull();
       expect(internals(auto).scanner.kernel).toBeNull();
       auto.remove(ids.slice(50, 150));

@@ -13,7 +13,7 @@ function build(opts: CosineIndexOptions): { index: CosineIndex<Meta>; flat: Floa
   const n = 3000;
   const flat = randomVectors(rand, n, D);
   const ids = Array.from({ length: n }, (_, i) => `v${String(i).padStart(5, '0')}`);
-  index.add(
+  index.addVectors(
     ids,
     flat,
     ids.map((_, i) => ({ even: i % 2 === 0 })),
@@ -23,12 +23,12 @@ function build(opts: CosineIndexOptions): { index: CosineIndex<Meta>; flat: Floa
   // More identical rows than any candidate list holds, ids descending in row order: which tied rows survive depends on
   // the candidate heap's tie policy.
   const tied = Array.from({ length: 300 }, (_, i) => `tie-${String(299 - i).padStart(3, '0')}`);
-  index.add(
+  index.addVectors(
     tied,
     tied.map(() => same),
     tied.map((_, i) => ({ even: i % 3 === 0 })),
   );
-  index.upsert(['v00005', 'tie-007'], randomVectors(seededRandom(4), 2, D));
+  index.upsertVectors(['v00005', 'tie-007'], randomVectors(seededRandom(4), 2, D));
   return { index, flat };
 }
 

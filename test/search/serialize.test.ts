@@ -20,9 +20,9 @@ function build(storage: StorageKind, rescore?: Int8Rescore): CosineIndex<JsonVal
   const meta: (JsonValue | undefined)[] = ids.map((id, i) =>
     i % 3 === 0 ? undefined : i % 3 === 1 ? { id, n: i, nested: [1, 'two', null, true] } : i,
   );
-  index.add(ids, randomVectors(rand, ids.length, DIM), meta);
+  index.addVectors(ids, randomVectors(rand, ids.length, DIM), meta);
   index.remove(['id-5', 'id-100', 'id-299']); // exercise swap-with-last before serialising
-  index.upsert(['id-1'], randomVectors(rand, 1, DIM), ['replaced']);
+  index.upsertVectors(['id-1'], randomVectors(rand, 1, DIM), ['replaced']);
   return index;
 }
 
@@ -73,7 +73,7 @@ describe('serialisation', () => {
       expect(back.searchMany(q, 10)).toEqual(index.searchMany(q, 10));
       // The copy is independent: changing it does not touch the original.
       back.remove(back.ids().slice(0, 10));
-      back.add(['fresh'], randomVectors(seededRandom(33), 1, DIM));
+      back.addVectors(['fresh'], randomVectors(seededRandom(33), 1, DIM));
       expect(new Uint8Array(index.serialize())).toEqual(bytes);
     });
   }
@@ -153,7 +153,7 @@ describe('corrupt buffers are refused with typed errors', () => {
 
   it('refuses duplicate ids, non-finite values and bad metadata under a valid checksum', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(
+    index.addVectors(
       ['aa', 'ab'],
       [
         [1, 0],
@@ -266,9 +266,9 @@ describe('crafted headers: sizes are checked against the file before anything is
     }
   });
 
-  it('metadata nested deeper than add() allows, in a CRC-valid file, is CORRUPT_INDEX at load', () => {
+  it('metadata nested deeper than addVectors() allows, in a CRC-valid file, is CORRUPT_INDEX at load', () => {
     const index = new CosineIndex({ dim: 2 });
-    index.add(['a'], [[1, 0]]);
+    index.addVectors(['a'], [[1, 0]]);
     const meta = new TextEncoder().encode(`[[0,${'['.repeat(100)}${']'.repeat(100)}]]`);
     const ids = new Uint8Array([1, 0, 0, 0, 0x61]);
     const body = new Uint8Array(ids.length + meta.length);

@@ -24,8 +24,8 @@ describe('relaxed-SIMD detection', () => {
     );
     const flat = randomVectors(seededRandom(2), 3000, D);
     const ids = Array.from({ length: 3000 }, (_, i) => `v${i}`);
-    idx.add(ids, flat);
-    js.add(ids, flat);
+    idx.addVectors(ids, flat);
+    js.addVectors(ids, flat);
     const qs = randomVectors(seededRandom(3), 9, D);
     expect(idx.searchMany(qs, 10)).toEqual(js.searchMany(qs, 10));
   });
@@ -83,8 +83,8 @@ describe.skipIf(!relaxed)('relaxed-SIMD int8 scan', () => {
       const ids = Array.from({ length: n }, (_, i) => `v${i}`);
       const dup = flat.slice(0, D);
       for (const idx of [fast, simd, js]) {
-        idx.add(ids, flat);
-        idx.add(['dup-a', 'dup-b'], [dup, dup]);
+        idx.addVectors(ids, flat);
+        idx.addVectors(['dup-a', 'dup-b'], [dup, dup]);
         idx.remove(ids.slice(10, 90));
       }
       const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];

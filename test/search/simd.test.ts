@@ -117,15 +117,15 @@ describe('wasm SIMD f32 scan', () => {
       const ids = Array.from({ length: n }, (_, i) => `v${i}`);
       const meta = ids.map((_, i) => ({ even: i % 2 === 0 }));
       for (let s = 0; s < n; s += 2500) {
-        simd.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
-        js.add(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
+        simd.addVectors(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
+        js.addVectors(ids.slice(s, s + 2500), flat.subarray(s * D, (s + 2500) * D), meta.slice(s, s + 2500));
       }
       // Near-duplicates and exact duplicates stress the candidate slack and the id tie-break.
       const dup = flat.slice(0, D);
       for (const idx of [simd, js]) {
-        idx.add(['dup-a', 'dup-b'], [dup, dup]);
+        idx.addVectors(['dup-a', 'dup-b'], [dup, dup]);
         idx.remove(ids.slice(100, 400));
-        idx.upsert(['v5', 'v6'], randomVectors(seededRandom(9), 2, D));
+        idx.upsertVectors(['v5', 'v6'], randomVectors(seededRandom(9), 2, D));
       }
       const queries = [flat.subarray(0, D), ...Array.from({ length: 20 }, () => randomVectors(rand, 1, D))];
       const check = (a: CosineIndex<{ even: boolean }>, b: CosineIndex<{ even: boolean }>) => {

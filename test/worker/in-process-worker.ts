@@ -6,7 +6,8 @@ import { Embedder } from '../../src/api/embedder.js';
 import { Engine, type Platform } from '../../src/engine/engine.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { seededRandom } from '../../src/seeded-random.js';
-import { exposeWorkerApi, WorkerApi, type IndexStore } from '../../src/worker/worker-api.js';
+import type { IndexStore } from '../../src/search/index-store.js';
+import { exposeWorkerApi, WorkerApi } from '../../src/worker/worker-api.js';
 import { exposeOn } from '../protocol/channel.js';
 
 export const DIM = 16;
@@ -50,7 +51,7 @@ function fakeEngine(rand: () => number, embeds: string[][]): Engine {
 
 /** Snapshots in memory; each operation waits a little (`slowSaves`: saves wait 30 ms), so they can overlap. */
 export class MemoryStore implements IndexStore {
-  readonly kind = 'memory';
+  readonly persistence = 'custom';
   readonly saved = new Map<string, Uint8Array>();
   /** Every write that reached the store, in order: the bytes a save wrote, or a delete. */
   readonly history: { name: string; bytes?: Uint8Array; deleted?: boolean }[] = [];

@@ -86,7 +86,7 @@ describe('worker index API: withMetadata, rebuild, deleteSaved', () => {
   });
 
   it('deletes a saved snapshot and reports the store kind', async () => {
-    expect(await embedder.indexStoreKind()).toBe('folder');
+    expect(await embedder.persistence()).toBe('folder');
     const idx = embedder.index('saved');
     await idx.addTexts(['a'], ['hello there']);
     await idx.save();

@@ -60,7 +60,7 @@ describe("index handles on the worker's named indexes", () => {
     const idx = embedder.index('vectors');
     await idx.addVectors(['a', 'b'], rows(unit(0), unit(1)), [{ v: 1 }, { v: 1 }]);
     const stats = await idx.upsertVectors(['b', 'c'], rows(unit(5), unit(9)), [{ v: 2 }, { v: 2 }]);
-    expect(stats).toMatchObject({ name: 'vectors', size: 3, storage: 'f32' });
+    expect(stats).toMatchObject({ size: 3, storage: 'f32' });
     const hits = await idx.search(unit(5), 1, { withMetadata: true });
     expect(hits[0]).toMatchObject({ id: 'b', metadata: { v: 2 } });
     expect(hits[0].score).toBeCloseTo(1, 5);

@@ -89,8 +89,8 @@ function check(): KernelCheck {
   for (const mode of modes) {
     const build = (kernel: 'auto' | 'simd' | 'js'): CosineIndex => {
       const idx = new CosineIndex({ ...mode, kernel });
-      idx.add(ids, flat);
-      idx.add(['dup-a', 'dup-b'], [flat.subarray(0, dim), flat.subarray(0, dim)]);
+      idx.addVectors(ids, flat);
+      idx.addVectors(['dup-a', 'dup-b'], [flat.subarray(0, dim), flat.subarray(0, dim)]);
       idx.remove(ids.slice(5, 50));
       return idx;
     };

@@ -73,7 +73,7 @@ const api: SearchPersistApi = {
     const r = rng(seed);
     const index = new CosineIndex({ dim: DIM, storage });
     const ids = Array.from({ length: n }, (_, i) => `s${seed}-${i}`);
-    index.add(
+    index.addVectors(
       ids,
       new Float32Array(n * DIM).map(r),
       ids.map((id, i) => (i % 2 ? { id, seed } : undefined)),
@@ -141,9 +141,9 @@ const api: SearchPersistApi = {
     const opened = await Promise.all(Array.from({ length: stores }, () => IdbIndexStore.open(DB)));
     const saves: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
-      if (i % 3 === 0) index.add([`c${seed}-${i}`], new Float32Array(DIM).map(r), [{ i }]);
+      if (i % 3 === 0) index.addVectors([`c${seed}-${i}`], new Float32Array(DIM).map(r), [{ i }]);
       else if (i % 3 === 1) index.remove([index.ids()[0]]);
-      else index.upsert([index.ids()[1]], new Float32Array(DIM).map(r), [{ up: i }]);
+      else index.upsertVectors([index.ids()[1]], new Float32Array(DIM).map(r), [{ up: i }]);
       saves.push(opened[i % stores].save(name, index));
     }
     const last = fingerprint(index);
