@@ -1,13 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compileCheckpoint, type CompiledBundle } from '../convert/compile.js';
-import { computeProbes, withProbes } from '../engine/golden.js';
+import { buildBundle } from '../engine/build-bundle.js';
 import { generateFixture, generatedVocab } from '../convert/fixture.js';
 import { parseJsonBytes } from '../bundle/json.js';
-import { MANIFEST_FILE, checkDtype, type BundleProbes } from '../bundle/manifest.js';
+import { MANIFEST_FILE, checkDtype } from '../bundle/manifest.js';
+import type { FileSource } from '../bundle/source.js';
+import { DEFAULT_HUB_URL, hubFileUrl, type HubRepo } from '../model/hub.js';
+import { openRemoteCheckpoint } from '../model/load.js';
+import { readModelString } from '../model/spec.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError, InvalidInputError } from '../errors.js';
 import { folderSource } from './fs-source.js';
+import { wasmProbes } from './probe-runtime.js';
 import { benchCommand, embedCommand, searchCommand } from './cli-runtime.js';
 import { EVAL_USAGE, evalCommand } from './cli-eval.js';
 import { checkOutputFolder, writeFolderAtomic } from './write-folder.js';
@@ -36,8 +40,8 @@ const MODEL_FLAGS = `--model is a compiled bundle folder or URL (with hpd.json),
 const commands: Record<string, CliCommand> = {
   convert: {
     run: convert,
-    usage: `hpd-embed convert <checkpoint-dir> --out <bundle-dir> [--dtype fp32|fp16|int8] [--name NAME] [--prefer safetensors|pytorch] [--force]
-  Compiles a sentence-transformers checkpoint into a bundle (model.onnx, tokenizer.json, hpd.json).
+    usage: `hpd-embed convert <checkpoint-dir | owner/name[@revision]> --out <bundle-dir> [--dtype fp32|fp16|int8] [--name NAME] [--prefer safetensors|pytorch] [--hub-url URL] [--force]
+  Compiles a sentence-transformers checkpoint (a folder: ./dir, /dir; or a Hub repo id) into a bundle (model.onnx, tokenizer.json, hpd.json with golden probes).
   An existing --out folder is replaced only with --force, and only if this tool wrote it.`,
   },
   fixture: {
@@ -119,7 +123,8 @@ const int = (v: string | undefined, flag: string, fallback: number): number => {
   return n;
 };
 
-async function convert(args: string[], io: CliIO): Promise<void> {
+/** `hpd-embed convert`: also what `npm run models:fetch` runs, with the pinned Hub repo as its source. */
+export async function convert(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -129,6 +134,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
       name: { type: 'string' },
       prefer: { type: 'string' },
       force: { type: 'boolean', default: false },
+      'hub-url': { type: 'string', default: process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL },
     },
   });
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one checkpoint folder and --out.');
@@ -138,9 +144,13 @@ async function convert(args: string[], io: CliIO): Promise<void> {
   }
   // Refuse before compiling: a compile can take minutes.
   await checkOutputFolder(values.out, MANIFEST_FILE, { replace: values.force });
-  const compiled = await compileCheckpoint(folderSource(positionals[0]), {
+  const { source, repo } = await checkpointSource(positionals[0], values['hub-url']!, io);
+  const name = values.name ?? repo?.repo.split('/')[1].toLowerCase();
+  const bundle = await buildBundle(source, {
     dtype,
-    ...(values.name ? { name: values.name } : {}),
+    probes: await wasmProbes(),
+    ...(name ? { name } : {}),
+    ...(repo ? { source: repo } : {}),
     ...(values.prefer ? { prefer: values.prefer as 'safetensors' | 'pytorch' } : {}),
     onProgress: (p) => {
       const line = `compiling ${positionals[0]}: ${p.stage.padEnd(7)} ${Math.round(p.fraction * 100)}%`;
@@ -148,7 +158,6 @@ async function convert(args: string[], io: CliIO): Promise<void> {
     },
   });
   if (io.tty) io.err('\n');
-  const bundle = withProbes(compiled, await cpuProbes(compiled));
   await writeFolderAtomic(values.out, bundle.files, MANIFEST_FILE, { replace: values.force });
   const m = bundle.manifest;
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -159,19 +168,29 @@ async function convert(args: string[], io: CliIO): Promise<void> {
   );
 }
 
-/** The golden probes' vectors from a CPU run of the compiled model (onnxruntime-web's wasm build in Node). */
-async function cpuProbes(c: CompiledBundle): Promise<BundleProbes> {
-  const ort = await import('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
-  const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
-  return computeProbes(
-    ort,
-    'wasm',
-    c.files.get('model.onnx')!,
-    json('tokenizer.json'),
-    c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {},
-    c.manifest,
-  );
+/** The checkpoint to convert, by the model-string rule: a Hub repo id (downloaded at its revision) or a folder. */
+async function checkpointSource(
+  spec: string,
+  hubUrl: string,
+  io: CliIO,
+): Promise<{ source: FileSource; repo?: HubRepo }> {
+  const s = readModelString(spec);
+  if (s.kind === 'path') return { source: folderSource(s.path) };
+  if (s.kind === 'url') throw new InvalidInputError(`convert reads a folder or a Hub repo id, not a URL: "${spec}".`);
+  const { repo } = s;
+  io.err(`fetching ${repo.repo}@${repo.revision} from ${hubUrl}\n`);
+  let shown = '';
+  const source = await openRemoteCheckpoint({
+    url: (p) => hubFileUrl(hubUrl, repo, p),
+    label: `${repo.repo}@${repo.revision}`,
+    fetch: (u, i) => fetch(u, i),
+    onProgress: (p) => {
+      if (p.stage !== 'download') return;
+      const line = `  ${p.file}: ${(p.loaded / 1048576).toFixed(1)}${p.total ? ` / ${(p.total / 1048576).toFixed(1)}` : ''} MiB`;
+      if (p.loaded === p.total && line !== shown) io.err(`${(shown = line)}\n`);
+    },
+  });
+  return { source, repo };
 }
 
 async function fixture(args: string[], io: CliIO): Promise<void> {

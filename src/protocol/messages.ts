@@ -11,9 +11,8 @@ import type { JsonValue, SearchHit, StorageKind } from '../search/types.js';
 export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress' | 'onDeviceLost'>;
 
 export interface InitOptions {
+  /** `engine.model` arrives resolved: a path was turned into an absolute URL by the host (see model/spec.ts). */
   engine: WorkerEngineOptions;
-  /** What relative bundle URLs resolve against: the page's URL (a worker's own location is its script's). */
-  baseUrl?: string;
 }
 
 export interface Ready {

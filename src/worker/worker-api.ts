@@ -67,10 +67,9 @@ export class WorkerApi implements WorkerProtocol {
     onDeviceLost?: (why: string) => void,
   ): Promise<Ready> {
     if (this.engine) await this.engine.dispose();
-    const platform = options.baseUrl ? { ...this.platform, baseUrl: options.baseUrl } : this.platform;
     // Progress goes out on the callback's own port: await the last event so it arrives before init's result.
     let last: unknown;
-    this.engine = await Engine.create(platform, {
+    this.engine = await Engine.create(this.platform, {
       ...options.engine,
       ...(onProgress ? { onProgress: (p) => void (last = onProgress(p)) } : {}),
       ...(onDeviceLost ? { onDeviceLost: (why) => void onDeviceLost(why) } : {}),
