@@ -20,7 +20,7 @@ import { buildBundle } from './build-bundle.js';
 import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
-import { validateTexts } from './validate.js';
+import { validateTexts } from '../text/validate-texts.js';
 import type { Platform } from './platform.js';
 
 export type { Platform };

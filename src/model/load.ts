@@ -72,9 +72,18 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const compiledPrefix = `compiled:${remote.base}#${dtype ?? 'fp32'}/`;
   const compiled = await cachedCompile(remote.base, compiledPrefix, cache, dtype, opts);
   if (compiled) return compiled;
-  const manifest = await fetchManifest(remote, cache, opts);
+  const manifest = await fetchManifest(remote, cache, opts).catch(withPathHint(remote));
   if (manifest) return bundleSource(remote, manifest, cache, dtype, opts);
   return checkpointSource(remote, compiledPrefix, cache, dtype, opts);
+}
+
+/** A Hub-shaped string whose repo cannot be reached or found may have meant a folder: say how a path is written. */
+function withPathHint(r: Remote): (e: unknown) => never {
+  return (e) => {
+    if (!r.repo || !(e instanceof HpdError) || e.code !== 'MODEL_FETCH_FAILED' || e.message.includes('as a path'))
+      throw e;
+    throw new HpdError(e.code, `${e.message}${pathHint(r.spec)}`, { cause: e.cause ?? e });
+  };
 }
 
 async function loadFiles(
@@ -236,7 +245,7 @@ async function checkpointSource(
     notFound: (configUrl, html) => modelNotFound(r, configUrl, html),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...signalOf(opts),
-  });
+  }).catch(withPathHint(r));
   const compiled = await opts.build(checkpoint, {
     ...(dtype ? { dtype } : {}),
     ...(r.repo ? { source: r.repo, name: r.repo.repo.split('/')[1].toLowerCase() } : {}),
@@ -264,7 +273,7 @@ function modelNotFound(r: Remote, configUrl: string, html: boolean): HpdError {
   if (repo) {
     return new HpdError(
       'MODEL_FETCH_FAILED',
-      `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).${pathHint(spec)}`,
+      `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`,
     );
   }
   if (manifestUrl.startsWith('file:')) {

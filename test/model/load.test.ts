@@ -350,6 +350,30 @@ describe('a Hub-shaped string that is not on the Hub', () => {
       await hub.close();
     }
   });
+
+  it('says so too when the Hub refuses the repo (401 for a repo that does not exist) or cannot be reached', async () => {
+    const server = createServer((_, res) =>
+      res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Repository not found'),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      for (const hubUrl of [`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'http://127.0.0.1:9']) {
+        const err = await loadModel('models/hpd', {
+          cache: memoryCache(),
+          fetch: fetchFn,
+          build: wasmBuild,
+          hubUrl,
+        }).then(
+          () => undefined,
+          (e: unknown) => e as HpdError,
+        );
+        expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+        expect(err!.message).toContain('write it as a path: "./models/hpd/"');
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
 
 describe('LoadOptions.signal', () => {
