@@ -12,7 +12,7 @@ export interface BrowserEmbedderOptions extends EmbedderOptions {
 }
 
 /** Wraps a DedicatedWorker: an uncaught error in it counts as a crash. */
-export function browserHost(worker: Worker, url?: string): WorkerHost {
+function browserHost(worker: Worker, url?: string): WorkerHost {
   const latch = crashLatch();
   worker.addEventListener('error', (e) => {
     e.preventDefault();

@@ -16,7 +16,6 @@ import { aborted, crashed, startWorker, type Live } from './live-worker.js';
 import { checkOptions, type EmbedderOptions } from './options.js';
 
 export type { DebugOptions, EmbedderOptions, LifecycleOptions } from './options.js';
-export { DEFAULT_STALL_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS } from './live-worker.js';
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };

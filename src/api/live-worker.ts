@@ -23,8 +23,8 @@ export interface Live {
   watch(): void;
 }
 
-export const DEFAULT_START_TIMEOUT_MS = 30_000;
-export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 
 export function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
   installErrorHandler();
@@ -155,7 +155,7 @@ export function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): 
 }
 
 /** A Live whose worker never started: every call on it rejects with `err`. */
-export function deadLive(err: HpdError): Live {
+function deadLive(err: HpdError): Live {
   const ready = Promise.reject(err);
   ready.catch(() => {});
   const live: Live = {

@@ -19,7 +19,7 @@ export interface BertConfig {
 
 export type { PoolingMode };
 
-export interface DenseModule {
+interface DenseModule {
   path: string;
   inFeatures: number;
   outFeatures: number;
@@ -189,7 +189,7 @@ function readBertConfig(src: FileSource, c: HfConfig): BertConfig {
 }
 
 /** The ONNX protobuf limit: no compilable model has more f32 weight bytes than this. */
-export const MAX_WEIGHT_BYTES = 2 ** 31;
+const MAX_WEIGHT_BYTES = 2 ** 31;
 
 /** Parameters of a BERT encoder with this config (embeddings, layers), as the weights reader expects them. */
 export function bertParams(b: BertConfig): number {

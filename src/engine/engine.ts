@@ -67,7 +67,7 @@ export interface EmbedResult {
   truncated: number[];
 }
 
-export const DEFAULT_BATCH_SIZE = 32;
+const DEFAULT_BATCH_SIZE = 32;
 
 interface Running {
   session: OrtSession;

@@ -12,7 +12,7 @@ export interface FetchedFile {
 }
 
 /** No file this SDK downloads comes near this; a larger content-length is a broken or hostile server. */
-export const MAX_DOWNLOAD_BYTES = 2 ** 31;
+const MAX_DOWNLOAD_BYTES = 2 ** 31;
 
 /**
  * GETs a URL into memory, reporting bytes as they stream. `undefined` for 404 when `optional`;

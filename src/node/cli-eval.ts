@@ -17,7 +17,7 @@ export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--st
  * Fails fast when a repo id's Hub cannot be reached (refused, unresolvable, or silent past `seconds`), instead of
  * leaving the user waiting on the worker's first download.
  */
-export async function checkHubReachable(model: string, hubUrl: string, seconds: number): Promise<void> {
+async function checkHubReachable(model: string, hubUrl: string, seconds: number): Promise<void> {
   const repo = parseRepoId(model);
   if (!repo) return;
   const url = hubFileUrl(hubUrl, repo, 'config.json');

@@ -17,7 +17,7 @@ import { EVAL_USAGE, evalCommand } from './cli-eval.js';
 import { checkOutputFolder, writeFolderAtomic } from './write-folder.js';
 import { UsageError, type CliIO } from './cli-io.js';
 
-export { UsageError, type CliIO };
+export type { CliIO };
 
 const defaultIO: CliIO = {
   out: (s) => process.stdout.write(s),
@@ -26,7 +26,7 @@ const defaultIO: CliIO = {
 };
 
 /** One CLI command: its usage text (printed by `hpd-embed <name> --help` and after a usage error) and its body. */
-export interface CliCommand {
+interface CliCommand {
   usage: string;
   run: (args: string[], io: CliIO) => Promise<void>;
 }

@@ -27,7 +27,7 @@ export function startNodeWorker(data: NodePlatformOptions): Worker {
 }
 
 /** Wraps a worker_threads Worker as a WorkerHost: crash = 'error' or an unexpected 'exit'. */
-export function nodeHost(worker: Worker, url?: string): WorkerHost {
+function nodeHost(worker: Worker, url?: string): WorkerHost {
   const latch = crashLatch();
   worker.on('error', (e) => latch.fire(e.message));
   worker.on('exit', (code) => latch.fire(`worker thread exited with code ${code}`));

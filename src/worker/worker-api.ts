@@ -10,8 +10,6 @@ import type { CosineIndex } from '../search/cosine-index.js';
 import type { StorageKind } from '../search/types.js';
 import { WorkerIndex, type IndexHost } from './worker-index.js';
 
-export type { IndexHit, IndexSearchOptions, IndexStats, WorkerEngineOptions } from '../protocol/messages.js';
-
 let searchModule: Promise<typeof import('../search/cosine-index.js')> | undefined;
 /** The index code loads on the first index call (one shared promise, so calls keep their order): a worker that only embeds never pays for it. */
 const loadSearch = () => (searchModule ??= import('../search/cosine-index.js'));
