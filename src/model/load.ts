@@ -1,3 +1,5 @@
+// loadModel: a short dispatcher from a model spec to a ready-to-run bundle (in-memory files, a cached compile, a
+// compiled bundle behind a URL, or a checkpoint built through the engine's `build`).
 import {
   MANIFEST_FILE,
   checkDtype,
@@ -7,18 +9,18 @@ import {
   type WeightDtype,
 } from '../bundle/manifest.js';
 import { parseJsonBytes } from '../bundle/json.js';
-import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
 import { memorySource, type FileSource } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError, InvalidInputError } from '../errors.js';
 import { bestEffortCache, noCache, type ModelCache } from './cache.js';
-import { folderUrl, pathHint, readModelString, type ModelSpec } from './spec.js';
-import { HTML_ANSWER, fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
-import { DEFAULT_HUB_URL, hubFileUrl, type HubRepo } from './hub.js';
+import { fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
+import { DEFAULT_HUB_URL } from './hub.js';
+import { locate, type Remote } from './locate.js';
+import { modelNotFound, withPathHint } from './not-found.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
-
-export type { ModelSpec };
+import { MAX_TEXT_FILE_BYTES, openRemoteCheckpoint } from './remote-checkpoint.js';
+import type { ModelSpec } from './spec.js';
 
 /** Compiles a checkpoint into a bundle with golden probes: the engine's `buildBundle` with its CPU runtime. */
 export type BuildBundle = (src: FileSource, options: CompileOptions) => Promise<CompiledBundle>;
@@ -45,18 +47,6 @@ export interface LoadedModel {
   origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
 }
 
-/** hpd.json, configs, tokenizer.json and vocab.txt are far below this (bert-base's tokenizer.json is 0.7 MB). */
-const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
-
-/** Where a model string points once resolved: its folder URL, the URL of each file in it, and its Hub repo if any. */
-interface Remote {
-  spec: string;
-  base: string;
-  repo: HubRepo | undefined;
-  hubUrl: string;
-  url: (path: string) => string;
-}
-
 /**
  * Resolves a model spec to a ready-to-run bundle: in-memory files, or a folder URL / Hub repo holding a compiled
  * bundle (hpd.json) or a checkpoint to compile. A path must already be resolved to a URL by the host.
@@ -75,15 +65,6 @@ export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<Loa
   const manifest = await fetchManifest(remote, cache, opts).catch(withPathHint(remote));
   if (manifest) return bundleSource(remote, manifest, cache, dtype, opts);
   return checkpointSource(remote, compiledPrefix, cache, dtype, opts);
-}
-
-/** A Hub-shaped string whose repo cannot be reached or found may have meant a folder: say how a path is written. */
-function withPathHint(r: Remote): (e: unknown) => never {
-  return (e) => {
-    if (!r.repo || !(e instanceof HpdError) || e.code !== 'MODEL_FETCH_FAILED' || e.message.includes('as a path'))
-      throw e;
-    throw new HpdError(e.code, `${e.message}${pathHint(r.spec)}`, { cause: e.cause ?? e });
-  };
 }
 
 async function loadFiles(
@@ -108,32 +89,6 @@ async function loadFiles(
     ...compileProgress(opts),
   });
   return fromCompiled(compiled, { kind: 'checkpoint', location, fromCache: false });
-}
-
-/** The folder a model string names, by the one rule of spec.ts; paths must have been resolved on the host. */
-function locate(spec: string, hubUrl: string): Remote {
-  const s = readModelString(spec);
-  if (s.kind === 'path')
-    throw new InvalidInputError(
-      `model "${spec}" is a relative path; the host resolves paths (createEmbedder: against the page's URL, or the cwd in Node). Pass an absolute URL.`,
-    );
-  const repo = s.kind === 'hub' ? s.repo : undefined;
-  const base = repo ? hubFileUrl(hubUrl, repo, '') : folderUrl(spec, undefined);
-  const url = (path: string) => {
-    // Paths come from the served hpd.json / modules.json: they must stay inside `base` (no file: reads or other hosts).
-    const href = unsafePathReason(path)
-      ? undefined
-      : repo
-        ? new URL(hubFileUrl(hubUrl, repo, path)).href
-        : resolveInside(base, path);
-    if (!href?.startsWith(new URL(base).href))
-      throw new HpdError(
-        'MODEL_INVALID',
-        `${base}: the path ${JSON.stringify(path)} leaves the model folder; only relative paths inside it are allowed.`,
-      );
-    return href;
-  };
-  return { spec, base, repo, hubUrl, url };
 }
 
 /** A checkpoint compiled earlier loads with no network at all. */
@@ -260,51 +215,6 @@ const signalOf = (o: { signal?: AbortSignal }) => (o.signal ? { signal: o.signal
 
 type BestEffortCache = ReturnType<typeof bestEffortCache>;
 
-/** Neither hpd.json nor a checkpoint's config.json: say "not found" in the terms of what was passed. */
-function modelNotFound(r: Remote, configUrl: string, html: boolean): HpdError {
-  const { spec, repo, hubUrl } = r;
-  const manifestUrl = r.url(MANIFEST_FILE);
-  if (html) {
-    return new HpdError(
-      'MODEL_FETCH_FAILED',
-      `Model "${spec}" not found: ${manifestUrl} and ${configUrl} returned an HTML page, not JSON: ${HTML_ANSWER}. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`,
-    );
-  }
-  if (repo) {
-    return new HpdError(
-      'MODEL_FETCH_FAILED',
-      `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`,
-    );
-  }
-  if (manifestUrl.startsWith('file:')) {
-    const file = decodeURIComponent(new URL(manifestUrl).pathname);
-    return new HpdError(
-      'MODEL_FETCH_FAILED',
-      `Model "${spec}" not found: ${file} does not exist. Pass a folder holding a compiled bundle (hpd.json) or a sentence-transformers checkpoint; a relative path is resolved against the current directory.${ownerlessRepoHint(spec)}`,
-    );
-  }
-  return new HpdError(
-    'MODEL_FETCH_FAILED',
-    `Model "${spec}" not found: ${manifestUrl} gave HTTP 404. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`,
-  );
-}
-
-/** "HPD-MiniLM-F128" (or a URL whose path is that one name) is probably a Hub repo id missing its owner. */
-function ownerlessRepoHint(spec: string): string {
-  let name = spec.replace(/\/+$/, '');
-  try {
-    const u = new URL(spec);
-    const segments = u.pathname.split('/').filter(Boolean);
-    if (u.protocol === 'file:' || segments.length !== 1) return '';
-    name = decodeURIComponent(segments[0]);
-  } catch {
-    // not absolute: the name as given
-  }
-  const m = /^([A-Za-z0-9][\w.-]*)(@[\w./-]+)?$/.exec(name);
-  if (!m || !/[A-Za-z]/.test(m[1]) || m[1].includes('..')) return '';
-  return ` If "${name}" is a Hugging Face repo id, it needs its owner: "<owner>/${m[1]}" (for example "Xuandong/HPD-MiniLM-F128").`;
-}
-
 function compileProgress(opts: LoadOptions): Pick<CompileOptions, 'onProgress'> {
   const emit = opts.onProgress;
   return emit
@@ -366,49 +276,4 @@ function fromCompiled(c: CompiledBundle, origin: LoadedModel['origin']): LoadedM
 
 function parseJsonFile(bytes: Uint8Array, what: string): object {
   return parseJsonBytes<object>(bytes, `${what} in the model bundle`, 'MODEL_INVALID');
-}
-
-export interface RemoteCheckpointOptions {
-  /** Maps a checkpoint-relative path to its URL. */
-  url: (path: string) => string;
-  label: string;
-  fetch: FetchLike;
-  onProgress?: (p: LoadProgress) => void;
-  signal?: AbortSignal;
-  /** The error for config.json missing (404) or answered with an HTML page (`html`); default: the fetch error with URL and status. */
-  notFound?: (configUrl: string, html: boolean) => Error;
-}
-
-/**
- * A FileSource over a checkpoint served by URL (the Hub's resolve/ layout, or any folder URL).
- * config.json is fetched up front, so a wrong repo, revision or host fails at once with URL and status;
- * other files are optional (404 → absent) and Hub-announced SHA-256s are verified.
- */
-export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<FileSource> {
-  const tracker = new DownloadTracker(o.onProgress);
-  const fetchFile = async (path: string, optional: boolean) => {
-    const maxBytes = /\.(json|txt)$/.test(path) ? MAX_TEXT_FILE_BYTES : undefined; // configs and vocabularies are small
-    const got = await fetchBytes(o.fetch, o.url(path), {
-      optional,
-      ...(maxBytes ? { maxBytes } : {}),
-      onBytes: (l, t) => tracker.update(path, l, t),
-      ...signalOf(o),
-    });
-    if (got && isWebPage(got, path)) return null; // a SPA fallback's page for a missing file
-    if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
-    return got?.bytes;
-  };
-  const config = await fetchFile('config.json', o.notFound !== undefined);
-  if (!config) {
-    const html = config === null;
-    if (o.notFound) throw o.notFound(o.url('config.json'), html);
-    throw new HpdError(
-      'MODEL_FETCH_FAILED',
-      `${o.url('config.json')} returned an HTML page, not JSON: ${HTML_ANSWER}.`,
-    );
-  }
-  return {
-    label: o.label,
-    read: async (path) => (path === 'config.json' ? config : ((await fetchFile(path, true)) ?? undefined)),
-  };
 }

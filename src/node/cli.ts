@@ -6,7 +6,7 @@ import { parseJsonBytes } from '../bundle/json.js';
 import { MANIFEST_FILE, checkDtype } from '../bundle/manifest.js';
 import type { FileSource } from '../bundle/source.js';
 import { DEFAULT_HUB_URL, hubFileUrl, type HubRepo } from '../model/hub.js';
-import { openRemoteCheckpoint } from '../model/load.js';
+import { openRemoteCheckpoint } from '../model/remote-checkpoint.js';
 import { readModelString } from '../model/spec.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { HpdError, InvalidInputError } from '../errors.js';
