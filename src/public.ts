@@ -7,18 +7,8 @@ export {
   type DebugOptions,
   type IndexHandle,
 } from './api/embedder.js';
-export {
-  HpdError,
-  ConvertError,
-  InvalidInputError,
-  DimMismatchError,
-  DuplicateIdError,
-  CorruptIndexError,
-  UnsupportedIndexVersionError,
-  PersistError,
-  type HpdErrorCode,
-  type ErrorDetails,
-} from './errors.js';
+// Every error class and its code union (src/errors.ts holds nothing else).
+export * from './errors.js';
 export type { DeviceInfo, DeviceRequest, Device, Placement } from './engine/device.js';
 export type { EmbedResult, ModelInfo } from './engine/engine.js';
 export type { LoadProgress } from './model/progress.js';

@@ -332,32 +332,15 @@ describe('loadModel says what went wrong', () => {
 });
 
 describe('a Hub-shaped string that is not on the Hub', () => {
-  it('says that ./models/hpd/ is how a folder path is written', async () => {
+  it('says that ./models/hpd/ is how a folder path is written: repo not found (404, or 401 as the Hub says), or no Hub', async () => {
     const hub = await startHubServer({});
-    try {
-      const err = await loadModel('models/hpd', {
-        cache: memoryCache(),
-        fetch: fetchFn,
-        build: wasmBuild,
-        hubUrl: hub.url,
-      }).then(
-        () => undefined,
-        (e: unknown) => e as HpdError,
-      );
-      expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
-      expect(err!.message).toContain('"./models/hpd/"');
-    } finally {
-      await hub.close();
-    }
-  });
-
-  it('says so too when the Hub refuses the repo (401 for a repo that does not exist) or cannot be reached', async () => {
-    const server = createServer((_, res) =>
+    const refusing = createServer((_, res) =>
       res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Repository not found'),
     );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
     try {
-      for (const hubUrl of [`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'http://127.0.0.1:9']) {
+      const port = (refusing.address() as AddressInfo).port;
+      for (const hubUrl of [hub.url, `http://127.0.0.1:${port}`, 'http://127.0.0.1:9']) {
         const err = await loadModel('models/hpd', {
           cache: memoryCache(),
           fetch: fetchFn,
@@ -371,7 +354,8 @@ describe('a Hub-shaped string that is not on the Hub', () => {
         expect(err!.message).toContain('write it as a path: "./models/hpd/"');
       }
     } finally {
-      await new Promise((r) => server.close(r));
+      await hub.close();
+      await new Promise((r) => refusing.close(r));
     }
   });
 });
