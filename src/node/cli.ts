@@ -32,7 +32,7 @@ interface CliCommand {
 }
 
 const MODEL_FLAGS = `--model is a compiled bundle folder or URL (with hpd.json), a sentence-transformers checkpoint folder,
-  or a Hugging Face repo id owner/name[@revision]; --hub-url URL and --dtype fp32|fp16|int8 apply to repo ids.
+  or a Hugging Face repo id owner/name[@revision] (owner/name is always a repo id: write a folder ./dir or /dir); --hub-url URL and --dtype fp32|fp16|int8 apply to repo ids.
   --device auto|webgpu|wasm (default auto: onnxruntime-node's CPU runtime when installed, else wasm), --batch N (most texts per
   session run, default 32; a run holds at most 4096 padded tokens, so long texts run in smaller batches).`;
 
