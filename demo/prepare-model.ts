@@ -4,8 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memorySource } from '../src/bundle/source.js';
-import { compileCheckpoint } from '../src/convert/compile.js';
-import { generateFixture } from '../src/convert/fixture.js';
+import { buildBundle } from '../src/engine/build-bundle.js';
+import { generateFixture, type FixtureOptions } from '../src/convert/fixture.js';
+import { wasmProbes } from '../src/node/probe-runtime.js';
 import { writeFolderAtomic } from '../src/node/write-folder.js';
 import { fetchModel } from '../models/fetch.js';
 
@@ -22,7 +23,7 @@ export interface DemoModel {
 
 export async function prepareModel(): Promise<DemoModel> {
   const real: DemoModel = {
-    url: 'models/hpd-minilm-f128/',
+    url: './models/hpd-minilm-f128/',
     folder: 'hpd-minilm-f128',
     random: false,
     source: 'local bundle',
@@ -36,7 +37,7 @@ export async function prepareModel(): Promise<DemoModel> {
     console.warn('Serving a random-weight model of the same shape instead: real speed, meaningless rankings.');
   }
   const stand: DemoModel = {
-    url: 'models/demo-random-f128/',
+    url: './models/demo-random-f128/',
     folder: 'demo-random-f128',
     random: true,
     source: 'stand-in',
@@ -47,10 +48,17 @@ export async function prepareModel(): Promise<DemoModel> {
     const vocabPath = join(root, '..', 'shared', 'data', 'tokenizers', 'bert-base-uncased', 'vocab.txt');
     const { parseVocab } = await import('../src/convert/wordpiece-tokenizer.js');
     const vocab = existsSync(vocabPath) ? parseVocab(await readFile(vocabPath, 'utf8')) : undefined;
-    const bundle = await compileCheckpoint(memorySource(generateFixture(vocab ? { vocab } : {}), stand.folder));
-    await writeFolderAtomic(dir, bundle.files);
+    await writeStandIn(dir, stand.folder, vocab ? { vocab } : {});
   }
   return stand;
+}
+
+/** The random stand-in bundle, built like every bundle (golden probes included). */
+export async function writeStandIn(dir: string, name: string, shape: FixtureOptions = {}): Promise<void> {
+  const bundle = await buildBundle(memorySource(generateFixture(shape), name), {
+    probes: await wasmProbes(),
+  });
+  await writeFolderAtomic(dir, bundle.files);
 }
 
 /** Writes the page's pointer to the chosen bundle into `dir` (models/ for dev, the build's models/ for a deploy). */

@@ -1,42 +1,4 @@
-// Browser entry point: re-exports only.
+// Browser entry point: the shared public names (src/public.ts) and the browser's own; re-exports only.
+export * from './public.js';
 export { createEmbedder, type BrowserEmbedderOptions } from './api/create-embedder.js';
-export {
-  Embedder,
-  type EmbedderOptions,
-  type LifecycleOptions,
-  type DebugOptions,
-  type IndexHandle,
-} from './api/embedder.js';
-export {
-  HpdError,
-  ConvertError,
-  InvalidInputError,
-  DimMismatchError,
-  DuplicateIdError,
-  CorruptIndexError,
-  UnsupportedIndexVersionError,
-  PersistError,
-  type HpdErrorCode,
-  type ErrorDetails,
-} from './errors.js';
-export type { DeviceInfo, DeviceRequest, Device, Placement } from './engine/device.js';
-export type { EmbedResult, ModelInfo } from './engine/engine.js';
-export type { LoadProgress } from './model/progress.js';
-export type { ModelSpec } from './model/load.js';
-export type { CacheEntry } from './model/cache.js';
-export type { IndexOptions } from './protocol/messages.js';
-export {
-  CosineIndex,
-  IdbIndexStore,
-  OpfsIndexStore,
-  type CosineIndexOptions,
-  type IndexEntry,
-  type SearchHit,
-  type SearchOptions,
-  type IndexStats,
-  type IndexStore,
-  type IndexPersistence,
-  type StorageKind,
-  type JsonValue,
-} from './search/index.js';
-export { splitPassages, estimateTokens, type Passage, type SplitOptions } from './text/passages.js';
+export { IdbIndexStore, OpfsIndexStore } from './search/index.js';

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import { Embedder, type EmbedderOptions } from './embedder.js';
 import { crashLatch, type WorkerHost } from './host.js';
+import { folderUrl, resolveModelSpec, type ModelSpec } from '../model/spec.js';
 
 export interface BrowserEmbedderOptions extends EmbedderOptions {
   /**
@@ -11,7 +12,7 @@ export interface BrowserEmbedderOptions extends EmbedderOptions {
 }
 
 /** Wraps a DedicatedWorker: an uncaught error in it counts as a crash. */
-export function browserHost(worker: Worker, url?: string): WorkerHost {
+function browserHost(worker: Worker, url?: string): WorkerHost {
   const latch = crashLatch();
   worker.addEventListener('error', (e) => {
     e.preventDefault();
@@ -44,11 +45,15 @@ export function createEmbedder(options: BrowserEmbedderOptions): Promise<Embedde
   if (!options || typeof options !== 'object')
     return Promise.reject(new InvalidInputError('createEmbedder() needs an options object with a model.'));
   const { worker, ...rest } = options;
-  // Relative bundle URLs mean "relative to this page", not to the worker script: the worker resolves them against it.
-  const baseUrl = globalThis.location?.href;
-  return Embedder.start(
-    () => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)),
-    rest,
-    baseUrl,
-  );
+  let model: ModelSpec;
+  try {
+    // A path means "relative to this page", not to the worker script: resolved here, before it crosses.
+    model = resolveModelSpec(rest.model, (path) => folderUrl(path, globalThis.location?.href));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return Embedder.start(() => (worker ? browserHost(worker()) : browserHost(defaultWorker(), DEFAULT_WORKER_LABEL)), {
+    ...rest,
+    model,
+  });
 }

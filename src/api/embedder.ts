@@ -17,7 +17,6 @@ import { aborted, crashed, startWorker, type Live } from './live-worker.js';
 import { checkOptions, type EmbedderOptions } from './options.js';
 
 export type { DebugOptions, EmbedderOptions, LifecycleOptions } from './options.js';
-export { DEFAULT_STALL_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS } from './live-worker.js';
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };
@@ -36,7 +35,6 @@ export class Embedder {
   private constructor(
     private spawn: () => WorkerHost,
     private options: EmbedderOptions | undefined,
-    private baseUrl: string | undefined,
     first: Live,
     ready: Ready,
   ) {
@@ -48,11 +46,11 @@ export class Embedder {
    * Starts a worker and loads the model in it; resolves when the embedder is ready (or rejects with ABORTED on `signal`).
    * @internal createEmbedder (browser or Node) is the public way in; a WorkerHost is comlink plumbing.
    */
-  static async start(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl?: string): Promise<Embedder> {
+  static async start(spawn: () => WorkerHost, options: EmbedderOptions): Promise<Embedder> {
     checkOptions(options);
     const { signal } = options;
     if (signal?.aborted) throw aborted(signal);
-    const live = startWorker(spawn, options, baseUrl);
+    const live = startWorker(spawn, options);
     let onAbort: (() => void) | undefined;
     try {
       const ready = await new Promise<Ready>((resolve, reject) => {
@@ -66,7 +64,7 @@ export class Embedder {
       });
       live.pending.clear();
       live.watch();
-      return new Embedder(spawn, options, baseUrl, live, ready);
+      return new Embedder(spawn, options, live, ready);
     } catch (e) {
       // Nothing keeps running after a failed or aborted start.
       live.kill(e instanceof HpdError ? e : new HpdError('WORKER_CRASHED', String(e)));
@@ -171,7 +169,7 @@ export class Embedder {
   private async call<T>(fn: (r: Remote<WorkerProtocol>, live: Live) => Promise<T> | T): Promise<T> {
     if (this.disposed || !this.options) throw new HpdError('DISPOSED', 'This embedder was disposed; create a new one.');
     if (!this.live || this.live.dead) {
-      this.live = startWorker(this.spawn, this.options, this.baseUrl);
+      this.live = startWorker(this.spawn, this.options);
     }
     const live = this.live;
     return new Promise<T>((resolve, reject) => {

@@ -23,10 +23,10 @@ export interface Live {
   watch(): void;
 }
 
-export const DEFAULT_START_TIMEOUT_MS = 30_000;
-export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 
-export function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, baseUrl: string | undefined): Live {
+export function startWorker(spawn: () => WorkerHost, options: EmbedderOptions): Live {
   installErrorHandler();
   // Only what can be cloned crosses: functions and the signal stay here.
   const {
@@ -149,16 +149,13 @@ export function startWorker(spawn: () => WorkerHost, options: EmbedderOptions, b
         `The WebGPU device was lost (${why}). Pending calls were rejected; the next call starts afresh (under device "auto", on wasm if WebGPU is gone).`,
       ),
     );
-  live.ready = Promise.race([
-    remote.init({ engine: workerOptions, ...(baseUrl ? { baseUrl } : {}) }, proxy(progress), proxy(deviceLost)),
-    crashedP,
-  ]);
+  live.ready = Promise.race([remote.init({ engine: workerOptions }, proxy(progress), proxy(deviceLost)), crashedP]);
   live.ready.catch(() => {});
   return live;
 }
 
 /** A Live whose worker never started: every call on it rejects with `err`. */
-export function deadLive(err: HpdError): Live {
+function deadLive(err: HpdError): Live {
   const ready = Promise.reject(err);
   ready.catch(() => {});
   const live: Live = {

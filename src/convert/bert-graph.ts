@@ -5,11 +5,11 @@ import type { WeightDtype } from '../bundle/manifest.js';
 import { WeightEncoder } from './weight-dtype.js';
 import type { CheckpointWeights, Linear } from './weights.js';
 
-export const IR_VERSION = 8;
-export const OPSET = 17;
-export const INPUT_IDS = 'input_ids';
-export const ATTENTION_MASK = 'attention_mask';
-export const OUTPUT = 'sentence_embedding';
+const IR_VERSION = 8;
+const OPSET = 17;
+const INPUT_IDS = 'input_ids';
+const ATTENTION_MASK = 'attention_mask';
+const OUTPUT = 'sentence_embedding';
 /** The encoder-only graph's output, named as in Hugging Face's ONNX exports. */
 export const LAST_HIDDEN_STATE = 'last_hidden_state';
 

@@ -95,7 +95,7 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
   report('encode');
   const model = encodeModel(graph);
 
-  const projection = await readTeacherProjection(src, layout.outputDim);
+  const projection = await readCheckpointProjection(src, layout.outputDim);
 
   report('hash');
   const files = new Map<string, Uint8Array>([
@@ -135,7 +135,7 @@ export async function compileCheckpoint(src: FileSource, options: CompileOptions
 const TEACHER_PROJECTION_FILE = 'teacher_projection.f32';
 
 /** teacher_projection.safetensors (written by `python -m distill`): components [d, D] and mean [D] → bundle bytes + info. */
-async function readTeacherProjection(
+async function readCheckpointProjection(
   src: FileSource,
   outputDim: number,
 ): Promise<{ bytes: Uint8Array; info: Omit<TeacherProjectionInfo, 'file'> } | undefined> {

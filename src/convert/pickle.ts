@@ -12,7 +12,7 @@ export class PyGlobal {
 }
 
 /** A call the pickle asked for (REDUCE/NEWOBJ) that the caller resolves. */
-export type Reducer = (fn: PyGlobal, args: unknown[]) => unknown;
+type Reducer = (fn: PyGlobal, args: unknown[]) => unknown;
 
 export interface UnpickleHooks {
   persistentLoad(pid: unknown): unknown;
@@ -20,9 +20,6 @@ export interface UnpickleHooks {
 }
 
 export class PickleError extends Error {}
-
-/** Python dicts become Maps (keys keep insertion order, like OrderedDict). */
-export type PyDict = Map<unknown, unknown>;
 
 const MARK = Symbol('mark');
 

@@ -2,7 +2,7 @@ import { ConvertError } from '../errors.js';
 import { parseJsonBytes } from '../bundle/json.js';
 import type { FileSource } from '../bundle/source.js';
 
-export async function readRequired(src: FileSource, path: string, why: string): Promise<Uint8Array> {
+async function readRequired(src: FileSource, path: string, why: string): Promise<Uint8Array> {
   const bytes = await src.read(path);
   if (!bytes) {
     throw new ConvertError('CHECKPOINT_MISSING_FILE', `${src.label}: missing ${path} (${why}).`);

@@ -19,7 +19,7 @@ export interface BertConfig {
 
 export type { PoolingMode };
 
-export interface DenseModule {
+interface DenseModule {
   path: string;
   inFeatures: number;
   outFeatures: number;

@@ -9,12 +9,12 @@ export interface Linear {
   weight: Tensor;
   bias?: Tensor;
 }
-export interface LayerNormWeights {
+interface LayerNormWeights {
   gamma: Tensor;
   beta: Tensor;
 }
 
-export interface BertLayerWeights {
+interface BertLayerWeights {
   query: Linear;
   key: Linear;
   value: Linear;
@@ -40,7 +40,7 @@ export interface CheckpointWeights {
 export type WeightFormat = 'safetensors' | 'pytorch';
 
 /** Reads one module's weight file: safetensors when present (or asked for), else pytorch_model.bin. */
-export async function readModuleWeights(
+async function readModuleWeights(
   src: FileSource,
   dir: string,
   prefer?: WeightFormat,

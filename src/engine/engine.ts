@@ -1,7 +1,7 @@
-import { parseJsonBytes } from '../bundle/json.js';
 import type { BundleManifest, WeightDtype } from '../bundle/manifest.js';
 import { HpdError, InvalidInputError } from '../errors.js';
-import { loadModel, type ModelSpec } from '../model/load.js';
+import { loadModel } from '../model/load.js';
+import type { ModelSpec } from '../model/spec.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { Row } from './batcher.js';
 import type { DeviceInfo, DeviceRequest } from './device.js';
@@ -9,19 +9,18 @@ import type { Ort, OrtSession } from './ort-types.js';
 import { RunQueue, engineQueueOptions, type QueueOptions } from './queue.js';
 import {
   GOLDEN_MIN_COSINE,
-  computeProbes,
   embedWith,
   minCosine,
   readVerdict,
   verdictKey,
-  withProbes,
   writeVerdict,
   type GoldenVerdict,
 } from './golden.js';
+import { buildBundle } from './build-bundle.js';
 import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
-import { validateTexts } from './validate.js';
+import { validateTexts } from '../text/validate-texts.js';
 import type { Platform } from './platform.js';
 
 export type { Platform };
@@ -70,7 +69,7 @@ export interface EmbedResult {
   truncated: number[];
 }
 
-export const DEFAULT_BATCH_SIZE = 32;
+const DEFAULT_BATCH_SIZE = 32;
 
 interface Running {
   session: OrtSession;
@@ -155,24 +154,12 @@ export class Engine {
       fetch: platform.fetch,
       ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}),
       ...(options.dtype ? { dtype: options.dtype } : {}),
-      ...(platform.baseUrl ? { baseUrl: platform.baseUrl } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       // A checkpoint compiled here gets its golden probes from a CPU run right away.
-      probe: async (c) => {
-        const cpu = platform.nativeCpu;
+      build: (src, o) => {
         platform.ort.env.wasm.numThreads = platform.wasmThreads; // before ORT's wasm starts, or it is ignored
-        const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
-        return withProbes(
-          c,
-          await computeProbes(
-            cpu ?? platform.ort,
-            cpu ? 'cpu' : 'wasm',
-            c.files.get('model.onnx')!,
-            json('tokenizer.json'),
-            c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {},
-            c.manifest,
-          ),
-        );
+        const cpu = platform.nativeCpu;
+        return buildBundle(src, { ...o, probes: cpu ? { ort: cpu, ep: 'cpu' } : { ort: platform.ort, ep: 'wasm' } });
       },
     });
     const m = loaded.manifest;

@@ -17,5 +17,4 @@ export interface Platform {
   nativeCpu?: Ort;
   /** Why there is no native CPU runtime and how to add one (Node only); appended to device.reason on wasm. */
   nativeCpuMissing?: string;
-  baseUrl?: string;
 }

@@ -5,7 +5,7 @@
 export const DEFAULT_WASM_MAX_ROWS = 1;
 
 /** Batch sizes timed by `measureCrossover` (rows per run, at a fixed sequence length). */
-export const CROSSOVER_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
+const CROSSOVER_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
 
 export interface CrossoverTiming {
   rows: number;

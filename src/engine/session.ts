@@ -28,7 +28,7 @@ const started = new WeakMap<Ort, Promise<void>>();
  * captured; a plain load lets the model's own session start the runtime (a separate start showed no gain in the browser
  * bench, within its noise). Never rejects: a runtime that cannot start fails again, with its error, on the model's session.
  */
-export function startRuntime(platform: Platform): Promise<void> {
+function startRuntime(platform: Platform): Promise<void> {
   const { ort } = platform;
   let p = started.get(ort);
   if (!p) {

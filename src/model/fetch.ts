@@ -12,7 +12,7 @@ export interface FetchedFile {
 }
 
 /** No file this SDK downloads comes near this; a larger content-length is a broken or hostile server. */
-export const MAX_DOWNLOAD_BYTES = 2 ** 31;
+const MAX_DOWNLOAD_BYTES = 2 ** 31;
 
 /**
  * GETs a URL into memory, reporting bytes as they stream. `undefined` for 404 when `optional`;
@@ -38,6 +38,7 @@ export async function fetchBytes(
   try {
     res = await fetchFn(url, opts.signal ? { signal: opts.signal } : undefined);
   } catch (cause) {
+    if (opts.signal?.aborted) throw aborted(url, 0, cause);
     throw new HpdError(
       'MODEL_FETCH_FAILED',
       `Could not fetch ${url}: ${(cause as Error).message}. Check the network and the model URL.`,
@@ -98,6 +99,10 @@ export async function fetchBytes(
     }
   } catch (cause) {
     if (cause instanceof HpdError) throw cause;
+    if (opts.signal?.aborted) {
+      await reader.cancel().catch(() => undefined); // close the connection: no more bytes are read
+      throw aborted(url, loaded, cause);
+    }
     throw new HpdError(
       'MODEL_FETCH_FAILED',
       `Download of ${url} broke off after ${loaded} bytes: ${(cause as Error).message}.`,
@@ -109,6 +114,12 @@ export async function fetchBytes(
   }
   const bytes = loaded === buf.byteLength ? buf : buf.slice(0, loaded);
   return { bytes, ...(announcedSha256 ? { announcedSha256 } : {}), ...(html ? { html } : {}) };
+}
+
+function aborted(url: string, loaded: number, cause: unknown): HpdError {
+  return new HpdError('ABORTED', `Download of ${url} was cancelled after ${loaded} bytes (the signal was aborted).`, {
+    cause,
+  });
 }
 
 /** Throws MODEL_INTEGRITY unless the bytes hash to `expected`. */

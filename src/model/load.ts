@@ -1,3 +1,5 @@
+// loadModel: a short dispatcher from a model spec to a ready-to-run bundle (in-memory files, a cached compile, a
+// compiled bundle behind a URL, or a checkpoint built through the engine's `build`).
 import {
   MANIFEST_FILE,
   checkDtype,
@@ -7,31 +9,33 @@ import {
   type WeightDtype,
 } from '../bundle/manifest.js';
 import { parseJsonBytes } from '../bundle/json.js';
-import { resolveInside, unsafePathReason } from '../bundle/path.js';
 import { sha256Hex } from '../bundle/sha256.js';
-import { memorySource, type FileSource, type InMemoryFile } from '../bundle/source.js';
+import { memorySource, type FileSource } from '../bundle/source.js';
 import type { CompiledBundle, CompileOptions, CompileProgress } from '../convert/compile.js';
 import { HpdError, InvalidInputError } from '../errors.js';
 import { bestEffortCache, noCache, type ModelCache } from './cache.js';
-import { HTML_ANSWER, fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
-import { DEFAULT_HUB_URL, hubFileUrl, parseRepoId, type HubRepo } from './hub.js';
+import { fetchBytes, isWebPage, verifySha256, type FetchLike } from './fetch.js';
+import { DEFAULT_HUB_URL } from './hub.js';
+import { locate, type Remote } from './locate.js';
+import { modelNotFound, withPathHint } from './not-found.js';
 import { DownloadTracker, type LoadProgress } from './progress.js';
+import { MAX_TEXT_FILE_BYTES, openRemoteCheckpoint } from './remote-checkpoint.js';
+import type { ModelSpec } from './spec.js';
 
-/** A bundle folder URL, a Hub repo id (`owner/name[@revision]`), or in-memory files. */
-export type ModelSpec = string | { files: Map<string, InMemoryFile> | Record<string, InMemoryFile>; name?: string };
+/** Compiles a checkpoint into a bundle with golden probes: the engine's `buildBundle` with its CPU runtime. */
+export type BuildBundle = (src: FileSource, options: CompileOptions) => Promise<CompiledBundle>;
 
 export interface LoadOptions {
   cache: ModelCache;
   fetch: FetchLike;
+  /** How a checkpoint becomes a bundle (compile + probes); model/ cannot reach the engine's CPU runtime itself. */
+  build: BuildBundle;
   hubUrl?: string;
   /** Weight dtype to compile a checkpoint to; for a compiled bundle it must match the bundle's. */
   dtype?: WeightDtype;
-  /** Base for relative bundle URLs (the page's URL, when loading inside a worker). */
-  baseUrl?: string;
   onProgress?: (p: LoadProgress) => void;
+  /** Stops every download of this load: the promise rejects with ABORTED. */
   signal?: AbortSignal;
-  /** Runs on a freshly compiled checkpoint before it is cached (the engine adds golden probes from a CPU run). */
-  probe?: (c: CompiledBundle) => Promise<CompiledBundle>;
 }
 
 export interface LoadedModel {
@@ -43,223 +47,179 @@ export interface LoadedModel {
   origin: { kind: 'bundle' | 'checkpoint'; location: string; fromCache: boolean };
 }
 
-/** hpd.json, configs, tokenizer.json and vocab.txt are far below this (bert-base's tokenizer.json is 0.7 MB). */
-const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
-
-/** Resolves a model spec to a ready-to-run bundle: fetched (with progress, integrity and caching) or compiled. */
+/**
+ * Resolves a model spec to a ready-to-run bundle: in-memory files, or a folder URL / Hub repo holding a compiled
+ * bundle (hpd.json) or a checkpoint to compile. A path must already be resolved to a URL by the host.
+ */
 export async function loadModel(spec: ModelSpec, opts: LoadOptions): Promise<LoadedModel> {
   const dtype = opts.dtype === undefined ? undefined : checkDtype(opts.dtype);
-  if (typeof spec !== 'string') {
-    if (!spec || typeof spec !== 'object' || !spec.files)
-      throw new InvalidInputError('model must be a URL, a Hugging Face repo id, or { files }.');
-    const src = memorySource(spec.files, spec.name ?? 'in-memory files');
-    const manifestBytes = await src.read(MANIFEST_FILE);
-    if (manifestBytes)
-      return bundleFromSource(src, parseManifest(manifestBytes, `${src.label}/${MANIFEST_FILE}`), dtype, {
-        kind: 'bundle',
-        location: src.label,
-        fromCache: false,
-      });
-    const compiled = await compile(
-      src,
-      { ...(dtype ? { dtype } : {}), ...(spec.name ? { name: spec.name } : {}), onProgress: compileProgress(opts) },
-      opts.probe,
-    );
-    return fromCompiled(compiled, { kind: 'checkpoint', location: src.label, fromCache: false });
-  }
-
-  const repo = parseRepoId(spec);
-  const hubUrl = opts.hubUrl ?? DEFAULT_HUB_URL;
-  let base: string;
-  if (repo) {
-    base = hubFileUrl(hubUrl, repo, '');
-  } else {
-    try {
-      base = new URL(spec.endsWith('/') ? spec : `${spec}/`, opts.baseUrl).href;
-    } catch {
-      throw new InvalidInputError(
-        `model "${spec}" is neither a URL nor a Hugging Face repo id (owner/name[@revision]).`,
-      );
-    }
-  }
-  const url = (path: string) => {
-    // Paths come from the served hpd.json / modules.json: they must stay inside `base` (no file: reads or other hosts).
-    const href = unsafePathReason(path)
-      ? undefined
-      : repo
-        ? new URL(hubFileUrl(hubUrl, repo, path)).href
-        : resolveInside(base, path);
-    if (!href?.startsWith(new URL(base).href))
-      throw new HpdError(
-        'MODEL_INVALID',
-        `${base}: the path ${JSON.stringify(path)} leaves the model folder; only relative paths inside it are allowed.`,
-      );
-    return href;
-  };
-  const compiledPrefix = `compiled:${base}#${dtype ?? 'fp32'}/`;
+  if (typeof spec !== 'string') return loadFiles(spec, dtype, opts);
+  const remote = locate(spec, opts.hubUrl ?? DEFAULT_HUB_URL);
   // Local folders (file: URLs in Node) are already on disk: caching them would only duplicate them.
-  const cache = bestEffortCache(base.startsWith('file:') ? noCache() : opts.cache, (key, reason) =>
+  const cache = bestEffortCache(remote.base.startsWith('file:') ? noCache() : opts.cache, (key, reason) =>
     opts.onProgress?.({ stage: 'cache', ok: false, key, reason }),
   );
+  const compiledPrefix = `compiled:${remote.base}#${dtype ?? 'fp32'}/`;
+  const compiled = await cachedCompile(remote.base, compiledPrefix, cache, dtype, opts);
+  if (compiled) return compiled;
+  const manifest = await fetchManifest(remote, cache, opts).catch(withPathHint(remote));
+  if (manifest) return bundleSource(remote, manifest, cache, dtype, opts);
+  return checkpointSource(remote, compiledPrefix, cache, dtype, opts);
+}
 
-  // A checkpoint compiled earlier loads with no network at all.
+async function loadFiles(
+  spec: Exclude<ModelSpec, string>,
+  dtype: WeightDtype | undefined,
+  opts: LoadOptions,
+): Promise<LoadedModel> {
+  if (!spec || typeof spec !== 'object' || !spec.files)
+    throw new InvalidInputError('model must be a URL, a Hugging Face repo id, or { files }.');
+  const src = memorySource(spec.files, spec.name ?? 'in-memory files');
+  const manifestBytes = await src.read(MANIFEST_FILE);
+  const location = src.label;
+  if (manifestBytes)
+    return bundleFromSource(src, parseManifest(manifestBytes, `${location}/${MANIFEST_FILE}`), dtype, {
+      kind: 'bundle',
+      location,
+      fromCache: false,
+    });
+  const compiled = await opts.build(src, {
+    ...(dtype ? { dtype } : {}),
+    ...(spec.name ? { name: spec.name } : {}),
+    ...compileProgress(opts),
+  });
+  return fromCompiled(compiled, { kind: 'checkpoint', location, fromCache: false });
+}
+
+/** A checkpoint compiled earlier loads with no network at all. */
+async function cachedCompile(
+  base: string,
+  compiledPrefix: string,
+  cache: BestEffortCache,
+  dtype: WeightDtype | undefined,
+  opts: LoadOptions,
+): Promise<LoadedModel | undefined> {
   const cachedManifest = await cache.get(compiledPrefix + MANIFEST_FILE);
-  if (cachedManifest) {
-    const manifest = parseManifest(cachedManifest, `cached ${compiledPrefix}${MANIFEST_FILE}`);
-    const src: FileSource = { label: `cache:${base}`, read: (p) => cache.get(compiledPrefix + p) };
-    try {
-      return await bundleFromSource(
-        src,
-        manifest,
-        dtype,
-        { kind: 'checkpoint', location: base, fromCache: true },
-        { verified: false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) },
-      );
-    } catch (e) {
-      if (!(e instanceof HpdError) || e.code !== 'MODEL_INTEGRITY') throw e;
-      await cache.clear(compiledPrefix); // a damaged cache entry: rebuild it
-    }
+  if (!cachedManifest) return undefined;
+  const manifest = parseManifest(cachedManifest, `cached ${compiledPrefix}${MANIFEST_FILE}`);
+  const src: FileSource = { label: `cache:${base}`, read: (p) => cache.get(compiledPrefix + p) };
+  try {
+    return await bundleFromSource(
+      src,
+      manifest,
+      dtype,
+      { kind: 'checkpoint', location: base, fromCache: true },
+      { verified: false, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) },
+    );
+  } catch (e) {
+    if (!(e instanceof HpdError) || e.code !== 'MODEL_INTEGRITY') throw e;
+    await cache.clear(compiledPrefix); // a damaged cache entry: rebuild it
+    return undefined;
   }
+}
 
-  // hpd.json decides: a compiled bundle, or (404) a sentence-transformers checkpoint.
-  const manifestUrl = url(MANIFEST_FILE);
+/** hpd.json decides: a compiled bundle, or (404, or a web page) a sentence-transformers checkpoint. */
+async function fetchManifest(
+  r: Remote,
+  cache: BestEffortCache,
+  opts: LoadOptions,
+): Promise<BundleManifest | undefined> {
+  const manifestUrl = r.url(MANIFEST_FILE);
   let manifestBytes: Uint8Array | undefined;
   try {
     const got = await fetchBytes(opts.fetch, manifestUrl, {
       optional: true,
       maxBytes: MAX_TEXT_FILE_BYTES,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...signalOf(opts),
     });
     // A web page (a dev server's SPA fallback) instead of hpd.json: no bundle here, as a 404 would say.
     manifestBytes = got && !isWebPage(got, MANIFEST_FILE) ? got.bytes : undefined;
     if (manifestBytes) await cache.put(`manifest:${manifestUrl}`, manifestBytes);
   } catch (e) {
+    if (e instanceof HpdError && e.code === 'ABORTED') throw e;
     // Offline: a bundle seen before still loads from the cache.
     manifestBytes = await cache.get(`manifest:${manifestUrl}`);
     if (!manifestBytes) throw e;
   }
-  if (manifestBytes) {
-    const manifest = parseManifest(manifestBytes, manifestUrl);
-    const expected = new Map(bundleFiles(manifest).map((f) => [f.path, f.bytes]));
-    const tracker = new DownloadTracker(opts.onProgress, expected);
-    const src: FileSource = {
-      label: base,
-      read: async (path) => {
-        const f = bundleFiles(manifest).find((x) => x.path === path);
-        const key = `${url(path)}?sha256=${f?.sha256 ?? ''}`;
-        if (!f) return undefined;
-        const hit = await cache.get(key);
-        // A damaged cache entry is simply downloaded again.
-        if (hit && hit.byteLength === f.bytes && (await sha256Hex(hit)) === f.sha256) {
-          tracker.update(path, hit.byteLength, hit.byteLength, true);
-          return hit;
-        }
-        const got = await fetchBytes(opts.fetch, url(path), {
-          maxBytes: f.bytes,
-          onBytes: (l, t) => tracker.update(path, l, t),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        await verifySha256(got!.bytes, f.sha256, url(path)); // before caching, so nothing bad is kept
-        await cache.put(key, got!.bytes);
-        return got!.bytes;
-      },
-    };
-    return bundleFromSource(
-      src,
-      manifest,
-      dtype,
-      { kind: 'bundle', location: base, fromCache: false },
-      { verified: true },
-    );
-  }
+  return manifestBytes ? parseManifest(manifestBytes, manifestUrl) : undefined;
+}
 
-  const checkpoint = await openRemoteCheckpoint({
-    url,
-    label: repo ? `${repo.repo}@${repo.revision}` : base,
-    fetch: opts.fetch,
-    notFound: (configUrl, html) => modelNotFound(spec, repo, hubUrl, manifestUrl, configUrl, html),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  const compiled = await compile(
-    checkpoint,
-    {
-      ...(dtype ? { dtype } : {}),
-      ...(repo ? { source: repo, name: repo.repo.split('/')[1].toLowerCase() } : {}),
-      onProgress: compileProgress(opts),
+/** A compiled bundle behind a URL: each file from the cache when it hashes right, else downloaded and verified. */
+async function bundleSource(
+  r: Remote,
+  manifest: BundleManifest,
+  cache: BestEffortCache,
+  dtype: WeightDtype | undefined,
+  opts: LoadOptions,
+): Promise<LoadedModel> {
+  const files = bundleFiles(manifest);
+  const tracker = new DownloadTracker(opts.onProgress, new Map(files.map((f) => [f.path, f.bytes])));
+  const src: FileSource = {
+    label: r.base,
+    read: async (path) => {
+      const f = files.find((x) => x.path === path);
+      if (!f) return undefined;
+      const key = `${r.url(path)}?sha256=${f.sha256}`;
+      const hit = await cache.get(key);
+      // A damaged cache entry is simply downloaded again.
+      if (hit && hit.byteLength === f.bytes && (await sha256Hex(hit)) === f.sha256) {
+        tracker.update(path, hit.byteLength, hit.byteLength, true);
+        return hit;
+      }
+      const got = await fetchBytes(opts.fetch, r.url(path), {
+        maxBytes: f.bytes,
+        onBytes: (l, t) => tracker.update(path, l, t),
+        ...signalOf(opts),
+      });
+      await verifySha256(got!.bytes, f.sha256, r.url(path)); // before caching, so nothing bad is kept
+      await cache.put(key, got!.bytes);
+      return got!.bytes;
     },
-    opts.probe,
+  };
+  return bundleFromSource(
+    src,
+    manifest,
+    dtype,
+    { kind: 'bundle', location: r.base, fromCache: false },
+    { verified: true },
   );
+}
+
+/** A checkpoint behind a URL: downloaded, built into a bundle, and cached (manifest last: it marks the entry whole). */
+async function checkpointSource(
+  r: Remote,
+  compiledPrefix: string,
+  cache: BestEffortCache,
+  dtype: WeightDtype | undefined,
+  opts: LoadOptions,
+): Promise<LoadedModel> {
+  const checkpoint = await openRemoteCheckpoint({
+    url: r.url,
+    label: r.repo ? `${r.repo.repo}@${r.repo.revision}` : r.base,
+    fetch: opts.fetch,
+    notFound: (configUrl, html) => modelNotFound(r, configUrl, html),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...signalOf(opts),
+  }).catch(withPathHint(r));
+  const compiled = await opts.build(checkpoint, {
+    ...(dtype ? { dtype } : {}),
+    ...(r.repo ? { source: r.repo, name: r.repo.repo.split('/')[1].toLowerCase() } : {}),
+    ...compileProgress(opts),
+  });
   for (const [path, bytes] of compiled.files) if (path !== MANIFEST_FILE) await cache.put(compiledPrefix + path, bytes);
-  // Last, and only if every file was kept: the manifest marks the entry complete.
   if (!cache.failed) await cache.put(compiledPrefix + MANIFEST_FILE, compiled.files.get(MANIFEST_FILE)!);
-  return fromCompiled(compiled, { kind: 'checkpoint', location: base, fromCache: false });
+  return fromCompiled(compiled, { kind: 'checkpoint', location: r.base, fromCache: false });
 }
 
-/** Neither hpd.json nor a checkpoint's config.json: say "not found" in the terms of what was passed. */
-function modelNotFound(
-  spec: string,
-  repo: HubRepo | undefined,
-  hubUrl: string,
-  manifestUrl: string,
-  configUrl: string,
-  html: boolean,
-): HpdError {
-  if (html) {
-    return new HpdError(
-      'MODEL_FETCH_FAILED',
-      `Model "${spec}" not found: ${manifestUrl} and ${configUrl} returned an HTML page, not JSON: ${HTML_ANSWER}. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`,
-    );
-  }
-  if (repo) {
-    return new HpdError(
-      'MODEL_FETCH_FAILED',
-      `${repo.repo}@${repo.revision} was not found at ${hubUrl}: ${manifestUrl} and ${configUrl} gave HTTP 404. Check the repo id and revision (and hubUrl, if you use a mirror).`,
-    );
-  }
-  if (manifestUrl.startsWith('file:')) {
-    const file = decodeURIComponent(new URL(manifestUrl).pathname);
-    return new HpdError(
-      'MODEL_FETCH_FAILED',
-      `Model "${spec}" not found: ${file} does not exist. Pass a folder holding a compiled bundle (hpd.json) or a sentence-transformers checkpoint; a relative path is resolved against the current directory.${ownerlessRepoHint(spec)}`,
-    );
-  }
-  return new HpdError(
-    'MODEL_FETCH_FAILED',
-    `Model "${spec}" not found: ${manifestUrl} gave HTTP 404. Point model at a folder URL that holds hpd.json.${ownerlessRepoHint(spec)}`,
-  );
-}
+const signalOf = (o: { signal?: AbortSignal }) => (o.signal ? { signal: o.signal } : {});
 
-/** "HPD-MiniLM-F128" (or a URL whose path is that one name) is probably a Hub repo id missing its owner. */
-function ownerlessRepoHint(spec: string): string {
-  let name = spec.replace(/\/+$/, '');
-  try {
-    const u = new URL(spec);
-    const segments = u.pathname.split('/').filter(Boolean);
-    if (u.protocol === 'file:' || segments.length !== 1) return '';
-    name = decodeURIComponent(segments[0]);
-  } catch {
-    // not absolute: the name as given
-  }
-  const m = /^([A-Za-z0-9][\w.-]*)(@[\w./-]+)?$/.exec(name);
-  if (!m || !/[A-Za-z]/.test(m[1]) || m[1].includes('..')) return '';
-  return ` If "${name}" is a Hugging Face repo id, it needs its owner: "<owner>/${m[1]}" (for example "Xuandong/HPD-MiniLM-F128").`;
-}
+type BestEffortCache = ReturnType<typeof bestEffortCache>;
 
-/** The compiler is loaded only when a checkpoint must be compiled, so a compiled bundle never pays for it. */
-async function compile(
-  src: FileSource,
-  options: CompileOptions,
-  probe?: LoadOptions['probe'],
-): Promise<CompiledBundle> {
-  const { compileCheckpoint } = await import('../convert/compile.js');
-  const c = await compileCheckpoint(src, options);
-  return probe ? probe(c) : c;
-}
-
-function compileProgress(opts: LoadOptions) {
+function compileProgress(opts: LoadOptions): Pick<CompileOptions, 'onProgress'> {
   const emit = opts.onProgress;
-  return emit ? (p: CompileProgress) => emit({ stage: 'compile', step: p.stage, fraction: p.fraction }) : undefined;
+  return emit
+    ? { onProgress: (p: CompileProgress) => emit({ stage: 'compile', step: p.stage, fraction: p.fraction }) }
+    : {};
 }
 
 function bundleFiles(m: BundleManifest): BundleFile[] {
@@ -316,49 +276,4 @@ function fromCompiled(c: CompiledBundle, origin: LoadedModel['origin']): LoadedM
 
 function parseJsonFile(bytes: Uint8Array, what: string): object {
   return parseJsonBytes<object>(bytes, `${what} in the model bundle`, 'MODEL_INVALID');
-}
-
-export interface RemoteCheckpointOptions {
-  /** Maps a checkpoint-relative path to its URL. */
-  url: (path: string) => string;
-  label: string;
-  fetch: FetchLike;
-  onProgress?: (p: LoadProgress) => void;
-  signal?: AbortSignal;
-  /** The error for config.json missing (404) or answered with an HTML page (`html`); default: the fetch error with URL and status. */
-  notFound?: (configUrl: string, html: boolean) => Error;
-}
-
-/**
- * A FileSource over a checkpoint served by URL (the Hub's resolve/ layout, or any folder URL).
- * config.json is fetched up front, so a wrong repo, revision or host fails at once with URL and status;
- * other files are optional (404 → absent) and Hub-announced SHA-256s are verified.
- */
-export async function openRemoteCheckpoint(o: RemoteCheckpointOptions): Promise<FileSource> {
-  const tracker = new DownloadTracker(o.onProgress);
-  const fetchFile = async (path: string, optional: boolean) => {
-    const maxBytes = /\.(json|txt)$/.test(path) ? MAX_TEXT_FILE_BYTES : undefined; // configs and vocabularies are small
-    const got = await fetchBytes(o.fetch, o.url(path), {
-      optional,
-      ...(maxBytes ? { maxBytes } : {}),
-      onBytes: (l, t) => tracker.update(path, l, t),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    if (got && isWebPage(got, path)) return null; // a SPA fallback's page for a missing file
-    if (got?.announcedSha256) await verifySha256(got.bytes, got.announcedSha256, o.url(path));
-    return got?.bytes;
-  };
-  const config = await fetchFile('config.json', o.notFound !== undefined);
-  if (!config) {
-    const html = config === null;
-    if (o.notFound) throw o.notFound(o.url('config.json'), html);
-    throw new HpdError(
-      'MODEL_FETCH_FAILED',
-      `${o.url('config.json')} returned an HTML page, not JSON: ${HTML_ANSWER}.`,
-    );
-  }
-  return {
-    label: o.label,
-    read: async (path) => (path === 'config.json' ? config : ((await fetchFile(path, true)) ?? undefined)),
-  };
 }

@@ -75,7 +75,7 @@ export function modelSettings(v: ModelFlagValues): ModelSettings {
  * Fails fast when a repo id's Hub cannot be reached (refused, unresolvable, or silent past `seconds`), instead of
  * leaving the user waiting on the worker's first download. A string naming an existing local folder is not a repo id.
  */
-export async function checkHubReachable(model: string, hubUrl: string, seconds: number): Promise<void> {
+async function checkHubReachable(model: string, hubUrl: string, seconds: number): Promise<void> {
   if (existsSync(model)) return;
   const repo = parseRepoId(model);
   if (!repo) return;

@@ -1,14 +1,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compileCheckpoint, type CompiledBundle } from '../convert/compile.js';
-import { computeProbes, withProbes } from '../engine/golden.js';
+import { buildBundle } from '../engine/build-bundle.js';
 import { HPD_MINILM_F128, generateFixture, generatedVocab } from '../convert/fixture.js';
 import { MAX_WEIGHT_BYTES, bertParams } from '../convert/st-layout.js';
 import { parseJsonBytes } from '../bundle/json.js';
-import { WEIGHT_DTYPES, type BundleProbes, type WeightDtype } from '../bundle/manifest.js';
+import { WEIGHT_DTYPES, type WeightDtype } from '../bundle/manifest.js';
+import type { FileSource } from '../bundle/source.js';
+import { DEFAULT_HUB_URL, hubFileUrl, type HubRepo } from '../model/hub.js';
+import { openRemoteCheckpoint } from '../model/remote-checkpoint.js';
+import { readModelString } from '../model/spec.js';
 import { parseVocab } from '../convert/wordpiece-tokenizer.js';
 import { ConvertError, HpdError, InvalidInputError } from '../errors.js';
 import { folderSource } from './fs-source.js';
+import { wasmProbes } from './probe-runtime.js';
 import { benchCommand, embedCommand, positiveInt, searchCommand } from './cli-runtime.js';
 import { EVAL_SUMMARY, EVAL_USAGE, evalCommand } from './cli-eval.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE } from './cli-model.js';
@@ -16,7 +20,7 @@ import { checkInputFile } from './cli-files.js';
 import { OUTPUT_MARKER, checkOutputFolder, writeFolderAtomic } from './write-folder.js';
 import { UsageError, type CliIO } from './cli-io.js';
 
-export { UsageError, type CliIO };
+export type { CliIO };
 
 const defaultIO: CliIO = {
   out: (s) => process.stdout.write(s),
@@ -28,7 +32,7 @@ const defaultIO: CliIO = {
  * One CLI command: its usage text (printed by `hpd-embed <name> --help` and after a usage error), a one-sentence
  * summary (the overview prints the usage's first line and this), and its body.
  */
-export interface CliCommand {
+interface CliCommand {
   usage: string;
   summary: string;
   run: (args: string[], io: CliIO) => Promise<void>;
@@ -40,9 +44,10 @@ const DTYPES = WEIGHT_DTYPES.join('|');
 const commands: Record<string, CliCommand> = {
   convert: {
     run: convert,
-    summary: 'Compiles a sentence-transformers checkpoint folder into a model bundle.',
-    usage: `hpd-embed convert <checkpoint-dir> --out <bundle-dir> [--dtype ${DTYPES}] [--name NAME] [--prefer safetensors|pytorch] [--force]
-  Compiles a sentence-transformers checkpoint into a bundle (model.onnx, tokenizer.json, hpd.json).
+    summary: 'Compiles a sentence-transformers checkpoint (a folder or a Hub repo id) into a model bundle.',
+    usage: `hpd-embed convert <checkpoint-dir | owner/name[@revision]> --out <bundle-dir> [--dtype ${DTYPES}] [--name NAME] [--prefer safetensors|pytorch] [--hub-url URL] [--force]
+  Compiles a sentence-transformers checkpoint (a folder: ./dir, /dir; or a Hub repo id) into a bundle (model.onnx,
+  tokenizer.json, hpd.json with golden probes).
   --dtype: fp32 (default); fp16 and int8 store smaller weights but compute in f32; q8 also computes in int8 (CPU only).
   An existing --out folder is replaced only with --force, and only if this tool wrote it as a bundle (its ${OUTPUT_MARKER}
   file); a symbolic link is never followed.`,
@@ -154,7 +159,8 @@ async function checkCheckpointFolder(dir: string): Promise<void> {
     );
 }
 
-async function convert(args: string[], io: CliIO): Promise<void> {
+/** `hpd-embed convert`: also what `npm run models:fetch` runs, with the pinned Hub repo as its source. */
+export async function convert(args: string[], io: CliIO): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -164,6 +170,7 @@ async function convert(args: string[], io: CliIO): Promise<void> {
       name: { type: 'string' },
       prefer: { type: 'string' },
       force: { type: 'boolean', default: false },
+      'hub-url': { type: 'string', default: process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL },
     },
   });
   if (positionals.length !== 1 || !values.out) throw new UsageError('convert needs one checkpoint folder and --out.');
@@ -174,12 +181,15 @@ async function convert(args: string[], io: CliIO): Promise<void> {
     throw new UsageError(`--prefer must be safetensors or pytorch, got "${values.prefer}".`);
   }
   // Refuse before compiling: a compile can take minutes.
-  await checkCheckpointFolder(positionals[0]);
   const target = { replace: values.force, kind: 'bundle' } as const;
   await checkOutputFolder(values.out, target);
-  const compiled = await compileCheckpoint(folderSource(positionals[0]), {
+  const { source, repo } = await checkpointSource(positionals[0], values['hub-url']!, io);
+  const name = values.name ?? repo?.repo.split('/')[1].toLowerCase();
+  const bundle = await buildBundle(source, {
     dtype,
-    ...(values.name ? { name: values.name } : {}),
+    probes: await wasmProbes(),
+    ...(name ? { name } : {}),
+    ...(repo ? { source: repo } : {}),
     ...(values.prefer ? { prefer: values.prefer as 'safetensors' | 'pytorch' } : {}),
     onProgress: (p) => {
       const line = `compiling ${positionals[0]}: ${p.stage.padEnd(7)} ${Math.round(p.fraction * 100)}%`;
@@ -187,7 +197,6 @@ async function convert(args: string[], io: CliIO): Promise<void> {
     },
   });
   if (io.tty) io.err('\n');
-  const bundle = withProbes(compiled, await cpuProbes(compiled));
   await writeFolderAtomic(values.out, bundle.files, target);
   const m = bundle.manifest;
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -199,19 +208,32 @@ async function convert(args: string[], io: CliIO): Promise<void> {
   );
 }
 
-/** The golden probes' vectors from a CPU run of the compiled model (onnxruntime-web's wasm build in Node). */
-async function cpuProbes(c: CompiledBundle): Promise<BundleProbes> {
-  const ort = await import('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
-  const json = (name: string) => parseJsonBytes<object>(c.files.get(name)!, `compiled ${name}`, 'MODEL_INVALID');
-  return computeProbes(
-    ort,
-    'wasm',
-    c.files.get('model.onnx')!,
-    json('tokenizer.json'),
-    c.files.has('tokenizer_config.json') ? json('tokenizer_config.json') : {},
-    c.manifest,
-  );
+/** The checkpoint to convert, by the model-string rule: a Hub repo id (downloaded at its revision) or a folder. */
+async function checkpointSource(
+  spec: string,
+  hubUrl: string,
+  io: CliIO,
+): Promise<{ source: FileSource; repo?: HubRepo }> {
+  const s = readModelString(spec);
+  if (s.kind === 'path') {
+    await checkCheckpointFolder(s.path);
+    return { source: folderSource(s.path) };
+  }
+  if (s.kind === 'url') throw new InvalidInputError(`convert reads a folder or a Hub repo id, not a URL: "${spec}".`);
+  const { repo } = s;
+  io.err(`fetching ${repo.repo}@${repo.revision} from ${hubUrl}\n`);
+  let shown = '';
+  const source = await openRemoteCheckpoint({
+    url: (p) => hubFileUrl(hubUrl, repo, p),
+    label: `${repo.repo}@${repo.revision}`,
+    fetch: (u, i) => fetch(u, i),
+    onProgress: (p) => {
+      if (p.stage !== 'download') return;
+      const line = `  ${p.file}: ${(p.loaded / 1048576).toFixed(1)}${p.total ? ` / ${(p.total / 1048576).toFixed(1)}` : ''} MiB`;
+      if (p.loaded === p.total && line !== shown) io.err(`${(shown = line)}\n`);
+    },
+  });
+  return { source, repo };
 }
 
 async function fixture(args: string[], io: CliIO): Promise<void> {

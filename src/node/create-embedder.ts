@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -6,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Embedder, type EmbedderOptions } from '../api/embedder.js';
 import { crashLatch, type WorkerHost } from '../api/host.js';
+import { resolveModelSpec, type ModelSpec } from '../model/spec.js';
 import type { NodePlatformOptions } from './platform.js';
 
 export interface NodeEmbedderOptions extends EmbedderOptions, NodePlatformOptions {
@@ -27,7 +27,7 @@ export function startNodeWorker(data: NodePlatformOptions): Worker {
 }
 
 /** Wraps a worker_threads Worker as a WorkerHost: crash = 'error' or an unexpected 'exit'. */
-export function nodeHost(worker: Worker, url?: string): WorkerHost {
+function nodeHost(worker: Worker, url?: string): WorkerHost {
   const latch = crashLatch();
   worker.on('error', (e) => latch.fire(e.message));
   worker.on('exit', (code) => latch.fire(`worker thread exited with code ${code}`));
@@ -52,11 +52,13 @@ export function createEmbedder(options: NodeEmbedderOptions): Promise<Embedder> 
     ...(threads ? { threads } : {}),
     ...(backend ? { backend } : {}),
   };
-  // A string that names an existing folder is a local bundle or checkpoint, even when it looks like a repo id.
-  const model =
-    typeof rest.model === 'string' && existsSync(rest.model)
-      ? pathToFileURL(`${resolve(rest.model)}/`).href
-      : rest.model;
+  let model: ModelSpec;
+  try {
+    // The one rule of model/spec.ts: `owner/name` is a Hub id even when such a folder exists; paths start ./ ../ or /.
+    model = resolveModelSpec(rest.model, (path) => pathToFileURL(`${resolve(path)}/`).href);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return Embedder.start(() => (worker ? nodeHost(worker()) : nodeHost(startNodeWorker(data), WORKER_URL.href)), {
     ...rest,
     model,

@@ -1,45 +1,10 @@
-// Node entry point (`hpd-embed/node`): re-exports only.
+// Node entry point (`hpd-embed/node`): the shared public names (src/public.ts) and Node's own; re-exports only.
+export * from '../public.js';
 export { createEmbedder, startNodeWorker, type NodeEmbedderOptions } from './create-embedder.js';
+export { buildBundle, type BuildOptions, type ProbeRuntime } from '../engine/build-bundle.js';
+export { wasmProbes } from './probe-runtime.js';
 export {
-  Embedder,
-  type EmbedderOptions,
-  type LifecycleOptions,
-  type DebugOptions,
-  type IndexHandle,
-} from '../api/embedder.js';
-export {
-  HpdError,
-  ConvertError,
-  InvalidInputError,
-  DimMismatchError,
-  DuplicateIdError,
-  CorruptIndexError,
-  UnsupportedIndexVersionError,
-  PersistError,
-  type HpdErrorCode,
-  type ErrorDetails,
-} from '../errors.js';
-export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
-export type { EmbedResult, ModelInfo } from '../engine/engine.js';
-export type { LoadProgress } from '../model/progress.js';
-export type { ModelSpec } from '../model/load.js';
-export type { IndexOptions } from '../protocol/messages.js';
-export {
-  CosineIndex,
-  type CosineIndexOptions,
-  type SearchHit,
-  type SearchOptions,
-  type IndexStats,
-  type IndexStore,
-  type IndexPersistence,
-  type StorageKind,
-  type JsonValue,
-} from '../search/index.js';
-export {
-  compileCheckpoint,
   memorySource,
-  generateFixture,
-  HPD_MINILM_F128,
   type CompileOptions,
   type CompiledBundle,
   type BundleManifest,
@@ -50,7 +15,6 @@ export { folderSource } from './fs-source.js';
 export { folderCache, defaultCacheDir } from './fs-cache.js';
 export { writeFolderAtomic } from './write-folder.js';
 export { main as cli } from './cli.js';
-export { splitPassages, estimateTokens, type Passage, type SplitOptions } from '../text/passages.js';
 export {
   evaluateSts,
   evaluateRetrieval,

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Platform } from '../engine/engine.js';
 import type { Ort } from '../engine/ort-types.js';
 import { HpdError } from '../errors.js';
@@ -41,7 +41,6 @@ export async function nodePlatform(o: NodePlatformOptions = {}): Promise<{ platf
       wasmThreads: o.threads ?? Math.min(4, availableParallelism()),
       ...(native?.ort ? { nativeCpu: native.ort } : {}),
       ...(native?.missing ? { nativeCpuMissing: native.missing } : {}),
-      baseUrl: pathToFileURL(`${process.cwd()}/`).href,
     },
     store: folderIndexStore(o.indexDir ?? join(cacheDir, 'indexes')),
   };

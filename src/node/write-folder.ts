@@ -8,7 +8,7 @@ import { fsError, syncDir, writeFileSynced } from './atomic-write.js';
 export const OUTPUT_MARKER = '.hpd-embed-output';
 
 /** What a folder holds: a compiled bundle (`convert`) or a checkpoint (`fixture`). */
-export type OutputKind = 'bundle' | 'checkpoint';
+type OutputKind = 'bundle' | 'checkpoint';
 
 export interface WriteFolderOptions {
   /** Replace a non-empty folder this tool wrote earlier as the same `kind`. Default true; the CLI asks for --force. */

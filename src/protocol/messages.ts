@@ -11,9 +11,8 @@ import type { IndexStats, JsonValue, SearchHit, SearchOptions, StorageKind } fro
 export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress' | 'onDeviceLost'>;
 
 export interface InitOptions {
+  /** `engine.model` arrives resolved: a path was turned into an absolute URL by the host (see model/spec.ts). */
   engine: WorkerEngineOptions;
-  /** What relative bundle URLs resolve against: the page's URL (a worker's own location is its script's). */
-  baseUrl?: string;
 }
 
 export interface Ready {
@@ -94,7 +93,8 @@ export const INDEX_METHODS = [
 ] as const;
 export type IndexMethod = (typeof INDEX_METHODS)[number];
 type Missing = Exclude<keyof IndexApi, IndexMethod>;
-export const INDEX_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
+// Fails to compile, naming the method, when an IndexApi method is missing above.
+true satisfies [Missing] extends [never] ? true : Missing;
 
 /** What the worker exposes over comlink. */
 export interface WorkerProtocol {

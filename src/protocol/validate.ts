@@ -3,7 +3,7 @@ import { InvalidInputError } from '../errors.js';
 import type { IndexOptions } from './messages.js';
 
 // embed()'s check is the engine's own (the worker's engine runs it for any caller); the page runs it too.
-export { validateTexts } from '../engine/validate.js';
+export { validateTexts } from '../text/validate-texts.js';
 
 export function checkIndexName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !name) throw new InvalidInputError('index name must be a non-empty string.');

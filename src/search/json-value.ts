@@ -2,7 +2,7 @@
 import { InvalidInputError } from './errors.js';
 import type { JsonValue } from './types.js';
 
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /**
  * Validates a metadata value and returns a deep copy, so later mutation by the caller cannot desync the index.

@@ -37,6 +37,7 @@ export interface SaveOptions {
   /**
    * Runs after the snapshot is durably written and before the pointer flips. For tests and diagnostics:
    * if it throws (or never settles), the previous snapshot stays current.
+   * @internal a test hook: stripped from the published types (stripInternal).
    */
   beforeCommit?: () => void | Promise<void>;
 }

@@ -41,7 +41,7 @@ export interface Scanner {
 const SIMD_SLACK = 16;
 
 /** Candidates kept by the int8 pass before exact rescoring: enough slack that quantisation noise rarely evicts a true top-k hit. */
-export function int8CandidateCount(k: number): number {
+function int8CandidateCount(k: number): number {
   return Math.max(4 * k, k + 32);
 }
 

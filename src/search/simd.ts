@@ -147,11 +147,6 @@ export function createSimdScan(options: { relaxed?: boolean } = {}): SimdScan | 
   }
 }
 
-/** Bytes one int8 query takes in a kernel's query area: codes ('simd' single), i16 ('simd' many) or two 7-bit halves ('relaxed'). */
-export function int8QueryBytes(kind: Int8KernelKind, many: boolean, dim: number): number {
-  return kind === 'relaxed' || many ? 2 * dim : dim;
-}
-
 /**
  * Writes int8 query codes (in [-127, 127]) into kernel memory at byte offset `off`, in the layout the kernel
  * family expects: 'simd' single → the codes; 'simd' many → i16; 'relaxed' → p = max(q, 0) then m = max(-q, 0).

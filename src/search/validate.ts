@@ -32,7 +32,7 @@ export function checkIndexOptions(options: CosineIndexOptions): {
  * Validates one vector (finite numbers, a norm that neither underflows to 0 nor overflows) and writes its unit-length
  * form to `out`; `add` and `search` share it, so a vector is accepted by both or refused by both.
  */
-export function unitInto(
+function unitInto(
   src: ArrayLike<number>,
   off: number,
   dim: number,

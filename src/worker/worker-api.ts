@@ -20,8 +20,6 @@ import type { IndexPersistence, IndexStore } from '../search/index-store.js';
 import type { StorageKind } from '../search/types.js';
 import { WorkerIndex, type IndexHost } from './worker-index.js';
 
-export type { WorkerEngineOptions } from '../protocol/messages.js';
-
 let searchModule: Promise<typeof import('../search/cosine-index.js')> | undefined;
 /** The index code loads on the first index call (one shared promise, so calls keep their order): a worker that only embeds never pays for it. */
 const loadSearch = () => (searchModule ??= import('../search/cosine-index.js'));
@@ -75,10 +73,9 @@ export class WorkerApi implements WorkerProtocol {
     onDeviceLost?: (why: string) => void,
   ): Promise<Ready> {
     if (this.engine) await this.engine.dispose();
-    const platform = options.baseUrl ? { ...this.platform, baseUrl: options.baseUrl } : this.platform;
     // Progress goes out on the callback's own port: await the last event so it arrives before init's result.
     let last: unknown;
-    this.engine = await Engine.create(platform, {
+    this.engine = await Engine.create(this.platform, {
       ...options.engine,
       ...(onProgress ? { onProgress: (p) => void (last = onProgress(p)) } : {}),
       ...(onDeviceLost ? { onDeviceLost: (why) => void onDeviceLost(why) } : {}),

@@ -269,5 +269,7 @@ describe.skipIf(!available)('embedding in headless Chromium (module Worker, WebG
     const r = await page.evaluate((m) => window.hpd.errors(m), `${server!.url}models/fp32/`);
     expect(r.notArray).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
     expect(r.badUrl).toMatchObject({ ok: false, code: 'MODEL_FETCH_FAILED' });
+    expect(r.hubShaped).toMatchObject({ ok: false, code: 'MODEL_FETCH_FAILED' });
+    expect(r.hubShaped.ok ? '' : r.hubShaped.message).toContain('write it as a path: "./models/fp32/"');
   }, 120_000);
 });

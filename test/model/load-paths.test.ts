@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixture } from '../../src/convert/fixture.js';
 import { HpdError } from '../../src/errors.js';
 import { memoryCache } from '../../src/model/cache.js';
+import { wasmBuild } from '../helpers/build.js';
 import { loadModel } from '../../src/model/load.js';
 import { fileResponse } from '../../src/node/platform.js';
 import { fixtureDir, TINY } from '../helpers/fixtures.js';
@@ -84,7 +85,7 @@ describe('paths from a served model (issue 8)', () => {
     for (const path of ['file:///etc/hostname', '/etc/hostname', '../../etc/hostname', '%2e%2e/x']) {
       a.files.set('/b/hpd.json', manifest(path));
       fileUrls.length = 0;
-      const e = await failure(loadModel(`${a.url}/b/`, { cache: memoryCache(), fetch: fetchFn }));
+      const e = await failure(loadModel(`${a.url}/b/`, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild }));
       expect(e.code, path).toBe('MODEL_INVALID');
       expect(e.message).toContain(JSON.stringify(path));
       expect(e.message).not.toMatch(/sha256 [0-9a-f]{64}/);
@@ -94,7 +95,7 @@ describe('paths from a served model (issue 8)', () => {
 
   it('a remote hpd.json naming another host is MODEL_INVALID and that host sees no request', async () => {
     a.files.set('/b/hpd.json', manifest(`${other.url}/secret`));
-    const e = await failure(loadModel(`${a.url}/b/`, { cache: memoryCache(), fetch: fetchFn }));
+    const e = await failure(loadModel(`${a.url}/b/`, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild }));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message).toContain(`${other.url}/secret`);
     expect(other.requests).toEqual([]);
@@ -114,7 +115,7 @@ describe('paths from a served model (issue 8)', () => {
       const bad = modules.map((m, j) => (j === i ? { ...m, path } : m));
       a.files.set('/c/modules.json', json(bad));
       fileUrls.length = 0;
-      const e = await failure(loadModel(`${a.url}/c/`, { cache: memoryCache(), fetch: fetchFn }));
+      const e = await failure(loadModel(`${a.url}/c/`, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild }));
       expect(e.code, path).toBe('CHECKPOINT_INVALID');
       expect(e.message).toContain(JSON.stringify(path));
       expect(fileUrls).toEqual([]);
@@ -122,12 +123,12 @@ describe('paths from a served model (issue 8)', () => {
     expect(other.requests).toEqual([]);
     // The unmodified checkpoint still compiles.
     a.files.set('/c/modules.json', fx.get('modules.json')!);
-    const ok = await loadModel(`${a.url}/c/`, { cache: memoryCache(), fetch: fetchFn });
+    const ok = await loadModel(`${a.url}/c/`, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild });
     expect(ok.manifest.dim).toBe(TINY.dim);
   });
 
   it('a checkpoint config.json announced as 1 GiB is refused before any buffer is sized', async () => {
-    const e = await failure(loadModel(`${a.url}/huge/`, { cache: memoryCache(), fetch: fetchFn }));
+    const e = await failure(loadModel(`${a.url}/huge/`, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild }));
     expect(e.code).toBe('MODEL_FETCH_FAILED');
     expect(e.message).toMatch(/1073741824 bytes long/);
   });
@@ -137,7 +138,7 @@ describe('paths from a served model (issue 8)', () => {
     try {
       fileUrls.length = 0;
       const base = pathToFileURL(`${fx.dir}/`).href;
-      const ok = await loadModel(base, { cache: memoryCache(), fetch: fetchFn });
+      const ok = await loadModel(base, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild });
       expect(ok.manifest.dim).toBe(TINY.dim);
       expect(fileUrls.length).toBeGreaterThan(3);
       for (const u of fileUrls) expect(u.startsWith(base), u).toBe(true);

@@ -1,11 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCheckpoint } from '../../src/convert/compile.js';
 import { memoryCache } from '../../src/model/cache.js';
 import { hubFileUrl, parseRepoId } from '../../src/model/hub.js';
 import { loadModel } from '../../src/model/load.js';
+import { resolveModelSpec } from '../../src/model/spec.js';
+import { wasmBuild } from '../helpers/build.js';
 import type { LoadProgress } from '../../src/model/progress.js';
 import { folderSource } from '../../src/node/fs-source.js';
 import { createServer } from 'node:http';
@@ -62,11 +64,13 @@ describe('loadModel against a local Hub-layout server', () => {
     const first = await loadModel('test/tiny-ckpt@v1', {
       cache,
       fetch: fetchFn,
+      build: wasmBuild,
       hubUrl: hub.url,
       onProgress: (p) => events.push(p),
     });
     expect(first.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(first.manifest.source).toEqual({ repo: 'test/tiny-ckpt', revision: 'v1' });
+    expect(first.manifest.probes?.texts.length).toBeGreaterThan(0); // compiled with golden probes
     const direct = await fx.bundle();
     expect(first.manifest.files.model.sha256).toBe(direct.manifest.files.model.sha256);
     expect(hub.requests).toContain('/test/tiny-ckpt/resolve/v1/model.safetensors');
@@ -77,13 +81,19 @@ describe('loadModel against a local Hub-layout server', () => {
     expect(events.some((e) => e.stage === 'compile' && e.step === 'done')).toBe(true);
 
     const before = hub.requests.length;
-    const again = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url });
+    const again = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, build: wasmBuild, hubUrl: hub.url });
     expect(again.origin.fromCache).toBe(true);
     expect(hub.requests.length).toBe(before); // no network at all
     expect(Buffer.from(again.model).equals(Buffer.from(first.model))).toBe(true);
 
     // A different dtype is a different compiled entry.
-    const int8 = await loadModel('test/tiny-ckpt@v1', { cache, fetch: fetchFn, hubUrl: hub.url, dtype: 'int8' });
+    const int8 = await loadModel('test/tiny-ckpt@v1', {
+      cache,
+      fetch: fetchFn,
+      build: wasmBuild,
+      hubUrl: hub.url,
+      dtype: 'int8',
+    });
     expect(int8.manifest.dtype).toBe('int8');
     expect((await cache.list()).some((e) => e.key.includes('#int8/model.onnx'))).toBe(true);
   });
@@ -92,7 +102,7 @@ describe('loadModel against a local Hub-layout server', () => {
     const cache = memoryCache();
     const base = `${hub.url}/test/tiny-bundle/resolve/main/`;
     const events: LoadProgress[] = [];
-    const a = await loadModel(base, { cache, fetch: fetchFn, onProgress: (p) => events.push(p) });
+    const a = await loadModel(base, { cache, fetch: fetchFn, build: wasmBuild, onProgress: (p) => events.push(p) });
     expect(a.origin).toMatchObject({ kind: 'bundle', fromCache: false });
     const dl = events.filter((e): e is Extract<LoadProgress, { stage: 'download' }> => e.stage === 'download');
     expect(dl[dl.length - 1].aggregate.total).toBe(
@@ -104,20 +114,22 @@ describe('loadModel against a local Hub-layout server', () => {
     const offline = async () => {
       throw new TypeError('fetch failed');
     };
-    const b = await loadModel(base, { cache, fetch: offline });
+    const b = await loadModel(base, { cache, fetch: offline, build: wasmBuild });
     expect(Buffer.from(b.model).equals(Buffer.from(a.model))).toBe(true);
-    await expect(loadModel(base, { cache: memoryCache(), fetch: offline })).rejects.toMatchObject({
+    await expect(loadModel(base, { cache: memoryCache(), fetch: offline, build: wasmBuild })).rejects.toMatchObject({
       code: 'MODEL_FETCH_FAILED',
     });
-    await expect(loadModel(base, { cache, fetch: fetchFn, dtype: 'fp32' })).rejects.toMatchObject({
+    await expect(loadModel(base, { cache, fetch: fetchFn, build: wasmBuild, dtype: 'fp32' })).rejects.toMatchObject({
       code: 'MODEL_INVALID',
     });
 
     // A damaged cache entry is downloaded again, not trusted and not fatal.
     const key = (await cache.list()).find((e) => e.key.includes('model.onnx?sha256='))!.key;
     await cache.put(key, new Uint8Array(a.model.byteLength).fill(7));
-    await expect(loadModel(base, { cache, fetch: offline })).rejects.toMatchObject({ code: 'MODEL_FETCH_FAILED' });
-    const c = await loadModel(base, { cache, fetch: fetchFn });
+    await expect(loadModel(base, { cache, fetch: offline, build: wasmBuild })).rejects.toMatchObject({
+      code: 'MODEL_FETCH_FAILED',
+    });
+    const c = await loadModel(base, { cache, fetch: fetchFn, build: wasmBuild });
     expect(Buffer.from(c.model).equals(Buffer.from(a.model))).toBe(true);
     expect(Buffer.from((await cache.get(key))!).equals(Buffer.from(a.model))).toBe(true);
   });
@@ -136,7 +148,12 @@ describe('loadModel against a local Hub-layout server', () => {
     };
     const base = `${hub.url}/test/tiny-bundle/resolve/main/`;
     const events: LoadProgress[] = [];
-    const a = await loadModel(base, { cache: failing(/./), fetch: fetchFn, onProgress: (p) => events.push(p) });
+    const a = await loadModel(base, {
+      cache: failing(/./),
+      fetch: fetchFn,
+      build: wasmBuild,
+      onProgress: (p) => events.push(p),
+    });
     expect(a.origin).toMatchObject({ kind: 'bundle', fromCache: false });
     const warned = events.filter((e): e is Extract<LoadProgress, { stage: 'cache' }> => e.stage === 'cache');
     expect(warned.length).toBeGreaterThan(0);
@@ -149,12 +166,13 @@ describe('loadModel against a local Hub-layout server', () => {
     const b = await loadModel('test/tiny-ckpt', {
       cache,
       fetch: fetchFn,
+      build: wasmBuild,
       hubUrl: hub.url,
       onProgress: (p) => ev2.push(p),
     });
     expect(b.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(ev2.some((e) => e.stage === 'cache')).toBe(true);
-    const c = await loadModel('test/tiny-ckpt', { cache, fetch: fetchFn, hubUrl: hub.url });
+    const c = await loadModel('test/tiny-ckpt', { cache, fetch: fetchFn, build: wasmBuild, hubUrl: hub.url });
     expect(c.origin).toMatchObject({ kind: 'checkpoint', fromCache: false });
     expect(Buffer.from(c.model).equals(Buffer.from(b.model))).toBe(true);
   });
@@ -168,12 +186,17 @@ describe('loadModel against a local Hub-layout server', () => {
     const hub2 = await startHubServer({ 'test/tampered': { main: tampered } });
     try {
       await expect(
-        loadModel('test/tampered', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub2.url }),
+        loadModel('test/tampered', { cache: memoryCache(), fetch: fetchFn, build: wasmBuild, hubUrl: hub2.url }),
       ).rejects.toMatchObject({ code: 'MODEL_INTEGRITY' });
     } finally {
       await hub2.close();
     }
-    const err = await loadModel('test/missing-repo', { cache: memoryCache(), fetch: fetchFn, hubUrl: hub.url }).then(
+    const err = await loadModel('test/missing-repo', {
+      cache: memoryCache(),
+      fetch: fetchFn,
+      build: wasmBuild,
+      hubUrl: hub.url,
+    }).then(
       () => undefined,
       (e: unknown) => e as Error & { code: string },
     );
@@ -183,6 +206,7 @@ describe('loadModel against a local Hub-layout server', () => {
     const down = await loadModel('test/tiny-ckpt', {
       cache: memoryCache(),
       fetch: fetchFn,
+      build: wasmBuild,
       hubUrl: 'http://127.0.0.1:9',
     }).then(
       () => undefined,
@@ -205,13 +229,13 @@ describe('loadModel against a local Hub-layout server', () => {
     ]) {
       files.set(p, new Uint8Array(await readFile(join(checkpointDir, p))));
     }
-    const m = await loadModel({ files, name: 'picked' }, { cache: memoryCache(), fetch: fetchFn });
+    const m = await loadModel({ files, name: 'picked' }, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild });
     expect(m.origin.kind).toBe('checkpoint');
     expect(m.manifest.name).toBe('picked');
     const bundleFiles: Record<string, Blob> = {};
     for (const p of ['hpd.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json'])
       bundleFiles[p] = new Blob([await readFile(join(bundleDir, p))]);
-    const b = await loadModel({ files: bundleFiles }, { cache: memoryCache(), fetch: fetchFn });
+    const b = await loadModel({ files: bundleFiles }, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild });
     expect(b.origin.kind).toBe('bundle');
     expect(b.manifest.dtype).toBe('fp16');
   });
@@ -220,11 +244,13 @@ describe('loadModel against a local Hub-layout server', () => {
 describe('loadModel says what went wrong', () => {
   const opts = async () => {
     const { platform } = await nodePlatform({ backend: 'wasm' });
-    return { cache: memoryCache(), fetch: platform.fetch, baseUrl: pathToFileURL(`${tmpdir()}/`).href };
+    return { cache: memoryCache(), fetch: platform.fetch, build: wasmBuild };
   };
+  // What createEmbedder does on the Node host, with tmpdir() as the cwd.
+  const inTmp = (spec: string) => resolveModelSpec(spec, (p) => pathToFileURL(`${resolve(tmpdir(), p)}/`).href);
 
   it('a local folder that does not exist: "not found", names hpd.json, no HTTP, no config.json, no hubUrl advice', async () => {
-    const err = await loadModel('./no-such-model-folder', await opts()).then(
+    const err = await loadModel(inTmp('./no-such-model-folder'), await opts()).then(
       () => undefined,
       (e: unknown) => e as HpdError,
     );
@@ -235,13 +261,11 @@ describe('loadModel says what went wrong', () => {
     expect(err!.message).not.toMatch(/owner/);
   });
 
-  it('a repo id without its owner is recognised as probably a repo id', async () => {
-    const err = await loadModel('HPD-MiniLM-F128', await opts()).then(
-      () => undefined,
-      (e: unknown) => e as HpdError,
-    );
-    expect(err!.message).toMatch(/not found/);
-    expect(err!.message).toContain('"<owner>/HPD-MiniLM-F128"');
+  it('a path reaching loadModel unresolved is refused: the host resolves paths before the worker', async () => {
+    await expect(loadModel('HPD-MiniLM-F128', await opts())).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/relative path.*host resolves/),
+    });
   });
 
   it('a JSON fetch answered with an HTML page (SPA fallback) says so and that the URL is probably wrong', async () => {
@@ -252,7 +276,11 @@ describe('loadModel says what went wrong', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const err = await loadModel(`${base}/models/bundle/`, { cache: memoryCache(), fetch: fetchFn }).then(
+      const err = await loadModel(`${base}/models/bundle/`, {
+        cache: memoryCache(),
+        fetch: fetchFn,
+        build: wasmBuild,
+      }).then(
         () => undefined,
         (e: unknown) => e as HpdError,
       );
@@ -261,7 +289,11 @@ describe('loadModel says what went wrong', () => {
         `${base}/models/bundle/hpd.json and ${base}/models/bundle/config.json returned an HTML page, not JSON`,
       );
       expect(err!.message).toMatch(/SPA fallback.*probably wrong/);
-      const bare = await loadModel(`${base}/HPD-MiniLM-F128`, { cache: memoryCache(), fetch: fetchFn }).then(
+      const bare = await loadModel(`${base}/HPD-MiniLM-F128`, {
+        cache: memoryCache(),
+        fetch: fetchFn,
+        build: wasmBuild,
+      }).then(
         () => undefined,
         (e: unknown) => e as HpdError,
       );
@@ -287,7 +319,7 @@ describe('loadModel says what went wrong', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const got = await loadModel(`${base}/ckpt/`, { cache: memoryCache(), fetch: fetchFn });
+      const got = await loadModel(`${base}/ckpt/`, { cache: memoryCache(), fetch: fetchFn, build: wasmBuild });
       expect(got.origin.kind).toBe('checkpoint');
       expect(got.manifest.files.model.sha256).toBe(
         (await compileCheckpoint(folderSource(fx.dir))).manifest.files.model.sha256,
@@ -296,5 +328,49 @@ describe('loadModel says what went wrong', () => {
       await new Promise((r) => server.close(r));
       await fx.cleanup();
     }
+  });
+});
+
+describe('a Hub-shaped string that is not on the Hub', () => {
+  it('says that ./models/hpd/ is how a folder path is written: repo not found (404, or 401 as the Hub says), or no Hub', async () => {
+    const hub = await startHubServer({});
+    const refusing = createServer((_, res) =>
+      res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Repository not found'),
+    );
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    try {
+      const port = (refusing.address() as AddressInfo).port;
+      for (const hubUrl of [hub.url, `http://127.0.0.1:${port}`, 'http://127.0.0.1:9']) {
+        const err = await loadModel('models/hpd', {
+          cache: memoryCache(),
+          fetch: fetchFn,
+          build: wasmBuild,
+          hubUrl,
+        }).then(
+          () => undefined,
+          (e: unknown) => e as HpdError,
+        );
+        expect(err).toMatchObject({ code: 'MODEL_FETCH_FAILED' });
+        expect(err!.message).toContain('write it as a path: "./models/hpd/"');
+      }
+    } finally {
+      await hub.close();
+      await new Promise((r) => refusing.close(r));
+    }
+  });
+});
+
+describe('LoadOptions.signal', () => {
+  it('an abort before the load rejects with ABORTED, not a fetch failure', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      loadModel('https://127.0.0.1:9/m/', {
+        cache: memoryCache(),
+        fetch: fetchFn,
+        build: wasmBuild,
+        signal: controller.signal,
+      }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
   });
 });

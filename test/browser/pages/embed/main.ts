@@ -124,6 +124,10 @@ const api = {
       }),
     ),
     badUrl: await outcome(() => createEmbedder({ model: '/no/such/bundle/', device: 'wasm' })),
+    // owner/name is a Hub repo id in the browser as in Node; this "Hub" refuses connections.
+    hubShaped: await outcome(() =>
+      createEmbedder({ model: 'models/fp32', hubUrl: 'http://127.0.0.1:9', device: 'wasm' }),
+    ),
   }),
 };
 
