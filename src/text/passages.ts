@@ -1,5 +1,6 @@
 // Splits long documents into passages that fit the model's token budget: paragraph and sentence aware, with overlap.
 import { InvalidInputError } from '../errors.js';
+import { sentenceRanges } from './sentences.js';
 
 export interface Passage {
   /** The passage's text, exactly as it appears in the document (a slice of it). */
@@ -103,11 +104,6 @@ function paragraphSpans(doc: string): { start: number; end: number }[] {
   return spans;
 }
 
-const segmenter =
-  typeof Intl !== 'undefined' && 'Segmenter' in Intl
-    ? new Intl.Segmenter(undefined, { granularity: 'sentence' })
-    : undefined;
-
 /** Sentences of one paragraph (trimmed), each within the budget: longer ones are cut at words, then hard. */
 function sentenceSpans(
   doc: string,
@@ -116,15 +112,8 @@ function sentenceSpans(
   maxTokens: number,
 ): Span[] {
   const text = doc.slice(p.start, p.end);
-  const raw: { start: number; end: number }[] = [];
-  if (segmenter) {
-    for (const s of segmenter.segment(text)) raw.push({ start: s.index, end: s.index + s.segment.length });
-  } else {
-    for (const m of text.matchAll(/[^.!?。！？]+(?:[.!?。！？]+|$)\s*/gu))
-      raw.push({ start: m.index, end: m.index + m[0].length });
-  }
   const spans: Span[] = [];
-  for (const r of raw) {
+  for (const r of sentenceRanges(text)) {
     const t = text.slice(r.start, r.end);
     const lead = t.length - t.trimStart().length;
     const trail = t.length - t.trimEnd().length;
@@ -141,12 +130,13 @@ function sentenceSpans(
 /** Cuts an over-long sentence at whitespace into pieces within the budget; a single over-long word is cut by characters. */
 function cutLong(doc: string, start: number, end: number, count: (t: string) => number, maxTokens: number): Span[] {
   const pieces: Span[] = [];
-  const words = [...doc.slice(start, end).matchAll(/\S+/g)].map((m) => ({
-    start: start + m.index,
-    end: start + m.index + m[0].length,
-  }));
+  // estimateTokens never counts across whitespace, so a run of words costs the sum of their costs: no re-count.
+  const additive = count === estimateTokens;
   let cur: Span | undefined;
-  for (const w of words) {
+  const word = /\S+/g;
+  word.lastIndex = start;
+  for (let m = word.exec(doc); m !== null && m.index < end; m = word.exec(doc)) {
+    const w = { start: m.index, end: Math.min(end, m.index + m[0].length) };
     const wt = count(doc.slice(w.start, w.end));
     if (wt > maxTokens) {
       if (cur) pieces.push(cur);
@@ -162,9 +152,10 @@ function cutLong(doc: string, start: number, end: number, count: (t: string) => 
       }
       continue;
     }
-    if (cur && count(doc.slice(cur.start, w.end)) <= maxTokens) {
+    const joined = cur ? (additive ? cur.tokens + wt : count(doc.slice(cur.start, w.end))) : Infinity;
+    if (cur && joined <= maxTokens) {
       cur.end = w.end;
-      cur.tokens = count(doc.slice(cur.start, cur.end));
+      cur.tokens = joined;
     } else {
       if (cur) pieces.push(cur);
       cur = { start: w.start, end: w.end, tokens: wt };
