@@ -21,19 +21,48 @@ export interface SplitOptions {
   countTokens?: (text: string) => number;
 }
 
-const WORD = /[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu;
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+// Sticky, tested with lastIndex: classifying a code point allocates nothing (estimateTokens runs over whole documents).
+const LETTER = /[\p{L}\p{M}\p{N}]/uy;
+const SPACE = /\s/y;
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/uy;
+const at = (re: RegExp, text: string, i: number): boolean => ((re.lastIndex = i), re.test(text));
 
 /**
  * Estimates BERT WordPiece tokens: one per punctuation mark and per CJK character, and one per word plus one per
  * 8 further letters (long or rare words split into several pieces). It errs high for plain English.
+ * A word is a run of letters, marks and digits; anything else that is not whitespace is one mark.
  */
 export function estimateTokens(text: string): number {
   let n = 0;
-  for (const m of text.matchAll(WORD)) {
-    const w = m[0];
-    if (w.length === 1 || !CJK.test(w)) n += 1 + Math.floor((w.length - 1) / 8);
-    else n += [...w].length;
+  let i = 0;
+  const len = text.length;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    const ascii = c < 0x80;
+    if (ascii ? c === 32 || (c >= 9 && c <= 13) : at(SPACE, text, i)) {
+      i++; // every whitespace character is one UTF-16 unit
+      continue;
+    }
+    const start = i;
+    let points = 0;
+    let cjk = false;
+    for (;;) {
+      const d = text.charCodeAt(i);
+      const letter = d < 0x80 ? (d >= 48 && d <= 57) || ((d | 32) >= 97 && (d | 32) <= 122) : at(LETTER, text, i);
+      if (!letter) break;
+      if (d >= 0x80 && !cjk) cjk = at(CJK, text, i);
+      i += d >= 0xd800 && d <= 0xdbff && i + 1 < len && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      points++;
+      if (i >= len) break;
+    }
+    if (points === 0) {
+      // A mark: one code point.
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < len && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      n++;
+      continue;
+    }
+    const units = i - start;
+    n += units === 1 || !cjk ? 1 + Math.floor((units - 1) / 8) : points;
   }
   return n;
 }
