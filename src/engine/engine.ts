@@ -200,7 +200,7 @@ export class Engine {
     };
     const queueOpts = engineQueueOptions(batchSize);
     // Before any session: a re-signed bundle whose model does not fit its hpd.json fails here, typed.
-    checkModelBytes(loaded.model, m);
+    checkModelBytes(loaded.model, m, loaded.tokenizerJson);
     const created = await openSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
     let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
     // The golden check runs first: routing small batches to wasm only makes sense once WebGPU is trusted.

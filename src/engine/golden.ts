@@ -66,7 +66,7 @@ export async function computeProbes(
   tokenizerConfig: object,
   manifest: BundleManifest,
 ): Promise<BundleProbes> {
-  checkModelBytes(model, manifest);
+  checkModelBytes(model, manifest, tokenizerJson);
   let session: OrtSession;
   try {
     session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });

@@ -7,16 +7,19 @@ import type { OrtSession } from './ort-types.js';
 
 export const MODEL_INPUTS = ['input_ids', 'attention_mask'] as const;
 export const MODEL_OUTPUT = 'sentence_embedding';
-/** The position table's initializer, per weight dtype (src/convert/weight-dtype.ts names them). */
-const POSITION_TABLES = ['position_embeddings', 'position_embeddings_fp16', 'position_embeddings_int8'];
+/** A lookup table's initializer names, per weight dtype (src/convert/weight-dtype.ts names them). */
+const tableNames = (name: string) => [name, `${name}_fp16`, `${name}_int8`];
 
 const RECOMPILE = 're-compile the bundle (hpd-embed convert) or fetch it again';
 
 const invalid = (message: string, cause?: unknown) =>
   new HpdError('MODEL_INVALID', message, cause === undefined ? undefined : { cause });
 
-/** Checks model.onnx's graph against hpd.json: input and output names, the output dim, and positions ≥ maxTokens. */
-export function checkModelBytes(model: Uint8Array, m: BundleManifest): void {
+/**
+ * Checks model.onnx's graph against hpd.json: input and output names, the output dim, positions ≥ maxTokens, and (given
+ * tokenizer.json) a word-table row for every token id (WebGPU's Gather does not check its indices).
+ */
+export function checkModelBytes(model: Uint8Array, m: BundleManifest, tokenizerJson?: object): void {
   const info = readOnnxInfo(model);
   const inputs = info.inputs.map((v) => v.name);
   for (const name of MODEL_INPUTS)
@@ -34,15 +37,41 @@ export function checkModelBytes(model: Uint8Array, m: BundleManifest): void {
     throw invalid(
       `model.onnx's output "${MODEL_OUTPUT}" has shape [${out.dims.join(', ')}] but hpd.json says dim ${m.dim} ([batch, ${m.dim}]): the bundle's files do not belong together; ${RECOMPILE}.`,
     );
-  const table = POSITION_TABLES.map((n) => info.initializers.get(n)).find((d) => d !== undefined);
-  if (!table || table.length !== 2)
+  const rows = (name: string): number => {
+    const dims = tableNames(name)
+      .map((n) => info.initializers.get(n))
+      .find((d) => d !== undefined);
+    if (!dims || dims.length !== 2)
+      throw invalid(`model.onnx has no ${name} table: it is not an hpd-embed model; ${RECOMPILE}.`);
+    return dims[0];
+  };
+  const positions = rows('position_embeddings');
+  if (positions < m.maxTokens)
     throw invalid(
-      `model.onnx has no position table (${POSITION_TABLES[0]}): it is not an hpd-embed model; ${RECOMPILE}.`,
+      `hpd.json's maxTokens is ${m.maxTokens} but model.onnx has only ${positions} positions: set maxTokens to at most ${positions} or ${RECOMPILE}.`,
     );
-  if (table[0] < m.maxTokens)
-    throw invalid(
-      `hpd.json's maxTokens is ${m.maxTokens} but model.onnx has only ${table[0]} positions: set maxTokens to at most ${table[0]} or ${RECOMPILE}.`,
-    );
+  if (tokenizerJson) {
+    const words = rows('word_embeddings');
+    const top = maxTokenId(tokenizerJson);
+    if (top >= words)
+      throw invalid(
+        `tokenizer.json has token id ${top} but model.onnx's word table has ${words} rows: the tokenizer does not belong to this model; ${RECOMPILE}.`,
+      );
+  }
+}
+
+/** The largest id in tokenizer.json's vocabulary (model.vocab as an object or [token, score] list) and added tokens. */
+function maxTokenId(json: object): number {
+  const j = json as { model?: { vocab?: unknown }; added_tokens?: { id?: unknown }[] };
+  let top = -1;
+  const see = (id: unknown) => {
+    if (typeof id === 'number' && id > top) top = id;
+  };
+  const vocab = j.model?.vocab;
+  if (Array.isArray(vocab)) vocab.forEach((_, i) => see(i));
+  else if (vocab && typeof vocab === 'object') for (const id of Object.values(vocab)) see(id);
+  if (Array.isArray(j.added_tokens)) for (const t of j.added_tokens) see(t?.id);
+  return top;
 }
 
 /** Checks what the runtime made of the model: the names the engine feeds and reads. */

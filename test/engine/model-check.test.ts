@@ -17,14 +17,18 @@ import { processScratch } from '../helpers/process-scratch.js';
 const TEXTS = ['a man is playing a flute', 'word '.repeat(400)];
 
 /** The bundle's files with model.onnx replaced and hpd.json re-signed over it (and edited). */
-async function resigned(files: Map<string, Uint8Array>, model?: Uint8Array, edit?: (m: BundleManifest) => void) {
+async function resigned(
+  files: Map<string, Uint8Array>,
+  model?: Uint8Array,
+  edit?: (m: BundleManifest) => void | Promise<void>,
+) {
   const m = JSON.parse(new TextDecoder().decode(files.get(MANIFEST_FILE))) as BundleManifest;
   const out = new Map(files);
   if (model) {
     m.files.model = { ...m.files.model, bytes: model.byteLength, sha256: await sha256Hex(model) };
     out.set('model.onnx', model);
   }
-  edit?.(m);
+  await edit?.(m);
   out.set(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(m)));
   return out;
 }
@@ -104,7 +108,7 @@ describe.each(['onnxruntime-node', 'wasm'] as const)('a re-signed bundle with a 
       )![0];
       await expectInvalid(
         backend,
-        await resigned(b.files, undefined, (m) => (m.maxTokens = positions + 1)),
+        await resigned(b.files, undefined, (m) => void (m.maxTokens = positions + 1)),
         new RegExp(`maxTokens is ${positions + 1} but model\\.onnx has only ${positions} positions`),
       );
     }
@@ -118,6 +122,25 @@ describe.each(['onnxruntime-node', 'wasm'] as const)('a re-signed bundle with a 
       /dim 17/,
     );
   }, 120_000);
+
+  it('a tokenizer.json with ids beyond the word table (re-signed): MODEL_INVALID at load', async () => {
+    const b = await (await compiledFixture()).bundle();
+    const words = readOnnxInfo(b.files.get('model.onnx')!).initializers.get('word_embeddings')![0];
+    const tok = JSON.parse(new TextDecoder().decode(b.files.get('tokenizer.json'))) as {
+      added_tokens: { id: number; content: string }[];
+    };
+    tok.added_tokens.push({ ...tok.added_tokens[0], id: words, content: '[EXTRA]' });
+    const bytes = new TextEncoder().encode(JSON.stringify(tok));
+    const files = await resigned(b.files, undefined, async (m) => {
+      m.files.tokenizer = { ...m.files.tokenizer, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+    });
+    files.set('tokenizer.json', bytes);
+    await expectInvalid(
+      backend,
+      files,
+      new RegExp(`token id ${words} but model\\.onnx's word table has ${words} rows`),
+    );
+  }, 60_000);
 
   it('bit-flipped model.onnx (seeded): MODEL_INVALID or vectors, never an untyped error', async () => {
     const b = await (await compiledFixture()).bundle();
