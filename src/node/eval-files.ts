@@ -14,6 +14,9 @@ const MAX_MANIFEST_BYTES = 16 << 20;
 /** Teachers have at most a few thousand dimensions; these bound the projection file hpd.json may announce. */
 export const MAX_TEACHER_DIM = 65536;
 const MAX_PROJECTION_BYTES = 64 << 20;
+/** The longest JavaScript string (V8): a larger text file cannot be decoded, so it is refused before it is read. */
+const MAX_TEXT_BYTES = 2 ** 29 - 24;
+const text = { max: MAX_TEXT_BYTES };
 
 /**
  * A regular file's bytes, at most `max` of them (or exactly `exact`), checked from `stat` before anything is read:
@@ -30,7 +33,7 @@ async function readRegular(
     if (size.exact !== undefined && s.size !== size.exact)
       throw fail(`${what} ${path} has ${s.size} bytes, expected ${size.exact}.`);
     if (size.max !== undefined && s.size > size.max)
-      throw fail(`${what} ${path} has ${s.size} bytes, more than the ${size.max} it may have.`);
+      throw fail(`${what} ${path} has ${s.size} bytes, more than the ${size.max} it may have; split it.`);
   };
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
@@ -72,7 +75,7 @@ const modelInvalid = (message: string, cause?: unknown) =>
  */
 export async function readStsFile(path: string, format?: StsFormat): Promise<StsData & { format: StsFormat }> {
   const f = format ?? guessStsFormat(path);
-  return { ...parseSts(await readRegular(path, 'STS file', inputError), f, path), format: f };
+  return { ...parseSts(await readRegular(path, 'STS file', inputError, text), f, path), format: f };
 }
 
 /** Reads a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv (strict UTF-8, regular files only). */
@@ -84,9 +87,9 @@ export async function readBeirFolder(dir: string, split = 'test'): Promise<BeirD
   };
   return parseBeir(
     {
-      corpus: await readRegular(path.corpus, 'BEIR corpus', inputError),
-      queries: await readRegular(path.queries, 'BEIR queries', inputError),
-      qrels: await readRegular(path.qrels, 'BEIR qrels', inputError),
+      corpus: await readRegular(path.corpus, 'BEIR corpus', inputError, text),
+      queries: await readRegular(path.queries, 'BEIR queries', inputError, text),
+      qrels: await readRegular(path.qrels, 'BEIR qrels', inputError, text),
     },
     path,
   );

@@ -183,6 +183,13 @@ describe('STS and BEIR files: strict UTF-8, regular files only', () => {
     );
   });
 
+  it('a text file larger than a JavaScript string can hold (sparse) is refused from stat, without reading it', async () => {
+    const path = join(tmp(), 'huge.tsv');
+    await writeFile(path, 'a\tb\t1\n');
+    await truncate(path, 2 ** 29);
+    expect(await code(readStsFile(path))).toMatch(/^INVALID_INPUT: .*has 536870912 bytes, more than the 536870888/);
+  });
+
   it('a missing file, a folder or a FIFO is INVALID_INPUT', async () => {
     expect(await code(readStsFile(join(tmp(), 'none.tsv')))).toMatch(/^INVALID_INPUT: .*does not exist/);
     expect(await code(readStsFile(tmp()))).toMatch(/^INVALID_INPUT: .*is not a regular file/);
