@@ -289,6 +289,9 @@ export class Engine {
     try {
       await this.queue.submit(rows);
     } catch (e) {
+      // A run cut short by dispose() is not a broken model.
+      if (this.disposed)
+        throw new HpdError('DISPOSED', 'This embedder was disposed during the call; create a new one.', { cause: e });
       // A run that fails because the device just went away reports the loss, not ORT's raw error.
       if (this.device.actual === 'webgpu' && !this.lost) await new Promise((r) => setTimeout(r, 50));
       if (this.lost)

@@ -159,6 +159,19 @@ describe.each(['onnxruntime-node', 'wasm'] as const)('a re-signed bundle with a 
     expect(seen.invalid).toBeGreaterThan(0);
   }, 300_000);
 
+  it('a call cut short by dispose() is DISPOSED, not MODEL_INVALID', async () => {
+    const b = await (await compiledFixture()).bundle();
+    const { platform } = await nodePlatform({ backend, cacheDir: join(processScratch(), 'cache'), threads: 1 });
+    const engine = await Engine.create(platform, { model: { files: b.files }, batchSize: 1 });
+    const call = engine.embed(Array.from({ length: 200 }, (_, i) => `text number ${i} `.repeat(1 + (i % 7))));
+    await engine.dispose(); // the call's rows are queued; its runs start on a later task, on a released session
+    const r = await call.then(
+      () => 'resolved',
+      (e: HpdError) => e.code,
+    );
+    expect(r).toBe('DISPOSED');
+  }, 60_000);
+
   it('the untouched bundle still loads and embeds', async () => {
     const b = await (await compiledFixture()).bundle();
     const r = await outcome(backend, b.files);
