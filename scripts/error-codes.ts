@@ -21,7 +21,8 @@ const MEANING: Record<string, string> = {
     'the CLI output folder exists (pass --force to replace a folder it wrote; a foreign folder is never replaced)',
   MODEL_FETCH_FAILED: 'the model could not be fetched or found: URL, HTTP status, or "not found" with the path',
   MODEL_INTEGRITY: 'a downloaded or cached file failed its sha256 check',
-  MODEL_INVALID: "hpd.json or tokenizer.json is malformed, or the bundle's dtype differs from the one asked for",
+  MODEL_INVALID:
+    "hpd.json or tokenizer.json is malformed, the bundle's dtype differs from the one asked for, or model.onnx does not fit hpd.json (inputs, output, dim, positions) or fails to load or run in onnxruntime (its error is the cause)",
   INVALID_INPUT: 'a bad argument (texts, ids, options, CLI flags)',
   DEVICE_UNAVAILABLE: 'the requested device or backend cannot run here (no WebGPU adapter, onnxruntime-node missing)',
   WORKER_CRASHED: 'the worker died; the next call starts a fresh one',

@@ -18,6 +18,7 @@ import {
 } from './golden.js';
 import { buildBundle } from './build-bundle.js';
 import { DEFAULT_WASM_MAX_ROWS, measureCrossover } from './route.js';
+import { checkModelBytes, checkSession, creationFailed } from './model-check.js';
 import { createSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 import { validateTexts } from '../text/validate-texts.js';
@@ -78,6 +79,23 @@ interface Running {
   queue: RunQueue;
 }
 
+/** createSession, with a runtime failure as MODEL_INVALID and the session's names checked (released when wrong). */
+async function openSession(...args: Parameters<typeof createSession>): ReturnType<typeof createSession> {
+  let created: Awaited<ReturnType<typeof createSession>>;
+  try {
+    created = await createSession(...args);
+  } catch (e) {
+    throw creationFailed(e);
+  }
+  try {
+    checkSession(created.session);
+  } catch (e) {
+    await created.session.release().catch(() => undefined);
+    throw e;
+  }
+  return created;
+}
+
 // CPU verdicts are cheap to recompute; they are kept for this thread only.
 const cpuVerdicts = new Map<string, GoldenVerdict>();
 
@@ -116,7 +134,7 @@ async function goldenCheck(
   // Wrong vectors are worse than slow ones: leave WebGPU for wasm, whatever was requested.
   await run.session.release();
   const a = run.device.adapter;
-  const cpu = await createSession(platform, model, 'wasm', sessionOpts);
+  const cpu = await openSession(platform, model, 'wasm', sessionOpts);
   const fallback: Running = { ...cpu, queue: new RunQueue(cpu.ort, cpu.session, m.dim, queueOpts) };
   let reason = `fell back to wasm: the golden check failed on WebGPU${a ? ` (${a.vendor} ${a.architecture})` : ''}: probe cosine ${first.minCosine.toFixed(4)} < ${GOLDEN_MIN_COSINE} against the compile-time CPU vectors${first.remembered ? ' (verdict remembered for this adapter)' : ''}`;
   const second = await check(fallback);
@@ -170,16 +188,23 @@ export class Engine {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     };
     const queueOpts = engineQueueOptions(batchSize);
-    const created = await createSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
+    // Before any session: a re-signed bundle whose model does not fit its hpd.json fails here, typed.
+    checkModelBytes(loaded.model, m, loaded.tokenizerJson);
+    const created = await openSession(platform, loaded.model, options.device ?? 'auto', sessionOpts);
     let run: Running = { ...created, queue: new RunQueue(created.ort, created.session, m.dim, queueOpts) };
     // The golden check runs first: routing small batches to wasm only makes sense once WebGPU is trusted.
-    if (m.probes) run = await goldenCheck(platform, loaded.model, m, tokenizer, run, queueOpts, sessionOpts);
+    if (m.probes)
+      try {
+        run = await goldenCheck(platform, loaded.model, m, tokenizer, run, queueOpts, sessionOpts);
+      } catch (e) {
+        await created.session.release().catch(() => undefined); // a failed probe run must not leak the session
+        throw e;
+      }
     const { session, device, ort, queue } = run;
     let small: OrtSession | null = null;
     const policy = options.smallBatchesOnWasm;
     if (policy && device.actual === 'webgpu') {
-      small = (await createSession(platform, loaded.model, 'wasm', { capturePlacement: false, dtype: m.dtype }))
-        .session;
+      small = (await openSession(platform, loaded.model, 'wasm', { capturePlacement: false, dtype: m.dtype })).session;
       let maxRows = typeof policy === 'object' && policy.maxRows !== undefined ? policy.maxRows : DEFAULT_WASM_MAX_ROWS;
       let measured = false;
       if (typeof policy === 'object' && policy.measure) {
@@ -254,6 +279,9 @@ export class Engine {
     try {
       await this.queue.submit(rows);
     } catch (e) {
+      // A run cut short by dispose() is not a broken model.
+      if (this.disposed)
+        throw new HpdError('DISPOSED', 'This embedder was disposed during the call; create a new one.', { cause: e });
       // A run that fails because the device just went away reports the loss, not ORT's raw error.
       if (this.device.actual === 'webgpu' && !this.lost) await new Promise((r) => setTimeout(r, 50));
       if (this.lost)

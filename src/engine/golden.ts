@@ -3,7 +3,8 @@ import { MANIFEST_FILE, type BundleManifest, type BundleProbes } from '../bundle
 import { sha256Hex } from '../bundle/sha256.js';
 import type { ModelCache } from '../model/cache.js';
 import type { Row } from './batcher.js';
-import type { Ort } from './ort-types.js';
+import { checkModelBytes, checkSession, creationFailed } from './model-check.js';
+import type { Ort, OrtSession } from './ort-types.js';
 import { DEFAULT_BATCH_TOKENS, RunQueue } from './queue.js';
 import { TextTokenizer } from './tokenizer.js';
 
@@ -65,8 +66,15 @@ export async function computeProbes(
   tokenizerConfig: object,
   manifest: BundleManifest,
 ): Promise<BundleProbes> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  checkModelBytes(model, manifest, tokenizerJson);
+  let session: OrtSession;
   try {
+    session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  } catch (e) {
+    throw creationFailed(e);
+  }
+  try {
+    checkSession(session);
     const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, manifest.maxTokens);
     const v = await embedWith(
       new RunQueue(ort, session, manifest.dim, QUEUE_OPTS),

@@ -1,5 +1,6 @@
-import { InvalidInputError } from '../errors.js';
+import { HpdError, InvalidInputError } from '../errors.js';
 import { fillInputs, planBatches, type Row } from './batcher.js';
+import { MODEL_OUTPUT, runFailed } from './model-check.js';
 import type { Ort, OrtSession } from './ort-types.js';
 import { routeBatch } from './route.js';
 
@@ -172,8 +173,19 @@ export class RunQueue {
     };
     const session =
       this.small !== null && routeBatch(B, this.small.maxRows) === 'wasm' ? this.small.session : this.session;
-    const result = await session.run(feeds);
-    const y = result.sentence_embedding;
+    let y: Awaited<ReturnType<OrtSession['run']>>[string] | undefined;
+    try {
+      y = (await session.run(feeds))[MODEL_OUTPUT];
+    } catch (e) {
+      throw runFailed(e);
+    }
+    if (!(y?.data instanceof Float32Array && y.data.length === B * this.dim)) {
+      y?.dispose();
+      throw new HpdError(
+        'MODEL_INVALID',
+        `the model's "${MODEL_OUTPUT}" output is not ${B} × ${this.dim} float32 values: it does not match its hpd.json; re-compile the bundle (hpd-embed convert).`,
+      );
+    }
     try {
       const data = y.data as Float32Array;
       const dim = this.dim;

@@ -1,5 +1,6 @@
 // Reader for the BEIR layout: corpus.jsonl ({_id, title, text}), queries.jsonl ({_id, text}), qrels/<split>.tsv (query-id, corpus-id, score).
 import { InvalidInputError } from '../search/errors.js';
+import { decodeUtf8 } from './utf8.js';
 
 export interface BeirData {
   corpusIds: string[];
@@ -11,8 +12,15 @@ export interface BeirData {
   qrels: Map<string, Map<string, number>>;
 }
 
-function jsonLines(text: string, where: string, f: (o: Record<string, unknown>, line: number) => void): void {
-  const lines = text.split('\n');
+/** A file's text, or its bytes decoded as strict UTF-8 (INVALID_INPUT naming the line otherwise). */
+const textOf = (t: string | Uint8Array, where: string): string => (typeof t === 'string' ? t : decodeUtf8(t, where));
+
+function jsonLines(
+  text: string | Uint8Array,
+  where: string,
+  f: (o: Record<string, unknown>, line: number) => void,
+): void {
+  const lines = textOf(text, where).split('\n');
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
     let o: unknown;
@@ -35,12 +43,18 @@ const str = (o: Record<string, unknown>, key: string, where: string, line: numbe
   return v;
 };
 
-/** Parses the three BEIR files' contents; ids must be unique and qrels must name known queries and documents. */
-export function parseBeir(files: { corpus: string; queries: string; qrels: string }): BeirData {
+/**
+ * Parses the three BEIR files' contents (text, or bytes: strict UTF-8); ids must be unique and qrels must name known
+ * queries and documents. `where` names the files in errors (default: their BEIR names).
+ */
+export function parseBeir(
+  files: { corpus: string | Uint8Array; queries: string | Uint8Array; qrels: string | Uint8Array },
+  where: { corpus?: string; queries?: string; qrels?: string } = {},
+): BeirData {
   const d: BeirData = { corpusIds: [], corpusTexts: [], queryIds: [], queryTexts: [], qrels: new Map() };
   const docs = new Set<string>(),
     queries = new Set<string>();
-  jsonLines(files.corpus, 'corpus.jsonl', (o, line) => {
+  jsonLines(files.corpus, where.corpus ?? 'corpus.jsonl', (o, line) => {
     const id = str(o, '_id', 'corpus.jsonl', line);
     if (docs.has(id)) throw new InvalidInputError(`corpus.jsonl:${line}: duplicate _id "${id}".`);
     docs.add(id);
@@ -49,14 +63,14 @@ export function parseBeir(files: { corpus: string; queries: string; qrels: strin
     d.corpusIds.push(id);
     d.corpusTexts.push(title ? `${title} ${text}` : text);
   });
-  jsonLines(files.queries, 'queries.jsonl', (o, line) => {
+  jsonLines(files.queries, where.queries ?? 'queries.jsonl', (o, line) => {
     const id = str(o, '_id', 'queries.jsonl', line);
     if (queries.has(id)) throw new InvalidInputError(`queries.jsonl:${line}: duplicate _id "${id}".`);
     queries.add(id);
     d.queryIds.push(id);
     d.queryTexts.push(str(o, 'text', 'queries.jsonl', line));
   });
-  const lines = files.qrels.split('\n');
+  const lines = textOf(files.qrels, where.qrels ?? 'qrels').split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].replace(/\r$/, '');
     if (line.trim() === '') continue;

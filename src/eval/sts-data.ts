@@ -1,5 +1,6 @@
 // Readers for STS files: STS-B as distributed, SICK (header with sentence_A / sentence_B / relatedness_score), and plain s1<TAB>s2<TAB>score.
 import { InvalidInputError } from '../search/errors.js';
+import { decodeUtf8 } from './utf8.js';
 
 export type StsFormat = 'stsb' | 'sick' | 'tsv';
 export const STS_FORMATS: readonly StsFormat[] = ['stsb', 'sick', 'tsv'];
@@ -25,13 +26,14 @@ export function guessStsFormat(name: string): StsFormat {
 }
 
 /**
- * Parses an STS file. Tabs separate fields and quoting is off (quotes are part of the text); blank lines are skipped;
- * any other malformed line is an INVALID_INPUT naming the line, and nothing is returned.
+ * Parses an STS file (its text, or its bytes: strict UTF-8). Tabs separate fields and quoting is off (quotes are part
+ * of the text); blank lines are skipped; any other malformed line, or one that is not UTF-8, is an INVALID_INPUT naming
+ * the line, and nothing is returned.
  */
-export function parseSts(text: string, format: StsFormat, where = 'STS file'): StsData {
+export function parseSts(text: string | Uint8Array, format: StsFormat, where = 'STS file'): StsData {
   if (!STS_FORMATS.includes(format))
     throw new InvalidInputError(`unknown STS format "${format}"; use ${STS_FORMATS.join(', ')}.`);
-  const lines = text.split('\n');
+  const lines = (typeof text === 'string' ? text : decodeUtf8(text, where)).split('\n');
   const out: { s1: string[]; s2: string[]; scores: number[]; extra: number[] } = {
     s1: [],
     s2: [],

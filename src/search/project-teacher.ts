@@ -16,11 +16,16 @@ export interface TeacherProjection {
   center: boolean;
 }
 
-/** Checks shapes and values; returns the projection unchanged. */
+/** Checks shapes and values; returns the projection unchanged (INVALID_INPUT for anything else, null included). */
 export function checkTeacherProjection(p: TeacherProjection): TeacherProjection {
+  if (!p || typeof p !== 'object')
+    throw new InvalidInputError('teacher projection: expected { teacherDim, dim, components, mean, center }.');
   const { teacherDim: D, dim: d } = p;
   if (!(Number.isInteger(D) && D > 0 && Number.isInteger(d) && d > 0 && d <= D))
     throw new InvalidInputError(`teacher projection: need 0 < dim (${d}) ≤ teacherDim (${D}).`);
+  if (!(p.components instanceof Float32Array && p.mean instanceof Float32Array))
+    throw new InvalidInputError('teacher projection: components and mean must be Float32Arrays.');
+  if (typeof p.center !== 'boolean') throw new InvalidInputError('teacher projection: center must be a boolean.');
   if (p.components.length !== d * D)
     throw new InvalidInputError(
       `teacher projection: components hold ${p.components.length} values, expected ${d} × ${D}.`,
@@ -41,6 +46,12 @@ export function decodeTeacherProjection(
   bytes: Uint8Array,
   info: { teacherDim: number; dim: number; center: boolean },
 ): TeacherProjection {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidInputError('teacher projection file: expected a Uint8Array.');
+  if (
+    !info ||
+    !(Number.isInteger(info.teacherDim) && info.teacherDim > 0 && Number.isInteger(info.dim) && info.dim > 0)
+  )
+    throw new InvalidInputError('teacher projection: info needs positive integers teacherDim and dim.');
   const n = info.dim * info.teacherDim + info.teacherDim;
   if (bytes.byteLength !== 4 * n)
     throw new InvalidInputError(
@@ -66,39 +77,54 @@ export function encodeTeacherProjection(p: TeacherProjection): Uint8Array {
 /**
  * Maps N teacher vectors (N × D, row-major) into the student's space: x·Cᵀ (or (x − mean)·Cᵀ when the student was
  * trained centred), L2-normalised, so an index of teacher vectors can be searched with student-embedded queries.
+ * Any finite row gives a finite unit vector: rows and products are scaled by their largest magnitude before squaring.
  */
 export function projectTeacher(vectors: VectorBatch, projection: TeacherProjection): Float32Array {
   const { teacherDim: D, dim: d, components: C, mean, center } = checkTeacherProjection(projection);
   const flat = vectors instanceof Float32Array || vectors instanceof Float64Array ? vectors : null;
-  const rows = flat ? flat.length / D : (vectors as ArrayLike<number>[]).length;
+  if (!flat && !Array.isArray(vectors))
+    throw new InvalidInputError('teacher vectors: expected a Float32Array, a Float64Array or an array of rows.');
+  const rows = flat ? flat.length / D : vectors.length;
   if (flat && !Number.isInteger(rows))
     throw new DimMismatchError(D, flat.length % D, 'teacher vectors', {
       message: `teacher vectors: a flat array of ${flat.length} values is not a multiple of the teacher dimension ${D}.`,
     });
   const out = new Float32Array(rows * d);
   const x = new Float64Array(D);
+  const y = new Float64Array(d);
   for (let r = 0; r < rows; r++) {
-    const row: ArrayLike<number> = flat ? flat.subarray(r * D, (r + 1) * D) : (vectors as ArrayLike<number>[])[r];
+    const row: ArrayLike<number> | null | undefined = flat
+      ? flat.subarray(r * D, (r + 1) * D)
+      : (vectors as readonly (ArrayLike<number> | null | undefined)[])[r];
+    if (row === null || typeof row !== 'object' || typeof row.length !== 'number')
+      throw new InvalidInputError(`teacher vector ${r} is not an array of numbers.`);
     if (row.length !== D)
       throw new DimMismatchError(D, row.length, 'teacher vector', {
         message: `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.`,
       });
+    let xMax = 0;
     for (let j = 0; j < D; j++) {
       const v = row[j];
-      if (!Number.isFinite(v)) throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);
-      x[j] = center ? v - mean[j] : v;
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);
+      x[j] = center ? v - mean[j] : v; // finite: |mean| ≤ 3.4e38 is below half an ulp of any |v| that could overflow
+      xMax = Math.max(xMax, Math.abs(x[j]));
     }
-    let norm = 0;
+    if (xMax === 0) throw new InvalidInputError(`teacher vector ${r} projects to zero; it cannot be normalised.`);
+    for (let j = 0; j < D; j++) x[j] /= xMax; // |x| ≤ 1: the sums below stay far from overflow
+    let yMax = 0;
     for (let i = 0; i < d; i++) {
       let s = 0;
       const base = i * D;
       for (let j = 0; j < D; j++) s += x[j] * C[base + j];
-      out[r * d + i] = s;
-      norm += s * s;
+      y[i] = s;
+      yMax = Math.max(yMax, Math.abs(s));
     }
-    if (norm === 0) throw new InvalidInputError(`teacher vector ${r} projects to zero; it cannot be normalised.`);
-    const inv = 1 / Math.sqrt(norm);
-    for (let i = 0; i < d; i++) out[r * d + i] *= inv;
+    if (yMax === 0) throw new InvalidInputError(`teacher vector ${r} projects to zero; it cannot be normalised.`);
+    let norm = 0;
+    for (let i = 0; i < d; i++) norm += (y[i] / yMax) ** 2; // in [1, d]: no underflow, no overflow
+    const len = Math.sqrt(norm);
+    for (let i = 0; i < d; i++) out[r * d + i] = y[i] / yMax / len; // never 1/yMax: a tiny yMax would overflow it
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // Splits long documents into passages that fit the model's token budget: paragraph and sentence aware, with overlap.
 import { InvalidInputError } from '../errors.js';
+import { sentenceRanges } from './sentences.js';
 
 export interface Passage {
   /** The passage's text, exactly as it appears in the document (a slice of it). */
@@ -20,19 +21,48 @@ export interface SplitOptions {
   countTokens?: (text: string) => number;
 }
 
-const WORD = /[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu;
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+// Sticky, tested with lastIndex: classifying a code point allocates nothing (estimateTokens runs over whole documents).
+const LETTER = /[\p{L}\p{M}\p{N}]/uy;
+const SPACE = /\s/y;
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/uy;
+const at = (re: RegExp, text: string, i: number): boolean => ((re.lastIndex = i), re.test(text));
 
 /**
  * Estimates BERT WordPiece tokens: one per punctuation mark and per CJK character, and one per word plus one per
  * 8 further letters (long or rare words split into several pieces). It errs high for plain English.
+ * A word is a run of letters, marks and digits; anything else that is not whitespace is one mark.
  */
 export function estimateTokens(text: string): number {
   let n = 0;
-  for (const m of text.matchAll(WORD)) {
-    const w = m[0];
-    if (w.length === 1 || !CJK.test(w)) n += 1 + Math.floor((w.length - 1) / 8);
-    else n += [...w].length;
+  let i = 0;
+  const len = text.length;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    const ascii = c < 0x80;
+    if (ascii ? c === 32 || (c >= 9 && c <= 13) : at(SPACE, text, i)) {
+      i++; // every whitespace character is one UTF-16 unit
+      continue;
+    }
+    const start = i;
+    let points = 0;
+    let cjk = false;
+    for (;;) {
+      const d = text.charCodeAt(i);
+      const letter = d < 0x80 ? (d >= 48 && d <= 57) || ((d | 32) >= 97 && (d | 32) <= 122) : at(LETTER, text, i);
+      if (!letter) break;
+      if (d >= 0x80 && !cjk) cjk = at(CJK, text, i);
+      i += d >= 0xd800 && d <= 0xdbff && i + 1 < len && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      points++;
+      if (i >= len) break;
+    }
+    if (points === 0) {
+      // A mark: one code point.
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < len && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      n++;
+      continue;
+    }
+    const units = i - start;
+    n += units === 1 || !cjk ? 1 + Math.floor((units - 1) / 8) : points;
   }
   return n;
 }
@@ -103,11 +133,6 @@ function paragraphSpans(doc: string): { start: number; end: number }[] {
   return spans;
 }
 
-const segmenter =
-  typeof Intl !== 'undefined' && 'Segmenter' in Intl
-    ? new Intl.Segmenter(undefined, { granularity: 'sentence' })
-    : undefined;
-
 /** Sentences of one paragraph (trimmed), each within the budget: longer ones are cut at words, then hard. */
 function sentenceSpans(
   doc: string,
@@ -116,15 +141,8 @@ function sentenceSpans(
   maxTokens: number,
 ): Span[] {
   const text = doc.slice(p.start, p.end);
-  const raw: { start: number; end: number }[] = [];
-  if (segmenter) {
-    for (const s of segmenter.segment(text)) raw.push({ start: s.index, end: s.index + s.segment.length });
-  } else {
-    for (const m of text.matchAll(/[^.!?。！？]+(?:[.!?。！？]+|$)\s*/gu))
-      raw.push({ start: m.index, end: m.index + m[0].length });
-  }
   const spans: Span[] = [];
-  for (const r of raw) {
+  for (const r of sentenceRanges(text)) {
     const t = text.slice(r.start, r.end);
     const lead = t.length - t.trimStart().length;
     const trail = t.length - t.trimEnd().length;
@@ -141,12 +159,13 @@ function sentenceSpans(
 /** Cuts an over-long sentence at whitespace into pieces within the budget; a single over-long word is cut by characters. */
 function cutLong(doc: string, start: number, end: number, count: (t: string) => number, maxTokens: number): Span[] {
   const pieces: Span[] = [];
-  const words = [...doc.slice(start, end).matchAll(/\S+/g)].map((m) => ({
-    start: start + m.index,
-    end: start + m.index + m[0].length,
-  }));
+  // estimateTokens never counts across whitespace, so a run of words costs the sum of their costs: no re-count.
+  const additive = count === estimateTokens;
   let cur: Span | undefined;
-  for (const w of words) {
+  const word = /\S+/g;
+  word.lastIndex = start;
+  for (let m = word.exec(doc); m !== null && m.index < end; m = word.exec(doc)) {
+    const w = { start: m.index, end: Math.min(end, m.index + m[0].length) };
     const wt = count(doc.slice(w.start, w.end));
     if (wt > maxTokens) {
       if (cur) pieces.push(cur);
@@ -162,9 +181,10 @@ function cutLong(doc: string, start: number, end: number, count: (t: string) => 
       }
       continue;
     }
-    if (cur && count(doc.slice(cur.start, w.end)) <= maxTokens) {
+    const joined = cur ? (additive ? cur.tokens + wt : count(doc.slice(cur.start, w.end))) : Infinity;
+    if (cur && joined <= maxTokens) {
       cur.end = w.end;
-      cur.tokens = count(doc.slice(cur.start, cur.end));
+      cur.tokens = joined;
     } else {
       if (cur) pieces.push(cur);
       cur = { start: w.start, end: w.end, tokens: wt };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { estimateTokens, splitPassages } from '../../src/text/passages.js';
 import { seededRandom } from '../../src/seeded-random.js';
+import { estimateTokensReference } from '../reference/estimate-tokens.js';
 
 const words = (n: number, rnd: () => number) =>
   Array.from(
@@ -92,5 +93,27 @@ describe('splitPassages', () => {
     expect(estimateTokens('Hello, world!')).toBe(4);
     expect(estimateTokens('漢字かな')).toBe(4);
     expect(estimateTokens('internationalization')).toBe(3);
+  });
+
+  it('estimateTokens (an allocation-free scanner) counts exactly as the regex form on any text', () => {
+    const pool = [
+      ...'aZ09 \t\n\r\v\f.,!?-_@[`{~\x1c\x7f',
+      ...'éÅßøñ\u0301\u0308\u00a0\u0085\u2028\u2029\u3000\ufeff\u200b\u2003',
+      ...'漢字かなカナ한국어。！',
+      ...'١٢٣αβγжя',
+      '😀',
+      '👍🏽',
+      '𝔘',
+      '\ud800',
+      '\udc00',
+      'internationalization',
+      '中文句子',
+    ];
+    const r = seededRandom(11);
+    for (let i = 0; i < 3000; i++) {
+      const n = Math.floor(r() * 40);
+      const text = Array.from({ length: n }, () => pool[Math.floor(r() * pool.length)]).join('');
+      expect(estimateTokens(text), JSON.stringify(text)).toBe(estimateTokensReference(text));
+    }
   });
 });
