@@ -11,7 +11,6 @@ const segmenter =
     ? new Intl.Segmenter(undefined, { granularity: 'sentence' })
     : undefined;
 
-
 /**
  * The sentences of `text` as consecutive [start, end) ranges covering it, as Intl.Segmenter gives them for the whole
  * text, in time linear in its length: each window starts at a break already found (or, inside a sentence longer than a
