@@ -125,7 +125,7 @@ function oneCaptureAtATime<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** Remembers (in the settings store, for the popup) why a page was not indexed; forgetting clears it. */
+/** Remembers (in the settings store, for the popup) why a page was not indexed; forgetting or a new quota clears it. */
 async function noteLimit(reason: string): Promise<void> {
   await (await historyDb()).put('settings', reason, 'limitNotice');
 }
@@ -457,7 +457,11 @@ Object.assign(globalThis, {
     ensureOffscreen,
     syncContentScripts,
     /** Sets quota fields (`null`: back to the default), e.g. `await hpd.setQuota({ maxPagesPerHost: 100 })`. */
-    setQuota: (q: Partial<Record<keyof Quota, number | null>>) => writeQuota(q),
+    setQuota: async (q: Partial<Record<keyof Quota, number | null>>) => {
+      const quota = await writeQuota(q);
+      await (await historyDb()).delete('settings', 'limitNotice');
+      return quota;
+    },
   },
   embedViaOffscreen: (texts: string[]) => ask({ target: 'hpd-offscreen', type: 'embed', texts }),
 });
