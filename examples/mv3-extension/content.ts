@@ -1,24 +1,23 @@
-// Content script (a classic script: build.ts transpiles it alone, so no imports). Runs at document_idle only on the
-// hosts the user granted; sends the page's readable text to the service worker once and does nothing else.
-(() => {
-  const flag = '__hpdEmbedCaptured';
-  const g = globalThis as unknown as Record<string, boolean>;
-  if (g[flag] || !document.body || !/html/.test(document.contentType)) return;
+// Content script (bundled by build.ts into one classic script). Runs at document_idle only on the hosts the user
+// granted; sends the page's visible text to the service worker once and does nothing else. The service worker takes
+// the page's URL from the browser, not from this message.
+import { MAX_TEXT } from './limits.js';
+import { visibleText } from './visible-text.js';
+
+const flag = '__hpdEmbedCaptured';
+const g = globalThis as unknown as Record<string, boolean>;
+if (!g[flag] && document.body && /html/.test(document.contentType)) {
   g[flag] = true;
   const capture = () => {
-    // The main content where the page marks it, else the body; innerText drops scripts, styles and hidden text.
+    // The main content where the page marks it, else the body; only text a reader can see (visible-text.ts).
     const root = document.querySelector<HTMLElement>('article, main, [role="main"]') ?? document.body;
-    const text = root.innerText
-      .replace(/[ \t\u00a0]+/g, ' ')
-      .replace(/\n[ \t]*(\n[ \t]*)+/g, '\n\n')
-      .trim()
-      .slice(0, 100_000);
+    const text = visibleText(root, MAX_TEXT);
     if (text.length < 20) return;
     chrome.runtime
-      .sendMessage({ target: 'hpd-background', type: 'capture', url: location.href, title: document.title, text })
+      .sendMessage({ target: 'hpd-background', type: 'capture', title: document.title, text })
       .catch(() => undefined);
   };
-  // innerText lays the page out: do it when the page is idle, never in the way of its own work.
+  // Reading styles lays the page out: do it when the page is idle, never in the way of its own work.
   if (typeof requestIdleCallback === 'function') requestIdleCallback(capture, { timeout: 5_000 });
   else setTimeout(capture, 500);
-})();
+}

@@ -1,6 +1,7 @@
 // The popup (also the options page): search as you type, the capture switch, site access, and forgetting.
 // Page text is untrusted: it is only ever rendered with textContent.
 import { isErrorReply, type BackgroundRequest, type PageHit, type Status } from './protocol.js';
+import { webUrl } from './urls.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const q = $<HTMLInputElement>('q');
@@ -21,8 +22,8 @@ function el(tag: string, cls: string, text: string): HTMLElement {
 }
 
 function open(url: string, background: boolean): void {
-  if (!/^https?:\/\//i.test(url)) return;
-  void chrome.tabs.create({ url, active: !background });
+  const u = webUrl(url);
+  if (u) void chrome.tabs.create({ url: u.href, active: !background });
 }
 
 function render(hits: PageHit[]): void {
@@ -76,7 +77,12 @@ function showStatus(s: Status): void {
   else if (!s.origins.length) parts.push('no site allowed yet');
   statusEl.textContent = parts.join(' · ');
   statusEl.title = s.deviceReason;
+  if (s.randomWeights)
+    statusEl.append(el('div', 'warn random', 'This model has random weights (a test fixture): results mean nothing.'));
   if (s.lastError) statusEl.append(el('div', 'warn', `Indexing paused: ${s.lastError}`));
+  const limit = $('limit');
+  limit.textContent = s.limit ?? '';
+  limit.hidden = !s.limit;
   $<HTMLInputElement>('enabled').checked = s.enabled;
   $('origins').textContent = s.origins.length
     ? `Allowed: ${s.origins.join(', ')}`
@@ -134,10 +140,32 @@ $<HTMLInputElement>('enabled').addEventListener('change', (e) => {
   );
 });
 
+const grantNote = $('grant-note');
+function note(text: string): void {
+  grantNote.textContent = text;
+  grantNote.hidden = !text;
+}
+
 async function grant(origins: string[], tabId?: number): Promise<void> {
-  // Must run in the click's user gesture: Chrome shows its own permission prompt.
-  const ok = await chrome.permissions.request({ origins });
-  if (ok) await send({ target: 'hpd-background', type: 'sitesChanged', ...(tabId === undefined ? {} : { tabId }) });
+  // Must run in the click's user gesture: Chrome shows its own permission prompt. A headless or automated browser shows
+  // none and the request never settles, so say what is awaited, and after a while how else to grant access.
+  note("Waiting for Chrome's permission prompt…");
+  const hint = setTimeout(
+    () =>
+      note(
+        "Waiting for Chrome's permission prompt… No prompt? A headless or automated browser cannot show one: build the extension with --grant-hosts (see the README).",
+      ),
+    3000,
+  );
+  try {
+    const ok = await chrome.permissions.request({ origins });
+    note(ok ? '' : 'Not allowed: nothing is captured there.');
+    if (ok) await send({ target: 'hpd-background', type: 'sitesChanged', ...(tabId === undefined ? {} : { tabId }) });
+  } catch (e) {
+    note(`Chrome refused the request: ${(e as Error).message}`);
+  } finally {
+    clearTimeout(hint);
+  }
   await refresh();
 }
 $('allow-all').addEventListener('click', () => void grant(['http://*/*', 'https://*/*']));

@@ -53,20 +53,39 @@ export interface HistoryStats {
   /** Why that device (e.g. the WebGPU fallback reason). */
   deviceReason: string;
   model: string;
+  /** The model's weights are random (a test fixture): search results mean nothing. */
+  randomWeights: boolean;
   sites: SiteSummary[];
 }
 
-/** Service worker → offscreen document. */
+/** Service worker → offscreen document (accepted from the service worker only; every argument clamped). */
 export type OffscreenRequest =
   | { target: 'hpd-offscreen'; type: 'embed'; texts: string[] }
   | { target: 'hpd-offscreen'; type: 'indexPages'; pages: QueuedPage[] }
+  | { target: 'hpd-offscreen'; type: 'save' }
   | { target: 'hpd-offscreen'; type: 'search'; query: string; k: number }
   | { target: 'hpd-offscreen'; type: 'forget'; host?: string }
   | { target: 'hpd-offscreen'; type: 'stats' };
 
+/** What `indexPages` answers. */
+export interface IndexReply {
+  /** Identifies this offscreen document's life: unsaved work is gone when a later answer names another. */
+  instance: string;
+  /** Whether the index has changes not yet saved (then the pages stay queued until a `save` by the same instance). */
+  pending: boolean;
+  embedded: number;
+  /** Pages not indexed, and why (the quota, or an unusable URL); they are taken off the queue. */
+  skipped: { url: string; reason: string }[];
+}
+
+/** What `save` answers: the instance whose changes are now saved. */
+export interface SaveReply {
+  instance: string;
+}
+
 /** Content script and popup → service worker. */
 export type BackgroundRequest =
-  | { target: 'hpd-background'; type: 'capture'; url: string; title: string; text: string }
+  | { target: 'hpd-background'; type: 'capture'; title: string; text: string }
   | { target: 'hpd-background'; type: 'search'; query: string; k?: number }
   | { target: 'hpd-background'; type: 'status' }
   | { target: 'hpd-background'; type: 'forget'; host?: string }
@@ -82,6 +101,8 @@ export interface Status extends HistoryStats {
   /** Host patterns the user granted (where the content script runs while enabled). */
   origins: string[];
   lastError?: string;
+  /** Set when a page was not indexed because of the quota (cleared by forgetting); says which limit and what to do. */
+  limit?: string;
 }
 
 /** Errors cross chrome.runtime messaging as plain objects. */

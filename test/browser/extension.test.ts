@@ -2,15 +2,17 @@
 // The MV3 history-search extension, loaded unpacked into headless Chromium: the content script captures three local
 // pages, the offscreen document's worker embeds and indexes their passages, the popup finds a page from one of its
 // sentences; the index survives a browser restart without re-embedding; forgetting works; the offscreen document is
-// created once under concurrent requests and re-created after a failed start; a kill mid-indexing loses nothing.
+// created once under concurrent requests and re-created after a failed start; a kill mid-indexing loses nothing. Then
+// the trust boundary: the offscreen document answers the service worker only, arguments are clamped, captures take the
+// tab's URL from the browser, the quota holds, hidden text is not captured, the omnibox opens http(s) only.
 // Screenshots: test-results/extension/ (git-ignored).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page, Worker as PwWorker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildExtension } from '../../examples/mv3-extension/build.js';
-import type { PageHit, Status } from '../../examples/mv3-extension/protocol.js';
+import type { IndexReply, PageHit, Status } from '../../examples/mv3-extension/protocol.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { maxAbsDiff, runModel } from '../helpers/ort-run.js';
 import { launchChromium, skipBrowserSuite, type LaunchedChromium } from './chromium.js';
@@ -50,7 +52,40 @@ const PAGES: Record<string, { title: string; paragraphs: string[] }> = {
 };
 const QUERY = 'Bake the loaf in a hot iron pot with the lid on.';
 
+const VISIBLE = 'Kayaks glide quietly across the still morning lake.';
+const STUFFED = 'Cheap flights hotels casinos loans and free prizes for everyone today.';
+// Keyword stuffing a reader cannot see, in many hiding places; only VISIBLE is on screen.
+const HIDDEN_PAGE = `<!doctype html><html><head><title>Kayaking</title></head><body><main>
+<p>${VISIBLE}</p>
+${[
+  'display:none',
+  'visibility:hidden',
+  'opacity:0',
+  'font-size:0',
+  'position:absolute;left:-9999px',
+  'position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0,0,0,0)',
+  'color:#fff;background:#fff',
+]
+  .map((style) => `<p style="${style}">${STUFFED}</p>`)
+  .join('\n')}
+<p aria-hidden="true">${STUFFED}</p>
+</main></body></html>`;
+
+/** Runs a command in the repository root; its exit code and output. */
+function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((ok, fail) => {
+    const child = spawn(cmd, args, { cwd: resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => ok({ code, out }));
+  });
+}
+
 type Hpd = {
+  ask<T>(request: Record<string, unknown>): Promise<T>;
+  setQuota(q: Record<string, number | null>): Promise<unknown>;
   status(): Promise<Status>;
   queued(): Promise<number>;
   search(q: string, k?: number): Promise<PageHit[]>;
@@ -63,7 +98,8 @@ const hpd = (sw: PwWorker) => ({
   queued: () => sw.evaluate(() => (globalThis as unknown as { hpd: Hpd }).hpd.queued()),
 });
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+// Indexing waits for the paced save (up to 15 s after the first unsaved batch) before pages count as indexed.
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < end) {
@@ -142,10 +178,18 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     });
     const bundle = await fx.writeBundle(join(root, 'bundle'), 'int8');
     expected = await runModel(bundle.files.get('model.onnx')!, fx.ids(texts, 32));
-    // Chrome's permission prompt cannot be clicked headless, so the test build grants the two local hosts at install.
-    ext = await buildExtension(join(root, 'ext'), join(root, 'bundle'), {
-      grantHosts: ['http://127.0.0.1/*', 'http://localhost/*'],
-    });
+    // Chrome's permission prompt cannot be clicked headless, so the test build grants the two local hosts at install,
+    // through build.ts's command line as the README says.
+    ext = join(root, 'ext');
+    const built = await run('npx', [
+      'tsx',
+      'examples/mv3-extension/build.ts',
+      join(root, 'bundle'),
+      ext,
+      '--grant-hosts',
+      'http://127.0.0.1/*,http://localhost/*',
+    ]);
+    expect(built.code, built.out).toBe(0);
     await mkdir(join(root, 'site'));
     for (const [f, p] of Object.entries(PAGES)) {
       const body = p.paragraphs.map((t) => `<p>${t}</p>`).join('\n');
@@ -154,6 +198,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
         `<!doctype html><html><head><title>${p.title}</title></head><body><nav>Home · About</nav><main><h1>${p.title}</h1>\n${body}</main></body></html>`,
       );
     }
+    await writeFile(join(root, 'site', 'hidden.html'), HIDDEN_PAGE);
     server = await serveStatic(join(root, 'site'));
     await launch();
   }, 300_000);
@@ -406,4 +451,194 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     );
     expect(await registered()).toEqual([['http://127.0.0.1/*', 'http://localhost/*']]);
   }, 120_000);
+
+  it('the built extension: icons in the manifest, hosts granted by --grant-hosts; the popup marks a random-weight model', async () => {
+    const manifest = JSON.parse(await readFile(join(ext, 'manifest.json'), 'utf8')) as {
+      icons: Record<string, string>;
+      host_permissions: string[];
+    };
+    expect(manifest.host_permissions).toEqual(['http://127.0.0.1/*', 'http://localhost/*']);
+    expect(Object.keys(manifest.icons)).toEqual(['16', '32', '48', '128']);
+    for (const [size, file] of Object.entries(manifest.icons)) {
+      const png = await readFile(join(ext, file));
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([Number(size), Number(size)]);
+    }
+    await access(join(ext, 'content.js'));
+    const s = await hpd(sw).status();
+    const p = await popup();
+    expect(await p.locator('#status .random').count()).toBe(s.randomWeights ? 1 : 0);
+    await p.close();
+  }, 60_000);
+
+  it('"Allow on all sites…" headless: the popup says it waits for Chrome\'s prompt, then how to grant without one', async () => {
+    const p = await popup();
+    await p.click('summary');
+    await p.click('#allow-all');
+    await p.waitForSelector('#grant-note:not([hidden])');
+    expect(await p.textContent('#grant-note')).toContain("Waiting for Chrome's permission prompt");
+    await p.waitForFunction(() => document.getElementById('grant-note')?.textContent?.includes('--grant-hosts'), null, {
+      timeout: 30_000,
+    });
+    await p.screenshot({ path: join(SHOTS, '5-allow-all-headless.png'), fullPage: true });
+    await p.close();
+  }, 60_000);
+
+  it('the offscreen document answers the service worker only: a content script and the popup are refused', async () => {
+    const before = await until(
+      'an idle queue',
+      () => hpd(sw).status(),
+      (v) => v.queued === 0,
+    );
+    const tab = await context.newPage();
+    await tab.goto(url('otters.html') + '?probe');
+    // A content script (the isolated world of a granted tab): what a compromised renderer could send.
+    const replies = await sw.evaluate(async (u) => {
+      const t = (await chrome.tabs.query({})).find((x) => x.url === u);
+      const [r] = await chrome.scripting.executeScript({
+        target: { tabId: t!.id! },
+        func: async () => {
+          const send = (m: object) =>
+            chrome.runtime.sendMessage(m).then(
+              (x: unknown) => x,
+              (e: Error) => ({ thrown: e.message }),
+            );
+          const page = { url: 'https://evil.example/', host: 'evil.example', title: 'x', text: 'Injected text.' };
+          return {
+            search: await send({ target: 'hpd-offscreen', type: 'search', query: 'otters', k: 1e9 }),
+            forget: await send({ target: 'hpd-offscreen', type: 'forget' }),
+            index: await send({ target: 'hpd-offscreen', type: 'indexPages', pages: [page] }),
+            save: await send({ target: 'hpd-offscreen', type: 'save' }),
+            bgSearch: await send({ target: 'hpd-background', type: 'search', query: 'otters' }),
+            bgForget: await send({ target: 'hpd-background', type: 'forget' }),
+            capture: await send({
+              target: 'hpd-background',
+              type: 'capture',
+              url: 'https://evil.example/forged',
+              title: 'Forged',
+              text: 'A forged capture claims to come from another site entirely.',
+            }),
+          };
+        },
+      });
+      return r.result as Record<string, unknown>;
+    }, tab.url());
+    for (const k of ['search', 'forget', 'index', 'save']) expect(replies[k], k).toMatchObject({ code: 'FORBIDDEN' });
+    for (const k of ['bgSearch', 'bgForget'])
+      expect(replies[k], k).toMatchObject({ error: 'not allowed from this context' });
+    // The capture is queued under the tab's URL, which the browser reports, not the URL in the message.
+    expect(replies.capture).toEqual({ queued: true });
+    const after = await until(
+      'the probe page indexed',
+      () => hpd(sw).status(),
+      (v) => v.queued === 0 && v.pages === before.pages + 1,
+    );
+    expect(after.sites.map((x) => x.host).sort()).toEqual(['127.0.0.1', 'localhost']);
+    const top = (await sw.evaluate(
+      (q) => (globalThis as unknown as { hpd: Hpd }).hpd.search(q, 50),
+      'A forged capture claims to come from another site entirely.',
+    )) as PageHit[];
+    expect(top.map((h) => new URL(h.url).host)).not.toContain('evil.example');
+
+    // An extension page other than the service worker (the popup) is refused too.
+    const p = await popup();
+    expect(
+      await p.evaluate(() => chrome.runtime.sendMessage({ target: 'hpd-offscreen', type: 'forget' })),
+    ).toMatchObject({ code: 'FORBIDDEN' });
+    await p.close();
+    expect((await hpd(sw).status()).pages).toBe(after.pages);
+  }, 180_000);
+
+  it('arguments are clamped where they are used; the index holds http(s) URLs only; the omnibox opens nothing else', async () => {
+    const r = await sw.evaluate(async (q) => {
+      const { hpd: h } = globalThis as unknown as { hpd: Hpd };
+      const search = (k: unknown, query: unknown = q) =>
+        h.ask<PageHit[]>({ target: 'hpd-offscreen', type: 'search', query, k });
+      return {
+        huge: (await search(1e9)).length,
+        negative: (await search(-7)).length,
+        notNumber: (await search('all')).length,
+        notString: (await search(5, { toString: () => q })).length,
+        pages: (await h.status()).pages,
+        index: await h.ask<IndexReply>({
+          target: 'hpd-offscreen',
+          type: 'indexPages',
+          pages: [{ url: 'javascript:alert(1)//', title: 'x', text: 'Some text long enough to be indexed here.' }],
+        }),
+        omnibox: await h.openFromOmnibox('javascript:alert(document.domain)', 'newBackgroundTab'),
+      };
+    }, QUERY);
+    // k = 1e9 is clamped to 50 (every page here), -7 to 1, a non-number to 10; a non-string query is no query.
+    expect(r.huge).toBe(Math.min(50, r.pages));
+    expect(r.negative).toBe(1);
+    expect(r.notNumber).toBe(Math.min(10, r.pages));
+    expect(r.notString).toBe(0);
+    expect(r.index).toMatchObject({ embedded: 0, skipped: [{ reason: 'not an http(s) URL' }] });
+    // Typed text is a query; what opens is the best match, an http(s) URL.
+    expect(r.omnibox).toMatch(/^http:\/\/(127\.0\.0\.1|localhost):/);
+  }, 120_000);
+
+  it('captures only visible text: keyword stuffing hidden from the reader is not indexed', async () => {
+    const hiddenUrl = `${server.url.replace('127.0.0.1', 'localhost')}hidden.html`;
+    const tab = await context.newPage();
+    await tab.goto(hiddenUrl);
+    // The page's record, read from the extension's IndexedDB in the service worker.
+    const record = () =>
+      sw.evaluate(
+        (u) =>
+          new Promise<{ passages: number } | undefined>((ok, fail) => {
+            const open = indexedDB.open('hpd-history');
+            open.onerror = () => fail(open.error);
+            open.onsuccess = () => {
+              const get = open.result.transaction('pages').objectStore('pages').get(u);
+              get.onsuccess = () => {
+                open.result.close();
+                ok(get.result as { passages: number } | undefined);
+              };
+              get.onerror = () => fail(get.error);
+            };
+          }),
+        hiddenUrl,
+      );
+    // One passage: the visible sentence; the stuffing (eight copies) would have made several.
+    expect(await until('the page with hidden text indexed', record, (r) => r !== undefined)).toMatchObject({
+      passages: 1,
+    });
+    const hits = (await sw.evaluate(
+      (q) => (globalThis as unknown as { hpd: Hpd }).hpd.search(q, 50),
+      STUFFED,
+    )) as PageHit[];
+    expect(hits.find((h) => h.url === hiddenUrl)?.passage).toBe(VISIBLE);
+  }, 180_000);
+
+  it('the quota: a site that keeps making new URLs stops at its per-site limit, and the popup says so', async () => {
+    const s0 = await until(
+      'an idle queue',
+      () => hpd(sw).status(),
+      (v) => v.queued === 0,
+    );
+    const have = s0.sites.find((x) => x.host === '127.0.0.1')!.pages;
+    await sw.evaluate((n) => (globalThis as unknown as { hpd: Hpd }).hpd.setQuota({ maxPagesPerHost: n }), have + 1);
+    for (const i of [1, 2, 3]) await (await context.newPage()).goto(`${url('bread.html')}?unique=${i}`);
+    const s = await until(
+      'the per-site limit hit, the one page that fits indexed',
+      () => hpd(sw).status(),
+      (v) => v.limit !== undefined && v.queued === 0 && v.sites.find((x) => x.host === '127.0.0.1')?.pages === have + 1,
+    );
+    // "has N pages" counts queued pages too, so N can exceed the limit for a moment; the limit itself is exact.
+    expect(s.limit).toMatch(
+      new RegExp(
+        `^Limit reached: 127\\.0\\.0\\.1 has \\d+ pages \\(at most ${have + 1} per site\\)\\. New pages from it are not indexed; forget the site to make room\\.$`,
+      ),
+    );
+    // The other captures were refused, not queued: nothing more arrives.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await hpd(sw).status()).sites.find((x) => x.host === '127.0.0.1')?.pages).toBe(have + 1);
+    const p = await popup();
+    await p.waitForSelector('#limit:not([hidden])');
+    expect(await p.textContent('#limit')).toBe(s.limit);
+    await p.screenshot({ path: join(SHOTS, '6-limit.png'), fullPage: true });
+    await p.close();
+    await sw.evaluate(() => (globalThis as unknown as { hpd: Hpd }).hpd.setQuota({ maxPagesPerHost: null }));
+  }, 180_000);
 });
