@@ -156,9 +156,14 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'hpd-consumer-'));
-    // prepack builds dist/; the tarball is what `npm publish` would upload.
+    // prepack builds dist/ (the project .npmrc turns scripts off: on again here); the tarball is what `npm publish` uploads.
     const packed = JSON.parse(
-      sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env),
+      sh(
+        'npm',
+        ['pack', '--ignore-scripts=false', '--json', '--pack-destination', scratch, '--loglevel=error'],
+        ROOT,
+        env,
+      ),
     ) as { filename: string }[];
     tarball = join(scratch, packed[0].filename);
     const fx = await compiledFixture(
