@@ -4,7 +4,7 @@ import { DurationsReporter } from './test/helpers/durations-reporter.js';
 // Files too slow for the unit tier (measured per file; see README "Tests"): `npm run test:unit` skips them.
 const SLOW = [
   'test/node/fs-index-store-kill.test.ts', // kills a child process mid-save, 20 times
-  'test/distill/distill.test.ts', // trains a student with PyTorch (skipped without it)
+  'test/distill/**', // Python + PyTorch (skipped without it): distill.test.ts trains a student
   'test/convert/parity.test.ts', // an HPD-MiniLM-sized checkpoint against the float64 reference
   'test/convert/dtype-acceptance.test.ts',
   'test/node/create-embedder.test.ts', // worker_threads + onnxruntime-node end to end
