@@ -13,7 +13,7 @@ const SLOW = [
   'test/api/embedder.test.ts', // waits out a worker watchdog
 ];
 // Suites that run a model on a loaded 2-core CI machine: timeouts sized for load 18, not for speed.
-const LOADED = { testTimeout: 1_200_000, hookTimeout: 1_200_000 };
+const LOADED = { testTimeout: 1_800_000, hookTimeout: 1_800_000 };
 
 export default defineConfig({
   test: {
