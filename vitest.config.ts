@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { DurationsReporter } from './test/helpers/durations-reporter.js';
 
-// Files too slow for the unit tier (measured per file; see README "Tests"): `npm run test:unit` skips them.
+// Files too slow for the unit tier (measured per file; README "Two commands" has the numbers): `npm run test:unit` skips them.
 const SLOW = [
   'test/node/fs-index-store-kill.test.ts', // kills a child process mid-save, 20 times
   'test/distill/**', // Python + PyTorch (skipped without it): distill.test.ts trains a student
