@@ -186,9 +186,12 @@ describe('hpd-embed eval', () => {
         ),
       ).toBe(0);
       expect(JSON.parse(io.stdout)).toMatchObject({ task: 'sts', pairs: 4, model: 'test/eval-ckpt' });
-      // The compiled checkpoint went into this test's cache folder, and nothing into the user's home.
-      expect((await readdir(join(root, 'cache'))).length).toBeGreaterThan(0);
-      expect(realCacheEntries()).toEqual(realBefore);
+      // The compiled checkpoint went into this test's cache folder, and none of its entries (keyed by the server's
+      // random port) into the user's home; other processes may write there, so only this test's keys are checked.
+      const mine = await readdir(join(root, 'cache'));
+      expect(mine.length).toBeGreaterThan(0);
+      const added = (realCacheEntries() ?? []).filter((f) => !realBefore?.includes(f));
+      expect(added.filter((f) => mine.includes(f))).toEqual([]);
     } finally {
       await hub.close();
     }
