@@ -1,10 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { DurationsReporter } from './test/helpers/durations-reporter.js';
 
 // Files too slow for the unit tier (measured per file; README "Two commands" has the numbers): `npm run test:unit` skips them.
 const SLOW = [
   'test/node/fs-index-store-kill.test.ts', // kills a child process mid-save, 20 times
-  'test/distill/**', // Python + PyTorch (skipped without it): distill.test.ts trains a student
+  'test/distill/*.test.ts', // Python + PyTorch (skipped without it): distill.test.ts trains a student
   'test/convert/parity.test.ts', // an HPD-MiniLM-sized checkpoint against the float64 reference
   'test/convert/dtype-acceptance.test.ts',
   'test/node/create-embedder.test.ts', // worker_threads + onnxruntime-node end to end
@@ -32,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...SLOW, 'test/browser/**', 'test/consumer/**'],
+          exclude: [...configDefaults.exclude, ...SLOW, 'test/browser/**', 'test/consumer/**'],
         },
       },
       { extends: true, test: { name: 'slow', include: SLOW, ...LOADED } },
