@@ -163,7 +163,7 @@ export async function run(): Promise<void> {
     console.log(`  unsorted batches (raw):   ${(unsorted / floor).toFixed(3)}× floor (what length sorting saves)`);
     console.log(
       native === undefined
-        ? '  onnxruntime-node: not installed (npm ci installs it here as a dev dependency; users add it with: npm install onnxruntime-node@1.30.0 --onnxruntime-node-install=skip)'
+        ? '  onnxruntime-node: not installed (npm ci installs it here as a dev dependency; users add it with: npm install onnxruntime-node@1.30.0 --ignore-scripts)'
         : `  engine on onnxruntime-node (CPU EP, 'auto' in Node): ${(native / floor).toFixed(3)}× the wasm floor`,
     );
     console.log(

@@ -27,9 +27,17 @@ export interface Placement {
   cpuNodes: string[];
 }
 
+/** What we read of a WebGPU adapter: structural, so the published types compile without @webgpu/types. */
+interface GpuAdapterLike {
+  readonly features: { has(feature: string): boolean };
+  /** Chrome ≥ 114; `isFallbackAdapter` moved here from the adapter in newer browsers. */
+  readonly info?: { readonly vendor?: string; readonly architecture?: string; readonly isFallbackAdapter?: boolean };
+  readonly isFallbackAdapter?: boolean;
+}
+
 export interface AdapterProbe {
   /** `navigator.gpu.requestAdapter()`, or undefined where WebGPU does not exist. */
-  requestAdapter?: () => Promise<GPUAdapter | null>;
+  requestAdapter?: () => Promise<GpuAdapterLike | null>;
 }
 
 /** Why a device was chosen, as data; `describeChoice` turns it into `DeviceInfo.reason`. */
@@ -86,7 +94,7 @@ const choose = (device: 'webgpu' | 'wasm', why: ChoiceWhy, adapter?: DeviceInfo[
 /** Picks webgpu or wasm: `auto` takes WebGPU only on a hardware adapter; `webgpu` insists on one. */
 export async function chooseDevice(req: DeviceRequest, probe: AdapterProbe): Promise<DeviceChoice> {
   if (req === 'wasm') return choose('wasm', { kind: 'requested', device: 'wasm' });
-  let adapter: GPUAdapter | null = null;
+  let adapter: GpuAdapterLike | null = null;
   let why: Extract<ChoiceWhy, { kind: 'no-webgpu' | 'no-adapter' | 'adapter-failed' }> = { kind: 'no-webgpu' };
   if (probe.requestAdapter) {
     try {
@@ -104,11 +112,8 @@ export async function chooseDevice(req: DeviceRequest, probe: AdapterProbe): Pro
       );
     return choose('wasm', why);
   }
-  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-  const isFallbackAdapter = Boolean(
-    (info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter ??
-    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter,
-  );
+  const info = adapter.info;
+  const isFallbackAdapter = Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
   const described = {
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',

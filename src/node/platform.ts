@@ -10,8 +10,11 @@ import type { IndexStore } from '../search/index-store.js';
 import { defaultCacheDir, folderCache } from './fs-cache.js';
 import { folderIndexStore } from './fs-index-store.js';
 
-/** The one command that adds the native CPU runtime (the flag skips its optional CUDA download from NuGet). */
-export const NATIVE_INSTALL = 'npm install onnxruntime-node@1.30.0 --onnxruntime-node-install=skip';
+/**
+ * The one command that adds the native CPU runtime: --ignore-scripts skips its postinstall's optional CUDA download from
+ * NuGet (the CPU binary ships in the package); npm 10 and 11 both know it (npm 11 warns about --onnxruntime-node-install).
+ */
+export const NATIVE_INSTALL = 'npm install onnxruntime-node@1.30.0 --ignore-scripts';
 
 export interface NodePlatformOptions {
   /** Model cache folder (default `$HPD_EMBED_CACHE` or `~/.cache/hpd-embed`). */

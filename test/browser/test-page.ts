@@ -28,7 +28,12 @@ export async function buildPage(
   });
 }
 
-/** Waits until the page's main.ts has put its API on window and set #status to "ready". */
+/**
+ * Waits until the page's main.ts has put its API on window and set #status to "ready"; no timeout of its own (the test's
+ * governs: Playwright's 30 s default is too tight on a loaded CI machine).
+ */
 export async function pageReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', undefined, {
+    timeout: 0,
+  });
 }

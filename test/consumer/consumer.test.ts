@@ -2,7 +2,7 @@
 // the dev server and by build + preview, a webpack 5 app, a Node project using import and require). Each one embeds,
 // indexes and searches (headless Chromium on wasm and WebGPU for the web apps); vectors must match Node's.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,13 @@ import { maxAbsDiff } from '../helpers/ort-run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const APPS = join(import.meta.dirname, 'apps');
-const VERSIONS = { vite: '8.3.8', webpack: '5.113.0' };
+const OWN = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const VERSIONS = {
+  vite: '8.3.8',
+  webpack: '5.113.0',
+  typescript: OWN.devDependencies.typescript,
+  typesNode: OWN.devDependencies['@types/node'],
+};
 const DIM = 16;
 
 interface AppResult {
@@ -156,9 +162,14 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'hpd-consumer-'));
-    // prepack builds dist/; the tarball is what `npm publish` would upload.
+    // prepack builds dist/ (the project .npmrc turns scripts off: on again here); the tarball is what `npm publish` uploads.
     const packed = JSON.parse(
-      sh('npm', ['pack', '--json', '--pack-destination', scratch, '--loglevel=error'], ROOT, env),
+      sh(
+        'npm',
+        ['pack', '--ignore-scripts=false', '--json', '--pack-destination', scratch, '--loglevel=error'],
+        ROOT,
+        env,
+      ),
     ) as { filename: string }[];
     tarball = join(scratch, packed[0].filename);
     const fx = await compiledFixture(
@@ -229,6 +240,17 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     expect(readFileSync(join(dir, 'v.f32')).byteLength).toBe(2 * DIM * 4);
   }, 600_000);
 
+  it('TypeScript project (strict, skipLibCheck: false): every entry, compat included, type-checks against the published .d.ts', () => {
+    const dir = project('types', 'types', { typescript: VERSIONS.typescript, '@types/node': VERSIONS.typesNode });
+    // No @webgpu/types here: a public type that names GPUAdapter & co. fails this (it did: dist/engine/device.d.ts).
+    expect(existsSync(join(dir, 'node_modules/@webgpu/types'))).toBe(false);
+    const r = spawnSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  }, 600_000);
+
   describe('Vite app', () => {
     let dir = '';
     beforeAll(() => {
@@ -252,6 +274,27 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
       } finally {
         stop(server);
       }
+    }, 600_000);
+
+    it("vite build with worker.format 'es' (README's Vite setup): the compiler is a chunk of its own, not in the worker", () => {
+      const js = (out: string) => readdirSync(join(dir, out, 'assets')).filter((f) => f.endsWith('.js'));
+      const holdsCompiler = (out: string, f: string) =>
+        readFileSync(join(dir, out, 'assets', f), 'utf8').includes('(safetensors header)');
+      sh(
+        'node',
+        ['node_modules/vite/bin/vite.js', 'build', '--config', 'vite.config.es.mjs', '--outDir', 'dist-es'],
+        dir,
+      );
+      const es = js('dist-es');
+      const worker = es.filter((f) => f.startsWith('worker-'));
+      expect(worker, es.join(' ')).toHaveLength(1);
+      expect(holdsCompiler('dist-es', worker[0])).toBe(false);
+      expect(es.filter((f) => holdsCompiler('dist-es', f))).toEqual([expect.stringMatching(/^compile-/)]);
+      // Why the README asks for it: Vite's default (iife) worker format inlines the compiler into the worker.
+      sh('node', ['node_modules/vite/bin/vite.js', 'build', '--outDir', 'dist-iife', '--logLevel', 'error'], dir);
+      const iife = js('dist-iife').filter((f) => f.startsWith('worker-'));
+      expect(iife).toHaveLength(1);
+      expect(holdsCompiler('dist-iife', iife[0])).toBe(true);
     }, 600_000);
 
     it('vite build + vite preview (no config): wasm and WebGPU', async () => {

@@ -53,5 +53,5 @@ describe('compiled ONNX matches the float64 reference (fp32, onnxruntime-web was
     const vocab = bertVocab();
     if (!vocab) console.warn('[skip-part] ../shared/data absent: HPD-shaped parity uses the generated vocabulary');
     await expectParity(withBertVocab(HPD_MINILM_F128), [24, 7, 33, 12]);
-  }, 300_000);
+  });
 });

@@ -160,7 +160,7 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
         .filter((l) => !/^epoch \d+\/\d+ \[/.test(l))
         .join('\n')}`,
     );
-  }, 900_000);
+  });
 
   afterAll(async () => {
     for (const f of cleanups) await f();
@@ -278,7 +278,7 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
     expect(results.trained.rhoProjected).toBeGreaterThan(results.untrained.rhoProjected);
     expect(results.trained.recall10).toBeGreaterThanOrEqual(0.9);
     expect(results.untrained.recall10).toBeLessThan(0.1);
-  }, 900_000);
+  });
 
   it('end to end: convert → eval --json; compiled vectors match PyTorch within 1e-4 in Node and in Chromium', async () => {
     const bundle = join(root, 'e2e-bundle');
@@ -343,5 +343,5 @@ describe.skipIf(Boolean(torchMissing))('HPD distillation (python -m distill) on 
       `compiled student vs PyTorch (${texts.length} texts): Node max |diff| ${nodeDiff.toExponential(2)}; Chromium ${chromium}`,
     );
     expect(nodeDiff).toBeLessThanOrEqual(1e-4);
-  }, 900_000);
+  });
 });

@@ -20,7 +20,7 @@ function probe(): string | undefined {
 export const torchMissing = probe();
 
 /** Runs `python -m distill …` from the repo root; rejects with its stderr on failure. */
-export function runDistill(args: string[], timeoutMs = 600_000): Promise<{ stdout: string; stderr: string }> {
+export function runDistill(args: string[], timeoutMs = 1_500_000): Promise<{ stdout: string; stderr: string }> {
   return new Promise((ok, fail) => {
     execFile(
       PYTHON,

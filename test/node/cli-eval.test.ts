@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,15 +22,20 @@ function capture(): CliIO & { stdout: string; stderr: string } {
 const listen = (s: Server) =>
   new Promise<number>((ok) => s.listen(0, '127.0.0.1', () => ok((s.address() as { port: number }).port)));
 
+/** Entries of the user's real model cache (test/helpers/vitest-setup.ts keeps HOME elsewhere). */
+const realCache = join(process.env.HPD_TEST_REAL_HOME!, '.cache', 'hpd-embed');
+const realCacheEntries = () => (existsSync(realCache) ? readdirSync(realCache).sort() : undefined);
+
 describe('hpd-embed eval', () => {
   let root = '';
   let fixture: CompiledFixture;
   let bundle = '';
+  const realBefore = realCacheEntries();
 
   let cacheBefore: string | undefined;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hpd-cli-eval-'));
-    // Compiled Hub checkpoints are cached: into this test's folder, never the user's ~/.cache.
+    // The CLI caches compiled checkpoints in $HPD_EMBED_CACHE: this test's own folder, never the user's home.
     cacheBefore = process.env.HPD_EMBED_CACHE;
     process.env.HPD_EMBED_CACHE = join(root, 'cache');
     fixture = await compiledFixture();
@@ -206,6 +212,12 @@ describe('hpd-embed eval', () => {
         ),
       ).toBe(0);
       expect(JSON.parse(io.stdout)).toMatchObject({ task: 'sts', pairs: 4, model: 'test/eval-ckpt' });
+      // The compiled checkpoint went into this test's cache folder, and none of its entries (keyed by the server's
+      // random port) into the user's home; other processes may write there, so only this test's keys are checked.
+      const mine = await readdir(join(root, 'cache'));
+      expect(mine.length).toBeGreaterThan(0);
+      const added = (realCacheEntries() ?? []).filter((f) => !realBefore?.includes(f));
+      expect(added.filter((f) => mine.includes(f))).toEqual([]);
     } finally {
       await hub.close();
     }

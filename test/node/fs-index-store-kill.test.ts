@@ -81,5 +81,5 @@ describe('fs index store under SIGKILL', () => {
       `kill test: ${RUNS} kills, ${landed.during} after at least one save, ${landed.before} before the first; highest acknowledged version ${acked}`,
     );
     expect(landed.during).toBeGreaterThan(0);
-  }, 600_000);
+  });
 });
