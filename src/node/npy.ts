@@ -24,8 +24,9 @@ export const hasNpyMagic = (b: Uint8Array): boolean => NPY_MAGIC.every((x, i) =>
  */
 export function parseNpyHeader(bytes: Uint8Array, path: string): NpyHeader {
   const bad = (why: string) => new InvalidInputError(`${path}: ${why}`);
-  if (bytes.length < 10 || !hasNpyMagic(bytes))
+  if (bytes.length < NPY_MAGIC.length || !hasNpyMagic(bytes))
     throw bad('not a .npy file (no \\x93NUMPY magic); pass a file written by numpy.save, or raw float32 rows.');
+  if (bytes.length < 10) throw bad('the .npy header is truncated.');
   const major = bytes[6];
   if (major < 1 || major > 3) throw bad(`.npy format version ${major}.${bytes[7]} is not supported (1.0–3.0 are).`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
