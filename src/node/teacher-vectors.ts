@@ -88,6 +88,14 @@ export async function checkTeacherVectors(path: string, what: string, teacherDim
   }
 }
 
+/** DIM_MISMATCH unless the file's vectors have the length the projection maps from. */
+function checkFits(file: TeacherVectorFile, projection: TeacherProjection, what: string): void {
+  if (file.dim !== projection.teacherDim)
+    throw new DimMismatchError(projection.teacherDim, file.dim, what, {
+      message: `${what} ${file.path} holds ${file.dim}-d vectors but the bundle's teacher projection expects ${projection.teacherDim}-d ones (its teacher's); embed with the teacher the student was distilled from.`,
+    });
+}
+
 /**
  * The file's rows projected into the student's space (`projectTeacher`: unit length, d values each), in chunks of
  * rows, in file order. A bad row (non-finite, projecting to zero) is INVALID_INPUT naming its row in the file.
@@ -97,10 +105,7 @@ export async function* projectTeacherFile(
   projection: TeacherProjection,
   what: string,
 ): AsyncGenerator<Float32Array> {
-  if (file.dim !== projection.teacherDim)
-    throw new DimMismatchError(projection.teacherDim, file.dim, what, {
-      message: `${what} ${file.path} holds ${file.dim}-d vectors but the bundle's teacher projection expects ${projection.teacherDim}-d ones (its teacher's); embed with the teacher the student was distilled from.`,
-    });
+  checkFits(file, projection, what);
   const item = file.dtype === 'f4' ? 4 : 8;
   const rowBytes = file.dim * item;
   const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
@@ -157,6 +162,7 @@ export async function readTeacherCorpus(
     );
   const projection = await readTeacherProjection(model);
   const file = await checkTeacherVectors(path, what, teacherDim);
+  checkFits(file, projection, what);
   if (file.rows !== documents)
     throw new InvalidInputError(
       `${what} ${path} holds ${file.rows} vectors but the corpus has ${documents} documents; embed every corpus.jsonl line, in order, with the teacher.`,
