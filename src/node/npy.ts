@@ -3,7 +3,7 @@
 import { InvalidInputError } from '../errors.js';
 
 /** `\x93NUMPY`: every .npy file starts with it. */
-export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59);
+const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59);
 /** Bytes to read for any header this parser accepts (the prefix and a header of at most 64 KiB). */
 export const NPY_HEADER_MAX = 12 + 65536;
 
