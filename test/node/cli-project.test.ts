@@ -36,9 +36,13 @@ function projection(center: boolean, seed: number): TeacherProjection {
   };
 }
 
-function teacherVectors(n: number, seed: number, Kind: typeof Float32Array | typeof Float64Array = Float32Array) {
+function teacherVectors(n: number, seed: number): Float32Array;
+function teacherVectors(n: number, seed: number, f64: true): Float64Array;
+function teacherVectors(n: number, seed: number, f64 = false): Float32Array | Float64Array {
   const r = seededRandom(seed);
-  return Kind.from({ length: n * D }, () => 4 * r() - 2);
+  const x = f64 ? new Float64Array(n * D) : new Float32Array(n * D);
+  for (let i = 0; i < x.length; i++) x[i] = 4 * r() - 2;
+  return x;
 }
 
 /** `out` (N × d float32) equals the float64 reference of `x` within float32 rounding. */
@@ -95,7 +99,7 @@ describe('hpd-embed project', () => {
 
   it('projects a float64 .npy larger than one read chunk, and raw float32 rows with --teacher-dim (--json)', async () => {
     const n = 50_000; // 9.6 MB of float64: several chunks of rows
-    const x = teacherVectors(n, 2, Float64Array);
+    const x = teacherVectors(n, 2, true);
     const vectors = join(tmp(), 'big.npy');
     await writeFile(vectors, npyBytes(x, n, D));
     const out = join(tmp(), 'big.f32');
@@ -114,7 +118,7 @@ describe('hpd-embed project', () => {
 
   it('a bad row late in the file is INVALID_INPUT naming its row, and the old --out stays as it was', async () => {
     const n = 50_000;
-    const x = teacherVectors(n, 4, Float64Array);
+    const x = teacherVectors(n, 4, true);
     x[45_000 * D + 3] = NaN;
     const vectors = join(tmp(), 'nan.npy');
     await writeFile(vectors, npyBytes(x, n, D));
