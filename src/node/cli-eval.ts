@@ -42,6 +42,8 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     throw new UsageError(`--teacher-corpus goes with --retrieval <beir-dir>.`);
   if (values['teacher-dim'] !== undefined && values['teacher-corpus'] === undefined)
     throw new UsageError(`--teacher-dim goes with --teacher-corpus.`);
+  const teacherDim =
+    values['teacher-dim'] === undefined ? undefined : positiveInt(values['teacher-dim'], 'teacher-dim');
   const settings = modelSettings(values);
 
   // Read and check the data before loading a model, so bad input costs nothing.
@@ -49,12 +51,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
   const beir = values.retrieval ? await readBeirFolder(values.retrieval, values.split) : undefined;
   const teacherCorpus =
     beir && values['teacher-corpus'] !== undefined
-      ? await readTeacherCorpus(
-          values.model,
-          values['teacher-corpus'],
-          values['teacher-dim'] === undefined ? undefined : positiveInt(values['teacher-dim'], 'teacher-dim'),
-          beir.corpusIds.length,
-        )
+      ? await readTeacherCorpus(values.model, values['teacher-corpus'], teacherDim, beir.corpusIds.length)
       : undefined;
   if (sts?.extraFieldLines.length)
     io.err(
