@@ -1,6 +1,6 @@
 // Environment-free evaluation: takes an `embed` function (an Embedder's, in a page, a worker or Node) and parsed data.
 import { CosineIndex } from '../search/cosine-index.js';
-import { InvalidInputError } from '../search/errors.js';
+import { DimMismatchError, InvalidInputError } from '../search/errors.js';
 import type { StorageKind } from '../search/types.js';
 import type { BeirData } from './beir-data.js';
 import { pearson, spearman } from './correlation.js';
@@ -124,6 +124,22 @@ export async function evaluateSts(embed: EmbedFn, data: StsData, options: EvalOp
 export interface RetrievalOptions extends EvalOptions {
   /** Storages to evaluate (default f32 and int8). */
   storages?: StorageKind[];
+  /**
+   * The corpus already embedded (N × dim, row-major, row i is `corpusIds[i]`), e.g. teacher vectors projected into the
+   * student's space (`projectTeacher`): only the queries go through `embed`.
+   */
+  corpusVectors?: Float32Array;
+}
+
+/** The precomputed corpus, checked against the corpus size. */
+function precomputedCorpus(vectors: Float32Array, count: number): { vectors: Float32Array; dim: number } {
+  if (!(vectors instanceof Float32Array)) throw new InvalidInputError('corpusVectors must be a Float32Array.');
+  const dim = vectors.length / count;
+  if (!(Number.isInteger(dim) && dim > 0))
+    throw new InvalidInputError(
+      `corpusVectors holds ${vectors.length} values, not a positive multiple of the corpus's ${count} documents.`,
+    );
+  return { vectors, dim };
 }
 
 /** Retrieval on a BEIR-layout dataset with CosineIndex: nDCG@10, MRR@10, recall@10/100, bytes and latency per storage. */
@@ -134,13 +150,19 @@ export async function evaluateRetrieval(
 ): Promise<RetrievalResult> {
   const storages = options.storages ?? ['f32', 'int8'];
   const evalQueries = data.queryIds.map((id, i) => ({ id, i })).filter((q) => data.qrels.has(q.id));
-  const corpus = await embedAll(embed, data.corpusTexts, options);
+  const corpus = options.corpusVectors
+    ? precomputedCorpus(options.corpusVectors, data.corpusIds.length)
+    : await embedAll(embed, data.corpusTexts, options);
   const t0 = performance.now();
   const queries = await embedAll(
     embed,
     evalQueries.map((q) => data.queryTexts[q.i]),
     options,
   );
+  if (options.corpusVectors && evalQueries.length && queries.dim !== corpus.dim)
+    throw new DimMismatchError(corpus.dim, queries.dim, 'query embeddings', {
+      message: `the queries embed to ${queries.dim}-d vectors but the precomputed corpus holds ${corpus.dim}-d ones; project the corpus into this model's space.`,
+    });
   const embedMsPerQuery = (performance.now() - t0) / Math.max(1, evalQueries.length);
   const k = Math.min(100, data.corpusIds.length);
   const results: RetrievalScores[] = [];

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { KeyedMutex } from '../keyed-mutex.js';
-import { PersistError } from '../search/errors.js';
+import { HpdError, PersistError } from '../search/errors.js';
 
 const writes = new KeyedMutex();
 /** A temp file untouched for this long belongs to a writer that was killed; the next write of its target removes it. */
@@ -36,10 +36,16 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /** Writes a new file (`wx`: never an existing one) and fsyncs it, so a later rename publishes complete bytes. */
-export async function writeFileSynced(file: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileSynced(
+  file: string,
+  data: Uint8Array | string | AsyncIterable<Uint8Array>,
+): Promise<void> {
   const fh = await open(file, 'wx');
   try {
-    await fh.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
+    else
+      for await (const chunk of data)
+        for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
     await fh.sync();
   } finally {
     await fh.close();
@@ -61,10 +67,11 @@ async function sweepStaleTemps(file: string): Promise<void> {
 }
 
 /**
- * Atomically replaces `file` with `data` (creating its folder). Throws PersistError (never a raw errno error);
+ * Atomically replaces `file` with `data` (creating its folder; chunks of an async iterable are streamed, so a large
+ * file need not be held). Throws PersistError (never a raw errno error), or the typed error an iterable threw;
  * on failure the previous content of `file` is untouched and no temp file is left.
  */
-export function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+export function writeFileAtomic(file: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void> {
   const target = resolve(file);
   return writes.run(target, async () => {
     const dir = dirname(target);
@@ -75,7 +82,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): Promis
       await rename(tmp, target);
     } catch (cause) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      throw fsError('writing', target, cause);
+      throw cause instanceof HpdError ? cause : fsError('writing', target, cause);
     }
     await syncDir(dir);
     await sweepStaleTemps(target);

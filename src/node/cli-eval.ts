@@ -5,13 +5,18 @@ import { STS_FORMATS, type StsFormat } from '../eval/sts-data.js';
 import { UsageError, type CliIO } from './cli-io.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE, modelOptions, modelSettings, openEmbedder } from './cli-model.js';
 import { readBeirFolder, readStsFile } from './eval-files.js';
+import { readTeacherCorpus } from './teacher-vectors.js';
+import { positiveInt } from './cli-runtime.js';
 
 export const EVAL_SUMMARY =
   'Scores a model on an STS file (Spearman, Pearson) or a BEIR folder (nDCG@10, MRR@10, recall).';
 
-export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
+export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test] [--teacher-corpus <vectors> [--teacher-dim D]]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
   Reports Spearman/Pearson ×100 on an STS file, or nDCG@10, MRR@10, recall@10/100 on a BEIR folder (f32 and int8 index).
   --json prints one object (randomWeights: true for a random-weight fixture model, whose scores are meaningless).
+  --teacher-corpus: the asymmetric setting: the corpus is one teacher vector per document, in corpus.jsonl's line order
+  (.npy, or raw float32 with --teacher-dim), projected with the bundle folder's teacher projection and searched with
+  the model's query embeddings (--json: teacherCorpus: true).
   ${MODEL_FLAGS}`;
 
 export async function evalCommand(args: string[], io: CliIO): Promise<void> {
@@ -24,6 +29,8 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       retrieval: { type: 'string' },
       split: { type: 'string', default: 'test' },
       json: { type: 'boolean', default: false },
+      'teacher-corpus': { type: 'string' },
+      'teacher-dim': { type: 'string' },
     },
   });
   if (!values.model) throw new UsageError(`eval needs --model.`);
@@ -31,11 +38,21 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     throw new UsageError(`eval needs exactly one of --sts <file> or --retrieval <beir-dir>.`);
   if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format))
     throw new UsageError(`--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
+  if (values['teacher-corpus'] !== undefined && !values.retrieval)
+    throw new UsageError(`--teacher-corpus goes with --retrieval <beir-dir>.`);
+  if (values['teacher-dim'] !== undefined && values['teacher-corpus'] === undefined)
+    throw new UsageError(`--teacher-dim goes with --teacher-corpus.`);
+  const teacherDim =
+    values['teacher-dim'] === undefined ? undefined : positiveInt(values['teacher-dim'], 'teacher-dim');
   const settings = modelSettings(values);
 
   // Read and check the data before loading a model, so bad input costs nothing.
   const sts = values.sts ? await readStsFile(values.sts, values.format as StsFormat | undefined) : undefined;
   const beir = values.retrieval ? await readBeirFolder(values.retrieval, values.split) : undefined;
+  const teacherCorpus =
+    beir && values['teacher-corpus'] !== undefined
+      ? await readTeacherCorpus(values.model, values['teacher-corpus'], teacherDim, beir.corpusIds.length)
+      : undefined;
   if (sts?.extraFieldLines.length)
     io.err(
       `${values.sts}: ${sts.extraFieldLines.length} line(s) carry extra fields after the seventh; they were ignored.\n`,
@@ -69,12 +86,16 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
           `STS ${values.sts} (${sts.format}): ${r.pairs} pairs, Spearman ${r.spearman.toFixed(2)}, Pearson ${r.pearson.toFixed(2)} (× 100; ${about.model}, ${about.dtype}, ${about.device}${random})\n`,
         );
     } else {
-      const r = await evaluateRetrieval(embed, beir!, { onProgress });
+      const r = await evaluateRetrieval(embed, beir!, {
+        onProgress,
+        ...(teacherCorpus ? { corpusVectors: teacherCorpus } : {}),
+      });
       if (io.tty) io.err('\n');
-      if (values.json) io.out(`${JSON.stringify({ ...r, ...about })}\n`);
+      if (values.json) io.out(`${JSON.stringify({ ...r, teacherCorpus: Boolean(teacherCorpus), ...about })}\n`);
       else {
+        const teacher = teacherCorpus ? ` (teacher corpus ${values['teacher-corpus']}, projected)` : '';
         io.out(
-          `retrieval ${values.retrieval}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
+          `retrieval ${values.retrieval}${teacher}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
         );
         for (const s of r.results) {
           io.out(

@@ -15,6 +15,7 @@ import { folderSource } from './fs-source.js';
 import { wasmProbes } from './probe-runtime.js';
 import { benchCommand, embedCommand, positiveInt, searchCommand } from './cli-runtime.js';
 import { EVAL_SUMMARY, EVAL_USAGE, evalCommand } from './cli-eval.js';
+import { PROJECT_SUMMARY, PROJECT_USAGE, projectCommand } from './cli-project.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE } from './cli-model.js';
 import { checkInputFile } from './cli-files.js';
 import { OUTPUT_MARKER, checkOutputFolder, writeFolderAtomic } from './write-folder.js';
@@ -86,6 +87,7 @@ const commands: Record<string, CliCommand> = {
   ${MODEL_FLAGS}`,
   },
   eval: { run: evalCommand, usage: EVAL_USAGE, summary: EVAL_SUMMARY },
+  project: { run: projectCommand, usage: PROJECT_USAGE, summary: PROJECT_SUMMARY },
 };
 
 const isHelp = (a: string | undefined) => a === '--help' || a === '-h' || a === 'help';

@@ -93,6 +93,31 @@ describe('retrieval metrics', () => {
     expect(r.results[1].indexBytes).toBeLessThan(r.results[0].indexBytes);
   });
 
+  it('evaluateRetrieval with corpusVectors embeds only the queries and searches the given corpus rows', async () => {
+    const { embed, calls } = tableEmbed({ kitten: [1, 0.2, 0, 0], 'market news': [0, 0.3, 1, 0.1] });
+    const data = parseBeir({
+      corpus: ['a', 'b', 'c'].map((t, i) => `{"_id":"c${i}","text":"${t} has no vector"}`).join('\n'),
+      queries: '{"_id":"q1","text":"kitten"}\n{"_id":"q2","text":"market news"}',
+      qrels: 'q1\tc2\t1\nq2\tc0\t1\n',
+    });
+    // Row i is c_i: q1 (kitten) finds c2 first; q2 (market news) finds c1, then c0 second.
+    const corpusVectors = Float32Array.of(...[0, 0.2, 1, 0], ...[0, 0.3, 1, 0.1], ...[1, 0.2, 0, 0]);
+    const r = await evaluateRetrieval(embed, data, { corpusVectors });
+    expect(calls).toEqual([2]);
+    for (const s of r.results) {
+      expect(s.mrr10).toBeCloseTo((100 * (1 + 1 / 2)) / 2, 6);
+      expect(s.ndcg10).toBeCloseTo((100 * (1 + 1 / Math.log2(3))) / 2, 6);
+    }
+    await expect(evaluateRetrieval(embed, data, { corpusVectors: new Float32Array(3 * 4 + 1) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/not a positive multiple/),
+    });
+    await expect(evaluateRetrieval(embed, data, { corpusVectors: new Float32Array(3 * 5) })).rejects.toMatchObject({
+      code: 'DIM_MISMATCH',
+      message: expect.stringMatching(/queries embed to 4-d vectors but the precomputed corpus holds 5-d/),
+    });
+  });
+
   it('BEIR qrels naming unknown queries or documents are typed errors', () => {
     const base = { corpus: '{"_id":"c1","text":"x"}', queries: '{"_id":"q1","text":"y"}' };
     expect(() => parseBeir({ ...base, qrels: 'q1\tc9\t1' })).toThrow(/document "c9"/);

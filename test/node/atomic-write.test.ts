@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFileIfExists, writeFileAtomic } from '../../src/node/atomic-write.js';
+import { InvalidInputError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 
 describe('writeFileAtomic', () => {
@@ -32,6 +33,28 @@ describe('writeFileAtomic', () => {
     expect((await readdir(dir)).sort()).toEqual(
       ['x.hpdindex', young.slice(dir.length + 1), other.slice(dir.length + 1)].sort(),
     );
+  });
+
+  it('streams the chunks of an async iterable; a typed error it throws keeps the old file and leaves no temp', async () => {
+    const dir = join(tmp(), 'stream');
+    await mkdir(dir);
+    const file = join(dir, 'rows.f32');
+    async function* chunks(fail: boolean) {
+      for (let i = 0; i < 4; i++) {
+        if (fail && i === 3) throw new InvalidInputError('row 3 is bad');
+        yield new Uint8Array(100_000).fill(i);
+      }
+    }
+    await writeFileAtomic(file, chunks(false));
+    const got = await readFile(file);
+    expect(got.length).toBe(400_000);
+    expect([got[0], got[100_000], got[399_999]]).toEqual([0, 1, 3]);
+    await expect(writeFileAtomic(file, chunks(true))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'row 3 is bad',
+    });
+    expect((await readFile(file)).equals(got)).toBe(true);
+    expect(await readdir(dir)).toEqual(['rows.f32']);
   });
 
   it('failures are PERSIST_FAILED with the cause attached, the old file is untouched and no temp is left', async () => {

@@ -505,7 +505,7 @@ describe('hpd-embed CLI: every mistake is one typed line, found before a model l
     const io = capture();
     expect(await main(['--help'], io)).toBe(0);
     const described = io.stdout.split('\n').filter((l) => l.startsWith('  '));
-    expect(described).toHaveLength(6);
+    expect(described).toHaveLength(7);
     for (const l of described) expect(l, l).toMatch(/^ {2}[A-Z].*\.$/);
     for (const c of ['convert', 'embed', 'search', 'bench', 'eval']) {
       const help = capture();
