@@ -10,6 +10,7 @@ import {
   type Ready,
   type WorkerProtocol,
 } from '../protocol/messages.js';
+import { indexCallArgs } from '../protocol/index-args.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { WorkerHost } from './host.js';
 import { aborted, crashed, startWorker, type Live } from './live-worker.js';
@@ -17,6 +18,15 @@ import { checkOptions, type EmbedderOptions } from './options.js';
 
 export type { DebugOptions, EmbedderOptions, LifecycleOptions } from './options.js';
 export { DEFAULT_STALL_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS } from './live-worker.js';
+
+/** postMessage's DataCloneError for a value indexCallArgs let through (a Proxy, say), as the typed error it stands for. */
+function cloneFailure(method: string, e: unknown): unknown {
+  if ((e as { name?: unknown } | null)?.name !== 'DataCloneError') return e;
+  return new InvalidInputError(
+    `${method}(): an argument cannot be sent to the worker (${(e as Error).message}); pass plain data.`,
+    { cause: e },
+  );
+}
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };
@@ -127,8 +137,15 @@ export class Embedder {
     };
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
-      handle[m] = (...args: unknown[]) =>
-        this.call(async (r, live) => ((await open(r, live))[m] as (...a: unknown[]) => Promise<unknown>)(...args));
+      handle[m] = async (...args: unknown[]) => {
+        // Checked and copied here, before the call is queued: a typed error naming the field, never a DataCloneError.
+        const sent = indexCallArgs(m, args);
+        return this.call(async (r, live) =>
+          ((await open(r, live))[m] as (...a: unknown[]) => Promise<unknown>)(...sent),
+        ).catch((e: unknown) => {
+          throw cloneFailure(m, e);
+        });
+      };
     }
     return handle as unknown as IndexHandle;
   }

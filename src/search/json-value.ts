@@ -42,7 +42,9 @@ export function cloneJson(value: unknown, path: string, depth = 0): JsonValue {
     }
     return out;
   }
-  throw new InvalidInputError(`${path} is a ${typeof value}, which is not JSON; store plain JSON data.`);
+  throw new InvalidInputError(
+    `${path} is ${value === undefined ? 'undefined' : `a ${typeof value}`}, which is not JSON; store plain JSON data.`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 // Per-row metadata of an index: validated deep copies in (so later mutation by the caller cannot desync the index)
 // and copies out (so a caller cannot mutate what the index holds).
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 import { cloneJson } from './json-value.js';
 import type { JsonValue } from './types.js';
 

@@ -5,8 +5,9 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // formatting and comments do not move them); a change that pulls the compiler, protobuf or another heavy module into
 // the up-front worker or the page fails here. Measured on main after the issue 9 merges (protocol with every error
 // class rebuilt on both sides, queue isolation, ORT log tap): page 60.8 kB, worker 78.7 kB (src/ 39.2 kB; most of the
-// rest is @huggingface/tokenizers), compiler chunk 41.8 kB, index chunk 40.3 kB.
-const BUDGET = { page: 62_000, worker: 81_000, workerOwn: 41_000, compiler: 44_000, index: 42_000 };
+// rest is @huggingface/tokenizers), compiler chunk 41.8 kB, index chunk 40.3 kB. Issue 16 (load accepts only what a save
+// writes: search/row-checks.ts; the page checks index-call arguments: protocol/index-args.ts): page 64.8 kB, index 42.9 kB.
+const BUDGET = { page: 66_000, worker: 81_000, workerOwn: 41_000, compiler: 44_000, index: 44_000 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();
