@@ -46,9 +46,13 @@ export function int8MatchesF32Fault(
   for (let i = 0, base = 0; i < count; i++, base += dim) {
     if (quantizeRow(exact, base, dim, scratch, 0) !== scales[i])
       return { row: i, why: `has scale ${scales[i]}, not the one its float32 row quantises to` };
-    for (let j = 0; j < dim; j++)
-      if (scratch[j] !== codes[base + j])
-        return { row: i, why: `has int8 code ${codes[base + j]} at ${j}, not the one its float32 row quantises to` };
+    let diff = 0; // branch-free compare; the position is looked up only on a fault
+    for (let j = 0; j < dim; j++) diff |= scratch[j] ^ codes[base + j];
+    if (diff !== 0) {
+      let j = 0;
+      while (scratch[j] === codes[base + j]) j++;
+      return { row: i, why: `has int8 code ${codes[base + j]} at ${j}, not the one its float32 row quantises to` };
+    }
   }
   return undefined;
 }
