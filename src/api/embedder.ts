@@ -11,12 +11,22 @@ import {
   type Ready,
   type WorkerProtocol,
 } from '../protocol/messages.js';
+import { indexCallArgs } from '../protocol/index-args.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { WorkerHost } from './host.js';
 import { aborted, crashed, startWorker, type Live } from './live-worker.js';
 import { checkOptions, type EmbedderOptions } from './options.js';
 
 export type { DebugOptions, EmbedderOptions, LifecycleOptions } from './options.js';
+
+/** postMessage's DataCloneError for a value indexCallArgs let through (a Proxy, say), as the typed error it stands for. */
+function cloneFailure(method: string, e: unknown): unknown {
+  if ((e as { name?: unknown } | null)?.name !== 'DataCloneError') return e;
+  return new InvalidInputError(
+    `${method}(): an argument cannot be sent to the worker (${(e as Error).message}); pass plain data.`,
+    { cause: e },
+  );
+}
 
 /** A named index in the worker (see IndexApi in src/protocol/messages.ts): the worker's object, seen from the page. */
 export type IndexHandle = IndexApi & { readonly name: string };
@@ -118,16 +128,26 @@ export class Embedder {
     let checked: Live | undefined;
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
-      handle[m] = (...args: unknown[]) =>
-        this.call((r, live) => {
+      handle[m] = (...args: unknown[]) => {
+        // Checked and copied here, before the call is queued: a typed error naming the field, never a DataCloneError.
+        let sent: unknown[];
+        try {
+          sent = indexCallArgs(m, args);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return this.call((r, live) => {
           const check = checked !== live;
-          const call = (r.indexCall as (...a: unknown[]) => Promise<unknown>)(name, opts, check, m, args);
+          const call = (r.indexCall as (...a: unknown[]) => Promise<unknown>)(name, opts, check, m, sent);
           if (check) {
             const pass = () => void (checked = live);
             call.then(pass, (e: unknown) => (e as { code?: unknown })?.code !== 'INDEX_OPTIONS_CONFLICT' && pass());
           }
           return call;
+        }).catch((e: unknown) => {
+          throw cloneFailure(m, e);
         });
+      };
     }
     return handle as unknown as IndexHandle;
   }

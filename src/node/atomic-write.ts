@@ -2,7 +2,7 @@
 // folder, fsync, rename over the target, fsync the folder. Readers see the old file or the whole new one,
 // even if the process is killed at any instruction; concurrent writes of one path are serialised.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { KeyedMutex } from '../keyed-mutex.js';
 import { HpdError, PersistError } from '../search/errors.js';
@@ -98,4 +98,22 @@ export async function readFileIfExists(file: string): Promise<Uint8Array | undef
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fsError('reading', file, cause);
   }
+}
+
+/**
+ * Deletes `file`, in turn with writes of it (a delete never lands between a write's rename and its folder sync);
+ * false when it did not exist, PersistError for any other failure (a folder in its place, a parent that is a file).
+ */
+export function removeFile(file: string): Promise<boolean> {
+  const target = resolve(file);
+  return writes.run(target, async () => {
+    try {
+      await unlink(target);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw fsError('deleting', target, cause);
+    }
+    await syncDir(dirname(target));
+    return true;
+  });
 }

@@ -1,8 +1,7 @@
-import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import type { IndexStore } from '../search/index-store.js';
-import { readFileIfExists, writeFileAtomic } from './atomic-write.js';
+import { readFileIfExists, removeFile, writeFileAtomic } from './atomic-write.js';
 
 /**
  * Saves named index snapshots as files through writeFileAtomic: saves of one name run one at a time, in call
@@ -25,14 +24,6 @@ export function folderIndexStore(dir: string): IndexStore {
       const b = await readFileIfExists(path(name));
       return b === undefined ? undefined : (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
     },
-    async delete(name) {
-      try {
-        await unlink(path(name));
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw e;
-      }
-    },
+    delete: async (name) => removeFile(path(name)),
   };
 }

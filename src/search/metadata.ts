@@ -1,6 +1,6 @@
 // Per-row metadata of an index: validated deep copies in (so later mutation by the caller cannot desync the index)
 // and copies out (so a caller cannot mutate what the index holds).
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../errors.js';
 import { cloneJson } from './json-value.js';
 import type { JsonValue } from './types.js';
 
@@ -21,12 +21,12 @@ export function copyMetadataIn<M extends JsonValue>(
   const out: (M | undefined)[] = new Array<M | undefined>(n);
   for (let i = 0; i < n; i++) {
     const m = metadata?.[i];
-    out[i] = m === undefined ? undefined : (cloneJson(m, `for id "${ids[i]}"`, 0) as M);
+    out[i] = m === undefined ? undefined : (cloneJson(m, `metadata[${i}]`) as M);
   }
   return out;
 }
 
 /** A copy of one row's stored metadata for `get`. */
 export function copyMetadataOut<M extends JsonValue>(m: M | undefined, id: string): M | undefined {
-  return m === undefined ? undefined : (cloneJson(m, 'of ' + id, 0) as M);
+  return m === undefined ? undefined : (cloneJson(m, `metadata of id "${id}"`) as M);
 }

@@ -2,6 +2,7 @@
 // then swaps a small pointer file to it (createWritable commits on close(), replacing the old pointer whole) and only
 // then deletes older snapshots, so an interrupted save leaves the previous snapshot current and loadable.
 import { CorruptIndexError, InvalidInputError, PersistError } from './errors.js';
+import { isWellFormedString } from './json-value.js';
 import type { SaveOptions, SnapshotInfo } from './persist-idb.js';
 import type { IndexStore } from './index-store.js';
 
@@ -31,6 +32,32 @@ const SNAPSHOT = '.snap';
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0)
     throw new InvalidInputError(`index name must be a non-empty string, got ${String(name)}.`);
+  // A lone surrogate has no file name (encodeURIComponent throws URIError), as it has no UTF-8 form for an id.
+  if (!isWellFormedString(name))
+    throw new InvalidInputError('index name contains a lone UTF-16 surrogate; names must be well-formed strings.');
+}
+
+/** The pointer a save wrote for `name`: anything else (edited, or from another version) is CorruptIndexError. */
+function parsePointer(name: string, text: string): SnapshotInfo {
+  let info: unknown;
+  try {
+    info = JSON.parse(text);
+  } catch (cause) {
+    throw new CorruptIndexError(`OPFS pointer of "${name}" is not valid JSON; save the index again.`, { cause });
+  }
+  const p = info as Partial<SnapshotInfo> | null;
+  if (
+    p === null ||
+    typeof p !== 'object' ||
+    p.name !== name ||
+    typeof p.snapshotId !== 'string' ||
+    !/^[0-9a-z-]{1,64}$/.test(p.snapshotId) ||
+    !Number.isSafeInteger(p.byteLength) ||
+    (p.byteLength as number) < 0 ||
+    !Number.isFinite(p.savedAt)
+  )
+    throw new CorruptIndexError(`OPFS pointer of "${name}" is not one a save writes; save the index again.`);
+  return { name, snapshotId: p.snapshotId, byteLength: p.byteLength as number, savedAt: p.savedAt as number };
 }
 
 /** Any index name becomes a safe file name ('/' and other separators escaped). */
@@ -140,18 +167,22 @@ export class OpfsIndexStore implements IndexStore {
       if (isNotFound(cause)) return undefined;
       throw persistError(`read of "${name}"`, cause);
     }
-    try {
-      return JSON.parse(text) as SnapshotInfo;
-    } catch (cause) {
-      throw new CorruptIndexError(`OPFS pointer of "${name}" is not valid JSON; save the index again.`, { cause });
-    }
+    return parsePointer(name, text);
   }
 
   /** Names that have a current snapshot. */
   async names(): Promise<string[]> {
     const out: string[] = [];
-    for await (const file of this.dir.keys())
-      if (file.endsWith(POINTER)) out.push(decodeURIComponent(file.slice(0, -POINTER.length)));
+    for await (const file of this.dir.keys()) {
+      if (!file.endsWith(POINTER)) continue;
+      let name: string;
+      try {
+        name = decodeURIComponent(file.slice(0, -POINTER.length));
+      } catch {
+        continue; // not a name this store encoded (a file put there by something else)
+      }
+      if (fileBase(name) + POINTER === file) out.push(name);
+    }
     return out.sort();
   }
 

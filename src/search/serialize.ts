@@ -2,7 +2,8 @@
 // byte before it, so truncation or any flipped bit is caught before a single field is trusted.
 import { crc32 } from './crc32.js';
 import { CorruptIndexError, InvalidInputError, UnsupportedIndexVersionError } from './errors.js';
-import { withinJsonDepth } from './json-value.js';
+import { loadedJsonFault } from './json-value.js';
+import { f32RowsFault, int8MatchesF32Fault, int8RowsFault, type RowFault } from './row-checks.js';
 import type { JsonValue, RawIndex, StorageKind } from './types.js';
 
 /*
@@ -113,6 +114,9 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   return buf;
 }
 
+/** An id quoted for a message, cut to 60 characters (a file may hold megabyte ids). */
+const idName = (id: string): string => JSON.stringify(id.length > 60 ? `${id.slice(0, 60)}…` : id);
+
 function corrupt(what: string): CorruptIndexError {
   return new CorruptIndexError(
     `serialised index is corrupt: ${what}. Re-save it from a live index, or rebuild it from the source vectors.`,
@@ -152,6 +156,8 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   const flags = view.getUint8(7);
   if ((flags & ~(version === 1 ? 1 : 3)) !== 0 || (storage === 'f32' && flags !== 0))
     throw corrupt(`unknown flags ${flags}`);
+  // A row store keeps rescore rows or residual codes, never both.
+  if (flags === 3) throw corrupt('flags 3 (rescore rows and residual codes together), which no save writes');
   const rescoreRows = (flags & 1) === 1;
   const residual = (flags & 2) === 2;
   if (view.getUint32(24, true) !== 0 || view.getUint32(28, true) !== 0)
@@ -163,7 +169,8 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   const expected = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
   if (expected !== total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
 
-  const dec = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM: a leading U+FEFF is part of an id ("\uFEFFdoc" is not "doc"), never a marker to strip.
+  const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const ids: string[] = new Array<string>(count);
   const seen = new Set<string>();
   let p = HEADER_BYTES;
@@ -200,8 +207,10 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
     const row: unknown = entry[0];
     if (typeof row !== 'number' || !Number.isInteger(row) || row <= prev || row >= count)
       throw corrupt(`metadata row ${String(row)} is out of order or out of range`);
-    // JSON.parse already makes "__proto__" an own key; only the nesting depth add() allows is left to check.
-    if (!withinJsonDepth(entry[1])) throw corrupt(`metadata of row ${row} nests deeper than add() allows`);
+    // JSON.parse already makes "__proto__" an own key; left to check: depth, numbers that parse to ±Infinity, -0.
+    const fault = loadedJsonFault(entry[1]);
+    if (fault !== undefined)
+      throw corrupt(`metadata${fault.startsWith(' ') ? '' : ' value'}${fault} (row ${row}, id ${idName(ids[row])})`);
     metadata[row] = entry[1] as JsonValue;
     prev = row;
   }
@@ -214,26 +223,29 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   let i8: Int8Array | null = null;
   let scales: Float32Array | null = null;
   let res: Int8Array | null = null;
+  // Rows must be what add() writes (row-checks.ts): a valid checksum proves only that the bytes were not altered since.
+  let fault: RowFault | undefined;
   if (storage === 'f32') {
     f32 = new Float32Array(bytes.buffer, 0, n);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`vector value ${i} is not finite`);
+    fault = f32RowsFault(f32, count, dim);
   } else {
     scales = new Float32Array(bytes.buffer, 0, count);
-    for (let i = 0; i < count; i++)
-      if (!(scales[i] > 0) || !Number.isFinite(scales[i]))
-        throw corrupt(`scale of row ${i} is not a positive finite number`);
     i8 = new Int8Array(bytes.buffer, count * 4, n);
     const codesEnd = align4(count * 4 + n);
     for (let i = count * 4 + n; i < codesEnd; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
-    if (rescoreRows) {
-      f32 = new Float32Array(bytes.buffer, codesEnd, n);
-      for (let i = 0; i < n; i++) if (!Number.isFinite(f32[i])) throw corrupt(`rescore value ${i} is not finite`);
-    }
+    if (rescoreRows) f32 = new Float32Array(bytes.buffer, codesEnd, n);
     if (residual) {
       const start = codesEnd + (rescoreRows ? n * 4 : 0);
       res = new Int8Array(bytes.buffer, start, n);
       for (let i = start + n; i < bytes.length; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
     }
+    if (f32 !== null) {
+      const rowFault = f32RowsFault(f32, count, dim);
+      if (rowFault !== undefined)
+        throw corrupt(`rescore row ${rowFault.row} (id ${idName(ids[rowFault.row])}) ${rowFault.why}`);
+      fault = int8MatchesF32Fault(i8, scales, f32, count, dim);
+    } else fault = int8RowsFault(i8, scales, res, count, dim);
   }
+  if (fault !== undefined) throw corrupt(`row ${fault.row} (id ${idName(ids[fault.row])}) ${fault.why}`);
   return { dim, storage, count, ids, metadata, f32, i8, scales, res };
 }

@@ -180,4 +180,43 @@ describe('Embedder lifecycle (Node worker thread)', () => {
       code: 'INVALID_INPUT',
     });
   }, 60_000);
+
+  it('metadata structured clone rejects is INVALID_INPUT naming the field, never a DataCloneError; nothing is added', async () => {
+    const e = await createEmbedder({ model: bundleDir, threads: 1, backend: 'wasm' });
+    try {
+      const h = e.index('clone-checks');
+      const v = new Float32Array(2 * e.dim).fill(0.5);
+      const bad: [Promise<unknown>, RegExp][] = [
+        [
+          h.addVectors(['a', 'b'], v, [{ ok: 1 }, { tags: { fn: () => 1 } }] as never),
+          /metadata\[1\]\.tags\.fn is a function/,
+        ],
+        [h.upsertVectors(['a', 'b'], v, [undefined, { s: Symbol('s') }] as never), /metadata\[1\]\.s is a symbol/],
+        [h.addTexts(['a'], ['x'], [{ w: new WeakMap() }] as never), /metadata\[0\]\.w is a WeakMap/],
+        [h.upsertTexts(['a'], ['x'], [{ n: 1n }] as never), /metadata\[0\]\.n is a bigint/],
+        [h.search('x', 1, { filter: () => true } as never), /filter: a function cannot cross/],
+        // What the checks do not look into still fails typed: a Proxy in place of the vectors.
+        [
+          h.addVectors(['a', 'b'], new Proxy(v, {}), undefined),
+          /addVectors\(\): an argument cannot be sent to the worker/,
+        ],
+      ];
+      for (const [call, pattern] of bad) {
+        const err = await call.then(
+          () => undefined,
+          (x: unknown) => x,
+        );
+        expect(err).toMatchObject({ code: 'INVALID_INPUT' });
+        expect((err as Error).message).toMatch(pattern);
+      }
+      expect((await h.stats()).size).toBe(0);
+      // The same handle still works, and a plain copy of the metadata was stored.
+      const meta = { tags: ['t'] };
+      await h.addVectors(['a'], v.subarray(0, e.dim), [meta]);
+      meta.tags.push('later');
+      expect(await h.metadata('a')).toEqual({ tags: ['t'] });
+    } finally {
+      await e.dispose();
+    }
+  }, 60_000);
 });

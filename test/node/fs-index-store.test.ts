@@ -1,10 +1,11 @@
 // Saves of one index name through the filesystem store: serialised, atomic, typed errors only.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { folderIndexStore } from '../../src/node/fs-index-store.js';
+import { PersistError } from '../../src/errors.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
@@ -114,5 +115,54 @@ describe('index saves through the Node worker handle', () => {
       await e.dispose();
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('folderIndexStore delete', () => {
+  const tmp = useTempDir('hpd-fs-index-delete-');
+
+  it('delete() fails with the typed errors save and load give for the same failures, never raw EISDIR/ENOTDIR', async () => {
+    const bytes = new CosineIndex({ dim: DIM }).serialize();
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (e: unknown) => (e as { code?: string; constructor: { name: string } }).code ?? `raw ${String(e)}`,
+      );
+    // The snapshot path is a folder.
+    const dir = join(tmp(), 'snapshot-is-folder');
+    await mkdir(join(dir, 'n.hpdindex'), { recursive: true });
+    const store = folderIndexStore(dir);
+    expect(await code(store.saveBytes('n', bytes))).toBe('PERSIST_FAILED');
+    expect(await code(store.loadBytes('n'))).toBe('PERSIST_FAILED');
+    expect(await code(store.delete!('n'))).toBe('PERSIST_FAILED');
+    const err = await store.delete!('n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PersistError);
+    expect((err as Error).message).toMatch(/deleting .*n\.hpdindex failed \((EISDIR|EPERM)/);
+    expect(await readdir(dir)).toEqual(['n.hpdindex']); // the folder is still there
+    // A parent of the snapshot path is a file.
+    const file = join(tmp(), 'parent-is-file');
+    await writeFile(file, 'x');
+    const under = folderIndexStore(join(file, 'sub'));
+    expect(await code(under.saveBytes('n', bytes))).toBe('PERSIST_FAILED');
+    expect(await code(under.loadBytes('n'))).toBe('PERSIST_FAILED');
+    expect(await code(under.delete!('n'))).toBe('PERSIST_FAILED');
+    // A bad name is INVALID_INPUT for all three; a name never saved deletes as false, a saved one as true once.
+    expect(await code(store.delete!('../escape'))).toBe('INVALID_INPUT');
+    const ok = folderIndexStore(join(tmp(), 'plain'));
+    expect(await ok.delete!('never')).toBe(false);
+    await ok.saveBytes('n', bytes);
+    expect(await ok.delete!('n')).toBe(true);
+    expect(await ok.delete!('n')).toBe(false);
+    expect(await ok.loadBytes('n')).toBeUndefined();
+  });
+
+  it('a delete issued between saves of one name lands in call order: after it the name is gone until the next save', async () => {
+    const store = folderIndexStore(join(tmp(), 'ordered-delete'));
+    const index = new CosineIndex({ dim: DIM });
+    index.addVectors(['a'], vectors(5, 1));
+    const one = index.serialize();
+    const outcomes = await Promise.all([store.saveBytes('n', one), store.delete!('n'), store.loadBytes('n')]);
+    expect(outcomes[1]).toBe(true);
+    expect(outcomes[2]).toBeUndefined();
   });
 });

@@ -125,4 +125,44 @@ describe('OpfsIndexStore', () => {
     expect(dir.files.size).toBe(0);
     await expect(store.saveBytes('', new ArrayBuffer(1))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
+
+  it('a pointer a save did not write is CORRUPT_INDEX (was a TypeError on null); names with BOMs and astral characters round-trip', async () => {
+    const dir = memoryDir();
+    const store = new OpfsIndexStore(dir);
+    const names = ['\uFEFFnotes', 'notes', 'é', 'e\u0301', 'a/b', '😀', '\u0000', '%2E'];
+    for (const [i, name] of names.entries()) await store.saveBytes(name, index(10 + i, 5).serialize());
+    expect(await store.names()).toEqual([...names].sort());
+    for (const [i, name] of names.entries())
+      expect(new Uint8Array((await store.loadBytes(name))!)).toEqual(new Uint8Array(index(10 + i, 5).serialize()));
+    const pointer = [...dir.files.keys()].find((f) => f === encodeURIComponent('notes') + '.current.json')!;
+    const good = dir.files.get(pointer)!;
+    const info = JSON.parse(new TextDecoder().decode(good)) as Record<string, unknown>;
+    for (const bad of [
+      'null',
+      '[]',
+      '"x"',
+      JSON.stringify({ ...info, name: 'other' }),
+      JSON.stringify({ ...info, snapshotId: '../../x' }),
+      JSON.stringify({ ...info, byteLength: -1 }),
+      JSON.stringify({ ...info, byteLength: 1e300 }),
+      JSON.stringify({ ...info, savedAt: 'now' }),
+    ]) {
+      dir.files.set(pointer, new TextEncoder().encode(bad));
+      await expect(store.loadBytes('notes')).rejects.toMatchObject({ code: 'CORRUPT_INDEX' });
+      await expect(store.info('notes')).rejects.toMatchObject({ code: 'CORRUPT_INDEX' });
+    }
+    dir.files.set(pointer, good);
+    expect(await store.info('notes')).toEqual(info);
+    // A file another program put in the folder is not listed as a name (and does not throw URIError).
+    dir.files.set('%E0%A4%A.current.json', new Uint8Array(0));
+    dir.files.set('a%2fb.current.json', new Uint8Array(0));
+    expect(await store.names()).toEqual([...names].sort());
+    // A lone surrogate has no file name: INVALID_INPUT for save, load and delete alike (was a raw URIError).
+    for (const op of [
+      () => store.saveBytes('\uD800', new ArrayBuffer(8)),
+      () => store.loadBytes('x\uDC00'),
+      () => store.delete('\uDBFF'),
+    ])
+      await expect(op()).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INT8_MAX_CODE, dequantizeRow, quantizeRow } from '../../src/search/quantize.js';
+import { INT8_MAX_CODE, dequantizeRow, quantizeRow, roundHalfUp } from '../../src/search/quantize.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
 describe('int8 symmetric per-vector quantisation', () => {
@@ -35,5 +35,22 @@ describe('int8 symmetric per-vector quantisation', () => {
     );
     expect(a[0]).toBe(0);
     expect(Array.from(b)).toEqual(Array.from(a, (x) => (x === 0 ? 0 : -x)));
+  });
+
+  it('roundHalfUp is Math.round on every value quantisation meets: edges, ties, and near-ties at every integer to ±300', () => {
+    const same = (x: number) => expect([x, roundHalfUp(x)]).toEqual([x, Math.round(x) + 0]);
+    for (const x of [0, -0, 0.5, -0.5, 0.49999999999999994, -0.49999999999999994, 0.5000000000000001, 1.5, -1.5, 2.5])
+      same(x);
+    for (let k = -300; k <= 300; k++) {
+      for (const x of [k, k + 0.5, k - 0.5, k + 0.25])
+        for (const y of [
+          x,
+          x + Number.EPSILON * Math.max(1, Math.abs(x)),
+          x - Number.EPSILON * Math.max(1, Math.abs(x)),
+        ])
+          same(y);
+    }
+    const rand = seededRandom(22);
+    for (let i = 0; i < 20000; i++) same((rand() * 2 - 1) * 300);
   });
 });
