@@ -64,7 +64,8 @@ export async function run(): Promise<void> {
     for (const [storage, rescore] of VARIANTS) {
       const index = new CosineIndex<JsonValue>({ dim: DIM, storage, rescore, capacity: n });
       addInChunks(index, ids, data, DIM, 10_000);
-      for (let i = 0; i < n; i += 10) index.upsertVectors([ids[i]], data.subarray(i * DIM, i * DIM + DIM), [{ i, tag: 't' }]);
+      for (let i = 0; i < n; i += 10)
+        index.upsertVectors([ids[i]], data.subarray(i * DIM, i * DIM + DIM), [{ i, tag: 't' }]);
       const bytes = index.serialize();
       const checks = runChecks(bytes);
       const load: number[] = [];

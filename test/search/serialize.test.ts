@@ -426,7 +426,12 @@ describe('a checksum-valid file holding values add() never writes is CORRUPT_IND
   const ids = ['r0', 'r1', 'r2', 'r3'];
   const make = (storage: StorageKind, rescore?: Int8Rescore) => {
     const index = new CosineIndex<JsonValue>({ dim: 8, storage, rescore });
-    index.addVectors(ids, randomVectors(seededRandom(41), 4, 8), [undefined, undefined, { x: '1234567890' }, undefined]);
+    index.addVectors(ids, randomVectors(seededRandom(41), 4, 8), [
+      undefined,
+      undefined,
+      { x: '1234567890' },
+      undefined,
+    ]);
     return new Uint8Array(index.serialize());
   };
 
