@@ -37,7 +37,7 @@ export async function compileKernel(wat: string = KERNELS[0].wat, shared = false
   const features = { simd: true, relaxed_simd: true, threads: shared };
   const mod = wabt.parseWat(wat, shared ? sharedSource(text) : text, features);
   try {
-    mod.validate(features);
+    (mod.validate as (f?: typeof features) => void)(features); // the typings omit validate's features argument
     return new Uint8Array(mod.toBinary({}).buffer);
   } finally {
     mod.destroy();

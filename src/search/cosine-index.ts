@@ -9,6 +9,8 @@ import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
+import { checkThreadOptions, sharedMemoryUnavailable, type SearchThreadsInfo } from './threads/support.js';
+import type { ThreadedSearch } from './threads/threaded-search.js';
 import type {
   CosineIndexOptions,
   IndexEntry,
@@ -32,6 +34,7 @@ import {
 } from './validate.js';
 
 export type { CosineIndexOptions, IndexEntry } from './types.js';
+export type { SearchThreadsInfo } from './threads/support.js';
 
 /** Exact (f32) or quantised (int8) flat cosine index with string ids and optional JSON metadata. */
 export class CosineIndex<M extends JsonValue = JsonValue> {
@@ -55,6 +58,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private readonly qf: Float64Array;
   private outRows = new Int32Array(16);
   private outScores = new Float64Array(16);
+  // Scan threads (src/search/threads/): loaded on the first async search that can use them.
+  private readonly threadOpts: { threads: number; minRows: number };
+  private threadsUnavailable: string | null;
+  private threaded: Promise<ThreadedSearch | string> | null = null;
+  private lastThreads: SearchThreadsInfo['last'] = null;
+  /** Async searches started and not settled: the rows must not change under them. */
+  private inFlight = 0;
+  private asyncTail: Promise<unknown> = Promise.resolve();
   private readonly byId = (a: number, b: number): number => {
     const x = this.rowIds[a];
     const y = this.rowIds[b];
@@ -75,6 +86,23 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     // Always allocate, so serialisation of an empty index records its layout.
     this.rows.grow(capacity, 0);
     this.scanner = createScanner(this.rows, this.byId);
+    this.threadOpts = checkThreadOptions(options.searchThreads, options.searchThreadsMinRows);
+    this.threadsUnavailable =
+      this.threadOpts.threads === 1
+        ? 'searchThreads is 1'
+        : kernel === null
+          ? 'no wasm SIMD kernel (kernel: "js", no wasm SIMD, or dim not a multiple of 16)'
+          : sharedMemoryUnavailable();
+  }
+
+  /** Scan threads: how many were asked for, whether they can run here (and why not), and the last async search's path. */
+  get threads(): SearchThreadsInfo {
+    return {
+      requested: this.threadOpts.threads,
+      minRows: this.threadOpts.minRows,
+      unavailable: this.threadsUnavailable,
+      last: this.lastThreads,
+    };
   }
 
   /** Number of stored vectors. */
@@ -232,6 +260,102 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     return out;
   }
 
+  /**
+   * `search` on several threads where memory can be shared and the index has at least `searchThreadsMinRows` rows
+   * (results identical to `search`); else it runs `search`. `threads.last` says which path ran and why. Until it
+   * settles, calls that change the index, and sync searches, throw INVALID_INPUT: await it first (the worker's
+   * per-index queue does). Async searches on one index run one after another.
+   */
+  async searchAsync(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): Promise<SearchHit[]> {
+    const single = this.singleReason(options);
+    if (single !== null) {
+      this.lastThreads = { path: 'single', threads: 1, reason: single };
+      return this.search(query, k, options);
+    }
+    checkK(k);
+    const { floor } = checkOptions(options);
+    const qf = new Float64Array(this.dim);
+    unitQuery(query, this.dim, qf);
+    const n = this.count;
+    const kk = Math.min(k, n);
+    return this.onThreads(async (t) => {
+      this.heap.reset(kk, this.byId);
+      if (t === null) this.scanner.one(qf, n, kk, floor, null, this.heap);
+      else await t.one(qf, n, kk, floor, this.heap);
+      return this.hits(this.heap, kk);
+    });
+  }
+
+  /** `searchMany` on threads, as `searchAsync` is `search` on threads (same results as one-by-one `search`). */
+  async searchManyAsync(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): Promise<SearchHit[][]> {
+    const single = this.singleReason(options);
+    if (single !== null) {
+      this.lastThreads = { path: 'single', threads: 1, reason: single };
+      return this.searchMany(queries, k, options);
+    }
+    checkK(k);
+    const { floor } = checkOptions(options);
+    const dim = this.dim;
+    const nqAll = batchLength(queries, dim, 'queries');
+    const qf = new Float64Array(nqAll * dim);
+    unitQueries(queries, nqAll, dim, qf); // validates every query before any work
+    const n = this.count;
+    const kk = Math.min(k, n);
+    return this.onThreads(async (t) => {
+      const out: SearchHit[][] = [];
+      const emit = (_i: number, heap: TopK): void => void out.push(this.hits(heap, kk));
+      for (let b = 0; b < nqAll; b += MANY_BATCH) {
+        const nq = Math.min(MANY_BATCH, nqAll - b);
+        const batch = qf.subarray(b * dim, (b + nq) * dim);
+        if (t === null) this.scanner.many(batch, nq, n, kk, floor, null, emit);
+        else if (nq > 1) await t.many(batch, nq, n, kk, floor, this.heap, emit);
+        else {
+          this.heap.reset(kk, this.byId);
+          await t.one(batch, n, kk, floor, this.heap);
+          emit(0, this.heap);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Why an async search runs on one thread now (null: threads). */
+  private singleReason(options: SearchOptions<M>): string | null {
+    if (this.threadsUnavailable !== null) return this.threadsUnavailable;
+    if (options !== null && typeof options === 'object' && options.filter !== undefined)
+      return 'a filter runs on the calling thread';
+    if (this.count < this.threadOpts.minRows || this.count === 0)
+      return `${this.count} rows, below searchThreadsMinRows (${this.threadOpts.minRows})`;
+    return null;
+  }
+
+  /** Runs `scan` after the async searches before it, with the threads (null: they could not start or the kernel changed). */
+  private onThreads<T>(scan: (t: ThreadedSearch | null) => Promise<T>): Promise<T> {
+    if (this.scanning) this.idle('searchAsync');
+    this.inFlight++;
+    const run = this.asyncTail.then(async () => {
+      this.threaded ??= import('./threads/threaded-search.js').then((m) =>
+        m.ThreadedSearch.open(
+          this,
+          this.rows,
+          this.threadOpts.threads,
+          () => this.scanner,
+          () => (this.scanner = createScanner(this.rows, this.byId)),
+        ),
+      );
+      const opened = await this.threaded;
+      if (typeof opened === 'string') this.threadsUnavailable = opened;
+      const t = typeof opened === 'string' || !opened.ready ? null : opened;
+      this.lastThreads =
+        t === null
+          ? { path: 'single', threads: 1, reason: typeof opened === 'string' ? opened : 'rows left shared memory' }
+          : { path: 'threads', threads: t.threads, reason: null };
+      return scan(t);
+    });
+    this.asyncTail = run.catch(() => undefined);
+    return run.finally(() => void this.inFlight--);
+  }
+
   /** Serialises to the versioned binary format (see serialize.ts). */
   serialize(): ArrayBuffer {
     return encodeIndex({
@@ -264,6 +388,10 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Refuses a call from inside a search's filter that would change the rows (or reuse the scratch) under the scan. */
   private idle(op: string): void {
+    if (this.inFlight > 0)
+      throw new InvalidInputError(
+        `${op}() was called while a searchAsync()/searchManyAsync() on this index is in flight; await it first (rows must not change under a threaded scan).`,
+      );
     if (this.scanning)
       throw new InvalidInputError(
         `${op}() was called from a search filter on the same index; a filter must only read its arguments. Collect the ids in the filter and ${op}() after the search returns.`,

@@ -1,0 +1,195 @@
+// The threaded scan: the index's rows move once into a shared WebAssembly.Memory, then each search splits the rows
+// into one slice per thread (the calling thread takes the first). Every thread runs the same kernel and returns its
+// slice's top c plus the rows tied with its c-th score; one candidate heap with the id tie-break then holds exactly
+// the single-thread scan's candidates, and the usual exact rescoring ranks them, so results are identical.
+import { KernelMemory } from '../kernel-memory.js';
+import type { RowStore } from '../row-store.js';
+import type { RangeScan, Scanner } from '../scan.js';
+import { compileKernelModule, instantiateSimdScan } from '../simd.js';
+import { TopK } from '../topk.js';
+import { hardwareThreads, ScanPool } from './pool.js';
+import type { ScanReply, ScanRequest } from './scan-worker.js';
+import { SHARED_SIMD_KERNEL_BASE64, SHARED_SIMD_RELAXED_KERNEL_BASE64 } from './shared-kernel-bytes.js';
+import { resolveThreads } from './support.js';
+
+const MAX_PAGES = 65536;
+/** An index's threads end when the index is collected. */
+const closeWith = new FinalizationRegistry<ScanPool>((pool) => pool.close());
+
+function isRangeScan(s: Scanner): s is RangeScan {
+  return 'passRange' in s;
+}
+
+export class ThreadedSearch {
+  private readonly cand = new TopK(64);
+  private readonly heaps: TopK[] = [];
+  private next = 1;
+
+  private constructor(
+    private readonly rows: RowStore,
+    private readonly kernel: KernelMemory,
+    private readonly pool: ScanPool,
+    private readonly scanner: () => Scanner,
+  ) {}
+
+  /**
+   * Moves `rows` into shared memory and starts the threads, or says why it cannot (the rows then stay where they
+   * are). `rescan` makes the index pick its scanner again for the moved rows and returns it.
+   */
+  static async open(
+    owner: object,
+    rows: RowStore,
+    requested: number,
+    scanner: () => Scanner,
+    rescan: () => Scanner,
+  ): Promise<ThreadedSearch | string> {
+    const threads = resolveThreads(requested, await hardwareThreads());
+    if (threads < 2) return requested === 1 ? 'searchThreads is 1' : 'the hardware has one thread';
+    const old = rows.kernel;
+    if (old === null) return 'no wasm SIMD kernel for these rows (kernel: "js", or dim not a multiple of 16)';
+    const mod = compileKernelModule(SHARED_SIMD_KERNEL_BASE64);
+    const rmod = old.int8Kind === 'relaxed' ? compileKernelModule(SHARED_SIMD_RELAXED_KERNEL_BASE64) : null;
+    if (mod === null) return 'this engine cannot compile the shared-memory kernel';
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    } catch (e) {
+      return `no shared WebAssembly.Memory here (${String(e)})`;
+    }
+    const scan = instantiateSimdScan(mod, rmod, memory);
+    if (scan === null) return 'the shared-memory kernel failed to instantiate';
+    const kernel = KernelMemory.onScan(scan, old.kind, old.dim, threads - 1);
+    if (rows.storage === 'int8' && kernel.int8Kind !== old.int8Kind) return 'relaxed SIMD differs on shared memory';
+    if (!kernel.reserve(rows.capacity)) return 'shared memory too small for the rows';
+    // Move the rows (the whole capacity) and point the store at the shared kernel.
+    if (rows.storage === 'f32') {
+      const view = kernel.rowsF32(rows.capacity * rows.dim);
+      view.set(rows.data.subarray(0, view.length));
+      rows.data = view;
+    } else {
+      const view = kernel.rowsI8(rows.capacity * rows.dim);
+      view.set(rows.codes.subarray(0, view.length));
+      rows.codes = view;
+    }
+    rows.kernel = kernel;
+    const s = rescan();
+    if (!isRangeScan(s) || s.kernel !== kernel) return 'the index did not take the shared kernel';
+    const pool = await ScanPool.create(threads - 1, memory, mod, kernel.int8Kind === 'relaxed' ? rmod : null);
+    closeWith.register(owner, pool);
+    return new ThreadedSearch(rows, kernel, pool, scanner);
+  }
+
+  /** Threads in use, the calling one included. */
+  get threads(): number {
+    return this.pool.size + 1;
+  }
+
+  /** The scanner when the rows are still in this shared memory (growth at the wasm limit drops the kernel), else null. */
+  private current(): RangeScan | null {
+    const s = this.scanner();
+    if (this.rows.kernel !== this.kernel || !isRangeScan(s) || s.kernel !== this.kernel) return null;
+    if (this.rows.storage === 'int8' && !(this.rows.scales.buffer instanceof SharedArrayBuffer)) {
+      // Growth replaced the scales with a plain array: share them again (the threads read them).
+      const shared = new Float32Array(new SharedArrayBuffer(this.rows.scales.byteLength));
+      shared.set(this.rows.scales);
+      this.rows.scales = shared;
+    }
+    return s;
+  }
+
+  /** Whether a threaded scan can run now (else the caller scans on one thread). */
+  get ready(): boolean {
+    return this.current() !== null;
+  }
+
+  /** The single-thread scan's `one` (no filter) over threads: fills `heap`, reset by the caller to kk with the tie-break. */
+  async one(qf: Float64Array, n: number, kk: number, floor: number, heap: TopK): Promise<void> {
+    const scan = this.current()!;
+    const c = scan.candidates(kk, n);
+    const bar = scan.bar(floor);
+    scan.load(qf, 1);
+    const replies = this.dispatch(scan, 1, n, c, new Float64Array([bar]), this.kernel.layout.qOff);
+    const per = Math.ceil(n / this.threads);
+    const cand = this.cand;
+    cand.reset(c, scan.tie);
+    scan.passRange(0, Math.min(n, per), bar, null, cand);
+    for (const r of await replies) merge(r, 0, cand);
+    scan.rescore(c, cand, qf, 0, floor, heap);
+  }
+
+  /** The single-thread scan's `many` (no filter, nq <= MANY_BATCH) over threads. */
+  async many(
+    qf: Float64Array,
+    nq: number,
+    n: number,
+    kk: number,
+    floor: number,
+    final: TopK,
+    emit: (i: number, heap: TopK) => void,
+  ): Promise<void> {
+    const scan = this.current()!;
+    const dim = this.rows.dim;
+    const c = scan.candidates(kk, n);
+    const bars = new Float64Array(nq).fill(scan.bar(floor));
+    scan.load(qf, nq);
+    const replies = this.dispatch(scan, nq, n, c, bars, this.kernel.layout.manyQOff);
+    while (this.heaps.length < nq) this.heaps.push(new TopK(64));
+    for (let i = 0; i < nq; i++) this.heaps[i].reset(c, scan.tie);
+    const per = Math.ceil(n / this.threads);
+    scan.passManyRange(0, Math.min(n, per), nq, this.heaps, bars.slice(), null);
+    const got = await replies;
+    for (let i = 0; i < nq; i++) {
+      for (const r of got) merge(r, i, this.heaps[i]);
+      final.reset(kk, scan.tie);
+      scan.rescore(c, this.heaps[i], qf, i * dim, floor, final);
+      emit(i, final);
+    }
+  }
+
+  private dispatch(
+    scan: RangeScan,
+    nq: number,
+    n: number,
+    c: number,
+    bars: Float64Array,
+    qOff: number,
+  ): Promise<ScanReply[]> {
+    const { layout } = this.kernel;
+    const per = Math.ceil(n / this.threads);
+    const jobs: Promise<ScanReply>[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      const start = Math.min(n, t * per);
+      const end = Math.min(n, start + per);
+      if (start >= end) break;
+      const req: ScanRequest = {
+        type: 'scan',
+        id: this.next++,
+        kind: scan.kind,
+        nq,
+        dim: this.rows.dim,
+        start,
+        end,
+        c,
+        bars,
+        qOff,
+        rowsOff: layout.rowsOff,
+        outOff: layout.threadOff + (t - 1) * layout.threadStride,
+        scales: scan.scales,
+      };
+      jobs.push(this.pool.run(t - 1, req));
+    }
+    return Promise.all(jobs);
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+/** Offers query `q`'s candidates of a thread's reply to `heap` (its id tie-break decides among equal scores). */
+function merge(r: ScanReply, q: number, heap: TopK): void {
+  let o = 0;
+  for (let i = 0; i < q; i++) o += r.counts[i];
+  const end = o + r.counts[q];
+  for (; o < end; o++) heap.offer(r.scores[o], r.rows[o]);
+}
