@@ -78,7 +78,7 @@ export class WorkerIndex implements IndexApi {
     const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
     return this.turn(async (idx) => {
       const q = vector ? await vector : query;
-      const hits: IndexHit[] = idx.search(q as Float32Array, k, searchOptions(options));
+      const hits: IndexHit[] = await idx.searchAsync(q as Float32Array, k, searchOptions(options)); // threads where they pay
       return { value: withMetadata(idx, hits, options) };
     });
   }
@@ -99,7 +99,7 @@ export class WorkerIndex implements IndexApi {
         let t = 0;
         batch = queries.map((q) => (typeof q === 'string' ? embedded!.subarray(t * dim, ++t * dim) : q));
       }
-      const lists: IndexHit[][] = idx.searchMany(batch, k, searchOptions(options));
+      const lists: IndexHit[][] = await idx.searchManyAsync(batch, k, searchOptions(options));
       for (const hits of lists) withMetadata(idx, hits, options);
       return { value: lists };
     });
