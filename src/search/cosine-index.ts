@@ -9,8 +9,8 @@ import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
-import { checkThreadOptions, sharedMemoryUnavailable, type SearchThreadsInfo } from './threads/support.js';
-import type { ThreadedSearch } from './threads/threaded-search.js';
+import { threadState, type SearchThreadsInfo, type ThreadHost, type ThreadState } from './threads/support.js';
+import type { IndexThreads } from './threads/index-threads.js';
 import type {
   CosineIndexOptions,
   IndexEntry,
@@ -58,14 +58,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private readonly qf: Float64Array;
   private outRows = new Int32Array(16);
   private outScores = new Float64Array(16);
-  // Scan threads (src/search/threads/): loaded on the first async search that can use them.
-  private readonly threadOpts: { threads: number; minRows: number };
-  private threadsUnavailable: string | null;
-  private threaded: Promise<ThreadedSearch | string> | null = null;
-  private lastThreads: SearchThreadsInfo['last'] = null;
-  /** Async searches started and not settled: the rows must not change under them. */
-  private inFlight = 0;
-  private asyncTail: Promise<unknown> = Promise.resolve();
+  /** Scan threads (src/search/threads/): their state here, their code loaded by the first async search that runs them. */
+  private readonly thr: ThreadState;
   private readonly byId = (a: number, b: number): number => {
     const x = this.rowIds[a];
     const y = this.rowIds[b];
@@ -86,23 +80,13 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     // Always allocate, so serialisation of an empty index records its layout.
     this.rows.grow(capacity, 0);
     this.scanner = createScanner(this.rows, this.byId);
-    this.threadOpts = checkThreadOptions(options.searchThreads, options.searchThreadsMinRows);
-    this.threadsUnavailable =
-      this.threadOpts.threads === 1
-        ? 'searchThreads is 1'
-        : kernel === null
-          ? 'no wasm SIMD kernel (kernel: "js", no wasm SIMD, or dim not a multiple of 16)'
-          : sharedMemoryUnavailable();
+    this.thr = threadState(options, kernel !== null);
   }
 
   /** Scan threads: how many were asked for, whether they can run here (and why not), and the last async search's path. */
   get threads(): SearchThreadsInfo {
-    return {
-      requested: this.threadOpts.threads,
-      minRows: this.threadOpts.minRows,
-      unavailable: this.threadsUnavailable,
-      last: this.lastThreads,
-    };
+    const { requested, minRows, unavailable, last } = this.thr;
+    return { requested, minRows, unavailable, last };
   }
 
   /** Number of stored vectors. */
@@ -266,94 +250,67 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * settles, calls that change the index, and sync searches, throw INVALID_INPUT: await it first (the worker's
    * per-index queue does). Async searches on one index run one after another.
    */
-  async searchAsync(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): Promise<SearchHit[]> {
-    const single = this.singleReason(options);
-    if (single !== null) {
-      this.lastThreads = { path: 'single', threads: 1, reason: single };
-      return this.search(query, k, options);
-    }
-    checkK(k);
-    const { floor } = checkOptions(options);
-    const qf = new Float64Array(this.dim);
-    unitQuery(query, this.dim, qf);
-    const n = this.count;
-    const kk = Math.min(k, n);
-    return this.onThreads(async (t) => {
-      this.heap.reset(kk, this.byId);
-      if (t === null) this.scanner.one(qf, n, kk, floor, null, this.heap);
-      else await t.one(qf, n, kk, floor, this.heap);
-      return this.hits(this.heap, kk);
-    });
+  searchAsync(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): Promise<SearchHit[]> {
+    return this.viaThreads(
+      options,
+      () => this.search(query, k, options),
+      (t, one) => t.one(query, k, options, one),
+    );
   }
 
   /** `searchMany` on threads, as `searchAsync` is `search` on threads (same results as one-by-one `search`). */
-  async searchManyAsync(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): Promise<SearchHit[][]> {
-    const single = this.singleReason(options);
-    if (single !== null) {
-      this.lastThreads = { path: 'single', threads: 1, reason: single };
-      return this.searchMany(queries, k, options);
-    }
-    checkK(k);
-    const { floor } = checkOptions(options);
-    const dim = this.dim;
-    const nqAll = batchLength(queries, dim, 'queries');
-    const qf = new Float64Array(nqAll * dim);
-    unitQueries(queries, nqAll, dim, qf); // validates every query before any work
-    const n = this.count;
-    const kk = Math.min(k, n);
-    return this.onThreads(async (t) => {
-      const out: SearchHit[][] = [];
-      const emit = (_i: number, heap: TopK): void => void out.push(this.hits(heap, kk));
-      for (let b = 0; b < nqAll; b += MANY_BATCH) {
-        const nq = Math.min(MANY_BATCH, nqAll - b);
-        const batch = qf.subarray(b * dim, (b + nq) * dim);
-        if (t === null) this.scanner.many(batch, nq, n, kk, floor, null, emit);
-        else if (nq > 1) await t.many(batch, nq, n, kk, floor, this.heap, emit);
-        else {
-          this.heap.reset(kk, this.byId);
-          await t.one(batch, n, kk, floor, this.heap);
-          emit(0, this.heap);
-        }
+  searchManyAsync(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): Promise<SearchHit[][]> {
+    return this.viaThreads(
+      options,
+      () => this.searchMany(queries, k, options),
+      (t, one) => t.many(queries, k, options, one),
+    );
+  }
+
+  private viaThreads<T>(
+    options: SearchOptions<M>,
+    single: () => T,
+    threaded: (t: IndexThreads<M>, single: () => T) => Promise<T>,
+  ): Promise<T> {
+    const s = this.thr;
+    try {
+      if (s.inFlight === 0 && (s.unavailable !== null || options?.filter !== undefined || this.count < s.minRows)) {
+        s.last = {
+          path: 'single',
+          threads: 1,
+          reason: s.unavailable ?? (options?.filter ? 'filter' : 'below searchThreadsMinRows'),
+        };
+        return Promise.resolve(single());
       }
-      return out;
-    });
-  }
-
-  /** Why an async search runs on one thread now (null: threads). */
-  private singleReason(options: SearchOptions<M>): string | null {
-    if (this.threadsUnavailable !== null) return this.threadsUnavailable;
-    if (options !== null && typeof options === 'object' && options.filter !== undefined)
-      return 'a filter runs on the calling thread';
-    if (this.count < this.threadOpts.minRows || this.count === 0)
-      return `${this.count} rows, below searchThreadsMinRows (${this.threadOpts.minRows})`;
-    return null;
-  }
-
-  /** Runs `scan` after the async searches before it, with the threads (null: they could not start or the kernel changed). */
-  private onThreads<T>(scan: (t: ThreadedSearch | null) => Promise<T>): Promise<T> {
-    if (this.scanning) this.idle('searchAsync');
-    this.inFlight++;
-    const run = this.asyncTail.then(async () => {
-      this.threaded ??= import('./threads/threaded-search.js').then((m) =>
-        m.ThreadedSearch.open(
-          this,
-          this.rows,
-          this.threadOpts.threads,
-          () => this.scanner,
-          () => (this.scanner = createScanner(this.rows, this.byId)),
-        ),
-      );
-      const opened = await this.threaded;
-      if (typeof opened === 'string') this.threadsUnavailable = opened;
-      const t = typeof opened === 'string' || !opened.ready ? null : opened;
-      this.lastThreads =
-        t === null
-          ? { path: 'single', threads: 1, reason: typeof opened === 'string' ? opened : 'rows left shared memory' }
-          : { path: 'threads', threads: t.threads, reason: null };
-      return scan(t);
-    });
-    this.asyncTail = run.catch(() => undefined);
-    return run.finally(() => void this.inFlight--);
+      this.idle('searchAsync', true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    s.inFlight++;
+    const host: ThreadHost<M> = {
+      index: this,
+      rows: this.rows,
+      tie: this.byId,
+      heap: this.heap,
+      count: () => this.count,
+      scanner: () => this.scanner,
+      rescan: () => (this.scanner = createScanner(this.rows, this.byId)),
+      hits: (heap, kk) => this.hits(heap, kk),
+      single: (fn) => {
+        const n = s.inFlight;
+        s.inFlight = 0;
+        try {
+          return fn();
+        } finally {
+          s.inFlight = n;
+        }
+      },
+    };
+    const run = s.tail.then(async () =>
+      threaded(await (await import('./threads/index-threads.js')).indexThreads(s, host), () => host.single(single)),
+    );
+    s.tail = run.catch(() => undefined);
+    return run.finally(() => void s.inFlight--);
   }
 
   /** Serialises to the versioned binary format (see serialize.ts). */
@@ -387,10 +344,10 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   // ---- internals ----
 
   /** Refuses a call from inside a search's filter that would change the rows (or reuse the scratch) under the scan. */
-  private idle(op: string): void {
-    if (this.inFlight > 0)
+  private idle(op: string, async = false): void {
+    if (this.thr.inFlight > 0 && !async)
       throw new InvalidInputError(
-        `${op}() was called while a searchAsync()/searchManyAsync() on this index is in flight; await it first (rows must not change under a threaded scan).`,
+        `${op}() was called while a searchAsync() on this index is in flight; await it first.`,
       );
     if (this.scanning)
       throw new InvalidInputError(

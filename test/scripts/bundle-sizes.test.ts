@@ -6,7 +6,9 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // the up-front worker or the page fails here. Measured on main after the issue 9 merges (protocol with every error
 // class rebuilt on both sides, queue isolation, ORT log tap): page 60.8 kB, worker 78.7 kB (src/ 39.2 kB; most of the
 // rest is @huggingface/tokenizers), compiler chunk 41.8 kB, index chunk 40.3 kB.
-const BUDGET = { page: 62_000, worker: 81_000, workerOwn: 41_000, compiler: 44_000, index: 42_000 };
+// Issue 20 (scan threads): CosineIndex.searchAsync/searchManyAsync, the staged scans and the thread state add 3.2 kB to
+// the page and the index chunk (64.6 / 43.9 kB); the pool, thread code and shared-memory kernels load only when used.
+const BUDGET = { page: 65_500, worker: 81_000, workerOwn: 41_000, compiler: 44_000, index: 44_800 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();

@@ -1,61 +1,63 @@
-// Whether scan threads can run here, and how many: loaded with the index (small), while the pool and the threaded
-// scan (threaded-search.ts) are imported only on the first search that uses them.
+// What an index keeps about its scan threads, loaded with the index (small); the pool and the threaded scan
+// (index-threads.ts, threaded-search.ts) are imported only by the first async search that runs on threads.
 import { InvalidInputError } from '../errors.js';
-
-/** Below this many rows a scan stays on one thread: handing slices to threads costs more than it saves. */
-export const DEFAULT_THREADED_MIN_ROWS = 20_000;
-/** The default thread count's cap (with the hardware's own count). */
-export const DEFAULT_MAX_THREADS = 4;
+import type { RowStore } from '../row-store.js';
+import type { Scanner } from '../scan.js';
+import type { TopK, RowTieBreak } from '../topk.js';
+import type { CosineIndexOptions, JsonValue, SearchHit } from '../types.js';
 
 /** What an index reports about its scan threads (`CosineIndex.threads`). */
 export interface SearchThreadsInfo {
-  /** Threads asked for: the `searchThreads` option, or the default min(hardwareConcurrency, 4) (0 until known in Node 20). */
+  /** The `searchThreads` option (0: the default, min(hardwareConcurrency, 4)). */
   requested: number;
-  /** Rows from which an async search uses the threads (`searchThreadsMinRows`). */
+  /** Rows from which an async search uses the threads (`searchThreadsMinRows`, default 20 000). */
   minRows: number;
-  /** Why scans run on one thread whatever the size (null: threads can run). */
+  /** Why scans run on one thread whatever the size (null: threads can run, or not yet tried). */
   unavailable: string | null;
   /** The path the last searchAsync/searchManyAsync took, with its thread count and, for 'single', why. */
   last: { path: 'threads' | 'single'; threads: number; reason: string | null } | null;
 }
 
-/** Null where this context can share memory with worker threads, else why not. */
-export function sharedMemoryUnavailable(): string | null {
-  const g = globalThis as {
-    crossOriginIsolated?: boolean;
-    Worker?: unknown;
-    process?: { versions?: { node?: string } };
-  };
-  if (typeof SharedArrayBuffer !== 'function')
-    return 'no SharedArrayBuffer here (a page needs cross-origin isolation: COOP/COEP headers)';
-  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (serve it with COOP/COEP headers)';
-  if (typeof WebAssembly !== 'object') return 'no WebAssembly';
-  if (g.process?.versions?.node === undefined && typeof g.Worker !== 'function') return 'no Worker in this context';
-  return null;
+/** An index's thread state: its info, the async searches in flight (queued one after another) and the loaded runner. */
+export interface ThreadState extends SearchThreadsInfo {
+  inFlight: number;
+  tail: Promise<unknown>;
+  runner: unknown;
 }
 
-/** navigator.hardwareConcurrency where the runtime has it (browsers, Node >= 21), else null. */
-export function hardwareConcurrency(): number | null {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return typeof n === 'number' && n >= 1 ? n : null;
+/** What the threaded runner needs of an index. */
+export interface ThreadHost<M extends JsonValue> {
+  /** The index (its threads end when it is collected). */
+  index: object;
+  rows: RowStore;
+  tie: RowTieBreak;
+  heap: TopK;
+  count(): number;
+  scanner(): Scanner;
+  /** Picks the scanner again (after the rows moved into shared memory) and returns it. */
+  rescan(): Scanner;
+  hits(heap: TopK, kk: number): SearchHit[];
+  /** Runs a sync search of the index from inside an async one (the in-flight rule would refuse it). */
+  single<T>(fn: () => T): T;
+  /** Unused marker for M. */
+  meta?: M;
 }
 
-/** Checks the options; returns the requested count (0: default) and the min rows. */
-export function checkThreadOptions(threads: unknown, minRows: unknown): { threads: number; minRows: number } {
-  if (threads !== undefined && !(Number.isInteger(threads) && (threads as number) >= 1))
-    throw new InvalidInputError(
-      `searchThreads must be an integer >= 1 (got ${String(threads)}); leave it out for the default.`,
-    );
-  if (minRows !== undefined && !(Number.isInteger(minRows) && (minRows as number) >= 0))
-    throw new InvalidInputError(`searchThreadsMinRows must be an integer >= 0 (got ${String(minRows)}).`);
-  return {
-    threads: (threads as number | undefined) ?? 0,
-    minRows: (minRows as number | undefined) ?? DEFAULT_THREADED_MIN_ROWS,
-  };
-}
-
-/** The thread count to run: the request (0: default) capped by the hardware's count. */
-export function resolveThreads(requested: number, hardware: number): number {
-  const cap = Math.max(1, hardware);
-  return requested === 0 ? Math.min(cap, DEFAULT_MAX_THREADS) : Math.min(requested, cap);
+/** Checks the options into a fresh state; a cheap test for shared memory here, the rest when threads first start. */
+export function threadState(options: CosineIndexOptions, hasKernel: boolean): ThreadState {
+  const { searchThreads: t = 0, searchThreadsMinRows: minRows = 20_000 } = options;
+  if (!Number.isInteger(t) || t < 0 || (t === 0 && options.searchThreads !== undefined))
+    throw new InvalidInputError(`searchThreads must be an integer >= 1, got ${String(t)}.`);
+  if (!Number.isInteger(minRows) || minRows < 0)
+    throw new InvalidInputError(`searchThreadsMinRows must be an integer >= 0, got ${String(minRows)}.`);
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  const unavailable =
+    t === 1
+      ? 'searchThreads is 1'
+      : !hasKernel
+        ? 'no wasm SIMD kernel'
+        : typeof SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false
+          ? 'no shared memory (a page needs COOP/COEP headers)'
+          : null;
+  return { requested: t, minRows, unavailable, last: null, inFlight: 0, tail: Promise.resolve(), runner: null };
 }

@@ -10,11 +10,16 @@ import { TopK } from '../topk.js';
 import { hardwareThreads, ScanPool } from './pool.js';
 import type { ScanReply, ScanRequest } from './scan-worker.js';
 import { SHARED_SIMD_KERNEL_BASE64, SHARED_SIMD_RELAXED_KERNEL_BASE64 } from './shared-kernel-bytes.js';
-import { resolveThreads } from './support.js';
 
 const MAX_PAGES = 65536;
 /** An index's threads end when the index is collected. */
 const closeWith = new FinalizationRegistry<ScanPool>((pool) => pool.close());
+
+/** The thread count to run: the request (0: default min(hardware, 4)) capped by the hardware's count. */
+export function resolveThreads(requested: number, hardware: number): number {
+  const cap = Math.max(1, hardware);
+  return requested === 0 ? Math.min(cap, 4) : Math.min(requested, cap);
+}
 
 function isRangeScan(s: Scanner): s is RangeScan {
   return 'passRange' in s;
