@@ -27,12 +27,11 @@ export async function hardwareThreads(): Promise<number> {
 }
 
 export class ScanPool {
-  private readonly waiting: ((r: ScanReply) => void)[][] = [];
+  /** Replies awaited, by request id; a reply nobody awaits (a cancelled claim) is dropped. */
+  private readonly waiting = new Map<number, (r: ScanReply) => void>();
   private closed = false;
 
-  private constructor(private readonly ports: Port[]) {
-    for (let i = 0; i < ports.length; i++) this.waiting.push([]);
-  }
+  private constructor(private readonly ports: Port[]) {}
 
   /** `count` threads, each with the kernels instantiated on `memory`. */
   static async create(
@@ -40,17 +39,22 @@ export class ScanPool {
     memory: WebAssembly.Memory,
     simd: WebAssembly.Module,
     relaxed: WebAssembly.Module | null,
+    control: Int32Array,
   ): Promise<ScanPool> {
     const source = scanWorkerSource();
     const ports: Port[] = [];
     let pool: ScanPool | null = null;
-    const onReply = (i: number) => (r: ScanReply) => pool?.waiting[i].shift()?.(r);
+    const onReply = (r: ScanReply) => {
+      const done = pool?.waiting.get(r.id);
+      pool?.waiting.delete(r.id);
+      done?.(r);
+    };
     if (isNode()) {
       const { Worker } = (await import(/* @vite-ignore */ WORKER_THREADS)) as typeof import('node:worker_threads');
       for (let i = 0; i < count; i++) {
         const w = new Worker(source, { eval: true });
         w.unref(); // idle scan threads never keep a process alive
-        w.on('message', onReply(i));
+        w.on('message', onReply);
         ports.push({ post: (m) => w.postMessage(m), terminate: () => void w.terminate() });
       }
     } else {
@@ -58,8 +62,7 @@ export class ScanPool {
       try {
         for (let i = 0; i < count; i++) {
           const w = new Worker(url, { name: `hpd-scan-${i}` });
-          const handler = onReply(i);
-          w.onmessage = (e: MessageEvent<ScanReply>) => handler(e.data);
+          w.onmessage = (e: MessageEvent<ScanReply>) => onReply(e.data);
           ports.push({ post: (m) => w.postMessage(m), terminate: () => w.terminate() });
         }
       } finally {
@@ -67,7 +70,7 @@ export class ScanPool {
       }
     }
     pool = new ScanPool(ports);
-    for (const p of ports) p.post({ type: 'init', memory, simd, relaxed });
+    ports.forEach((p, slot) => p.post({ type: 'init', memory, simd, relaxed, control, slot }));
     return pool;
   }
 
@@ -75,13 +78,20 @@ export class ScanPool {
     return this.ports.length;
   }
 
-  /** Runs `req` on thread `i`; rejects if the thread reports an error. */
+  /** Posts `req` to thread `i`; the promise settles with its reply (rejects if the thread reports an error). */
   run(i: number, req: ScanRequest): Promise<ScanReply> {
     if (this.closed) return Promise.reject(new Error('scan pool closed'));
     return new Promise((resolve, reject) => {
-      this.waiting[i].push((r) => (r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r)));
+      this.waiting.set(req.id, (r) =>
+        r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r),
+      );
       this.ports[i].post(req);
     });
+  }
+
+  /** Stops awaiting request `id` (its thread never claimed it); its reply, when it comes, is dropped. */
+  forget(id: number): void {
+    this.waiting.delete(id);
   }
 
   close(): void {

@@ -5,18 +5,30 @@
 
 /** What the pool sends a scan thread: its memory and compiled kernels once, then one message per scan. */
 export type ScanWorkerMessage =
-  | { type: 'init'; memory: WebAssembly.Memory; simd: WebAssembly.Module; relaxed: WebAssembly.Module | null }
+  | {
+      type: 'init';
+      memory: WebAssembly.Memory;
+      simd: WebAssembly.Module;
+      relaxed: WebAssembly.Module | null;
+      /** Shared control words: [0] the next unclaimed chunk, [1 + slot] this thread's claim on the current scan. */
+      control: Int32Array;
+      slot: number;
+    }
   | ScanRequest;
 
 export interface ScanRequest {
   type: 'scan';
   id: number;
+  /** The scan's epoch: the thread takes part only if its claim word still reads epoch × 4 (not yet cancelled). */
+  epoch: number;
   kind: 'f32' | 'i8';
   /** Queries in the request; 1 reads the single-query area at qOff, more the batch area (i8: padded to 4). */
   nq: number;
   dim: number;
-  start: number;
-  end: number;
+  /** Rows [0, n) in `chunks` chunks of `chunk` rows, claimed one at a time from the control word by every thread. */
+  n: number;
+  chunk: number;
+  chunks: number;
   /** Candidates kept per query (before ties). */
   c: number;
   /** Per-query starting bar. */
@@ -58,6 +70,8 @@ export function scanWorkerMain(): void {
   const port = typeof g.require === 'function' ? g.require('node:worker_threads').parentPort : null;
   const post = (m: unknown, t: unknown[]): void => (port !== null ? port.postMessage(m, t) : g.postMessage!(m, t));
   let memory: WebAssembly.Memory | null = null;
+  let control: Int32Array | null = null;
+  let slot = 0;
   let simd: Kernels | null = null;
   let i8: Kernels | null = null;
   const SCAN_BLOCK = 256;
@@ -112,8 +126,10 @@ export function scanWorkerMain(): void {
   };
 
   const scan = (r: ScanRequest): ScanReply => {
-    const { nq, dim, start, end, c, bars, qOff, rowsOff, outOff, scales } = r;
+    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scales } = r;
     const sels: Sel[] = [];
+    // Late (the calling thread already finished and cancelled this claim): take no rows.
+    const claimed = Atomics.compareExchange(control!, 1 + slot, r.epoch * 4, r.epoch * 4 + 1) === r.epoch * 4;
     for (let i = 0; i < nq; i++)
       sels.push({ sc: new Float64Array(c), rw: new Int32Array(c), n: 0, cap: c, ties: new Int32Array(16), tn: 0 });
     const buf = memory!.buffer;
@@ -124,26 +140,30 @@ export function scanWorkerMain(): void {
     const outF = new Float32Array(buf, outOff, SCAN_BLOCK * stride);
     const outI = new Int32Array(buf, outOff, SCAN_BLOCK * stride);
     const bar = Float64Array.from(bars);
-    for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
-      const e0 = Math.min(end, s0 + SCAN_BLOCK);
-      const ptr = rowsOff + s0 * rowBytes;
-      if (f32) {
-        if (nq === 1) simd!.dot_rows(qOff, ptr, dim, e0 - s0, outOff);
-        else simd!.dot_rows_many(qOff, nq, ptr, dim, e0 - s0, outOff);
-      } else if (nq === 1) i8!.dot_rows_i8(qOff, ptr, dim, e0 - s0, outOff);
-      else i8!.dot_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff);
-      for (let q = 0; q < nq; q++) {
-        const h = sels[q];
-        let b = bar[q];
-        const floorBar = bars[q];
-        for (let o = q, row = s0; row < e0; o += stride, row++) {
-          const s = f32 ? outF[o] : outI[o] * scales![row];
-          if (s >= b) {
-            push(h, s, row);
-            if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+    for (let ch = claimed ? Atomics.add(control!, 0, 1) : chunks; ch < chunks; ch = Atomics.add(control!, 0, 1)) {
+      const start = ch * chunk;
+      const end = Math.min(n, start + chunk);
+      for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
+        const e0 = Math.min(end, s0 + SCAN_BLOCK);
+        const ptr = rowsOff + s0 * rowBytes;
+        if (f32) {
+          if (nq === 1) simd!.dot_rows(qOff, ptr, dim, e0 - s0, outOff);
+          else simd!.dot_rows_many(qOff, nq, ptr, dim, e0 - s0, outOff);
+        } else if (nq === 1) i8!.dot_rows_i8(qOff, ptr, dim, e0 - s0, outOff);
+        else i8!.dot_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff);
+        for (let q = 0; q < nq; q++) {
+          const h = sels[q];
+          let b = bar[q];
+          const floorBar = bars[q];
+          for (let o = q, row = s0; row < e0; o += stride, row++) {
+            const s = f32 ? outF[o] : outI[o] * scales![row];
+            if (s >= b) {
+              push(h, s, row);
+              if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+            }
           }
+          bar[q] = b;
         }
-        bar[q] = b;
       }
     }
     const counts = new Int32Array(nq);
@@ -170,6 +190,8 @@ export function scanWorkerMain(): void {
     const m = data as ScanWorkerMessage;
     if (m.type === 'init') {
       memory = m.memory;
+      control = m.control;
+      slot = m.slot;
       const imports = { env: { memory: m.memory } };
       simd = new WebAssembly.Instance(m.simd, imports).exports as unknown as Kernels;
       i8 = m.relaxed !== null ? (new WebAssembly.Instance(m.relaxed, imports).exports as unknown as Kernels) : simd;

@@ -3,6 +3,7 @@
 // slice's top c plus the rows tied with its c-th score; one candidate heap with the id tie-break then holds exactly
 // the single-thread scan's candidates, and the usual exact rescoring ranks them, so results are identical.
 import { KernelMemory } from '../kernel-memory.js';
+import { SCAN_BLOCK } from '../scan-many.js';
 import type { RowStore } from '../row-store.js';
 import type { RangeScan, Scanner } from '../scan.js';
 import { compileKernelModule, instantiateSimdScan } from '../simd.js';
@@ -29,8 +30,10 @@ export class ThreadedSearch {
   private readonly cand = new TopK(64);
   private readonly heaps: TopK[] = [];
   private next = 1;
+  private epoch = 0;
 
   private constructor(
+    private readonly control: Int32Array,
     private readonly rows: RowStore,
     private readonly kernel: KernelMemory,
     private readonly pool: ScanPool,
@@ -79,9 +82,10 @@ export class ThreadedSearch {
     rows.kernel = kernel;
     const s = rescan();
     if (!isRangeScan(s) || s.kernel !== kernel) return 'the index did not take the shared kernel';
-    const pool = await ScanPool.create(threads - 1, memory, mod, kernel.int8Kind === 'relaxed' ? rmod : null);
+    const control = new Int32Array(new SharedArrayBuffer(4 * threads));
+    const pool = await ScanPool.create(threads - 1, memory, mod, kernel.int8Kind === 'relaxed' ? rmod : null, control);
     closeWith.register(owner, pool);
-    return new ThreadedSearch(rows, kernel, pool, scanner);
+    return new ThreadedSearch(control, rows, kernel, pool, scanner);
   }
 
   /** Threads in use, the calling one included. */
@@ -113,12 +117,14 @@ export class ThreadedSearch {
     const c = scan.candidates(kk, n);
     const bar = scan.bar(floor);
     scan.load(qf, 1);
-    const replies = this.dispatch(scan, 1, n, c, new Float64Array([bar]), this.kernel.layout.qOff);
-    const per = Math.ceil(n / this.threads);
     const cand = this.cand;
     cand.reset(c, scan.tie);
-    scan.passRange(0, Math.min(n, per), bar, null, cand);
-    for (const r of await replies) merge(r, 0, cand);
+    const d = this.dispatch(scan, 1, n, c, new Float64Array([bar]), this.kernel.layout.qOff);
+    for (let ch = d.claim(); ch < d.chunks; ch = d.claim()) {
+      const start = ch * d.chunk;
+      scan.passRange(start, Math.min(n, start + d.chunk), cand.full ? Math.max(bar, cand.threshold) : bar, null, cand);
+    }
+    for (const r of await d.finish()) merge(r, 0, cand);
     scan.rescore(c, cand, qf, 0, floor, heap);
   }
 
@@ -137,12 +143,15 @@ export class ThreadedSearch {
     const c = scan.candidates(kk, n);
     const bars = new Float64Array(nq).fill(scan.bar(floor));
     scan.load(qf, nq);
-    const replies = this.dispatch(scan, nq, n, c, bars, this.kernel.layout.manyQOff);
     while (this.heaps.length < nq) this.heaps.push(new TopK(64));
     for (let i = 0; i < nq; i++) this.heaps[i].reset(c, scan.tie);
-    const per = Math.ceil(n / this.threads);
-    scan.passManyRange(0, Math.min(n, per), nq, this.heaps, bars.slice(), null);
-    const got = await replies;
+    const d = this.dispatch(scan, nq, n, c, bars, this.kernel.layout.manyQOff);
+    const mine = bars.slice();
+    for (let ch = d.claim(); ch < d.chunks; ch = d.claim()) {
+      const start = ch * d.chunk;
+      scan.passManyRange(start, Math.min(n, start + d.chunk), nq, this.heaps, mine, null);
+    }
+    const got = await d.finish();
     for (let i = 0; i < nq; i++) {
       for (const r of got) merge(r, i, this.heaps[i]);
       final.reset(kk, scan.tie);
@@ -151,6 +160,11 @@ export class ThreadedSearch {
     }
   }
 
+  /**
+   * Posts the scan to every thread. Rows go in chunks that each thread (the calling one too) claims from a shared
+   * counter, so a thread the OS schedules late takes fewer chunks, or none: `finish` cancels the claims of threads that
+   * have not started and waits only for those that did.
+   */
   private dispatch(
     scan: RangeScan,
     nq: number,
@@ -158,32 +172,50 @@ export class ThreadedSearch {
     c: number,
     bars: Float64Array,
     qOff: number,
-  ): Promise<ScanReply[]> {
+  ): { chunk: number; chunks: number; claim: () => number; finish: () => Promise<ScanReply[]> } {
     const { layout } = this.kernel;
-    const per = Math.ceil(n / this.threads);
+    const ctl = this.control;
+    const epoch = (this.epoch = (this.epoch + 1) & 0xfffffff);
+    const chunk = Math.max(4 * SCAN_BLOCK, Math.ceil(n / (this.threads * 8) / SCAN_BLOCK) * SCAN_BLOCK);
+    const chunks = Math.ceil(n / chunk);
+    Atomics.store(ctl, 0, 0);
+    const ids: number[] = [];
     const jobs: Promise<ScanReply>[] = [];
-    for (let t = 1; t < this.threads; t++) {
-      const start = Math.min(n, t * per);
-      const end = Math.min(n, start + per);
-      if (start >= end) break;
+    for (let w = 0; w < this.pool.size; w++) {
+      Atomics.store(ctl, 1 + w, epoch * 4);
       const req: ScanRequest = {
         type: 'scan',
         id: this.next++,
+        epoch,
         kind: scan.kind,
         nq,
         dim: this.rows.dim,
-        start,
-        end,
+        n,
+        chunk,
+        chunks,
         c,
         bars,
         qOff,
         rowsOff: layout.rowsOff,
-        outOff: layout.threadOff + (t - 1) * layout.threadStride,
+        outOff: layout.threadOff + w * layout.threadStride,
         scales: scan.scales,
       };
-      jobs.push(this.pool.run(t - 1, req));
+      ids.push(req.id);
+      jobs.push(this.pool.run(w, req));
     }
-    return Promise.all(jobs);
+    return {
+      chunk,
+      chunks,
+      claim: () => Atomics.add(ctl, 0, 1),
+      finish: () => {
+        const taken: Promise<ScanReply>[] = [];
+        for (let w = 0; w < ids.length; w++) {
+          if (Atomics.compareExchange(ctl, 1 + w, epoch * 4, epoch * 4 + 2) === epoch * 4) this.pool.forget(ids[w]);
+          else taken.push(jobs[w]);
+        }
+        return Promise.all(taken);
+      },
+    };
   }
 
   close(): void {
