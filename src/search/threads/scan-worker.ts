@@ -155,11 +155,23 @@ export function scanWorkerMain(): void {
           const h = sels[q];
           let b = bar[q];
           const floorBar = bars[q];
-          for (let o = q, row = s0; row < e0; o += stride, row++) {
-            const s = f32 ? outF[o] : outI[o] * scales![row];
-            if (s >= b) {
-              push(h, s, row);
-              if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+          // One loop per score kind, so the hot loop has no branch on it.
+          if (f32) {
+            for (let o = q, row = s0; row < e0; o += stride, row++) {
+              const s = outF[o];
+              if (s >= b) {
+                push(h, s, row);
+                if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+              }
+            }
+          } else {
+            const sc = scales!;
+            for (let o = q, row = s0; row < e0; o += stride, row++) {
+              const s = outI[o] * sc[row];
+              if (s >= b) {
+                push(h, s, row);
+                if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+              }
             }
           }
           bar[q] = b;
