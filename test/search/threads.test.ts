@@ -145,6 +145,30 @@ describe('which path ran', () => {
   });
 });
 
+describe('a scan thread that dies', () => {
+  it('fails no search for good: later async searches run on one thread and say why', async () => {
+    const flat = randomVectors(seededRandom(41), 2000, D);
+    const ids = Array.from({ length: 2000 }, (_, i) => `d${i}`);
+    const index = new CosineIndex({ dim: D, storage: 'int8', searchThreads: 2, searchThreadsMinRows: 0 });
+    index.add(ids, flat);
+    const q = flat.subarray(0, D);
+    expect(await index.searchAsync(q, 5)).toEqual(index.search(q, 5));
+    expect(index.threads.last!.path).toBe('threads');
+    // Internals: the pool's first thread, terminated from outside.
+    const thr = (
+      index as unknown as { thr: { runner: Promise<{ search: { pool: { ports: { terminate(): void }[] } } }> } }
+    ).thr;
+    (await thr.runner).search.pool.ports[0].terminate();
+    let last = index.threads.last;
+    for (let i = 0; i < 50 && last?.path !== 'single'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await index.searchAsync(q, 5)).toEqual(index.search(q, 5));
+      last = index.threads.last;
+    }
+    expect(last).toMatchObject({ path: 'single', reason: expect.stringMatching(/scan thread 0 failed/) });
+  });
+});
+
 describe('rows never change under a threaded scan', () => {
   it('add/upsert/remove/clear/search during a searchAsync throw INVALID_INPUT and change nothing', async () => {
     const rand = seededRandom(17);

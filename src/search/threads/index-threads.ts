@@ -38,7 +38,7 @@ export class IndexThreads<M extends JsonValue> {
         : this.host.count() < s.minRows
           ? `below searchThreadsMinRows (${s.minRows})`
           : this.search === null || !this.search.ready
-            ? 'the rows left shared memory (wasm memory limit)'
+            ? (this.search?.failed ?? 'the rows left shared memory (wasm memory limit)')
             : null);
     s.last =
       reason === null

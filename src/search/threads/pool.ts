@@ -27,9 +27,10 @@ export async function hardwareThreads(): Promise<number> {
 }
 
 export class ScanPool {
-  /** Replies awaited, by request id; a reply nobody awaits (a cancelled claim) is dropped. */
-  private readonly waiting = new Map<number, (r: ScanReply) => void>();
-  private closed = false;
+  /** Replies awaited, by request id, with the thread each was posted to; a reply nobody awaits (a cancelled claim) is dropped. */
+  private readonly waiting = new Map<number, { thread: number; done: (r: ScanReply) => void }>();
+  /** Set when a thread failed or the pool was closed: the index then scans on one thread. */
+  failed: string | null = null;
 
   private constructor(private readonly ports: Port[]) {}
 
@@ -45,16 +46,20 @@ export class ScanPool {
     const ports: Port[] = [];
     let pool: ScanPool | null = null;
     const onReply = (r: ScanReply) => {
-      const done = pool?.waiting.get(r.id);
+      const w = pool?.waiting.get(r.id);
       pool?.waiting.delete(r.id);
-      done?.(r);
+      w?.done(r);
     };
+    // A thread that dies fails the scans it holds (no search waits forever) and retires the pool.
+    const onFail = (i: number) => (e: unknown) => pool?.fail(i, e);
     if (isNode()) {
       const { Worker } = (await import(/* @vite-ignore */ WORKER_THREADS)) as typeof import('node:worker_threads');
       for (let i = 0; i < count; i++) {
         const w = new Worker(source, { eval: true });
         w.unref(); // idle scan threads never keep a process alive
         w.on('message', onReply);
+        w.on('error', onFail(i));
+        w.on('exit', onFail(i));
         ports.push({ post: (m) => w.postMessage(m), terminate: () => void w.terminate() });
       }
     } else {
@@ -63,6 +68,7 @@ export class ScanPool {
         for (let i = 0; i < count; i++) {
           const w = new Worker(url, { name: `hpd-scan-${i}` });
           w.onmessage = (e: MessageEvent<ScanReply>) => onReply(e.data);
+          w.onerror = onFail(i);
           ports.push({ post: (m) => w.postMessage(m), terminate: () => w.terminate() });
         }
       } finally {
@@ -80,11 +86,11 @@ export class ScanPool {
 
   /** Posts `req` to thread `i`; the promise settles with its reply (rejects if the thread reports an error). */
   run(i: number, req: ScanRequest): Promise<ScanReply> {
-    if (this.closed) return Promise.reject(new Error('scan pool closed'));
+    if (this.failed !== null) return Promise.reject(new Error(this.failed));
     return new Promise((resolve, reject) => {
-      this.waiting.set(req.id, (r) =>
-        r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r),
-      );
+      const done = (r: ScanReply) =>
+        r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r);
+      this.waiting.set(req.id, { thread: i, done });
       this.ports[i].post(req);
     });
   }
@@ -94,8 +100,23 @@ export class ScanPool {
     this.waiting.delete(id);
   }
 
+  private fail(i: number, e: unknown): void {
+    if (this.failed === null) this.failed = `scan thread ${i} failed: ${e instanceof Error ? e.message : String(e)}`;
+    for (const [id, w] of this.waiting) {
+      if (w.thread !== i) continue;
+      this.waiting.delete(id);
+      w.done({
+        id,
+        counts: new Int32Array(0),
+        rows: new Int32Array(0),
+        scores: new Float64Array(0),
+        error: this.failed,
+      });
+    }
+  }
+
   close(): void {
-    this.closed = true;
+    this.failed ??= 'scan pool closed';
     for (const p of this.ports) p.terminate();
   }
 }

@@ -96,7 +96,8 @@ export class ThreadedSearch {
   /** The scanner when the rows are still in this shared memory (growth at the wasm limit drops the kernel), else null. */
   private current(): RangeScan | null {
     const s = this.scanner();
-    if (this.rows.kernel !== this.kernel || !isRangeScan(s) || s.kernel !== this.kernel) return null;
+    if (this.rows.kernel !== this.kernel || !isRangeScan(s) || s.kernel !== this.kernel || this.pool.failed !== null)
+      return null;
     if (this.rows.storage === 'int8' && !(this.rows.scales.buffer instanceof SharedArrayBuffer)) {
       // Growth replaced the scales with a plain array: share them again (the threads read them).
       const shared = new Float32Array(new SharedArrayBuffer(this.rows.scales.byteLength));
@@ -109,6 +110,11 @@ export class ThreadedSearch {
   /** Whether a threaded scan can run now (else the caller scans on one thread). */
   get ready(): boolean {
     return this.current() !== null;
+  }
+
+  /** Why the threads stopped (a thread failed), or null. */
+  get failed(): string | null {
+    return this.pool.failed;
   }
 
   /** The single-thread scan's `one` (no filter) over threads: fills `heap`, reset by the caller to kk with the tie-break. */
