@@ -8,7 +8,8 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // rest is @huggingface/tokenizers), compiler chunk 41.8 kB, index chunk 40.3 kB.
 // Issue 20 (scan threads): CosineIndex.searchAsync/searchManyAsync, the staged scans and the thread state add 3.2 kB to
 // the page and the index chunk (64.6 / 43.9 kB); the pool, thread code and shared-memory kernels load only when used.
-const BUDGET = { page: 65_500, worker: 81_000, workerOwn: 41_000, compiler: 44_000, index: 44_800 };
+// The worker's src/ was 41 082 B at the branch point (over 41 000 already); the async calls add 22 B.
+const BUDGET = { page: 65_500, worker: 81_000, workerOwn: 41_200, compiler: 44_000, index: 44_800 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();

@@ -2,7 +2,8 @@
 // 3 threads, random and adversarial rows (long runs of identical rows whose ids run against row order, all-equal
 // rows, one-hot and extreme vectors), single and batched queries, k from 1 to past n, minScore; then the rule that
 // keeps rows still under a scan in flight, and growth, removal and upserts between threaded scans.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ScanPool } from '../../src/search/threads/pool.js';
 import { CosineIndex, type CosineIndexOptions } from '../../src/search/cosine-index.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
@@ -146,6 +147,23 @@ describe('which path ran', () => {
 });
 
 describe('a scan thread that dies', () => {
+  it('threads that cannot start (e.g. a CSP refusing blob: workers): one thread, the same results, the reason', async () => {
+    const spy = vi.spyOn(ScanPool, 'create').mockRejectedValue(new Error('workers refused'));
+    try {
+      const flat = randomVectors(seededRandom(43), 500, D);
+      const ids = Array.from({ length: 500 }, (_, i) => `c${i}`);
+      const index = new CosineIndex({ dim: D, searchThreads: 2, searchThreadsMinRows: 0 });
+      index.add(ids, flat);
+      const q = flat.subarray(0, D);
+      expect(await index.searchAsync(q, 7)).toEqual(index.search(q, 7));
+      expect(index.threads.last).toMatchObject({ path: 'single', reason: expect.stringMatching(/workers refused/) });
+      expect(index.threads.unavailable).toMatch(/could not start/);
+      expect(await index.searchManyAsync([q, q], 7)).toEqual(index.searchMany([q, q], 7));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('fails no search for good: later async searches run on one thread and say why', async () => {
     const flat = randomVectors(seededRandom(41), 2000, D);
     const ids = Array.from({ length: 2000 }, (_, i) => `d${i}`);

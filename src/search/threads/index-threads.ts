@@ -105,8 +105,13 @@ export class IndexThreads<M extends JsonValue> {
 export function indexThreads<M extends JsonValue>(state: ThreadState, host: ThreadHost<M>): Promise<IndexThreads<M>> {
   state.runner ??= (async () => {
     const why = sharedMemoryUnavailable();
-    const opened =
-      why ?? (await ThreadedSearch.open(host.index, host.rows, state.requested, host.scanner, host.rescan));
+    let opened: ThreadedSearch | string;
+    try {
+      opened = why ?? (await ThreadedSearch.open(host.index, host.rows, state.requested, host.scanner, host.rescan));
+    } catch (e) {
+      // E.g. a CSP without blob: in worker-src, or a runtime that refuses eval workers: one thread, with the reason.
+      opened = `scan threads could not start: ${e instanceof Error ? e.message : String(e)}`;
+    }
     if (typeof opened === 'string') state.unavailable = opened;
     return new IndexThreads(state, host, typeof opened === 'string' ? null : opened);
   })();
