@@ -69,7 +69,7 @@ export async function sharedBytesModule(): Promise<string> {
   ];
   for (const k of [SHARED_KERNELS.simd, SHARED_KERNELS.relaxed]) {
     const b64 = Buffer.from(await compileKernel(k.wat, true)).toString('base64');
-    lines.push(`export const ${k.constant} = '${b64}';`);
+    lines.push(`export const ${k.constant} =\n  '${b64}';`); // as Prettier writes it
   }
   return lines.join('\n') + '\n';
 }

@@ -50,6 +50,18 @@ function opts(mode: Omit<CosineIndexOptions, 'dim'>, threads: number): CosineInd
   return { dim: D, ...mode, searchThreads: threads, searchThreadsMinRows: 0 };
 }
 
+describe('shared-memory kernels', () => {
+  it('the committed bytes are the shared-memory builds of simd-kernel.wat and simd-relaxed-kernel.wat', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { sharedBytesModule } = await import('../../scripts/build-wasm.js');
+    const committed = await readFile(
+      new URL('../../src/search/threads/shared-kernel-bytes.ts', import.meta.url),
+      'utf8',
+    );
+    expect(committed).toBe(await sharedBytesModule());
+  });
+});
+
 describe('threaded scan = single-thread scan', () => {
   for (const [name, mode] of MODES) {
     for (const threads of [2, 3]) {
