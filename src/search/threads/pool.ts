@@ -5,6 +5,8 @@ import { scanWorkerSource, type ScanReply, type ScanRequest, type ScanWorkerMess
 interface Port {
   post(m: ScanWorkerMessage): void;
   terminate(): void;
+  /** Node: whether the thread keeps the process alive (only while a scan waits on it); browsers: no-op. */
+  hold(on: boolean): void;
 }
 
 // A variable specifier: bundlers for browsers leave the Node-only import alone.
@@ -32,7 +34,12 @@ export class ScanPool {
   /** Set when a thread failed or the pool was closed: the index then scans on one thread. */
   failed: string | null = null;
 
-  private constructor(private readonly ports: Port[]) {}
+  /** Scans awaited per thread. */
+  private readonly pending: number[];
+
+  private constructor(private readonly ports: Port[]) {
+    this.pending = ports.map(() => 0);
+  }
 
   /** `count` threads, each with the kernels instantiated on `memory`. */
   static async create(
@@ -48,6 +55,7 @@ export class ScanPool {
     const onReply = (r: ScanReply) => {
       const w = pool?.waiting.get(r.id);
       pool?.waiting.delete(r.id);
+      if (w !== undefined) pool?.release(w.thread);
       w?.done(r);
     };
     // A thread that dies fails the scans it holds (no search waits forever) and retires the pool.
@@ -60,7 +68,11 @@ export class ScanPool {
         w.on('message', onReply);
         w.on('error', onFail(i));
         w.on('exit', onFail(i));
-        ports.push({ post: (m) => w.postMessage(m), terminate: () => void w.terminate() });
+        ports.push({
+          post: (m) => w.postMessage(m),
+          terminate: () => void w.terminate(),
+          hold: (on) => (on ? w.ref() : w.unref()),
+        });
       }
     } else {
       const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -69,7 +81,7 @@ export class ScanPool {
           const w = new Worker(url, { name: `hpd-scan-${i}` });
           w.onmessage = (e: MessageEvent<ScanReply>) => onReply(e.data);
           w.onerror = onFail(i);
-          ports.push({ post: (m) => w.postMessage(m), terminate: () => w.terminate() });
+          ports.push({ post: (m) => w.postMessage(m), terminate: () => w.terminate(), hold: () => {} });
         }
       } finally {
         URL.revokeObjectURL(url);
@@ -91,13 +103,20 @@ export class ScanPool {
       const done = (r: ScanReply) =>
         r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r);
       this.waiting.set(req.id, { thread: i, done });
+      if (this.pending[i]++ === 0) this.ports[i].hold(true); // a scan waits on it: the process must not exit
       this.ports[i].post(req);
     });
   }
 
   /** Stops awaiting request `id` (its thread never claimed it); its reply, when it comes, is dropped. */
   forget(id: number): void {
+    const w = this.waiting.get(id);
     this.waiting.delete(id);
+    if (w !== undefined) this.release(w.thread);
+  }
+
+  private release(i: number): void {
+    if (--this.pending[i] === 0) this.ports[i].hold(false);
   }
 
   private fail(i: number, e: unknown): void {
@@ -105,6 +124,7 @@ export class ScanPool {
     for (const [id, w] of this.waiting) {
       if (w.thread !== i) continue;
       this.waiting.delete(id);
+      this.release(i);
       w.done({
         id,
         counts: new Int32Array(0),
