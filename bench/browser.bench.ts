@@ -34,7 +34,7 @@ import type {
   WebgpuFunctional,
 } from '../test/browser/pages/embed-bench/main.js';
 import type { DenseWeights } from '../test/browser/pages/embed-bench/tjs-worker.js';
-import type { SearchBenchRow } from '../test/browser/pages/search-kernels/main.js';
+import type { SearchBenchRow, ThreadBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
 import { buildPage, pageReady } from '../test/browser/test-page.js';
 import { compiledFixture } from '../test/helpers/compiled-fixture.js';
@@ -45,7 +45,9 @@ const SIZES = (process.env.HPD_BENCH_SIZES ?? '1000000').split(',').map(Number);
 const REPEATS = Number(process.env.HPD_BENCH_REPEATS ?? '3');
 const TEXTS = Number(process.env.HPD_BENCH_TEXTS ?? '128');
 // HPD_BENCH_BROWSER=cold,embed,search (default all) picks sections; the others keep their previous results.
-const SECTIONS = (process.env.HPD_BENCH_BROWSER ?? 'cold,embed,search').split(',');
+const SECTIONS = (process.env.HPD_BENCH_BROWSER ?? 'cold,embed,search,threads').split(',');
+// The threaded-search rows (issue 20): 1, 2 and all threads at these sizes.
+const THREAD_SIZES = (process.env.HPD_BENCH_THREAD_SIZES ?? '100000,1000000').split(',').map(Number);
 const BATCHES = [1, 8, 32];
 const ROUNDS = Number(process.env.HPD_BENCH_ROUNDS ?? '2');
 const GPU = process.argv.includes('--gpu');
@@ -74,6 +76,8 @@ export interface BrowserBenchResults {
   webgpu_functional?: (WebgpuFunctional & { dtype: string; label: string })[];
   cold_start: (ColdStart & { dtype: string; cache: 'empty' | 'warm' })[];
   search: (SearchBenchRow & { repeat: number })[];
+  /** searchAsync on 1, 2 and all threads; ratios to the single-thread floor measured in the same page. */
+  threads?: (ThreadBenchRow & { repeat: number; p50_over_floor: number; many_over_one: number })[];
 }
 
 /** The pinned transformers.js in bench/.deps, installed there on first use. */
@@ -332,6 +336,39 @@ export async function run(): Promise<void> {
         }
       }
     }
+    // ---- threaded search ----
+    if (SECTIONS.includes('threads') && !GPU) {
+      const threadsDir = join(tmp, 'threads');
+      await buildPage('search-kernels', threadsDir, { minify: true });
+      const threadsServer = await serveStatic(threadsDir);
+      servers.push(threadsServer);
+      const tp = await open(browser.context, threadsServer.url);
+      const info = await tp.evaluate(() => ({ isolated: crossOriginIsolated, hw: navigator.hardwareConcurrency }));
+      console.log(`threads: cross-origin isolated ${info.isolated}, hardwareConcurrency ${info.hw}; ${machine}`);
+      results.threads = [];
+      for (const n of THREAD_SIZES) {
+        for (let rep = 0; rep < REPEATS; rep++) {
+          const rows = await tp.evaluate(([nn, rounds, cpu]) => window.searchKernels.benchThreads(nn, rounds, cpu), [
+            n,
+            5,
+            machine,
+          ] as const);
+          for (const r of rows) {
+            const row = {
+              ...r,
+              repeat: rep,
+              p50_over_floor: r.p50_ms / r.floor_ms,
+              many_over_one: r.many_p50_ms / r.p50_ms,
+            };
+            results.threads.push(row);
+            console.log(
+              `threads ${r.storage.padEnd(4)} n=${r.n} ${r.threads} thread(s) (${r.path})  p50 ${r.p50_ms.toFixed(2)} ms = ${row.p50_over_floor.toFixed(2)}× floor ${r.floor_ms.toFixed(2)} ms  searchMany(16) ${r.many_p50_ms.toFixed(2)} ms = ${row.many_over_one.toFixed(2)}× one  [${r.cpu}]`,
+            );
+          }
+        }
+      }
+    }
+
     const out = join(here, 'results', GPU ? 'browser-gpu.json' : 'browser.json');
     await mkdir(dirname(out), { recursive: true });
     // A run of some sections (HPD_BENCH_BROWSER) keeps the other sections of the previous results.
@@ -344,6 +381,7 @@ export async function run(): Promise<void> {
       }
       if (!SECTIONS.includes('cold')) results.cold_start = prev.cold_start ?? [];
       if (!SECTIONS.includes('search')) results.search = prev.search ?? [];
+      if (!SECTIONS.includes('threads')) results.threads = prev.threads ?? [];
     }
     await writeFile(out, JSON.stringify(results, null, 2) + '\n');
     console.log(`wrote ${out}`);

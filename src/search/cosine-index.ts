@@ -9,6 +9,8 @@ import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
+import { threadState, type SearchThreadsInfo, type ThreadHost, type ThreadState } from './threads/support.js';
+import type { IndexThreads } from './threads/index-threads.js';
 import type {
   CosineIndexOptions,
   IndexEntry,
@@ -33,6 +35,7 @@ import {
 } from './validate.js';
 
 export type { CosineIndexOptions, IndexEntry } from './types.js';
+export type { SearchThreadsInfo } from './threads/support.js';
 
 /** Exact (f32) or quantised (int8) flat cosine index with string ids and optional JSON metadata. */
 export class CosineIndex<M extends JsonValue = JsonValue> {
@@ -56,6 +59,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   private readonly qf: Float64Array;
   private outRows = new Int32Array(16);
   private outScores = new Float64Array(16);
+  /** Scan threads (src/search/threads/): their state here, their code loaded by the first async search that runs them. */
+  private readonly thr: ThreadState;
   private readonly byId = (a: number, b: number): number => {
     const x = this.rowIds[a];
     const y = this.rowIds[b];
@@ -76,6 +81,13 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     // Always allocate, so serialisation of an empty index records its layout.
     this.rows.grow(capacity, 0);
     this.scanner = createScanner(this.rows, this.byId);
+    this.thr = threadState(options, kernel !== null);
+  }
+
+  /** Scan threads: how many were asked for, whether they can run here (and why not), and the last async search's path. */
+  get threads(): SearchThreadsInfo {
+    const { requested, minRows, unavailable, last } = this.thr;
+    return { requested, minRows, unavailable, last };
   }
 
   /** Number of stored vectors. */
@@ -257,6 +269,81 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     return out;
   }
 
+  /**
+   * `search` on several threads where memory can be shared and the index has at least `searchThreadsMinRows` rows
+   * (results identical to `search`); else it runs `search`. `threads.last` says which path ran and why. Until it
+   * settles, calls that change the index, and sync searches, throw INVALID_INPUT: await it first (the worker's
+   * per-index queue does). Async searches on one index run one after another.
+   */
+  searchAsync(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): Promise<SearchHit<M>[]> {
+    return this.viaThreads(
+      options,
+      () => this.search(query, k, options),
+      (t, one) => t.one(query, k, options, one) as Promise<SearchHit<M>[]>,
+    );
+  }
+
+  /** `searchMany` on threads, as `searchAsync` is `search` on threads (same results as one-by-one `search`). */
+  searchManyAsync(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): Promise<SearchHit<M>[][]> {
+    return this.viaThreads(
+      options,
+      () => this.searchMany(queries, k, options),
+      (t, one) => t.many(queries, k, options, one) as Promise<SearchHit<M>[][]>,
+    );
+  }
+
+  private viaThreads<T>(
+    options: SearchOptions<M>,
+    single: () => T,
+    threaded: (t: IndexThreads<M>, single: () => T) => Promise<T>,
+  ): Promise<T> {
+    const s = this.thr;
+    try {
+      if (
+        s.inFlight === 0 &&
+        (s.unavailable !== null ||
+          options?.filter !== undefined ||
+          options?.where !== undefined ||
+          this.count < s.minRows)
+      ) {
+        s.last = {
+          path: 'single',
+          threads: 1,
+          reason: s.unavailable ?? (options?.filter ? 'filter' : 'below searchThreadsMinRows'),
+        };
+        return Promise.resolve(single());
+      }
+      this.idle('searchAsync', true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    s.inFlight++;
+    const host: ThreadHost<M> = {
+      index: this,
+      rows: this.rows,
+      tie: this.byId,
+      heap: this.heap,
+      count: () => this.count,
+      scanner: () => this.scanner,
+      rescan: () => (this.scanner = createScanner(this.rows, this.byId)),
+      hits: (heap, kk, withMetadata) => this.hits(heap, kk, withMetadata),
+      single: (fn) => {
+        const n = s.inFlight;
+        s.inFlight = 0;
+        try {
+          return fn();
+        } finally {
+          s.inFlight = n;
+        }
+      },
+    };
+    const run = s.tail.then(async () =>
+      threaded(await (await import('./threads/index-threads.js')).indexThreads(s, host), () => host.single(single)),
+    );
+    s.tail = run.catch(() => undefined);
+    return run.finally(() => void s.inFlight--);
+  }
+
   /** Serialises to the versioned binary format (see serialize.ts). */
   serialize(): ArrayBuffer {
     return encodeIndex({
@@ -288,7 +375,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   // ---- internals ----
 
   /** Refuses a call from inside a search's filter that would change the rows (or reuse the scratch) under the scan. */
-  private idle(op: string): void {
+  private idle(op: string, async = false): void {
+    if (this.thr.inFlight > 0 && !async)
+      throw new InvalidInputError(
+        `${op}() was called while a searchAsync() on this index is in flight; await it first.`,
+      );
     if (this.scanning)
       throw new InvalidInputError(
         `${op}() was called from a search filter on the same index; a filter must only read its arguments. Collect the ids in the filter and ${op}() after the search returns.`,

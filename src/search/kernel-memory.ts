@@ -29,9 +29,10 @@ export class KernelMemory implements WasmScanTarget {
     scan: SimdScan,
     readonly kind: RowKind,
     readonly dim: number,
+    threads = 0,
   ) {
     this.scan = scan;
-    this.layout = wasmLayout(kind, dim);
+    this.layout = wasmLayout(kind, dim, threads);
     this.int8Kind = scan.relaxed !== null ? 'relaxed' : 'simd';
     this.int8 = scan.relaxed ?? scan;
     this.rowBytes = kind === 'f32' ? dim * 4 : dim;
@@ -42,6 +43,11 @@ export class KernelMemory implements WasmScanTarget {
     if (dim % SIMD_DIM_MULTIPLE !== 0) return null;
     const scan = createSimdScan({ relaxed });
     return scan === null ? null : new KernelMemory(scan, kind, dim);
+  }
+
+  /** A kernel on `scan` (instantiated on a shared memory by src/search/threads/) with output areas for `threads` scan threads. */
+  static onScan(scan: SimdScan, kind: RowKind, dim: number, threads: number): KernelMemory {
+    return new KernelMemory(scan, kind, dim, threads);
   }
 
   /** Grows the memory to hold `cap` rows (existing rows keep their offset); false at the 4 GiB wasm limit. */

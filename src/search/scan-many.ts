@@ -16,23 +16,33 @@ export interface WasmLayout {
   outOff: number;
   manyQOff: number;
   manyOutOff: number;
+  /** Scan threads' output areas (threadStride bytes each, `threads` of them); none outside shared memory. */
+  threadOff: number;
+  threadStride: number;
+  threads: number;
   rowsOff: number;
 }
 
 const align64 = (x: number): number => (x + 63) & ~63;
 
-export function wasmLayout(kind: 'f32' | 'i8', dim: number): WasmLayout {
+/** `threads`: output areas for that many scan threads (src/search/threads/), placed before the rows. */
+export function wasmLayout(kind: 'f32' | 'i8', dim: number, threads = 0): WasmLayout {
   // int8 queries take at most 2 bytes a value (i16, or two 7-bit halves), f32 ones 4.
   const qBytes = kind === 'f32' ? dim * 4 : dim * 2;
   const outOff = align64(qBytes);
   const manyQOff = align64(outOff + SCAN_BLOCK * 4);
   const manyOutOff = align64(manyQOff + MANY_BATCH * qBytes);
-  const rowsOff = align64(manyOutOff + MANY_BATCH * SCAN_BLOCK * 4);
-  return { qOff: 0, outOff, manyQOff, manyOutOff, rowsOff };
+  const threadOff = align64(manyOutOff + MANY_BATCH * SCAN_BLOCK * 4);
+  const threadStride = align64(MANY_BATCH * SCAN_BLOCK * 4);
+  const rowsOff = threadOff + threads * threadStride;
+  return { qOff: 0, outOff, manyQOff, manyOutOff, threadOff, threadStride, threads, rowsOff };
 }
 
 /** What a batched pass reads; `accept(row)` applies the caller's filter (null: none). */
 export interface ManyScanInput {
+  /** First row of the pass (0 unless a scan thread takes a slice). */
+  start: number;
+  /** End of the pass (exclusive). */
   n: number;
   dim: number;
   /** Queries in this pass (<= MANY_BATCH). */
@@ -71,7 +81,7 @@ export function scanManyF32Js(data: Float32Array, input: ManyScanInput, block: F
   const { n, dim, nq, heaps, bars, accept } = input;
   const qs: Float64Array[] = [];
   for (let i = 0; i < nq; i++) qs.push(input.qf.subarray(i * dim, i * dim + dim));
-  for (let start = 0; start < n; start += SCAN_BLOCK) {
+  for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
     for (let qi = 0; qi < nq; qi++) {
       dotRowsF32(data, qs[qi], dim, start, end, block);
@@ -86,13 +96,13 @@ export function scanManyF32Js(data: Float32Array, input: ManyScanInput, block: F
   }
 }
 
-/** f32 rows in wasm memory: dot_rows_many scores each row against every query while the row is in L1. */
-export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput): void {
+/** f32 rows in wasm memory: dot_rows_many scores each row against every query while the row is in L1; `load`: write the queries first. */
+export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput, load = true): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const { scan, layout } = target;
-  new Float32Array(scan.memory.buffer, layout.manyQOff, nq * dim).set(input.qf.subarray(0, nq * dim));
+  if (load) new Float32Array(scan.memory.buffer, layout.manyQOff, nq * dim).set(input.qf.subarray(0, nq * dim));
   const out = new Float32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nq);
-  for (let start = 0; start < n; start += SCAN_BLOCK) {
+  for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
     scan.dotRowsMany(layout.manyQOff, nq, layout.rowsOff + start * dim * 4, dim, end - start, layout.manyOutOff);
     for (let qi = 0; qi < nq; qi++) {
@@ -107,7 +117,7 @@ export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput): v
   }
 }
 
-/** Offers an int8 block's scores for one query the way the int8 single-query scan does (strict `>`, no tie-break). */
+/** Offers an int8 block's scores for one query the way the int8 single-query scan does (`>=`, ties by the heap's tie-break). */
 function drainInt8(
   heap: TopK,
   block: Float64Array,
@@ -118,7 +128,8 @@ function drainInt8(
 ): number {
   for (let i = 0, row = start; row < end; i++, row++) {
     const s = block[i];
-    if (s > bar) {
+    if (s >= bar) {
+      if (!heap.accepts(s, row)) continue;
       if (accept !== null && !accept(row)) continue;
       heap.offer(s, row);
       if (heap.full) bar = heap.threshold;
@@ -137,7 +148,7 @@ export function scanManyInt8Js(
   const { n, dim, nq, heaps, bars, accept } = input;
   const qs: Int32Array[] = [];
   for (let i = 0; i < nq; i++) qs.push(Int32Array.from(input.codes.subarray(i * dim, i * dim + dim)));
-  for (let start = 0; start < n; start += SCAN_BLOCK) {
+  for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
     for (let qi = 0; qi < nq; qi++) {
       dotRowsInt8(codes, scales, qs[qi], dim, start, end, block);
@@ -146,26 +157,37 @@ export function scanManyInt8Js(
   }
 }
 
+/** Writes `nq` queries' int8 codes into the batch area, padded to a multiple of 4 with zero queries (scores ignored). */
+export function writeInt8Batch(target: WasmScanTarget, codes: Int8Array, nq: number, dim: number): void {
+  const { scan, layout, int8Kind } = target;
+  const nqp = ((nq + 3) >> 2) * 4;
+  const qBytes = 2 * dim;
+  const zero = new Int8Array(dim);
+  for (let i = 0; i < nqp; i++) {
+    if (i < nq) writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, codes, i * dim, dim, int8Kind, true);
+    else writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, zero, 0, dim, int8Kind, true);
+  }
+}
+
 /**
- * int8 codes in wasm memory: dot_rows_i8_x4 (SIMD128 or relaxed SIMD) scores 4 queries per row load; the batch is
- * padded to a multiple of 4 with zero queries whose scores are ignored. Integer dots times the row's scale: the
- * same numbers the single-query scan ranks.
+ * int8 codes in wasm memory: dot_rows_i8_x4 (SIMD128 or relaxed SIMD) scores 4 queries per row load (see
+ * writeInt8Batch; `load`: write the queries first). Integer dots times the row's scale: the same numbers the
+ * single-query scan ranks.
  */
-export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, input: ManyScanInput): void {
+export function scanManyInt8Wasm(
+  target: WasmScanTarget,
+  scales: Float32Array,
+  input: ManyScanInput,
+  load = true,
+): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const { scan, layout, int8Kind } = target;
   const kernels = int8Kind === 'relaxed' && scan.relaxed !== null ? scan.relaxed : scan;
   const ng = (nq + 3) >> 2;
   const nqp = ng * 4;
-  const qBytes = 2 * dim;
-  const zero = new Int8Array(dim);
-  for (let i = 0; i < nqp; i++) {
-    if (i < nq)
-      writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, input.codes, i * dim, dim, int8Kind, true);
-    else writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, zero, 0, dim, int8Kind, true);
-  }
+  if (load) writeInt8Batch(target, input.codes, nq, dim);
   const out = new Int32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nqp);
-  for (let start = 0; start < n; start += SCAN_BLOCK) {
+  for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
     kernels.dotRowsI8x4(layout.manyQOff, ng, layout.rowsOff + start * dim, dim, end - start, layout.manyOutOff);
     for (let qi = 0; qi < nq; qi++) {
@@ -174,7 +196,8 @@ export function scanManyInt8Wasm(target: WasmScanTarget, scales: Float32Array, i
       let bar = bars[qi];
       for (let o = qi, row = start; row < end; o += nqp, row++) {
         const s = out[o] * scales[row];
-        if (s > bar) {
+        if (s >= bar) {
+          if (!heap.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
           heap.offer(s, row);
           if (heap.full) bar = heap.threshold;

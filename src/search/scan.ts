@@ -12,6 +12,7 @@ import {
   scanManyF32Wasm,
   scanManyInt8Js,
   scanManyInt8Wasm,
+  writeInt8Batch,
   type ManyScanInput,
 } from './scan-many.js';
 import { writeInt8Query } from './simd.js';
@@ -37,6 +38,38 @@ export interface Scanner {
   ): void;
 }
 
+/**
+ * A wasm scan split into its stages, so src/search/threads/ can run the candidate pass over slices on several threads
+ * and merge: load the queries into the kernel's memory, pass over [start, end) into candidate heaps (reset by the
+ * caller to `candidates(kk, n)` with the row tie-break: the candidate set is the top c by (pass score, id)), then
+ * rescore the candidates exactly. `one`/`many` are these stages over [0, n).
+ */
+export interface RangeScan extends Scanner {
+  readonly kernel: KernelMemory;
+  /** 'f32' (scores are the f32 sums) or 'i8' (integer dots × the row's scale). */
+  readonly kind: 'f32' | 'i8';
+  /** The row tie-break the candidate heaps use. */
+  readonly tie: RowTieBreak;
+  candidates(kk: number, n: number): number;
+  /** The candidate pass's starting bar for a caller's floor. */
+  bar(floor: number): number;
+  /** Writes `nq` unit queries (back to back in qf) into the kernel's query area: the single area for 1, else the batch area. */
+  load(qf: Float64Array, nq: number): void;
+  passRange(start: number, end: number, bar: number, accept: Accept, cand: TopK): void;
+  passManyRange(
+    start: number,
+    end: number,
+    nq: number,
+    heaps: readonly TopK[],
+    bars: Float64Array,
+    accept: Accept,
+  ): void;
+  /** Drains `cand` (c candidates) and offers each, rescored against query qf[qOff..qOff+dim), to `heap` when >= floor. */
+  rescore(c: number, cand: TopK, qf: Float64Array, qOff: number, floor: number, heap: TopK): void;
+  /** int8: the scales array the pass multiplies by (null for f32). */
+  readonly scales: Float32Array | null;
+}
+
 /** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
 const SIMD_SLACK = 16;
 
@@ -46,7 +79,7 @@ function int8CandidateCount(k: number): number {
 }
 
 /** The scanner for `rows`, chosen once (and again only if growth drops the kernel); `tie` orders equal scores by id. */
-export function createScanner(rows: RowStore, tie: RowTieBreak): Scanner {
+export function createScanner(rows: RowStore, tie: RowTieBreak): Scanner | RangeScan {
   if (rows.storage === 'f32')
     return rows.kernel !== null ? new F32WasmScan(rows, rows.kernel, tie) : new F32JsScan(rows, tie);
   return rows.kernel !== null ? new Int8WasmScan(rows, rows.kernel, tie) : new Int8JsScan(rows, tie);
@@ -61,7 +94,7 @@ abstract class ScanBase {
   protected candRows = new Int32Array(64);
   protected candScores = new Float64Array(64);
 
-  constructor(protected readonly tie: RowTieBreak) {}
+  constructor(readonly tie: RowTieBreak) {}
 
   /** Drains a candidate heap, best first, into candRows/candScores (grown as needed); returns the count. */
   protected drain(c: number, heap: TopK): number {
@@ -77,25 +110,6 @@ abstract class ScanBase {
     while (this.heaps.length < nq) this.heaps.push(new TopK(64));
     for (let i = 0; i < nq; i++) this.heaps[i].reset(c, tie);
     return { heaps: this.heaps, bars: new Float64Array(nq).fill(bar) };
-  }
-
-  /**
-   * The end of a two-stage batch: each query's `c` candidates (heaps[i]) are rescored exactly into `final`, reset to
-   * `kk` with the row tie-break, and handed to `emit` before the next query reuses it.
-   */
-  protected finishMany(
-    nq: number,
-    c: number,
-    kk: number,
-    final: TopK,
-    rescore: (i: number, got: number, final: TopK) => void,
-    emit: (i: number, heap: TopK) => void,
-  ): void {
-    for (let i = 0; i < nq; i++) {
-      final.reset(kk, this.tie);
-      rescore(i, this.drain(c, this.heaps[i]), final); // drain first: it may replace candRows
-      emit(i, final);
-    }
   }
 }
 
@@ -142,7 +156,17 @@ class F32JsScan extends ScanBase implements Scanner {
     emit: (i: number, heap: TopK) => void,
   ): void {
     const { heaps, bars } = this.batch(nq, kk, this.tie, floor);
-    const input: ManyScanInput = { n, dim: this.rows.dim, nq, qf, codes: new Int8Array(0), heaps, bars, accept };
+    const input: ManyScanInput = {
+      start: 0,
+      n,
+      dim: this.rows.dim,
+      nq,
+      qf,
+      codes: new Int8Array(0),
+      heaps,
+      bars,
+      accept,
+    };
     scanManyF32Js(this.rows.data, input, this.block);
     for (let i = 0; i < nq; i++) emit(i, heaps[i]);
   }
@@ -152,7 +176,10 @@ class F32JsScan extends ScanBase implements Scanner {
 const simdBar = (floor: number): number => (floor === -Infinity ? -Infinity : floor - 1e-5);
 
 /** f32 rows in wasm memory: the SIMD pass (f32 sums) picks k + slack candidates; each is rescored exactly, like the JS kernel scores. */
-class F32WasmScan extends ScanBase implements Scanner {
+class F32WasmScan extends ScanBase implements RangeScan {
+  readonly kind = 'f32';
+  readonly scales = null;
+
   constructor(
     private readonly rows: F32Rows,
     readonly kernel: KernelMemory,
@@ -161,17 +188,37 @@ class F32WasmScan extends ScanBase implements Scanner {
     super(tie);
   }
 
+  candidates(kk: number, n: number): number {
+    return Math.min(kk + SIMD_SLACK, n);
+  }
+
+  bar(floor: number): number {
+    return simdBar(floor);
+  }
+
+  load(qf: Float64Array, nq: number): void {
+    const mem = this.kernel;
+    if (nq === 1) mem.qF32.set(qf.subarray(0, this.rows.dim));
+    else
+      new Float32Array(mem.scan.memory.buffer, mem.layout.manyQOff, nq * this.rows.dim).set(
+        qf.subarray(0, nq * this.rows.dim),
+      );
+  }
+
   one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void {
+    const c = this.candidates(kk, n);
+    this.cand.reset(c, this.tie);
+    this.load(qf, 1);
+    this.passRange(0, n, this.bar(floor), accept, this.cand);
+    this.rescore(c, this.cand, qf, 0, floor, heap);
+  }
+
+  passRange(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const mem = this.kernel;
     const dim = this.rows.dim;
-    const c = Math.min(kk + SIMD_SLACK, n);
-    const cand = this.cand;
-    cand.reset(c, this.tie);
-    mem.qF32.set(qf);
     const out = mem.outF32;
     const { qOff, outOff, rowsOff } = mem.layout;
-    let bar = simdBar(floor);
-    for (let start = 0; start < n; start += SCAN_BLOCK) {
+    for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
       mem.scan.dotRows(qOff, rowsOff + start * dim * 4, dim, end - start, outOff);
       for (let i = 0, row = start; row < end; i++, row++) {
@@ -184,7 +231,22 @@ class F32WasmScan extends ScanBase implements Scanner {
         }
       }
     }
-    this.rescore(this.drain(c, cand), qf, 0, floor, heap);
+  }
+
+  passManyRange(
+    start: number,
+    end: number,
+    nq: number,
+    heaps: readonly TopK[],
+    bars: Float64Array,
+    accept: Accept,
+  ): void {
+    const dim = this.rows.dim;
+    scanManyF32Wasm(
+      this.kernel,
+      { start, n: end, dim, nq, qf: new Float64Array(0), codes: new Int8Array(0), heaps, bars, accept },
+      false,
+    );
   }
 
   many(
@@ -197,14 +259,19 @@ class F32WasmScan extends ScanBase implements Scanner {
     emit: (i: number, heap: TopK) => void,
   ): void {
     const dim = this.rows.dim;
-    const c = Math.min(kk + SIMD_SLACK, n);
+    const c = this.candidates(kk, n);
     const { heaps, bars } = this.batch(nq, c, this.tie, simdBar(floor));
-    scanManyF32Wasm(this.kernel, { n, dim, nq, qf, codes: new Int8Array(0), heaps, bars, accept });
-    this.finishMany(nq, c, kk, this.cand, (i, got, final) => this.rescore(got, qf, i * dim, floor, final), emit);
+    this.load(qf, nq);
+    this.passManyRange(0, n, nq, heaps, bars, accept);
+    for (let i = 0; i < nq; i++) {
+      this.cand.reset(kk, this.tie);
+      this.rescore(c, heaps[i], qf, i * dim, floor, this.cand);
+      emit(i, this.cand);
+    }
   }
 
-  /** Offers candRows[0..got) to `heap` with their exact scores against the query at qf[qOff..]. */
-  private rescore(got: number, qf: Float64Array, qOff: number, floor: number, heap: TopK): void {
+  rescore(c: number, cand: TopK, qf: Float64Array, qOff: number, floor: number, heap: TopK): void {
+    const got = this.drain(c, cand);
     const data = this.rows.data;
     const dim = this.rows.dim;
     const q = qOff === 0 ? qf : qf.subarray(qOff, qOff + dim);
@@ -216,7 +283,7 @@ class F32WasmScan extends ScanBase implements Scanner {
   }
 }
 
-/** int8 rows: an integer-dot pass picks int8CandidateCount(k) candidates, which the store rescores with the float query. */
+/** int8 rows: an integer-dot pass picks int8CandidateCount(k) candidates (ties by id), which the store rescores with the float query. */
 abstract class Int8Scan extends ScanBase implements Scanner {
   abstract readonly kernel: KernelMemory | null;
   /** int8 codes of the batch's queries (the single query uses the first dim). */
@@ -231,20 +298,40 @@ abstract class Int8Scan extends ScanBase implements Scanner {
     this.codes = new Int8Array(MANY_BATCH * rows.dim);
   }
 
-  /** The candidate pass for the query whose codes are in codes[0..dim): offers (score, row) to `cand`. */
-  protected abstract pass(n: number, accept: Accept, cand: TopK): void;
+  /** The candidate pass over rows [start, end) for the query whose codes are in codes[0..dim): offers (score, row) to `cand`. */
+  protected abstract pass(start: number, end: number, bar: number, accept: Accept, cand: TopK): void;
   /** The candidate pass for a batch (codes back to back). */
   protected abstract passMany(input: ManyScanInput): void;
+  /** Hands the single query's codes (codes[0..dim)) to the pass. */
+  protected abstract loadOne(): void;
+
+  candidates(kk: number, n: number): number {
+    return Math.min(int8CandidateCount(kk), n);
+  }
+
+  bar(): number {
+    return -Infinity;
+  }
+
+  get scales(): Float32Array {
+    return this.rows.scales;
+  }
 
   one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void {
-    const c = Math.min(int8CandidateCount(kk), n);
+    const c = this.candidates(kk, n);
     const cand = this.cand;
-    cand.reset(c, null);
+    cand.reset(c, this.tie);
     // The query's own scale is common to every row, so it is left out of the ranking score.
     quantizeRow(qf, 0, this.rows.dim, this.codes, 0);
-    this.pass(n, accept, cand);
+    this.loadOne();
+    this.pass(0, n, -Infinity, accept, cand);
+    this.rescore(c, cand, qf, 0, floor, heap);
+  }
+
+  rescore(c: number, cand: TopK, qf: Float64Array, qOff: number, floor: number, heap: TopK): void {
     const got = this.drain(c, cand); // before reading candRows: draining may replace it
-    this.rows.rescoreInto(this.candRows, got, qf, floor, heap);
+    const dim = this.rows.dim;
+    this.rows.rescoreInto(this.candRows, got, qOff === 0 ? qf : qf.subarray(qOff, qOff + dim), floor, heap);
   }
 
   many(
@@ -257,18 +344,15 @@ abstract class Int8Scan extends ScanBase implements Scanner {
     emit: (i: number, heap: TopK) => void,
   ): void {
     const dim = this.rows.dim;
-    const c = Math.min(int8CandidateCount(kk), n);
-    const { heaps, bars } = this.batch(nq, c, null, -Infinity);
+    const c = this.candidates(kk, n);
+    const { heaps, bars } = this.batch(nq, c, this.tie, -Infinity);
     for (let i = 0; i < nq; i++) quantizeRow(qf, i * dim, dim, this.codes, i * dim);
-    this.passMany({ n, dim, nq, qf, codes: this.codes, heaps, bars, accept });
-    this.finishMany(
-      nq,
-      c,
-      kk,
-      this.final,
-      (i, got, final) => this.rows.rescoreInto(this.candRows, got, qf.subarray(i * dim, i * dim + dim), floor, final),
-      emit,
-    );
+    this.passMany({ start: 0, n, dim, nq, qf, codes: this.codes, heaps, bars, accept });
+    for (let i = 0; i < nq; i++) {
+      this.final.reset(kk, this.tie);
+      this.rescore(c, heaps[i], qf, i * dim, floor, this.final);
+      emit(i, this.final);
+    }
   }
 }
 
@@ -282,19 +366,22 @@ class Int8JsScan extends Int8Scan {
     this.qi = new Int32Array(rows.dim);
   }
 
-  protected pass(n: number, accept: Accept, cand: TopK): void {
+  protected loadOne(): void {
+    for (let j = 0; j < this.rows.dim; j++) this.qi[j] = this.codes[j];
+  }
+
+  protected pass(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const { codes, scales, dim } = this.rows;
     const qi = this.qi;
-    for (let j = 0; j < dim; j++) qi[j] = this.codes[j];
     const block = this.block;
-    let bar = -Infinity;
-    for (let start = 0; start < n; start += SCAN_BLOCK) {
+    for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
       dotRowsInt8(codes, scales, qi, dim, start, end, block);
-      // Strict `>` and no tie-break: the rescoring breaks ties.
+      // `>=` so equal scores reach the heap's id tie-break.
       for (let i = 0, row = start; row < end; i++, row++) {
         const s = block[i];
-        if (s > bar) {
+        if (s >= bar) {
+          if (!cand.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
           cand.offer(s, row);
           if (cand.full) bar = cand.threshold;
@@ -309,7 +396,9 @@ class Int8JsScan extends Int8Scan {
 }
 
 /** int8 codes in wasm memory (SIMD128, or relaxed SIMD where the engine has it). */
-class Int8WasmScan extends Int8Scan {
+class Int8WasmScan extends Int8Scan implements RangeScan {
+  readonly kind = 'i8';
+
   constructor(
     rows: Int8Rows,
     readonly kernel: KernelMemory,
@@ -318,21 +407,49 @@ class Int8WasmScan extends Int8Scan {
     super(rows, tie);
   }
 
-  protected pass(n: number, accept: Accept, cand: TopK): void {
+  load(qf: Float64Array, nq: number): void {
+    const dim = this.rows.dim;
+    for (let i = 0; i < nq; i++) quantizeRow(qf, i * dim, dim, this.codes, i * dim);
+    if (nq === 1) this.loadOne();
+    else writeInt8Batch(this.kernel, this.codes, nq, dim);
+  }
+
+  protected loadOne(): void {
+    const mem = this.kernel;
+    writeInt8Query(mem.scan.memory.buffer, mem.layout.qOff, this.codes, 0, this.rows.dim, mem.int8Kind, false);
+  }
+
+  passRange(start: number, end: number, bar: number, accept: Accept, cand: TopK): void {
+    this.pass(start, end, bar, accept, cand);
+  }
+
+  passManyRange(
+    start: number,
+    end: number,
+    nq: number,
+    heaps: readonly TopK[],
+    bars: Float64Array,
+    accept: Accept,
+  ): void {
+    const dim = this.rows.dim;
+    const input = { start, n: end, dim, nq, qf: new Float64Array(0), codes: this.codes, heaps, bars, accept };
+    scanManyInt8Wasm(this.kernel, this.rows.scales, input, false);
+  }
+
+  protected pass(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const mem = this.kernel;
     const { scales, dim } = this.rows;
     const { qOff, outOff, rowsOff } = mem.layout;
-    writeInt8Query(mem.scan.memory.buffer, qOff, this.codes, 0, dim, mem.int8Kind, false);
     const out = mem.outI32;
-    let bar = -Infinity;
-    for (let start = 0; start < n; start += SCAN_BLOCK) {
+    for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
       // Same exact integer dot products as the JS kernel, times the same scale: identical candidates.
       mem.int8.dotRowsI8(qOff, rowsOff + start * dim, dim, end - start, outOff);
       // Fused scale-and-compare: most rows cost one multiply and one compare.
       for (let i = 0, row = start; row < end; i++, row++) {
         const s = out[i] * scales[row];
-        if (s > bar) {
+        if (s >= bar) {
+          if (!cand.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
           cand.offer(s, row);
           if (cand.full) bar = cand.threshold;
@@ -342,6 +459,6 @@ class Int8WasmScan extends Int8Scan {
   }
 
   protected passMany(input: ManyScanInput): void {
-    scanManyInt8Wasm(this.kernel, this.rows.scales, input);
+    scanManyInt8Wasm(this.kernel, this.rows.scales, input, true);
   }
 }

@@ -106,10 +106,27 @@ function selfCheck(memory: WebAssembly.Memory, k: Int8Kernels): boolean {
 export function createSimdScan(options: { relaxed?: boolean } = {}): SimdScan | null {
   const mod = typeof WebAssembly === 'object' ? compile(SIMD_KERNEL_BASE64) : null;
   if (!mod) return null;
+  return instantiateSimdScan(mod, options.relaxed === false ? null : compile(SIMD_RELAXED_KERNEL_BASE64), null);
+}
+
+/** The base64 kernel compiled (cached per process), or null where this engine cannot compile it. */
+export function compileKernelModule(base64: string): WebAssembly.Module | null {
+  return typeof WebAssembly === 'object' ? compile(base64) : null;
+}
+
+/**
+ * Instances of the kernel module `mod` and the relaxed module `rmod` (null: none) on one memory: `memory` when the
+ * modules import theirs (the shared-memory builds of src/search/threads/), else the one `mod` defines. Null on failure.
+ */
+export function instantiateSimdScan(
+  mod: WebAssembly.Module,
+  rmod: WebAssembly.Module | null,
+  memory: WebAssembly.Memory | null,
+): SimdScan | null {
   try {
-    const inst = new WebAssembly.Instance(mod);
+    const inst = new WebAssembly.Instance(mod, memory === null ? {} : { env: { memory } });
     const ex = inst.exports as {
-      memory: WebAssembly.Memory;
+      memory?: WebAssembly.Memory;
       dot_rows: SimdScan['dotRows'];
       dot_rows_many: SimdScan['dotRowsMany'];
       sum_f32: SimdScan['sumF32'];
@@ -117,23 +134,23 @@ export function createSimdScan(options: { relaxed?: boolean } = {}): SimdScan | 
       dot_rows_i8_x4: SimdScan['dotRowsI8x4'];
       sum_i8: SimdScan['sumI8'];
     };
+    const mem = memory ?? (ex.memory as WebAssembly.Memory);
     let relaxed: Int8Kernels | null = null;
-    const rmod = options.relaxed === false ? null : compile(SIMD_RELAXED_KERNEL_BASE64);
     if (rmod) {
       try {
-        const rex = new WebAssembly.Instance(rmod, { env: { memory: ex.memory } }).exports as {
+        const rex = new WebAssembly.Instance(rmod, { env: { memory: mem } }).exports as {
           dot_rows_i8: Int8Kernels['dotRowsI8'];
           dot_rows_i8_x4: Int8Kernels['dotRowsI8x4'];
         };
         relaxed = { dotRowsI8: rex.dot_rows_i8, dotRowsI8x4: rex.dot_rows_i8_x4 };
-        if (relaxedWorks === undefined) relaxedWorks = selfCheck(ex.memory, relaxed);
+        if (relaxedWorks === undefined) relaxedWorks = selfCheck(mem, relaxed);
         if (!relaxedWorks) relaxed = null;
       } catch {
         relaxed = null;
       }
     }
     return {
-      memory: ex.memory,
+      memory: mem,
       dotRows: ex.dot_rows,
       dotRowsMany: ex.dot_rows_many,
       sumF32: ex.sum_f32,

@@ -88,6 +88,13 @@ export interface CosineIndexOptions {
    * for int8 where the engine has it; 'simd' the same without relaxed SIMD; 'js' never uses wasm.
    */
   kernel?: 'auto' | 'simd' | 'js';
+  /**
+   * Threads for `searchAsync`/`searchManyAsync` where memory can be shared (Node, or a cross-origin isolated page):
+   * default min(hardwareConcurrency, 4), never above hardwareConcurrency. Results equal the one-thread scan's.
+   */
+  searchThreads?: number;
+  /** Rows from which `searchAsync` uses the threads (default 20 000; below, handing out slices costs more). */
+  searchThreadsMinRows?: number;
 }
 
 /** One stored entry, as `get` returns it. */

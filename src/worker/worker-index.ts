@@ -77,7 +77,7 @@ export class WorkerIndex implements IndexApi {
   search(query: string | Float32Array, k: number, options?: HandleSearchOptions): Promise<SearchHit[]> {
     const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
     return this.turn(async (idx) => ({
-      value: idx.search((vector ? await vector : query) as Float32Array, k, options),
+      value: await idx.searchAsync((vector ? await vector : query) as Float32Array, k, options) // threads where they pay,
     }));
   }
 
@@ -97,7 +97,7 @@ export class WorkerIndex implements IndexApi {
         let t = 0;
         batch = queries.map((q) => (typeof q === 'string' ? embedded!.subarray(t * dim, ++t * dim) : q));
       }
-      return { value: idx.searchMany(batch, k, options) };
+      return { value: await idx.searchManyAsync(batch, k, options) };
     });
   }
 

@@ -26,9 +26,33 @@ export interface SearchBenchRow {
   floor_bytes_per_vector: number;
 }
 
+/** The threaded scan (searchAsync / searchManyAsync) against the single-thread scan in this page. */
+export interface ThreadsCheck {
+  isolated: boolean;
+  hardwareConcurrency: number;
+  /** The path and thread count the last threaded search reported, or its reason for one thread. */
+  last: { path: string; threads: number; reason: string | null } | null;
+  failures: string[];
+}
+
+/** One thread-count row: p50 of search (sync for 1 thread, searchAsync otherwise) and of searchMany(16). */
+export interface ThreadBenchRow {
+  cpu: string;
+  storage: string;
+  n: number;
+  threads: number;
+  path: string;
+  p50_ms: number;
+  many_p50_ms: number;
+  /** Single-thread streaming pass over the bytes per vector the scan reads (128 int8, 512 f32). */
+  floor_ms: number;
+}
+
 export interface SearchKernelsApi {
   check(): KernelCheck;
   bench(n: number, rounds: number): SearchBenchRow[];
+  checkThreads(): Promise<ThreadsCheck>;
+  benchThreads(n: number, rounds: number, cpu: string): Promise<ThreadBenchRow[]>;
 }
 
 declare global {
@@ -169,6 +193,84 @@ function bench(n: number, rounds: number): SearchBenchRow[] {
   return rows;
 }
 
-window.searchKernels = { check, bench };
+async function checkThreads(): Promise<ThreadsCheck> {
+  const failures: string[] = [];
+  const dim = 64;
+  const n = 3000;
+  const flat = vectors(n, dim, 21);
+  // Ties: a block of identical rows whose ids run against row order.
+  for (let i = 0; i < 400; i++) flat.set(flat.subarray(0, dim), (n - 1 - i) * dim);
+  const ids = Array.from({ length: n }, (_, i) => (i >= n - 400 ? `a${String(n - i).padStart(4, '0')}` : `v${i}`));
+  const queries = [flat.subarray(0, dim), ...Array.from({ length: 18 }, (_, i) => vectors(1, dim, 300 + i))];
+  let last: ThreadsCheck['last'] = null;
+  const modes: Omit<CosineIndexOptions, 'dim'>[] = [
+    { storage: 'f32' },
+    { storage: 'int8', rescore: 'residual' },
+    { storage: 'int8', rescore: 'dequantized' },
+    { storage: 'int8', rescore: 'f32' },
+  ];
+  for (const mode of modes) {
+    const idx = new CosineIndex({ dim, ...mode, searchThreads: 2, searchThreadsMinRows: 0 });
+    idx.addVectors(ids, flat);
+    idx.remove(ids.slice(10, 40));
+    for (const k of [1, 10, 500]) {
+      const label = `${mode.storage}/${mode.rescore ?? 'f32'} k=${k}`;
+      for (const q of queries)
+        if (JSON.stringify(await idx.searchAsync(q, k)) !== JSON.stringify(idx.search(q, k)))
+          failures.push(`${label}: searchAsync differs from search`);
+      if (JSON.stringify(await idx.searchManyAsync(queries, k)) !== JSON.stringify(idx.searchMany(queries, k)))
+        failures.push(`${label}: searchManyAsync differs from searchMany`);
+    }
+    last = idx.threads.last;
+  }
+  return { isolated: crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, last, failures };
+}
+
+async function benchThreads(n: number, rounds: number, cpu: string): Promise<ThreadBenchRow[]> {
+  const dim = 128;
+  const k = 10;
+  const batch = 16;
+  const data = vectors(n, dim, 1000 + n);
+  const queries = vectors(batch, dim, 7);
+  const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
+  const hw = navigator.hardwareConcurrency;
+  const rows: ThreadBenchRow[] = [];
+  for (const storage of ['int8', 'f32'] as const) {
+    const floor = floorMs(n, dim, storage === 'int8' ? 'i8' : 'f32', 9);
+    for (const threads of [...new Set([1, 2, hw])].filter((t) => t <= hw)) {
+      const index = new CosineIndex({ dim, storage, capacity: n, searchThreads: threads, searchThreadsMinRows: 0 });
+      addInChunks(index, ids, data, dim, 50_000);
+      const threaded = threads > 1;
+      const one: number[] = [];
+      const many: number[] = [];
+      for (let round = 0; round <= rounds; round++) {
+        for (let i = 0; i < batch; i++) {
+          const q = queries.subarray(i * dim, i * dim + dim);
+          const t = performance.now();
+          if (threaded) await index.searchAsync(q, k);
+          else index.search(q, k);
+          if (round > 0) one.push(performance.now() - t);
+        }
+        const t = performance.now();
+        if (threaded) await index.searchManyAsync(queries, k);
+        else index.searchMany(queries, k);
+        if (round > 0) many.push(performance.now() - t);
+      }
+      rows.push({
+        cpu,
+        storage,
+        n,
+        threads,
+        path: threaded ? (index.threads.last?.path ?? '?') : 'single',
+        p50_ms: median(one),
+        many_p50_ms: median(many),
+        floor_ms: floor,
+      });
+    }
+  }
+  return rows;
+}
+
+window.searchKernels = { check, bench, checkThreads, benchThreads };
 const status = document.getElementById('status');
 if (status) status.textContent = 'ready';

@@ -1,0 +1,234 @@
+// The scan thread's code: it instantiates the shared-memory kernels on the index's memory, runs the candidate pass
+// over its slice of the rows and posts back each query's top c (pass score only) plus every row tied with the c-th
+// score, so the caller's merge with the id tie-break picks exactly the single-thread candidates. It is shipped as the
+// source text of one self-contained function (Node `eval` worker or a blob: URL), so no bundler has to find a file.
+
+/** What the pool sends a scan thread: its memory and compiled kernels once, then one message per scan. */
+export type ScanWorkerMessage =
+  | {
+      type: 'init';
+      memory: WebAssembly.Memory;
+      simd: WebAssembly.Module;
+      relaxed: WebAssembly.Module | null;
+      /** Shared control words: [0] the next unclaimed chunk, [1 + slot] this thread's claim on the current scan. */
+      control: Int32Array;
+      slot: number;
+    }
+  | ScanRequest;
+
+export interface ScanRequest {
+  type: 'scan';
+  id: number;
+  /** The scan's epoch: the thread takes part only if its claim word still reads epoch × 4 (not yet cancelled). */
+  epoch: number;
+  kind: 'f32' | 'i8';
+  /** Queries in the request; 1 reads the single-query area at qOff, more the batch area (i8: padded to 4). */
+  nq: number;
+  dim: number;
+  /** Rows [0, n) in `chunks` chunks of `chunk` rows, claimed one at a time from the control word by every thread. */
+  n: number;
+  chunk: number;
+  chunks: number;
+  /** Candidates kept per query (before ties). */
+  c: number;
+  /** Per-query starting bar. */
+  bars: Float64Array;
+  qOff: number;
+  rowsOff: number;
+  /** This thread's output area. */
+  outOff: number;
+  /** i8: the row scales (on a SharedArrayBuffer). */
+  scales: Float32Array | null;
+}
+
+/** Per query: counts[i] candidates at rows/scores[offset of i]. */
+export interface ScanReply {
+  id: number;
+  counts: Int32Array;
+  rows: Int32Array;
+  scores: Float64Array;
+  error?: string;
+}
+
+/* eslint-disable */
+/** Runs inside the scan thread; must stay self-contained (no imports, no outer names): it is shipped as its source. */
+function scanWorkerMain(): void {
+  type Kernels = {
+    dot_rows(q: number, rows: number, dim: number, n: number, out: number): void;
+    dot_rows_many(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
+    dot_rows_i8(q: number, rows: number, dim: number, n: number, out: number): void;
+    dot_rows_i8_x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
+  };
+  type Sel = { sc: Float64Array; rw: Int32Array; n: number; cap: number; ties: Int32Array; tn: number };
+  const g = globalThis as unknown as {
+    require?: (m: string) => {
+      parentPort: { on(e: string, f: (d: unknown) => void): void; postMessage(m: unknown, t?: unknown[]): void };
+    };
+    postMessage?: (m: unknown, t?: unknown[]) => void;
+    onmessage?: (e: { data: unknown }) => void;
+  };
+  const port = typeof g.require === 'function' ? g.require('node:worker_threads').parentPort : null;
+  const post = (m: unknown, t: unknown[]): void => (port !== null ? port.postMessage(m, t) : g.postMessage!(m, t));
+  let memory: WebAssembly.Memory | null = null;
+  let control: Int32Array | null = null;
+  let slot = 0;
+  let simd: Kernels | null = null;
+  let i8: Kernels | null = null;
+  const SCAN_BLOCK = 256;
+
+  const push = (h: Sel, s: number, row: number): void => {
+    // Min-heap on score only; ties among kept rows do not matter (every row tied with the root is returned).
+    const sc = h.sc;
+    const rw = h.rw;
+    if (h.n < h.cap) {
+      let pos = h.n++;
+      while (pos > 0) {
+        const parent = (pos - 1) >> 1;
+        if (sc[parent] <= s) break;
+        sc[pos] = sc[parent];
+        rw[pos] = rw[parent];
+        pos = parent;
+      }
+      sc[pos] = s;
+      rw[pos] = row;
+      return;
+    }
+    const m = sc[0];
+    if (s < m) return;
+    if (s === m) {
+      tie(h, row);
+      return;
+    }
+    const evicted = rw[0];
+    let pos = 0;
+    const n = h.n;
+    for (;;) {
+      let child = 2 * pos + 1;
+      if (child >= n) break;
+      if (child + 1 < n && sc[child + 1] < sc[child]) child++;
+      if (sc[child] >= s) break;
+      sc[pos] = sc[child];
+      rw[pos] = rw[child];
+      pos = child;
+    }
+    sc[pos] = s;
+    rw[pos] = row;
+    if (sc[0] === m) tie(h, evicted);
+    else h.tn = 0;
+  };
+  const tie = (h: Sel, row: number): void => {
+    if (h.tn === h.ties.length) {
+      const next = new Int32Array(h.ties.length * 2);
+      next.set(h.ties);
+      h.ties = next;
+    }
+    h.ties[h.tn++] = row;
+  };
+
+  const scan = (r: ScanRequest): ScanReply => {
+    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scales } = r;
+    const sels: Sel[] = [];
+    // Late (the calling thread already finished and cancelled this claim): take no rows.
+    const claimed = Atomics.compareExchange(control!, 1 + slot, r.epoch * 4, r.epoch * 4 + 1) === r.epoch * 4;
+    for (let i = 0; i < nq; i++)
+      sels.push({ sc: new Float64Array(c), rw: new Int32Array(c), n: 0, cap: c, ties: new Int32Array(16), tn: 0 });
+    const buf = memory!.buffer;
+    const f32 = r.kind === 'f32';
+    const rowBytes = f32 ? dim * 4 : dim;
+    const ng = (nq + 3) >> 2;
+    const stride = nq === 1 ? 1 : f32 ? nq : ng * 4;
+    const outF = new Float32Array(buf, outOff, SCAN_BLOCK * stride);
+    const outI = new Int32Array(buf, outOff, SCAN_BLOCK * stride);
+    const bar = Float64Array.from(bars);
+    for (let ch = claimed ? Atomics.add(control!, 0, 1) : chunks; ch < chunks; ch = Atomics.add(control!, 0, 1)) {
+      const start = ch * chunk;
+      const end = Math.min(n, start + chunk);
+      for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
+        const e0 = Math.min(end, s0 + SCAN_BLOCK);
+        const ptr = rowsOff + s0 * rowBytes;
+        if (f32) {
+          if (nq === 1) simd!.dot_rows(qOff, ptr, dim, e0 - s0, outOff);
+          else simd!.dot_rows_many(qOff, nq, ptr, dim, e0 - s0, outOff);
+        } else if (nq === 1) i8!.dot_rows_i8(qOff, ptr, dim, e0 - s0, outOff);
+        else i8!.dot_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff);
+        for (let q = 0; q < nq; q++) {
+          const h = sels[q];
+          let b = bar[q];
+          const floorBar = bars[q];
+          // One loop per score kind, so the hot loop has no branch on it.
+          if (f32) {
+            for (let o = q, row = s0; row < e0; o += stride, row++) {
+              const s = outF[o];
+              if (s >= b) {
+                push(h, s, row);
+                if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+              }
+            }
+          } else {
+            const sc = scales!;
+            for (let o = q, row = s0; row < e0; o += stride, row++) {
+              const s = outI[o] * sc[row];
+              if (s >= b) {
+                push(h, s, row);
+                if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
+              }
+            }
+          }
+          bar[q] = b;
+        }
+      }
+    }
+    const counts = new Int32Array(nq);
+    let total = 0;
+    for (let q = 0; q < nq; q++) total += counts[q] = sels[q].n + sels[q].tn;
+    const rows = new Int32Array(total);
+    const scores = new Float64Array(total);
+    let o = 0;
+    for (let q = 0; q < nq; q++) {
+      const h = sels[q];
+      for (let j = 0; j < h.n; j++, o++) {
+        rows[o] = h.rw[j];
+        scores[o] = h.sc[j];
+      }
+      for (let j = 0; j < h.tn; j++, o++) {
+        rows[o] = h.ties[j];
+        scores[o] = h.sc[0];
+      }
+    }
+    return { id: r.id, counts, rows, scores };
+  };
+
+  const handle = (data: unknown): void => {
+    const m = data as ScanWorkerMessage;
+    if (m.type === 'init') {
+      memory = m.memory;
+      control = m.control;
+      slot = m.slot;
+      const imports = { env: { memory: m.memory } };
+      simd = new WebAssembly.Instance(m.simd, imports).exports as unknown as Kernels;
+      i8 = m.relaxed !== null ? (new WebAssembly.Instance(m.relaxed, imports).exports as unknown as Kernels) : simd;
+      return;
+    }
+    let reply: ScanReply;
+    try {
+      reply = scan(m);
+    } catch (e) {
+      reply = {
+        id: m.id,
+        counts: new Int32Array(0),
+        rows: new Int32Array(0),
+        scores: new Float64Array(0),
+        error: String(e),
+      };
+    }
+    post(reply, [reply.counts.buffer, reply.rows.buffer, reply.scores.buffer]);
+  };
+  if (port !== null) port.on('message', handle);
+  else g.onmessage = (e) => handle(e.data);
+}
+/* eslint-enable */
+
+/** The thread's script: the function above, called; `__name` is esbuild's keepNames helper, stubbed for the copy. */
+export function scanWorkerSource(): string {
+  return `var __name = function (f) { return f; };\n(${scanWorkerMain.toString()})();\n`;
+}
