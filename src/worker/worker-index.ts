@@ -77,7 +77,7 @@ export class WorkerIndex implements IndexApi {
   search(query: string | Float32Array, k: number, options?: HandleSearchOptions): Promise<SearchHit[]> {
     const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
     return this.turn(async (idx) => ({
-      value: await idx.searchAsync((vector ? await vector : query) as Float32Array, k, options) // threads where they pay,
+      value: await idx.searchAsync((vector ? await vector : query) as Float32Array, k, options), // threads where they pay,
     }));
   }
 
