@@ -16,6 +16,8 @@ export {
   CorruptIndexError,
   UnsupportedIndexVersionError,
   PersistError,
+  ModelMismatchError,
+  type IndexModelIdentity,
   type HpdErrorCode,
   type ErrorDetails,
 } from './errors.js';
@@ -24,7 +26,7 @@ export type { EmbedResult, ModelInfo } from './engine/engine.js';
 export type { LoadProgress } from './model/progress.js';
 export type { ModelSpec } from './model/load.js';
 export type { CacheEntry } from './model/cache.js';
-export type { IndexOptions } from './protocol/messages.js';
+export type { IndexOptions, IndexSource, IndexImportOptions, IndexImportProgress } from './protocol/messages.js';
 export {
   CosineIndex,
   IdbIndexStore,

@@ -1,4 +1,4 @@
-import { releaseProxy, type Remote } from 'comlink';
+import { releaseProxy, transfer, type Remote } from 'comlink';
 import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, ModelInfo } from '../engine/engine.js';
 import { HpdError, InvalidInputError } from '../errors.js';
@@ -7,10 +7,13 @@ import type { IndexPersistence } from '../search/index-store.js';
 import {
   INDEX_METHODS,
   type IndexApi,
+  type IndexImportOptions,
   type IndexOptions,
+  type IndexSource,
   type Ready,
   type WorkerProtocol,
 } from '../protocol/messages.js';
+import { importToWire } from '../protocol/index-import.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { WorkerHost } from './host.js';
 import { aborted, crashed, startWorker, type Live } from './live-worker.js';
@@ -120,16 +123,29 @@ export class Embedder {
     let checked: Live | undefined;
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
-      handle[m] = (...args: unknown[]) =>
-        this.call((r, live) => {
+      handle[m] = (...given: unknown[]) => {
+        let args: unknown[] = given;
+        let progressDone: Promise<void> | undefined;
+        if (m === 'import') {
+          // A Response body and onProgress cross as a transferred stream and port, posted with the call (in order).
+          try {
+            const wire = importToWire(given[0] as IndexSource, given[1] as IndexImportOptions | undefined);
+            args = transfer(wire.args, wire.transfer);
+            progressDone = wire.progressDone;
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        }
+        return this.call((r, live) => {
           const check = checked !== live;
           const call = (r.indexCall as (...a: unknown[]) => Promise<unknown>)(name, opts, check, m, args);
           if (check) {
             const pass = () => void (checked = live);
             call.then(pass, (e: unknown) => (e as { code?: unknown })?.code !== 'INDEX_OPTIONS_CONFLICT' && pass());
           }
-          return call;
+          return progressDone ? call.then(async (r) => (await progressDone, r)) : call;
         });
+      };
     }
     return handle as unknown as IndexHandle;
   }

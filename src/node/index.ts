@@ -16,6 +16,8 @@ export {
   CorruptIndexError,
   UnsupportedIndexVersionError,
   PersistError,
+  ModelMismatchError,
+  type IndexModelIdentity,
   type HpdErrorCode,
   type ErrorDetails,
 } from '../errors.js';
@@ -23,7 +25,7 @@ export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
 export type { EmbedResult, ModelInfo } from '../engine/engine.js';
 export type { LoadProgress } from '../model/progress.js';
 export type { ModelSpec } from '../model/load.js';
-export type { IndexOptions } from '../protocol/messages.js';
+export type { IndexOptions, IndexSource, IndexImportOptions, IndexImportProgress } from '../protocol/messages.js';
 export {
   CosineIndex,
   type CosineIndexOptions,

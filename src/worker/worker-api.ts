@@ -18,6 +18,7 @@ import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/va
 import type { CosineIndex } from '../search/cosine-index.js';
 import type { IndexPersistence, IndexStore } from '../search/index-store.js';
 import type { StorageKind } from '../search/types.js';
+import { readIndexSource } from './index-import.js';
 import { WorkerIndex, type IndexHost } from './worker-index.js';
 
 export type { WorkerEngineOptions } from '../protocol/messages.js';
@@ -39,6 +40,8 @@ export class WorkerApi implements WorkerProtocol {
   private readonly storeOps = new KeyedMutex();
   private checker: Promise<CosineIndex> | undefined;
   private host: IndexHost;
+  /** The page's URL, that relative index URLs resolve against (set by init). */
+  private baseUrl: string | undefined;
 
   constructor(
     private platform: Platform,
@@ -54,6 +57,16 @@ export class WorkerApi implements WorkerProtocol {
       searchModule: loadSearch,
       embed: async (texts) => (await this.ready().embed(texts)).vectors,
       modelDim: () => this.engine?.dim,
+      modelIdentity: () => {
+        const { name, dim, dtype, sha256 } = this.ready().info;
+        return { name, dim, dtype, sha256 };
+      },
+      importBytes: (source, options) =>
+        readIndexSource(source, options, {
+          fetch: this.platform.fetch,
+          cache: this.platform.cache,
+          ...((this.baseUrl ?? this.platform.baseUrl) ? { baseUrl: this.baseUrl ?? this.platform.baseUrl } : {}),
+        }),
       save: async (name, bytes) => void (await (await this.store()).saveBytes(name, bytes)),
       loadBytes: async (name) => (await this.store()).loadBytes(name),
       deleteSaved: async (name) => {
@@ -76,6 +89,7 @@ export class WorkerApi implements WorkerProtocol {
   ): Promise<Ready> {
     if (this.engine) await this.engine.dispose();
     const platform = options.baseUrl ? { ...this.platform, baseUrl: options.baseUrl } : this.platform;
+    this.baseUrl = options.baseUrl;
     // Progress goes out on the callback's own port: await the last event so it arrives before init's result.
     let last: unknown;
     this.engine = await Engine.create(platform, {
@@ -112,7 +126,9 @@ export class WorkerApi implements WorkerProtocol {
         `indexCall: unknown index method ${String(method)} or arguments that are not an array.`,
       );
     const index = new WorkerIndex(this.host, name, storage, check === true);
-    return (index[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<IndexApi[M]>>>)(...args);
+    const result = await (index[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<IndexApi[M]>>>)(...args);
+    // export()'s file is moved to the page, not copied.
+    return result instanceof ArrayBuffer ? transfer(result, [result]) : result;
   }
 
   async persistence(): Promise<IndexPersistence> {
