@@ -11,6 +11,7 @@ import { ConvertError, HpdError, InvalidInputError } from '../errors.js';
 import { folderSource } from './fs-source.js';
 import { benchCommand, embedCommand, positiveInt, searchCommand } from './cli-runtime.js';
 import { EVAL_SUMMARY, EVAL_USAGE, evalCommand } from './cli-eval.js';
+import { INDEX_SUMMARY, INDEX_USAGE, indexCommand } from './cli-index.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE } from './cli-model.js';
 import { checkInputFile } from './cli-files.js';
 import { OUTPUT_MARKER, checkOutputFolder, writeFolderAtomic } from './write-folder.js';
@@ -81,6 +82,7 @@ const commands: Record<string, CliCommand> = {
   ${MODEL_FLAGS}`,
   },
   eval: { run: evalCommand, usage: EVAL_USAGE, summary: EVAL_SUMMARY },
+  index: { run: indexCommand, usage: INDEX_USAGE, summary: INDEX_SUMMARY },
 };
 
 const isHelp = (a: string | undefined) => a === '--help' || a === '-h' || a === 'help';
