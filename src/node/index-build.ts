@@ -32,6 +32,8 @@ export interface PassageMetadata {
 export interface BuildOptions {
   /** Files and folders (folders are searched recursively for .md, .markdown, .txt, .html, .jsonl). */
   inputs: readonly string[];
+  /** The folder document names are relative to (default: the inputs' common root). */
+  root?: string;
   /** Embeds texts into unit vectors (N × dim, flat), e.g. an Embedder's embed. */
   embed: (texts: string[]) => Promise<Float32Array>;
   /** The model `embed` runs (recorded in the file; an update under another model re-embeds everything). */
@@ -149,7 +151,9 @@ export function documentPassages(d: SourceDocument): { ids: string[]; texts: str
 export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
   const storage = o.storage ?? 'f32';
-  const { root, files } = await collectFiles(o.inputs);
+  const collected = await collectFiles(o.inputs);
+  const files = collected.files;
+  const root = o.root !== undefined ? resolve(o.root) : collected.root;
   const docs = await readDocuments(root, files);
   const hashes: Record<string, string> = {};
   for (const d of docs) hashes[d.source.doc] = d.hash;
