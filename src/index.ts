@@ -26,6 +26,7 @@ export type { EmbedResult, ModelInfo } from './engine/engine.js';
 export type { LoadProgress } from './model/progress.js';
 export type { ModelSpec } from './model/load.js';
 export type { CacheEntry } from './model/cache.js';
+export { createPassageTexts, type PassageTextsOptions, type HitWithChunk } from './api/passage-texts.js';
 export type { IndexOptions, IndexSource, IndexImportOptions, IndexImportProgress } from './protocol/messages.js';
 export {
   CosineIndex,

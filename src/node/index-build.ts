@@ -19,15 +19,22 @@ import {
 import { splitPassages } from '../text/passages.js';
 
 /** The metadata of every passage an index build writes. */
-export interface PassageMetadata {
-  [key: string]: JsonValue;
+export type PassageMetadata = { [key: string]: JsonValue } & {
   doc: string;
   title: string;
   /** Offsets of the passage in the document's source (the file, or a JSONL record's text). */
   start: number;
   end: number;
-  text: string;
-}
+  /** The passage's text; with `texts: 'chunks'` absent, and `chunk` names the text chunk file that holds it. */
+  text?: string;
+  chunk?: string;
+};
+
+/** Where passage texts go: in the index's metadata, or in chunk files fetched per hit (see passage-texts.ts). */
+export type TextPlacement = 'inline' | 'chunks';
+
+/** Largest text chunk file (bytes of UTF-16 text, about as many UTF-8 bytes for Latin text): ten hits fetch ≤ ~100 KB. */
+export const TEXT_CHUNK_BYTES = 8192;
 
 export interface BuildOptions {
   /** Files and folders (folders are searched recursively for .md, .markdown, .txt, .html, .jsonl). */
@@ -45,6 +52,8 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number) => void;
   /** Passages per embed call (default 64); a few calls run at once so the engine's batches stay full. */
   batch?: number;
+  /** 'inline' (default): each passage's text in its metadata; 'chunks': in chunk files, returned as `chunks`. */
+  texts?: TextPlacement;
 }
 
 export interface BuildStats {
@@ -61,6 +70,8 @@ export interface BuildResult {
   stats: BuildStats;
   /** Why nothing of `previous` was reused, when it was given but could not be (another model or storage). */
   fullRebuild?: string;
+  /** With `texts: 'chunks'`: chunk name → file bytes (UTF-8 JSON `{ [passage id]: text }`), for every passage. */
+  chunks?: Map<string, Uint8Array>;
 }
 
 interface Doc {
@@ -130,8 +141,15 @@ export async function readDocuments(root: string, files: readonly string[]): Pro
   return docs;
 }
 
-/** A document's passages: ids `<doc>#<n>` and their metadata (offsets into the source). */
-export function documentPassages(d: SourceDocument): { ids: string[]; texts: string[]; metadata: PassageMetadata[] } {
+/**
+ * A document's passages: ids `<doc>#<n>` and their metadata (offsets into the source). With `chunks`, texts go into
+ * chunk files of at most TEXT_CHUNK_BYTES (a document's passages in order; a chunk is named by its content hash, so
+ * an unchanged document keeps its chunk names and a reused row's `chunk` stays valid).
+ */
+export function documentPassages(
+  d: SourceDocument,
+  chunks?: Map<string, Uint8Array>,
+): { ids: string[]; texts: string[]; metadata: PassageMetadata[] } {
   const ids: string[] = [];
   const texts: string[] = [];
   const metadata: PassageMetadata[] = [];
@@ -142,8 +160,24 @@ export function documentPassages(d: SourceDocument): { ids: string[]; texts: str
     const end = d.offsets ? d.offsets[p.end - 1] + 1 : base + p.end;
     ids.push(`${d.doc}#${n}`);
     texts.push(p.text);
-    metadata.push({ ...(d.fields ?? {}), doc: d.doc, title: d.title, start, end, text: p.text });
+    metadata.push({ ...(d.fields ?? {}), doc: d.doc, title: d.title, start, end, ...(chunks ? {} : { text: p.text }) });
   });
+  if (chunks) {
+    const enc = new TextEncoder();
+    let from = 0;
+    while (from < ids.length) {
+      let to = from + 1;
+      let size = texts[from].length;
+      while (to < ids.length && size + texts[to].length <= TEXT_CHUNK_BYTES) size += texts[to++].length;
+      const part: Record<string, string> = {};
+      for (let i = from; i < to; i++) part[ids[i]] = texts[i];
+      const bytes = enc.encode(JSON.stringify(part));
+      const name = sha256(bytes).slice(0, 16);
+      chunks.set(name, bytes);
+      for (let i = from; i < to; i++) metadata[i].chunk = name;
+      from = to;
+    }
+  }
   return { ids, texts, metadata };
 }
 
@@ -158,6 +192,7 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
   const hashes: Record<string, string> = {};
   for (const d of docs) hashes[d.source.doc] = d.hash;
 
+  const chunks = o.texts === 'chunks' ? new Map<string, Uint8Array>() : undefined;
   let index: CosineIndex | undefined;
   let fullRebuild: string | undefined;
   let reusable = new Set<string>();
@@ -168,7 +203,10 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
     else if (!prev.documents) fullRebuild = 'the previous index has no document hashes';
     else {
       const old = CosineIndex.deserialize(prev.index);
+      const first = old.size > 0 ? (old.get(old.ids()[0])?.metadata as PassageMetadata | undefined) : undefined;
       if (old.storage !== storage) fullRebuild = `the previous index has ${old.storage} storage`;
+      else if (first && (first.chunk !== undefined) !== (chunks !== undefined))
+        fullRebuild = `the previous index keeps passage texts ${first.chunk !== undefined ? 'in chunk files' : 'inline'}`;
       else {
         const before = prev.documents;
         reusable = new Set(docs.filter((d) => before[d.source.doc] === d.hash).map((d) => d.source.doc));
@@ -188,26 +226,29 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
   const texts: string[] = [];
   const metadata: PassageMetadata[] = [];
   for (const d of docs) {
-    if (reusable.has(d.source.doc)) continue;
-    const p = documentPassages(d.source);
+    if (reusable.has(d.source.doc)) {
+      if (chunks) documentPassages(d.source, chunks); // its chunk files (same names: same content), no embedding
+      continue;
+    }
+    const p = documentPassages(d.source, chunks);
     ids.push(...p.ids);
     texts.push(...p.texts);
     metadata.push(...p.metadata);
   }
   const batch = o.batch ?? 64;
   const inFlight = 4;
-  const chunks: Promise<Float32Array>[] = [];
+  const pending: Promise<Float32Array>[] = [];
   let done = 0;
   o.onProgress?.(0, texts.length);
   const start = (i: number) => {
     const p = o.embed(texts.slice(i * batch, (i + 1) * batch));
     p.catch(() => {}); // awaited in order below
-    chunks[i] = p;
+    pending[i] = p;
   };
   const count = Math.ceil(texts.length / batch);
   for (let i = 0; i < Math.min(inFlight, count); i++) start(i);
   for (let i = 0; i < count; i++) {
-    const vectors = await chunks[i];
+    const vectors = await pending[i];
     if (i + inFlight < count) start(i + inFlight);
     const from = i * batch;
     const to = Math.min(from + batch, texts.length);
@@ -224,7 +265,7 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
     bytes: file.byteLength,
     seconds: (performance.now() - t0) / 1000,
   };
-  return { file, stats, ...(fullRebuild ? { fullRebuild } : {}) };
+  return { file, stats, ...(fullRebuild ? { fullRebuild } : {}), ...(chunks ? { chunks } : {}) };
 }
 
 /** One `{ id, vector, metadata }` JSON line per entry of an index file (vectors as stored: int8 ones dequantised). */

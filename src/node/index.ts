@@ -25,6 +25,7 @@ export type { DeviceInfo, DeviceRequest, Placement } from '../engine/device.js';
 export type { EmbedResult, ModelInfo } from '../engine/engine.js';
 export type { LoadProgress } from '../model/progress.js';
 export type { ModelSpec } from '../model/load.js';
+export { createPassageTexts, type PassageTextsOptions, type HitWithChunk } from '../api/passage-texts.js';
 export type { IndexOptions, IndexSource, IndexImportOptions, IndexImportProgress } from '../protocol/messages.js';
 export {
   CosineIndex,

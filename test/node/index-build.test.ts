@@ -1,6 +1,8 @@
 // `hpd-embed index build` / `index export` with the small generated model: passages, ids and metadata as specified,
 // --update re-embedding only what changed, and top-10 equal to an independent reference from the passage texts.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createPassageTexts } from '../../src/api/passage-texts.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedVocab } from '../../src/convert/fixture.js';
@@ -139,7 +141,7 @@ describe('hpd-embed index build', () => {
     const idx = await load();
     const entries = [];
     for (const id of idx.ids()) {
-      const text = idx.get(id)!.metadata!.text;
+      const text = idx.get(id)!.metadata!.text!;
       entries.push({ id, vector: await embedder.embed([text]) });
     }
     for (let q = 0; q < 5; q++) {
@@ -206,6 +208,63 @@ describe('hpd-embed index build', () => {
     ).toBe(0);
     expect(io.stderr).toContain('re-embedded everything');
     expect((await load()).storage).toBe('int8');
+  });
+
+  it('--texts chunks: texts leave the index for small content-named chunk files that a page fetches per hit', async () => {
+    const inline = await load();
+    const chunked = join(tmp(), 'chunked.hpdx');
+    const run = async (...extra: string[]) => {
+      const io = capture();
+      const args = [
+        'index',
+        'build',
+        docs,
+        '--model',
+        bundle,
+        '--out',
+        chunked,
+        '--device',
+        'wasm',
+        '--texts',
+        'chunks',
+      ];
+      expect(await main([...args, '--json', ...extra], io), io.stderr).toBe(0);
+      return JSON.parse(io.stdout) as { embedded: number; reused: number };
+    };
+    await run();
+    const idx = CosineIndex.import<PassageMetadata>(await readFile(chunked));
+    const inlineBytes = (await readFile(out)).length;
+    expect((await readFile(chunked)).length).toBeLessThan(inlineBytes);
+    const files = await readdir(`${chunked}.texts`);
+    for (const f of files) expect((await readFile(join(`${chunked}.texts`, f))).length).toBeLessThan(8192 * 2);
+    for (const id of idx.ids()) {
+      const m = idx.get(id)!.metadata!;
+      expect(m.text).toBeUndefined();
+      expect(files).toContain(`${m.chunk}.json`);
+    }
+    // The page side: only the chunks of the hits are fetched, once each, and give the same texts as inline metadata.
+    const fetched: string[] = [];
+    const loader = createPassageTexts(pathToFileURL(`${chunked}.texts/`), {
+      fetch: async (url) => (fetched.push(url), new Response(await readFile(fileURLToPath(url)))),
+    });
+    const qv = await embedder.embed(['the state of the people']);
+    const hits = idx.search(qv, 10, { withMetadata: true });
+    const texts = await loader.texts(hits);
+    expect(texts).toEqual(hits.map((h) => inline.get(h.id)!.metadata!.text));
+    expect(new Set(fetched).size).toBe(fetched.length);
+    expect(fetched.length).toBe(new Set(hits.map((h) => (h.metadata as PassageMetadata).chunk)).size);
+    expect(loader.fetchedBytes()).toBeLessThanOrEqual(100_000);
+    await loader.texts(hits);
+    expect(fetched.length).toBe(new Set(fetched).size); // cached
+
+    // --update keeps reused rows' chunk names valid and removes chunks no row names.
+    await writeFile(join(docs, 'index.md'), markdown(rand, 'Home again', 2));
+    const u = await run('--update');
+    expect(u.embedded).toBeGreaterThan(0);
+    expect(u.reused).toBeGreaterThan(0);
+    const after = CosineIndex.import<PassageMetadata>(await readFile(chunked));
+    const names = new Set(after.ids().map((id) => `${after.get(id)!.metadata!.chunk}.json`));
+    expect(new Set(await readdir(`${chunked}.texts`))).toEqual(names);
   });
 
   it('index export --format jsonl writes one { id, vector, metadata } line per entry', async () => {
