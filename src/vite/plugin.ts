@@ -16,7 +16,7 @@ import { isDocumentFile } from '../text/documents.js';
 import { writeFileAtomic, readFileIfExists } from '../node/atomic-write.js';
 import { createEmbedder, type NodeEmbedderOptions } from '../node/create-embedder.js';
 import { folderSource } from '../node/fs-source.js';
-import { buildIndex, type BuildStats } from '../node/index-build.js';
+import { buildIndex, type BuildStats, type TextPlacement } from '../node/index-build.js';
 
 export interface IndexConfig {
   /** Glob(s) of documents, relative to the Vite root (.md, .markdown, .txt, .html, .jsonl). */
@@ -26,6 +26,8 @@ export interface IndexConfig {
   storage?: StorageKind;
   /** The folder passage ids are relative to (default: the Vite root). */
   root?: string;
+  /** 'chunks': passage texts in small chunk assets fetched per hit (createPassageTexts(indexes[name].texts)). */
+  texts?: TextPlacement;
 }
 
 export interface HpdEmbedPluginOptions {
@@ -54,6 +56,8 @@ interface Built {
   bytes: Uint8Array;
   fileName: string;
   integrity: string;
+  /** Text chunks by asset file name (under `assets/<name>-texts/`). */
+  chunks: Map<string, Uint8Array>;
 }
 
 /** The Vite plugin: `plugins: [hpdEmbed({ model, indexes: { docs: { include: 'docs/**\/*.md' } } })]`. */
@@ -104,6 +108,7 @@ export function hpdEmbed(options: HpdEmbedPluginOptions): Plugin {
       embed: (texts) => e.embed(texts),
       model: { name: modelName, dim, dtype, sha256 },
       ...(c.storage ? { storage: c.storage } : {}),
+      ...(c.texts ? { texts: c.texts } : {}),
       ...(previous ? { previous } : {}),
     });
     const bytes = new Uint8Array(result.file);
@@ -114,6 +119,7 @@ export function hpdEmbed(options: HpdEmbedPluginOptions): Plugin {
       bytes,
       fileName: `assets/${name}-${hex.slice(0, 10)}.hpdx`,
       integrity: `sha256-${digest.digest('base64')}`,
+      chunks: new Map([...(result.chunks ?? [])].map(([k, v]) => [`${textsDir(name)}${k}.json`, v])),
     });
     (options.onBuild ?? ((n, s) => config.logger.info(`hpd-embed: index "${n}": ${describe(s)}`)))(name, result.stats);
   }
@@ -142,6 +148,7 @@ export function hpdEmbed(options: HpdEmbedPluginOptions): Plugin {
     model = { url: `hpd-models/${name}/`, files: out };
   }
 
+  const textsDir = (name: string) => `assets/${name}-texts/`;
   const url = (fileName: string) => (server ? `${config.base}${DEV_PREFIX}${fileName}` : `${config.base}${fileName}`);
 
   return {
@@ -153,7 +160,10 @@ export function hpdEmbed(options: HpdEmbedPluginOptions): Plugin {
       await Promise.all([buildAll(), loadModelFiles()]);
       await building;
       if (server) return;
-      for (const b of built.values()) this.emitFile({ type: 'asset', fileName: b.fileName, source: b.bytes });
+      for (const b of built.values()) {
+        this.emitFile({ type: 'asset', fileName: b.fileName, source: b.bytes });
+        for (const [fileName, source] of b.chunks) this.emitFile({ type: 'asset', fileName, source });
+      }
       if (model)
         for (const [p, bytes] of model.files)
           this.emitFile({ type: 'asset', fileName: `${model.url}${p}`, source: bytes });
@@ -164,8 +174,14 @@ export function hpdEmbed(options: HpdEmbedPluginOptions): Plugin {
     async load(id) {
       if (id !== RESOLVED) return undefined;
       await building;
-      const indexes: Record<string, { url: string; integrity: string; bytes: number }> = {};
-      for (const [n, b] of built) indexes[n] = { url: url(b.fileName), integrity: b.integrity, bytes: b.bytes.length };
+      const indexes: Record<string, { url: string; integrity: string; bytes: number; texts?: string }> = {};
+      for (const [n, b] of built)
+        indexes[n] = {
+          url: url(b.fileName),
+          integrity: b.integrity,
+          bytes: b.bytes.length,
+          ...(b.chunks.size ? { texts: url(textsDir(n)) } : {}),
+        };
       const modelUrl = model ? url(model.url) : options.model;
       return `export const indexes = ${JSON.stringify(indexes)};\nexport const modelUrl = ${JSON.stringify(modelUrl)};\n`;
     },
@@ -176,7 +192,8 @@ export function hpdEmbed(options: HpdEmbedPluginOptions): Plugin {
         const prefix = `${config.base}${DEV_PREFIX}`;
         if (!path.startsWith(prefix)) return next();
         const file = decodeURIComponent(path.slice(prefix.length));
-        let bytes = [...built.values()].find((b) => b.fileName === file)?.bytes;
+        let bytes: Uint8Array | undefined;
+        for (const b of built.values()) bytes ??= b.fileName === file ? b.bytes : b.chunks.get(file);
         if (!bytes && model && file.startsWith(model.url)) bytes = model.files.get(file.slice(model.url.length));
         if (!bytes) return next();
         res.setHeader('content-type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');

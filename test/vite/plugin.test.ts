@@ -85,6 +85,37 @@ describe('hpd-embed/vite', () => {
     expect(builds.at(-1)).toMatchObject({ embedded: 1, reused: 1 });
   });
 
+  it("texts: 'chunks' emits the passage texts as chunk assets and exports their folder as indexes[name].texts", async () => {
+    await build({
+      root: app,
+      logLevel: 'silent',
+      configFile: false,
+      plugins: [
+        hpdEmbed({
+          model: bundle,
+          indexes: { docs: { include: 'content/**/*.md', texts: 'chunks' } },
+          cacheDir: 'node_modules/.hpd-embed-chunks',
+          embedder: { device: 'wasm', threads: 1, cacheDir: join(tmp(), 'cache') },
+          onBuild: () => {},
+        }),
+      ],
+      build: { outDir: 'dist-chunks', emptyOutDir: true },
+    });
+    const dist = join(app, 'dist-chunks');
+    const chunks = await readdir(join(dist, 'assets', 'docs-texts'));
+    expect(chunks.length).toBe(2);
+    const index = (await readdir(join(dist, 'assets'))).find((f) => f.endsWith('.hpdx'))!;
+    const idx = CosineIndex.import(await readFile(join(dist, 'assets', index)));
+    for (const id of idx.ids()) {
+      const m = idx.get(id)!.metadata as { chunk: string; text?: string };
+      expect(m.text).toBeUndefined();
+      const texts = JSON.parse(await readFile(join(dist, 'assets', 'docs-texts', `${m.chunk}.json`), 'utf8'));
+      expect(typeof texts[id]).toBe('string');
+    }
+    const js = (await readdir(join(dist, 'assets'))).filter((f) => f.endsWith('.js'));
+    expect((await readFile(join(dist, 'assets', js[0]), 'utf8')).includes('/assets/docs-texts/')).toBe(true);
+  });
+
   it('the dev server builds at start, serves the index, and rebuilds when a document changes', async () => {
     server = await createServer({
       root: app,
