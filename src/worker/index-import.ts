@@ -95,7 +95,15 @@ export async function readIndexSource(
     let bytes: Uint8Array;
     let what = 'the index';
     if (typeof source === 'string' || source instanceof URL) {
-      const url = new URL(source, ctx.baseUrl).href;
+      let url: string;
+      try {
+        url = new URL(source, ctx.baseUrl).href;
+      } catch (cause) {
+        throw new InvalidInputError(
+          `import(${JSON.stringify(String(source))}): not a URL, and there is no page URL to resolve it against; in Node pass a file: URL (pathToFileURL(path)) or the file's bytes.`,
+          { cause },
+        );
+      }
       what = url;
       const key = `${CACHE_PREFIX}${url}${options?.integrity ? `#${options.integrity}` : ''}`;
       const useCache = options?.cache !== false;

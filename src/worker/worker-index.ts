@@ -186,7 +186,9 @@ export class WorkerIndex implements IndexApi {
       const model = this.host.modelIdentity();
       const bytes = await this.host.importBytes(source, options);
       const { CosineIndex } = await this.host.searchModule();
-      return CosineIndex.import(bytes, { model });
+      const imported = CosineIndex.import(bytes, { model });
+      // A handle opened with { storage } keeps it: the file's rows are converted (as rebuild() does).
+      return this.storage && imported.storage !== this.storage ? imported.rebuild(this.storage) : imported;
     })();
     ready.catch(() => {}); // awaited at the turn
     return this.turn(async () => {

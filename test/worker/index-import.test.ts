@@ -151,6 +151,21 @@ describe('handle.import / export', () => {
     });
   });
 
+  it('a handle opened with { storage } converts the imported rows to it', async () => {
+    const { embedder } = await rig(9, { fetch: server(new Map()).fetch, cache: memoryCache() });
+    const h = embedder.index('q', { storage: 'int8' });
+    expect(await h.import(indexFile(['a', 'b']))).toMatchObject({ size: 2, storage: 'int8' });
+    expect((await h.search('a', 1))[0].id).toBe('a');
+  });
+
+  it('a relative URL with no page URL to resolve it against is INVALID_INPUT saying what to pass', async () => {
+    const { embedder } = await rig(10, { fetch: server(new Map()).fetch, cache: memoryCache() });
+    await expect(embedder.index('docs').import('search.hpdx')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: /file: URL/,
+    });
+  });
+
   it('bad arguments are INVALID_INPUT before anything is sent', async () => {
     const { embedder } = await rig(8, { fetch: server(new Map()).fetch, cache: memoryCache() });
     const h = embedder.index('docs');
