@@ -166,7 +166,10 @@ function decodeEntities(s: string): string {
   });
 }
 
-/** JSONL: one document per line `{ "id": string, "text": string, … }`; other fields are kept as metadata. */
+/**
+ * JSONL: one document per line `{ "id": string, "text": string, … }` (no id: `L<line number>`); other fields are
+ * kept as metadata; the title is the record's `title`, else its `doc`.
+ */
 export function jsonlDocuments(file: string, source: string): { doc: SourceDocument; line: string }[] {
   const out: { doc: SourceDocument; line: string }[] = [];
   const seen = new Set<string>();
@@ -183,13 +186,13 @@ export function jsonlDocuments(file: string, source: string): { doc: SourceDocum
     const r = rec as Record<string, JsonValue>;
     if (typeof r !== 'object' || r === null || Array.isArray(r) || typeof r.text !== 'string')
       throw new InvalidInputError(`${file} line ${i + 1} needs a string "text" (and an "id").`);
-    const id = typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : undefined;
-    if (id === undefined) throw new InvalidInputError(`${file} line ${i + 1} needs an "id" (a string or number).`);
+    // A record without an id is named by its line number (so inserting lines above it renames it).
+    const id = typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : `L${i + 1}`;
     if (seen.has(id)) throw new InvalidInputError(`${file} has the id "${id}" twice (line ${i + 1}).`);
     seen.add(id);
     const fields: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(r)) if (k !== 'id' && k !== 'text') fields[k] = v;
-    const title = typeof r.title === 'string' ? r.title : '';
+    const title = typeof r.title === 'string' ? r.title : typeof r.doc === 'string' ? r.doc : '';
     out.push({ doc: { doc: `${file}#${id}`, title, text: r.text, fields }, line });
   });
   return out;

@@ -37,6 +37,9 @@ describe('documents', () => {
       { doc: 'x.jsonl#2', title: 'T', text: 'yo', fields: { title: 'T' } },
     ]);
     expect(() => jsonlDocuments('x.jsonl', '{"id":"a"}')).toThrow(/line 1 needs a string "text"/);
+    expect(jsonlDocuments('x.jsonl', '\n{"text":"t","doc":"D"}').map((d) => d.doc)).toEqual([
+      { doc: 'x.jsonl#L2', title: 'D', text: 't', fields: { doc: 'D' } },
+    ]);
     expect(() => jsonlDocuments('x.jsonl', 'nope')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(() => jsonlDocuments('x.jsonl', '{"id":"a","text":""}\n{"id":"a","text":""}')).toThrow(/twice/);
   });
