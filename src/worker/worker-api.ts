@@ -18,7 +18,6 @@ import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/va
 import type { CosineIndex } from '../search/cosine-index.js';
 import type { IndexPersistence, IndexStore } from '../search/index-store.js';
 import type { StorageKind } from '../search/types.js';
-import { readIndexSource } from './index-import.js';
 import { WorkerIndex, type IndexHost } from './worker-index.js';
 
 export type { WorkerEngineOptions } from '../protocol/messages.js';
@@ -61,8 +60,9 @@ export class WorkerApi implements WorkerProtocol {
         const { name, dim, dtype, sha256 } = this.ready().info;
         return { name, dim, dtype, sha256 };
       },
-      importBytes: (source, options) =>
-        readIndexSource(source, options, {
+      // The download code loads on the first import (a worker that never imports an index never pays for it).
+      importBytes: async (source, options) =>
+        (await import('./index-import.js')).readIndexSource(source, options, {
           fetch: this.platform.fetch,
           cache: this.platform.cache,
           ...((this.baseUrl ?? this.platform.baseUrl) ? { baseUrl: this.baseUrl ?? this.platform.baseUrl } : {}),
