@@ -282,10 +282,11 @@ async function importSample(): Promise<boolean> {
       integrity: file.integrity,
       onProgress: (p) => setText('index-rate', `${fmtBytes(p.loaded)}${p.fromCache ? ' from cache' : ''}`),
     });
+    const took = (performance.now() - t0) / 1000;
+    await save();
     const status = $('index-status');
     status.dataset.state = 'done';
-    status.textContent = `Indexed the sample corpus from its prebuilt index: ${stats.size.toLocaleString('en')} passages in ${((performance.now() - t0) / 1000).toFixed(1)} s, nothing embedded in the page.`;
-    await save();
+    status.textContent = `Indexed the sample corpus from its prebuilt index: ${stats.size.toLocaleString('en')} passages in ${took.toFixed(1)} s, nothing embedded in the page.`;
     scheduleSearch(0);
     return true;
   } catch (err) {
@@ -397,7 +398,7 @@ async function search(): Promise<void> {
   list.dataset.query = q;
   list.replaceChildren(
     ...hits.map((h) => {
-      const meta = (h.metadata ?? {}) as { doc?: string; text?: string };
+      const meta = (h.metadata ?? {}) as { doc?: string; title?: string; text?: string };
       const li = document.createElement('li');
       const score = document.createElement('span');
       score.className = 'score';
@@ -407,7 +408,7 @@ async function search(): Promise<void> {
       passage.textContent = meta.text ?? h.id; // untrusted: text only, never innerHTML
       const doc = document.createElement('span');
       doc.className = 'doc';
-      doc.textContent = meta.doc ?? '';
+      doc.textContent = meta.title || meta.doc || ''; // prebuilt passages carry their document's title
       li.append(score, passage, doc);
       return li;
     }),
