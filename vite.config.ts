@@ -36,10 +36,12 @@ function serveModels(): Plugin {
  * so the first search needs no indexing in the page. Without a chosen model the page embeds the sample itself.
  */
 function sampleIndex(): Plugin {
+  // Only `npm run demo` / `demo:build` ask for it (they set this); a plain `vite build` of the config (tests) does not.
   const choice = join(modelsDir, 'demo-model.json');
-  const folder = existsSync(choice)
-    ? (JSON.parse(readFileSync(choice, 'utf8')) as { folder?: string }).folder
-    : undefined;
+  const folder =
+    process.env.HPD_DEMO_SAMPLE_INDEX === '1' && existsSync(choice)
+      ? (JSON.parse(readFileSync(choice, 'utf8')) as { folder?: string }).folder
+      : undefined;
   if (folder && existsSync(join(modelsDir, folder, 'hpd.json')))
     return hpdEmbed({ model: join(modelsDir, folder), indexes: { sample: { include: 'corpus/node-api-docs.jsonl' } } });
   const id = '\0virtual:hpd-embed';

@@ -297,8 +297,13 @@ async function importSample(): Promise<boolean> {
 }
 
 async function addSample(): Promise<void> {
-  if (!ready || indexing) return;
+  if (!ready || indexing || !index) return;
   if (await importSample()) return;
+  if (prebuilt.sample && (await index.ids()).some((id) => id.startsWith('corpus/node-api-docs.jsonl#'))) {
+    $('index-status').dataset.state = 'done';
+    setText('index-status', 'The sample corpus: already indexed (from its prebuilt index).');
+    return;
+  }
   preparing('Fetching the sample corpus…');
   const res = await fetch(sampleUrl);
   if (!res.ok) {
