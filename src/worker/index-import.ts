@@ -106,7 +106,8 @@ export async function readIndexSource(
       }
       what = url;
       const key = `${CACHE_PREFIX}${url}${options?.integrity ? `#${options.integrity}` : ''}`;
-      const useCache = options?.cache !== false;
+      // A local file is read again each time: caching it would hide a rebuilt file at the same path.
+      const useCache = options?.cache !== false && !url.startsWith('file:');
       const hit = useCache ? await ctx.cache.get(key).catch(() => undefined) : undefined;
       if (hit) {
         if (options?.integrity) await checkIntegrity(hit, options.integrity, `the cached copy of ${url}`);

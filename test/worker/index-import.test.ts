@@ -166,6 +166,17 @@ describe('handle.import / export', () => {
     });
   });
 
+  it('a file: URL is read afresh each time, never from the cache', async () => {
+    const url = 'file:///site/search.hpdx';
+    const files = new Map([[url, indexFile(['one'])]]);
+    const cache = memoryCache();
+    const { embedder } = await rig(11, { fetch: server(files).fetch, cache });
+    expect((await embedder.index('docs').import(url)).size).toBe(1);
+    files.set(url, indexFile(['one', 'two']));
+    expect((await embedder.index('docs').import(url)).size).toBe(2);
+    expect(await cache.list()).toEqual([]);
+  });
+
   it('bad arguments are INVALID_INPUT before anything is sent', async () => {
     const { embedder } = await rig(8, { fetch: server(new Map()).fetch, cache: memoryCache() });
     const h = embedder.index('docs');
