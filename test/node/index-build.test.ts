@@ -9,7 +9,7 @@ import { generatedVocab } from '../../src/convert/fixture.js';
 import type { Embedder } from '../../src/api/embedder.js';
 import { main, type CliIO } from '../../src/node/cli.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
-import type { PassageMetadata } from '../../src/node/index-build.js';
+import { progressBar, type PassageMetadata } from '../../src/node/index-build.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { readIndexFile } from '../../src/search/index-file.js';
 import { seededRandom } from '../../src/seeded-random.js';
@@ -279,6 +279,17 @@ describe('hpd-embed index build', () => {
     expect(lines[0].vector.length).toBe(embedder.dim);
     expect(lines[0].metadata.doc).toBeTruthy();
     expect(await main(['index', 'export', out, '--format', 'csv'], capture())).toBe(2);
+  });
+
+  it('on a terminal it draws a progress bar with passages/s and an ETA', async () => {
+    expect(progressBar(50, 200, 10, 8)).toBe('[##------] 50/200 passages  5.0/s  ETA 30s');
+    expect(progressBar(0, 200, 0, 8)).toBe('[--------] 0/200 passages  0.0/s  ETA ?');
+    expect(progressBar(100, 1000, 10)).toContain('ETA 1m30s');
+    const io = capture();
+    io.tty = true;
+    const fresh = join(tmp(), 'tty.hpdx');
+    expect(await main(['index', 'build', docs, '--model', bundle, '--out', fresh, '--device', 'wasm'], io)).toBe(0);
+    expect(io.stderr).toMatch(/\r\[#+\] \d+\/\d+ passages {2}[\d.]+\/s {2}ETA /);
   });
 
   it('refuses bad command lines and inputs with typed errors', async () => {
