@@ -7,6 +7,8 @@ import { modelsDir, prepareModel, root, writeModelChoice } from './prepare-model
 
 const outDir = process.argv[2] ?? join(root, 'demo', 'dist');
 const model = await prepareModel();
+await writeModelChoice(modelsDir, model); // vite.config.ts reads it to build the sample index
+process.env.HPD_DEMO_SAMPLE_INDEX = '1'; // vite.config.ts builds the sample corpus into a prebuilt index
 await build({ configFile: join(root, 'vite.config.ts'), build: { outDir, emptyOutDir: true } });
 await mkdir(join(outDir, 'models'), { recursive: true });
 await cp(join(modelsDir, model.folder), join(outDir, 'models', model.folder), { recursive: true });

@@ -2,6 +2,7 @@
 // with progress and cancel, search as you type, switch f32/int8, and keep the index across reloads (OPFS/IndexedDB).
 import { createEmbedder, type Embedder, type IndexHandle, type IndexStats, type StorageKind } from 'hpd-embed';
 import sampleUrl from './corpus/node-api-docs.jsonl?url';
+import { indexes as prebuilt } from 'virtual:hpd-embed';
 import { parseFile, parseJsonl, type PassageItem } from './documents.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -134,6 +135,8 @@ async function loadModel(): Promise<void> {
     status.textContent = `ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
     await showStats(restored ? 'restored' : loadError ? undefined : 'empty');
     if (loadError) setText('persist-status', loadError);
+    // A first visit starts with the prebuilt sample index (when the build made one): search works at once.
+    if (!restored && prebuilt.sample) void importSample();
   } catch (err) {
     status.dataset.state = 'failed';
     status.textContent = `failed: ${(err as Error).message} [${(err as { code?: string }).code ?? 'error'}]`;
@@ -267,8 +270,40 @@ function preparing(what: string): void {
   status.textContent = what;
 }
 
+/** The prebuilt sample index (vite.config.ts), imported into an empty index: no embedding in the page. False when it cannot be used. */
+async function importSample(): Promise<boolean> {
+  const file = prebuilt.sample;
+  if (!file || !index || (await index.stats()).size > 0) return false;
+  const idx = index;
+  preparing('Downloading the prebuilt sample index…');
+  const t0 = performance.now();
+  try {
+    const stats = await idx.import(file.url, {
+      integrity: file.integrity,
+      onProgress: (p) => setText('index-rate', `${fmtBytes(p.loaded)}${p.fromCache ? ' from cache' : ''}`),
+    });
+    const took = (performance.now() - t0) / 1000;
+    await save();
+    const status = $('index-status');
+    status.dataset.state = 'done';
+    status.textContent = `Indexed the sample corpus from its prebuilt index: ${stats.size.toLocaleString('en')} passages in ${took.toFixed(1)} s, nothing embedded in the page.`;
+    scheduleSearch(0);
+    return true;
+  } catch (err) {
+    // Another model than the one it was built with (MODEL_MISMATCH), or no network: embed the sample here instead.
+    setText('index-rate', `prebuilt index not used: ${(err as Error).message}`);
+    return false;
+  }
+}
+
 async function addSample(): Promise<void> {
-  if (!ready || indexing) return;
+  if (!ready || indexing || !index) return;
+  if (await importSample()) return;
+  if (prebuilt.sample && (await index.ids()).some((id) => id.startsWith('corpus/node-api-docs.jsonl#'))) {
+    $('index-status').dataset.state = 'done';
+    setText('index-status', 'The sample corpus: already indexed (from its prebuilt index).');
+    return;
+  }
   preparing('Fetching the sample corpus…');
   const res = await fetch(sampleUrl);
   if (!res.ok) {
@@ -368,7 +403,7 @@ async function search(): Promise<void> {
   list.dataset.query = q;
   list.replaceChildren(
     ...hits.map((h) => {
-      const meta = (h.metadata ?? {}) as { doc?: string; text?: string };
+      const meta = (h.metadata ?? {}) as { doc?: string; title?: string; text?: string };
       const li = document.createElement('li');
       const score = document.createElement('span');
       score.className = 'score';
@@ -378,7 +413,7 @@ async function search(): Promise<void> {
       passage.textContent = meta.text ?? h.id; // untrusted: text only, never innerHTML
       const doc = document.createElement('span');
       doc.className = 'doc';
-      doc.textContent = meta.doc ?? '';
+      doc.textContent = meta.title || meta.doc || ''; // prebuilt passages carry their document's title
       li.append(score, passage, doc);
       return li;
     }),

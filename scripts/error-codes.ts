@@ -38,6 +38,10 @@ const MEANING: Record<string, string> = {
   DEVICE_LOST: 'the WebGPU device was lost mid-call; the next call starts a fresh worker',
   INDEX_OPTIONS_CONFLICT:
     'index(name, { storage }) asked for another storage than the index open under that name (rebuild() converts; drop() frees it)',
+  MODEL_MISMATCH:
+    'an index file was built by another model than the one it is imported under (names both), or names no model at all',
+  INDEX_FETCH_FAILED: 'an index file could not be downloaded: URL, HTTP status, or a download that broke off',
+  INDEX_INTEGRITY: 'a downloaded index file does not match the `integrity` (sha256-…) it was imported with',
   INTERNAL:
     'a bug in hpd-embed itself (an internal invariant broke, e.g. in the ONNX writer); please report it with the message',
 };

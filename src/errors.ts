@@ -25,6 +25,9 @@ export type HpdErrorCode =
   | 'WORKER_START_FAILED'
   | 'DEVICE_LOST'
   | 'INDEX_OPTIONS_CONFLICT'
+  | 'MODEL_MISMATCH'
+  | 'INDEX_FETCH_FAILED'
+  | 'INDEX_INTEGRITY'
   | 'INTERNAL';
 
 /** Machine-readable facts about an error (plain values, so they cross the worker boundary unchanged). */
@@ -124,5 +127,48 @@ export class PersistError extends HpdError {
   declare readonly code: 'PERSIST_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PERSIST_FAILED', message, options);
+  }
+}
+
+/** The model an index file names (hpd.json name, dim, dtype and the sha256 of model.onnx). */
+export interface IndexModelIdentity {
+  name: string;
+  dim: number;
+  dtype: string;
+  sha256: string;
+}
+
+const describeModel = (m: IndexModelIdentity | null) =>
+  m === null
+    ? 'no model (a file written before index file format 1)'
+    : `"${m.name}" (${m.dim}-d ${m.dtype}, model.onnx sha256 ${m.sha256.slice(0, 12)}…)`;
+
+/** An index file was made by another model than the one it is imported under: its vectors would be meaningless here. */
+export class ModelMismatchError extends HpdError {
+  declare readonly code: 'MODEL_MISMATCH';
+  /** The model the index is imported under. */
+  readonly expected: IndexModelIdentity;
+  /** The model the file names; null for a file that names none (a bare serialised index, written before format 1). */
+  readonly actual: IndexModelIdentity | null;
+  constructor(expected: IndexModelIdentity, actual: IndexModelIdentity | null, options?: { cause?: unknown }) {
+    super(
+      'MODEL_MISMATCH',
+      `this index was built with ${describeModel(actual)}, but it is imported under ${describeModel(expected)}; its vectors mean nothing to this model. Rebuild the index with this model (hpd-embed index build --model …), or load the model that built it.`,
+      {
+        ...options,
+        details: {
+          expected: expected.name,
+          expectedDim: expected.dim,
+          expectedDtype: expected.dtype,
+          expectedSha256: expected.sha256,
+          actual: actual?.name ?? null,
+          actualDim: actual?.dim ?? null,
+          actualDtype: actual?.dtype ?? null,
+          actualSha256: actual?.sha256 ?? null,
+        },
+      },
+    );
+    this.expected = expected;
+    this.actual = actual;
   }
 }

@@ -14,7 +14,8 @@ export type { EmbedResult, ModelInfo } from './engine/engine.js';
 export type { LoadProgress } from './model/progress.js';
 export type { ModelSpec } from './model/spec.js';
 export type { CacheEntry } from './model/cache.js';
-export type { IndexOptions } from './protocol/messages.js';
+export { createPassageTexts, type PassageTextsOptions, type HitWithChunk } from './api/passage-texts.js';
+export type { IndexOptions, IndexSource, IndexImportOptions, IndexImportProgress } from './protocol/messages.js';
 export {
   CosineIndex,
   type CosineIndexOptions,

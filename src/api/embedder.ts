@@ -1,4 +1,4 @@
-import { releaseProxy, type Remote } from 'comlink';
+import { releaseProxy, transfer, type Remote } from 'comlink';
 import type { DeviceInfo } from '../engine/device.js';
 import type { EmbedResult, ModelInfo } from '../engine/engine.js';
 import { HpdError, InvalidInputError } from '../errors.js';
@@ -7,11 +7,14 @@ import type { IndexPersistence } from '../search/index-store.js';
 import {
   INDEX_METHODS,
   type IndexApi,
+  type IndexImportOptions,
   type IndexOptions,
+  type IndexSource,
   type Ready,
   type WorkerProtocol,
 } from '../protocol/messages.js';
 import { indexCallArgs } from '../protocol/index-args.js';
+import { importToWire } from '../protocol/index-import.js';
 import { checkIndexName, checkIndexOptions, validateTexts } from '../protocol/validate.js';
 import type { WorkerHost } from './host.js';
 import { aborted, crashed, startWorker, type Live } from './live-worker.js';
@@ -128,11 +131,17 @@ export class Embedder {
     let checked: Live | undefined;
     const handle: Record<string, unknown> = { name };
     for (const m of INDEX_METHODS) {
-      handle[m] = (...args: unknown[]) => {
+      handle[m] = (...given: unknown[]) => {
         // Checked and copied here, before the call is queued: a typed error naming the field, never a DataCloneError.
         let sent: unknown[];
+        let progressDone: Promise<void> | undefined;
         try {
-          sent = indexCallArgs(m, args);
+          if (m === 'import') {
+            // A Response body and onProgress cross as a transferred stream and port, posted with the call (in order).
+            const wire = importToWire(given[0] as IndexSource, given[1] as IndexImportOptions | undefined);
+            sent = transfer(wire.args, wire.transfer);
+            progressDone = wire.progressDone;
+          } else sent = indexCallArgs(m, given);
         } catch (e) {
           return Promise.reject(e);
         }
@@ -143,7 +152,7 @@ export class Embedder {
             const pass = () => void (checked = live);
             call.then(pass, (e: unknown) => (e as { code?: unknown })?.code !== 'INDEX_OPTIONS_CONFLICT' && pass());
           }
-          return call;
+          return progressDone ? call.then(async (r) => (await progressDone, r)) : call;
         }).catch((e: unknown) => {
           throw cloneFailure(m, e);
         });

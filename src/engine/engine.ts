@@ -56,6 +56,8 @@ export interface ModelInfo {
   dim: number;
   maxTokens: number;
   dtype: WeightDtype;
+  /** SHA-256 of the bundle's model.onnx (hpd.json files.model.sha256): with name, dim and dtype, the identity index files record. */
+  sha256: string;
   device: DeviceInfo['actual'];
   source?: { repo: string; revision: string };
   /** True for a random-weight model (a `hpd-embed fixture` checkpoint or a bundle compiled from one): rankings are meaningless. */
@@ -237,6 +239,7 @@ export class Engine {
         dim: m.dim,
         maxTokens: m.maxTokens,
         dtype: m.dtype,
+        sha256: m.files.model.sha256,
         device: device.actual,
         ...(m.source ? { source: m.source } : {}),
         randomWeights: m.randomWeights === true,

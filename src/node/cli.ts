@@ -16,6 +16,7 @@ import { wasmProbes } from './probe-runtime.js';
 import { benchCommand, embedCommand, positiveInt, searchCommand } from './cli-runtime.js';
 import { EVAL_SUMMARY, EVAL_USAGE, evalCommand } from './cli-eval.js';
 import { PROJECT_SUMMARY, PROJECT_USAGE, projectCommand } from './cli-project.js';
+import { INDEX_SUMMARY, INDEX_USAGE, indexCommand } from './cli-index.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE } from './cli-model.js';
 import { checkInputFile } from './cli-files.js';
 import { OUTPUT_MARKER, checkOutputFolder, writeFolderAtomic } from './write-folder.js';
@@ -88,6 +89,7 @@ const commands: Record<string, CliCommand> = {
   },
   eval: { run: evalCommand, usage: EVAL_USAGE, summary: EVAL_SUMMARY },
   project: { run: projectCommand, usage: PROJECT_USAGE, summary: PROJECT_SUMMARY },
+  index: { run: indexCommand, usage: INDEX_USAGE, summary: INDEX_SUMMARY },
 };
 
 const isHelp = (a: string | undefined) => a === '--help' || a === '-h' || a === 'help';

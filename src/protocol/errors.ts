@@ -35,6 +35,15 @@ export const ERROR_REVIVERS: Record<ErrorClassName, Reviver> = {
   UnsupportedIndexVersionError: (_w, d, o) =>
     new errors.UnsupportedIndexVersionError(num(d, 'version'), num(d, 'supported'), o),
   PersistError: (w, _d, o) => new errors.PersistError(w.message, o),
+  ModelMismatchError: (_w, d, o) => {
+    const model = (p: 'expected' | 'actual') => ({
+      name: String(d[p]),
+      dim: num(d, `${p}Dim`),
+      dtype: String(d[`${p}Dtype`]),
+      sha256: String(d[`${p}Sha256`]),
+    });
+    return new errors.ModelMismatchError(model('expected'), d.actual === null ? null : model('actual'), o);
+  },
 };
 
 const BUILTIN: Record<string, new (message: string) => Error> = {

@@ -33,6 +33,24 @@ export type HandleSearchOptions = Omit<SearchOptions, 'filter'>;
 
 export type Metadata = readonly (JsonValue | undefined)[];
 
+/** Where `handle.import` reads an index file from: a URL (absolute, or relative to the page), a response, or bytes. */
+export type IndexSource = string | URL | Response | Blob | ArrayBuffer | Uint8Array;
+
+/** Bytes of an index file read so far; `fromCache` when they came from the cache, not the network. */
+export interface IndexImportProgress {
+  loaded: number;
+  total?: number;
+  fromCache: boolean;
+}
+
+export interface IndexImportOptions {
+  /** SRI-style hash(es) the bytes must match, e.g. "sha256-…" (base64); a mismatch is INDEX_INTEGRITY. */
+  integrity?: string;
+  onProgress?: (p: IndexImportProgress) => void;
+  /** Keep a downloaded file in the cache and read it from there on a revisit (default true; URLs only). */
+  cache?: boolean;
+}
+
 /** A named cosine index living in the worker beside the model: vectors stay there, ids and scores come back. */
 export interface IndexApi {
   /** Embeds and adds texts atomically; a duplicate or existing id is refused (DUPLICATE_ID) and nothing is added. */
@@ -70,6 +88,14 @@ export interface IndexApi {
   load(): Promise<boolean>;
   /** Frees the in-memory index in the worker (a saved snapshot stays); the next call starts an empty one. */
   drop(): Promise<boolean>;
+  /**
+   * Replaces the in-memory index, atomically at this call's turn, with an index file (`hpd-embed index build`,
+   * export()): a URL is streamed with progress, checked against `integrity` and kept in the cache (so a revisit
+   * loads without the network). A file built by another model is MODEL_MISMATCH and changes nothing.
+   */
+  import(source: IndexSource, options?: IndexImportOptions): Promise<IndexStats>;
+  /** The index as an index file naming this model (transferred, not copied), e.g. for a backup or a download. */
+  export(): Promise<ArrayBuffer>;
 }
 
 /** Every IndexApi method, for the page's handle; the check below fails to compile when one is missing. */
@@ -90,6 +116,8 @@ export const INDEX_METHODS = [
   'save',
   'load',
   'drop',
+  'import',
+  'export',
 ] as const;
 export type IndexMethod = (typeof INDEX_METHODS)[number];
 type Missing = Exclude<keyof IndexApi, IndexMethod>;

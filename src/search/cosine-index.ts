@@ -7,6 +7,7 @@ import { checkMetadataShape, copyMetadataIn, copyMetadataOut } from './metadata.
 import { F32Rows, Int8Rows, type RowArrays, type RowStore } from './row-store.js';
 import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
+import { checkIndexModel, readIndexFile, writeIndexFile, type IndexModelIdentity } from './index-file.js';
 import { decodeIndex, encodeIndex } from './serialize.js';
 import { TopK } from './topk.js';
 import { threadState, type SearchThreadsInfo, type ThreadHost, type ThreadState } from './threads/support.js';
@@ -370,6 +371,32 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       index.idToRow.set(raw.ids[i], i);
     }
     return index;
+  }
+
+  /**
+   * The index as a portable index file (index-file.ts: the serialised index plus the model that made it), in a fresh
+   * ArrayBuffer; `model` is the model whose vectors this index holds (e.g. from the embedder's `info`).
+   */
+  export(model: IndexModelIdentity): ArrayBuffer {
+    if (model?.dim !== this.dim)
+      throw new InvalidInputError(
+        `export(model): the model gives ${String(model?.dim)}-d vectors but this index holds ${this.dim}-d ones; pass the model that made them.`,
+      );
+    return writeIndexFile({ model, index: this.serialize() });
+  }
+
+  /**
+   * An index from an index file (export() or `hpd-embed index build` output). With `model`, a file built by another
+   * model, or a bare serialize() output that names none, is MODEL_MISMATCH; without it, any index file (and a bare
+   * serialised index) loads.
+   */
+  static import<M extends JsonValue = JsonValue>(
+    bytes: ArrayBuffer | ArrayBufferView,
+    options: { model?: IndexModelIdentity } = {},
+  ): CosineIndex<M> {
+    const file = readIndexFile(bytes);
+    if (options.model !== undefined) checkIndexModel(file.model, options.model);
+    return CosineIndex.deserialize<M>(file.index);
   }
 
   // ---- internals ----

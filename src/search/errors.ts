@@ -8,8 +8,15 @@ export {
   CorruptIndexError,
   UnsupportedIndexVersionError,
   PersistError,
+  ModelMismatchError,
 } from '../errors.js';
 
 /** Codes raised by src/search; stable across versions. */
 export type SearchErrorCode =
-  'INVALID_INPUT' | 'DIM_MISMATCH' | 'DUPLICATE_ID' | 'CORRUPT_INDEX' | 'UNSUPPORTED_INDEX_VERSION' | 'PERSIST_FAILED';
+  | 'INVALID_INPUT'
+  | 'DIM_MISMATCH'
+  | 'DUPLICATE_ID'
+  | 'CORRUPT_INDEX'
+  | 'UNSUPPORTED_INDEX_VERSION'
+  | 'PERSIST_FAILED'
+  | 'MODEL_MISMATCH';

@@ -10,6 +10,7 @@ export {
   CorruptIndexError,
   UnsupportedIndexVersionError,
   PersistError,
+  ModelMismatchError,
 } from './errors.js';
 export type { SearchErrorCode } from './errors.js';
 export { IdbIndexStore, DEFAULT_INDEX_DB } from './persist-idb.js';
@@ -17,6 +18,8 @@ export { OpfsIndexStore, DEFAULT_OPFS_DIR } from './persist-opfs.js';
 export type { OpfsDirectory, OpfsFileHandle } from './persist-opfs.js';
 export type { SaveOptions, SnapshotInfo } from './persist-idb.js';
 export { INDEX_FORMAT_VERSION } from './serialize.js';
+export { INDEX_FILE_VERSION, readIndexFile, writeIndexFile, checkIndexModel } from './index-file.js';
+export type { IndexModelIdentity, IndexFileParts, ReadIndexFile } from './index-file.js';
 export type { IndexStore, IndexPersistence } from './index-store.js';
 export type {
   IndexStats,

@@ -27,7 +27,7 @@ import type { JsonValue, RawIndex, StorageKind } from './types.js';
  *  end-4 u32 CRC-32 (IEEE) of all bytes before it
  */
 
-const INDEX_MAGIC = 'HPDX';
+export const INDEX_MAGIC = 'HPDX';
 export const INDEX_FORMAT_VERSION = 2;
 const HEADER_BYTES = 32;
 const MAGIC_BYTES = [0x48, 0x50, 0x44, 0x58];

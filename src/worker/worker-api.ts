@@ -52,6 +52,16 @@ export class WorkerApi implements WorkerProtocol {
       searchModule: loadSearch,
       embed: async (texts) => (await this.ready().embed(texts)).vectors,
       modelDim: () => this.engine?.dim,
+      modelIdentity: () => {
+        const { name, dim, dtype, sha256 } = this.ready().info;
+        return { name, dim, dtype, sha256 };
+      },
+      // The download code loads on the first import (a worker that never imports an index never pays for it).
+      importBytes: async (source, options) =>
+        (await import('./index-import.js')).readIndexSource(source, options, {
+          fetch: this.platform.fetch,
+          cache: this.platform.cache,
+        }),
       save: async (name, bytes) => void (await (await this.store()).saveBytes(name, bytes)),
       loadBytes: async (name) => (await this.store()).loadBytes(name),
       deleteSaved: async (name) => {
@@ -109,7 +119,9 @@ export class WorkerApi implements WorkerProtocol {
         `indexCall: unknown index method ${String(method)} or arguments that are not an array.`,
       );
     const index = new WorkerIndex(this.host, name, storage, check === true);
-    return (index[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<IndexApi[M]>>>)(...args);
+    const result = await (index[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<IndexApi[M]>>>)(...args);
+    // export()'s file is moved to the page, not copied.
+    return result instanceof ArrayBuffer ? transfer(result, [result]) : result;
   }
 
   async persistence(): Promise<IndexPersistence> {

@@ -1,7 +1,9 @@
 import type { CosineIndex } from '../search/cosine-index.js';
 import type { IndexStats, JsonValue, SearchHit, StorageKind, VectorBatch } from '../search/types.js';
 import { DimMismatchError, InvalidInputError } from '../errors.js';
-import type { HandleSearchOptions, IndexApi, Metadata } from '../protocol/messages.js';
+import type { WireImportOptions, WireIndexSource } from '../protocol/index-import.js';
+import type { HandleSearchOptions, IndexApi, IndexImportOptions, IndexSource, Metadata } from '../protocol/messages.js';
+import type { IndexModelIdentity } from '../search/index-file.js';
 import { checkStorage } from '../protocol/validate.js';
 
 /** What a WorkerIndex needs from the worker: the index slot by name, its call queue, the search module, the model. */
@@ -30,6 +32,13 @@ export interface IndexHost {
   save(name: string, bytes: ArrayBuffer): Promise<void>;
   loadBytes(name: string): Promise<ArrayBuffer | undefined>;
   deleteSaved(name: string): Promise<boolean>;
+  /** The loaded model's identity, as index files record it. */
+  modelIdentity(): IndexModelIdentity;
+  /** An index file's bytes from an import source: downloaded (streamed, checked, cached) or given. */
+  importBytes(
+    source: IndexSource | WireIndexSource,
+    options: (IndexImportOptions & WireImportOptions) | undefined,
+  ): Promise<Uint8Array>;
 }
 
 /** What a method does at its turn: a result, or a result that also waits for work left running after the turn. */
@@ -166,6 +175,32 @@ export class WorkerIndex implements IndexApi {
 
   drop(): Promise<boolean> {
     return this.turn(() => ({ value: this.host.drop(this.name) }), false);
+  }
+
+  /**
+   * Downloads and parses at once (like an embed), replaces the index at this call's turn: calls issued before it see
+   * the old index, calls after it the imported one; a failure (MODEL_MISMATCH, INDEX_INTEGRITY, …) changes nothing.
+   */
+  import(source: IndexSource | WireIndexSource, options?: IndexImportOptions & WireImportOptions): Promise<IndexStats> {
+    const ready = (async () => {
+      const model = this.host.modelIdentity();
+      const bytes = await this.host.importBytes(source, options);
+      const { CosineIndex } = await this.host.searchModule();
+      const imported = CosineIndex.import(bytes, { model });
+      // A handle opened with { storage } keeps it: the file's rows are converted (as rebuild() does).
+      return this.storage && imported.storage !== this.storage ? imported.rebuild(this.storage) : imported;
+    })();
+    ready.catch(() => {}); // awaited at the turn
+    return this.turn(async () => {
+      const next = await ready;
+      this.host.replace(this.name, next);
+      return { value: next.stats() };
+    }, false);
+  }
+
+  /** The index file of the index as it is at this call's turn (an empty index if none is open). */
+  export(): Promise<ArrayBuffer> {
+    return this.turn((idx) => ({ value: idx.export(this.host.modelIdentity()) }));
   }
 
   /**

@@ -14,6 +14,10 @@ import { serveStatic, type StaticServer } from '../browser/static-server.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { withBertVocab } from '../helpers/fixtures.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
+import { createEmbedder as createNodeEmbedder } from '../../src/node/create-embedder.js';
+import { CosineIndex } from '../../src/search/cosine-index.js';
+import { seededRandom } from '../../src/seeded-random.js';
+import { generatedVocab } from '../../src/convert/fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const APPS = join(import.meta.dirname, 'apps');
@@ -315,6 +319,71 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
       }
     }, 600_000);
   });
+
+  it("Vite app with hpd-embed/vite over Markdown: build + preview; the page imports the prebuilt index, embeds only the queries, and its top-10 equals Node's", async () => {
+    const dir = project('vite-plugin', 'vite-plugin', { vite: VERSIONS.vite });
+    cpSync(join(scratch, 'models/bundle'), join(dir, 'models/bundle'), { recursive: true });
+    const words = generatedVocab().filter((w) => /^[a-z]{3,}$/.test(w));
+    const rand = seededRandom(18);
+    const pick = () => words[Math.floor(rand() * words.length)];
+    for (let d = 0; d < 6; d++) {
+      const paras = Array.from({ length: 3 }, () => Array.from({ length: 20 }, pick).join(' ') + '.');
+      mkdirSync(join(dir, 'content', d % 2 ? 'guide' : '.'), { recursive: true });
+      writeFileSync(
+        join(dir, 'content', d % 2 ? 'guide' : '.', `page${d}.md`),
+        `# Page ${d}\n\n${paras.join('\n\n')}\n`,
+      );
+    }
+    sh('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'], dir, {
+      HPD_EMBED_CACHE: join(scratch, 'cache'),
+    });
+    const assets = readdirSync(join(dir, 'dist/assets'));
+    const indexFile = assets.find((f) => /^docs-[0-9a-f]{10}\.hpdx$/.test(f))!;
+    expect(indexFile).toBeTruthy();
+    expect(readdirSync(join(dir, 'dist'), { recursive: true }).some((f) => String(f).endsWith('.md'))).toBe(false);
+
+    // Node's answer: the same index file, queries embedded by hpd-embed/node on the same bundle.
+    const queries = Array.from({ length: 4 }, () => Array.from({ length: 5 }, pick).join(' '));
+    const bytes = readFileSync(join(dir, 'dist/assets', indexFile));
+    const index = CosineIndex.import(bytes);
+    const node = await createNodeEmbedder({
+      model: join(dir, 'models/bundle'),
+      device: 'wasm',
+      cacheDir: join(scratch, 'cache'),
+    });
+    const expected: string[][] = [];
+    try {
+      for (const q of queries) expected.push(index.search(await node.embedOne(q), 10).map((h) => h.id));
+    } finally {
+      await node.dispose();
+    }
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}/`;
+    const server = await startServer(
+      'node',
+      ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+      dir,
+      base,
+    );
+    try {
+      const requests: string[] = [];
+      const onRequest = (req: { url(): string }) => void requests.push(req.url());
+      browser!.context.on('request', onRequest);
+      let r: AppResult & { size: number; hits: unknown };
+      try {
+        r = (await runPage(`${base}?q=${encodeURIComponent(JSON.stringify(queries))}`)) as typeof r;
+      } finally {
+        browser!.context.off('request', onRequest);
+      }
+      expect(requests.some((u) => u.includes('/assets/docs-'))).toBe(true);
+      expect(r.size).toBe(index.size);
+      expect(r.hits).toEqual(expected);
+      expect(requests.some((u) => u.endsWith('.md'))).toBe(false);
+    } finally {
+      stop(server);
+    }
+  }, 600_000);
 
   it('webpack 5 app (a plain config): wasm, WebGPU, and a checkpoint compiled in the worker', async () => {
     const dir = project('webpack', 'webpack', { webpack: VERSIONS.webpack });

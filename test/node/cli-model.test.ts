@@ -10,6 +10,7 @@ const info: ModelInfo = {
   dim: 8,
   maxTokens: 16,
   dtype: 'fp32',
+  sha256: '0'.repeat(64),
   device: 'wasm',
   randomWeights: false,
   origin: { kind: 'bundle', location: 'file:///m/', fromCache: false },

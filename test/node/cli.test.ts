@@ -505,9 +505,9 @@ describe('hpd-embed CLI: every mistake is one typed line, found before a model l
     const io = capture();
     expect(await main(['--help'], io)).toBe(0);
     const described = io.stdout.split('\n').filter((l) => l.startsWith('  '));
-    expect(described).toHaveLength(7);
+    expect(described).toHaveLength(8);
     for (const l of described) expect(l, l).toMatch(/^ {2}[A-Z].*\.$/);
-    for (const c of ['convert', 'embed', 'search', 'bench', 'eval']) {
+    for (const c of ['convert', 'embed', 'search', 'bench', 'eval', 'index']) {
       const help = capture();
       await main([c, '--help'], help);
       const dtypeLists = help.stdout.match(/--dtype [a-z0-9|]+/g) ?? [];

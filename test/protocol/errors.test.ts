@@ -33,6 +33,11 @@ const SAMPLES: Record<keyof typeof ERROR_REVIVERS, () => { error: HpdError; prop
     props: { version: 9, supported: 2, details: { version: 9, supported: 2 } },
   }),
   PersistError: () => ({ error: new errors.PersistError('disk full', { cause: new TypeError('ENOSPC') }), props: {} }),
+  ModelMismatchError: () => {
+    const expected = { name: 'a', dim: 128, dtype: 'fp32', sha256: 'a'.repeat(64) };
+    const actual = { name: 'b', dim: 64, dtype: 'int8', sha256: 'b'.repeat(64) };
+    return { error: new errors.ModelMismatchError(expected, actual), props: { expected, actual } };
+  },
 };
 
 const channels: MessageChannel[] = [];

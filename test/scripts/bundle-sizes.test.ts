@@ -14,7 +14,10 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // (protocol/index-args.ts): index chunk 44.4 kB; page 69.1 kB with all of the above (it exports CosineIndex).
 // Issue 20 (scan threads): CosineIndex.searchAsync/searchManyAsync, the staged scans and the thread state add 3.2 kB to
 // the page and the index chunk; the pool, thread code and shared-memory kernels load only when used.
-const BUDGET = { page: 74_000, worker: 88_000, workerOwn: 48_000, compiler: 44_000, index: 49_000 };
+// Issue 18's prebuilt indexes: the index file format (index-file.ts, in CosineIndex: page and index chunk +4.6 kB),
+// handle.import's wire form (page), ModelMismatchError, createPassageTexts; the download code loads on the first import:
+// page 80.8 kB, worker 88.2 kB (src/ 48.8 kB), index chunk 52.5 kB with everything above.
+const BUDGET = { page: 82_000, worker: 89_000, workerOwn: 49_000, compiler: 44_000, index: 53_000 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();

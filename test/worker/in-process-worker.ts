@@ -11,6 +11,9 @@ import { exposeWorkerApi, WorkerApi } from '../../src/worker/worker-api.js';
 import { exposeOn } from '../protocol/channel.js';
 
 export const DIM = 16;
+/** The fake model's identity, as index files record it. */
+export const FAKE_MODEL_SHA256 = 'f'.repeat(64);
+export const FAKE_MODEL = { name: 'fake', dim: DIM, dtype: 'fp32', sha256: FAKE_MODEL_SHA256 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A text's vector: a function of the text alone, so a replay embeds the same numbers. */
@@ -33,6 +36,7 @@ function fakeEngine(rand: () => number, embeds: string[][]): Engine {
       dim: DIM,
       maxTokens: 32,
       dtype: 'fp32',
+      sha256: FAKE_MODEL_SHA256,
       device: 'wasm',
       origin: { kind: 'bundle', location: 'fake', fromCache: false },
     },
@@ -85,12 +89,12 @@ export interface Rig {
 const rigs: Embedder[] = [];
 
 /** An Embedder whose worker is a WorkerApi in this process, behind a real comlink MessageChannel. */
-export async function rig(seed: number): Promise<Rig> {
+export async function rig(seed: number, platform: Partial<Platform> = {}): Promise<Rig> {
   const rand = seededRandom(seed);
   const embeds: string[][] = [];
   vi.spyOn(Engine, 'create').mockImplementation(async () => fakeEngine(rand, embeds));
   const store = new MemoryStore(seededRandom(seed + 1));
-  const api = new WorkerApi({} as Platform, async () => store);
+  const api = new WorkerApi(platform as Platform, async () => store);
   const ch = new MessageChannel();
   exposeWorkerApi(api, exposeOn.endpoint(ch.port1));
   const embedder = await Embedder.start(

@@ -7,7 +7,7 @@ import { INDEX_METHODS } from '../../src/protocol/messages.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import type { StorageKind } from '../../src/search/types.js';
 import { seededRandom } from '../../src/seeded-random.js';
-import { DIM, rig, textVector, type MemoryStore } from './in-process-worker.js';
+import { DIM, FAKE_MODEL, rig, textVector, type MemoryStore } from './in-process-worker.js';
 
 const vec = (i: number) => textVector(`v${i}`);
 const codeOf = (p: Promise<unknown>) =>
@@ -253,6 +253,19 @@ function randomCalls(seed: number, count: number): Call[] {
     [2, () => (h) => h.load()],
     [1, () => (h) => h.drop()],
     [1, () => (h) => h.deleteSaved()],
+    [
+      1,
+      () => {
+        // An index file of a few entries; sometimes one from another model (MODEL_MISMATCH, nothing changes).
+        const ids = someIds();
+        const idx = new CosineIndex({ dim: DIM });
+        idx.upsertVectors(ids, vectors(ids.length).subarray(0, ids.length * DIM), meta(ids.length));
+        const model = rand() < 0.3 ? { ...FAKE_MODEL, sha256: '0'.repeat(64) } : FAKE_MODEL;
+        const file = new Uint8Array(idx.export(model));
+        return (h) => h.import(file);
+      },
+    ],
+    [1, () => (h) => h.export()],
   ];
   const total = makers.reduce((s, [w]) => s + w, 0);
   return Array.from({ length: count }, () => {
@@ -298,7 +311,9 @@ describe('a seeded random mix of concurrent calls', () => {
 
     // The mix exercises what it should: failures of several kinds, and successes of every method.
     const codes = new Set(expected.flatMap((o) => ('error' in (o as object) ? [(o as { error: string }).error] : [])));
-    expect([...codes].sort()).toEqual(expect.arrayContaining(['DIM_MISMATCH', 'DUPLICATE_ID', 'INVALID_INPUT']));
+    expect([...codes].sort()).toEqual(
+      expect.arrayContaining(['MODEL_MISMATCH', 'DIM_MISMATCH', 'DUPLICATE_ID', 'INVALID_INPUT']),
+    );
     const succeeded = new Set(calls.filter((_, i) => 'value' in (expected[i] as object)).map((c) => c.method));
     expect([...succeeded].sort()).toEqual([...INDEX_METHODS].sort());
     expect(got).toEqual(expected);
