@@ -11,8 +11,10 @@ import torch
 
 from . import safetensors_io
 from .pca import fit_pca, project
-from .st_model import SentenceModel, encode, load_bert, load_sentence_model, save_student, tokenizer_for, TANH
-from .teacher import read_sentences, teacher_vectors
+from .config import TrainConfig
+from .outputs import check_output
+from .st_model import SentenceModel, encode, load_bert, load_sentence_model, save_student, student_max_tokens, tokenizer_for, TANH
+from .teacher import load_teacher, load_vectors, read_sentences, teacher_vectors
 from .train import train
 
 
@@ -44,8 +46,8 @@ def train_parser():
     p.add_argument("--max-tokens", type=int, help="student max tokens (default: the student's sentence_bert_config, else 128)")
     p.add_argument("--device", default="auto", help="auto (cuda when available) | cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
-    p.add_argument("--initial-out", help="also write the untrained student (same initialisation) here, as a baseline")
+    p.add_argument("--overwrite", action="store_true", help="replace existing --out / --initial-out folders (only ones python -m distill wrote)")
+    p.add_argument("--initial-out", help="also write the untrained student (same initialisation) here, as a baseline; an existing non-empty folder needs --overwrite")
     return p
 
 
@@ -64,7 +66,7 @@ def pick_device(name):
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit("--device cuda: no CUDA device is available")
+        raise ValueError("--device cuda: no CUDA device is available")
     return name
 
 
@@ -79,16 +81,14 @@ def cmd_embed(argv):
     log(f"{len(x)} x {x.shape[1]} float32 -> {a.out}")
 
 
-def split_validation(a, sentences, targets):
-    if a.val_sentences:
-        return sentences, targets, None
-    n_val = max(1, int(round(len(sentences) * a.val_fraction)))
-    order = np.random.default_rng(a.seed).permutation(len(sentences))
+def split_validation(cfg, sentences, targets):
+    n_val = max(1, int(round(len(sentences) * cfg.val_fraction)))
+    order = np.random.default_rng(cfg.seed).permutation(len(sentences))
     val, tr = order[:n_val], order[n_val:]
     return [sentences[i] for i in tr], targets[tr], ([sentences[i] for i in val], targets[val])
 
 
-def card(a, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
+def card(cfg, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
     cell = lambda h, k, f: format(h[k], f) if k in h else "-"
     rows = "\n".join(f"| {h['epoch']} | {h['val_mse']:.6f} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |" for h in history)
     return f"""# HPD student distilled from {teacher_name}
@@ -97,9 +97,9 @@ Made with `python -m distill` (hpd-embed), following Homomorphic Projective Dist
 
 ## Recipe
 - Teacher: {teacher_name}, {D}-d vectors of {n_train + n_val} sentences.
-- PCA to {a.dim} dimensions, fitted on {min(a.pca_sample, n_train + n_val)} teacher vectors (centred covariance), applied {'with' if a.center else 'without'} centring; {100 * ratio:.2f}% of the variance kept. Matrix and mean: `teacher_projection.safetensors`.
-- Student: {a.student} + mean pooling + Dense({hidden}->{a.dim}, tanh); the Dense layer starts from PyTorch's nn.Linear default (Kaiming-uniform, bound 1/sqrt(hidden)), as sentence-transformers' Dense does.
-- Loss: MSE to the projected teacher vectors. AdamW lr {a.lr}, weight decay {a.weight_decay}, batch {a.batch}, warmup {a.warmup} steps then linear decay, {a.epochs} epochs, seed {a.seed}, device {device}{' (mixed precision)' if device.startswith('cuda') else ''}.
+- PCA to {cfg.dim} dimensions, fitted on {min(cfg.pca_sample, n_train + n_val)} teacher vectors (centred covariance), applied {'with' if cfg.center else 'without'} centring; {100 * ratio:.2f}% of the variance kept. Matrix and mean: `teacher_projection.safetensors`.
+- Student: {cfg.student} + mean pooling + Dense({hidden}->{cfg.dim}, tanh); the Dense layer starts from PyTorch's nn.Linear default (Kaiming-uniform, bound 1/sqrt(hidden)), as sentence-transformers' Dense does.
+- Loss: MSE to the projected teacher vectors. AdamW lr {cfg.lr}, weight decay {cfg.weight_decay}, batch {cfg.batch}, warmup {cfg.warmup} steps then linear decay, {cfg.epochs} epochs, seed {cfg.seed}, device {device}{' (mixed precision)' if device.startswith('cuda') else ''}.
 - Data: {n_train} training sentences, {n_val} validation sentences. Wall time {seconds:.1f} s.
 
 ## Validation
@@ -115,64 +115,79 @@ Best validation MSE {best:.6f} (epoch 0 is the untrained student); the best epoc
 """
 
 
-def _write_student(model, out, student_src, extra, comps, mean, a, teacher_name, teacher_dim):
+def _write_student(model, out, student_src, extra, comps, mean, cfg, teacher_name, teacher_dim):
     """Writes to a temporary sibling folder, then renames it into place, so a failure leaves no half-written student."""
     tmp = f"{os.path.normpath(out)}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     save_student(model, tmp, student_src, extra)
     safetensors_io.save({"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)}, os.path.join(tmp, "teacher_projection.safetensors"),
-                        {"center": str(a.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)})
+                        {"center": str(cfg.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)})
+    check_output(out, "--out" if out == cfg.out else "--initial-out", cfg.overwrite)  # again: the folder may have changed since the start
     if os.path.exists(out):
         shutil.rmtree(out)
     os.replace(tmp, out)
 
 
 def cmd_train(argv):
-    a = train_parser().parse_args(argv)
+    cfg = TrainConfig.from_args(train_parser().parse_args(argv))
     t0 = time.time()
-    device = pick_device(a.device)
-    torch.manual_seed(a.seed)
-    if os.path.exists(a.out) and os.listdir(a.out) and not a.overwrite:
-        raise SystemExit(f"--out {a.out} exists and is not empty; pass --overwrite to replace it")
-    sentences = read_sentences(a.sentences)
-    val_sentences = read_sentences(a.val_sentences) if a.val_sentences else []
+    # Everything that can be wrong is checked before the teacher runs (a teacher pass can take hours).
+    cfg.check()
+    device = pick_device(cfg.device)
+    check_output(cfg.out, "--out", cfg.overwrite)
+    if cfg.initial_out:
+        check_output(cfg.initial_out, "--initial-out", cfg.overwrite)
+        if os.path.realpath(cfg.initial_out) == os.path.realpath(cfg.out):
+            raise ValueError("--initial-out and --out name the same folder")
+    sentences = read_sentences(cfg.sentences)
+    val_sentences = read_sentences(cfg.val_sentences) if cfg.val_sentences else []
     if not sentences:
-        raise SystemExit(f"{a.sentences} holds no sentences")
-    all_vecs, teacher_name = teacher_vectors(a, sentences + val_sentences if not a.teacher_vectors else sentences, device, log)
-    if a.teacher_vectors and val_sentences:
-        raise SystemExit("--val-sentences needs --teacher (user-supplied vectors cover --sentences only); use --val-fraction")
-    comps, mean, ratio = fit_pca(all_vecs[: len(sentences)], a.dim, a.pca_sample, a.seed)
-    log(f"PCA: {all_vecs.shape[1]} -> {a.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if a.center else 'off'}")
-    targets = project(all_vecs, comps, mean, a.center).astype(np.float32)
-    if a.val_sentences:
+        raise ValueError(f"{cfg.sentences} holds no sentences")
+    if cfg.teacher_vectors and val_sentences:
+        raise ValueError("--val-sentences needs --teacher (user-supplied vectors cover --sentences only); use --val-fraction")
+    given = load_vectors(cfg.teacher_vectors, len(sentences), cfg.teacher_dim) if cfg.teacher_vectors else None
+    if given is not None and not 0 < cfg.dim <= given.shape[1]:
+        raise ValueError(f"--dim {cfg.dim} must be between 1 and the teacher's dimension {given.shape[1]}")
+
+    bert = load_bert(cfg.student)
+    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else student_max_tokens(cfg.student)
+    tok = tokenizer_for(cfg.student, max_tokens)
+    teacher = None if given is not None else load_teacher(cfg.teacher)
+    if teacher is not None and not 0 < cfg.dim <= teacher[0].dim:
+        raise ValueError(f"--dim {cfg.dim} must be between 1 and the teacher's dimension {teacher[0].dim}")
+
+    torch.manual_seed(cfg.seed)
+    if given is not None:
+        all_vecs, teacher_name = given, os.path.basename(cfg.teacher_vectors)
+        log(f"teacher: {given.shape[0]} user-supplied vectors of dimension {given.shape[1]} from {cfg.teacher_vectors}")
+    else:
+        all_vecs, teacher_name = teacher_vectors(cfg, teacher, sentences + val_sentences, device, log)
+    comps, mean, ratio = fit_pca(all_vecs[: len(sentences)], cfg.dim, cfg.pca_sample, cfg.seed)
+    log(f"PCA: {all_vecs.shape[1]} -> {cfg.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if cfg.center else 'off'}")
+    targets = project(all_vecs, comps, mean, cfg.center).astype(np.float32)
+    if cfg.val_sentences:
         tr_s, tr_y, val = sentences, targets[: len(sentences)], (val_sentences, targets[len(sentences):])
     else:
-        tr_s, tr_y, val = split_validation(a, sentences, targets)
+        tr_s, tr_y, val = split_validation(cfg, sentences, targets)
 
-    bert = load_bert(a.student)
-    max_tokens = a.max_tokens
-    if max_tokens is None:
-        sbc = os.path.join(a.student, "sentence_bert_config.json")
-        max_tokens = json.load(open(sbc)).get("max_seq_length", 128) if os.path.exists(sbc) else 128
-    torch.manual_seed(a.seed)
-    dense = torch.nn.Linear(bert.config["hidden_size"], a.dim)  # nn.Linear default init, as sentence-transformers' Dense
+    torch.manual_seed(cfg.seed)
+    dense = torch.nn.Linear(bert.config["hidden_size"], cfg.dim)  # nn.Linear default init, as sentence-transformers' Dense
     model = SentenceModel(bert, "mean", [(dense, TANH)], False, max_tokens)
-    tok = tokenizer_for(a.student, max_tokens)
-    if a.initial_out:
-        _write_student(model, a.initial_out, a.student, {}, comps, mean, a, teacher_name, all_vecs.shape[1])
-    log(f"student: {a.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{a.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}")
-    history, best = train(model, tok, tr_s, tr_y, val[0], val[1], a.epochs, a.batch, a.lr, a.warmup, a.weight_decay, a.seed, device, log)
+    if cfg.initial_out:
+        _write_student(model, cfg.initial_out, cfg.student, {}, comps, mean, cfg, teacher_name, all_vecs.shape[1])
+    log(f"student: {cfg.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{cfg.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}")
+    history, best = train(model, tok, (tr_s, tr_y), val, cfg, device, log)
     model.to("cpu")
 
     seconds = time.time() - t0
-    metrics = {"teacher": teacher_name, "teacher_dim": int(all_vecs.shape[1]), "dim": a.dim, "center": a.center, "explained_variance": ratio,
+    metrics = {"teacher": teacher_name, "teacher_dim": int(all_vecs.shape[1]), "dim": cfg.dim, "center": cfg.center, "explained_variance": ratio,
                "history": history, "best_val_mse": best, "train_sentences": len(tr_s), "val_sentences": len(val[0]), "seconds": seconds, "device": device,
-               "recipe": {k: getattr(a, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")}}
-    _write_student(model, a.out, a.student, {
-        "README.md": card(a, teacher_name, all_vecs.shape[1], bert.config['hidden_size'], ratio, history, best, len(tr_s), len(val[0]), seconds, device),
+               "recipe": {k: getattr(cfg, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")}}
+    _write_student(model, cfg.out, cfg.student, {
+        "README.md": card(cfg, teacher_name, all_vecs.shape[1], bert.config['hidden_size'], ratio, history, best, len(tr_s), len(val[0]), seconds, device),
         "distill_metrics.json": json.dumps(metrics, indent=2) + "\n",
-    }, comps, mean, a, teacher_name, all_vecs.shape[1])
-    log(f"student -> {a.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s")
+    }, comps, mean, cfg, teacher_name, all_vecs.shape[1])
+    log(f"student -> {cfg.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s")
 
 
 def cmd_tokenize(argv):

@@ -9,7 +9,10 @@ from torch import nn
 
 from . import safetensors_io
 from .bert import Bert, mean_pool
+from .outputs import mark
+from .paths import inside
 from .tokenizer import WordPieceTokenizer
+from .weights import read_weights
 
 TANH = "torch.nn.modules.activation.Tanh"
 IDENTITY = "torch.nn.modules.linear.Identity"
@@ -19,17 +22,6 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spec
 def _read_json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def read_weights(folder, stem="model"):
-    """{name: tensor} from <stem>.safetensors, else pytorch_model.bin."""
-    st = os.path.join(folder, f"{stem}.safetensors")
-    if os.path.exists(st):
-        return safetensors_io.load(st)
-    pt = os.path.join(folder, "pytorch_model.bin")
-    if os.path.exists(pt):
-        return torch.load(pt, map_location="cpu")
-    raise FileNotFoundError(f"{folder}: no {stem}.safetensors or pytorch_model.bin")
 
 
 class SentenceModel(nn.Module):
@@ -56,24 +48,29 @@ class SentenceModel(nn.Module):
 
 
 def load_bert(folder):
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder}: no such folder")
     bert = Bert(_read_json(os.path.join(folder, "config.json")))
     bert.load_hf_state(read_weights(folder))
     return bert
+
+
+def student_max_tokens(folder):
+    """max_seq_length from the folder's sentence_bert_config.json, else 128."""
+    sbc = os.path.join(folder, "sentence_bert_config.json")
+    return _read_json(sbc).get("max_seq_length", 128) if os.path.exists(sbc) else 128
 
 
 def load_sentence_model(folder):
     """A sentence-transformers folder, or a plain Hugging Face BERT folder (then: mean pooling, no Dense)."""
     bert = load_bert(folder)
     modules_path = os.path.join(folder, "modules.json")
-    max_tokens = 128
-    sbc = os.path.join(folder, "sentence_bert_config.json")
-    if os.path.exists(sbc):
-        max_tokens = _read_json(sbc).get("max_seq_length", 128)
+    max_tokens = student_max_tokens(folder)
     if not os.path.exists(modules_path):
         return SentenceModel(bert, max_tokens=max_tokens)
     pooling, dense, normalize = "mean", [], False
     for m in sorted(_read_json(modules_path), key=lambda m: m.get("idx", 0)):
-        kind, sub = m["type"].rsplit(".", 1)[-1], os.path.join(folder, m["path"])
+        kind, sub = str(m.get("type", "")).rsplit(".", 1)[-1], inside(folder, m.get("path", ""), modules_path, allow_empty=True)
         if kind == "Pooling":
             cfg = _read_json(os.path.join(sub, "config.json"))
             modes = [k for k in ("cls_token", "mean_tokens") if cfg.get(f"pooling_mode_{k}")]
@@ -92,6 +89,8 @@ def load_sentence_model(folder):
             dense.append((lin, act))
         elif kind == "Normalize":
             normalize = True
+        elif kind != "Transformer":
+            raise ValueError(f"{modules_path}: module type {m.get('type')!r} is not supported (Transformer, Pooling, Dense, Normalize are)")
     return SentenceModel(bert, pooling, dense, normalize, max_tokens)
 
 
@@ -136,6 +135,7 @@ def save_student(model, out, tokenizer_src, extra_files=None):
     for name, text in (extra_files or {}).items():
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
             f.write(text)
+    mark(out)
 
 
 def _write_json(path, obj):

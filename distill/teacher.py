@@ -1,9 +1,7 @@
 """Teacher vectors: computed from a sentence-transformers folder, or brought by the user (.npy or raw float32)."""
 import os
-import sys
 
 import numpy as np
-import torch
 
 from .st_model import encode, load_sentence_model, tokenizer_for
 
@@ -20,7 +18,7 @@ def read_sentences(path):
 def load_vectors(path, n, dim=None):
     """.npy (float, [n, D]) or raw little-endian float32 (needs `dim`, or infers it from the size and n)."""
     if path.endswith(".npy"):
-        x = np.load(path).astype(np.float32)
+        x = np.load(path, allow_pickle=False).astype(np.float32)
     else:
         raw = np.fromfile(path, dtype="<f4")
         if dim is None:
@@ -35,13 +33,16 @@ def load_vectors(path, n, dim=None):
     return x
 
 
-def teacher_vectors(args, sentences, device, log):
-    if args.teacher_vectors:
-        x = load_vectors(args.teacher_vectors, len(sentences), args.teacher_dim)
-        log(f"teacher: {x.shape[0]} user-supplied vectors of dimension {x.shape[1]} from {args.teacher_vectors}")
-        return x, os.path.basename(args.teacher_vectors)
-    model = load_sentence_model(args.teacher).to(device)
-    tok = tokenizer_for(args.teacher, model.max_tokens)
-    log(f"teacher: {args.teacher} ({model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences")
-    x = encode(model, tok, sentences, args.teacher_batch, device)
-    return x, os.path.basename(os.path.normpath(args.teacher))
+def load_teacher(folder):
+    """(model, tokenizer) of a teacher folder, loaded before any work so a bad folder fails at once."""
+    model = load_sentence_model(folder)
+    return model, tokenizer_for(folder, model.max_tokens)
+
+
+def teacher_vectors(cfg, teacher, sentences, device, log):
+    """Embeds `sentences` with a loaded teacher -> (float32 [n, D], teacher name)."""
+    model, tok = teacher
+    model.to(device)
+    log(f"teacher: {cfg.teacher} ({model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences")
+    x = encode(model, tok, sentences, cfg.teacher_batch, device)
+    return x, os.path.basename(os.path.normpath(cfg.teacher))

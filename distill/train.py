@@ -51,16 +51,26 @@ def val_mse(model, tok, texts, targets, batch, device):
     return total / max(n, 1)
 
 
-def train(model, tok, texts, targets, val_texts, val_targets, epochs=5, batch=256, lr=1e-4, warmup=1000, weight_decay=0.01, seed=0, device="cpu", log=print):
-    """Trains in place; returns the history and loads the best (lowest validation MSE) weights at the end."""
+def grad_scaler(enabled):
+    """torch.amp.GradScaler("cuda") where it exists (torch >= 2.3 deprecates torch.cuda.amp.GradScaler); 1.13 has only the latter."""
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda", enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
+def train(model, tok, train_data, val_data, cfg, device="cpu", log=print):
+    """Trains in place on (texts, targets) with cfg's recipe; returns the history and loads the best (lowest
+    validation MSE) weights at the end."""
+    (texts, targets), (val_texts, val_targets) = train_data, val_data
+    epochs, batch, seed = cfg.epochs, cfg.batch, cfg.seed
     model.to(device)
     g = torch.Generator().manual_seed(seed)
     steps_per_epoch = math.ceil(len(texts) / batch)
     total = steps_per_epoch * epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_linear(warmup, total))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_linear(cfg.warmup, total))
     amp = device.startswith("cuda")
-    scaler = torch.cuda.amp.GradScaler(enabled=amp)
+    scaler = grad_scaler(amp)
     history = [{"epoch": 0, "val_mse": val_mse(model, tok, val_texts, val_targets, batch, device)}]
     log(f"epoch 0 (untrained): validation MSE {history[0]['val_mse']:.6f}")
     best, best_state = history[0]["val_mse"], copy.deepcopy(model.state_dict())
