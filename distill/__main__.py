@@ -1,4 +1,5 @@
 """python -m distill [train] …  |  python -m distill embed …"""
+
 import argparse
 import json
 import os
@@ -10,10 +11,19 @@ import numpy as np
 import torch
 
 from . import safetensors_io
-from .pca import fit_pca, project
 from .config import TrainConfig
 from .outputs import check_output
-from .st_model import SentenceModel, encode, load_bert, load_sentence_model, save_student, student_max_tokens, tokenizer_for, TANH
+from .pca import fit_pca, project
+from .st_model import (
+    TANH,
+    SentenceModel,
+    encode,
+    load_bert,
+    load_sentence_model,
+    save_student,
+    student_max_tokens,
+    tokenizer_for,
+)
 from .teacher import load_teacher, load_vectors, read_sentences, teacher_vectors
 from .train import train
 
@@ -24,17 +34,31 @@ def log(msg):
 
 
 def train_parser():
-    p = argparse.ArgumentParser(prog="python -m distill", description="HPD distillation: teacher vectors -> PCA -> student (BERT + mean pooling + Dense tanh) trained with MSE.")
+    p = argparse.ArgumentParser(
+        prog="python -m distill",
+        description="HPD distillation: teacher vectors -> PCA -> student (BERT + mean pooling + Dense tanh) trained with MSE.",
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--teacher", help="sentence-transformers (or Hugging Face BERT) folder of the teacher")
-    src.add_argument("--teacher-vectors", help="teacher vectors the user brings: .npy [n, D] or raw little-endian float32, one row per --sentences line")
-    p.add_argument("--teacher-dim", type=int, help="D for a raw float32 --teacher-vectors file (default: size / sentences)")
+    src.add_argument(
+        "--teacher-vectors",
+        help="teacher vectors the user brings: .npy [n, D] or raw little-endian float32, one row per --sentences line",
+    )
+    p.add_argument(
+        "--teacher-dim", type=int, help="D for a raw float32 --teacher-vectors file (default: size / sentences)"
+    )
     p.add_argument("--sentences", required=True, help="training sentences, one a line")
-    p.add_argument("--student", required=True, help="Hugging Face-layout BERT folder to start the student from (config.json, weights, tokenizer.json)")
+    p.add_argument(
+        "--student",
+        required=True,
+        help="Hugging Face-layout BERT folder to start the student from (config.json, weights, tokenizer.json)",
+    )
     p.add_argument("--out", required=True, help="output folder (sentence-transformers layout)")
     p.add_argument("--dim", type=int, default=128, help="PCA / student output dimension (default 128)")
     p.add_argument("--pca-sample", type=int, default=40000, help="teacher vectors the PCA is fitted on (default 40000)")
-    p.add_argument("--center", action="store_true", help="subtract the PCA mean when projecting (the released code does not)")
+    p.add_argument(
+        "--center", action="store_true", help="subtract the PCA mean when projecting (the released code does not)"
+    )
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-4)
@@ -43,16 +67,28 @@ def train_parser():
     p.add_argument("--val-sentences", help="validation sentences (default: hold out --val-fraction of --sentences)")
     p.add_argument("--val-fraction", type=float, default=0.02)
     p.add_argument("--teacher-batch", type=int, default=64)
-    p.add_argument("--max-tokens", type=int, help="student max tokens (default: the student's sentence_bert_config, else 128)")
+    p.add_argument(
+        "--max-tokens", type=int, help="student max tokens (default: the student's sentence_bert_config, else 128)"
+    )
     p.add_argument("--device", default="auto", help="auto (cuda when available) | cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--overwrite", action="store_true", help="replace existing --out / --initial-out folders (only ones python -m distill wrote)")
-    p.add_argument("--initial-out", help="also write the untrained student (same initialisation) here, as a baseline; an existing non-empty folder needs --overwrite")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing --out / --initial-out folders (only ones python -m distill wrote)",
+    )
+    p.add_argument(
+        "--initial-out",
+        help="also write the untrained student (same initialisation) here, as a baseline; an existing non-empty folder needs --overwrite",
+    )
     return p
 
 
 def embed_parser():
-    p = argparse.ArgumentParser(prog="python -m distill embed", description="Embed sentences with a sentence-transformers folder (our BERT) into raw float32.")
+    p = argparse.ArgumentParser(
+        prog="python -m distill embed",
+        description="Embed sentences with a sentence-transformers folder (our BERT) into raw float32.",
+    )
     p.add_argument("--model", required=True)
     p.add_argument("--sentences", required=True)
     p.add_argument("--out", required=True, help="raw little-endian float32 [n, dim]")
@@ -90,16 +126,19 @@ def split_validation(cfg, sentences, targets):
 
 def card(cfg, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
     cell = lambda h, k, f: format(h[k], f) if k in h else "-"
-    rows = "\n".join(f"| {h['epoch']} | {h['val_mse']:.6f} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |" for h in history)
+    rows = "\n".join(
+        f"| {h['epoch']} | {h['val_mse']:.6f} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |"
+        for h in history
+    )
     return f"""# HPD student distilled from {teacher_name}
 
 Made with `python -m distill` (hpd-embed), following Homomorphic Projective Distillation (Zhao et al., 2022).
 
 ## Recipe
 - Teacher: {teacher_name}, {D}-d vectors of {n_train + n_val} sentences.
-- PCA to {cfg.dim} dimensions, fitted on {min(cfg.pca_sample, n_train + n_val)} teacher vectors (centred covariance), applied {'with' if cfg.center else 'without'} centring; {100 * ratio:.2f}% of the variance kept. Matrix and mean: `teacher_projection.safetensors`.
+- PCA to {cfg.dim} dimensions, fitted on {min(cfg.pca_sample, n_train + n_val)} teacher vectors (centred covariance), applied {"with" if cfg.center else "without"} centring; {100 * ratio:.2f}% of the variance kept. Matrix and mean: `teacher_projection.safetensors`.
 - Student: {cfg.student} + mean pooling + Dense({hidden}->{cfg.dim}, tanh); the Dense layer starts from PyTorch's nn.Linear default (Kaiming-uniform, bound 1/sqrt(hidden)), as sentence-transformers' Dense does.
-- Loss: MSE to the projected teacher vectors. AdamW lr {cfg.lr}, weight decay {cfg.weight_decay}, batch {cfg.batch}, warmup {cfg.warmup} steps then linear decay, {cfg.epochs} epochs, seed {cfg.seed}, device {device}{' (mixed precision)' if device.startswith('cuda') else ''}.
+- Loss: MSE to the projected teacher vectors. AdamW lr {cfg.lr}, weight decay {cfg.weight_decay}, batch {cfg.batch}, warmup {cfg.warmup} steps then linear decay, {cfg.epochs} epochs, seed {cfg.seed}, device {device}{" (mixed precision)" if device.startswith("cuda") else ""}.
 - Data: {n_train} training sentences, {n_val} validation sentences. Wall time {seconds:.1f} s.
 
 ## Validation
@@ -120,9 +159,14 @@ def _write_student(model, out, student_src, extra, comps, mean, cfg, teacher_nam
     tmp = f"{os.path.normpath(out)}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     save_student(model, tmp, student_src, extra)
-    safetensors_io.save({"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)}, os.path.join(tmp, "teacher_projection.safetensors"),
-                        {"center": str(cfg.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)})
-    check_output(out, "--out" if out == cfg.out else "--initial-out", cfg.overwrite)  # again: the folder may have changed since the start
+    safetensors_io.save(
+        {"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)},
+        os.path.join(tmp, "teacher_projection.safetensors"),
+        {"center": str(cfg.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)},
+    )
+    check_output(
+        out, "--out" if out == cfg.out else "--initial-out", cfg.overwrite
+    )  # again: the folder may have changed since the start
     if os.path.exists(out):
         shutil.rmtree(out)
     os.replace(tmp, out)
@@ -144,7 +188,9 @@ def cmd_train(argv):
     if not sentences:
         raise ValueError(f"{cfg.sentences} holds no sentences")
     if cfg.teacher_vectors and val_sentences:
-        raise ValueError("--val-sentences needs --teacher (user-supplied vectors cover --sentences only); use --val-fraction")
+        raise ValueError(
+            "--val-sentences needs --teacher (user-supplied vectors cover --sentences only); use --val-fraction"
+        )
     given = load_vectors(cfg.teacher_vectors, len(sentences), cfg.teacher_dim) if cfg.teacher_vectors else None
     if given is not None and not 0 < cfg.dim <= given.shape[1]:
         raise ValueError(f"--dim {cfg.dim} must be between 1 and the teacher's dimension {given.shape[1]}")
@@ -163,40 +209,87 @@ def cmd_train(argv):
     else:
         all_vecs, teacher_name = teacher_vectors(cfg, teacher, sentences + val_sentences, device, log)
     comps, mean, ratio = fit_pca(all_vecs[: len(sentences)], cfg.dim, cfg.pca_sample, cfg.seed)
-    log(f"PCA: {all_vecs.shape[1]} -> {cfg.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if cfg.center else 'off'}")
+    log(
+        f"PCA: {all_vecs.shape[1]} -> {cfg.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if cfg.center else 'off'}"
+    )
     targets = project(all_vecs, comps, mean, cfg.center).astype(np.float32)
     if cfg.val_sentences:
-        tr_s, tr_y, val = sentences, targets[: len(sentences)], (val_sentences, targets[len(sentences):])
+        tr_s, tr_y, val = sentences, targets[: len(sentences)], (val_sentences, targets[len(sentences) :])
     else:
         tr_s, tr_y, val = split_validation(cfg, sentences, targets)
 
     torch.manual_seed(cfg.seed)
-    dense = torch.nn.Linear(bert.config["hidden_size"], cfg.dim)  # nn.Linear default init, as sentence-transformers' Dense
+    dense = torch.nn.Linear(
+        bert.config["hidden_size"], cfg.dim
+    )  # nn.Linear default init, as sentence-transformers' Dense
     model = SentenceModel(bert, "mean", [(dense, TANH)], False, max_tokens)
     if cfg.initial_out:
         _write_student(model, cfg.initial_out, cfg.student, {}, comps, mean, cfg, teacher_name, all_vecs.shape[1])
-    log(f"student: {cfg.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{cfg.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}")
+    log(
+        f"student: {cfg.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{cfg.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}"
+    )
     history, best = train(model, tok, (tr_s, tr_y), val, cfg, device, log)
     model.to("cpu")
 
     seconds = time.time() - t0
-    metrics = {"teacher": teacher_name, "teacher_dim": int(all_vecs.shape[1]), "dim": cfg.dim, "center": cfg.center, "explained_variance": ratio,
-               "history": history, "best_val_mse": best, "train_sentences": len(tr_s), "val_sentences": len(val[0]), "seconds": seconds, "device": device,
-               "recipe": {k: getattr(cfg, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")}}
-    _write_student(model, cfg.out, cfg.student, {
-        "README.md": card(cfg, teacher_name, all_vecs.shape[1], bert.config['hidden_size'], ratio, history, best, len(tr_s), len(val[0]), seconds, device),
-        "distill_metrics.json": json.dumps(metrics, indent=2) + "\n",
-    }, comps, mean, cfg, teacher_name, all_vecs.shape[1])
-    log(f"student -> {cfg.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s")
+    metrics = {
+        "teacher": teacher_name,
+        "teacher_dim": int(all_vecs.shape[1]),
+        "dim": cfg.dim,
+        "center": cfg.center,
+        "explained_variance": ratio,
+        "history": history,
+        "best_val_mse": best,
+        "train_sentences": len(tr_s),
+        "val_sentences": len(val[0]),
+        "seconds": seconds,
+        "device": device,
+        "recipe": {
+            k: getattr(cfg, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")
+        },
+    }
+    _write_student(
+        model,
+        cfg.out,
+        cfg.student,
+        {
+            "README.md": card(
+                cfg,
+                teacher_name,
+                all_vecs.shape[1],
+                bert.config["hidden_size"],
+                ratio,
+                history,
+                best,
+                len(tr_s),
+                len(val[0]),
+                seconds,
+                device,
+            ),
+            "distill_metrics.json": json.dumps(metrics, indent=2) + "\n",
+        },
+        comps,
+        mean,
+        cfg,
+        teacher_name,
+        all_vecs.shape[1],
+    )
+    log(
+        f"student -> {cfg.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s"
+    )
 
 
 def cmd_tokenize(argv):
-    p = argparse.ArgumentParser(prog="python -m distill tokenize", description="Token ids (with [CLS]/[SEP]) of each line, one JSON array a line.")
+    p = argparse.ArgumentParser(
+        prog="python -m distill tokenize",
+        description="Token ids (with [CLS]/[SEP]) of each line, one JSON array a line.",
+    )
     p.add_argument("--tokenizer", required=True, help="tokenizer.json (WordPiece)")
     p.add_argument("--sentences", required=True)
     p.add_argument("--max-tokens", type=int, default=10**9)
     a = p.parse_args(argv)
     from .tokenizer import WordPieceTokenizer
+
     tok = WordPieceTokenizer(a.tokenizer, a.max_tokens)
     sys.stdout.write("".join(json.dumps(tok.encode(s)) + "\n" for s in read_sentences(a.sentences)))
 

@@ -1,4 +1,5 @@
 """A short BERT encoder whose state_dict uses Hugging Face `BertModel` parameter names (no `transformers` needed)."""
+
 import math
 
 import torch
@@ -62,7 +63,12 @@ class _Encoder(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.layer = nn.ModuleList(
-            _Layer(cfg["hidden_size"], cfg["num_attention_heads"], cfg["intermediate_size"], cfg.get("layer_norm_eps", 1e-12))
+            _Layer(
+                cfg["hidden_size"],
+                cfg["num_attention_heads"],
+                cfg["intermediate_size"],
+                cfg.get("layer_norm_eps", 1e-12),
+            )
             for _ in range(cfg["num_hidden_layers"])
         )
 

@@ -1,4 +1,5 @@
 """One typed record for a training run: the command line fills it once, and every step reads it (no 13-argument calls)."""
+
 from dataclasses import dataclass, fields
 from typing import Optional
 

@@ -1,4 +1,5 @@
 """Output folders: an existing one is replaced only with --overwrite, and only when python -m distill wrote it."""
+
 import os
 
 MARKER = ".hpd-distill"  # written into every output folder; --overwrite replaces only folders that hold it
@@ -17,7 +18,9 @@ def check_output(path, flag, overwrite):
     if not overwrite:
         raise ValueError(f"{flag} {path} exists and is not empty; pass --overwrite to replace it")
     if not os.path.isfile(os.path.join(path, MARKER)):
-        raise ValueError(f"{flag} {path} was not written by python -m distill (no {MARKER} file); --overwrite replaces only such folders")
+        raise ValueError(
+            f"{flag} {path} was not written by python -m distill (no {MARKER} file); --overwrite replaces only such folders"
+        )
 
 
 def mark(folder):

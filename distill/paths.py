@@ -1,5 +1,6 @@
 """Paths named inside a checkpoint (modules.json) come from whoever made it: they may only point inside its folder,
 by the rule src/bundle/path.ts applies on the TypeScript side."""
+
 import os
 import re
 import urllib.parse

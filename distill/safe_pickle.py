@@ -2,6 +2,7 @@
 Written by hand because Debian's torch 1.13 ignores torch.load's `pickle_module` (it always uses `pickle`) and its
 `weights_only` unpickler had code-execution bypasses until 2.6 (CVE-2025-32434). `find_class` allows the tensor and
 parameter rebuild functions, the storage classes and OrderedDict, each mapped to our own code: nothing is imported."""
+
 import collections
 import io
 import pickle
@@ -10,9 +11,16 @@ import zipfile
 import torch
 
 _STORAGES = {
-    "FloatStorage": torch.float32, "DoubleStorage": torch.float64, "HalfStorage": torch.float16, "BFloat16Storage": torch.bfloat16,
-    "LongStorage": torch.int64, "IntStorage": torch.int32, "ShortStorage": torch.int16, "CharStorage": torch.int8,
-    "ByteStorage": torch.uint8, "BoolStorage": torch.bool,
+    "FloatStorage": torch.float32,
+    "DoubleStorage": torch.float64,
+    "HalfStorage": torch.float16,
+    "BFloat16Storage": torch.bfloat16,
+    "LongStorage": torch.int64,
+    "IntStorage": torch.int32,
+    "ShortStorage": torch.int16,
+    "CharStorage": torch.int8,
+    "ByteStorage": torch.uint8,
+    "BoolStorage": torch.bool,
 }
 
 
@@ -26,7 +34,9 @@ class _StorageType:
 
 
 def _rebuild_tensor(storage, offset, size, stride, *_rest):
-    if not isinstance(storage, torch.Tensor) or not all(isinstance(v, int) and v >= 0 for v in (offset, *size, *stride)):
+    if not isinstance(storage, torch.Tensor) or not all(
+        isinstance(v, int) and v >= 0 for v in (offset, *size, *stride)
+    ):
         raise UnsafePickleError("a tensor record is malformed")
     if len(size) != len(stride):
         raise UnsafePickleError("a tensor record has sizes and strides of different lengths")
@@ -59,11 +69,19 @@ class Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
         found = _ALLOWED.get((module, name))
         if found is None:
-            raise UnsafePickleError(f"it asks to load {module}.{name}; only tensors, storages and OrderedDict are allowed")
+            raise UnsafePickleError(
+                f"it asks to load {module}.{name}; only tensors, storages and OrderedDict are allowed"
+            )
         return found
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage" and isinstance(pid[1], _StorageType) and isinstance(pid[2], str)):
+        if not (
+            isinstance(pid, tuple)
+            and len(pid) >= 3
+            and pid[0] == "storage"
+            and isinstance(pid[1], _StorageType)
+            and isinstance(pid[2], str)
+        ):
             raise UnsafePickleError(f"unexpected persistent id {pid!r:.80}")
         dtype, key = pid[1].dtype, pid[2]
         if key not in self._storages:
@@ -74,7 +92,9 @@ class Unpickler(pickle.Unpickler):
 def read_bin(path):
     """torch.save zip file -> {name: tensor}; ValueError for anything that is not a plain state dict."""
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: is not a torch.save zip archive (the pre-1.6 format is not read); convert it to model.safetensors")
+        raise ValueError(
+            f"{path}: is not a torch.save zip archive (the pre-1.6 format is not read); convert it to model.safetensors"
+        )
     with zipfile.ZipFile(path) as z:
         pkls = [n for n in z.namelist() if n.count("/") == 1 and n.endswith("/data.pkl")]
         if len(pkls) != 1:
@@ -100,6 +120,8 @@ def read_bin(path):
             raise ValueError(f"{path}: refused: {e} (convert it to model.safetensors if it is yours)") from None
         except (pickle.UnpicklingError, EOFError, TypeError, AttributeError, IndexError, RuntimeError) as e:
             raise ValueError(f"{path}: cannot be read as PyTorch weights: {e}") from None
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         raise ValueError(f"{path}: is not a state dict (a mapping of names to tensors)")
     return dict(state)

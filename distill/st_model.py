@@ -1,4 +1,5 @@
 """Sentence-transformers folders (Transformer -> Pooling -> [Dense…] -> [Normalize]) read and written with our own BERT."""
+
 import json
 import os
 import shutil
@@ -70,11 +71,18 @@ def load_sentence_model(folder):
         return SentenceModel(bert, max_tokens=max_tokens)
     pooling, dense, normalize = "mean", [], False
     for m in sorted(_read_json(modules_path), key=lambda m: m.get("idx", 0)):
-        kind, sub = str(m.get("type", "")).rsplit(".", 1)[-1], inside(folder, m.get("path", ""), modules_path, allow_empty=True)
+        kind, sub = (
+            str(m.get("type", "")).rsplit(".", 1)[-1],
+            inside(folder, m.get("path", ""), modules_path, allow_empty=True),
+        )
         if kind == "Pooling":
             cfg = _read_json(os.path.join(sub, "config.json"))
             modes = [k for k in ("cls_token", "mean_tokens") if cfg.get(f"pooling_mode_{k}")]
-            others = [k for k, v in cfg.items() if k.startswith("pooling_mode_") and v and k[13:] not in ("cls_token", "mean_tokens")]
+            others = [
+                k
+                for k, v in cfg.items()
+                if k.startswith("pooling_mode_") and v and k[13:] not in ("cls_token", "mean_tokens")
+            ]
             if len(modes) != 1 or others:
                 raise ValueError(f"{sub}: only a single cls or mean pooling is supported")
             pooling = "cls" if modes[0] == "cls_token" else "mean"
@@ -90,7 +98,9 @@ def load_sentence_model(folder):
         elif kind == "Normalize":
             normalize = True
         elif kind != "Transformer":
-            raise ValueError(f"{modules_path}: module type {m.get('type')!r} is not supported (Transformer, Pooling, Dense, Normalize are)")
+            raise ValueError(
+                f"{modules_path}: module type {m.get('type')!r} is not supported (Transformer, Pooling, Dense, Normalize are)"
+            )
     return SentenceModel(bert, pooling, dense, normalize, max_tokens)
 
 
@@ -112,22 +122,50 @@ def save_student(model, out, tokenizer_src, extra_files=None):
     os.makedirs(os.path.join(out, "1_Pooling"), exist_ok=True)
     os.makedirs(os.path.join(out, "2_Dense"), exist_ok=True)
     h = model.bert.config["hidden_size"]
-    cfg = {"architectures": ["BertModel"], "model_type": "bert", "hidden_act": "gelu", "position_embedding_type": "absolute", **model.bert.config}
+    cfg = {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "hidden_act": "gelu",
+        "position_embedding_type": "absolute",
+        **model.bert.config,
+    }
     _write_json(os.path.join(out, "config.json"), cfg)
-    safetensors_io.save({k: v.float() for k, v in model.bert.state_dict().items()}, os.path.join(out, "model.safetensors"), {"format": "pt"})
-    _write_json(os.path.join(out, "modules.json"), [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
-    ])
-    _write_json(os.path.join(out, "sentence_bert_config.json"), {"max_seq_length": model.max_tokens, "do_lower_case": False})
-    _write_json(os.path.join(out, "1_Pooling", "config.json"), {
-        "word_embedding_dimension": h, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False,
-    })
+    safetensors_io.save(
+        {k: v.float() for k, v in model.bert.state_dict().items()},
+        os.path.join(out, "model.safetensors"),
+        {"format": "pt"},
+    )
+    _write_json(
+        os.path.join(out, "modules.json"),
+        [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+        ],
+    )
+    _write_json(
+        os.path.join(out, "sentence_bert_config.json"), {"max_seq_length": model.max_tokens, "do_lower_case": False}
+    )
+    _write_json(
+        os.path.join(out, "1_Pooling", "config.json"),
+        {
+            "word_embedding_dimension": h,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+        },
+    )
     lin = model.dense[0]
-    _write_json(os.path.join(out, "2_Dense", "config.json"), {"in_features": lin.in_features, "out_features": lin.out_features, "bias": True, "activation_function": TANH})
-    safetensors_io.save({"linear.weight": lin.weight.float(), "linear.bias": lin.bias.float()}, os.path.join(out, "2_Dense", "model.safetensors"), {"format": "pt"})
+    _write_json(
+        os.path.join(out, "2_Dense", "config.json"),
+        {"in_features": lin.in_features, "out_features": lin.out_features, "bias": True, "activation_function": TANH},
+    )
+    safetensors_io.save(
+        {"linear.weight": lin.weight.float(), "linear.bias": lin.bias.float()},
+        os.path.join(out, "2_Dense", "model.safetensors"),
+        {"format": "pt"},
+    )
     for name in TOKENIZER_FILES:
         src = os.path.join(tokenizer_src, name)
         if os.path.exists(src):

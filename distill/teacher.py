@@ -1,4 +1,5 @@
 """Teacher vectors: computed from a sentence-transformers folder, or brought by the user (.npy or raw float32)."""
+
 import os
 
 import numpy as np
@@ -12,7 +13,7 @@ def read_sentences(path):
         lines = f.read().split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [l[:-1] if l.endswith("\r") else l for l in lines]
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def load_vectors(path, n, dim=None):
@@ -43,6 +44,8 @@ def teacher_vectors(cfg, teacher, sentences, device, log):
     """Embeds `sentences` with a loaded teacher -> (float32 [n, D], teacher name)."""
     model, tok = teacher
     model.to(device)
-    log(f"teacher: {cfg.teacher} ({model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences")
+    log(
+        f"teacher: {cfg.teacher} ({model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences"
+    )
     x = encode(model, tok, sentences, cfg.teacher_batch, device)
     return x, os.path.basename(os.path.normpath(cfg.teacher))

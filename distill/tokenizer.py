@@ -1,5 +1,6 @@
 """BERT WordPiece tokenisation from a tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece), written by hand
 because Debian's python has no `tokenizers`/`transformers`; test/distill checks ids equal @huggingface/tokenizers'."""
+
 import json
 import unicodedata
 
@@ -12,8 +13,16 @@ def _is_punct(ch):
 
 
 def _is_cjk(cp):
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF or 0x2A700 <= cp <= 0x2B73F
-            or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2A6DF
+        or 0x2A700 <= cp <= 0x2B73F
+        or 0x2B740 <= cp <= 0x2B81F
+        or 0x2B820 <= cp <= 0x2CEAF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x2F800 <= cp <= 0x2FA1F
+    )
 
 
 def _is_control(ch):
@@ -72,10 +81,12 @@ class WordPieceTokenizer:
         for ch in s:
             if _is_whitespace(ch):
                 if cur:
-                    words.append("".join(cur)); cur = []
+                    words.append("".join(cur))
+                    cur = []
             elif _is_punct(ch):
                 if cur:
-                    words.append("".join(cur)); cur = []
+                    words.append("".join(cur))
+                    cur = []
                 words.append(ch)
             else:
                 cur.append(ch)
@@ -85,17 +96,20 @@ class WordPieceTokenizer:
 
     def _wordpiece(self, word, ids):
         if len(word) > self.max_chars:
-            ids.append(self.vocab[self.unk]); return
+            ids.append(self.vocab[self.unk])
+            return
         start, pieces = 0, []
         while start < len(word):
             end, piece = len(word), None
             while start < end:
                 sub = word[start:end] if start == 0 else self.prefix + word[start:end]
                 if sub in self.vocab:
-                    piece = self.vocab[sub]; break
+                    piece = self.vocab[sub]
+                    break
                 end -= 1
             if piece is None:
-                ids.append(self.vocab[self.unk]); return
+                ids.append(self.vocab[self.unk])
+                return
             pieces.append(piece)
             start = end
         ids.extend(pieces)
@@ -107,7 +121,8 @@ class WordPieceTokenizer:
             nxt = []
             for seg, special in parts:
                 if special or tok not in seg:
-                    nxt.append((seg, special)); continue
+                    nxt.append((seg, special))
+                    continue
                 pieces = seg.split(tok)
                 for i, p in enumerate(pieces):
                     if p:
@@ -122,7 +137,8 @@ class WordPieceTokenizer:
         ids = []
         for seg, special in self._split_added(text):
             if special:
-                ids.append(self.vocab[seg]); continue
+                ids.append(self.vocab[seg])
+                continue
             for w in self._pretokenize(self._normalize(seg)):
                 self._wordpiece(w, ids)
         ids = ids[: self.max_tokens - 2]
@@ -131,6 +147,7 @@ class WordPieceTokenizer:
     def batch(self, texts):
         """Texts -> (input_ids, attention_mask) as padded int64 tensors."""
         import torch
+
         enc = [self.encode(t) for t in texts]
         n = max(len(e) for e in enc)
         ids = torch.full((len(enc), n), self.pad, dtype=torch.long)

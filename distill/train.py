@@ -1,10 +1,10 @@
 """The HPD recipe: MSE between the student's Dense(tanh) output and PCA-projected teacher vectors."""
+
 import copy
 import math
 import sys
 import time
 
-import numpy as np
 import torch
 
 
@@ -31,10 +31,12 @@ class Progress:
 
 def warmup_linear(warmup, total):
     """sentence-transformers' WarmupLinear: linear rise over `warmup` steps, then linear decay to 0."""
+
     def f(step):
         if step < warmup:
             return (step + 1) / max(1, warmup)
         return max(0.0, (total - step) / max(1, total - warmup))
+
     return f
 
 
@@ -95,7 +97,14 @@ def train(model, tok, train_data, val_data, cfg, device="cpu", log=print):
             train_loss = float(loss)
             bar.update(step + 1, train_loss, seen)
         mse = val_mse(model, tok, val_texts, val_targets, batch, device)
-        history.append({"epoch": epoch, "val_mse": mse, "train_loss": train_loss, "sentences_per_s": seen / max(time.time() - t0, 1e-9)})
+        history.append(
+            {
+                "epoch": epoch,
+                "val_mse": mse,
+                "train_loss": train_loss,
+                "sentences_per_s": seen / max(time.time() - t0, 1e-9),
+            }
+        )
         log(f"epoch {epoch}: validation MSE {mse:.6f} ({seen / max(time.time() - t0, 1e-9):.1f} sentences/s)")
         if mse < best:
             best, best_state = mse, copy.deepcopy(model.state_dict())

@@ -1,4 +1,5 @@
 """Checkpoint tensors: <stem>.safetensors, else pytorch_model.bin through the allow-listed reader."""
+
 import os
 
 from . import safetensors_io
