@@ -15,6 +15,7 @@ from .config import TrainConfig
 from .outputs import check_output
 from .pca import fit_pca, project
 from .st_model import (
+    POOLINGS,
     TANH,
     SentenceModel,
     encode,
@@ -24,7 +25,7 @@ from .st_model import (
     student_max_tokens,
     tokenizer_for,
 )
-from .teacher import load_teacher, load_vectors, read_sentences, teacher_vectors
+from .teacher import load_teacher, load_vectors, read_sentences, teacher_vectors, unit_rows, warn_not_unit
 from .train import train
 
 
@@ -39,13 +40,27 @@ def train_parser():
         description="HPD distillation: teacher vectors -> PCA -> student (BERT + mean pooling + Dense tanh) trained with MSE.",
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--teacher", help="sentence-transformers (or Hugging Face BERT) folder of the teacher")
+    src.add_argument(
+        "--teacher",
+        help="the teacher's folder: sentence-transformers, or Hugging Face BERT / RoBERTa / XLM-R / MPNet (config.json model_type)",
+    )
     src.add_argument(
         "--teacher-vectors",
         help="teacher vectors the user brings: .npy [n, D] or raw little-endian float32, one row per --sentences line",
     )
     p.add_argument(
         "--teacher-dim", type=int, help="D for a raw float32 --teacher-vectors file (default: size / sentences)"
+    )
+    p.add_argument(
+        "--pooling",
+        choices=POOLINGS,
+        help="teacher pooling (default: the folder's 1_Pooling, else mean): mean | cls (the pooler output, SimCSE) | cls_before_pooler",
+    )
+    p.add_argument(
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="L2-normalise teacher vectors before the PCA, as the paper's are (default on; --no-normalize keeps them)",
     )
     p.add_argument("--sentences", required=True, help="training sentences, one a line")
     p.add_argument(
@@ -93,6 +108,9 @@ def embed_parser():
     p.add_argument("--sentences", required=True)
     p.add_argument("--out", required=True, help="raw little-endian float32 [n, dim]")
     p.add_argument("--normalize", action="store_true", help="L2-normalise the rows")
+    p.add_argument(
+        "--pooling", choices=POOLINGS, help="replace the folder's pooling (SimCSE's names; cls is the pooler output)"
+    )
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--device", default="cpu")
     return p
@@ -108,7 +126,7 @@ def pick_device(name):
 
 def cmd_embed(argv):
     a = embed_parser().parse_args(argv)
-    model = load_sentence_model(a.model).to(a.device)
+    model = load_sentence_model(a.model, a.pooling).to(a.device)
     tok = tokenizer_for(a.model, model.max_tokens)
     x = encode(model, tok, read_sentences(a.sentences), a.batch, a.device)
     if a.normalize:
@@ -135,7 +153,7 @@ def card(cfg, teacher_name, D, hidden, ratio, history, best, n_train, n_val, sec
 Made with `python -m distill` (hpd-embed), following Homomorphic Projective Distillation (Zhao et al., 2022).
 
 ## Recipe
-- Teacher: {teacher_name}, {D}-d vectors of {n_train + n_val} sentences.
+- Teacher: {teacher_name}, {D}-d vectors of {n_train + n_val} sentences{", L2-normalised" if cfg.normalize else " (not normalised)"}.
 - PCA to {cfg.dim} dimensions, fitted on {min(cfg.pca_sample, n_train + n_val)} teacher vectors (centred covariance), applied {"with" if cfg.center else "without"} centring; {100 * ratio:.2f}% of the variance kept. Matrix and mean: `teacher_projection.safetensors`.
 - Student: {cfg.student} + mean pooling + Dense({hidden}->{cfg.dim}, tanh); the Dense layer starts from PyTorch's nn.Linear default (Kaiming-uniform, bound 1/sqrt(hidden)), as sentence-transformers' Dense does.
 - Loss: MSE to the projected teacher vectors. AdamW lr {cfg.lr}, weight decay {cfg.weight_decay}, batch {cfg.batch}, warmup {cfg.warmup} steps then linear decay, {cfg.epochs} epochs, seed {cfg.seed}, device {device}{" (mixed precision)" if device.startswith("cuda") else ""}.
@@ -162,7 +180,12 @@ def _write_student(model, out, student_src, extra, comps, mean, cfg, teacher_nam
     safetensors_io.save(
         {"components": torch.from_numpy(comps), "mean": torch.from_numpy(mean)},
         os.path.join(tmp, "teacher_projection.safetensors"),
-        {"center": str(cfg.center).lower(), "teacher": teacher_name, "teacher_dim": str(teacher_dim)},
+        {
+            "center": str(cfg.center).lower(),
+            "teacher": teacher_name,
+            "teacher_dim": str(teacher_dim),
+            "normalized": str(cfg.normalize).lower(),
+        },
     )
     check_output(
         out, "--out" if out == cfg.out else "--initial-out", cfg.overwrite
@@ -197,8 +220,10 @@ def cmd_train(argv):
 
     bert = load_bert(cfg.student)
     max_tokens = cfg.max_tokens if cfg.max_tokens is not None else student_max_tokens(cfg.student)
-    tok = tokenizer_for(cfg.student, max_tokens)
-    teacher = None if given is not None else load_teacher(cfg.teacher)
+    tok = tokenizer_for(cfg.student, max_tokens, student=True)
+    teacher = None if given is not None else load_teacher(cfg.teacher, cfg.pooling)
+    if given is not None and cfg.pooling:
+        raise ValueError("--pooling applies to --teacher, not to --teacher-vectors")
     if teacher is not None and not 0 < cfg.dim <= teacher[0].dim:
         raise ValueError(f"--dim {cfg.dim} must be between 1 and the teacher's dimension {teacher[0].dim}")
 
@@ -206,8 +231,12 @@ def cmd_train(argv):
     if given is not None:
         all_vecs, teacher_name = given, os.path.basename(cfg.teacher_vectors)
         log(f"teacher: {given.shape[0]} user-supplied vectors of dimension {given.shape[1]} from {cfg.teacher_vectors}")
+        if cfg.normalize:
+            warn_not_unit(given, cfg.teacher_vectors, log)
     else:
         all_vecs, teacher_name = teacher_vectors(cfg, teacher, sentences + val_sentences, device, log)
+    if cfg.normalize:
+        all_vecs = unit_rows(all_vecs)
     comps, mean, ratio = fit_pca(all_vecs[: len(sentences)], cfg.dim, cfg.pca_sample, cfg.seed)
     log(
         f"PCA: {all_vecs.shape[1]} -> {cfg.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if cfg.center else 'off'}"
@@ -282,15 +311,19 @@ def cmd_train(argv):
 def cmd_tokenize(argv):
     p = argparse.ArgumentParser(
         prog="python -m distill tokenize",
-        description="Token ids (with [CLS]/[SEP]) of each line, one JSON array a line.",
+        description="Token ids (with the special tokens) of each line, one JSON array a line.",
     )
-    p.add_argument("--tokenizer", required=True, help="tokenizer.json (WordPiece)")
+    p.add_argument("--tokenizer", required=True, help="tokenizer.json (WordPiece or byte-level BPE), or a model folder")
     p.add_argument("--sentences", required=True)
     p.add_argument("--max-tokens", type=int, default=10**9)
     a = p.parse_args(argv)
-    from .tokenizer import WordPieceTokenizer
+    from .tokenizers import load_tokenizer, tokenizer_from_json
 
-    tok = WordPieceTokenizer(a.tokenizer, a.max_tokens)
+    tok = (
+        load_tokenizer(a.tokenizer, a.max_tokens)
+        if os.path.isdir(a.tokenizer)
+        else tokenizer_from_json(a.tokenizer, a.max_tokens)
+    )
     sys.stdout.write("".join(json.dumps(tok.encode(s)) + "\n" for s in read_sentences(a.sentences)))
 
 

@@ -12,6 +12,8 @@ class TrainConfig:
     teacher: Optional[str] = None
     teacher_vectors: Optional[str] = None
     teacher_dim: Optional[int] = None
+    pooling: Optional[str] = None
+    normalize: bool = True
     dim: int = 128
     pca_sample: int = 40000
     center: bool = False

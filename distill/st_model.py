@@ -9,10 +9,12 @@ import torch
 from torch import nn
 
 from . import safetensors_io
-from .bert import Bert, mean_pool
 from .outputs import mark
 from .paths import inside
-from .tokenizer import WordPieceTokenizer
+from .teachers import encoder_class, read_config
+from .teachers.bert import mean_pool
+from .tokenizers import load_tokenizer
+from .tokenizers.wordpiece import WordPieceTokenizer
 from .weights import read_weights
 
 TANH = "torch.nn.modules.activation.Tanh"
@@ -26,7 +28,8 @@ def _read_json(path):
 
 
 class SentenceModel(nn.Module):
-    """BERT + pooling (cls or mean) + Dense layers (+ L2 normalisation when the folder has a Normalize module)."""
+    """Encoder + pooling + Dense layers (+ L2 normalisation when the folder has a Normalize module). Pooling, in
+    SimCSE's words: mean, cls_before_pooler (the first token's hidden state), cls (the pooler: tanh(dense(first)))."""
 
     def __init__(self, bert, pooling="mean", dense=(), normalize=False, max_tokens=128):
         super().__init__()
@@ -36,7 +39,10 @@ class SentenceModel(nn.Module):
 
     def forward(self, ids, mask):
         h = self.bert(ids, mask)
-        x = h[:, 0] if self.pooling == "cls" else mean_pool(h, mask)
+        if self.pooling == "mean":
+            x = mean_pool(h, mask)
+        else:
+            x = self.bert.pooler_output(h) if self.pooling == "cls" else h[:, 0]
         for lin, act in zip(self.dense, self.acts):
             x = lin(x)
             if act == TANH:
@@ -48,12 +54,25 @@ class SentenceModel(nn.Module):
         return self.dense[-1].out_features if len(self.dense) else self.bert.config["hidden_size"]
 
 
+POOLINGS = ("mean", "cls", "cls_before_pooler")
+
+
+def load_encoder(folder):
+    """The folder's encoder by config.json's model_type (BERT, RoBERTa, XLM-R, MPNet), weights loaded."""
+    cfg = read_config(folder)
+    enc = encoder_class(cfg, os.path.join(folder, "config.json"))(cfg)
+    enc.load_hf_state(read_weights(folder))
+    return enc
+
+
 def load_bert(folder):
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder}: no such folder")
-    bert = Bert(_read_json(os.path.join(folder, "config.json")))
-    bert.load_hf_state(read_weights(folder))
-    return bert
+    """The student: a BERT (what `hpd-embed convert` compiles)."""
+    cfg = read_config(folder)
+    if cfg.get("model_type", "bert") != "bert":
+        raise ValueError(
+            f"{folder}: the student must be a BERT (model_type bert), not {cfg.get('model_type')!r}: hpd-embed convert compiles BERT"
+        )
+    return load_encoder(folder)
 
 
 def student_max_tokens(folder):
@@ -62,14 +81,15 @@ def student_max_tokens(folder):
     return _read_json(sbc).get("max_seq_length", 128) if os.path.exists(sbc) else 128
 
 
-def load_sentence_model(folder):
-    """A sentence-transformers folder, or a plain Hugging Face BERT folder (then: mean pooling, no Dense)."""
-    bert = load_bert(folder)
+def load_sentence_model(folder, pooling=None):
+    """A sentence-transformers folder, or a plain Hugging Face encoder folder (then: mean pooling, no Dense);
+    `pooling` (one of POOLINGS) replaces the folder's."""
+    bert = load_encoder(folder)
     modules_path = os.path.join(folder, "modules.json")
     max_tokens = student_max_tokens(folder)
     if not os.path.exists(modules_path):
-        return SentenceModel(bert, max_tokens=max_tokens)
-    pooling, dense, normalize = "mean", [], False
+        return SentenceModel(bert, pooling or "mean", max_tokens=max_tokens)
+    folder_pooling, dense, normalize = "mean", [], False
     for m in sorted(_read_json(modules_path), key=lambda m: m.get("idx", 0)):
         kind, sub = (
             str(m.get("type", "")).rsplit(".", 1)[-1],
@@ -85,7 +105,7 @@ def load_sentence_model(folder):
             ]
             if len(modes) != 1 or others:
                 raise ValueError(f"{sub}: only a single cls or mean pooling is supported")
-            pooling = "cls" if modes[0] == "cls_token" else "mean"
+            folder_pooling = "cls_before_pooler" if modes[0] == "cls_token" else "mean"
         elif kind == "Dense":
             cfg = _read_json(os.path.join(sub, "config.json"))
             act = cfg.get("activation_function", TANH)
@@ -101,7 +121,7 @@ def load_sentence_model(folder):
             raise ValueError(
                 f"{modules_path}: module type {m.get('type')!r} is not supported (Transformer, Pooling, Dense, Normalize are)"
             )
-    return SentenceModel(bert, pooling, dense, normalize, max_tokens)
+    return SentenceModel(bert, pooling or folder_pooling, dense, normalize, max_tokens)
 
 
 @torch.no_grad()
@@ -131,7 +151,7 @@ def save_student(model, out, tokenizer_src, extra_files=None):
     }
     _write_json(os.path.join(out, "config.json"), cfg)
     safetensors_io.save(
-        {k: v.float() for k, v in model.bert.state_dict().items()},
+        {k: v.float() for k, v in model.bert.encoder_state().items()},
         os.path.join(out, "model.safetensors"),
         {"format": "pt"},
     )
@@ -182,8 +202,11 @@ def _write_json(path, obj):
         f.write("\n")
 
 
-def tokenizer_for(folder, max_tokens):
-    path = os.path.join(folder, "tokenizer.json")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{folder}: no tokenizer.json (the student needs a WordPiece tokenizer.json)")
-    return WordPieceTokenizer(path, max_tokens)
+def tokenizer_for(folder, max_tokens, student=False):
+    """The folder's tokenizer; a student's must be a WordPiece tokenizer.json (what hpd-embed convert reads)."""
+    tok = load_tokenizer(folder, max_tokens)
+    if student and not isinstance(tok, WordPieceTokenizer):
+        raise ValueError(
+            f"{folder}: the student needs a WordPiece tokenizer.json (hpd-embed convert compiles BERT WordPiece)"
+        )
+    return tok

@@ -34,9 +34,25 @@ def load_vectors(path, n, dim=None):
     return x
 
 
-def load_teacher(folder):
+def unit_rows(x):
+    """Rows scaled to unit length (zero rows stay zero)."""
+    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def warn_not_unit(x, path, log, tolerance=0.01):
+    """The paper's teacher vectors are unit length: say so when the given ones are far from it (they are normalised)."""
+    norms = np.linalg.norm(x.astype(np.float64), axis=1)
+    far = np.abs(norms - 1) > tolerance
+    if far.any():
+        log(
+            f"warning: {int(far.sum())} of {len(x)} vectors in {path} are not unit length (norms {norms.min():.4g} to {norms.max():.4g}); "
+            "they are L2-normalised before the PCA (--no-normalize keeps them as given)"
+        )
+
+
+def load_teacher(folder, pooling=None):
     """(model, tokenizer) of a teacher folder, loaded before any work so a bad folder fails at once."""
-    model = load_sentence_model(folder)
+    model = load_sentence_model(folder, pooling)
     return model, tokenizer_for(folder, model.max_tokens)
 
 
@@ -45,7 +61,7 @@ def teacher_vectors(cfg, teacher, sentences, device, log):
     model, tok = teacher
     model.to(device)
     log(
-        f"teacher: {cfg.teacher} ({model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences"
+        f"teacher: {cfg.teacher} ({model.bert.NAME}, {model.pooling} pooling, {model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences"
     )
     x = encode(model, tok, sentences, cfg.teacher_batch, device)
     return x, os.path.basename(os.path.normpath(cfg.teacher))

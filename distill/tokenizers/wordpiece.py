@@ -1,8 +1,9 @@
 """BERT WordPiece tokenisation from a tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece), written by hand
 because Debian's python has no `tokenizers`/`transformers`; test/distill checks ids equal @huggingface/tokenizers'."""
 
-import json
 import unicodedata
+
+from .base import Tokenizer
 
 
 def _is_punct(ch):
@@ -35,13 +36,15 @@ def _is_whitespace(ch):
     return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
 
 
-class WordPieceTokenizer:
-    def __init__(self, tokenizer_json_path, max_tokens=128):
-        with open(tokenizer_json_path, encoding="utf-8") as f:
-            cfg = json.load(f)
+class WordPieceTokenizer(Tokenizer):
+    def __init__(self, cfg, max_tokens=128, where="tokenizer.json"):
         model, norm = cfg["model"], cfg.get("normalizer") or {}
         if model.get("type") != "WordPiece":
-            raise ValueError(f"{tokenizer_json_path}: model type {model.get('type')} is not WordPiece")
+            raise ValueError(f"{where}: model type {model.get('type')} is not WordPiece")
+        if norm and norm.get("type", "BertNormalizer") != "BertNormalizer":
+            raise ValueError(
+                f"{where}: normalizer {norm.get('type')} is not supported with WordPiece (BertNormalizer is)"
+            )
         self.vocab = model["vocab"]
         self.unk = model.get("unk_token", "[UNK]")
         self.prefix = model.get("continuing_subword_prefix", "##")
@@ -51,10 +54,7 @@ class WordPieceTokenizer:
         self.strip_accents = self.lowercase if sa is None else sa
         self.clean_text = norm.get("clean_text", True)
         self.chinese = norm.get("handle_chinese_chars", True)
-        self.added = sorted((t["content"] for t in cfg.get("added_tokens", [])), key=len, reverse=True)
-        self.cls, self.sep = self.vocab["[CLS]"], self.vocab["[SEP]"]
-        self.pad = self.vocab.get("[PAD]", 0)
-        self.max_tokens = max_tokens
+        super().__init__(cfg, max_tokens, ("[CLS]", "[SEP]"))
 
     def _normalize(self, text):
         out = []
@@ -114,45 +114,6 @@ class WordPieceTokenizer:
             start = end
         ids.extend(pieces)
 
-    def _split_added(self, text):
-        """Added (special) tokens match verbatim before normalisation, as in tokenizers."""
-        parts = [(text, False)]
-        for tok in self.added:
-            nxt = []
-            for seg, special in parts:
-                if special or tok not in seg:
-                    nxt.append((seg, special))
-                    continue
-                pieces = seg.split(tok)
-                for i, p in enumerate(pieces):
-                    if p:
-                        nxt.append((p, False))
-                    if i < len(pieces) - 1:
-                        nxt.append((tok, True))
-            parts = nxt
-        return parts
-
-    def encode(self, text):
-        """Text -> ids with [CLS] … [SEP], truncated to max_tokens keeping both specials."""
-        ids = []
-        for seg, special in self._split_added(text):
-            if special:
-                ids.append(self.vocab[seg])
-                continue
-            for w in self._pretokenize(self._normalize(seg)):
-                self._wordpiece(w, ids)
-        ids = ids[: self.max_tokens - 2]
-        return [self.cls] + ids + [self.sep]
-
-    def batch(self, texts):
-        """Texts -> (input_ids, attention_mask) as padded int64 tensors."""
-        import torch
-
-        enc = [self.encode(t) for t in texts]
-        n = max(len(e) for e in enc)
-        ids = torch.full((len(enc), n), self.pad, dtype=torch.long)
-        mask = torch.zeros((len(enc), n), dtype=torch.long)
-        for i, e in enumerate(enc):
-            ids[i, : len(e)] = torch.tensor(e)
-            mask[i, : len(e)] = 1
-        return ids, mask
+    def _encode_text(self, text, ids):
+        for w in self._pretokenize(self._normalize(text)):
+            self._wordpiece(w, ids)

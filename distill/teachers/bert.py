@@ -1,4 +1,4 @@
-"""A short BERT encoder whose state_dict uses Hugging Face `BertModel` parameter names (no `transformers` needed)."""
+"""BERT and RoBERTa / XLM-R encoders whose state_dicts use Hugging Face parameter names (no `transformers` needed)."""
 
 import math
 
@@ -82,47 +82,87 @@ class _Embeddings(nn.Module):
         self.token_type_embeddings = nn.Embedding(cfg.get("type_vocab_size", 2), h)
         self.LayerNorm = nn.LayerNorm(h, eps=cfg.get("layer_norm_eps", 1e-12))
 
-    def forward(self, ids):
-        pos = torch.arange(ids.shape[1], device=ids.device)
-        x = self.word_embeddings(ids) + self.position_embeddings(pos)[None] + self.token_type_embeddings.weight[0]
+    def forward(self, ids, pos):
+        x = self.word_embeddings(ids) + self.position_embeddings(pos) + self.token_type_embeddings.weight[0]
         return self.LayerNorm(x)
 
 
+class _Pooler(nn.Module):
+    def __init__(self, h):
+        super().__init__()
+        self.dense = nn.Linear(h, h)
+
+
 class Bert(nn.Module):
-    """BertModel without the pooler: returns the last hidden states."""
+    """BertModel: returns the last hidden states; `pooler_output` when the checkpoint has the pooler."""
+
+    PREFIX = "bert."
+    NAME = "BERT"
 
     def __init__(self, cfg):
         super().__init__()
         if cfg.get("hidden_act", "gelu") != "gelu" or cfg.get("position_embedding_type", "absolute") != "absolute":
-            raise ValueError("only BERT with exact GELU and absolute positions is supported")
+            raise ValueError(f"only {self.NAME} with exact GELU and absolute positions is supported")
         self.config = dict(cfg)
         self.embeddings = _Embeddings(cfg)
         self.encoder = _Encoder(cfg)
+        self.pooler = None
         for m in self.modules():  # BERT's init: normal(0, initializer_range), zero biases, unit LayerNorm
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, 0.0, cfg.get("initializer_range", 0.02))
             if isinstance(m, nn.Linear):
                 nn.init.zeros_(m.bias)
 
+    def positions(self, ids):
+        return torch.arange(ids.shape[1], device=ids.device)[None].expand_as(ids)
+
     def forward(self, ids, mask):
         bias = (1.0 - mask[:, None, None, :].to(torch.float32)) * -1e9
-        x = self.embeddings(ids)
+        x = self.embeddings(ids, self.positions(ids))
         for layer in self.encoder.layer:
             x = layer(x, bias.to(x.dtype) if x.dtype != torch.float32 else bias)
         return x
 
+    def pooler_output(self, hidden):
+        """tanh(dense(first token)): BertPooler, SimCSE's `cls` pooling."""
+        if self.pooler is None:
+            raise ValueError(
+                f"--pooling cls needs the pooler (pooler.dense.*), which this {self.NAME} checkpoint lacks; use cls_before_pooler"
+            )
+        return torch.tanh(self.pooler.dense(hidden[:, 0]))
+
     def load_hf_state(self, state):
-        """Loads a Hugging Face BertModel state dict ('bert.' prefix, pooler and position_ids ignored)."""
+        """Loads a Hugging Face state dict (with or without the model prefix; the pooler when present)."""
+        state = {k[len(self.PREFIX) :] if k.startswith(self.PREFIX) else k: v for k, v in state.items()}
+        if "pooler.dense.weight" in state and "pooler.dense.bias" in state:
+            self.pooler = _Pooler(self.config["hidden_size"])
         own = self.state_dict()
-        clean = {}
-        for k, v in state.items():
-            k = k[5:] if k.startswith("bert.") else k
-            if k in own:
-                clean[k] = v.to(torch.float32)
+        clean = {k: state[k].to(torch.float32) for k in own if k in state}
         missing = [k for k in own if k not in clean]
         if missing:
-            raise ValueError(f"checkpoint lacks {len(missing)} encoder tensors, e.g. {missing[:3]}")
+            raise ValueError(f"checkpoint lacks {len(missing)} {self.NAME} encoder tensors, e.g. {missing[:3]}")
+        wrong = [k for k in own if tuple(clean[k].shape) != tuple(own[k].shape)]
+        if wrong:
+            raise ValueError(
+                f"checkpoint tensor {wrong[0]} has shape {tuple(clean[wrong[0]].shape)}, config.json implies {tuple(own[wrong[0]].shape)}"
+            )
         self.load_state_dict(clean)
+
+    def encoder_state(self):
+        """The state dict without the pooler (a student is saved without one)."""
+        return {k: v for k, v in self.state_dict().items() if not k.startswith("pooler.")}
+
+
+class Roberta(Bert):
+    """RobertaModel / XLMRobertaModel: BERT with positions counted from padding_idx + 1 over non-pad tokens."""
+
+    PREFIX = "roberta."
+    NAME = "RoBERTa"
+
+    def positions(self, ids):
+        pad = self.config.get("pad_token_id", 1)
+        keep = ids.ne(pad).to(torch.long)
+        return torch.cumsum(keep, 1) * keep + pad
 
 
 def mean_pool(hidden, mask):
