@@ -219,7 +219,9 @@ def cmd_train(argv):
         raise ValueError(f"--dim {cfg.dim} must be between 1 and the teacher's dimension {given.shape[1]}")
 
     bert = load_bert(cfg.student)
-    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else student_max_tokens(cfg.student)
+    max_tokens = cfg.max_tokens if cfg.max_tokens is not None else min(student_max_tokens(cfg.student), bert.max_length)
+    if max_tokens > bert.max_length:
+        raise ValueError(f"--max-tokens {max_tokens} exceeds the student's {bert.max_length} positions")
     tok = tokenizer_for(cfg.student, max_tokens, student=True)
     teacher = None if given is not None else load_teacher(cfg.teacher, cfg.pooling)
     if given is not None and cfg.pooling:
@@ -274,7 +276,8 @@ def cmd_train(argv):
         "seconds": seconds,
         "device": device,
         "recipe": {
-            k: getattr(cfg, k) for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed")
+            k: getattr(cfg, k)
+            for k in ("epochs", "batch", "lr", "warmup", "weight_decay", "pca_sample", "seed", "normalize", "pooling")
         },
     }
     _write_student(

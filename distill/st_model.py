@@ -86,7 +86,7 @@ def load_sentence_model(folder, pooling=None):
     `pooling` (one of POOLINGS) replaces the folder's."""
     bert = load_encoder(folder)
     modules_path = os.path.join(folder, "modules.json")
-    max_tokens = student_max_tokens(folder)
+    max_tokens = min(student_max_tokens(folder), bert.max_length)
     if not os.path.exists(modules_path):
         return SentenceModel(bert, pooling or "mean", max_tokens=max_tokens)
     folder_pooling, dense, normalize = "mean", [], False

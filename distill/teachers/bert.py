@@ -116,6 +116,11 @@ class Bert(nn.Module):
     def positions(self, ids):
         return torch.arange(ids.shape[1], device=ids.device)[None].expand_as(ids)
 
+    @property
+    def max_length(self):
+        """The most tokens (specials included) the position table covers."""
+        return self.config["max_position_embeddings"]
+
     def forward(self, ids, mask):
         bias = (1.0 - mask[:, None, None, :].to(torch.float32)) * -1e9
         x = self.embeddings(ids, self.positions(ids))
@@ -163,6 +168,10 @@ class Roberta(Bert):
         pad = self.config.get("pad_token_id", 1)
         keep = ids.ne(pad).to(torch.long)
         return torch.cumsum(keep, 1) * keep + pad
+
+    @property
+    def max_length(self):
+        return self.config["max_position_embeddings"] - self.config.get("pad_token_id", 1) - 1
 
 
 def mean_pool(hidden, mask):

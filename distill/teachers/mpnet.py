@@ -6,7 +6,7 @@ import math
 import torch
 from torch import nn
 
-from .bert import Bert
+from .bert import Roberta
 
 
 class _SelfAttention(nn.Module):
@@ -95,7 +95,7 @@ def relative_position_bucket(rel, num_buckets=32, max_distance=128):
     return ret + torch.where(n < max_exact, n, large)
 
 
-class MPNet(Bert):
+class MPNet(Roberta):
     PREFIX = "mpnet."
     NAME = "MPNet"
 
@@ -107,11 +107,6 @@ class MPNet(Bert):
         self.embeddings = _Embeddings(cfg)
         self.encoder = _Encoder(cfg)
         self.pooler = None
-
-    def positions(self, ids):
-        pad = self.config.get("pad_token_id", 1)
-        keep = ids.ne(pad).to(torch.long)
-        return torch.cumsum(keep, 1) * keep + pad
 
     def forward(self, ids, mask):
         s = ids.shape[1]
