@@ -1,6 +1,7 @@
 """python -m distill [train] …  |  python -m distill embed …"""
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import torch
 
 from . import safetensors_io
 from .config import TrainConfig
+from .data import expand, load_corpus
 from .outputs import check_output
 from .pca import fit_pca, project
 from .st_model import (
@@ -25,8 +27,8 @@ from .st_model import (
     student_max_tokens,
     tokenizer_for,
 )
-from .teacher import load_teacher, load_vectors, read_sentences, teacher_vectors, unit_rows, warn_not_unit
-from .train import train
+from .teacher import cached_teacher_vectors, load_teacher, load_vectors, read_sentences, unit_rows, warn_not_unit
+from .train import Checkpoints, train
 
 
 def log(msg):
@@ -62,7 +64,25 @@ def train_parser():
         default=True,
         help="L2-normalise teacher vectors before the PCA, as the paper's are (default on; --no-normalize keeps them)",
     )
-    p.add_argument("--sentences", required=True, help="training sentences, one a line")
+    p.add_argument(
+        "--sentences",
+        required=True,
+        nargs="+",
+        help="training sentences, one a line (several files: read one after another)",
+    )
+    p.add_argument(
+        "--weights",
+        type=float,
+        nargs="+",
+        help="one per --sentences file: how often its sentences are seen per epoch (default 1 each)",
+    )
+    p.add_argument(
+        "--dedup",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="drop exact duplicate sentences (default on)",
+    )
+    p.add_argument("--max-chars", type=int, help="drop sentences longer than this (the paper keeps <= 256 characters)")
     p.add_argument(
         "--student",
         required=True,
@@ -87,6 +107,28 @@ def train_parser():
     )
     p.add_argument("--device", default="auto", help="auto (cuda when available) | cpu | cuda")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--adam-eps", type=float, default=1e-6, help="AdamW epsilon (default 1e-6, as the paper's recipe)")
+    p.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping (default 1.0)")
+    p.add_argument("--dropout", type=float, help="student dropout (default: its config.json's, 0.1 when absent)")
+    p.add_argument(
+        "--val-every",
+        type=int,
+        default=0,
+        help="also validate every N steps, keeping the best weights (default: each epoch only)",
+    )
+    p.add_argument("--checkpoint-every", type=int, default=0, help="save a checkpoint every N steps (default: none)")
+    p.add_argument(
+        "--checkpoint-dir", help="where checkpoints go (default: <--out>.checkpoint; removed when the run completes)"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint of an interrupted run with the same inputs and settings",
+    )
+    p.add_argument("--stop-after", type=int, default=0, help=argparse.SUPPRESS)  # stop as a kill would: tests --resume
+    p.add_argument(
+        "--cache-dir", help="cache teacher vectors here, keyed by the teacher folder's bytes, pooling and sentences"
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -133,13 +175,6 @@ def cmd_embed(argv):
         x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     x.astype("<f4").tofile(a.out)
     log(f"{len(x)} x {x.shape[1]} float32 -> {a.out}")
-
-
-def split_validation(cfg, sentences, targets):
-    n_val = max(1, int(round(len(sentences) * cfg.val_fraction)))
-    order = np.random.default_rng(cfg.seed).permutation(len(sentences))
-    val, tr = order[:n_val], order[n_val:]
-    return [sentences[i] for i in tr], targets[tr], ([sentences[i] for i in val], targets[val])
 
 
 def card(cfg, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
@@ -203,18 +238,21 @@ def cmd_train(argv):
     device = pick_device(cfg.device)
     check_output(cfg.out, "--out", cfg.overwrite)
     if cfg.initial_out:
-        check_output(cfg.initial_out, "--initial-out", cfg.overwrite)
+        # A resumed run rewrites the same untrained student its first part wrote (still only a folder distill wrote).
+        check_output(cfg.initial_out, "--initial-out", cfg.overwrite or cfg.resume)
         if os.path.realpath(cfg.initial_out) == os.path.realpath(cfg.out):
             raise ValueError("--initial-out and --out name the same folder")
-    sentences = read_sentences(cfg.sentences)
+    if cfg.resume and not os.path.isfile(os.path.join(cfg.checkpoint_folder, "checkpoint.pt")):
+        raise ValueError(f"--resume: no checkpoint at {os.path.join(cfg.checkpoint_folder, 'checkpoint.pt')}")
+    sentences, rows, repeats, n_lines = load_corpus(cfg.sentences, cfg.weights, cfg.dedup, cfg.max_chars, log)
     val_sentences = read_sentences(cfg.val_sentences) if cfg.val_sentences else []
     if not sentences:
-        raise ValueError(f"{cfg.sentences} holds no sentences")
+        raise ValueError(f"{', '.join(cfg.sentences)}: no sentences")
     if cfg.teacher_vectors and val_sentences:
         raise ValueError(
             "--val-sentences needs --teacher (user-supplied vectors cover --sentences only); use --val-fraction"
         )
-    given = load_vectors(cfg.teacher_vectors, len(sentences), cfg.teacher_dim) if cfg.teacher_vectors else None
+    given = load_vectors(cfg.teacher_vectors, n_lines, cfg.teacher_dim)[rows] if cfg.teacher_vectors else None
     if given is not None and not 0 < cfg.dim <= given.shape[1]:
         raise ValueError(f"--dim {cfg.dim} must be between 1 and the teacher's dimension {given.shape[1]}")
 
@@ -223,6 +261,10 @@ def cmd_train(argv):
     if max_tokens > bert.max_length:
         raise ValueError(f"--max-tokens {max_tokens} exceeds the student's {bert.max_length} positions")
     tok = tokenizer_for(cfg.student, max_tokens, student=True)
+    if cfg.dropout is not None:
+        for m in bert.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.p = cfg.dropout
     teacher = None if given is not None else load_teacher(cfg.teacher, cfg.pooling)
     if given is not None and cfg.pooling:
         raise ValueError("--pooling applies to --teacher, not to --teacher-vectors")
@@ -236,7 +278,7 @@ def cmd_train(argv):
         if cfg.normalize:
             warn_not_unit(given, cfg.teacher_vectors, log)
     else:
-        all_vecs, teacher_name = teacher_vectors(cfg, teacher, sentences + val_sentences, device, log)
+        all_vecs, teacher_name = cached_teacher_vectors(cfg, teacher, sentences + val_sentences, device, log)
     if cfg.normalize:
         all_vecs = unit_rows(all_vecs)
     comps, mean, ratio = fit_pca(all_vecs[: len(sentences)], cfg.dim, cfg.pca_sample, cfg.seed)
@@ -244,10 +286,15 @@ def cmd_train(argv):
         f"PCA: {all_vecs.shape[1]} -> {cfg.dim} dimensions, {100 * ratio:.2f}% of the variance, centring {'on' if cfg.center else 'off'}"
     )
     targets = project(all_vecs, comps, mean, cfg.center).astype(np.float32)
+    n = len(sentences)
     if cfg.val_sentences:
-        tr_s, tr_y, val = sentences, targets[: len(sentences)], (val_sentences, targets[len(sentences) :])
+        tr_idx, val = np.arange(n), (val_sentences, targets[n:])
     else:
-        tr_s, tr_y, val = split_validation(cfg, sentences, targets)
+        order = np.random.default_rng(cfg.seed).permutation(n)
+        n_val = max(1, int(round(n * cfg.val_fraction)))
+        tr_idx, val = order[n_val:], ([sentences[i] for i in order[:n_val]], targets[order[:n_val]])
+    tr_idx = expand(tr_idx, repeats, cfg.seed)
+    tr_s, tr_y = [sentences[i] for i in tr_idx], targets[tr_idx]
 
     torch.manual_seed(cfg.seed)
     dense = torch.nn.Linear(
@@ -259,7 +306,13 @@ def cmd_train(argv):
     log(
         f"student: {cfg.student} ({bert.config['num_hidden_layers']} layers, hidden {bert.config['hidden_size']}) + mean pooling + Dense({bert.config['hidden_size']}->{cfg.dim}, tanh); {len(tr_s)} train / {len(val[0])} validation sentences on {device}"
     )
-    history, best = train(model, tok, (tr_s, tr_y), val, cfg, device, log)
+    checkpoints = None
+    if cfg.checkpoint_every:
+        data = hashlib.sha256("\n".join(tr_s + val[0]).encode("utf-8") + tr_y.tobytes() + val[1].tobytes()).hexdigest()
+        checkpoints = Checkpoints(cfg.checkpoint_folder, {**cfg.fingerprint(), "data": data})
+    history, best = train(model, tok, (tr_s, tr_y), val, cfg, device, log, checkpoints)
+    if history is None:
+        return
     model.to("cpu")
 
     seconds = time.time() - t0
@@ -306,6 +359,10 @@ def cmd_train(argv):
         teacher_name,
         all_vecs.shape[1],
     )
+    if checkpoints is not None and os.path.isfile(checkpoints.path):
+        os.remove(checkpoints.path)
+        if not os.listdir(cfg.checkpoint_folder):
+            os.rmdir(cfg.checkpoint_folder)
     log(
         f"student -> {cfg.out} (best validation MSE {best:.6f}, from {history[0]['val_mse']:.6f} untrained) in {seconds:.1f} s"
     )

@@ -91,6 +91,16 @@ class Unpickler(pickle.Unpickler):
 
 def read_bin(path):
     """torch.save zip file -> {name: tensor}; ValueError for anything that is not a plain state dict."""
+    state = read_archive(path)
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ValueError(f"{path}: is not a state dict (a mapping of names to tensors)")
+    return dict(state)
+
+
+def read_archive(path):
+    """torch.save zip file -> its object, built from tensors, OrderedDicts and plain containers only."""
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{path}: is not a torch.save zip archive (the pre-1.6 format is not read); convert it to model.safetensors"
@@ -120,8 +130,4 @@ def read_bin(path):
             raise ValueError(f"{path}: refused: {e} (convert it to model.safetensors if it is yours)") from None
         except (pickle.UnpicklingError, EOFError, TypeError, AttributeError, IndexError, RuntimeError) as e:
             raise ValueError(f"{path}: cannot be read as PyTorch weights: {e}") from None
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ValueError(f"{path}: is not a state dict (a mapping of names to tensors)")
-    return dict(state)
+    return state

@@ -125,15 +125,21 @@ def load_sentence_model(folder, pooling=None):
 
 
 @torch.no_grad()
-def encode(model, tokenizer, texts, batch=64, device="cpu"):
-    """Texts -> float32 numpy [n, dim], batched by length (sorted) and returned in input order."""
+def encode(model, tokenizer, texts, batch=64, device="cpu", label=None):
+    """Texts -> float32 numpy [n, dim], batched by length (sorted) and returned in input order; a progress bar with
+    ETA on stderr when `label` is given."""
+    from .train import Progress
+
     model.eval()
     out = np.zeros((len(texts), model.dim), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    bar = Progress(len(texts), label) if label else None
     for s in range(0, len(order), batch):
         idx = order[s : s + batch]
         ids, mask = tokenizer.batch([texts[i] for i in idx])
         out[idx] = model(ids.to(device), mask.to(device)).float().cpu().numpy()
+        if bar:
+            bar.update(s + len(idx), s + len(idx))
     return out
 
 

@@ -1,5 +1,7 @@
 """Teacher vectors: computed from a sentence-transformers folder, or brought by the user (.npy or raw float32)."""
 
+import hashlib
+import json
 import os
 
 import numpy as np
@@ -63,5 +65,43 @@ def teacher_vectors(cfg, teacher, sentences, device, log):
     log(
         f"teacher: {cfg.teacher} ({model.bert.NAME}, {model.pooling} pooling, {model.bert.config['num_hidden_layers']} layers, hidden {model.bert.config['hidden_size']}, output {model.dim}-d); embedding {len(sentences)} sentences"
     )
-    x = encode(model, tok, sentences, cfg.teacher_batch, device)
+    x = encode(model, tok, sentences, cfg.teacher_batch, device, label="teacher")
     return x, os.path.basename(os.path.normpath(cfg.teacher))
+
+
+def _hash_files(h, folder):
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            h.update(os.path.relpath(path, folder).encode() + b"\0")
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+
+
+def cached_teacher_vectors(cfg, teacher, sentences, device, log):
+    """teacher_vectors, reused from cfg.cache_dir when the same teacher folder (every file's bytes), pooling, token
+    limit and sentences were embedded before."""
+    if not cfg.cache_dir:
+        return teacher_vectors(cfg, teacher, sentences, device, log)
+    h = hashlib.sha256()
+    _hash_files(h, cfg.teacher)
+    h.update(json.dumps([teacher[0].pooling, teacher[0].max_tokens]).encode())
+    for s in sentences:
+        h.update(s.encode("utf-8") + b"\n")
+    key = h.hexdigest()[:32]
+    path = os.path.join(cfg.cache_dir, f"teacher-{key}.npy")
+    name = os.path.basename(os.path.normpath(cfg.teacher))
+    if os.path.isfile(path):
+        x = np.load(path, allow_pickle=False)
+        if x.shape[0] == len(sentences):
+            log(f"teacher: {len(sentences)} vectors reused from the cache {path}")
+            return x, name
+    x, name = teacher_vectors(cfg, teacher, sentences, device, log)
+    os.makedirs(cfg.cache_dir, exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}.npy"
+    np.save(tmp, x)
+    os.replace(tmp, path)
+    log(f"teacher: vectors cached at {path}")
+    return x, name

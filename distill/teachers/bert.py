@@ -7,9 +7,9 @@ from torch import nn
 
 
 class _SelfAttention(nn.Module):
-    def __init__(self, h, heads):
+    def __init__(self, h, heads, p=0.0):
         super().__init__()
-        self.heads, self.dh = heads, h // heads
+        self.heads, self.dh, self.dropout = heads, h // heads, nn.Dropout(p)
         self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
 
     def forward(self, x, bias):
@@ -17,22 +17,22 @@ class _SelfAttention(nn.Module):
         split = lambda t: t.view(b, s, self.heads, self.dh).transpose(1, 2)
         q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.dh) + bias
-        return (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, s, h)
+        return (self.dropout(scores.softmax(-1)) @ v).transpose(1, 2).reshape(b, s, h)
 
 
 class _DenseNorm(nn.Module):
-    def __init__(self, inp, out, eps):
+    def __init__(self, inp, out, eps, p=0.0):
         super().__init__()
-        self.dense, self.LayerNorm = nn.Linear(inp, out), nn.LayerNorm(out, eps=eps)
+        self.dense, self.LayerNorm, self.dropout = nn.Linear(inp, out), nn.LayerNorm(out, eps=eps), nn.Dropout(p)
 
     def forward(self, x, residual):
-        return self.LayerNorm(self.dense(x) + residual)
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
 
 
 class _Attention(nn.Module):
-    def __init__(self, h, heads, eps):
+    def __init__(self, h, heads, eps, p_attn=0.0, p_hidden=0.0):
         super().__init__()
-        self.self, self.output = _SelfAttention(h, heads), _DenseNorm(h, h, eps)
+        self.self, self.output = _SelfAttention(h, heads, p_attn), _DenseNorm(h, h, eps, p_hidden)
 
     def forward(self, x, bias):
         return self.output(self.self(x, bias), x)
@@ -48,11 +48,11 @@ class _Intermediate(nn.Module):
 
 
 class _Layer(nn.Module):
-    def __init__(self, h, heads, f, eps):
+    def __init__(self, h, heads, f, eps, p_attn=0.0, p_hidden=0.0):
         super().__init__()
-        self.attention = _Attention(h, heads, eps)
+        self.attention = _Attention(h, heads, eps, p_attn, p_hidden)
         self.intermediate = _Intermediate(h, f)
-        self.output = _DenseNorm(f, h, eps)
+        self.output = _DenseNorm(f, h, eps, p_hidden)
 
     def forward(self, x, bias):
         a = self.attention(x, bias)
@@ -68,6 +68,8 @@ class _Encoder(nn.Module):
                 cfg["num_attention_heads"],
                 cfg["intermediate_size"],
                 cfg.get("layer_norm_eps", 1e-12),
+                cfg.get("attention_probs_dropout_prob", 0.1),
+                cfg.get("hidden_dropout_prob", 0.1),
             )
             for _ in range(cfg["num_hidden_layers"])
         )
@@ -81,10 +83,11 @@ class _Embeddings(nn.Module):
         self.position_embeddings = nn.Embedding(cfg["max_position_embeddings"], h)
         self.token_type_embeddings = nn.Embedding(cfg.get("type_vocab_size", 2), h)
         self.LayerNorm = nn.LayerNorm(h, eps=cfg.get("layer_norm_eps", 1e-12))
+        self.dropout = nn.Dropout(cfg.get("hidden_dropout_prob", 0.1))
 
     def forward(self, ids, pos):
         x = self.word_embeddings(ids) + self.position_embeddings(pos) + self.token_type_embeddings.weight[0]
-        return self.LayerNorm(x)
+        return self.dropout(self.LayerNorm(x))
 
 
 class _Pooler(nn.Module):
