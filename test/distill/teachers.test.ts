@@ -168,7 +168,7 @@ describe.skipIf(Boolean(torchMissing))('RoBERTa and MPNet teachers', () => {
 
   const jsIds = (kind: 'roberta' | 'mpnet') => {
     const tok = new Tokenizer(tokJson[kind], {});
-    return texts.map((t) => Array.from(tok.encode(t).ids));
+    return texts.map((t) => Array.from(tok.encode(t).ids, Number));
   };
 
   for (const [kind, where] of [
@@ -287,4 +287,3 @@ describe.skipIf(Boolean(torchMissing))('RoBERTa and MPNet teachers', () => {
       expect(m).toMatchObject({ teacher_dim: SIZE.hidden, dim: 8, recipe: { normalize: true } });
     }, 300_000);
 });
-
