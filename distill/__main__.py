@@ -1,4 +1,4 @@
-"""python -m distill [train] …  |  python -m distill embed …"""
+"""python -m distill [train] …  |  embed …  |  tokenize …  |  project …"""
 
 import argparse
 import hashlib
@@ -392,12 +392,16 @@ def main(argv):
         return cmd_embed(argv[1:])
     if argv and argv[0] == "tokenize":
         return cmd_tokenize(argv[1:])
+    if argv and argv[0] == "project":
+        from .project import cmd_project
+
+        return cmd_project(argv[1:], log)
     return cmd_train(argv[1:] if argv and argv[0] == "train" else argv)
 
 
 if __name__ == "__main__":
     try:
         main(sys.argv[1:])
-    except (ValueError, FileNotFoundError, KeyError) as e:  # bad input: one clear line, no traceback
+    except (ValueError, OSError, KeyError) as e:  # bad input: one clear line, no traceback
         sys.stderr.write(f"python -m distill: error: {e}\n")
         sys.exit(2)

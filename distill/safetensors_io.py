@@ -53,6 +53,15 @@ def load(path):
     return out
 
 
+def metadata(path):
+    """The header's __metadata__ (string to string), without reading the tensors."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        if n > 100_000_000:
+            raise ValueError(f"{path}: header length {n} is implausible")
+        return json.loads(f.read(n)).get("__metadata__") or {}
+
+
 def save(tensors, path, metadata=None):
     """{name: tensor} -> safetensors file (names sorted, contiguous little-endian data, 8-byte aligned header)."""
     if _st_save is not None:

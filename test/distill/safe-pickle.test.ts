@@ -1,7 +1,7 @@
 // distill/ reads checkpoints from strangers: a pytorch_model.bin must not run code, and modules.json paths must stay
 // inside the model folder (distill/safe_pickle.py, distill/paths.py).
 import { existsSync } from 'node:fs';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir, TINY } from '../helpers/fixtures.js';
@@ -94,4 +94,18 @@ describe.skipIf(Boolean(torchMissing))('distill reads checkpoints without runnin
         /python -m distill: error: .*modules\.json: path .* is refused: it (has a "\." or "\.\." segment|is absolute)/,
       );
     }, 120_000);
+
+  it('a modules.json path through a symlink that leaves the folder is refused', async () => {
+    const dir = join(tmp(), 'modules-symlink');
+    await cp(fixture!.dir, dir, { recursive: true });
+    await mkdir(join(tmp(), 'outside'));
+    await cp(join(dir, '1_Pooling'), join(tmp(), 'outside', '1_Pooling'), { recursive: true });
+    await symlink(join(tmp(), 'outside'), join(dir, 'elsewhere'));
+    const modules = JSON.parse(await readFile(join(dir, 'modules.json'), 'utf8')) as { path: string; type: string }[];
+    modules.find((m) => m.type.endsWith('Pooling'))!.path = 'elsewhere/1_Pooling';
+    await writeFile(join(dir, 'modules.json'), JSON.stringify(modules));
+    await expect(embed(dir, join(tmp(), 'm.f32'))).rejects.toThrow(
+      /error: .*modules\.json: path 'elsewhere\/1_Pooling' leads outside .* \(through a symbolic link\)/,
+    );
+  }, 120_000);
 });
