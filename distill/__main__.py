@@ -27,6 +27,7 @@ from .st_model import (
     student_max_tokens,
     tokenizer_for,
 )
+from .sts import read_sts, sts_evaluator
 from .teacher import cached_teacher_vectors, load_teacher, load_vectors, read_sentences, unit_rows, warn_not_unit
 from .train import Checkpoints, train
 
@@ -127,6 +128,10 @@ def train_parser():
     )
     p.add_argument("--stop-after", type=int, default=0, help=argparse.SUPPRESS)  # stop as a kill would: tests --resume
     p.add_argument(
+        "--eval-sts",
+        help="STS file (STS-B tsv, or sentence<TAB>sentence<TAB>score): its Spearman is logged at every validation and in the card",
+    )
+    p.add_argument(
         "--cache-dir", help="cache teacher vectors here, keyed by the teacher folder's bytes, pooling and sentences"
     )
     p.add_argument(
@@ -179,8 +184,9 @@ def cmd_embed(argv):
 
 def card(cfg, teacher_name, D, hidden, ratio, history, best, n_train, n_val, seconds, device):
     cell = lambda h, k, f: format(h[k], f) if k in h else "-"
+    epoch = lambda h: h["epoch"] if isinstance(h["epoch"], int) else f"{h['epoch']:.2f} (step {h['step']})"
     rows = "\n".join(
-        f"| {h['epoch']} | {h['val_mse']:.6f} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |"
+        f"| {epoch(h)} | {h['val_mse']:.6f} | {cell(h, 'sts_spearman', '.4f')} | {cell(h, 'train_loss', '.6f')} | {cell(h, 'sentences_per_s', '.1f')} |"
         for h in history
     )
     return f"""# HPD student distilled from {teacher_name}
@@ -197,8 +203,8 @@ Made with `python -m distill` (hpd-embed), following Homomorphic Projective Dist
 ## Validation
 Best validation MSE {best:.6f} (epoch 0 is the untrained student); the best epoch's weights are saved.
 
-| epoch | validation MSE | last batch loss | sentences/s |
-| --- | --- | --- | --- |
+| epoch | validation MSE | STS Spearman | last batch loss | sentences/s |
+| --- | --- | --- | --- | --- |
 {rows}
 
 ## Use
@@ -242,6 +248,8 @@ def cmd_train(argv):
         check_output(cfg.initial_out, "--initial-out", cfg.overwrite or cfg.resume)
         if os.path.realpath(cfg.initial_out) == os.path.realpath(cfg.out):
             raise ValueError("--initial-out and --out name the same folder")
+    if cfg.eval_sts:
+        read_sts(cfg.eval_sts)
     if cfg.resume and not os.path.isfile(os.path.join(cfg.checkpoint_folder, "checkpoint.pt")):
         raise ValueError(f"--resume: no checkpoint at {os.path.join(cfg.checkpoint_folder, 'checkpoint.pt')}")
     sentences, rows, repeats, n_lines = load_corpus(cfg.sentences, cfg.weights, cfg.dedup, cfg.max_chars, log)
@@ -310,7 +318,8 @@ def cmd_train(argv):
     if cfg.checkpoint_every:
         data = hashlib.sha256("\n".join(tr_s + val[0]).encode("utf-8") + tr_y.tobytes() + val[1].tobytes()).hexdigest()
         checkpoints = Checkpoints(cfg.checkpoint_folder, {**cfg.fingerprint(), "data": data})
-    history, best = train(model, tok, (tr_s, tr_y), val, cfg, device, log, checkpoints)
+    evaluate = sts_evaluator(cfg.eval_sts, tok, cfg.batch, device) if cfg.eval_sts else None
+    history, best = train(model, tok, (tr_s, tr_y), val, cfg, device, log, checkpoints, evaluate)
     if history is None:
         return
     model.to("cpu")

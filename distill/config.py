@@ -42,6 +42,7 @@ class TrainConfig:
     resume: bool = False
     stop_after: int = 0  # stop after N steps, as a kill would (tests resumption)
     cache_dir: Optional[str] = None
+    eval_sts: Optional[str] = None
 
     @classmethod
     def from_args(cls, ns):

@@ -97,10 +97,11 @@ def _set_rng_state(state):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def train(model, tok, train_data, val_data, cfg, device="cpu", log=print, checkpoints=None):
+def train(model, tok, train_data, val_data, cfg, device="cpu", log=print, checkpoints=None, evaluate=None):
     """Trains in place on (texts, targets) with cfg's recipe (AdamW without decay on biases/LayerNorm, gradient
     clipping, warmup-linear, validation each epoch and every cfg.val_every steps); loads the best (lowest validation
-    MSE) weights at the end and returns (history, best). `checkpoints` (train.Checkpoints) saves and resumes."""
+    MSE) weights at the end and returns (history, best). `checkpoints` (train.Checkpoints) saves and resumes;
+    `evaluate(model)` adds its metrics (e.g. STS Spearman) to every validation."""
     (texts, targets), (val_texts, val_targets) = train_data, val_data
     epochs, batch = cfg.epochs, cfg.batch
     model.to(device)
@@ -117,9 +118,20 @@ def train(model, tok, train_data, val_data, cfg, device="cpu", log=print, checkp
     scaler = grad_scaler(amp)
     y_all = torch.from_numpy(targets)
     state = checkpoints.load() if checkpoints is not None and cfg.resume else None
+
+    def measure():
+        m = {"val_mse": val_mse(model, tok, val_texts, val_targets, batch, device)}
+        if evaluate is not None:
+            m.update(evaluate(model))
+        return m
+
+    def describe(m):
+        sts = f", STS Spearman {m['sts_spearman']:.4f}" if "sts_spearman" in m else ""
+        return f"validation MSE {m['val_mse']:.6f}{sts}"
+
     if state is None:
-        history = [{"epoch": 0, "step": 0, "val_mse": val_mse(model, tok, val_texts, val_targets, batch, device)}]
-        log(f"epoch 0 (untrained): validation MSE {history[0]['val_mse']:.6f}")
+        history = [{"epoch": 0, "step": 0, **measure()}]
+        log(f"epoch 0 (untrained): {describe(history[0])}")
         best, best_state, step, perm = history[0]["val_mse"], copy.deepcopy(model.state_dict()), 0, None
     else:
         model.load_state_dict(state["model"])
@@ -139,9 +151,9 @@ def train(model, tok, train_data, val_data, cfg, device="cpu", log=print, checkp
 
     def validate(label, extra):
         nonlocal best, best_state
-        mse = val_mse(model, tok, val_texts, val_targets, batch, device)
-        history.append({**extra, "step": step, "val_mse": mse})
-        log(f"{label}: validation MSE {mse:.6f}" + (" (best so far)" if mse < best else ""))
+        history.append({**extra, "step": step, **measure()})
+        mse = history[-1]["val_mse"]
+        log(f"{label}: {describe(history[-1])}" + (" (best so far)" if mse < best else ""))
         if mse < best:
             best, best_state = mse, copy.deepcopy(model.state_dict())
         model.train()

@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spearman } from '../../src/eval/correlation.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { fixtureDir, TINY, sentences } from '../helpers/fixtures.js';
 import { useTempDir } from '../helpers/temp-dir.js';
@@ -198,4 +199,40 @@ describe.skipIf(Boolean(torchMissing))('distill: recipe, resume, cache, corpus',
     const c = await runDistill(args('c3', join(tmp(), 's2.txt')), 240_000);
     expect(c.stderr).toMatch(/embedding \d+ sentences/);
   }, 600_000);
+
+  it('--eval-sts: STS Spearman at every validation, in the log, the metrics and the card; equal to src/eval/correlation.ts', async () => {
+    const r = seededRandom(12);
+    const a = Array.from({ length: 200 }, () => Math.round(r() * 10) / 2); // ties on purpose
+    const b = a.map((x) => x + Math.round(r() * 6) / 2);
+    const py = Number(
+      await runPython('import json, sys\nfrom distill.sts import spearman\nprint(spearman(*json.loads(sys.argv[1])))', [
+        JSON.stringify([a, b]),
+      ]),
+    );
+    expect(py).toBeCloseTo(spearman(Float64Array.from(a), Float64Array.from(b)), 12);
+
+    const texts = sentences(N).texts.slice(0, N);
+    await writeFile(
+      join(tmp(), 'sts.tsv'),
+      texts
+        .slice(0, 40)
+        .map((t, i) => `${t}\t${texts[(i * 7) % 40]}\t${(i % 11) / 2}`)
+        .join('\n') + '\n',
+    );
+    const out = join(tmp(), 'with-sts');
+    const { stderr } = await runDistill(
+      [...tvArgs(out).slice(0, -2), '--epochs', '1', '--val-every', '2', '--eval-sts', join(tmp(), 'sts.tsv')],
+      240_000,
+    );
+    expect(stderr).toMatch(/epoch 0 \(untrained\): validation MSE [\d.]+, STS Spearman -?[\d.]+/);
+    expect(stderr).toMatch(/step 2: validation MSE [\d.]+, STS Spearman -?[\d.]+/);
+    const m = JSON.parse(await readFile(join(out, 'distill_metrics.json'), 'utf8')) as {
+      history: { step: number; sts_spearman: number }[];
+    };
+    expect(m.history.map((h) => h.step)).toEqual([0, 2, 4]);
+    expect(m.history.every((h) => Math.abs(h.sts_spearman) <= 1)).toBe(true);
+    const card = await readFile(join(out, 'README.md'), 'utf8');
+    expect(card).toContain('| epoch | validation MSE | STS Spearman |');
+    expect(card).toMatch(/\| 0\.50 \(step 2\) \| [\d.]+ \| -?[\d.]+ \|/);
+  }, 300_000);
 });
