@@ -128,6 +128,12 @@ def train_parser():
     )
     p.add_argument("--stop-after", type=int, default=0, help=argparse.SUPPRESS)  # stop as a kill would: tests --resume
     p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes tokenising batches ahead of the training loop (default 0: inline)",
+    )
+    p.add_argument(
         "--eval-sts",
         help="STS file (STS-B tsv, or sentence<TAB>sentence<TAB>score): its Spearman is logged at every validation and in the card",
     )

@@ -43,6 +43,7 @@ class TrainConfig:
     stop_after: int = 0  # stop after N steps, as a kill would (tests resumption)
     cache_dir: Optional[str] = None
     eval_sts: Optional[str] = None
+    workers: int = 0  # DataLoader processes tokenising ahead of the training loop
 
     @classmethod
     def from_args(cls, ns):
@@ -67,11 +68,11 @@ class TrainConfig:
             raise ValueError("--max-grad-norm and --adam-eps must be positive")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ValueError("--dropout must be in [0, 1)")
-        if min(self.val_every, self.checkpoint_every, self.stop_after) < 0 or (
+        if min(self.val_every, self.checkpoint_every, self.stop_after, self.workers) < 0 or (
             self.max_chars is not None and self.max_chars < 1
         ):
             raise ValueError(
-                "--val-every, --checkpoint-every and --stop-after must not be negative, --max-chars at least 1"
+                "--val-every, --checkpoint-every, --stop-after and --workers must not be negative, --max-chars at least 1"
             )
         if (self.resume or self.stop_after) and not self.checkpoint_every:
             raise ValueError("--resume and --stop-after need --checkpoint-every")

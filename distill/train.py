@@ -97,6 +97,36 @@ def _set_rng_state(state):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+class _Tokenized(torch.utils.data.Dataset):
+    """Batch i -> (row indices, input_ids, attention_mask): tokenisation for DataLoader workers."""
+
+    def __init__(self, batches, tok, texts):
+        self.batches, self.tok, self.texts = batches, tok, texts
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, i):
+        idx = self.batches[i]
+        return (idx, *self.tok.batch([self.texts[j] for j in idx]))
+
+
+def _batches(batches, tok, texts, workers, pin):
+    """The epoch's batches, tokenised in `workers` processes ahead of the loop (in order), or inline with 0."""
+    data = _Tokenized(batches, tok, texts)
+    if not workers:
+        return (data[i] for i in range(len(data)))
+    return torch.utils.data.DataLoader(
+        data,
+        batch_size=None,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=pin,
+        prefetch_factor=4,
+        generator=torch.Generator(),  # its seed draw must leave the global RNG (dropout masks) untouched
+    )
+
+
 def train(model, tok, train_data, val_data, cfg, device="cpu", log=print, checkpoints=None, evaluate=None):
     """Trains in place on (texts, targets) with cfg's recipe (AdamW without decay on biases/LayerNorm, gradient
     clipping, warmup-linear, validation each epoch and every cfg.val_every steps); loads the best (lowest validation
@@ -164,12 +194,11 @@ def train(model, tok, train_data, val_data, cfg, device="cpu", log=print, checkp
             perm = torch.randperm(len(texts), generator=g)
         model.train()
         bar, seen, t0, train_loss = Progress(steps_per_epoch, f"epoch {epoch}/{epochs}"), 0, time.time(), 0.0
-        for k in range(k0, steps_per_epoch):
-            idx = perm[k * batch : (k + 1) * batch].tolist()
-            ids, mask = tok.batch([texts[i] for i in idx])
-            y = y_all[idx].to(device)
+        batches = [perm[k * batch : (k + 1) * batch].tolist() for k in range(k0, steps_per_epoch)]
+        for k, (idx, ids, mask) in enumerate(_batches(batches, tok, texts, cfg.workers, amp), k0):
+            y = y_all[idx].to(device, non_blocking=amp)
             with torch.autocast(device_type="cuda", dtype=torch.float16, enabled=amp):
-                out = model(ids.to(device), mask.to(device))
+                out = model(ids.to(device, non_blocking=amp), mask.to(device, non_blocking=amp))
             loss = torch.nn.functional.mse_loss(out.float(), y)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
