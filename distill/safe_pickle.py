@@ -111,6 +111,9 @@ def read_archive(path):
             raise ValueError(f"{path}: holds no single <name>/data.pkl; not a torch.save archive")
         prefix = pkls[0][: -len("data.pkl")]
         names = set(z.namelist())
+        # torch.save stores entries uncompressed: a compressed one could be a decompression bomb.
+        if any(i.compress_type != zipfile.ZIP_STORED for i in z.infolist()):
+            raise ValueError(f"{path}: has compressed entries, which torch.save never writes; refused")
         if f"{prefix}byteorder" in names and z.read(f"{prefix}byteorder").strip() != b"little":
             raise ValueError(f"{path}: big-endian tensors are not supported")
 

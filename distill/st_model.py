@@ -22,9 +22,13 @@ IDENTITY = "torch.nn.modules.linear.Identity"
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
 
 
-def _read_json(path):
+def _read_json(path, kind=dict):
+    """A JSON file whose top level must be `kind` (an object unless said otherwise)."""
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        value = json.load(f)
+    if not isinstance(value, kind):
+        raise ValueError(f"{path}: expected a JSON {'object' if kind is dict else 'array'}")
+    return value
 
 
 class SentenceModel(nn.Module):
@@ -90,7 +94,10 @@ def load_sentence_model(folder, pooling=None):
     if not os.path.exists(modules_path):
         return SentenceModel(bert, pooling or "mean", max_tokens=max_tokens)
     folder_pooling, dense, normalize = "mean", [], False
-    for m in sorted(_read_json(modules_path), key=lambda m: m.get("idx", 0)):
+    modules = _read_json(modules_path, list)
+    if not all(isinstance(m, dict) and isinstance(m.get("idx", 0), int) for m in modules):
+        raise ValueError(f"{modules_path}: every module must be an object with an integer idx")
+    for m in sorted(modules, key=lambda m: m.get("idx", 0)):
         kind, sub = (
             str(m.get("type", "")).rsplit(".", 1)[-1],
             inside(folder, m.get("path", ""), modules_path, allow_empty=True),

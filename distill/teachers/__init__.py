@@ -23,4 +23,22 @@ def read_config(folder):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{folder}: no config.json (a Hugging Face model folder has one)")
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        cfg = json.load(f)
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path}: expected a JSON object")
+    need = (
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "intermediate_size",
+        "vocab_size",
+        "max_position_embeddings",
+    )
+    missing = [k for k in need if not isinstance(cfg.get(k), int) or cfg[k] < 1]
+    if missing and cfg.get("model_type", "bert") in ENCODERS:
+        raise ValueError(f"{path}: {', '.join(missing)} missing or not a positive integer")
+    if not missing and cfg["hidden_size"] % cfg["num_attention_heads"]:
+        raise ValueError(
+            f"{path}: hidden_size {cfg['hidden_size']} is not a multiple of num_attention_heads {cfg['num_attention_heads']}"
+        )
+    return cfg

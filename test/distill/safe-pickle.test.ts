@@ -108,4 +108,44 @@ describe.skipIf(Boolean(torchMissing))('distill reads checkpoints without runnin
       /error: .*modules\.json: path 'elsewhere\/1_Pooling' leads outside .* \(through a symbolic link\)/,
     );
   }, 120_000);
+
+  for (const [file, text, message] of [
+    ['modules.json', '{"0": {"path": ""}}', /modules\.json: expected a JSON array/],
+    ['modules.json', '[1, 2]', /modules\.json: every module must be an object with an integer idx/],
+    ['config.json', '[]', /config\.json: expected a JSON object/],
+    [
+      'config.json',
+      '{"model_type": "bert", "hidden_size": 30, "num_attention_heads": 4}',
+      /config\.json: .*missing or not a positive integer/,
+    ],
+  ] as const)
+    it(`a malformed ${file} (${text.slice(0, 24)}…) is one clear error`, async () => {
+      const dir = join(tmp(), `malformed-${file}-${text.length}`);
+      await cp(fixture!.dir, dir, { recursive: true });
+      await writeFile(join(dir, file), text);
+      const err = await embed(dir, join(tmp(), 'm.f32')).then(
+        () => new Error('embed succeeded'),
+        (e: Error) => e,
+      );
+      expect(err.message).toMatch(message);
+      expect(err.message).not.toMatch(/Traceback/);
+    }, 120_000);
+
+  it('a pytorch_model.bin with compressed entries (never written by torch.save) is refused', async () => {
+    const dir = await binFolder('deflated');
+    await runPython(
+      `import sys, zipfile, torch
+from distill import safetensors_io
+torch.save(safetensors_io.load(sys.argv[1]), sys.argv[2] + ".plain")
+with zipfile.ZipFile(sys.argv[2] + ".plain") as src, zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as dst:
+    for i in src.infolist():
+        dst.writestr(i.filename, src.read(i.filename))
+`,
+      [join(fixture!.dir, 'model.safetensors'), join(dir, 'pytorch_model.bin')],
+    );
+    await rm(join(dir, 'pytorch_model.bin.plain'));
+    await expect(embed(dir, join(tmp(), 'deflated.f32'))).rejects.toThrow(
+      /pytorch_model\.bin: has compressed entries, which torch\.save never writes; refused/,
+    );
+  }, 120_000);
 });
