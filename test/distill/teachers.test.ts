@@ -1,7 +1,7 @@
 // RoBERTa- and MPNet-style teachers (distill/teachers/, distill/tokenizers/): tiny random checkpoints in the Hugging
 // Face layout with vocabularies generated here. Token ids must equal @huggingface/tokenizers', and pooled vectors a
 // float64 reference forward pass (test/reference/encoder_f64.py, from Hugging Face's modeling code) within 1e-5.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,6 +242,20 @@ describe.skipIf(Boolean(torchMissing))('RoBERTa and MPNet teachers', () => {
       expect(maxAbs).toBeGreaterThan(0.1);
       expect(maxDiff).toBeLessThanOrEqual(1e-5);
     }, 180_000);
+
+  it('model_type xlm-roberta (XLM-R-style: the RoBERTa architecture, roberta.-prefixed keys) embeds as RoBERTa does', async () => {
+    const dir = join(tmp(), 'xlmr');
+    await cp(dirs.roberta, dir, { recursive: true });
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'xlm-roberta' }));
+    const embed = async (model: string, out: string) => {
+      await runDistill(['embed', '--model', model, '--sentences', join(tmp(), 'texts.txt'), '--out', out]);
+      return readFile(out);
+    };
+    const [x, r] = [await embed(dir, join(tmp(), 'xlmr.f32')), await embed(dirs.roberta, join(tmp(), 'rob.f32'))];
+    expect(x.length).toBe(texts.length * SIZE.hidden * 4);
+    expect(Buffer.compare(x, r)).toBe(0);
+  }, 180_000);
 
   it('an unknown model_type is refused naming the supported ones', async () => {
     const dir = join(tmp(), 't5');
