@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedVocab } from '../../src/convert/fixture.js';
 import { wordpieceTokenizerJson } from '../../src/convert/wordpiece-tokenizer.js';
 import { main, type CliIO } from '../../src/node/cli.js';
+import { readTeacherProjection } from '../../src/node/eval-files.js';
+import { projectTeacher } from '../../src/search/project-teacher.js';
+import { maxAbsDiff } from '../helpers/ort-run.js';
 import { fixtureDir, TINY, sentences } from '../helpers/fixtures.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { runDistill, runPython, torchMissing } from './python.js';
@@ -269,7 +272,7 @@ describe.skipIf(Boolean(torchMissing))('RoBERTa and MPNet teachers', () => {
   }, 120_000);
 
   for (const kind of ['roberta', 'mpnet'] as const)
-    it(`a tiny distillation from the ${kind} teacher compiles with hpd-embed convert`, async () => {
+    it(`a tiny run from the ${kind} teacher: distill → convert → eval → project`, async () => {
       const out = join(tmp(), `student-from-${kind}`);
       const { stderr } = await runDistill(
         [
@@ -299,5 +302,41 @@ describe.skipIf(Boolean(torchMissing))('RoBERTa and MPNet teachers', () => {
       expect(await main(['convert', out, '--out', join(tmp(), `bundle-${kind}`)], quiet)).toBe(0);
       const m = JSON.parse(await readFile(join(out, 'distill_metrics.json'), 'utf8'));
       expect(m).toMatchObject({ teacher_dim: SIZE.hidden, dim: 8, recipe: { normalize: true } });
+
+      // eval: the compiled student on STS-like pairs.
+      const bundle = join(tmp(), `bundle-${kind}`);
+      const sts = join(tmp(), `sts-${kind}.tsv`);
+      await writeFile(
+        sts,
+        texts
+          .slice(0, 40)
+          .map((t, i) => `${t}\t${texts[(i * 3) % 40]}\t${(i % 6) / 1.2}`)
+          .join('\n') + '\n',
+      );
+      let stdout = '';
+      const io: CliIO = { out: (x) => void (stdout += x), err: () => {}, tty: false };
+      expect(await main(['eval', '--model', bundle, '--sts', sts, '--device', 'wasm', '--json'], io)).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ task: 'sts', pairs: 40 });
+
+      // project: the teacher's own vectors into the student's space, as projectTeacher does.
+      const teacherF32 = join(tmp(), `teacher-${kind}.f32`),
+        projected = join(tmp(), `projected-${kind}.f32`);
+      await runDistill([
+        'embed',
+        '--model',
+        dirs[kind],
+        ...(kind === 'roberta' ? ['--pooling', 'cls'] : []),
+        '--sentences',
+        join(tmp(), 'texts.txt'),
+        '--out',
+        teacherF32,
+      ]);
+      await runDistill(['project', '--bundle', bundle, '--vectors', teacherF32, '--out', projected]);
+      const f32 = async (p: string) => {
+        const b = await readFile(p);
+        return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+      };
+      const expected = projectTeacher(await f32(teacherF32), await readTeacherProjection(bundle));
+      expect(maxAbsDiff(await f32(projected), expected)).toBeLessThanOrEqual(1e-6);
     }, 300_000);
 });
