@@ -234,9 +234,9 @@ def _write_student(model, out, student_src, extra, comps, mean, cfg, teacher_nam
             "normalized": str(cfg.normalize).lower(),
         },
     )
-    check_output(
-        out, "--out" if out == cfg.out else "--initial-out", cfg.overwrite
-    )  # again: the folder may have changed since the start
+    # Checked again: the folder may have changed since the start (a resumed run rewrites its own --initial-out).
+    initial = out == cfg.initial_out
+    check_output(out, "--initial-out" if initial else "--out", cfg.overwrite or (initial and cfg.resume))
     if os.path.exists(out):
         shutil.rmtree(out)
     os.replace(tmp, out)
@@ -311,9 +311,8 @@ def cmd_train(argv):
     tr_s, tr_y = [sentences[i] for i in tr_idx], targets[tr_idx]
 
     torch.manual_seed(cfg.seed)
-    dense = torch.nn.Linear(
-        bert.config["hidden_size"], cfg.dim
-    )  # nn.Linear default init, as sentence-transformers' Dense
+    # nn.Linear's default init, as sentence-transformers' Dense
+    dense = torch.nn.Linear(bert.config["hidden_size"], cfg.dim)
     model = SentenceModel(bert, "mean", [(dense, TANH)], False, max_tokens)
     if cfg.initial_out:
         _write_student(model, cfg.initial_out, cfg.student, {}, comps, mean, cfg, teacher_name, all_vecs.shape[1])

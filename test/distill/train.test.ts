@@ -151,13 +151,15 @@ describe.skipIf(Boolean(torchMissing))('distill: recipe, resume, cache, corpus',
       parts = join(tmp(), 'parts');
     const full = await runDistill(tvArgs(whole), 240_000);
     expect(full.stderr).toMatch(/epoch 1\/2 \[#+\] 4\/4 loss [\d.]+ [\d.]+ sentences\/s ETA \d+:\d\d/);
-    const first = await runDistill(tvArgs(parts, ['--stop-after', '5']), 240_000); // its last checkpoint: step 4
+    // With --initial-out: the resumed part rewrites the untrained student the first part wrote.
+    const initial = ['--initial-out', `${parts}-initial`];
+    const first = await runDistill(tvArgs(parts, ['--stop-after', '5', ...initial]), 240_000); // last checkpoint: step 4
     expect(first.stderr).toMatch(/stopping after step 5/);
     await expect(runDistill(tvArgs(parts, ['--resume', '--lr', '2e-4']), 240_000)).rejects.toThrow(
       /--resume: .*checkpoint\.pt was written by a run with other inputs or settings/,
     );
     // Resumed with tokenisation in a DataLoader worker: the batches, and so the weights, are the same.
-    const second = await runDistill(tvArgs(parts, ['--resume', '--workers', '1']), 240_000);
+    const second = await runDistill(tvArgs(parts, ['--resume', '--workers', '1', ...initial]), 240_000);
     expect(second.stderr).toMatch(/resumed from .*checkpoint\.pt at step 4 of 8/);
     for (const f of ['model.safetensors', '2_Dense/model.safetensors']) {
       const diff = Number(await runPython(SAME_WEIGHTS, [join(whole, f), join(parts, f)]));
