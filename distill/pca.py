@@ -1,5 +1,6 @@
 """PCA as in the HPD release: components fitted on a sample (centred covariance, like sklearn's PCA), then applied
 to every teacher vector without subtracting the mean unless `center` is set."""
+
 import numpy as np
 
 

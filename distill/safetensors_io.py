@@ -1,5 +1,6 @@
 """safetensors read/write without the `safetensors` package (Debian ships none; the format is an 8-byte
 little-endian header length, a JSON header and raw little-endian tensor bytes). Uses the package when present."""
+
 import json
 import struct
 
@@ -7,13 +8,19 @@ import numpy as np
 import torch
 
 _DTYPES = {
-    "F32": (np.float32, torch.float32), "F16": (np.float16, torch.float16), "F64": (np.float64, torch.float64),
-    "I64": (np.int64, torch.int64), "I32": (np.int32, torch.int32), "I8": (np.int8, torch.int8), "U8": (np.uint8, torch.uint8),
+    "F32": (np.float32, torch.float32),
+    "F16": (np.float16, torch.float16),
+    "F64": (np.float64, torch.float64),
+    "I64": (np.int64, torch.int64),
+    "I32": (np.int32, torch.int32),
+    "I8": (np.int8, torch.int8),
+    "U8": (np.uint8, torch.uint8),
 }
 _BY_TORCH = {t: name for name, (_, t) in _DTYPES.items()}
 
 try:  # pragma: no cover - only when the real package is installed
-    from safetensors.torch import load_file as _st_load, save_file as _st_save
+    from safetensors.torch import load_file as _st_load
+    from safetensors.torch import save_file as _st_save
 except ImportError:  # Debian's python has no safetensors: use the small reader/writer below
     _st_load = _st_save = None
 
@@ -46,6 +53,15 @@ def load(path):
     return out
 
 
+def metadata(path):
+    """The header's __metadata__ (string to string), without reading the tensors."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        if n > 100_000_000:
+            raise ValueError(f"{path}: header length {n} is implausible")
+        return json.loads(f.read(n)).get("__metadata__") or {}
+
+
 def save(tensors, path, metadata=None):
     """{name: tensor} -> safetensors file (names sorted, contiguous little-endian data, 8-byte aligned header)."""
     if _st_save is not None:
@@ -59,7 +75,11 @@ def save(tensors, path, metadata=None):
         if t.dtype not in _BY_TORCH:
             raise ValueError(f"tensor {name}: dtype {t.dtype} cannot be written")
         raw = t.numpy().astype(np.dtype(t.numpy().dtype).newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": _BY_TORCH[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        header[name] = {
+            "dtype": _BY_TORCH[t.dtype],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
         blobs.append(raw)
         offset += len(raw)
     h = json.dumps(header, separators=(",", ":")).encode()

@@ -33,3 +33,18 @@ export function runDistill(args: string[], timeoutMs = 1_500_000): Promise<{ std
     );
   });
 }
+
+/** Runs a Python snippet (`python -c code args…`) from the repo root, so it can import distill; rejects on failure. */
+export function runPython(code: string, args: string[] = [], timeoutMs = 300_000): Promise<string> {
+  return new Promise((ok, fail) => {
+    execFile(
+      PYTHON,
+      ['-c', code, ...args],
+      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        if (err) fail(new Error(`python -c failed: ${err.message}\n${stderr}`));
+        else ok(stdout);
+      },
+    );
+  });
+}

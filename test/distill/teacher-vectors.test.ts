@@ -57,6 +57,10 @@ describe.skipIf(Boolean(torchMissing))('python -m distill --teacher-vectors', ()
     ]);
     expect(stderr).toMatch(new RegExp(`${N} user-supplied vectors of dimension ${D}`));
     expect(stderr).toMatch(/PCA: 40 -> 8 dimensions, [\d.]+% of the variance, centring on/);
+    // Uniform [-0.5, 0.5) rows are far from unit length: --normalize (the default) says so and normalises them.
+    expect(stderr).toMatch(
+      /warning: 300 of 300 vectors in .*v\.f32 are not unit length .* L2-normalised before the PCA/,
+    );
     expect(await main(['convert', out, '--out', join(root, 'bundle')], quiet)).toBe(0);
     expect(await readTeacherProjection(join(root, 'bundle'))).toMatchObject({ teacherDim: D, dim: 8, center: true });
     expect(await readFile(join(out, 'README.md'), 'utf8')).toMatch(

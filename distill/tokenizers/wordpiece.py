@@ -1,7 +1,9 @@
 """BERT WordPiece tokenisation from a tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece), written by hand
 because Debian's python has no `tokenizers`/`transformers`; test/distill checks ids equal @huggingface/tokenizers'."""
-import json
+
 import unicodedata
+
+from .base import Tokenizer
 
 
 def _is_punct(ch):
@@ -12,8 +14,16 @@ def _is_punct(ch):
 
 
 def _is_cjk(cp):
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF or 0x2A700 <= cp <= 0x2B73F
-            or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2A6DF
+        or 0x2A700 <= cp <= 0x2B73F
+        or 0x2B740 <= cp <= 0x2B81F
+        or 0x2B820 <= cp <= 0x2CEAF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x2F800 <= cp <= 0x2FA1F
+    )
 
 
 def _is_control(ch):
@@ -26,13 +36,15 @@ def _is_whitespace(ch):
     return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
 
 
-class WordPieceTokenizer:
-    def __init__(self, tokenizer_json_path, max_tokens=128):
-        with open(tokenizer_json_path, encoding="utf-8") as f:
-            cfg = json.load(f)
+class WordPieceTokenizer(Tokenizer):
+    def __init__(self, cfg, max_tokens=128, where="tokenizer.json"):
         model, norm = cfg["model"], cfg.get("normalizer") or {}
         if model.get("type") != "WordPiece":
-            raise ValueError(f"{tokenizer_json_path}: model type {model.get('type')} is not WordPiece")
+            raise ValueError(f"{where}: model type {model.get('type')} is not WordPiece")
+        if norm and norm.get("type", "BertNormalizer") != "BertNormalizer":
+            raise ValueError(
+                f"{where}: normalizer {norm.get('type')} is not supported with WordPiece (BertNormalizer is)"
+            )
         self.vocab = model["vocab"]
         self.unk = model.get("unk_token", "[UNK]")
         self.prefix = model.get("continuing_subword_prefix", "##")
@@ -42,10 +54,7 @@ class WordPieceTokenizer:
         self.strip_accents = self.lowercase if sa is None else sa
         self.clean_text = norm.get("clean_text", True)
         self.chinese = norm.get("handle_chinese_chars", True)
-        self.added = sorted((t["content"] for t in cfg.get("added_tokens", [])), key=len, reverse=True)
-        self.cls, self.sep = self.vocab["[CLS]"], self.vocab["[SEP]"]
-        self.pad = self.vocab.get("[PAD]", 0)
-        self.max_tokens = max_tokens
+        super().__init__(cfg, max_tokens, ("[CLS]", "[SEP]"))
 
     def _normalize(self, text):
         out = []
@@ -72,10 +81,12 @@ class WordPieceTokenizer:
         for ch in s:
             if _is_whitespace(ch):
                 if cur:
-                    words.append("".join(cur)); cur = []
+                    words.append("".join(cur))
+                    cur = []
             elif _is_punct(ch):
                 if cur:
-                    words.append("".join(cur)); cur = []
+                    words.append("".join(cur))
+                    cur = []
                 words.append(ch)
             else:
                 cur.append(ch)
@@ -85,57 +96,24 @@ class WordPieceTokenizer:
 
     def _wordpiece(self, word, ids):
         if len(word) > self.max_chars:
-            ids.append(self.vocab[self.unk]); return
+            ids.append(self.vocab[self.unk])
+            return
         start, pieces = 0, []
         while start < len(word):
             end, piece = len(word), None
             while start < end:
                 sub = word[start:end] if start == 0 else self.prefix + word[start:end]
                 if sub in self.vocab:
-                    piece = self.vocab[sub]; break
+                    piece = self.vocab[sub]
+                    break
                 end -= 1
             if piece is None:
-                ids.append(self.vocab[self.unk]); return
+                ids.append(self.vocab[self.unk])
+                return
             pieces.append(piece)
             start = end
         ids.extend(pieces)
 
-    def _split_added(self, text):
-        """Added (special) tokens match verbatim before normalisation, as in tokenizers."""
-        parts = [(text, False)]
-        for tok in self.added:
-            nxt = []
-            for seg, special in parts:
-                if special or tok not in seg:
-                    nxt.append((seg, special)); continue
-                pieces = seg.split(tok)
-                for i, p in enumerate(pieces):
-                    if p:
-                        nxt.append((p, False))
-                    if i < len(pieces) - 1:
-                        nxt.append((tok, True))
-            parts = nxt
-        return parts
-
-    def encode(self, text):
-        """Text -> ids with [CLS] … [SEP], truncated to max_tokens keeping both specials."""
-        ids = []
-        for seg, special in self._split_added(text):
-            if special:
-                ids.append(self.vocab[seg]); continue
-            for w in self._pretokenize(self._normalize(seg)):
-                self._wordpiece(w, ids)
-        ids = ids[: self.max_tokens - 2]
-        return [self.cls] + ids + [self.sep]
-
-    def batch(self, texts):
-        """Texts -> (input_ids, attention_mask) as padded int64 tensors."""
-        import torch
-        enc = [self.encode(t) for t in texts]
-        n = max(len(e) for e in enc)
-        ids = torch.full((len(enc), n), self.pad, dtype=torch.long)
-        mask = torch.zeros((len(enc), n), dtype=torch.long)
-        for i, e in enumerate(enc):
-            ids[i, : len(e)] = torch.tensor(e)
-            mask[i, : len(e)] = 1
-        return ids, mask
+    def _encode_text(self, text, ids):
+        for w in self._pretokenize(self._normalize(text)):
+            self._wordpiece(w, ids)

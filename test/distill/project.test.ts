@@ -1,0 +1,84 @@
+// `python -m distill project` (distill/project.py) puts teacher vectors into the student's space exactly as the
+// TypeScript `projectTeacher` does, from the compiled bundle or from the distill output folder.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../../src/node/cli.js';
+import { readTeacherProjection } from '../../src/node/eval-files.js';
+import { projectTeacher } from '../../src/search/project-teacher.js';
+import { seededRandom } from '../../src/seeded-random.js';
+import { fixtureDir, TINY, sentences } from '../helpers/fixtures.js';
+import { maxAbsDiff } from '../helpers/ort-run.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { runDistill, torchMissing } from './python.js';
+
+if (torchMissing) console.warn(`skipping python -m distill project tests: ${torchMissing}`);
+
+const quiet: CliIO = { out: () => {}, err: () => {}, tty: false };
+const N = 64,
+  D = 12;
+
+describe.skipIf(Boolean(torchMissing))('python -m distill project', () => {
+  const tmp = useTempDir('hpd-distill-project-');
+  let student: Awaited<ReturnType<typeof fixtureDir>> | undefined;
+  let vectors: Float32Array;
+
+  beforeAll(async () => {
+    student = await fixtureDir({ ...TINY, layers: 1, dim: 0 });
+    await writeFile(join(tmp(), 's.txt'), sentences(N).texts.slice(0, N).join('\n') + '\n');
+    const r = seededRandom(9);
+    vectors = Float32Array.from({ length: N * D }, () => r() - 0.5);
+    await writeFile(join(tmp(), 'v.f32'), new Uint8Array(vectors.buffer));
+    await runDistill(
+      [
+        '--teacher-vectors',
+        join(tmp(), 'v.f32'),
+        '--sentences',
+        join(tmp(), 's.txt'),
+        '--student',
+        student.dir,
+        '--out',
+        join(tmp(), 'student'),
+        '--dim',
+        '5',
+        '--epochs',
+        '1',
+        '--batch',
+        '32',
+        '--warmup',
+        '1',
+      ],
+      240_000,
+    );
+    expect(await main(['convert', join(tmp(), 'student'), '--out', join(tmp(), 'bundle')], quiet)).toBe(0);
+  }, 300_000);
+  afterAll(async () => {
+    await student?.cleanup();
+  });
+
+  for (const from of ['bundle', 'student'] as const)
+    it(`from the ${from === 'bundle' ? 'compiled bundle' : 'distill output folder'}: equals projectTeacher within 1e-6`, async () => {
+      const out = join(tmp(), `${from}.f32`);
+      await runDistill(['project', '--bundle', join(tmp(), from), '--vectors', join(tmp(), 'v.f32'), '--out', out]);
+      const b = await readFile(out);
+      const py = new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+      const ts = projectTeacher(vectors, await readTeacherProjection(join(tmp(), 'bundle')));
+      expect(py.length).toBe(N * 5);
+      expect(maxAbsDiff(py, ts)).toBeLessThanOrEqual(1e-6);
+    }, 120_000);
+
+  it('vectors of the wrong width are one clear error', async () => {
+    await writeFile(join(tmp(), 'bad.f32'), new Uint8Array(4 * 7));
+    await expect(
+      runDistill([
+        'project',
+        '--bundle',
+        join(tmp(), 'bundle'),
+        '--vectors',
+        join(tmp(), 'bad.f32'),
+        '--out',
+        join(tmp(), 'x.f32'),
+      ]),
+    ).rejects.toThrow(/error: .*bad\.f32: 28 bytes is not a whole number of 12-d float32 rows/);
+  }, 120_000);
+});
