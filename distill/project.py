@@ -9,7 +9,7 @@ import numpy as np
 
 from . import safetensors_io
 from .paths import inside
-from .teacher import load_vectors, unit_rows
+from .teacher import load_vectors
 
 
 def read_projection(folder):
@@ -27,9 +27,9 @@ def read_projection(folder):
         return (
             raw[: d * D].reshape(d, D),
             raw[d * D :],
-            bool(info["center"]),
-            bool(info.get("normalized", False)),
-        )  # hpd.json does not carry it yet: as projectTeacher
+            _flag(info, "center", manifest),
+            _flag(info, "normalizeInput", manifest),
+        )
     path = os.path.join(folder, "teacher_projection.safetensors")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{folder}: neither hpd.json nor teacher_projection.safetensors")
@@ -43,11 +43,30 @@ def read_projection(folder):
     )
 
 
+def _flag(info, key, manifest):
+    """hpd.json teacherProjection's boolean `key`, false when absent (bundles compiled before normalizeInput existed)."""
+    v = info.get(key, False)
+    if not isinstance(v, bool):
+        raise ValueError(f"{manifest}: teacherProjection.{key} must be true or false, got {v!r}")
+    return v
+
+
+def unit_rows_f64(x):
+    """Rows scaled to unit length in float64, as projectTeacher does: scaled by their largest magnitude first, so
+    no finite row overflows; zero rows stay zero, as in training."""
+    top = np.abs(x).max(axis=1, keepdims=True)
+    top[top == 0] = 1
+    x = x / top
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return x / norms
+
+
 def project_vectors(x, components, mean, center, normalized):
     """Rows -> L2-normalised d-dim rows; inputs are made unit length first when the student was trained on unit vectors."""
     x = x.astype(np.float64)
     if normalized:
-        x = unit_rows(x).astype(np.float64)
+        x = unit_rows_f64(x)
     y = ((x - mean) if center else x) @ components.astype(np.float64).T
     norms = np.linalg.norm(y, axis=1, keepdims=True)
     if (norms == 0).any():

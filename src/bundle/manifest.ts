@@ -56,6 +56,8 @@ export interface TeacherProjectionInfo {
   teacherDim: number;
   dim: number;
   center: boolean;
+  /** The PCA was fitted on L2-normalised teacher vectors: projectTeacher normalises each row first (absent = false). */
+  normalizeInput?: boolean;
   teacher?: string;
 }
 
@@ -111,6 +113,8 @@ export function parseManifest(bytes: Uint8Array, where: string): BundleManifest 
       throw bad(
         `teacherProjection.file.path ${JSON.stringify(f.path)} is refused: ${unsafe}; bundle paths must be relative and stay inside the bundle folder.`,
       );
+    if (tp.normalizeInput !== undefined && typeof tp.normalizeInput !== 'boolean')
+      throw bad('teacherProjection.normalizeInput must be true or false.');
   }
   const p = m.probes;
   if (

@@ -160,7 +160,14 @@ async function readCheckpointProjection(
   all.set(mean.data, d * D);
   return {
     bytes: new Uint8Array(all.buffer),
-    info: { teacherDim: D, dim: d, center: meta.center === 'true', ...(meta.teacher ? { teacher: meta.teacher } : {}) },
+    info: {
+      teacherDim: D,
+      dim: d,
+      center: meta.center === 'true',
+      // `python -m distill --normalize` (its default) fitted the PCA on unit-length teacher vectors.
+      normalizeInput: meta.normalized === 'true',
+      ...(meta.teacher ? { teacher: meta.teacher } : {}),
+    },
   };
 }
 

@@ -12,7 +12,8 @@ export const PROJECT_SUMMARY =
 
 export const PROJECT_USAGE = `hpd-embed project --bundle <bundle-dir> --vectors <teacher.npy | teacher.f32> --out <vectors.f32> [--teacher-dim D] [--json]
   Maps N teacher vectors into the student's space with the teacher projection a distilled bundle carries
-  (hpd.json teacherProjection: x·Cᵀ, or (x − mean)·Cᵀ when trained centred, then unit length), so a corpus embedded
+  (hpd.json teacherProjection: x·Cᵀ, or (x − mean)·Cᵀ when trained centred, then unit length; x is made unit length
+  first when it says normalizeInput, as distill's --normalize fitted the PCA), so a corpus embedded
   by the teacher can be searched with the student's query embeddings.
   --vectors: a .npy file (2-d, C order, little-endian float32 or float64), or raw little-endian float32 rows with
   --teacher-dim D. Read in chunks of rows: memory stays small for any N.

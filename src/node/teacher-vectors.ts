@@ -97,8 +97,8 @@ function checkFits(file: TeacherVectorFile, projection: TeacherProjection, what:
 }
 
 /**
- * The file's rows projected into the student's space (`projectTeacher`: unit length, d values each), in chunks of
- * rows, in file order. A bad row (non-finite, projecting to zero) is INVALID_INPUT naming its row in the file.
+ * The file's rows projected into the student's space (`projectTeacher`, with the bundle's center and normalizeInput:
+ * unit length, d values each), in chunks of rows, in file order. A bad row (non-finite, projecting to zero) is INVALID_INPUT naming its row in the file.
  */
 export async function* projectTeacherFile(
   file: TeacherVectorFile,

@@ -14,6 +14,11 @@ export interface TeacherProjection {
   mean: Float32Array;
   /** Whether the student was trained against centred projections (the HPD release does not centre). */
   center: boolean;
+  /**
+   * Whether the PCA was fitted on unit-length teacher vectors (`python -m distill --normalize`, its default): each input
+   * row is then L2-normalised before the mean is subtracted. Absent means false (bundles compiled before it existed).
+   */
+  normalizeInput?: boolean;
 }
 
 /** Checks shapes and values; returns the projection unchanged (INVALID_INPUT for anything else, null included). */
@@ -26,6 +31,8 @@ export function checkTeacherProjection(p: TeacherProjection): TeacherProjection 
   if (!(p.components instanceof Float32Array && p.mean instanceof Float32Array))
     throw new InvalidInputError('teacher projection: components and mean must be Float32Arrays.');
   if (typeof p.center !== 'boolean') throw new InvalidInputError('teacher projection: center must be a boolean.');
+  if (p.normalizeInput !== undefined && typeof p.normalizeInput !== 'boolean')
+    throw new InvalidInputError('teacher projection: normalizeInput must be a boolean when given.');
   if (p.components.length !== d * D)
     throw new InvalidInputError(
       `teacher projection: components hold ${p.components.length} values, expected ${d} × ${D}.`,
@@ -44,7 +51,7 @@ export function checkTeacherProjection(p: TeacherProjection): TeacherProjection 
  */
 export function decodeTeacherProjection(
   bytes: Uint8Array,
-  info: { teacherDim: number; dim: number; center: boolean },
+  info: { teacherDim: number; dim: number; center: boolean; normalizeInput?: boolean },
 ): TeacherProjection {
   if (!(bytes instanceof Uint8Array)) throw new InvalidInputError('teacher projection file: expected a Uint8Array.');
   if (
@@ -77,10 +84,11 @@ export function encodeTeacherProjection(p: TeacherProjection): Uint8Array {
 /**
  * Maps N teacher vectors (N × D, row-major) into the student's space: x·Cᵀ (or (x − mean)·Cᵀ when the student was
  * trained centred), L2-normalised, so an index of teacher vectors can be searched with student-embedded queries.
+ * With `normalizeInput`, x is first made unit length (a zero row stays zero, as in training), as the PCA's inputs were.
  * Any finite row gives a finite unit vector: rows and products are scaled by their largest magnitude before squaring.
  */
 export function projectTeacher(vectors: VectorBatch, projection: TeacherProjection): Float32Array {
-  const { teacherDim: D, dim: d, components: C, mean, center } = checkTeacherProjection(projection);
+  const { teacherDim: D, dim: d, components: C, mean, center, normalizeInput } = checkTeacherProjection(projection);
   const flat = vectors instanceof Float32Array || vectors instanceof Float64Array ? vectors : null;
   if (!flat && !Array.isArray(vectors))
     throw new InvalidInputError('teacher vectors: expected a Float32Array, a Float64Array or an array of rows.');
@@ -103,12 +111,33 @@ export function projectTeacher(vectors: VectorBatch, projection: TeacherProjecti
         message: `teacher vector ${r} has dimension ${row.length}; the projection expects ${D}.`,
       });
     let xMax = 0;
-    for (let j = 0; j < D; j++) {
-      const v = row[j];
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);
-      x[j] = center ? v - mean[j] : v; // finite: |mean| ≤ 3.4e38 is below half an ulp of any |v| that could overflow
-      xMax = Math.max(xMax, Math.abs(x[j]));
+    if (normalizeInput) {
+      let vMax = 0;
+      for (let j = 0; j < D; j++) {
+        const v = row[j];
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);
+        x[j] = v;
+        vMax = Math.max(vMax, Math.abs(v));
+      }
+      if (vMax > 0) {
+        let norm = 0;
+        for (let j = 0; j < D; j++) norm += (x[j] / vMax) ** 2; // in [1, D]: no underflow, no overflow
+        const len = Math.sqrt(norm);
+        for (let j = 0; j < D; j++) x[j] = x[j] / vMax / len;
+      }
+      for (let j = 0; j < D; j++) {
+        if (center) x[j] -= mean[j];
+        xMax = Math.max(xMax, Math.abs(x[j]));
+      }
+    } else {
+      for (let j = 0; j < D; j++) {
+        const v = row[j];
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new InvalidInputError(`teacher vector ${r} has a non-finite value at ${j}.`);
+        x[j] = center ? v - mean[j] : v; // finite: |mean| ≤ 3.4e38 is below half an ulp of any |v| that could overflow
+        xMax = Math.max(xMax, Math.abs(x[j]));
+      }
     }
     if (xMax === 0) throw new InvalidInputError(`teacher vector ${r} projects to zero; it cannot be normalised.`);
     for (let j = 0; j < D; j++) x[j] /= xMax; // |x| ≤ 1: the sums below stay far from overflow

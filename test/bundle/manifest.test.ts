@@ -38,3 +38,34 @@ describe('parseManifest: randomWeights', () => {
     }
   });
 });
+
+describe('parseManifest: teacherProjection.normalizeInput', () => {
+  const m = (normalizeInput: unknown): Uint8Array => {
+    const tp: Record<string, unknown> = {
+      file: { path: 'teacher_projection.f32', bytes: 4, sha256: 'a'.repeat(64) },
+      teacherDim: 4,
+      dim: 2,
+      center: true,
+      normalizeInput,
+    };
+    if (normalizeInput === undefined) delete tp.normalizeInput;
+    return new TextEncoder().encode(JSON.stringify({ ...base, teacherProjection: tp }));
+  };
+  let base: BundleManifest;
+  beforeAll(async () => {
+    base = (await compileCheckpoint(memorySource(generateFixture(TINY)))).manifest;
+  });
+
+  it('keeps a boolean; absent (bundles compiled before it) stays absent', () => {
+    expect(parseManifest(m(true), 'hpd.json').teacherProjection!.normalizeInput).toBe(true);
+    expect(parseManifest(m(false), 'hpd.json').teacherProjection!.normalizeInput).toBe(false);
+    expect(parseManifest(m(undefined), 'hpd.json').teacherProjection!.normalizeInput).toBeUndefined();
+  });
+
+  it('refuses anything else with MODEL_INVALID naming the field', () => {
+    for (const v of ['true', 1, null, {}])
+      expect(() => parseManifest(m(v), 'hpd.json'), JSON.stringify(v)).toThrow(
+        expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringMatching(/normalizeInput/) }),
+      );
+  });
+});

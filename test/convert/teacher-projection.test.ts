@@ -31,6 +31,7 @@ describe('compile: teacher_projection.safetensors → hpd.json teacherProjection
       teacherDim: D,
       dim: d,
       center: true,
+      normalizeInput: false, // no "normalized" metadata: a checkpoint from before --normalize
       teacher: 'big-teacher',
       file: { path: 'teacher_projection.f32', bytes: 4 * (d * D + D) },
     });
@@ -53,5 +54,26 @@ describe('compile: teacher_projection.safetensors → hpd.json teacherProjection
       ]),
     );
     await expect(compileCheckpoint(memorySource(files))).rejects.toMatchObject({ code: 'DIM_MISMATCH' });
+  });
+
+  it('carries "normalized": "true" (python -m distill --normalize) into hpd.json as normalizeInput, to projectTeacher', async () => {
+    for (const normalized of ['true', 'false']) {
+      const files = generateFixture(TINY);
+      files.set(
+        'teacher_projection.safetensors',
+        writeSafetensors(
+          [
+            ['components', { shape: [d, D], data: components }],
+            ['mean', { shape: [D], data: mean }],
+          ],
+          { center: 'true', normalized },
+        ),
+      );
+      const b = await compileCheckpoint(memorySource(files, 'student'));
+      const json = JSON.parse(new TextDecoder().decode(b.files.get('hpd.json')!));
+      expect(json.teacherProjection.normalizeInput).toBe(normalized === 'true');
+      const p = decodeTeacherProjection(b.files.get('teacher_projection.f32')!, b.manifest.teacherProjection!);
+      expect(p.normalizeInput).toBe(normalized === 'true');
+    }
   });
 });

@@ -22,7 +22,12 @@ export async function writeDistilledBundle(
         ['components', { shape: [projection.dim, projection.teacherDim], data: projection.components }],
         ['mean', { shape: [projection.teacherDim], data: projection.mean }],
       ],
-      { center: String(projection.center), teacher: 'test-teacher' },
+      {
+        center: String(projection.center),
+        teacher: 'test-teacher',
+        // `python -m distill` writes it; checkpoints from before it existed lack it.
+        ...(projection.normalizeInput === undefined ? {} : { normalized: String(projection.normalizeInput) }),
+      },
     ),
   );
   const b = await compileCheckpoint(memorySource(files, 'student'));

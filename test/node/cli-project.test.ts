@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateFixture } from '../../src/convert/fixture.js';
 import { main, type CliIO } from '../../src/node/cli.js';
+import { readTeacherProjection } from '../../src/node/eval-files.js';
 import type { TeacherProjection } from '../../src/search/project-teacher.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { TINY } from '../helpers/fixtures.js';
@@ -63,6 +64,9 @@ describe('hpd-embed project', () => {
   let bundleC = '';
   let bundleP = '';
   let noProjection = '';
+  const normalizedC = { ...projection(true, 9), normalizeInput: true };
+  let bundleN = '';
+  let bundleBefore = '';
 
   beforeAll(async () => {
     const checkpoint = generateFixture(TINY);
@@ -73,6 +77,13 @@ describe('hpd-embed project', () => {
     const m = JSON.parse(await readFile(join(noProjection, 'hpd.json'), 'utf8'));
     delete m.teacherProjection;
     await writeFile(join(noProjection, 'hpd.json'), JSON.stringify(m));
+    bundleN = await writeDistilledBundle(join(tmp(), 'normalized'), checkpoint, normalizedC);
+    // The same bundle as compiled before hpd.json carried normalizeInput (sha256s cover files, not hpd.json).
+    bundleBefore = await writeDistilledBundle(join(tmp(), 'before'), checkpoint, normalizedC);
+    const b = JSON.parse(await readFile(join(bundleBefore, 'hpd.json'), 'utf8'));
+    expect(b.teacherProjection.normalizeInput).toBe(true);
+    delete b.teacherProjection.normalizeInput;
+    await writeFile(join(bundleBefore, 'hpd.json'), JSON.stringify(b));
   }, 120_000);
 
   const run = async (args: string[]) => {
@@ -95,6 +106,21 @@ describe('hpd-embed project', () => {
       ),
     );
     await expectProjected(out, x, centred);
+  });
+
+  it('normalizeInput in hpd.json: raw teacher rows are made unit length before centring; without it, as before', async () => {
+    const x = teacherVectors(20, 6); // rows of length about 6, not 1
+    const vectors = join(tmp(), 'raw-teacher.npy');
+    await writeFile(vectors, npyBytes(x, 20, D));
+    const out = join(tmp(), 'normalized.f32');
+    expect((await run(['--bundle', bundleN, '--vectors', vectors, '--out', out])).code).toBe(0);
+    await expectProjected(out, x, normalizedC);
+    const before = join(tmp(), 'before.f32');
+    expect((await run(['--bundle', bundleBefore, '--vectors', vectors, '--out', before])).code).toBe(0);
+    await expectProjected(before, x, { ...normalizedC, normalizeInput: false });
+    // eval --teacher-corpus reads the projection the same way (readTeacherProjection → projectTeacherFile).
+    expect(await readTeacherProjection(bundleN)).toMatchObject({ center: true, normalizeInput: true });
+    expect((await readTeacherProjection(bundleBefore)).normalizeInput).toBeUndefined();
   });
 
   it('projects a float64 .npy larger than one read chunk, and raw float32 rows with --teacher-dim (--json)', async () => {

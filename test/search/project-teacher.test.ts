@@ -7,6 +7,7 @@ import {
   type TeacherProjection,
 } from '../../src/search/project-teacher.js';
 import { seededRandom } from '../../src/seeded-random.js';
+import { referenceProjectTeacher } from '../reference/teacher-projection.js';
 
 function randomProjection(D: number, d: number, center: boolean, seed = 1): TeacherProjection {
   const r = seededRandom(seed);
@@ -132,5 +133,79 @@ describe('projectTeacher', () => {
     const p = randomProjection(4, 2, false, 3);
     const got = projectTeacher(new Float32Array([3.4e38, 3.4e38, -3.4e38, 3.4e38]), p);
     expect(got.every(Number.isFinite)).toBe(true);
+  });
+
+  describe('normalizeInput (the PCA was fitted on unit-length teacher vectors)', () => {
+    // Un-normalised rows of varied lengths (0.1 to 50), as a raw teacher's vectors are.
+    const D = 12,
+      d = 5,
+      n = 6;
+    const r = seededRandom(21);
+    const x = Float64Array.from({ length: n * D }, (_, i) => (r() * 2 - 1) * [0.1, 1, 3, 7, 20, 50][Math.floor(i / D)]);
+    const worst = (got: Float32Array, want: Float64Array[]) =>
+      Math.max(...want.flatMap((row, k) => Array.from(row, (v, i) => Math.abs(got[k * d + i] - v))));
+
+    it('equals a float64 reference (normalise, subtract the mean, multiply by Cᵀ, normalise), centred or not', () => {
+      for (const center of [false, true]) {
+        const p = { ...randomProjection(D, d, center, 11), normalizeInput: true };
+        const got = projectTeacher(x, p);
+        expect(worst(got, referenceProjectTeacher(x, p)), `center ${center}`).toBeLessThan(1e-6);
+        // The same rows as arrays of rows, as Float32Array: the same answer.
+        const rows = Array.from({ length: n }, (_, k) => Array.from(x.subarray(k * D, (k + 1) * D)));
+        expect(Array.from(projectTeacher(rows, p))).toEqual(Array.from(got));
+      }
+    });
+
+    it('changes centred projections of un-normalised rows; uncentred ones only within rounding (scale-invariant)', () => {
+      const c = randomProjection(D, d, true, 12);
+      const flagged = projectTeacher(x, { ...c, normalizeInput: true });
+      const plain = projectTeacher(x, c);
+      expect(worst(plain, referenceProjectTeacher(x, c))).toBeLessThan(1e-6); // absent: as before the flag
+      expect(Array.from(projectTeacher(x, { ...c, normalizeInput: false }))).toEqual(Array.from(plain));
+      const diff = Math.max(...Array.from(flagged, (v, i) => Math.abs(v - plain[i])));
+      expect(diff).toBeGreaterThan(0.05);
+      const u = randomProjection(D, d, false, 13);
+      const a = projectTeacher(x, { ...u, normalizeInput: true }),
+        b = projectTeacher(x, u);
+      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 6);
+    });
+
+    it('every finite row still gives a finite unit vector; a zero row stays zero before centring', () => {
+      for (const center of [false, true]) {
+        const p = { ...randomProjection(6, 3, center, 14), normalizeInput: true };
+        for (const row of [
+          [Number.MAX_VALUE, -Number.MAX_VALUE, Number.MAX_VALUE, Number.MAX_VALUE, 1, 0],
+          [5e-324, 0, 0, 0, 0, 0],
+          [1e-300, 1e300, -1e-300, 0, 3, 1e200],
+        ]) {
+          const got = projectTeacher([row], p);
+          expect(got.every(Number.isFinite), `${row}`).toBe(true);
+          expect(Math.hypot(...got)).toBeCloseTo(1, 5);
+          // Unit length first: a huge row's centred projection is that of its unit direction.
+          const len = Math.hypot(...row.map((v) => v / 1e300)) * 1e300;
+          if (Number.isFinite(len) && len > 1e-300) {
+            const unit = projectTeacher([row.map((v) => v / len)], { ...p, normalizeInput: false });
+            for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(unit[i], 6);
+          }
+        }
+        const zero = [0, 0, 0, 0, 0, 0];
+        if (center) {
+          const want = referenceProjectTeacher(zero, { ...p, normalizeInput: false })[0];
+          const got = projectTeacher([zero], p);
+          for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(want[i], 6);
+        } else expect(() => projectTeacher([zero], p)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+      }
+    });
+
+    it('a non-boolean flag is INVALID_INPUT; decode carries the flag', () => {
+      const p = randomProjection(4, 2, true, 15);
+      for (const v of ['true', 1, null])
+        expect(() => projectTeacher([[1, 2, 3, 4]], { ...p, normalizeInput: v as unknown as boolean })).toThrow(
+          expect.objectContaining({ code: 'INVALID_INPUT' }),
+        );
+      const bytes = encodeTeacherProjection(p);
+      expect(decodeTeacherProjection(bytes, { ...p, normalizeInput: true }).normalizeInput).toBe(true);
+      expect(decodeTeacherProjection(bytes, p).normalizeInput).toBeUndefined();
+    });
   });
 });
