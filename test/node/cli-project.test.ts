@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateFixture } from '../../src/convert/fixture.js';
 import { main, type CliIO } from '../../src/node/cli.js';
 import { readTeacherProjection } from '../../src/node/eval-files.js';
+import { readTeacherCorpus } from '../../src/node/teacher-vectors.js';
 import type { TeacherProjection } from '../../src/search/project-teacher.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { TINY } from '../helpers/fixtures.js';
@@ -118,9 +119,14 @@ describe('hpd-embed project', () => {
     const before = join(tmp(), 'before.f32');
     expect((await run(['--bundle', bundleBefore, '--vectors', vectors, '--out', before])).code).toBe(0);
     await expectProjected(before, x, { ...normalizedC, normalizeInput: false });
-    // eval --teacher-corpus reads the projection the same way (readTeacherProjection → projectTeacherFile).
     expect(await readTeacherProjection(bundleN)).toMatchObject({ center: true, normalizeInput: true });
     expect((await readTeacherProjection(bundleBefore)).normalizeInput).toBeUndefined();
+    // eval --teacher-corpus: the same flag through readTeacherCorpus.
+    const corpus = await readTeacherCorpus(bundleN, vectors, undefined, 20);
+    const want = referenceProjectTeacher(x, normalizedC);
+    expect(
+      Math.max(...want.flatMap((row, k) => Array.from(row, (v, i) => Math.abs(corpus[k * d + i] - v)))),
+    ).toBeLessThan(1e-6);
   });
 
   it('projects a float64 .npy larger than one read chunk, and raw float32 rows with --teacher-dim (--json)', async () => {
