@@ -1,0 +1,564 @@
+// BM25 inverted index keyed by the vector index's row numbers: term → postings (row, tf) sorted by row, in one
+// pooled typed array, plus each row's term ids (to remove it) and length. Only term statistics are kept, never texts.
+// Hand-written: no maintained JS library keeps a removable, row-addressed, serialisable BM25 index in typed arrays.
+import { CorruptIndexError, InvalidInputError } from '../../errors.js';
+import type { TopK, RowTieBreak } from '../topk.js';
+import { terms } from './terms.js';
+
+/** BM25 parameters and the stop-word list (terms as `terms()` yields them: NFKC, lower-case). */
+export interface KeywordOptions {
+  /** Term-frequency saturation; default 1.2 (Lucene's). */
+  k1?: number;
+  /** Length normalisation, 0..1; default 0.75 (Lucene's). */
+  b?: number;
+  /** Terms never indexed nor searched; default none. */
+  stopWords?: readonly string[];
+}
+
+/** A text tokenised for the index, before it is written: its distinct terms and their counts. */
+export interface StagedTerms {
+  terms: string[];
+  tf: number[];
+}
+
+const MAX_TF = 0xffff;
+const VERSION = 1;
+
+/** Checks and completes keyword options; throws InvalidInputError. */
+export function checkKeywordOptions(options: KeywordOptions): Required<KeywordOptions> {
+  const { k1 = 1.2, b = 0.75, stopWords = [] } = options;
+  if (typeof k1 !== 'number' || !Number.isFinite(k1) || k1 < 0)
+    throw new InvalidInputError(`keywords.k1 must be a finite number ≥ 0 (got ${String(k1)}); Lucene's is 1.2.`);
+  if (typeof b !== 'number' || !Number.isFinite(b) || b < 0 || b > 1)
+    throw new InvalidInputError(`keywords.b must be a number in [0, 1] (got ${String(b)}); Lucene's is 0.75.`);
+  if (!Array.isArray(stopWords) || stopWords.some((w) => typeof w !== 'string'))
+    throw new InvalidInputError('keywords.stopWords must be an array of strings.');
+  return { k1, b, stopWords: stopWords.map((w) => w.normalize('NFKC').toLowerCase()) };
+}
+
+export class Bm25Index {
+  readonly k1: number;
+  readonly b: number;
+  readonly stopWords: readonly string[];
+  private readonly stop: ReadonlySet<string>;
+  private readonly termIds = new Map<string, number>();
+  private vocab: string[] = [];
+  // Per term: its postings segment in the pool (start, used length, capacity).
+  private pStart = new Uint32Array(64);
+  private pLen = new Uint32Array(64);
+  private pCap = new Uint32Array(64);
+  // The postings pool: rows ascending within a segment, with their term frequencies.
+  private pRows = new Uint32Array(256);
+  private pTf = new Uint16Array(256);
+  private pUsed = 0;
+  private pGarbage = 0;
+  // Per row: its term ids in the forward pool (for removal), and its length in terms.
+  private fPool = new Uint32Array(256);
+  private fUsed = 0;
+  private fGarbage = 0;
+  private fStart = new Uint32Array(64);
+  private fLen = new Uint16Array(64);
+  private dl = new Uint32Array(64);
+  private count = 0;
+  /** Rows with at least one term (Lucene's docCount) and their total length. */
+  private docs = 0;
+  private totalLen = 0;
+  // Query scratch: a score per row, and the rows touched.
+  private acc = new Float64Array(0);
+  private touched = new Int32Array(0);
+
+  constructor(options: KeywordOptions = {}) {
+    const { k1, b, stopWords } = checkKeywordOptions(options);
+    this.k1 = k1;
+    this.b = b;
+    this.stopWords = stopWords;
+    this.stop = new Set(stopWords);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes held by the typed arrays (capacity) plus an estimate of the vocabulary's strings and map entries. */
+  get byteLength(): number {
+    let vocabBytes = 0;
+    for (const t of this.vocab) vocabBytes += 2 * t.length + 48;
+    return (
+      this.pStart.byteLength +
+      this.pLen.byteLength +
+      this.pCap.byteLength +
+      this.pRows.byteLength +
+      this.pTf.byteLength +
+      this.fPool.byteLength +
+      this.fStart.byteLength +
+      this.fLen.byteLength +
+      this.dl.byteLength +
+      vocabBytes
+    );
+  }
+
+  /** Tokenises a text (undefined: no text, no terms) without changing the index; throws InvalidInputError. */
+  stage(text: string | undefined, what: string): StagedTerms {
+    if (text === undefined) return { terms: [], tf: [] };
+    if (typeof text !== 'string') throw new InvalidInputError(`${what} must be a string (got ${typeof text}).`);
+    const counts = new Map<string, number>();
+    for (const t of terms(text, this.stop)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    if (counts.size > MAX_TF)
+      throw new InvalidInputError(`${what} has more than ${MAX_TF} distinct terms; split it into passages.`);
+    const out: StagedTerms = { terms: [], tf: [] };
+    for (const [t, n] of counts) {
+      if (n > MAX_TF) throw new InvalidInputError(`${what} repeats "${t}" more than ${MAX_TF} times; split it.`);
+      out.terms.push(t);
+      out.tf.push(n);
+    }
+    return out;
+  }
+
+  /** Appends row `size` (the vector index's next row). */
+  add(staged: StagedTerms): void {
+    const row = this.count;
+    this.growRows(row + 1);
+    this.count++;
+    this.write(row, staged, false);
+  }
+
+  /** Replaces the terms of an existing row. */
+  replace(row: number, staged: StagedTerms): void {
+    this.drop(row);
+    this.write(row, staged, true);
+  }
+
+  /** Removes `row`; the last row moves into its place (the vector index's swap-remove). */
+  remove(row: number): void {
+    this.drop(row);
+    const last = this.count - 1;
+    if (row !== last) {
+      const base = this.fStart[last];
+      const n = this.fLen[last];
+      // The last row is the largest in every list it is in: pop it, then insert it under its new number.
+      for (let i = 0; i < n; i++) {
+        const t = this.fPool[base + i];
+        const end = this.pStart[t] + --this.pLen[t];
+        this.insertPosting(t, row, this.pTf[end]);
+      }
+      this.fStart[row] = base;
+      this.fLen[row] = n;
+      this.dl[row] = this.dl[last];
+    }
+    this.fLen[last] = 0;
+    this.dl[last] = 0;
+    this.count = last;
+  }
+
+  clear(): void {
+    this.termIds.clear();
+    this.vocab = [];
+    this.pUsed = this.pGarbage = this.fUsed = this.fGarbage = 0;
+    this.fLen.fill(0);
+    this.dl.fill(0);
+    this.count = this.docs = this.totalLen = 0;
+  }
+
+  /** The query's terms as the index sees them (stop words dropped, repeats kept). */
+  queryTerms(query: string): string[] {
+    return terms(query, this.stop);
+  }
+
+  /**
+   * Scores every row holding a query term (each query term occurrence adds its BM25 term score, as Lucene's
+   * clauses do) and keeps the best in `heap` (reset to k) among rows `accept` passes.
+   */
+  search(
+    queryTerms: readonly string[],
+    k: number,
+    accept: ((row: number) => boolean) | null,
+    heap: TopK,
+    tie: RowTieBreak,
+  ): void {
+    heap.reset(k, tie);
+    if (this.docs === 0) return;
+    if (this.acc.length < this.count) {
+      this.acc = new Float64Array(this.dl.length);
+      this.touched = new Int32Array(this.dl.length);
+    }
+    const { acc, touched, pRows, pTf, dl, k1, b } = this;
+    const avgdl = this.totalLen / this.docs;
+    let n = 0;
+    for (const q of queryTerms) {
+      const t = this.termIds.get(q);
+      if (t === undefined) continue;
+      const df = this.pLen[t];
+      if (df === 0) continue;
+      const idf = Math.log(1 + (this.docs - df + 0.5) / (df + 0.5));
+      const num = idf * (k1 + 1);
+      const c0 = k1 * (1 - b);
+      const c1 = (k1 * b) / avgdl;
+      for (let p = this.pStart[t], end = p + df; p < end; p++) {
+        const row = pRows[p];
+        const tf = pTf[p];
+        if (acc[row] === 0) touched[n++] = row;
+        acc[row] += (num * tf) / (tf + c0 + c1 * dl[row]);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const row = touched[i];
+      const s = acc[row];
+      acc[row] = 0;
+      if (heap.accepts(s, row) && (accept === null || accept(row))) heap.offer(s, row);
+    }
+  }
+
+  /** The distinct query terms that `row` holds, in query order. */
+  matched(queryTerms: readonly string[], row: number): string[] {
+    const out: string[] = [];
+    for (const q of queryTerms) {
+      const t = this.termIds.get(q);
+      if (t !== undefined && !out.includes(q) && this.find(t, row) >= 0) out.push(q);
+    }
+    return out;
+  }
+
+  /** Serialises the statistics: options, then each live term with its postings (rows ascending, tf). */
+  serialize(): Uint8Array {
+    const enc = new TextEncoder();
+    const live: number[] = [];
+    let total = 0;
+    for (let t = 0; t < this.vocab.length; t++)
+      if (this.pLen[t] > 0) {
+        live.push(t);
+        total += this.pLen[t];
+      }
+    const stopBytes = this.stopWords.map((w) => enc.encode(w));
+    const termBytes = live.map((t) => enc.encode(this.vocab[t]));
+    let size = 4 + 16 + 4 + 4 + 4;
+    for (const s of stopBytes) size += 4 + s.length;
+    for (const s of termBytes) size += 8 + s.length;
+    size = align4(size) + total * 4 + total * 2;
+    const out = new Uint8Array(align4(size));
+    const view = new DataView(out.buffer);
+    let o = 0;
+    const u32 = (v: number): void => {
+      view.setUint32(o, v, true);
+      o += 4;
+    };
+    u32(VERSION);
+    view.setFloat64(o, this.k1, true);
+    view.setFloat64(o + 8, this.b, true);
+    o += 16;
+    u32(stopBytes.length);
+    for (const s of stopBytes) {
+      u32(s.length);
+      out.set(s, o);
+      o += s.length;
+    }
+    u32(this.count);
+    u32(live.length);
+    for (let i = 0; i < live.length; i++) {
+      u32(termBytes[i].length);
+      out.set(termBytes[i], o);
+      o += termBytes[i].length;
+      u32(this.pLen[live[i]]);
+    }
+    o = align4(o);
+    for (const t of live)
+      for (let p = this.pStart[t], end = p + this.pLen[t]; p < end; p++) {
+        view.setUint32(o, this.pRows[p], true);
+        o += 4;
+      }
+    for (const t of live)
+      for (let p = this.pStart[t], end = p + this.pLen[t]; p < end; p++) {
+        view.setUint16(o, this.pTf[p], true);
+        o += 2;
+      }
+    return out;
+  }
+
+  /** Rebuilds an index from `serialize()` output for `count` rows; throws CorruptIndexError on anything inconsistent. */
+  static deserialize(bytes: Uint8Array, count: number): Bm25Index {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    let o = 0;
+    const need = (n: number): void => {
+      if (o + n > bytes.length) throw new CorruptIndexError('The keyword section is truncated; re-save the index.');
+    };
+    const u32 = (): number => {
+      need(4);
+      const v = view.getUint32(o, true);
+      o += 4;
+      return v;
+    };
+    const str = (): string => {
+      const n = u32();
+      need(n);
+      const s = decodeOr(dec, bytes.subarray(o, o + n));
+      o += n;
+      return s;
+    };
+    const version = u32();
+    if (version !== VERSION)
+      throw new CorruptIndexError(`The keyword section has version ${version}; this build reads version ${VERSION}.`);
+    need(16);
+    const k1 = view.getFloat64(o, true);
+    const b = view.getFloat64(o + 8, true);
+    o += 16;
+    const nStop = u32();
+    const stopWords: string[] = [];
+    for (let i = 0; i < nStop; i++) stopWords.push(str());
+    let index: Bm25Index;
+    try {
+      index = new Bm25Index({ k1, b, stopWords });
+    } catch (cause) {
+      throw new CorruptIndexError('The keyword section holds invalid BM25 options.', { cause });
+    }
+    if (u32() !== count) throw new CorruptIndexError('The keyword section does not match the index row count.');
+    const nTerms = u32();
+    const dfs = new Uint32Array(nTerms);
+    let total = 0;
+    for (let t = 0; t < nTerms; t++) {
+      const term = str();
+      if (index.termIds.has(term)) throw new CorruptIndexError('The keyword section repeats a term.');
+      index.termIds.set(term, t);
+      index.vocab.push(term);
+      dfs[t] = u32();
+      if (dfs[t] === 0 || dfs[t] > count) throw new CorruptIndexError('The keyword section has a bad posting count.');
+      total += dfs[t];
+    }
+    o = align4(o);
+    need(total * 6);
+    index.growTerms(nTerms);
+    index.growRows(count);
+    index.pRows = new Uint32Array(Math.max(256, total));
+    index.pTf = new Uint16Array(Math.max(256, total));
+    const fLen = index.fLen;
+    let p = 0;
+    for (let t = 0; t < nTerms; t++) {
+      index.pStart[t] = p;
+      index.pLen[t] = index.pCap[t] = dfs[t];
+      let prev = -1;
+      for (let i = 0; i < dfs[t]; i++, p++) {
+        const row = view.getUint32(o + p * 4, true);
+        if (row <= prev || row >= count)
+          throw new CorruptIndexError('The keyword section has postings out of order or out of range.');
+        prev = row;
+        index.pRows[p] = row;
+        if (fLen[row] === MAX_TF) throw new CorruptIndexError('The keyword section has a row with too many terms.');
+        fLen[row]++;
+      }
+    }
+    const tfAt = o + total * 4;
+    for (let i = 0; i < total; i++) {
+      const tf = view.getUint16(tfAt + i * 2, true);
+      if (tf === 0) throw new CorruptIndexError('The keyword section has a zero term frequency.');
+      index.pTf[i] = tf;
+    }
+    index.pUsed = total;
+    // The forward pool and lengths follow from the postings.
+    index.fPool = new Uint32Array(Math.max(256, total));
+    let f = 0;
+    for (let row = 0; row < count; row++) {
+      index.fStart[row] = f;
+      f += fLen[row];
+      fLen[row] = 0;
+    }
+    for (let t = 0; t < nTerms; t++)
+      for (let q = index.pStart[t], end = q + dfs[t]; q < end; q++) {
+        const row = index.pRows[q];
+        index.fPool[index.fStart[row] + fLen[row]++] = t;
+        index.dl[row] += index.pTf[q];
+      }
+    index.fUsed = total;
+    index.count = count;
+    for (let row = 0; row < count; row++)
+      if (index.dl[row] > 0) {
+        index.docs++;
+        index.totalLen += index.dl[row];
+      }
+    return index;
+  }
+
+  // ---- internals ----
+
+  private write(row: number, staged: StagedTerms, inOrder: boolean): void {
+    const n = staged.terms.length;
+    if (this.fUsed + n > this.fPool.length) this.growForward(n);
+    const base = this.fUsed;
+    let len = 0;
+    for (let i = 0; i < n; i++) {
+      const t = this.termId(staged.terms[i]);
+      this.fPool[base + i] = t;
+      if (inOrder) this.insertPosting(t, row, staged.tf[i]);
+      else this.appendPosting(t, row, staged.tf[i]);
+      len += staged.tf[i];
+    }
+    this.fUsed += n;
+    this.fStart[row] = base;
+    this.fLen[row] = n;
+    this.dl[row] = len;
+    if (len > 0) {
+      this.docs++;
+      this.totalLen += len;
+    }
+  }
+
+  /** Takes a row's postings out (its number stays in use). */
+  private drop(row: number): void {
+    const base = this.fStart[row];
+    const n = this.fLen[row];
+    for (let i = 0; i < n; i++) this.deletePosting(this.fPool[base + i], row);
+    this.fGarbage += n;
+    this.fLen[row] = 0;
+    if (this.dl[row] > 0) {
+      this.docs--;
+      this.totalLen -= this.dl[row];
+    }
+    this.dl[row] = 0;
+  }
+
+  private termId(term: string): number {
+    let t = this.termIds.get(term);
+    if (t === undefined) {
+      t = this.vocab.length;
+      this.growTerms(t + 1);
+      this.vocab.push(term);
+      this.termIds.set(term, t);
+      this.pStart[t] = this.pLen[t] = this.pCap[t] = 0;
+    }
+    return t;
+  }
+
+  /** Position of `row` in term t's postings, or -1. */
+  private find(t: number, row: number): number {
+    let lo = this.pStart[t];
+    let hi = lo + this.pLen[t];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pRows[mid] < row) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.pStart[t] + this.pLen[t] && this.pRows[lo] === row ? lo : -1;
+  }
+
+  private appendPosting(t: number, row: number, tf: number): void {
+    if (this.pLen[t] === this.pCap[t]) this.relocate(t);
+    const p = this.pStart[t] + this.pLen[t]++;
+    this.pRows[p] = row;
+    this.pTf[p] = tf;
+  }
+
+  private insertPosting(t: number, row: number, tf: number): void {
+    if (this.pLen[t] === this.pCap[t]) this.relocate(t);
+    const start = this.pStart[t];
+    const end = start + this.pLen[t];
+    let lo = start;
+    let hi = end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pRows[mid] < row) lo = mid + 1;
+      else hi = mid;
+    }
+    this.pRows.copyWithin(lo + 1, lo, end);
+    this.pTf.copyWithin(lo + 1, lo, end);
+    this.pRows[lo] = row;
+    this.pTf[lo] = tf;
+    this.pLen[t]++;
+  }
+
+  private deletePosting(t: number, row: number): void {
+    const p = this.find(t, row);
+    const end = this.pStart[t] + this.pLen[t];
+    this.pRows.copyWithin(p, p + 1, end);
+    this.pTf.copyWithin(p, p + 1, end);
+    this.pLen[t]--;
+  }
+
+  /** Moves term t's postings to the pool's end with room to grow (compacting the pool when half of it is dead). */
+  private relocate(t: number): void {
+    const cap = this.pCap[t] + (this.pCap[t] >>> 1) + 2;
+    if (this.pUsed + cap > this.pRows.length) {
+      if (this.pGarbage > this.pUsed >>> 1) this.compactPostings();
+      if (this.pUsed + cap > this.pRows.length) {
+        const size = Math.ceil((this.pUsed + cap) * 1.5);
+        const rows = new Uint32Array(size);
+        const tfs = new Uint16Array(size);
+        rows.set(this.pRows.subarray(0, this.pUsed));
+        tfs.set(this.pTf.subarray(0, this.pUsed));
+        this.pRows = rows;
+        this.pTf = tfs;
+      }
+    }
+    const from = this.pStart[t];
+    const len = this.pLen[t];
+    this.pRows.copyWithin(this.pUsed, from, from + len);
+    this.pTf.copyWithin(this.pUsed, from, from + len);
+    this.pGarbage += this.pCap[t];
+    this.pStart[t] = this.pUsed;
+    this.pCap[t] = cap;
+    this.pUsed += cap;
+  }
+
+  private compactPostings(): void {
+    const rows = new Uint32Array(this.pRows.length);
+    const tfs = new Uint16Array(this.pTf.length);
+    let o = 0;
+    for (let t = 0; t < this.vocab.length; t++) {
+      const s = this.pStart[t];
+      rows.set(this.pRows.subarray(s, s + this.pLen[t]), o);
+      tfs.set(this.pTf.subarray(s, s + this.pLen[t]), o);
+      this.pStart[t] = o;
+      o += this.pCap[t];
+    }
+    this.pRows = rows;
+    this.pTf = tfs;
+    this.pUsed = o;
+    this.pGarbage = 0;
+  }
+
+  /** Makes room for n more forward entries: compacts when half the pool is dead, else grows by half. */
+  private growForward(n: number): void {
+    const live = this.fUsed - this.fGarbage;
+    const size = Math.max(this.fPool.length, Math.ceil((live + n) * 1.5));
+    const pool = new Uint32Array(size);
+    let o = 0;
+    for (let row = 0; row < this.count; row++) {
+      const s = this.fStart[row];
+      const len = this.fLen[row];
+      pool.set(this.fPool.subarray(s, s + len), o);
+      this.fStart[row] = o;
+      o += len;
+    }
+    this.fPool = pool;
+    this.fUsed = o;
+    this.fGarbage = 0;
+  }
+
+  private growTerms(n: number): void {
+    if (n <= this.pStart.length) return;
+    const size = Math.ceil(n * 1.5);
+    this.pStart = grown(this.pStart, new Uint32Array(size));
+    this.pLen = grown(this.pLen, new Uint32Array(size));
+    this.pCap = grown(this.pCap, new Uint32Array(size));
+  }
+
+  private growRows(n: number): void {
+    if (n <= this.dl.length) return;
+    const size = Math.ceil(n * 1.5);
+    this.fStart = grown(this.fStart, new Uint32Array(size));
+    this.fLen = grown(this.fLen, new Uint16Array(size));
+    this.dl = grown(this.dl, new Uint32Array(size));
+  }
+}
+
+const align4 = (n: number): number => n + ((4 - (n % 4)) % 4);
+
+function grown<T extends Uint32Array | Uint16Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+function decodeOr(dec: TextDecoder, bytes: Uint8Array): string {
+  try {
+    return dec.decode(bytes);
+  } catch (cause) {
+    throw new CorruptIndexError('The keyword section holds a term that is not UTF-8.', { cause });
+  }
+}
