@@ -3,17 +3,8 @@
 // Hand-written: no maintained JS library keeps a removable, row-addressed, serialisable BM25 index in typed arrays.
 import { CorruptIndexError, InvalidInputError } from '../../errors.js';
 import type { TopK, RowTieBreak } from '../topk.js';
+import type { KeywordOptions } from '../types.js';
 import { terms } from './terms.js';
-
-/** BM25 parameters and the stop-word list (terms as `terms()` yields them: NFKC, lower-case). */
-export interface KeywordOptions {
-  /** Term-frequency saturation; default 1.2 (Lucene's). */
-  k1?: number;
-  /** Length normalisation, 0..1; default 0.75 (Lucene's). */
-  b?: number;
-  /** Terms never indexed nor searched; default none. */
-  stopWords?: readonly string[];
-}
 
 /** A text tokenised for the index, before it is written: its distinct terms and their counts. */
 export interface StagedTerms {
@@ -25,7 +16,9 @@ const MAX_TF = 0xffff;
 const VERSION = 1;
 
 /** Checks and completes keyword options; throws InvalidInputError. */
-export function checkKeywordOptions(options: KeywordOptions): Required<KeywordOptions> {
+function checkKeywordOptions(options: KeywordOptions): Required<KeywordOptions> {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidInputError('keywords must be true, false, or an object { k1?, b?, stopWords? }.');
   const { k1 = 1.2, b = 0.75, stopWords = [] } = options;
   if (typeof k1 !== 'number' || !Number.isFinite(k1) || k1 < 0)
     throw new InvalidInputError(`keywords.k1 must be a finite number ≥ 0 (got ${String(k1)}); Lucene's is 1.2.`);
@@ -40,7 +33,7 @@ export class Bm25Index {
   readonly k1: number;
   readonly b: number;
   readonly stopWords: readonly string[];
-  private readonly stop: ReadonlySet<string>;
+  readonly stop: ReadonlySet<string>;
   private readonly termIds = new Map<string, number>();
   private vocab: string[] = [];
   // Per term: its postings segment in the pool (start, used length, capacity).

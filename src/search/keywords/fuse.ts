@@ -22,12 +22,12 @@ export const RRF_DEPTH = 100;
 export function fuseRanks<K extends string>(
   lists: Readonly<Record<K, readonly { id: string; score: number }[]>>,
   k: number,
-  weights: Readonly<Partial<Record<K, number>>> = {},
+  weights?: Readonly<Partial<Record<K, number>>>,
 ): FusedHit<K>[] {
   const depth = Math.max(k, RRF_DEPTH);
   const byId = new Map<string, FusedHit<K>>();
   for (const name of Object.keys(lists) as K[]) {
-    const w = weights[name] ?? 1;
+    const w = weights?.[name] ?? 1;
     const list = lists[name];
     const n = Math.min(depth, list.length);
     for (let i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptIndexError, InvalidInputError } from '../../../src/errors.js';
-import { Bm25Index, type KeywordOptions } from '../../../src/search/keywords/bm25.js';
+import { Bm25Index } from '../../../src/search/keywords/bm25.js';
+import type { KeywordOptions } from '../../../src/search/types.js';
 import { TopK } from '../../../src/search/topk.js';
 import { seededRandom } from '../../../src/seeded-random.js';
 
