@@ -2,7 +2,7 @@
 // list cut at max(k, 100) first, so a fused hit says which lists found it and at what rank.
 
 /** Where a fused hit came from: its 1-based rank and score in that list. */
-export interface ListRank {
+interface ListRank {
   rank: number;
   score: number;
 }
@@ -14,9 +14,9 @@ export interface FusedHit<K extends string> {
   sources: Partial<Record<K, ListRank>>;
 }
 
-export const RRF_CONSTANT = 60;
+const RRF_CONSTANT = 60;
 /** Each list is cut at max(k, RRF_DEPTH) before fusing. */
-export const RRF_DEPTH = 100;
+const RRF_DEPTH = 100;
 
 /** Fuses ranked lists (best first) into the top k; ties go to the lower id. A missing weight is 1. */
 export function fuseRanks<K extends string>(
