@@ -5,12 +5,16 @@ import { STS_FORMATS, type StsFormat } from '../eval/sts-data.js';
 import { UsageError, type CliIO } from './cli-io.js';
 import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE, modelOptions, modelSettings, openEmbedder } from './cli-model.js';
 import { readBeirFolder, readStsFile } from './eval-files.js';
+import type { SearchMode } from '../search/types.js';
+
+const SEARCH_MODES: readonly SearchMode[] = ['vector', 'keyword', 'hybrid'];
 
 export const EVAL_SUMMARY =
   'Scores a model on an STS file (Spearman, Pearson) or a BEIR folder (nDCG@10, MRR@10, recall).';
 
-export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
+export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test] [--mode vector|keyword|hybrid]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
   Reports Spearman/Pearson ×100 on an STS file, or nDCG@10, MRR@10, recall@10/100 on a BEIR folder (f32 and int8 index).
+  --mode ranks by cosine (vector, the default), BM25 over the corpus texts (keyword: nothing is embedded) or both fused by reciprocal rank (hybrid).
   --json prints one object (randomWeights: true for a random-weight fixture model, whose scores are meaningless).
   ${MODEL_FLAGS}`;
 
@@ -23,6 +27,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       format: { type: 'string' },
       retrieval: { type: 'string' },
       split: { type: 'string', default: 'test' },
+      mode: { type: 'string', default: 'vector' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -31,6 +36,10 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     throw new UsageError(`eval needs exactly one of --sts <file> or --retrieval <beir-dir>.`);
   if (values.format !== undefined && !(STS_FORMATS as readonly string[]).includes(values.format))
     throw new UsageError(`--format must be one of ${STS_FORMATS.join(', ')}, got "${values.format}".`);
+  const mode = values.mode as SearchMode;
+  if (!SEARCH_MODES.includes(mode))
+    throw new UsageError(`--mode must be one of ${SEARCH_MODES.join(', ')}, got "${values.mode}".`);
+  if (values.sts && values.mode !== 'vector') throw new UsageError(`--mode applies to --retrieval only.`);
   const settings = modelSettings(values);
 
   // Read and check the data before loading a model, so bad input costs nothing.
@@ -69,12 +78,12 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
           `STS ${values.sts} (${sts.format}): ${r.pairs} pairs, Spearman ${r.spearman.toFixed(2)}, Pearson ${r.pearson.toFixed(2)} (× 100; ${about.model}, ${about.dtype}, ${about.device}${random})\n`,
         );
     } else {
-      const r = await evaluateRetrieval(embed, beir!, { onProgress });
+      const r = await evaluateRetrieval(embed, beir!, { onProgress, mode });
       if (io.tty) io.err('\n');
       if (values.json) io.out(`${JSON.stringify({ ...r, ...about })}\n`);
       else {
         io.out(
-          `retrieval ${values.retrieval}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
+          `retrieval ${values.retrieval} (${mode}): ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
         );
         for (const s of r.results) {
           io.out(
