@@ -203,11 +203,12 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.idle('remove');
     checkRemoveIds(ids);
     let removed = 0;
+    const swaps: number[] = [];
     for (const id of ids) {
       const row = this.idToRow.get(id);
       if (row === undefined) continue;
       const last = this.count - 1;
-      this.keywords?.remove(row);
+      swaps.push(row, last);
       if (row !== last) {
         this.rows.move(last, row);
         const movedId = this.rowIds[last];
@@ -221,6 +222,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       this.count = last;
       removed++;
     }
+    this.keywords?.removeSwaps(swaps);
     return removed;
   }
 
@@ -518,6 +520,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       // Growth drops the kernel only at the wasm memory limit; the scan then moves to JS once.
       if (this.rows.kernel !== this.scanner.kernel) this.scanner = createScanner(this.rows, this.byId);
     }
+    const replaced: number[] = [];
+    const replacedTerms: StagedTerms[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       let row = this.idToRow.get(id);
@@ -529,10 +533,11 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         this.keywords?.add(staged.terms?.[i] ?? NO_TERMS);
       } else {
         this.rowMeta[row] = staged.meta[i];
-        if (staged.terms) this.keywords?.replace(row, staged.terms[i]);
+        if (staged.terms) (replaced.push(row), replacedTerms.push(staged.terms[i]));
       }
       this.rows.write(row, staged.rows, i);
     }
+    this.keywords?.replace(replaced, replacedTerms);
   }
 }
 

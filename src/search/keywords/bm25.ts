@@ -40,25 +40,23 @@ export class Bm25Index {
   private pStart = new Uint32Array(64);
   private pLen = new Uint32Array(64);
   private pCap = new Uint32Array(64);
-  // The postings pool: rows ascending within a segment, with their term frequencies.
+  // The postings pool: (row, tf) in insertion order within a segment; no per-row term list is kept (it would cost
+  // as much again): removal sweeps the pool once per call.
   private pRows = new Uint32Array(256);
   private pTf = new Uint16Array(256);
   private pUsed = 0;
   private pGarbage = 0;
-  // Per row: its term ids in the forward pool (for removal), and its length in terms.
-  private fPool = new Uint32Array(256);
-  private fUsed = 0;
-  private fGarbage = 0;
-  private fStart = new Uint32Array(64);
-  private fLen = new Uint16Array(64);
+  /** Per row: its length in terms (after stop words). */
   private dl = new Uint32Array(64);
   private count = 0;
   /** Rows with at least one term (Lucene's docCount) and their total length. */
   private docs = 0;
   private totalLen = 0;
-  // Query scratch: a score per row, and the rows touched.
+  // Query scratch: a score and a matched-terms bit mask per row, and the rows the last search touched.
   private acc = new Float64Array(0);
+  private mask = new Uint32Array(0);
   private touched = new Int32Array(0);
+  private nTouched = 0;
 
   constructor(options: KeywordOptions = {}) {
     const { k1, b, stopWords } = checkKeywordOptions(options);
@@ -72,7 +70,7 @@ export class Bm25Index {
     return this.count;
   }
 
-  /** Bytes held by the typed arrays (capacity) plus an estimate of the vocabulary's strings and map entries. */
+  /** Bytes held by the typed arrays (capacity, query scratch included) plus an estimate of the vocabulary's strings and map entries. */
   get byteLength(): number {
     let vocabBytes = 0;
     for (const t of this.vocab) vocabBytes += 2 * t.length + 48;
@@ -82,10 +80,10 @@ export class Bm25Index {
       this.pCap.byteLength +
       this.pRows.byteLength +
       this.pTf.byteLength +
-      this.fPool.byteLength +
-      this.fStart.byteLength +
-      this.fLen.byteLength +
       this.dl.byteLength +
+      this.acc.byteLength +
+      this.mask.byteLength +
+      this.touched.byteLength +
       vocabBytes
     );
   }
@@ -96,8 +94,6 @@ export class Bm25Index {
     if (typeof text !== 'string') throw new InvalidInputError(`${what} must be a string (got ${typeof text}).`);
     const counts = new Map<string, number>();
     for (const t of terms(text, this.stop)) counts.set(t, (counts.get(t) ?? 0) + 1);
-    if (counts.size > MAX_TF)
-      throw new InvalidInputError(`${what} has more than ${MAX_TF} distinct terms; split it into passages.`);
     const out: StagedTerms = { terms: [], tf: [] };
     for (const [t, n] of counts) {
       if (n > MAX_TF) throw new InvalidInputError(`${what} repeats "${t}" more than ${MAX_TF} times; split it.`);
@@ -112,44 +108,54 @@ export class Bm25Index {
     const row = this.count;
     this.growRows(row + 1);
     this.count++;
-    this.write(row, staged, false);
+    this.write(row, staged);
   }
 
-  /** Replaces the terms of an existing row. */
-  replace(row: number, staged: StagedTerms): void {
-    this.drop(row);
-    this.write(row, staged, true);
+  /** Replaces the terms of existing rows (one sweep of the pool for the whole batch). */
+  replace(rows: readonly number[], staged: readonly StagedTerms[]): void {
+    if (rows.length === 0) return;
+    const drop = new Uint8Array(this.count);
+    for (const row of rows) drop[row] = 1;
+    this.sweep((row) => (drop[row] === 1 ? -1 : row));
+    for (const row of rows) this.forget(row);
+    for (let i = 0; i < rows.length; i++) this.write(rows[i], staged[i]);
   }
 
-  /** Removes `row`; the last row moves into its place (the vector index's swap-remove). */
-  remove(row: number): void {
-    this.drop(row);
-    const last = this.count - 1;
-    if (row !== last) {
-      const base = this.fStart[last];
-      const n = this.fLen[last];
-      // The last row is the largest in every list it is in: pop it, then insert it under its new number.
-      for (let i = 0; i < n; i++) {
-        const t = this.fPool[base + i];
-        const end = this.pStart[t] + --this.pLen[t];
-        this.insertPosting(t, row, this.pTf[end]);
-      }
-      this.fStart[row] = base;
-      this.fLen[row] = n;
-      this.dl[row] = this.dl[last];
+  /**
+   * Removes rows as the vector index's swap-removes did, in order: each pair (row, last) took `row` out and moved
+   * `last` into it. One sweep of the pool renames or drops every posting.
+   */
+  removeSwaps(swaps: readonly number[]): void {
+    if (swaps.length === 0) return;
+    const n = this.count;
+    const at = new Int32Array(n); // position → the row number it held before the call
+    for (let i = 0; i < n; i++) at[i] = i;
+    const next = new Int32Array(n).fill(-1); // old row → new row, -1: removed
+    let count = n;
+    for (let i = 0; i < swaps.length; i += 2) {
+      const row = swaps[i];
+      const old = at[row];
+      this.forget(old);
+      count--;
+      at[row] = at[count];
     }
-    this.fLen[last] = 0;
-    this.dl[last] = 0;
-    this.count = last;
+    const dl = this.dl.slice(0, n);
+    for (let pos = 0; pos < count; pos++) {
+      next[at[pos]] = pos;
+      this.dl[pos] = dl[at[pos]];
+    }
+    this.dl.fill(0, count, n);
+    this.count = count;
+    this.sweep((row) => next[row]);
   }
 
   clear(): void {
     this.termIds.clear();
     this.vocab = [];
-    this.pUsed = this.pGarbage = this.fUsed = this.fGarbage = 0;
-    this.fLen.fill(0);
+    this.pUsed = this.pGarbage = 0;
     this.dl.fill(0);
     this.count = this.docs = this.totalLen = 0;
+    this.nTouched = 0;
   }
 
   /** The query's terms as the index sees them (stop words dropped, repeats kept). */
@@ -169,49 +175,48 @@ export class Bm25Index {
     tie: RowTieBreak,
   ): void {
     heap.reset(k, tie);
+    this.resetScratch();
     if (this.docs === 0) return;
-    if (this.acc.length < this.count) {
-      this.acc = new Float64Array(this.dl.length);
-      this.touched = new Int32Array(this.dl.length);
-    }
-    const { acc, touched, pRows, pTf, dl, k1, b } = this;
+    const { acc, mask, touched, pRows, pTf, dl, k1, b } = this;
     const avgdl = this.totalLen / this.docs;
+    const c0 = k1 * (1 - b);
+    const c1 = (k1 * b) / avgdl;
     let n = 0;
-    for (const q of queryTerms) {
-      const t = this.termIds.get(q);
+    for (let qi = 0; qi < queryTerms.length; qi++) {
+      const t = this.termIds.get(queryTerms[qi]);
       if (t === undefined) continue;
       const df = this.pLen[t];
       if (df === 0) continue;
       const idf = Math.log(1 + (this.docs - df + 0.5) / (df + 0.5));
       const num = idf * (k1 + 1);
-      const c0 = k1 * (1 - b);
-      const c1 = (k1 * b) / avgdl;
+      // Bit of the first occurrence of this term in the query (terms past the 32nd are scored, not reported).
+      const first = queryTerms.indexOf(queryTerms[qi]);
+      const bit = first < 32 ? 1 << first : 0;
       for (let p = this.pStart[t], end = p + df; p < end; p++) {
         const row = pRows[p];
         const tf = pTf[p];
         if (acc[row] === 0) touched[n++] = row;
         acc[row] += (num * tf) / (tf + c0 + c1 * dl[row]);
+        mask[row] |= bit;
       }
     }
+    this.nTouched = n;
     for (let i = 0; i < n; i++) {
       const row = touched[i];
       const s = acc[row];
-      acc[row] = 0;
       if (heap.accepts(s, row) && (accept === null || accept(row))) heap.offer(s, row);
     }
   }
 
-  /** The distinct query terms that `row` holds, in query order. */
+  /** The distinct terms of the last search's query that `row` holds, in query order (the first 32 distinct ones). */
   matched(queryTerms: readonly string[], row: number): string[] {
     const out: string[] = [];
-    for (const q of queryTerms) {
-      const t = this.termIds.get(q);
-      if (t !== undefined && !out.includes(q) && this.find(t, row) >= 0) out.push(q);
-    }
+    const m = row < this.mask.length ? this.mask[row] : 0;
+    for (let i = 0; i < queryTerms.length && i < 32; i++) if ((m >>> i) & 1) out.push(queryTerms[i]);
     return out;
   }
 
-  /** Serialises the statistics: options, then each live term with its postings (rows ascending, tf). */
+  /** Serialises the statistics: options, then each live term with its postings (row, tf). */
   serialize(): Uint8Array {
     const enc = new TextEncoder();
     const live: number[] = [];
@@ -322,44 +327,24 @@ export class Bm25Index {
     index.growRows(count);
     index.pRows = new Uint32Array(Math.max(256, total));
     index.pTf = new Uint16Array(Math.max(256, total));
-    const fLen = index.fLen;
+    const seen = new Int32Array(count).fill(-1); // the last term each row was seen in: a repeat is corrupt
+    const tfAt = o + total * 4;
     let p = 0;
     for (let t = 0; t < nTerms; t++) {
       index.pStart[t] = p;
       index.pLen[t] = index.pCap[t] = dfs[t];
-      let prev = -1;
       for (let i = 0; i < dfs[t]; i++, p++) {
         const row = view.getUint32(o + p * 4, true);
-        if (row <= prev || row >= count)
-          throw new CorruptIndexError('The keyword section has postings out of order or out of range.');
-        prev = row;
+        const tf = view.getUint16(tfAt + p * 2, true);
+        if (row >= count || seen[row] === t || tf === 0)
+          throw new CorruptIndexError('The keyword section has a posting out of range, repeated or empty.');
+        seen[row] = t;
         index.pRows[p] = row;
-        if (fLen[row] === MAX_TF) throw new CorruptIndexError('The keyword section has a row with too many terms.');
-        fLen[row]++;
+        index.pTf[p] = tf;
+        index.dl[row] += tf;
       }
-    }
-    const tfAt = o + total * 4;
-    for (let i = 0; i < total; i++) {
-      const tf = view.getUint16(tfAt + i * 2, true);
-      if (tf === 0) throw new CorruptIndexError('The keyword section has a zero term frequency.');
-      index.pTf[i] = tf;
     }
     index.pUsed = total;
-    // The forward pool and lengths follow from the postings.
-    index.fPool = new Uint32Array(Math.max(256, total));
-    let f = 0;
-    for (let row = 0; row < count; row++) {
-      index.fStart[row] = f;
-      f += fLen[row];
-      fLen[row] = 0;
-    }
-    for (let t = 0; t < nTerms; t++)
-      for (let q = index.pStart[t], end = q + dfs[t]; q < end; q++) {
-        const row = index.pRows[q];
-        index.fPool[index.fStart[row] + fLen[row]++] = t;
-        index.dl[row] += index.pTf[q];
-      }
-    index.fUsed = total;
     index.count = count;
     for (let row = 0; row < count; row++)
       if (index.dl[row] > 0) {
@@ -371,21 +356,17 @@ export class Bm25Index {
 
   // ---- internals ----
 
-  private write(row: number, staged: StagedTerms, inOrder: boolean): void {
+  private write(row: number, staged: StagedTerms): void {
     const n = staged.terms.length;
-    if (this.fUsed + n > this.fPool.length) this.growForward(n);
-    const base = this.fUsed;
     let len = 0;
     for (let i = 0; i < n; i++) {
       const t = this.termId(staged.terms[i]);
-      this.fPool[base + i] = t;
-      if (inOrder) this.insertPosting(t, row, staged.tf[i]);
-      else this.appendPosting(t, row, staged.tf[i]);
+      if (this.pLen[t] === this.pCap[t]) this.relocate(t);
+      const p = this.pStart[t] + this.pLen[t]++;
+      this.pRows[p] = row;
+      this.pTf[p] = staged.tf[i];
       len += staged.tf[i];
     }
-    this.fUsed += n;
-    this.fStart[row] = base;
-    this.fLen[row] = n;
     this.dl[row] = len;
     if (len > 0) {
       this.docs++;
@@ -393,18 +374,49 @@ export class Bm25Index {
     }
   }
 
-  /** Takes a row's postings out (its number stays in use). */
-  private drop(row: number): void {
-    const base = this.fStart[row];
-    const n = this.fLen[row];
-    for (let i = 0; i < n; i++) this.deletePosting(this.fPool[base + i], row);
-    this.fGarbage += n;
-    this.fLen[row] = 0;
+  /** Takes a row's length out of the collection statistics (its postings go in the next sweep). */
+  private forget(row: number): void {
     if (this.dl[row] > 0) {
       this.docs--;
       this.totalLen -= this.dl[row];
     }
     this.dl[row] = 0;
+  }
+
+  /** Renames every posting's row by `rename` (-1: drop it), in place within each segment. */
+  private sweep(rename: (row: number) => number): void {
+    const { pRows, pTf } = this;
+    for (let t = 0; t < this.vocab.length; t++) {
+      const start = this.pStart[t];
+      const end = start + this.pLen[t];
+      let w = start;
+      for (let p = start; p < end; p++) {
+        const row = rename(pRows[p]);
+        if (row < 0) continue;
+        pRows[w] = row;
+        pTf[w++] = pTf[p];
+      }
+      this.pLen[t] = w - start;
+    }
+    this.nTouched = 0; // the scratch's rows are stale now
+    this.mask.fill(0);
+    this.acc.fill(0);
+  }
+
+  private resetScratch(): void {
+    if (this.acc.length < this.count) {
+      this.acc = new Float64Array(this.dl.length);
+      this.mask = new Uint32Array(this.dl.length);
+      this.touched = new Int32Array(this.dl.length);
+      this.nTouched = 0;
+      return;
+    }
+    for (let i = 0; i < this.nTouched; i++) {
+      const row = this.touched[i];
+      this.acc[row] = 0;
+      this.mask[row] = 0;
+    }
+    this.nTouched = 0;
   }
 
   private termId(term: string): number {
@@ -419,58 +431,13 @@ export class Bm25Index {
     return t;
   }
 
-  /** Position of `row` in term t's postings, or -1. */
-  private find(t: number, row: number): number {
-    let lo = this.pStart[t];
-    let hi = lo + this.pLen[t];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.pRows[mid] < row) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < this.pStart[t] + this.pLen[t] && this.pRows[lo] === row ? lo : -1;
-  }
-
-  private appendPosting(t: number, row: number, tf: number): void {
-    if (this.pLen[t] === this.pCap[t]) this.relocate(t);
-    const p = this.pStart[t] + this.pLen[t]++;
-    this.pRows[p] = row;
-    this.pTf[p] = tf;
-  }
-
-  private insertPosting(t: number, row: number, tf: number): void {
-    if (this.pLen[t] === this.pCap[t]) this.relocate(t);
-    const start = this.pStart[t];
-    const end = start + this.pLen[t];
-    let lo = start;
-    let hi = end;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.pRows[mid] < row) lo = mid + 1;
-      else hi = mid;
-    }
-    this.pRows.copyWithin(lo + 1, lo, end);
-    this.pTf.copyWithin(lo + 1, lo, end);
-    this.pRows[lo] = row;
-    this.pTf[lo] = tf;
-    this.pLen[t]++;
-  }
-
-  private deletePosting(t: number, row: number): void {
-    const p = this.find(t, row);
-    const end = this.pStart[t] + this.pLen[t];
-    this.pRows.copyWithin(p, p + 1, end);
-    this.pTf.copyWithin(p, p + 1, end);
-    this.pLen[t]--;
-  }
-
-  /** Moves term t's postings to the pool's end with room to grow (compacting the pool when half of it is dead). */
+  /** Moves term t's postings to the pool's end with room to grow; a full pool is compacted first when it can be. */
   private relocate(t: number): void {
-    const cap = this.pCap[t] + (this.pCap[t] >>> 1) + 2;
+    const cap = this.pCap[t] + (this.pCap[t] >>> 2) + 2;
     if (this.pUsed + cap > this.pRows.length) {
-      if (this.pGarbage > this.pUsed >>> 1) this.compactPostings();
+      if (this.pGarbage > this.pRows.length >>> 3) this.compact();
       if (this.pUsed + cap > this.pRows.length) {
-        const size = Math.ceil((this.pUsed + cap) * 1.5);
+        const size = Math.ceil((this.pUsed + cap) * 1.25);
         const rows = new Uint32Array(size);
         const tfs = new Uint16Array(size);
         rows.set(this.pRows.subarray(0, this.pUsed));
@@ -489,39 +456,23 @@ export class Bm25Index {
     this.pUsed += cap;
   }
 
-  private compactPostings(): void {
-    const rows = new Uint32Array(this.pRows.length);
-    const tfs = new Uint16Array(this.pTf.length);
+  /** Packs the segments to the pool's start in place (in start order), trimming each to its length + 1/8. */
+  private compact(): void {
+    const order = Array.from({ length: this.vocab.length }, (_, t) => t).sort(
+      (a, b) => this.pStart[a] - this.pStart[b],
+    );
     let o = 0;
-    for (let t = 0; t < this.vocab.length; t++) {
+    for (const t of order) {
       const s = this.pStart[t];
-      rows.set(this.pRows.subarray(s, s + this.pLen[t]), o);
-      tfs.set(this.pTf.subarray(s, s + this.pLen[t]), o);
+      const len = this.pLen[t];
+      this.pRows.copyWithin(o, s, s + len);
+      this.pTf.copyWithin(o, s, s + len);
       this.pStart[t] = o;
+      this.pCap[t] = Math.min(this.pCap[t], len + (len >>> 3) + 1);
       o += this.pCap[t];
     }
-    this.pRows = rows;
-    this.pTf = tfs;
     this.pUsed = o;
     this.pGarbage = 0;
-  }
-
-  /** Makes room for n more forward entries: compacts when half the pool is dead, else grows by half. */
-  private growForward(n: number): void {
-    const live = this.fUsed - this.fGarbage;
-    const size = Math.max(this.fPool.length, Math.ceil((live + n) * 1.5));
-    const pool = new Uint32Array(size);
-    let o = 0;
-    for (let row = 0; row < this.count; row++) {
-      const s = this.fStart[row];
-      const len = this.fLen[row];
-      pool.set(this.fPool.subarray(s, s + len), o);
-      this.fStart[row] = o;
-      o += len;
-    }
-    this.fPool = pool;
-    this.fUsed = o;
-    this.fGarbage = 0;
   }
 
   private growTerms(n: number): void {
@@ -534,10 +485,7 @@ export class Bm25Index {
 
   private growRows(n: number): void {
     if (n <= this.dl.length) return;
-    const size = Math.ceil(n * 1.5);
-    this.fStart = grown(this.fStart, new Uint32Array(size));
-    this.fLen = grown(this.fLen, new Uint16Array(size));
-    this.dl = grown(this.dl, new Uint32Array(size));
+    this.dl = grown(this.dl, new Uint32Array(Math.ceil(n * 1.25)));
   }
 }
 

@@ -23,13 +23,13 @@ class Mirror {
     if (row < 0) {
       this.rows.push(id);
       this.index.add(staged);
-    } else this.index.replace(row, staged);
+    } else this.index.replace([row], [staged]);
     this.texts.set(id, text);
   }
   remove(id: string): void {
     const row = this.rows.indexOf(id);
     const last = this.rows.length - 1;
-    this.index.remove(row);
+    this.index.removeSwaps([row, last]);
     this.rows[row] = this.rows[last];
     this.rows.length = last;
     this.texts.delete(id);
@@ -101,6 +101,23 @@ describe('Bm25Index', () => {
     }
   });
 
+  it('applies a batch of swap-removes in one sweep', () => {
+    const m = new Mirror();
+    for (let i = 0; i < 10; i++) m.upsert(`d${i}`, `w${i} common ${i % 2 ? 'odd' : 'even'}`);
+    // Remove rows 2, then 0 (the last row moves into each hole), as CosineIndex.remove does in one call.
+    const swaps: number[] = [];
+    for (const id of ['d2', 'd0', 'd9']) {
+      const row = m.rows.indexOf(id);
+      const last = m.rows.length - 1;
+      swaps.push(row, last);
+      m.rows[row] = m.rows[last];
+      m.rows.length = last;
+      m.texts.delete(id);
+    }
+    m.index.removeSwaps(swaps);
+    for (const q of ['common', 'odd', 'even', 'w2 w8 w7']) expectClose(m.search(q), referenceBm25(m.texts, q));
+  });
+
   it('survives heavy churn (pool growth and compaction) and stays equal to the reference', () => {
     const rng = rngOf(11);
     const m = new Mirror();
@@ -119,7 +136,11 @@ describe('Bm25Index', () => {
     m.upsert('a', 'cat dog');
     m.upsert('c', 'cat');
     expect([...m.search('dog', 1).keys()]).toEqual(['a']);
-    expect(m.index.matched(m.index.queryTerms('Dog CAT fish dog'), 0)).toEqual(['dog', 'cat']);
+    const q = m.index.queryTerms('Dog CAT fish dog');
+    m.search('Dog CAT fish dog');
+    expect(m.index.matched(q, 0)).toEqual(['dog', 'cat']);
+    expect(m.index.matched(q, 2)).toEqual(['cat']);
+    m.search('dog');
     expect(m.index.matched(['dog'], 2)).toEqual([]);
   });
 
