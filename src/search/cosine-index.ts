@@ -19,6 +19,7 @@ import type {
   HitSources,
   IndexStats,
   Int8Rescore,
+  KeywordOptions,
   JsonValue,
   SearchHit,
   SearchOptions,
@@ -95,6 +96,18 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   /** Whether this index keeps a keyword (BM25) index for 'keyword' and 'hybrid' search. */
   get hasKeywords(): boolean {
     return this.keywords !== null;
+  }
+
+  /**
+   * Starts keeping keywords (an index made or saved without them): existing entries have no terms until upserted with
+   * texts. Does nothing when the index already keeps keywords.
+   */
+  enableKeywords(options: KeywordOptions = {}): void {
+    this.idle('enableKeywords');
+    if (this.keywords !== null) return;
+    const keywords = new Bm25Index(options);
+    for (let i = 0; i < this.count; i++) keywords.add(NO_TERMS);
+    this.keywords = keywords;
   }
 
   /** Number of stored vectors. */

@@ -181,6 +181,7 @@ export class WorkerIndex implements IndexApi {
           message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.`,
         });
       }
+      loaded.enableKeywords(); // a snapshot from before keywords: its entries get terms when upserted with texts
       this.host.replace(this.name, loaded);
       return { value: true };
     }, false);

@@ -79,4 +79,17 @@ describe('index handle keywords', () => {
     await idx.rebuild('int8');
     expect(await idx.search('file', 10, { mode: 'keyword' })).toEqual(before);
   });
+
+  it('a snapshot saved without keywords loads, and gains terms as texts are upserted', async () => {
+    const { embedder, store } = await rig(5);
+    const old = new CosineIndex({ dim: DIM });
+    old.addVectors(['a', 'b'], [textVector('a'), textVector('b')]);
+    store.saved.set('old', new Uint8Array(old.serialize()));
+    const idx = embedder.index('old');
+    expect(await idx.load()).toBe(true);
+    expect(await idx.search('cat', 5, { mode: 'keyword' })).toEqual([]);
+    await idx.upsertTexts(['a'], ['a cat']);
+    expect((await idx.search('cat', 5, { mode: 'keyword' })).map((h) => h.id)).toEqual(['a']);
+    expect(await idx.ids()).toEqual(['a', 'b']);
+  });
 });

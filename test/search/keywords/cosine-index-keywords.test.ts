@@ -220,5 +220,17 @@ describe('CosineIndex with keywords', () => {
     const loaded = CosineIndex.deserialize(plain.serialize());
     expect(loaded.hasKeywords).toBe(false);
     expect(loaded.search([1, 0], 1)[0].id).toBe('a');
+    loaded.enableKeywords();
+    expect(loaded.search('cat', 1, { mode: 'keyword' })).toEqual([]);
+    loaded.upsertVectors(
+      ['a', 'b'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      undefined,
+      { texts: ['a cat', undefined] },
+    );
+    expect(loaded.search('cat', 5, { mode: 'keyword' }).map((h) => h.id)).toEqual(['a']);
   });
 });
