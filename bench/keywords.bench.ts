@@ -1,28 +1,21 @@
 // Keyword (BM25) and hybrid search over passages shaped like the demo corpus (lengths drawn from its passages, words
 // drawn from its word stream, so term frequencies follow it): query latency, keyword-index bytes per passage and add
 // throughput, each against a baseline measured in the same run (vector search, the int8 vectors' bytes, adding
-// without keywords). Writes bench/results/keywords.json.
+// without keywords), in Node and then in headless Chromium (the same code, bundled into a page; sizes in
+// HPD_BENCH_BROWSER_SIZES, default 10000,100000). Writes bench/results/keywords.json.
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CosineIndex } from '../src/search/index.js';
-import { seededRandom } from '../src/seeded-random.js';
-import { median } from './timing.js';
+import { build as esbuild } from 'esbuild';
+import { chromiumUnavailableReason, launchChromium } from '../test/browser/chromium.js';
+import { measure, type Corpus, type Row } from './keywords-measure.js';
 
-const DIM = 128;
-const K = 10;
 // HPD_BENCH_SIZES=10000,100000 narrows a run; the default is the issue's full set.
 const SIZES = (process.env.HPD_BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
-const CHUNK = 5_000;
-const QUERIES = 200;
+const BROWSER_SIZES = (process.env.HPD_BENCH_BROWSER_SIZES ?? '10000,100000').split(',').filter(Boolean).map(Number);
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-interface Corpus {
-  words: string[];
-  lengths: number[];
-}
 
 /** The demo corpus's word stream (whitespace-separated, as written) and passage lengths in words. */
 function loadCorpus(): Corpus {
@@ -37,131 +30,56 @@ function loadCorpus(): Corpus {
   return { words, lengths };
 }
 
-function passages(c: Corpus, n: number, rand: () => number): string[] {
-  const out: string[] = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const len = c.lengths[Math.floor(rand() * c.lengths.length)];
-    const w: string[] = new Array<string>(len);
-    for (let j = 0; j < len; j++) w[j] = c.words[Math.floor(rand() * c.words.length)];
-    out[i] = w.join(' ');
-  }
-  return out;
+function describe(where: string, row: Row): string {
+  return `${where} n ${row.n}: keyword p50 ${row.keyword_p50_ms.toFixed(3)} ms (${row.keyword_over_vector.toFixed(2)}× vector ${row.vector_p50_ms.toFixed(3)} ms), hybrid p50 ${row.hybrid_p50_ms.toFixed(3)} ms (${row.hybrid_over_vector.toFixed(2)}×; vector at depth 100 ${row.vector100_p50_ms.toFixed(3)} ms); keyword index ${row.keyword_bytes_per_passage.toFixed(0)} B/passage (${row.keyword_over_int8_bytes.toFixed(2)}× int8 vectors' ${row.int8_vector_bytes_per_passage.toFixed(0)} B); add ${row.add_per_s_with_keywords.toFixed(0)}/s with keywords, ${row.add_per_s_vectors_only.toFixed(0)}/s without (${row.add_with_over_without.toFixed(2)}×)`;
 }
 
-function unitVectors(n: number, rand: () => number): Float32Array {
-  const out = new Float32Array(n * DIM);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += (out[i * DIM + j] = rand() * 2 - 1) ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let j = 0; j < DIM; j++) out[i * DIM + j] *= inv;
+/** The same measurement in headless Chromium: keywords-measure.ts bundled into a blank page. */
+async function inChromium(c: Corpus): Promise<Row[]> {
+  const reason = chromiumUnavailableReason();
+  if (reason !== null || BROWSER_SIZES.length === 0) {
+    console.log(`Chromium rows skipped: ${reason ?? 'HPD_BENCH_BROWSER_SIZES is empty'}`);
+    return [];
   }
-  return out;
-}
-
-interface Row {
-  n: number;
-  vector_p50_ms: number;
-  /** Vector search at hybrid's list depth (max(k, 100)): the vector half of a hybrid search. */
-  vector100_p50_ms: number;
-  keyword_p50_ms: number;
-  keyword_p95_ms: number;
-  hybrid_p50_ms: number;
-  keyword_over_vector: number;
-  hybrid_over_vector: number;
-  keyword_bytes_per_passage: number;
-  int8_vector_bytes_per_passage: number;
-  keyword_over_int8_bytes: number;
-  add_per_s_vectors_only: number;
-  add_per_s_with_keywords: number;
-  add_with_over_without: number;
-}
-
-/** Builds one int8 index of n passages (with or without keywords) chunk by chunk; returns it and passages/s. */
-function build(c: Corpus, n: number, keywords: boolean): { index: CosineIndex; perS: number } {
-  const rand = seededRandom(n);
-  const index = new CosineIndex({ dim: DIM, storage: 'int8', capacity: n, keywords });
-  let ms = 0;
-  for (let s = 0; s < n; s += CHUNK) {
-    const m = Math.min(CHUNK, n - s);
-    const ids = Array.from({ length: m }, (_, i) => `p${s + i}`);
-    const texts = passages(c, m, rand);
-    const vectors = unitVectors(m, rand);
-    const t = performance.now();
-    index.addVectors(ids, vectors, undefined, keywords ? { texts } : undefined);
-    ms += performance.now() - t;
+  const bundle = await esbuild({
+    stdin: {
+      contents: "import { measure } from './keywords-measure.ts'; (globalThis as any).measure = measure;",
+      resolveDir: here,
+      loader: 'ts',
+    },
+    bundle: true,
+    format: 'iife',
+    target: 'es2022',
+    write: false,
+  });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    await page.addScriptTag({ content: bundle.outputFiles[0].text });
+    const rows: Row[] = [];
+    for (const n of BROWSER_SIZES) {
+      const row = await page.evaluate(
+        ([corpus, size]) => (globalThis as unknown as { measure: typeof measure }).measure(corpus, size),
+        [c, n] as const,
+      );
+      console.log(describe('chromium', row));
+      rows.push(row);
+    }
+    return rows;
+  } finally {
+    await browser.close();
   }
-  return { index, perS: n / (ms / 1000) };
 }
 
 export async function run(): Promise<void> {
   const c = loadCorpus();
-  const rows: Row[] = [];
+  const node: Row[] = [];
   for (const n of SIZES) {
-    const plain = build(c, n, false);
-    const vectorOnlyPerS = plain.perS;
-    const int8Bytes = plain.index.stats().bytes / n;
-    plain.index.clear();
-    const { index, perS } = build(c, n, true);
-    const rand = seededRandom(7);
-    // Queries: 1–4 words of the corpus stream, so common and rare terms both occur.
-    const texts = Array.from({ length: QUERIES }, () =>
-      Array.from({ length: 1 + Math.floor(rand() * 4) }, () => c.words[Math.floor(rand() * c.words.length)]).join(' '),
-    );
-    const vectors = unitVectors(QUERIES, rand);
-    const times = {
-      vector: [] as number[],
-      vector100: [] as number[],
-      keyword: [] as number[],
-      hybrid: [] as number[],
-    };
-    for (let round = 0; round < 3; round++) {
-      for (let q = 0; q < QUERIES; q++) {
-        const v = vectors.subarray(q * DIM, (q + 1) * DIM);
-        let t = performance.now();
-        index.search(v, K);
-        const tv = performance.now() - t;
-        t = performance.now();
-        index.search(v, 100);
-        const tv100 = performance.now() - t;
-        t = performance.now();
-        index.search(texts[q], K, { mode: 'keyword' });
-        const tk = performance.now() - t;
-        t = performance.now();
-        index.search(v, K, { mode: 'hybrid', text: texts[q] });
-        const th = performance.now() - t;
-        if (round > 0) {
-          times.vector.push(tv);
-          times.vector100.push(tv100);
-          times.keyword.push(tk);
-          times.hybrid.push(th);
-        }
-      }
-    }
-    const kwBytes = (index.stats().keywordBytes ?? 0) / n;
-    const sorted = [...times.keyword].sort((a, b) => a - b);
-    const row: Row = {
-      n,
-      vector_p50_ms: median(times.vector),
-      vector100_p50_ms: median(times.vector100),
-      keyword_p50_ms: median(times.keyword),
-      keyword_p95_ms: sorted[Math.floor(0.95 * (sorted.length - 1))],
-      hybrid_p50_ms: median(times.hybrid),
-      keyword_over_vector: median(times.keyword) / median(times.vector),
-      hybrid_over_vector: median(times.hybrid) / median(times.vector),
-      keyword_bytes_per_passage: kwBytes,
-      int8_vector_bytes_per_passage: int8Bytes,
-      keyword_over_int8_bytes: kwBytes / int8Bytes,
-      add_per_s_vectors_only: vectorOnlyPerS,
-      add_per_s_with_keywords: perS,
-      add_with_over_without: perS / vectorOnlyPerS,
-    };
-    rows.push(row);
-    console.log(
-      `n ${n}: keyword p50 ${row.keyword_p50_ms.toFixed(3)} ms (${row.keyword_over_vector.toFixed(2)}× vector ${row.vector_p50_ms.toFixed(3)} ms), hybrid p50 ${row.hybrid_p50_ms.toFixed(3)} ms (${row.hybrid_over_vector.toFixed(2)}×; vector at depth 100 ${row.vector100_p50_ms.toFixed(3)} ms); keyword index ${kwBytes.toFixed(0)} B/passage (${row.keyword_over_int8_bytes.toFixed(2)}× int8 vectors' ${int8Bytes.toFixed(0)} B); add ${perS.toFixed(0)}/s with keywords, ${vectorOnlyPerS.toFixed(0)}/s without (${row.add_with_over_without.toFixed(2)}×)`,
-    );
-    index.clear();
+    const row = measure(c, n);
+    console.log(describe('node', row));
+    node.push(row);
   }
+  const chromium = await inChromium(c);
   await mkdir(join(here, 'results'), { recursive: true });
-  await writeFile(join(here, 'results', 'keywords.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  await writeFile(join(here, 'results', 'keywords.json'), `${JSON.stringify({ node, chromium }, null, 2)}\n`);
 }
