@@ -214,6 +214,41 @@ describe('CosineIndex with keywords', () => {
     expect(index.stats().keywordBytes).toBeGreaterThan(0);
   });
 
+  it('random batches of adds, upserts (with and without texts) and removes keep keyword scores equal to the reference', () => {
+    const rand = seededRandom(23);
+    const index = new CosineIndex({ dim: DIM, keywords: true });
+    const texts = new Map<string, string>();
+    for (let round = 0; round < 300; round++) {
+      const op = rand();
+      const ids = [...new Set(Array.from({ length: 1 + Math.floor(rand() * 6) }, () => `r${Math.floor(rand() * 60)}`))];
+      if (op < 0.35) {
+        index.remove(ids);
+        for (const id of ids) texts.delete(id);
+      } else if (op < 0.5) {
+        // No texts: new entries get no terms, existing ones keep theirs.
+        index.upsertVectors(
+          ids,
+          ids.map(() => vec(rand)),
+        );
+        for (const id of ids) if (!texts.has(id)) texts.set(id, '');
+      } else {
+        const t = ids.map(() => text(rand));
+        index.upsertVectors(
+          ids,
+          ids.map(() => vec(rand)),
+          undefined,
+          { texts: t },
+        );
+        ids.forEach((id, i) => texts.set(id, t[i]));
+      }
+      if (round % 25 === 0 || round === 299) {
+        const m = { index, texts, vectors: new Map<string, Float32Array>() };
+        for (const q of QUERIES) expectKeyword(index.search(q, 20, { mode: 'keyword' }), referenceKeyword(m, q, 20));
+      }
+    }
+    expect(index.size).toBe(texts.size);
+  });
+
   it('an index saved without keywords loads without them', () => {
     const plain = new CosineIndex<JsonValue>({ dim: 2 });
     plain.addVectors(['a'], [[1, 0]]);
