@@ -1,6 +1,15 @@
 // The demo: load a model (saying which, from where, on what), index the sample corpus or your files in the worker
 // with progress and cancel, search as you type, switch f32/int8, and keep the index across reloads (OPFS/IndexedDB).
-import { createEmbedder, type Embedder, type IndexHandle, type IndexStats, type StorageKind } from 'hpd-embed';
+import {
+  createEmbedder,
+  type Embedder,
+  type IndexHandle,
+  type IndexStats,
+  type SearchHit,
+  type SearchMode,
+  type StorageKind,
+  type TextSpan,
+} from 'hpd-embed';
 import sampleUrl from './corpus/node-api-docs.jsonl?url';
 import { indexes as prebuilt } from 'virtual:hpd-embed';
 import { parseFile, parseJsonl, type PassageItem } from './documents.js';
@@ -390,15 +399,17 @@ async function search(): Promise<void> {
     return;
   }
   const seq = ++searchSeq;
+  const mode = document.querySelector<HTMLInputElement>('input[name=mode]:checked')?.value as SearchMode;
   const t0 = performance.now();
-  const vector = await embedder.embed([q]);
+  // A keyword search embeds nothing; hybrid embeds the query once and also matches its words.
+  const vector = mode === 'keyword' ? undefined : await embedder.embed([q]);
   const t1 = performance.now();
-  const hits = await index.search(vector, TOP_K, { withMetadata: true });
+  const hits = await index.search(vector ?? q, TOP_K, { withMetadata: true, mode, text: q });
   const t2 = performance.now();
   if (seq !== searchSeq) return; // a newer query already ran
   const s = await index.stats();
   const timing = $('timing');
-  timing.textContent = `query encode ${fmtMs(t1 - t0)} · search ${fmtMs(t2 - t1)} (round trips to the worker) · ${s.size.toLocaleString('en')} vectors · ${s.storage}`;
+  timing.textContent = `query encode ${fmtMs(t1 - t0)} · search ${fmtMs(t2 - t1)} (round trips to the worker) · ${s.size.toLocaleString('en')} vectors · ${s.storage} · ${mode}`;
   timing.dataset.hits = String(hits.length);
   list.dataset.query = q;
   list.replaceChildren(
@@ -407,17 +418,46 @@ async function search(): Promise<void> {
       const li = document.createElement('li');
       const score = document.createElement('span');
       score.className = 'score';
-      score.textContent = h.score.toFixed(3);
+      // The cosine where the vectors found it (hybrid's fused score is a rank sum); BM25 in keyword mode.
+      const shown = mode === 'hybrid' ? h.sources?.vector?.score : h.score;
+      score.textContent = shown === undefined ? '' : shown.toFixed(3);
       const passage = document.createElement('span');
       passage.className = 'passage';
-      passage.textContent = meta.text ?? h.id; // untrusted: text only, never innerHTML
+      passage.append(...highlighted(meta.text ?? h.id, h.highlights)); // untrusted: text nodes only, never innerHTML
+      const why = document.createElement('span');
+      why.className = 'why';
+      why.textContent = whyText(h);
       const doc = document.createElement('span');
       doc.className = 'doc';
       doc.textContent = meta.title || meta.doc || ''; // prebuilt passages carry their document's title
-      li.append(score, passage, doc);
+      li.append(score, passage, why, doc);
       return li;
     }),
   );
+}
+
+/** The text as text nodes, with the hit's matched-term offsets wrapped in <mark>. */
+function highlighted(text: string, spans: readonly TextSpan[] | undefined): Node[] {
+  const out: Node[] = [];
+  let at = 0;
+  for (const { start, end } of spans ?? []) {
+    if (start < at) continue;
+    if (start > at) out.push(document.createTextNode(text.slice(at, start)));
+    const mark = document.createElement('mark');
+    mark.textContent = text.slice(start, end);
+    out.push(mark);
+    at = end;
+  }
+  if (at < text.length) out.push(document.createTextNode(text.slice(at)));
+  return out;
+}
+
+/** Why a hit matched: the lists that found it and its rank in each. */
+function whyText(h: SearchHit): string {
+  const parts: string[] = [];
+  if (h.sources?.vector) parts.push(`meaning #${h.sources.vector.rank}`);
+  if (h.sources?.keyword) parts.push(`words #${h.sources.keyword.rank}`);
+  return parts.join(' · ');
 }
 
 // --- wiring --------------------------------------------------------------
@@ -449,5 +489,8 @@ for (const r of document.querySelectorAll<HTMLInputElement>('input[name=storage]
   r.addEventListener('change', () => void switchStorage(r.value as StorageKind));
 }
 $('query').addEventListener('input', () => scheduleSearch());
+for (const r of document.querySelectorAll<HTMLInputElement>('input[name=mode]')) {
+  r.addEventListener('change', () => scheduleSearch(0));
+}
 syncControls();
 void loadModel();

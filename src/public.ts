@@ -27,5 +27,12 @@ export {
   type IndexPersistence,
   type StorageKind,
   type JsonValue,
+  type SearchMode,
+  type HitSources,
+  type TextSpan,
+  type KeywordOptions,
+  type VectorsOptions,
+  termSpans,
+  type TermSpan,
 } from './search/index.js';
 export { splitPassages, estimateTokens, type Passage, type SplitOptions } from './text/passages.js';

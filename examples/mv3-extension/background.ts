@@ -2,7 +2,17 @@
 // (which owns the embedder) in small paced batches, answers the popup and the omnibox, and keeps the content script
 // registered exactly where the user granted access. MV3 service workers cannot run a Web Worker, hence the offscreen document.
 import { historyDb, readQuota, writeQuota } from './db.js';
-import { MAX_QUERY, MAX_TEXT, MAX_TITLE, clampK, clampText, hostArg, pageQuotaExceeded, type Quota } from './limits.js';
+import {
+  MAX_QUERY,
+  MAX_TEXT,
+  MAX_TITLE,
+  clampK,
+  clampText,
+  hostArg,
+  pageQuotaExceeded,
+  searchMode,
+  type Quota,
+} from './limits.js';
 import {
   isErrorReply,
   type HistoryStats,
@@ -280,10 +290,10 @@ async function pump(): Promise<void> {
 
 // --- what the popup and omnibox call ---------------------------------------------
 
-export function search(query: unknown, k: unknown = 10): Promise<PageHit[]> {
+export function search(query: unknown, k: unknown = 10, mode?: unknown): Promise<PageHit[]> {
   const q = clampText(query, MAX_QUERY);
   if (!q.trim()) return Promise.resolve([]);
-  return ask({ target: 'hpd-offscreen', type: 'search', query: q, k: clampK(k) });
+  return ask({ target: 'hpd-offscreen', type: 'search', query: q, k: clampK(k), mode: searchMode(mode) });
 }
 
 /** Captures waiting to be indexed (read from the queue itself, without waking the offscreen document). */
@@ -401,7 +411,7 @@ function fromPopup(req: Message, sender: chrome.runtime.MessageSender): Promise<
     return Promise.reject(new Error('not allowed from this context'));
   switch (req.type) {
     case 'search':
-      return search(req.query, req.k);
+      return search(req.query, req.k, req.mode);
     case 'status':
       return status();
     case 'forget': {

@@ -73,3 +73,8 @@ export function passageQuotaExceeded(size: number, removing: number, adding: num
     return `Limit reached: the index holds ${size} passages (at most ${quota.maxPassages}). New pages are not indexed; forget a site to make room.`;
   return undefined;
 }
+
+/** A search mode from a message: one of the three, else 'hybrid' (the default). */
+export function searchMode(mode: unknown): 'hybrid' | 'vector' | 'keyword' {
+  return mode === 'vector' || mode === 'keyword' ? mode : 'hybrid';
+}

@@ -16,6 +16,7 @@ import {
   hostArg,
   pageQuotaExceeded,
   passageQuotaExceeded,
+  searchMode,
 } from './limits.js';
 import type { HistoryStats, IndexReply, PageHit, PageRecord, QueuedPage, SaveReply, SiteSummary } from './protocol.js';
 import { pageKey } from './urls.js';
@@ -204,14 +205,15 @@ async function record(db: Db, url: string): Promise<PageRecord | undefined> {
 }
 
 /** Top pages for a query: the index returns passages; the best passage of each page stands for it. */
-async function search(rawQuery: unknown, rawK: unknown): Promise<PageHit[]> {
+async function search(rawQuery: unknown, rawK: unknown, rawMode: unknown): Promise<PageHit[]> {
   const query = clampText(rawQuery, MAX_QUERY);
   const k = clampK(rawK);
+  const mode = searchMode(rawMode);
   if (!query.trim()) return [];
   const { index } = await start();
   const db = await historyDb();
   // Each hit carries its passage's metadata: one round trip to the worker for the whole search.
-  const hits = await index.search(query, k * 4, { withMetadata: true });
+  const hits = await index.search(query, k * 4, { withMetadata: true, mode });
   const out: PageHit[] = [];
   const seen = new Set<string>();
   for (const h of hits) {
@@ -226,10 +228,17 @@ async function search(rawQuery: unknown, rawK: unknown): Promise<PageHit[]> {
       visitedAt: page?.visitedAt ?? 0,
       passage: meta?.text ?? '',
       score: h.score,
+      ...(h.highlights ? { highlights: h.highlights } : {}),
+      ...(h.sources ? { why: whyText(h.sources) } : {}),
     });
     if (out.length === k) break;
   }
   return out;
+}
+
+/** Why a hit matched: the lists that found it and its rank in each. */
+function whyText(s: { vector?: { rank: number }; keyword?: { rank: number } }): string {
+  return [s.vector && `meaning #${s.vector.rank}`, s.keyword && `words #${s.keyword.rank}`].filter(Boolean).join(' · ');
 }
 
 /** Forgets one host's pages, or everything: passages out of the index, index saved, then the records go. */
@@ -304,7 +313,7 @@ function handle(req: Record<string, unknown>): Promise<unknown> {
     case 'forget':
       return serial(() => forget(req.host, req.host === undefined));
     case 'search':
-      return search(req.query, req.k);
+      return search(req.query, req.k, req.mode);
     case 'stats':
       return stats();
     default:

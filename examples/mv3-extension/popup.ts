@@ -1,6 +1,6 @@
 // The popup (also the options page): search as you type, the capture switch, site access, and forgetting.
 // Page text is untrusted: it is only ever rendered with textContent.
-import { isErrorReply, type BackgroundRequest, type PageHit, type Status } from './protocol.js';
+import { isErrorReply, type BackgroundRequest, type PageHit, type SearchModeArg, type Status } from './protocol.js';
 import { webUrl } from './urls.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -26,6 +26,20 @@ function open(url: string, background: boolean): void {
   if (u) void chrome.tabs.create({ url: u.href, active: !background });
 }
 
+/** The passage as text nodes, the query's words (the hit's offsets) in <mark>. */
+function passage(h: PageHit): HTMLElement {
+  const div = el('div', 'passage', '');
+  let at = 0;
+  for (const { start, end } of h.highlights ?? []) {
+    if (start < at || end > h.passage.length) continue;
+    if (start > at) div.append(h.passage.slice(at, start));
+    div.append(el('mark', '', h.passage.slice(start, end)));
+    at = end;
+  }
+  div.append(h.passage.slice(at));
+  return div;
+}
+
 function render(hits: PageHit[]): void {
   results.replaceChildren(
     ...hits.map((h) => {
@@ -37,7 +51,8 @@ function render(hits: PageHit[]): void {
         el('span', 'score', h.score.toFixed(3)),
         el('div', 'title', h.title),
         el('div', 'url', h.url),
-        el('div', 'passage', h.passage),
+        passage(h),
+        el('div', 'why', h.why ?? ''),
         el('div', 'meta', when),
       );
       li.addEventListener('click', (e) => open(h.url, e.ctrlKey || e.metaKey || e.button === 1));
@@ -55,7 +70,10 @@ async function runSearch(): Promise<void> {
   const query = q.value;
   const t0 = performance.now();
   try {
-    const hits = query.trim() ? await send<PageHit[]>({ target: 'hpd-background', type: 'search', query, k: 10 }) : [];
+    const mode = $<HTMLSelectElement>('mode').value as SearchModeArg;
+    const hits = query.trim()
+      ? await send<PageHit[]>({ target: 'hpd-background', type: 'search', query, k: 10, mode })
+      : [];
     if (mine !== searchSeq) return; // a newer query is on its way
     render(hits);
     document.body.dataset.searched = query;
@@ -64,6 +82,7 @@ async function runSearch(): Promise<void> {
     if (mine === searchSeq) statusEl.textContent = `Search failed: ${(e as Error).message}`;
   }
 }
+$('mode').addEventListener('change', () => void runSearch());
 q.addEventListener('input', () => {
   clearTimeout(timer);
   timer = setTimeout(() => void runSearch(), 150);

@@ -26,14 +26,21 @@ export interface PageRecord {
   hash: string;
 }
 
-/** One search result: a page, its best-matching passage and that passage's cosine score. */
+/** One search result: a page, its best-matching passage and that passage's score in the search's mode. */
 export interface PageHit {
   url: string;
   title: string;
   visitedAt: number;
   passage: string;
   score: number;
+  /** Where the query's words occur in `passage` (keyword and hybrid searches). */
+  highlights?: { start: number; end: number }[];
+  /** Why it matched: 'meaning #2 · words #1' (keyword and hybrid searches). */
+  why?: string;
 }
+
+/** How the popup ranks: both fused (default), by meaning (vectors) or by exact words (BM25). */
+export type SearchModeArg = 'hybrid' | 'vector' | 'keyword';
 
 export interface SiteSummary {
   host: string;
@@ -63,7 +70,7 @@ export type OffscreenRequest =
   | { target: 'hpd-offscreen'; type: 'embed'; texts: string[] }
   | { target: 'hpd-offscreen'; type: 'indexPages'; pages: QueuedPage[] }
   | { target: 'hpd-offscreen'; type: 'save' }
-  | { target: 'hpd-offscreen'; type: 'search'; query: string; k: number }
+  | { target: 'hpd-offscreen'; type: 'search'; query: string; k: number; mode?: SearchModeArg }
   | { target: 'hpd-offscreen'; type: 'forget'; host?: string }
   | { target: 'hpd-offscreen'; type: 'stats' };
 
@@ -86,7 +93,7 @@ export interface SaveReply {
 /** Content script and popup → service worker. */
 export type BackgroundRequest =
   | { target: 'hpd-background'; type: 'capture'; title: string; text: string }
-  | { target: 'hpd-background'; type: 'search'; query: string; k?: number }
+  | { target: 'hpd-background'; type: 'search'; query: string; k?: number; mode?: SearchModeArg }
   | { target: 'hpd-background'; type: 'status' }
   | { target: 'hpd-background'; type: 'forget'; host?: string }
   | { target: 'hpd-background'; type: 'setEnabled'; enabled: boolean }

@@ -1,7 +1,7 @@
 // Environment-free evaluation: takes an `embed` function (an Embedder's, in a page, a worker or Node) and parsed data.
 import { CosineIndex } from '../search/cosine-index.js';
 import { DimMismatchError, InvalidInputError } from '../search/errors.js';
-import type { StorageKind } from '../search/types.js';
+import type { SearchMode, StorageKind } from '../search/types.js';
 import type { BeirData } from './beir-data.js';
 import { pearson, spearman } from './correlation.js';
 import { ndcgAt, recallAt, reciprocalRankAt } from './retrieval-metrics.js';
@@ -38,7 +38,7 @@ export interface RetrievalScores {
   mrr10: number;
   recall10: number;
   recall100: number;
-  /** The index's resident bytes (`CosineIndex.stats().bytes`). */
+  /** The index's resident bytes: vectors (`stats().bytes`, not in 'keyword' mode) plus the keyword index (`keywordBytes`). */
   indexBytes: number;
   /** Search time per query (vectors already embedded), milliseconds. */
   latencyMs: { mean: number; p50: number; p95: number };
@@ -46,9 +46,11 @@ export interface RetrievalScores {
 
 export interface RetrievalResult {
   task: 'retrieval';
+  /** How the index was searched: 'vector' (cosine), 'keyword' (BM25, nothing embedded) or 'hybrid' (RRF of both). */
+  mode: SearchMode;
   corpus: number;
   queries: number;
-  /** Query embedding time per query, milliseconds (the same for both storages). */
+  /** Query embedding time per query, milliseconds (the same for both storages; 0 in 'keyword' mode). */
   embedMsPerQuery: number;
   results: RetrievalScores[];
 }
@@ -124,6 +126,8 @@ export async function evaluateSts(embed: EmbedFn, data: StsData, options: EvalOp
 export interface RetrievalOptions extends EvalOptions {
   /** Storages to evaluate (default f32 and int8). */
   storages?: StorageKind[];
+  /** 'vector' (default), 'keyword' (BM25 over the corpus texts: nothing is embedded) or 'hybrid'. */
+  mode?: SearchMode;
   /**
    * The corpus already embedded (N × dim, row-major, row i is `corpusIds[i]`), e.g. teacher vectors projected into the
    * student's space (`projectTeacher`): only the queries go through `embed`.
@@ -142,6 +146,9 @@ function precomputedCorpus(vectors: Float32Array, count: number): { vectors: Flo
   return { vectors, dim };
 }
 
+// A keyword-only run embeds nothing; every row gets this one-value unit vector, which a keyword search never reads.
+const NO_VECTOR = { dim: 1 };
+
 /** Retrieval on a BEIR-layout dataset with CosineIndex: nDCG@10, MRR@10, recall@10/100, bytes and latency per storage. */
 export async function evaluateRetrieval(
   embed: EmbedFn,
@@ -149,26 +156,32 @@ export async function evaluateRetrieval(
   options: RetrievalOptions = {},
 ): Promise<RetrievalResult> {
   const storages = options.storages ?? ['f32', 'int8'];
+  const mode = options.mode ?? 'vector';
+  if (!['vector', 'keyword', 'hybrid'].includes(mode))
+    throw new InvalidInputError(`mode must be 'vector', 'keyword' or 'hybrid', got "${String(mode)}".`);
   const evalQueries = data.queryIds.map((id, i) => ({ id, i })).filter((q) => data.qrels.has(q.id));
-  const corpus = options.corpusVectors
-    ? precomputedCorpus(options.corpusVectors, data.corpusIds.length)
-    : await embedAll(embed, data.corpusTexts, options);
+  const queryTexts = evalQueries.map((q) => data.queryTexts[q.i]);
+  const keywordOnly = mode === 'keyword';
+  const corpus = keywordOnly
+    ? { ...NO_VECTOR, vectors: new Float32Array(data.corpusIds.length).fill(1) }
+    : options.corpusVectors
+      ? precomputedCorpus(options.corpusVectors, data.corpusIds.length)
+      : await embedAll(embed, data.corpusTexts, options);
   const t0 = performance.now();
-  const queries = await embedAll(
-    embed,
-    evalQueries.map((q) => data.queryTexts[q.i]),
-    options,
-  );
-  if (options.corpusVectors && evalQueries.length && queries.dim !== corpus.dim)
+  const queries = keywordOnly
+    ? { ...NO_VECTOR, vectors: new Float32Array(evalQueries.length).fill(1) }
+    : await embedAll(embed, queryTexts, options);
+  if (options.corpusVectors && !keywordOnly && evalQueries.length && queries.dim !== corpus.dim)
     throw new DimMismatchError(corpus.dim, queries.dim, 'query embeddings', {
       message: `the queries embed to ${queries.dim}-d vectors but the precomputed corpus holds ${corpus.dim}-d ones; project the corpus into this model's space.`,
     });
-  const embedMsPerQuery = (performance.now() - t0) / Math.max(1, evalQueries.length);
+  const embedMsPerQuery = keywordOnly ? 0 : (performance.now() - t0) / Math.max(1, evalQueries.length);
   const k = Math.min(100, data.corpusIds.length);
   const results: RetrievalScores[] = [];
   for (const storage of storages) {
-    const index = new CosineIndex({ dim: corpus.dim, storage, capacity: data.corpusIds.length });
-    index.addVectors(data.corpusIds, corpus.vectors);
+    const keywords = mode !== 'vector';
+    const index = new CosineIndex({ dim: corpus.dim, storage, capacity: data.corpusIds.length, keywords });
+    index.addVectors(data.corpusIds, corpus.vectors, undefined, keywords ? { texts: data.corpusTexts } : undefined);
     const times = new Float64Array(evalQueries.length);
     let ndcg = 0,
       mrr = 0,
@@ -177,7 +190,7 @@ export async function evaluateRetrieval(
     for (let q = 0; q < evalQueries.length; q++) {
       const qv = queries.vectors.subarray(q * queries.dim, (q + 1) * queries.dim);
       const s = performance.now();
-      const hits = index.search(qv, k);
+      const hits = index.search(qv, k, mode === 'vector' ? undefined : { mode, text: queryTexts[q] });
       times[q] = performance.now() - s;
       const ranked = hits.map((h) => h.id);
       const rel = data.qrels.get(evalQueries[q].id)!;
@@ -197,9 +210,16 @@ export async function evaluateRetrieval(
       mrr10: (100 * mrr) / n,
       recall10: (100 * r10) / n,
       recall100: (100 * r100) / n,
-      indexBytes: index.stats().bytes,
+      indexBytes: (keywordOnly ? 0 : index.stats().bytes) + (index.stats().keywordBytes ?? 0),
       latencyMs: { mean: times.reduce((x, y) => x + y, 0) / n, p50: pct(0.5), p95: pct(0.95) },
     });
   }
-  return { task: 'retrieval', corpus: data.corpusIds.length, queries: evalQueries.length, embedMsPerQuery, results };
+  return {
+    task: 'retrieval',
+    mode,
+    corpus: data.corpusIds.length,
+    queries: evalQueries.length,
+    embedMsPerQuery,
+    results,
+  };
 }

@@ -7,12 +7,16 @@ import { MODEL_FLAGS, RANDOM_WEIGHTS_NOTE, modelOptions, modelSettings, openEmbe
 import { readBeirFolder, readStsFile } from './eval-files.js';
 import { readTeacherCorpus } from './teacher-vectors.js';
 import { positiveInt } from './cli-runtime.js';
+import type { SearchMode } from '../search/types.js';
+
+const SEARCH_MODES: readonly SearchMode[] = ['vector', 'keyword', 'hybrid'];
 
 export const EVAL_SUMMARY =
   'Scores a model on an STS file (Spearman, Pearson) or a BEIR folder (nDCG@10, MRR@10, recall).';
 
-export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test] [--teacher-corpus <vectors> [--teacher-dim D]]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
+export const EVAL_USAGE = `hpd-embed eval --model <bundle-dir|url|repo-id> (--sts <file> [--format stsb|sick|tsv] | --retrieval <beir-dir> [--split test] [--mode vector|keyword|hybrid] [--teacher-corpus <vectors> [--teacher-dim D]]) [--device auto|webgpu|wasm] [--json] [--hub-timeout 15]
   Reports Spearman/Pearson ×100 on an STS file, or nDCG@10, MRR@10, recall@10/100 on a BEIR folder (f32 and int8 index).
+  --mode ranks by cosine (vector, the default), BM25 over the corpus texts (keyword: nothing is embedded) or both fused by reciprocal rank (hybrid).
   --json prints one object (randomWeights: true for a random-weight fixture model, whose scores are meaningless).
   --teacher-corpus: the asymmetric setting: the corpus is one teacher vector per document, in corpus.jsonl's line order
   (.npy, or raw float32 with --teacher-dim), projected with the bundle folder's teacher projection and searched with
@@ -28,6 +32,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       format: { type: 'string' },
       retrieval: { type: 'string' },
       split: { type: 'string', default: 'test' },
+      mode: { type: 'string', default: 'vector' },
       json: { type: 'boolean', default: false },
       'teacher-corpus': { type: 'string' },
       'teacher-dim': { type: 'string' },
@@ -44,6 +49,12 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     throw new UsageError(`--teacher-dim goes with --teacher-corpus.`);
   const teacherDim =
     values['teacher-dim'] === undefined ? undefined : positiveInt(values['teacher-dim'], 'teacher-dim');
+  const mode = values.mode as SearchMode;
+  if (!SEARCH_MODES.includes(mode))
+    throw new UsageError(`--mode must be one of ${SEARCH_MODES.join(', ')}, got "${values.mode}".`);
+  if (values.sts && values.mode !== 'vector') throw new UsageError(`--mode applies to --retrieval only.`);
+  if (values['teacher-corpus'] !== undefined && mode === 'keyword')
+    throw new UsageError(`--teacher-corpus scores vectors; it does not go with --mode keyword.`);
   const settings = modelSettings(values);
 
   // Read and check the data before loading a model, so bad input costs nothing.
@@ -88,6 +99,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
     } else {
       const r = await evaluateRetrieval(embed, beir!, {
         onProgress,
+        mode,
         ...(teacherCorpus ? { corpusVectors: teacherCorpus } : {}),
       });
       if (io.tty) io.err('\n');
@@ -95,7 +107,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<void> {
       else {
         const teacher = teacherCorpus ? ` (teacher corpus ${values['teacher-corpus']}, projected)` : '';
         io.out(
-          `retrieval ${values.retrieval}${teacher}: ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
+          `retrieval ${values.retrieval}${teacher} (${mode}): ${r.corpus} documents, ${r.queries} queries; query embedding ${r.embedMsPerQuery.toFixed(2)} ms/query (× 100 scores${random})\n`,
         );
         for (const s of r.results) {
           io.out(

@@ -4,6 +4,7 @@
 import { InvalidInputError } from '../errors.js';
 import { cloneJson } from '../search/json-value.js';
 import { checkMetadataShape, copyMetadataIn } from '../search/metadata.js';
+import type { JsonValue } from '../search/types.js';
 import type { IndexApi, HandleSearchOptions, Metadata } from './messages.js';
 
 /** A list of strings (ids or texts) as a call's `what` argument; anything else would fail to cross or be refused there. */
@@ -14,23 +15,34 @@ function checkStrings(list: unknown, what: string, method: string): asserts list
       throw new InvalidInputError(`${method}(): ${what}[${i}] is a ${typeof list[i]}, not a string.`);
 }
 
-/** `search` options as they cross: the known keys only, `where` as a checked plain-JSON copy. */
+/** `search` options as they cross: the known keys only, `where` and the keyword options as checked plain-JSON copies. */
 function searchOptions(options: unknown): HandleSearchOptions | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object')
-    throw new InvalidInputError('search options must be an object: { minScore?, where?, withMetadata? }.');
-  const { minScore, where, withMetadata, filter } = options as HandleSearchOptions & { filter?: unknown };
+    throw new InvalidInputError(
+      'search options must be an object: { minScore?, where?, withMetadata?, mode?, text?, texts?, weights? }.',
+    );
+  const { minScore, where, withMetadata, filter, mode, text, texts, weights } = options as HandleSearchOptions & {
+    filter?: unknown;
+  };
   if (filter !== undefined)
     throw new InvalidInputError(
       'search options.filter: a function cannot cross to the worker; use where: { key: value } to match metadata.',
     );
   if (where !== undefined && (where === null || typeof where !== 'object' || Array.isArray(where)))
     throw new InvalidInputError('search options.where must be an object of metadata keys and values.');
+  const json = <T>(v: T | undefined, what: string): Partial<Record<string, T>> =>
+    v === undefined ? {} : { [what]: cloneJson(v as JsonValue, `search options.${what}`) as T };
+  // The worker's index checks each value (its rules, one place); here they only have to cross as plain data.
   return {
     ...(minScore !== undefined ? { minScore } : {}),
-    ...(where !== undefined ? { where: cloneJson(where, 'search options.where') as HandleSearchOptions['where'] } : {}),
+    ...json(where, 'where'),
     ...(withMetadata !== undefined ? { withMetadata } : {}),
-  };
+    ...(mode !== undefined ? { mode } : {}),
+    ...(text !== undefined ? { text } : {}),
+    ...json(texts, 'texts'),
+    ...json(weights, 'weights'),
+  } as HandleSearchOptions;
 }
 
 /**

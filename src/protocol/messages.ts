@@ -5,7 +5,7 @@ import type { EmbedResult, EngineOptions, ModelInfo } from '../engine/engine.js'
 import type { CacheEntry } from '../model/cache.js';
 import type { LoadProgress } from '../model/progress.js';
 import type { IndexPersistence } from '../search/index-store.js';
-import type { IndexStats, JsonValue, SearchHit, SearchOptions, StorageKind } from '../search/types.js';
+import type { IndexStats, JsonValue, SearchHit, SearchOptions, StorageKind, VectorsOptions } from '../search/types.js';
 
 /** Engine options that can cross a worker boundary (callbacks are passed separately, as proxies). */
 export type WorkerEngineOptions = Omit<EngineOptions, 'onProgress' | 'onDeviceLost'>;
@@ -57,11 +57,27 @@ export interface IndexApi {
   addTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats>;
   /** Embeds texts and adds or replaces their entries, atomically. */
   upsertTexts(ids: readonly string[], texts: readonly string[], metadata?: Metadata): Promise<IndexStats>;
-  /** Adds vectors (a flat ids.length × dim Float32Array) atomically; duplicate or existing ids are refused. */
-  addVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats>;
+  /**
+   * Adds vectors (a flat ids.length × dim Float32Array) atomically; duplicate or existing ids are refused.
+   * `options.texts` feeds the keyword index (handle indexes keep one; addTexts feeds it by itself).
+   */
+  addVectors(
+    ids: readonly string[],
+    vectors: Float32Array,
+    metadata?: Metadata,
+    options?: VectorsOptions,
+  ): Promise<IndexStats>;
   /** Adds or replaces entries from vectors, atomically. */
-  upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats>;
-  /** Top-k by cosine for a text (embedded in the worker) or a vector. */
+  upsertVectors(
+    ids: readonly string[],
+    vectors: Float32Array,
+    metadata?: Metadata,
+    options?: VectorsOptions,
+  ): Promise<IndexStats>;
+  /**
+   * Top-k for a text or a vector: by cosine (`mode: 'vector'`, the default; a text is embedded in the worker), by
+   * BM25 (`'keyword'`: a text, never embedded) or both fused by reciprocal rank (`'hybrid'`).
+   */
   search(query: string | Float32Array, k: number, options?: HandleSearchOptions): Promise<SearchHit[]>;
   /**
    * `search` for many queries in one round trip (same results, one list per query, in order): texts (embedded in

@@ -3,6 +3,10 @@
 // validate.ts and metadata copied in metadata.ts. Vectors are unit length on the way in, so cosine is a dot product.
 import { DuplicateIdError, InvalidInputError } from './errors.js';
 import { KernelMemory } from './kernel-memory.js';
+import { Bm25Index, type StagedTerms } from './keywords/bm25.js';
+import { fuseRanks } from './keywords/fuse.js';
+import { checkSearchMode, queryText, type ModePlan } from './keywords/search-mode.js';
+import { termSpans } from './keywords/terms.js';
 import { checkMetadataShape, copyMetadataIn, copyMetadataOut } from './metadata.js';
 import { F32Rows, Int8Rows, type RowArrays, type RowStore } from './row-store.js';
 import { createScanner, type Accept, type Scanner } from './scan.js';
@@ -15,13 +19,17 @@ import type { IndexThreads } from './threads/index-threads.js';
 import type {
   CosineIndexOptions,
   IndexEntry,
+  HitSources,
   IndexStats,
   Int8Rescore,
+  KeywordOptions,
   JsonValue,
   SearchHit,
   SearchOptions,
   StorageKind,
+  TextSpan,
   VectorBatch,
+  VectorsOptions,
 } from './types.js';
 import {
   batchLength,
@@ -53,6 +61,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   /** row → metadata (undefined when none). */
   private readonly rowMeta: (M | undefined)[] = [];
   private readonly idToRow = new Map<string, number>();
+  /** BM25 statistics of each row's text, by the same row numbers (null: the index keeps no keywords). */
+  private keywords: Bm25Index | null;
+  private readonly kwHeap = new TopK(16);
   /** True while a scan runs a caller's filter: rows, ids and the scratch below must not change under it. */
   private scanning = false;
   private readonly heap = new TopK(16);
@@ -83,12 +94,33 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.rows.grow(capacity, 0);
     this.scanner = createScanner(this.rows, this.byId);
     this.thr = threadState(options, kernel !== null);
+    const kw = options.keywords ?? false;
+    if (typeof kw !== 'boolean' && (kw === null || typeof kw !== 'object'))
+      throw new InvalidInputError('keywords must be true, false, or BM25 options { k1?, b?, stopWords? }.');
+    this.keywords = kw === false ? null : new Bm25Index(kw === true ? {} : kw);
   }
 
   /** Scan threads: how many were asked for, whether they can run here (and why not), and the last async search's path. */
   get threads(): SearchThreadsInfo {
     const { requested, minRows, unavailable, last } = this.thr;
     return { requested, minRows, unavailable, last };
+  }
+
+  /** Whether this index keeps a keyword (BM25) index for 'keyword' and 'hybrid' search. */
+  get hasKeywords(): boolean {
+    return this.keywords !== null;
+  }
+
+  /**
+   * Starts keeping keywords (an index made or saved without them): existing entries have no terms until upserted with
+   * texts. Does nothing when the index already keeps keywords.
+   */
+  enableKeywords(options: KeywordOptions = {}): void {
+    this.idle('enableKeywords');
+    if (this.keywords !== null) return;
+    const keywords = new Bm25Index(options);
+    for (let i = 0; i < this.count; i++) keywords.add(NO_TERMS);
+    this.keywords = keywords;
   }
 
   /** Number of stored vectors. */
@@ -98,7 +130,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Size, storage and bytes held by vector storage (allocated capacity, not just used rows): an index handle's shape. */
   stats(): IndexStats {
-    return { size: this.count, storage: this.storage, bytes: this.rows.byteLength };
+    const stats: IndexStats = { size: this.count, storage: this.storage, bytes: this.rows.byteLength };
+    if (this.keywords !== null) stats.keywordBytes = this.keywords.byteLength;
+    return stats;
   }
 
   has(id: string): boolean {
@@ -121,9 +155,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * Adds new entries; all or nothing. Throws DuplicateIdError if an id is repeated in the batch or
    * already stored (use `upsertVectors` to replace), DimMismatchError / InvalidInputError for bad vectors.
    */
-  addVectors(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+  addVectors(
+    ids: readonly string[],
+    vectors: VectorBatch,
+    metadata?: readonly (M | undefined)[],
+    options?: VectorsOptions,
+  ): void {
     this.idle('addVectors');
-    const staged = this.stage(ids, vectors, metadata, 'addVectors');
+    const staged = this.stage(ids, vectors, metadata, 'addVectors', options);
     this.checkFresh(ids);
     this.commit(ids, staged);
   }
@@ -150,9 +189,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   /** Adds new entries and replaces existing ones (vector and metadata); all or nothing. */
-  upsertVectors(ids: readonly string[], vectors: VectorBatch, metadata?: readonly (M | undefined)[]): void {
+  upsertVectors(
+    ids: readonly string[],
+    vectors: VectorBatch,
+    metadata?: readonly (M | undefined)[],
+    options?: VectorsOptions,
+  ): void {
     this.idle('upsertVectors');
-    this.commit(ids, this.stage(ids, vectors, metadata, 'upsertVectors'));
+    this.commit(ids, this.stage(ids, vectors, metadata, 'upsertVectors', options));
   }
 
   /**
@@ -175,6 +219,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         this.rowMeta.slice(i, i + n),
       );
     }
+    // Rows were copied in order, so the keyword statistics carry over as they are.
+    if (this.keywords !== null) next.keywords = Bm25Index.deserialize(this.keywords.serialize(), this.count);
     return next;
   }
 
@@ -183,10 +229,12 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.idle('remove');
     checkRemoveIds(ids);
     let removed = 0;
+    const swaps: number[] = [];
     for (const id of ids) {
       const row = this.idToRow.get(id);
       if (row === undefined) continue;
       const last = this.count - 1;
+      swaps.push(row, last);
       if (row !== last) {
         this.rows.move(last, row);
         const movedId = this.rowIds[last];
@@ -200,6 +248,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       this.count = last;
       removed++;
     }
+    this.keywords?.removeSwaps(swaps);
     return removed;
   }
 
@@ -210,13 +259,41 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     this.rowIds.length = 0;
     this.rowMeta.length = 0;
     this.idToRow.clear();
+    this.keywords?.clear();
   }
 
-  /** The k most similar stored vectors to `query`, best first (ties: lower id first). */
-  search(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): SearchHit<M>[] {
+  /**
+   * The k best entries for `query`, best first (ties: lower id first): by cosine ('vector', the default), by BM25 over
+   * the entries' texts ('keyword': a string query, or `text`), or both fused by reciprocal rank ('hybrid': a vector
+   * query and its `text`).
+   */
+  search(query: ArrayLike<number> | string, k: number, options: SearchOptions<M> = {}): SearchHit<M>[] {
     this.idle('search');
     checkK(k);
     const { filter, where, floor } = checkOptions(options);
+    const plan = checkSearchMode(options as SearchOptions<never>, this.keywords !== null);
+    if (plan.mode !== 'vector') {
+      const text = queryText(query, options.text, `a '${plan.mode}' search`);
+      if (plan.mode === 'hybrid') unitQuery(query as ArrayLike<number>, this.dim, this.qf);
+      this.scanning = filter !== undefined;
+      try {
+        return this.textSearch(
+          plan,
+          this.qf,
+          text,
+          k,
+          floor,
+          this.accept(filter, where),
+          options.withMetadata === true,
+        );
+      } finally {
+        this.scanning = false;
+      }
+    }
+    if (typeof query === 'string')
+      throw new InvalidInputError(
+        "a string query needs mode 'keyword' (a CosineIndex cannot embed): pass { mode: 'keyword' }, or a vector.",
+      );
     unitQuery(query, this.dim, this.qf);
     const n = this.count;
     if (n === 0) return [];
@@ -235,14 +312,16 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * `search` for each query (same results); all queries are validated before any is run. Queries are scanned
    * MANY_BATCH at a time in one pass over the rows, so rows are read from memory once per batch.
    */
-  searchMany(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): SearchHit<M>[][] {
+  searchMany(queries: VectorBatch | readonly string[], k: number, options: SearchOptions<M> = {}): SearchHit<M>[][] {
     this.idle('searchMany');
     checkK(k);
     const { filter, where, floor } = checkOptions(options);
+    const plan = checkSearchMode(options as SearchOptions<never>, this.keywords !== null);
+    if (plan.mode !== 'vector') return this.textSearchMany(plan, queries, k, options);
     const dim = this.dim;
-    const n = batchLength(queries, dim, 'queries');
+    const n = batchLength(queries as VectorBatch, dim, 'queries');
     const qf = new Float64Array(n * dim);
-    unitQueries(queries, n, dim, qf); // validates every query before any work
+    unitQueries(queries as VectorBatch, n, dim, qf); // validates every query before any work
     const out: SearchHit<M>[][] = [];
     if (this.count === 0) {
       for (let i = 0; i < n; i++) out.push([]);
@@ -276,7 +355,9 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
    * settles, calls that change the index, and sync searches, throw INVALID_INPUT: await it first (the worker's
    * per-index queue does). Async searches on one index run one after another.
    */
-  searchAsync(query: ArrayLike<number>, k: number, options: SearchOptions<M> = {}): Promise<SearchHit<M>[]> {
+  searchAsync(query: ArrayLike<number> | string, k: number, options: SearchOptions<M> = {}): Promise<SearchHit<M>[]> {
+    // A text query is keyword search: it has no scan to share out.
+    if (typeof query === 'string') return new Promise((resolve) => resolve(this.search(query, k, options)));
     return this.viaThreads(
       options,
       () => this.search(query, k, options),
@@ -285,11 +366,17 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   /** `searchMany` on threads, as `searchAsync` is `search` on threads (same results as one-by-one `search`). */
-  searchManyAsync(queries: VectorBatch, k: number, options: SearchOptions<M> = {}): Promise<SearchHit<M>[][]> {
+  searchManyAsync(
+    queries: VectorBatch | readonly string[],
+    k: number,
+    options: SearchOptions<M> = {},
+  ): Promise<SearchHit<M>[][]> {
+    if (Array.isArray(queries) && queries.some((q) => typeof q === 'string'))
+      return new Promise((resolve) => resolve(this.searchMany(queries, k, options)));
     return this.viaThreads(
       options,
       () => this.searchMany(queries, k, options),
-      (t, one) => t.many(queries, k, options, one) as Promise<SearchHit<M>[][]>,
+      (t, one) => t.many(queries as VectorBatch, k, options, one) as Promise<SearchHit<M>[][]>,
     );
   }
 
@@ -305,12 +392,19 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         (s.unavailable !== null ||
           options?.filter !== undefined ||
           options?.where !== undefined ||
+          (options?.mode ?? 'vector') !== 'vector' ||
           this.count < s.minRows)
       ) {
         s.last = {
           path: 'single',
           threads: 1,
-          reason: s.unavailable ?? (options?.filter ? 'filter' : 'below searchThreadsMinRows'),
+          reason:
+            s.unavailable ??
+            (options?.filter || options?.where
+              ? 'filter'
+              : (options?.mode ?? 'vector') !== 'vector'
+                ? `${options?.mode} mode`
+                : 'below searchThreadsMinRows'),
         };
         return Promise.resolve(single());
       }
@@ -354,6 +448,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       ids: this.rowIds,
       metadata: this.rowMeta,
       ...this.rows.arrays(),
+      keywords: this.keywords?.serialize() ?? null,
     });
   }
 
@@ -370,6 +465,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       index.rowMeta.push(raw.metadata[i] as M | undefined);
       index.idToRow.set(raw.ids[i], i);
     }
+    if (raw.keywords) index.keywords = Bm25Index.deserialize(raw.keywords, raw.count);
     return index;
   }
 
@@ -400,6 +496,85 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
   }
 
   // ---- internals ----
+
+  /** searchMany in 'keyword'/'hybrid' mode: every query checked first, then one textSearch each. */
+  private textSearchMany(
+    plan: ModePlan,
+    queries: VectorBatch | readonly string[],
+    k: number,
+    options: SearchOptions<M>,
+  ): SearchHit<M>[][] {
+    const { filter, where, floor } = checkOptions(options);
+    const strings = Array.isArray(queries) && queries.every((q) => typeof q === 'string');
+    const texts = options.texts ?? (strings ? (queries as readonly string[]) : undefined);
+    const what = `a '${plan.mode}' searchMany`;
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
+      throw new InvalidInputError(`${what} needs the queries' texts: pass string queries, or { texts } with vectors.`);
+    const dim = this.dim;
+    let qf: Float64Array | null = null;
+    if (plan.mode === 'hybrid') {
+      if (strings)
+        throw new InvalidInputError(`${what} needs vector queries (a CosineIndex cannot embed) and { texts }.`);
+      const n = batchLength(queries as VectorBatch, dim, 'queries');
+      if (n !== texts.length) throw new InvalidInputError(`${what} got ${n} queries but ${texts.length} texts.`);
+      qf = new Float64Array(n * dim);
+      unitQueries(queries as VectorBatch, n, dim, qf);
+    }
+    const accept = this.accept(filter, where);
+    const withMetadata = options.withMetadata === true;
+    const out: SearchHit<M>[][] = [];
+    this.scanning = filter !== undefined;
+    try {
+      for (let i = 0; i < texts.length; i++) {
+        const q = qf === null ? this.qf : qf.subarray(i * dim, (i + 1) * dim);
+        out.push(this.textSearch(plan, q, texts[i], k, floor, accept, withMetadata));
+      }
+    } finally {
+      this.scanning = false;
+    }
+    return out;
+  }
+
+  /** One 'keyword' or 'hybrid' search; hybrid fuses the two lists, each cut at max(k, 100), by RRF. */
+  private textSearch(
+    plan: ModePlan,
+    qf: Float64Array,
+    text: string,
+    k: number,
+    floor: number,
+    accept: Accept,
+    withMetadata: boolean,
+  ): SearchHit<M>[] {
+    const keywords = this.keywords as Bm25Index;
+    const n = this.count;
+    if (n === 0) return [];
+    const qterms = keywords.queryTerms(text);
+    const depth = Math.min(plan.mode === 'keyword' ? k : Math.max(k, 100), n);
+    keywords.search(qterms, depth, accept, this.kwHeap, this.byId);
+    const keywordList = this.hits(this.kwHeap, depth, false);
+    let ranked: { id: string; score: number; sources: HitSources }[];
+    if (plan.mode === 'keyword') {
+      ranked = keywordList.map((h, i) => ({ ...h, sources: { keyword: { rank: i + 1, score: h.score } } }));
+    } else {
+      this.heap.reset(depth, this.byId);
+      this.scanner.one(qf, n, depth, -Infinity, accept, this.heap);
+      const vectorList = this.hits(this.heap, depth, false);
+      ranked = fuseRanks({ vector: vectorList, keyword: keywordList }, k, plan.weights);
+    }
+    const out: SearchHit<M>[] = [];
+    for (const { id, score, sources } of ranked) {
+      if (score < floor) continue;
+      const row = this.idToRow.get(id) as number;
+      const terms = keywords.matched(qterms, row);
+      const hit: SearchHit<M> = { id, score, sources, terms };
+      const meta = this.rowMeta[row];
+      const highlights = spansIn(meta, terms, keywords);
+      if (highlights) hit.highlights = highlights;
+      if (withMetadata) hit.metadata = copyMetadataOut(meta, id);
+      out.push(hit);
+    }
+    return out;
+  }
 
   /** Refuses a call from inside a search's filter that would change the rows (or reuse the scratch) under the scan. */
   private idle(op: string, async = false): void {
@@ -453,6 +628,7 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     vectors: VectorBatch,
     metadata: readonly (M | undefined)[] | undefined,
     op: string,
+    options: VectorsOptions | undefined,
   ): Staged<M> {
     checkBatchIds(ids, op);
     const n = ids.length;
@@ -461,7 +637,24 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
     checkMetadataShape(metadata, n, op);
     const flat = unitRows(vectors, ids, this.dim);
     const meta = copyMetadataIn(metadata, ids);
-    return { rows: this.rows.encode(flat, n), meta };
+    return { rows: this.rows.encode(flat, n), meta, terms: this.stageTexts(options, n, op) };
+  }
+
+  /** Tokenises the batch's texts for the keyword index (null: none given), before anything is written. */
+  private stageTexts(options: VectorsOptions | undefined, n: number, op: string): StagedTerms[] | null {
+    if (options === undefined) return null;
+    if (options === null || typeof options !== 'object')
+      throw new InvalidInputError(`${op}() options must be an object { texts? }.`);
+    const { texts } = options;
+    if (texts === undefined) return null;
+    if (!Array.isArray(texts) || texts.length !== n)
+      throw new InvalidInputError(`${op}() got ${n} ids but texts is not an array of ${n} (strings or undefined).`);
+    if (this.keywords === null)
+      throw new InvalidInputError(
+        `${op}() got texts but this index keeps no keywords: create it with { keywords: true }, or drop texts.`,
+      );
+    const keywords = this.keywords;
+    return texts.map((t: string | undefined, i) => keywords.stage(t, `texts[${i}]`));
   }
 
   /** Writes a validated batch; only growth can throw (out of memory), and it runs before any write. */
@@ -473,6 +666,8 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
       // Growth drops the kernel only at the wasm memory limit; the scan then moves to JS once.
       if (this.rows.kernel !== this.scanner.kernel) this.scanner = createScanner(this.rows, this.byId);
     }
+    const replaced: number[] = [];
+    const replacedTerms: StagedTerms[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       let row = this.idToRow.get(id);
@@ -481,11 +676,14 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         this.idToRow.set(id, row);
         this.rowIds.push(id);
         this.rowMeta.push(staged.meta[i]);
+        this.keywords?.add(staged.terms?.[i] ?? NO_TERMS);
       } else {
         this.rowMeta[row] = staged.meta[i];
+        if (staged.terms) (replaced.push(row), replacedTerms.push(staged.terms[i]));
       }
       this.rows.write(row, staged.rows, i);
     }
+    this.keywords?.replace(replaced, replacedTerms);
   }
 }
 
@@ -493,4 +691,18 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 interface Staged<M> {
   rows: RowArrays;
   meta: (M | undefined)[];
+  /** One entry per id for the keyword index; null when no texts were given. */
+  terms: StagedTerms[] | null;
+}
+
+const NO_TERMS: StagedTerms = { terms: [], tf: [] };
+
+/** Where `terms` occur in metadata's string `text`, if it has one. */
+function spansIn(meta: JsonValue | undefined, terms: string[], keywords: Bm25Index): TextSpan[] | undefined {
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta) || terms.length === 0) return undefined;
+  const text = meta.text;
+  if (typeof text !== 'string') return undefined;
+  const out: TextSpan[] = [];
+  for (const s of termSpans(text, keywords.stop)) if (terms.includes(s.term)) out.push({ start: s.start, end: s.end });
+  return out;
 }

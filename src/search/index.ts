@@ -29,7 +29,13 @@ export type {
   SearchHit,
   SearchOptions,
   VectorBatch,
+  HitSources,
+  KeywordOptions,
+  SearchMode,
+  TextSpan,
+  VectorsOptions,
 } from './types.js';
+export { terms, termSpans, type TermSpan } from './keywords/terms.js';
 export {
   projectTeacher,
   decodeTeacherProjection,

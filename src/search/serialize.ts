@@ -24,6 +24,9 @@ import type { JsonValue, RawIndex, StorageKind } from './types.js';
  *      int8: count float32 scales, count × dim int8 codes, zero padding to a multiple of 4,
  *            then (flag bit 0 only) count × dim float32 rescore rows,
  *            then (flag bit 1 only) count × dim int8 residual codes, zero padding to a multiple of 4
+ *      optional trailing sections (a file without them is the same format): u8[4] tag, u32 section version,
+ *      u32 byte length, the bytes, zero padding to a multiple of 4; unknown tags are skipped.
+ *      "KWDS" version 1: the keyword index (keywords/bm25.ts serialize()).
  *  end-4 u32 CRC-32 (IEEE) of all bytes before it
  */
 
@@ -31,6 +34,8 @@ export const INDEX_MAGIC = 'HPDX';
 export const INDEX_FORMAT_VERSION = 2;
 const HEADER_BYTES = 32;
 const MAGIC_BYTES = [0x48, 0x50, 0x44, 0x58];
+const KEYWORDS_TAG = [0x4b, 0x57, 0x44, 0x53]; // "KWDS"
+const KEYWORDS_VERSION = 1;
 
 /** Largest `dim` an index may have (and a file may declare): far above any embedding model, small enough that a header alone cannot make a loader reserve gigabytes. */
 export const MAX_INDEX_DIM = 65_536;
@@ -70,7 +75,9 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
   const vecStart = align4(HEADER_BYTES + idsLen + metaBytes.length);
   const rescoreRows = storage === 'int8' && raw.f32 !== null;
   const residual = storage === 'int8' && raw.res !== null;
-  const total = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
+  const trailerStart = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual);
+  const keywords = raw.keywords ?? null;
+  const total = trailerStart + (keywords ? 12 + align4(keywords.length) : 0) + 4;
   if (idsLen > 0xffffffff || metaBytes.length > 0xffffffff)
     throw new InvalidInputError(
       'ids or metadata exceed the 4 GiB a format-1 section can hold; split the index into several.',
@@ -109,6 +116,12 @@ export function encodeIndex(raw: RawIndex): ArrayBuffer {
     const codesEnd = vecStart + align4(count * 4 + n);
     if (raw.f32 !== null) new Float32Array(buf, codesEnd, n).set(raw.f32.subarray(0, n));
     if (raw.res !== null) new Int8Array(buf, codesEnd + (rescoreRows ? n * 4 : 0), n).set(raw.res.subarray(0, n));
+  }
+  if (keywords) {
+    u8.set(KEYWORDS_TAG, trailerStart);
+    view.setUint32(trailerStart + 4, KEYWORDS_VERSION, true);
+    view.setUint32(trailerStart + 8, keywords.length, true);
+    u8.set(keywords, trailerStart + 12);
   }
   view.setUint32(total - 4, crc32(u8.subarray(0, total - 4)), true);
   return buf;
@@ -167,7 +180,8 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   if (idsLen < 4 * count) throw corrupt(`ids section of ${idsLen} bytes cannot hold ${count} ids`);
   const vecStart = align4(HEADER_BYTES + idsLen + metaLen);
   const expected = vecStart + vectorBytes(storage, count, dim, rescoreRows, residual) + 4;
-  if (expected !== total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
+  if (expected > total) throw corrupt(`header describes ${expected} bytes but the buffer has ${total}`);
+  const keywords = trailingKeywords(u8, view, expected - 4, total - 4);
 
   // ignoreBOM: a leading U+FEFF is part of an id ("\uFEFFdoc" is not "doc"), never a marker to strip.
   const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -247,5 +261,24 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
     } else fault = int8RowsFault(i8, scales, res, count, dim);
   }
   if (fault !== undefined) throw corrupt(`row ${fault.row} (id ${idName(ids[fault.row])}) ${fault.why}`);
-  return { dim, storage, count, ids, metadata, f32, i8, scales, res };
+  return { dim, storage, count, ids, metadata, f32, i8, scales, res, keywords };
+}
+
+/** The keyword section among the trailing sections in [start, end), or null; checks their framing. */
+function trailingKeywords(u8: Uint8Array, view: DataView, start: number, end: number): Uint8Array | null {
+  let keywords: Uint8Array | null = null;
+  for (let p = start; p < end;) {
+    if (p + 12 > end) throw corrupt('a trailing section header is truncated');
+    const version = view.getUint32(p + 4, true);
+    const len = view.getUint32(p + 8, true);
+    const next = p + 12 + align4(len);
+    if (next > end) throw corrupt('a trailing section runs past the end');
+    const tag = u8.subarray(p, p + 4);
+    if (KEYWORDS_TAG.every((b, i) => tag[i] === b)) {
+      if (version !== KEYWORDS_VERSION) throw new UnsupportedIndexVersionError(version, KEYWORDS_VERSION);
+      keywords = u8.slice(p + 12, p + 12 + len);
+    }
+    p = next;
+  }
+  return keywords;
 }

@@ -20,7 +20,34 @@ export interface SearchHit<M extends JsonValue = JsonValue> {
   score: number;
   /** A copy of the entry's metadata; present only when the search asked for `withMetadata`. */
   metadata?: M | undefined;
+  /**
+   * Keyword and hybrid searches only: the list(s) that found this hit and its 1-based rank and own score there
+   * (cosine for `vector`, BM25 for `keyword`), so a UI can say why it matched.
+   */
+  sources?: HitSources;
+  /** Keyword and hybrid searches only: the query's terms (normalised, as `terms()` yields them) this entry holds. */
+  terms?: string[];
+  /**
+   * Keyword and hybrid searches only, when the entry's metadata is an object with a string `text`: where `terms`
+   * occur in that text (UTF-16 offsets into it, for highlighting). Otherwise compute them with `termSpans`.
+   */
+  highlights?: TextSpan[];
 }
+
+/** Which ranked lists found a hit, and where. */
+export interface HitSources {
+  vector?: { rank: number; score: number };
+  keyword?: { rank: number; score: number };
+}
+
+/** A range of a text: `text.slice(start, end)`. */
+export interface TextSpan {
+  start: number;
+  end: number;
+}
+
+/** 'vector' (default): cosine; 'keyword': BM25 over the entries' texts, no embedding; 'hybrid': both, fused by RRF. */
+export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 
 /** Options for `search` and `searchMany`, on a CosineIndex and on an index handle (which takes all but `filter`). */
 export interface SearchOptions<M extends JsonValue = JsonValue> {
@@ -36,6 +63,26 @@ export interface SearchOptions<M extends JsonValue = JsonValue> {
    * and cheap. With `where`, a row must pass both.
    */
   filter?: (id: string, metadata: M | undefined) => boolean;
+  /** 'vector' (default), 'keyword' or 'hybrid' (needs an index with keywords). `minScore` applies to the returned score. */
+  mode?: SearchMode;
+  /**
+   * CosineIndex `search` with a vector query in 'keyword'/'hybrid' mode: the query's text (a string query is its own
+   * text). An index handle uses it instead of the query string when given.
+   */
+  text?: string;
+  /** The same for `searchMany`: one text per query. */
+  texts?: readonly string[];
+  /** 'hybrid' only: each list's weight in the fusion (default 1 each); 0 ignores a list. */
+  weights?: { vector?: number; keyword?: number };
+}
+
+/** The optional last argument of `addVectors` / `upsertVectors`. */
+export interface VectorsOptions {
+  /**
+   * An index with keywords: each entry's text for the keyword index (terms only are kept, not the text). Without
+   * it new entries have no terms and replaced entries keep theirs.
+   */
+  texts?: readonly (string | undefined)[];
 }
 
 /** What `stats()` reports, on a CosineIndex and on an index handle alike. */
@@ -45,6 +92,8 @@ export interface IndexStats {
   storage: StorageKind;
   /** Bytes held by vector storage (allocated capacity, not just used rows). */
   bytes: number;
+  /** Present when the index keeps keywords: bytes held by the keyword index (capacity, vocabulary estimated). */
+  keywordBytes?: number;
 }
 
 /** A batch of vectors: one flat array of `count × dim` values, or one array per vector. */
@@ -65,6 +114,8 @@ export interface RawIndex {
   scales: Float32Array | null;
   /** int8 storage with 'residual' rescore: at least `count × dim` residual codes, row-major; null otherwise. */
   res: Int8Array | null;
+  /** The keyword index's own serialisation (keywords/bm25.ts), stored as an optional trailing section. */
+  keywords?: Uint8Array | null;
 }
 
 /** Options for `new CosineIndex(...)`. */
@@ -95,6 +146,21 @@ export interface CosineIndexOptions {
   searchThreads?: number;
   /** Rows from which `searchAsync` uses the threads (default 20 000; below, handing out slices costs more). */
   searchThreadsMinRows?: number;
+  /**
+   * Keep a BM25 keyword index beside the vectors (fed by the `texts` of addVectors/upsertVectors), for 'keyword' and
+   * 'hybrid' search: true, or BM25 options. Default false here; an embedder's index handles turn it on.
+   */
+  keywords?: boolean | KeywordOptions;
+}
+
+/** BM25 parameters and stop words (matched after the same NFKC + lower-casing as the terms). */
+export interface KeywordOptions {
+  /** Term-frequency saturation; default 1.2 (Lucene's). */
+  k1?: number;
+  /** Length normalisation in [0, 1]; default 0.75 (Lucene's). */
+  b?: number;
+  /** Terms neither indexed nor searched; default none. */
+  stopWords?: readonly string[];
 }
 
 /** One stored entry, as `get` returns it. */

@@ -162,7 +162,7 @@ export class WorkerApi implements WorkerProtocol {
       );
     }
     if (!idx && create) {
-      idx = new search.CosineIndex({ dim: this.ready().dim, storage: storage ?? 'f32' });
+      idx = new search.CosineIndex({ dim: this.ready().dim, storage: storage ?? 'f32', keywords: true });
       this.indexes.set(name, idx);
     }
     return idx;

@@ -1,5 +1,5 @@
 import type { CosineIndex } from '../search/cosine-index.js';
-import type { IndexStats, JsonValue, SearchHit, StorageKind, VectorBatch } from '../search/types.js';
+import type { IndexStats, JsonValue, SearchHit, StorageKind, VectorBatch, VectorsOptions } from '../search/types.js';
 import { DimMismatchError, InvalidInputError } from '../errors.js';
 import type { WireImportOptions, WireIndexSource } from '../protocol/index-import.js';
 import type { HandleSearchOptions, IndexApi, IndexImportOptions, IndexSource, Metadata } from '../protocol/messages.js';
@@ -69,24 +69,40 @@ export class WorkerIndex implements IndexApi {
     return this.putTexts(ids, texts, metadata, true);
   }
 
-  addVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
+  addVectors(
+    ids: readonly string[],
+    vectors: Float32Array,
+    metadata?: Metadata,
+    options?: VectorsOptions,
+  ): Promise<IndexStats> {
     return this.turn((idx) => {
-      idx.addVectors(ids, vectors, metadata);
+      idx.addVectors(ids, vectors, metadata, options);
       return { value: idx.stats() };
     });
   }
 
-  upsertVectors(ids: readonly string[], vectors: Float32Array, metadata?: Metadata): Promise<IndexStats> {
+  upsertVectors(
+    ids: readonly string[],
+    vectors: Float32Array,
+    metadata?: Metadata,
+    options?: VectorsOptions,
+  ): Promise<IndexStats> {
     return this.turn((idx) => {
-      idx.upsertVectors(ids, vectors, metadata);
+      idx.upsertVectors(ids, vectors, metadata, options);
       return { value: idx.stats() };
     });
   }
 
+  /** A keyword search embeds nothing: the text goes to the index as it is. */
   search(query: string | Float32Array, k: number, options?: HandleSearchOptions): Promise<SearchHit[]> {
+    const mode = options?.mode;
+    if (mode === 'keyword') return this.turn((idx) => ({ value: idx.search(query, k, options) }));
     const vector = typeof query === 'string' ? this.embedEarly(Promise.resolve(), [query]) : undefined;
+    // A hybrid search of a text uses the text for its keyword half (unless `text` says otherwise).
+    const opts =
+      mode === 'hybrid' && typeof query === 'string' ? { ...options, text: options?.text ?? query } : options;
     return this.turn(async (idx) => ({
-      value: await idx.searchAsync((vector ? await vector : query) as Float32Array, k, options), // threads where they pay,
+      value: await idx.searchAsync((vector ? await vector : query) as Float32Array, k, opts), // threads where they pay,
     }));
   }
 
@@ -95,6 +111,12 @@ export class WorkerIndex implements IndexApi {
     k: number,
     options?: HandleSearchOptions,
   ): Promise<SearchHit[][]> {
+    if (options?.mode === 'keyword')
+      return this.turn((idx) => ({ value: idx.searchMany(queries as readonly string[], k, options) }));
+    const opts =
+      options?.mode === 'hybrid' && options.texts === undefined && Array.isArray(queries)
+        ? { ...options, texts: queries.map((q) => (typeof q === 'string' ? q : undefined)) as string[] }
+        : options;
     // The texts among the queries are embedded in one batch, at once; the scan runs at the call's turn.
     const texts = Array.isArray(queries) ? queries.filter((q): q is string => typeof q === 'string') : [];
     const vectors = texts.length > 0 ? this.embedEarly(Promise.resolve(), texts) : undefined;
@@ -106,7 +128,7 @@ export class WorkerIndex implements IndexApi {
         let t = 0;
         batch = queries.map((q) => (typeof q === 'string' ? embedded!.subarray(t * dim, ++t * dim) : q));
       }
-      return { value: await idx.searchManyAsync(batch, k, options) };
+      return { value: await idx.searchManyAsync(batch, k, opts) };
     });
   }
 
@@ -168,6 +190,7 @@ export class WorkerIndex implements IndexApi {
           message: `saved index "${this.name}" holds ${loaded.dim}-d vectors but the model gives ${dim}-d.`,
         });
       }
+      loaded.enableKeywords(); // a snapshot from before keywords: its entries get terms when upserted with texts
       this.host.replace(this.name, loaded);
       return { value: true };
     }, false);
@@ -246,8 +269,10 @@ export class WorkerIndex implements IndexApi {
     const vectors = this.embedEarly(checked, texts);
     return this.turn(async (idx) => {
       const v = await vectors;
-      if (upsert) idx.upsertVectors(ids, v, metadata);
-      else idx.addVectors(ids, v, metadata);
+      // An index that keeps keywords gets the texts' terms too.
+      const options = idx.hasKeywords ? { texts } : undefined;
+      if (upsert) idx.upsertVectors(ids, v, metadata, options);
+      else idx.addVectors(ids, v, metadata, options);
       return { value: idx.stats() };
     });
   }

@@ -201,11 +201,23 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     expect(hostile[0]).toMatchObject({ passage: HOSTILE, doc: 'hostile' });
     expect(await page.locator('#results img, #results b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+
+    // Hybrid by default: the query's words are marked in the passages, and each hit says which lists found it.
+    expect(await page.isChecked('input[name=mode][value=hybrid]')).toBe(true);
+    await search('Glacier ORCHARD');
+    expect(await page.locator('#results mark').first().innerText()).toMatch(/^(glacier|orchard)$/i);
+    await page.check('input[name=mode][value=keyword]');
+    const words = await search('lighthouse');
+    expect(words.length).toBeGreaterThan(0);
+    expect(await page.locator('#results li .why').first().innerText()).toBe('words #1');
+    expect(await text('#timing')).toMatch(/keyword$/);
+    await page.check('input[name=mode][value=hybrid]');
   });
 
   it('switches to int8 from the stored vectors (no re-embedding), showing both sizes, and keeps the ranking', async () => {
     const f32Bytes = await text('#stat-memory');
     const target = mdPassages[2];
+    await page.check('input[name=mode][value=vector]'); // cosine scores, compared across storages below
     const f32Hits = await search(target.text);
     await page.check('input[name=storage][value=int8]');
     await page.waitForFunction(
@@ -223,6 +235,7 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     // The same best hit; scores within int8's rescoring error (near-ties among the stand-in's scores may swap places).
     expect(int8Hits[0].passage).toBe(f32Hits[0].passage);
     int8Hits.forEach((h, i) => expect(h.score).toBeCloseTo(f32Hits[i].score, 2));
+    await page.check('input[name=mode][value=hybrid]');
     await page.screenshot({ path: join(SHOTS, '3-search-int8.png'), fullPage: true });
   });
 

@@ -246,6 +246,17 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     }));
     expect(first.title).toBe('Baking sourdough bread');
     expect(first.passage).toContain(QUERY);
+    // Hybrid by default: the query's words are marked in the passage, and the hit says which lists found it.
+    expect(await p.locator('li.hit').first().locator('.passage mark').count()).toBeGreaterThan(0);
+    expect(await p.locator('li.hit').first().locator('.why').innerText()).toMatch(/meaning #\d+ · words #1/);
+    await p.selectOption('#mode', 'keyword');
+    await p.fill('#q', '');
+    const byWords = await searchInPopup(p, QUERY);
+    expect(byWords[0].url).toBe(url('bread.html'));
+    expect(await p.locator('li.hit').first().locator('.why').innerText()).toBe('words #1');
+    await p.selectOption('#mode', 'hybrid');
+    await p.fill('#q', '');
+    await searchInPopup(p, QUERY);
     await p.screenshot({ path: join(SHOTS, '1-search.png'), fullPage: true });
     // No network from extension pages, even to a host the extension may read: the CSP's connect-src is 'self'.
     const fetched = await p.evaluate(async (u) => {

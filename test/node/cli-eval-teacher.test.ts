@@ -149,7 +149,9 @@ describe('hpd-embed eval --teacher-corpus', () => {
 
     const text = capture();
     expect(await main(args, text)).toBe(0);
-    expect(text.stdout).toMatch(/^retrieval .*beir \(teacher corpus .*teacher-corpus\.npy, projected\): 6 documents/);
+    expect(text.stdout).toMatch(
+      /^retrieval .*beir \(teacher corpus .*teacher-corpus\.npy, projected\) \(vector\): 6 documents/,
+    );
     expect(text.stdout).toMatch(new RegExp(`f32 +nDCG@10 ${ndcg.toFixed(2)} +MRR@10 ${mrr.toFixed(2)} `));
 
     // The same folder without --teacher-corpus embeds the corpus with the student, and says teacherCorpus: false.

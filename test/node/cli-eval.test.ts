@@ -121,6 +121,26 @@ describe('hpd-embed eval', () => {
     });
   }, 120_000);
 
+  it('--mode keyword|hybrid reports the same metrics, and --json adds mode', async () => {
+    for (const mode of ['keyword', 'hybrid']) {
+      const j = capture();
+      const args = ['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--device', 'wasm', '--mode', mode];
+      expect(await main([...args, '--json'], j)).toBe(0);
+      const r = JSON.parse(j.stdout);
+      expect(r).toMatchObject({ task: 'retrieval', mode, corpus: 4, queries: 2 });
+      expect(Object.keys(r.results[0]).sort()).toEqual(
+        ['indexBytes', 'latencyMs', 'mrr10', 'ndcg10', 'recall10', 'recall100', 'storage'].sort(),
+      );
+      if (mode === 'keyword') expect(r.results[0].ndcg10).toBe(100); // each query's words are its document's
+      const text = capture();
+      expect(await main(args, text)).toBe(0);
+      expect(text.stdout).toMatch(new RegExp(`^retrieval .* \\(${mode}\\): 4 documents`));
+    }
+    const bad = capture();
+    expect(await main(['eval', '--model', bundle, '--retrieval', join(root, 'beir'), '--mode', 'bm25'], bad)).toBe(2);
+    expect(bad.stderr).toMatch(/--mode must be one of vector, keyword, hybrid/);
+  }, 120_000);
+
   it('bad input fails before any model is loaded', async () => {
     const io = capture();
     expect(

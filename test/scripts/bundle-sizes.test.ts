@@ -17,7 +17,9 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // Issue 18's prebuilt indexes: the index file format (index-file.ts, in CosineIndex: page and index chunk +4.6 kB),
 // handle.import's wire form (page), ModelMismatchError, createPassageTexts; the download code loads on the first import:
 // page 80.8 kB, worker 88.2 kB (src/ 48.8 kB), index chunk 52.5 kB with everything above.
-const BUDGET = { page: 82_000, worker: 89_000, workerOwn: 49_000, compiler: 44_000, index: 53_000 };
+// Issue 19: the keyword index (search/keywords/: BM25, RRF, terms; CosineIndex's modes) +16 kB in the index chunk and
+// the page (it exports CosineIndex).
+const BUDGET = { page: 98_000, worker: 90_000, workerOwn: 50_000, compiler: 44_000, index: 70_000 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();

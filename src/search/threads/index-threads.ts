@@ -33,7 +33,7 @@ export class IndexThreads<M extends JsonValue> {
     const s = this.state;
     const reason =
       s.unavailable ??
-      (options?.filter !== undefined || options?.where !== undefined
+      (options?.filter !== undefined || options?.where !== undefined || (options?.mode ?? 'vector') !== 'vector'
         ? 'a filter runs on the calling thread'
         : this.host.count() < s.minRows
           ? `below searchThreadsMinRows (${s.minRows})`

@@ -5,6 +5,7 @@ import {
   MAX_K,
   clampInt,
   clampK,
+  searchMode,
   clampText,
   hostArg,
   pageQuotaExceeded,
@@ -70,5 +71,12 @@ describe('quota', () => {
     expect(passageQuotaExceeded(100, 5, 5, q)).toBeUndefined();
     expect(passageQuotaExceeded(120, 20, 10, q)).toBeUndefined();
     expect(passageQuotaExceeded(100, 5, 6, q)).toBeDefined();
+  });
+
+  it('a search mode is one of the three, else hybrid', () => {
+    expect(searchMode('keyword')).toBe('keyword');
+    expect(searchMode('vector')).toBe('vector');
+    expect(searchMode(undefined)).toBe('hybrid');
+    expect(searchMode({ toString: () => 'keyword' })).toBe('hybrid');
   });
 });
