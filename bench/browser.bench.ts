@@ -180,6 +180,7 @@ async function saveResults(results: BrowserBenchResults): Promise<void> {
   if (existsSync(out)) {
     const prev = JSON.parse(readFileSync(out, 'utf8')) as Partial<BrowserBenchResults>;
     if (!SECTIONS.includes('embed')) {
+      results.adapter = prev.adapter ?? null;
       results.embed = prev.embed ?? [];
       results.embed_setup = prev.embed_setup ?? [];
       results.webgpu_functional = prev.webgpu_functional ?? [];
@@ -220,6 +221,8 @@ export async function run(): Promise<void> {
       const importServer = await serveStatic(importDir);
       servers.push(importServer);
       const ip = await open(browser.context, importServer.url);
+      const ua = await ip.evaluate(() => navigator.userAgent);
+      results.browser = ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ua;
       results.import = [];
       for (const n of IMPORT_SIZES)
         for (let rep = 0; rep < REPEATS; rep++)
