@@ -7,7 +7,9 @@
 //     in its layout; the Dense + tanh + normalize applied after pooling), installed on demand into bench/.deps
 //     (pinned, not a package dependency); its vectors must match hpd-embed's within 1e-3 or the bench fails;
 //   WebGPU on the software (SwiftShader) adapter: a functional row only (vectors vs wasm, cos >= 0.999), no speed;
-//   search: CosineIndex search and searchMany(16) per kernel against a streaming pass over the bytes per vector.
+//   search: CosineIndex search and searchMany(16) per kernel against a streaming pass over the bytes per vector;
+//   import: CosineIndex.import of an index file against a plain copy of the same bytes (new Uint8Array + set), in the
+//     page, at HPD_BENCH_IMPORT_SIZES (10k, 100k, 1M), f32 and int8 (HPD_BENCH_BROWSER=import runs it alone).
 // --gpu: the same embedding rows on a real GPU's WebGPU adapter; the adapter is printed and a software (fallback)
 // adapter is refused for timing rows. Writes bench/results/browser.json (browser-gpu.json with --gpu).
 import { execFileSync } from 'node:child_process';
@@ -34,7 +36,7 @@ import type {
   WebgpuFunctional,
 } from '../test/browser/pages/embed-bench/main.js';
 import type { DenseWeights } from '../test/browser/pages/embed-bench/tjs-worker.js';
-import type { SearchBenchRow, ThreadBenchRow } from '../test/browser/pages/search-kernels/main.js';
+import type { ImportBenchRow, SearchBenchRow, ThreadBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { serveStatic, type StaticServer } from '../test/browser/static-server.js';
 import { buildPage, pageReady } from '../test/browser/test-page.js';
 import { compiledFixture } from '../test/helpers/compiled-fixture.js';
@@ -44,9 +46,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.HPD_BENCH_SIZES ?? '1000000').split(',').map(Number);
 const REPEATS = Number(process.env.HPD_BENCH_REPEATS ?? '3');
 const TEXTS = Number(process.env.HPD_BENCH_TEXTS ?? '128');
-// HPD_BENCH_BROWSER=cold,embed,search (default all) picks sections; the others keep their previous results.
-const SECTIONS = (process.env.HPD_BENCH_BROWSER ?? 'cold,embed,search,threads').split(',');
+// HPD_BENCH_BROWSER=import,cold,embed,search,threads (default all) picks sections; the others keep their previous results.
+const SECTIONS = (process.env.HPD_BENCH_BROWSER ?? 'import,cold,embed,search,threads').split(',');
 // The threaded-search rows (issue 20): 1, 2 and all threads at these sizes.
+const IMPORT_SIZES = (process.env.HPD_BENCH_IMPORT_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const THREAD_SIZES = (process.env.HPD_BENCH_THREAD_SIZES ?? '100000,1000000').split(',').map(Number);
 const BATCHES = [1, 8, 32];
 const ROUNDS = Number(process.env.HPD_BENCH_ROUNDS ?? '2');
@@ -76,6 +79,8 @@ export interface BrowserBenchResults {
   webgpu_functional?: (WebgpuFunctional & { dtype: string; label: string })[];
   cold_start: (ColdStart & { dtype: string; cache: 'empty' | 'warm' })[];
   search: (SearchBenchRow & { repeat: number })[];
+  /** CosineIndex.import against a plain copy of the same bytes, in the page. */
+  import?: (ImportBenchRow & { repeat: number })[];
   /** searchAsync on 1, 2 and all threads; ratios to the single-thread floor measured in the same page. */
   threads?: (ThreadBenchRow & { repeat: number; p50_over_floor: number; many_over_one: number })[];
 }
@@ -167,6 +172,28 @@ async function open(context: BrowserContext, url: string): Promise<Page> {
   return page;
 }
 
+/** Writes bench/results/browser.json (browser-gpu.json with --gpu); a run of some sections (HPD_BENCH_BROWSER) keeps the other sections of the previous results. */
+async function saveResults(results: BrowserBenchResults): Promise<void> {
+  const out = join(here, 'results', GPU ? 'browser-gpu.json' : 'browser.json');
+  await mkdir(dirname(out), { recursive: true });
+  // A run of some sections (HPD_BENCH_BROWSER) keeps the other sections of the previous results.
+  if (existsSync(out)) {
+    const prev = JSON.parse(readFileSync(out, 'utf8')) as Partial<BrowserBenchResults>;
+    if (!SECTIONS.includes('embed')) {
+      results.adapter = prev.adapter ?? null;
+      results.embed = prev.embed ?? [];
+      results.embed_setup = prev.embed_setup ?? [];
+      results.webgpu_functional = prev.webgpu_functional ?? [];
+    }
+    if (!SECTIONS.includes('cold')) results.cold_start = prev.cold_start ?? [];
+    if (!SECTIONS.includes('search')) results.search = prev.search ?? [];
+    if (!SECTIONS.includes('threads')) results.threads = prev.threads ?? [];
+    if (!SECTIONS.includes('import')) results.import = prev.import ?? [];
+  }
+  await writeFile(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
 export async function run(): Promise<void> {
   const reason = chromiumUnavailableReason();
   if (reason !== null) throw new Error(`browser bench needs Chromium: ${reason}`);
@@ -186,6 +213,34 @@ export async function run(): Promise<void> {
       cold_start: [],
       search: [],
     };
+
+    // ---- import (first, and alone when it is the only section: it needs no model or transformers.js) ----
+    if (SECTIONS.includes('import') && !GPU) {
+      const importDir = join(tmp, 'import');
+      await buildPage('search-kernels', importDir, { minify: true });
+      const importServer = await serveStatic(importDir);
+      servers.push(importServer);
+      const ip = await open(browser.context, importServer.url);
+      const ua = await ip.evaluate(() => navigator.userAgent);
+      results.browser = ua.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ua;
+      results.import = [];
+      for (const n of IMPORT_SIZES)
+        for (let rep = 0; rep < REPEATS; rep++)
+          for (const r of await ip.evaluate(([nn, rounds]) => window.searchKernels.benchImport(nn, rounds), [
+            n,
+            5,
+          ] as const)) {
+            results.import.push({ ...r, repeat: rep });
+            console.log(
+              `import ${r.storage.padEnd(4)} n=${r.n} ${(r.bytes / 1048576).toFixed(1)} MiB  import ${r.import_p50_ms.toFixed(1)} ms, copy ${r.copy_p50_ms.toFixed(1)} ms = ${r.import_over_copy.toFixed(2)}× a plain copy`,
+            );
+          }
+      await ip.close();
+      if (SECTIONS.every((s) => s === 'import')) {
+        await saveResults(results);
+        return;
+      }
+    }
 
     // ---- embedding ----
     const embedDir = join(tmp, 'embed');
@@ -369,22 +424,7 @@ export async function run(): Promise<void> {
       }
     }
 
-    const out = join(here, 'results', GPU ? 'browser-gpu.json' : 'browser.json');
-    await mkdir(dirname(out), { recursive: true });
-    // A run of some sections (HPD_BENCH_BROWSER) keeps the other sections of the previous results.
-    if (existsSync(out)) {
-      const prev = JSON.parse(readFileSync(out, 'utf8')) as Partial<BrowserBenchResults>;
-      if (!SECTIONS.includes('embed')) {
-        results.embed = prev.embed ?? [];
-        results.embed_setup = prev.embed_setup ?? [];
-        results.webgpu_functional = prev.webgpu_functional ?? [];
-      }
-      if (!SECTIONS.includes('cold')) results.cold_start = prev.cold_start ?? [];
-      if (!SECTIONS.includes('search')) results.search = prev.search ?? [];
-      if (!SECTIONS.includes('threads')) results.threads = prev.threads ?? [];
-    }
-    await writeFile(out, JSON.stringify(results, null, 2) + '\n');
-    console.log(`wrote ${out}`);
+    await saveResults(results);
   } finally {
     await browser.close();
     for (const s of servers) await s.close();

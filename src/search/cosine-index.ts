@@ -12,7 +12,7 @@ import { F32Rows, Int8Rows, type RowArrays, type RowStore } from './row-store.js
 import { createScanner, type Accept, type Scanner } from './scan.js';
 import { MANY_BATCH } from './scan-many.js';
 import { checkIndexModel, readIndexFile, writeIndexFile, type IndexModelIdentity } from './index-file.js';
-import { decodeIndex, encodeIndex } from './serialize.js';
+import { checkDecodedRows, checkUniqueIds, encodeIndex, parseIndex } from './serialize.js';
 import { TopK } from './topk.js';
 import { threadState, type SearchThreadsInfo, type ThreadHost, type ThreadState } from './threads/support.js';
 import type { IndexThreads } from './threads/index-threads.js';
@@ -454,16 +454,21 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Rebuilds an index from `serialize()` output; throws CorruptIndexError on a truncated or altered buffer. */
   static deserialize<M extends JsonValue = JsonValue>(buffer: ArrayBuffer | ArrayBufferView): CosineIndex<M> {
-    const raw = decodeIndex(buffer);
+    const raw = parseIndex(buffer);
     const rescore: Int8Rescore =
       raw.storage === 'f32' || raw.f32 !== null ? 'f32' : raw.res !== null ? 'residual' : 'dequantized';
     const index = new CosineIndex<M>({ dim: raw.dim, storage: raw.storage, rescore });
+    // One copy, straight into the kept storage (the wasm kernel's memory where there is one); the row checks read it there.
     index.rows.adopt(raw);
-    index.count = raw.count;
-    for (let i = 0; i < raw.count; i++) {
-      index.rowIds.push(raw.ids[i]);
-      index.rowMeta.push(raw.metadata[i] as M | undefined);
-      index.idToRow.set(raw.ids[i], i);
+    checkDecodedRows({ ...raw, ...index.rows.arrays() });
+    const { ids, metadata, count } = raw;
+    const idToRow = index.idToRow;
+    for (let i = 0; i < count; i++) idToRow.set(ids[i], i);
+    checkUniqueIds(ids, idToRow.size);
+    index.count = count;
+    for (let i = 0; i < count; i++) {
+      index.rowIds.push(ids[i]);
+      index.rowMeta.push(metadata[i] as M | undefined);
     }
     if (raw.keywords) index.keywords = Bm25Index.deserialize(raw.keywords, raw.count);
     return index;

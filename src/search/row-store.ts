@@ -37,7 +37,7 @@ interface RowStoreBase {
   read(row: number): Float32Array;
   /** The arrays serialisation writes (row-major, at least `count` rows). */
   arrays(): RowArrays;
-  /** Takes the rows of a decoded index. */
+  /** Copies in the rows of a decoded index (which may be views into the caller's buffer). */
   adopt(raw: RawIndex): void;
 }
 
@@ -103,7 +103,7 @@ export class F32Rows implements RowStoreBase {
       this.grow(Math.max(raw.count, MIN_CAPACITY), 0);
       this.data.set(src.subarray(0, raw.count * this.dim));
     } else {
-      this.data = src;
+      this.data = src.slice(0, raw.count * this.dim);
       this.capacity = raw.count;
     }
   }
@@ -211,10 +211,11 @@ export class Int8Rows implements RowStoreBase {
       if (raw.res !== null && this.res !== null) this.res.set(raw.res.subarray(0, n));
       if (raw.f32 !== null && this.exact !== null) this.exact.set(raw.f32.subarray(0, n));
     } else {
-      this.codes = codes;
-      this.scales = scales;
-      this.res = raw.res;
-      this.exact = raw.f32;
+      const n = raw.count * this.dim;
+      this.codes = codes.slice(0, n);
+      this.scales = scales.slice(0, raw.count);
+      this.res = raw.res?.slice(0, n) ?? null;
+      this.exact = raw.f32?.slice(0, n) ?? null;
       this.capacity = raw.count;
     }
   }

@@ -136,8 +136,55 @@ function corrupt(what: string): CorruptIndexError {
   );
 }
 
-/** Parses and fully validates a serialised index; throws CorruptIndexError / UnsupportedIndexVersionError. */
+/** Parses and fully validates a serialised index into storage of its own; throws CorruptIndexError / UnsupportedIndexVersionError. */
 export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
+  const raw = parseIndex(input);
+  checkUniqueIds(raw.ids, new Set(raw.ids).size);
+  // Copy out of the input so the index owns its storage (the caller may reuse or transfer the buffer).
+  const own: RawIndex = {
+    ...raw,
+    f32: raw.f32?.slice() ?? null,
+    i8: raw.i8?.slice() ?? null,
+    scales: raw.scales?.slice() ?? null,
+    res: raw.res?.slice() ?? null,
+  };
+  checkDecodedRows(own);
+  return own;
+}
+
+/** CorruptIndexError naming the first id that occurs twice, unless `distinct` (how many different ids there are) is all of them. */
+export function checkUniqueIds(ids: readonly string[], distinct: number): void {
+  if (distinct === ids.length) return;
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw corrupt(`id "${id}" occurs twice`);
+    seen.add(id);
+  }
+}
+
+/**
+ * Throws CorruptIndexError unless every row of a parsed index is what add() writes (row-checks.ts): a valid checksum
+ * proves only that the bytes were not altered since. Run it on the storage that is kept, after the copy into it.
+ */
+export function checkDecodedRows(raw: RawIndex): void {
+  const { count, dim, ids, f32, i8, scales, res } = raw;
+  let fault: RowFault | undefined;
+  if (raw.storage === 'f32') fault = f32RowsFault(f32 as Float32Array, count, dim);
+  else if (f32 !== null) {
+    const rowFault = f32RowsFault(f32, count, dim);
+    if (rowFault !== undefined)
+      throw corrupt(`rescore row ${rowFault.row} (id ${idName(ids[rowFault.row])}) ${rowFault.why}`);
+    fault = int8MatchesF32Fault(i8 as Int8Array, scales as Float32Array, f32, count, dim);
+  } else fault = int8RowsFault(i8 as Int8Array, scales as Float32Array, res, count, dim);
+  if (fault !== undefined) throw corrupt(`row ${fault.row} (id ${idName(ids[fault.row])}) ${fault.why}`);
+}
+
+/**
+ * Parses a serialised index and checks all of it but two things: the checksum, header, ids (UTF-8), metadata and
+ * padding. Left to the caller: duplicate ids (checkUniqueIds, e.g. while building its id map) and the rows
+ * (checkDecodedRows, on its own copy). The vector arrays are views into `input` where it is 4-byte aligned.
+ */
+export function parseIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   let u8: Uint8Array;
   if (input instanceof ArrayBuffer) u8 = new Uint8Array(input);
   else if (ArrayBuffer.isView(input)) u8 = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
@@ -186,23 +233,29 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   // ignoreBOM: a leading U+FEFF is part of an id ("\uFEFFdoc" is not "doc"), never a marker to strip.
   const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const ids: string[] = new Array<string>(count);
-  const seen = new Set<string>();
   let p = HEADER_BYTES;
   const idsEnd = HEADER_BYTES + idsLen;
+  // Fast path: when the whole section (ids and their length prefixes) is ASCII, one decode gives a string whose UTF-16
+  // offsets are the byte offsets, so each id is a substring (a per-id decode costs ~10× as much).
+  let block: string | null = null;
+  try {
+    block = dec.decode(u8.subarray(HEADER_BYTES, idsEnd));
+  } catch {
+    // not UTF-8 as a whole (e.g. a length byte ≥ 0x80): decode id by id below, which names the bad id
+  }
+  if (block !== null && block.length !== idsLen) block = null;
   for (let i = 0; i < count; i++) {
     if (p + 4 > idsEnd) throw corrupt(`ids section ends before id ${i}`);
     const len = view.getUint32(p, true);
     p += 4;
     if (p + len > idsEnd) throw corrupt(`id ${i} runs past the ids section`);
-    let id: string;
-    try {
-      id = dec.decode(u8.subarray(p, p + len));
-    } catch (cause) {
-      throw new CorruptIndexError(`serialised index is corrupt: id ${i} is not valid UTF-8.`, { cause });
-    }
-    if (seen.has(id)) throw corrupt(`id "${id}" occurs twice`);
-    seen.add(id);
-    ids[i] = id;
+    if (block !== null) ids[i] = block.substring(p - HEADER_BYTES, p - HEADER_BYTES + len);
+    else
+      try {
+        ids[i] = dec.decode(u8.subarray(p, p + len));
+      } catch (cause) {
+        throw new CorruptIndexError(`serialised index is corrupt: id ${i} is not valid UTF-8.`, { cause });
+      }
     p += len;
   }
   if (p !== idsEnd) throw corrupt('ids section has trailing bytes');
@@ -231,36 +284,32 @@ export function decodeIndex(input: ArrayBuffer | ArrayBufferView): RawIndex {
   for (let i = idsEnd + metaLen; i < vecStart; i++) if (u8[i] !== 0) throw corrupt('padding bytes are not zero');
 
   const n = count * dim;
-  // Copy out of the input so the index owns its storage (the caller may reuse or transfer the buffer).
-  const bytes = u8.slice(vecStart, vecStart + vectorBytes(storage, count, dim, rescoreRows, residual));
+  const vecLen = vectorBytes(storage, count, dim, rescoreRows, residual);
+  // Views need 4-byte alignment; an unaligned input (a view at an odd offset) is copied once.
+  let vb: ArrayBufferLike = u8.buffer;
+  let at = u8.byteOffset + vecStart;
+  if (at % 4 !== 0) {
+    vb = u8.slice(vecStart, vecStart + vecLen).buffer;
+    at = 0;
+  }
   let f32: Float32Array | null = null;
   let i8: Int8Array | null = null;
   let scales: Float32Array | null = null;
   let res: Int8Array | null = null;
-  // Rows must be what add() writes (row-checks.ts): a valid checksum proves only that the bytes were not altered since.
-  let fault: RowFault | undefined;
-  if (storage === 'f32') {
-    f32 = new Float32Array(bytes.buffer, 0, n);
-    fault = f32RowsFault(f32, count, dim);
-  } else {
-    scales = new Float32Array(bytes.buffer, 0, count);
-    i8 = new Int8Array(bytes.buffer, count * 4, n);
-    const codesEnd = align4(count * 4 + n);
-    for (let i = count * 4 + n; i < codesEnd; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
-    if (rescoreRows) f32 = new Float32Array(bytes.buffer, codesEnd, n);
+  if (storage === 'f32') f32 = new Float32Array(vb, at, n);
+  else {
+    scales = new Float32Array(vb, at, count);
+    i8 = new Int8Array(vb, at + count * 4, n);
+    const codesEnd = vecStart + align4(count * 4 + n);
+    for (let i = vecStart + count * 4 + n; i < codesEnd; i++)
+      if (u8[i] !== 0) throw corrupt('padding bytes are not zero');
+    if (rescoreRows) f32 = new Float32Array(vb, at + codesEnd - vecStart, n);
     if (residual) {
       const start = codesEnd + (rescoreRows ? n * 4 : 0);
-      res = new Int8Array(bytes.buffer, start, n);
-      for (let i = start + n; i < bytes.length; i++) if (bytes[i] !== 0) throw corrupt('padding bytes are not zero');
+      res = new Int8Array(vb, at + start - vecStart, n);
+      for (let i = start + n; i < vecStart + vecLen; i++) if (u8[i] !== 0) throw corrupt('padding bytes are not zero');
     }
-    if (f32 !== null) {
-      const rowFault = f32RowsFault(f32, count, dim);
-      if (rowFault !== undefined)
-        throw corrupt(`rescore row ${rowFault.row} (id ${idName(ids[rowFault.row])}) ${rowFault.why}`);
-      fault = int8MatchesF32Fault(i8, scales, f32, count, dim);
-    } else fault = int8RowsFault(i8, scales, res, count, dim);
   }
-  if (fault !== undefined) throw corrupt(`row ${fault.row} (id ${idName(ids[fault.row])}) ${fault.why}`);
   return { dim, storage, count, ids, metadata, f32, i8, scales, res, keywords };
 }
 

@@ -103,6 +103,35 @@ describe('index file', () => {
     expect(() => readIndexFile(bytes)).toThrow(/does not know; upgrade/);
   });
 
+  it('import owns its rows: the file buffer can be overwritten after, and a view at an unaligned offset loads the same', () => {
+    for (const storage of ['f32', 'int8'] as const) {
+      const idx = sample(storage);
+      const bytes = new Uint8Array(idx.export(modelA));
+      const back = CosineIndex.import(bytes, { model: modelA });
+      bytes.fill(0);
+      expect(hits(back)).toEqual(hits(idx));
+      const shifted = new Uint8Array(bytes.length + 1);
+      shifted.set(new Uint8Array(idx.export(modelA)), 1);
+      expect(hits(CosineIndex.import(shifted.subarray(1), { model: modelA }))).toEqual(hits(idx));
+    }
+  });
+
+  it('ids of 128+ bytes, non-ASCII ids and ids with a leading BOM come back byte for byte (not only all-ASCII sections)', () => {
+    const sets = [
+      ['x'.repeat(200), 'y'],
+      ['\uFEFFdoc', 'doc'],
+      ['é'.repeat(300), 'a'],
+      ['x'.repeat(100_000), 'z'],
+    ];
+    for (const ids of sets) {
+      const idx = new CosineIndex({ dim: 4 });
+      idx.addVectors(ids, new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+      const back = CosineIndex.import(idx.export(modelA));
+      expect(ids.map((id) => back.has(id))).toEqual([true, true]);
+      expect(back.search(new Float32Array([1, 0, 0, 0]), 2).map((h) => h.id)).toEqual(ids);
+    }
+  });
+
   it('export() refuses a model of another dimension', () => {
     expect(() => sample().export({ ...modelA, dim: 8 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });

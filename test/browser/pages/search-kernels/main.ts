@@ -48,8 +48,19 @@ export interface ThreadBenchRow {
   floor_ms: number;
 }
 
+/** CosineIndex.import of an index file against a plain copy of the same bytes (issue 18's budget: 2× at 1M int8). */
+export interface ImportBenchRow {
+  storage: string;
+  n: number;
+  bytes: number;
+  import_p50_ms: number;
+  copy_p50_ms: number;
+  import_over_copy: number;
+}
+
 export interface SearchKernelsApi {
   check(): KernelCheck;
+  benchImport(n: number, rounds: number): ImportBenchRow[];
   bench(n: number, rounds: number): SearchBenchRow[];
   checkThreads(): Promise<ThreadsCheck>;
   benchThreads(n: number, rounds: number, cpu: string): Promise<ThreadBenchRow[]>;
@@ -271,6 +282,42 @@ async function benchThreads(n: number, rounds: number, cpu: string): Promise<Thr
   return rows;
 }
 
-window.searchKernels = { check, bench, checkThreads, benchThreads };
+function benchImport(n: number, rounds: number): ImportBenchRow[] {
+  const dim = 128;
+  const data = vectors(n, dim, 4242 + n);
+  const ids = Array.from({ length: n }, (_, i) => `guide/page-${Math.floor(i / 8)}.md#${i % 8}`);
+  const model = { name: 'bench', dim, dtype: 'fp32', sha256: '0'.repeat(64) };
+  const rows: ImportBenchRow[] = [];
+  for (const storage of ['int8', 'f32'] as const) {
+    let index: CosineIndex | null = new CosineIndex({ dim, storage });
+    addInChunks(index, ids, data, dim, 50_000);
+    const file = new Uint8Array(index.export(model));
+    index = null;
+    const imp: number[] = [];
+    const copy: number[] = [];
+    // Round 0 warms up; copy and import alternate so load from other processes hits both alike.
+    for (let r = 0; r <= rounds; r++) {
+      let t = performance.now();
+      const c = new Uint8Array(file.length);
+      c.set(file);
+      if (r > 0) copy.push(performance.now() - t);
+      t = performance.now();
+      const back = CosineIndex.import(c, { model });
+      if (r > 0) imp.push(performance.now() - t);
+      if (back.size !== n) throw new Error('import lost rows');
+    }
+    rows.push({
+      storage,
+      n,
+      bytes: file.byteLength,
+      import_p50_ms: median(imp),
+      copy_p50_ms: median(copy),
+      import_over_copy: median(imp) / median(copy),
+    });
+  }
+  return rows;
+}
+
+window.searchKernels = { check, bench, benchImport, checkThreads, benchThreads };
 const status = document.getElementById('status');
 if (status) status.textContent = 'ready';
