@@ -131,13 +131,21 @@ export async function run(): Promise<void> {
   console.log(`wrote ${out}`);
 }
 
-/** One int8 scan's time split: kernel alone, kernel + candidate selection, the whole search (adds quantising + rescoring). */
+/**
+ * One int8 scan's time split, before and after the in-kernel bar test, same run: the old path (dot_rows_i8 on every
+ * row, then the JS selection loop over all n scores) and the new one (pick_rows_i8: the kernel drops rows whose dot
+ * cannot reach the bar, JS selects among the rest); each kernel alone, kernel + selection, and the whole search
+ * (adds quantising the query and rescoring the candidates).
+ */
 export async function int8Breakdown(): Promise<Record<string, number | string>[]> {
   const n = Number(process.env.HPD_BENCH_BREAKDOWN_N ?? '1000000');
   const { CosineIndex } = await import('../src/search/index.js');
   const { unitVectors, floorMs } = await import('./search.bench.js');
   const { addInChunks } = await import('./timing.js');
-  const { SCAN_BLOCK } = await import('../src/search/scan-many.js');
+  const { SCAN_BLOCK, pickArea } = await import('../src/search/scan-many.js');
+  const { minDot } = await import('../src/search/pick-bounds.js');
+  const { quantizeRow } = await import('../src/search/quantize.js');
+  const { writeInt8Query } = await import('../src/search/simd.js');
   const { TopK } = await import('../src/search/topk.js');
   const data = unitVectors(n, 1000 + n);
   const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
@@ -150,29 +158,35 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
     // The index's own store and kernel (internals, read for the split only).
     const rows = (
       index as unknown as {
-        rows: { kernel: import('../src/search/kernel-memory.js').KernelMemory; scales: Float32Array };
+        rows: {
+          kernel: import('../src/search/kernel-memory.js').KernelMemory;
+          scales: Float32Array;
+          maxScale: number;
+        };
       }
     ).rows;
     const mem = rows.kernel;
-    const { qOff, outOff, rowsOff } = mem.layout;
-    index.search(q, K); // writes the query into the kernel's memory
-    const kernelOnly = (): number => {
-      let s = 0;
-      for (let start = 0; start < n; start += SCAN_BLOCK) {
-        const cnt = Math.min(SCAN_BLOCK, n - start);
-        mem.int8.dotRowsI8(qOff, rowsOff + start * DIM, DIM, cnt, outOff);
-      }
-      return s;
-    };
+    const { qOff, outOff, rowsOff, manyQOff, manyOutOff } = mem.layout;
+    index.search(q, K); // writes the query (pick_rows_i8's layout) into the kernel's memory
+    // The old kernel's query layout (int8 codes for 'simd') in the otherwise idle batch area.
+    const codes = new Int8Array(DIM);
+    quantizeRow(Float64Array.from(q), 0, DIM, codes, 0);
+    writeInt8Query(mem.scan.memory.buffer, manyQOff, codes, 0, DIM, mem.int8Kind, false);
+    const c = Math.max(4 * K, K + 32);
     const heap = new TopK(64);
-    const withSelection = (): number => {
+    const oldKernel = (): number => {
+      for (let start = 0; start < n; start += SCAN_BLOCK)
+        mem.int8.dotRowsI8(manyQOff, rowsOff + start * DIM, DIM, Math.min(SCAN_BLOCK, n - start), outOff);
+      return 0;
+    };
+    const oldWithSelection = (): number => {
       const out32 = mem.outI32;
       const scales = rows.scales;
-      heap.reset(Math.max(4 * K, K + 32), null);
+      heap.reset(c, null);
       let bar = -Infinity;
       for (let start = 0; start < n; start += SCAN_BLOCK) {
         const end = Math.min(n, start + SCAN_BLOCK);
-        mem.int8.dotRowsI8(qOff, rowsOff + start * DIM, DIM, end - start, outOff);
+        mem.int8.dotRowsI8(manyQOff, rowsOff + start * DIM, DIM, end - start, outOff);
         for (let i = 0, row = start; row < end; i++, row++) {
           const s = out32[i] * scales[row];
           if (s >= bar) {
@@ -183,6 +197,48 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
       }
       return bar;
     };
+    const finalBar = oldWithSelection();
+    const a = pickArea(manyOutOff);
+    let kept = 0;
+    // The new kernel alone, at the scan's final bar (what most blocks of a long scan see).
+    const finalMin = minDot(finalBar, rows.maxScale);
+    const pickKernel = (): number => {
+      for (let start = 0; start < n; start += SCAN_BLOCK)
+        mem.int8.pickRowsI8(qOff, rowsOff + start * DIM, DIM, Math.min(SCAN_BLOCK, n - start), a.out, finalMin, a.idx);
+      return 0;
+    };
+    const pickWithSelection = (): number => {
+      const buf = mem.scan.memory.buffer;
+      const out32 = new Int32Array(buf, a.out, SCAN_BLOCK);
+      const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
+      const scales = rows.scales;
+      heap.reset(c, null);
+      let bar = -Infinity;
+      kept = 0;
+      for (let start = 0; start < n; start += SCAN_BLOCK) {
+        const end = Math.min(n, start + SCAN_BLOCK);
+        const got = mem.int8.pickRowsI8(
+          qOff,
+          rowsOff + start * DIM,
+          DIM,
+          end - start,
+          a.out,
+          minDot(bar, rows.maxScale),
+          a.idx,
+        );
+        kept += got;
+        for (let k = 0; k < got; k++) {
+          const row = start + idx[k];
+          const s = out32[k] * scales[row];
+          if (s >= bar) {
+            heap.offer(s, row);
+            if (heap.full) bar = heap.threshold;
+          }
+        }
+      }
+      return bar;
+    };
+    if (pickWithSelection() !== finalBar) throw new Error('pick_rows_i8 selection disagrees with the full selection');
     const best = (fn: () => unknown, reps = 7): number => {
       for (let i = 0; i < 2; i++) fn();
       let m = Infinity;
@@ -193,23 +249,34 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
       }
       return m;
     };
-    const k = best(kernelOnly);
-    const ks = best(withSelection);
+    // Interleaved so load changes hit both paths alike.
+    const ok = best(oldKernel);
+    const pk = best(pickKernel);
+    const oks = best(oldWithSelection);
+    const pks = best(pickWithSelection);
     const full = best(() => index.search(q, K));
     const row = {
       kernel: mem.int8Kind,
       n,
       floor_ms: r4(floor),
-      kernel_ms: r4(k),
-      selection_ms: r4(ks - k),
-      rescore_and_rest_ms: r4(full - ks),
+      old_kernel_ms: r4(ok),
+      old_selection_ms: r4(oks - ok),
+      old_kernel_selection_over_floor: r4(oks / floor),
+      kernel_ms: r4(pk),
+      selection_ms: r4(pks - pk),
+      rows_to_js: kept,
+      rescore_and_rest_ms: r4(full - pks),
       search_ms: r4(full),
-      kernel_over_floor: r4(k / floor),
+      kernel_over_floor: r4(pk / floor),
+      kernel_selection_over_floor: r4(pks / floor),
       search_over_floor: r4(full / floor),
     };
     out.push(row);
     console.log(
-      `int8 breakdown (${row.kernel}, n=${n}, best of 7): kernel ${k.toFixed(2)} ms (${row.kernel_over_floor.toFixed(2)}× floor ${floor.toFixed(2)} ms) + selection ${(ks - k).toFixed(2)} ms + quantise/rescore/rest ${(full - ks).toFixed(2)} ms = search ${full.toFixed(2)} ms (${row.search_over_floor.toFixed(2)}×)`,
+      `int8 breakdown (${row.kernel}, n=${n}, best of 7, floor ${floor.toFixed(2)} ms): ` +
+        `before: dot_rows_i8 ${ok.toFixed(2)} ms (${(ok / floor).toFixed(2)}×) + selection over all rows ${(oks - ok).toFixed(2)} ms = ${(oks / floor).toFixed(2)}×; ` +
+        `after: pick_rows_i8 ${pk.toFixed(2)} ms (${row.kernel_over_floor.toFixed(2)}×) + selection over ${kept} rows ${(pks - pk).toFixed(2)} ms = ${row.kernel_selection_over_floor.toFixed(2)}×; ` +
+        `+ quantise/rescore/rest ${(full - pks).toFixed(2)} ms = search ${full.toFixed(2)} ms (${row.search_over_floor.toFixed(2)}×)`,
     );
   }
   return out;

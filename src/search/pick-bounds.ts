@@ -15,8 +15,9 @@ export function minDot(bar: number, maxScale: number): number {
   let d = Math.ceil(bar / maxScale);
   if (!(d <= I32_MAX)) d = I32_MAX; // also NaN/Infinity (maxScale 0): no row reaches, bar the unreachable maximum
   if (d < 1) d = 1;
-  // bar / maxScale is itself rounded: step down while the row below would still reach the bar.
+  // bar / maxScale is itself rounded: step to the least d with fl(d × maxScale) >= bar (a step or two at most).
   while (d > 1 && (d - 1) * maxScale >= bar) d--;
+  while (d < I32_MAX && d * maxScale < bar) d++;
   return d;
 }
 

@@ -108,6 +108,7 @@ function scanWorkerMain(): void {
     if (!(d <= 0x7fffffff)) d = 0x7fffffff;
     if (d < 1) d = 1;
     while (d > 1 && (d - 1) * maxScale >= bar) d--;
+    while (d < 0x7fffffff && d * maxScale < bar) d++;
     return d;
   };
   const f1 = new Float32Array(1);
