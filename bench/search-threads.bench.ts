@@ -143,8 +143,8 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
   const { CosineIndex } = await import('../src/search/index.js');
   const { unitVectors } = await import('./search.bench.js');
   const { addInChunks } = await import('./timing.js');
-  const { SCAN_BLOCK, pickArea } = await import('../src/search/scan-many.js');
-  const { minDot } = await import('../src/search/pick-bounds.js');
+  const { SCAN_BLOCK, pickArea, writeInt8Batch } = await import('../src/search/scan-many.js');
+  const { I32_MAX, minDot } = await import('../src/search/pick-bounds.js');
   const { quantizeRow } = await import('../src/search/quantize.js');
   const { writeInt8Query } = await import('../src/search/simd.js');
   const { TopK } = await import('../src/search/topk.js');
@@ -252,6 +252,29 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
       });
     }
     const [floor, ok, pk, oks, pks, full] = mins;
+    // The 16-query kernel alone (no query's bar reached: pure kernel time), against the one-query kernel, in rounds.
+    const codes16 = new Int8Array(BATCH * DIM);
+    const qs = unitVectors(BATCH, 8);
+    for (let i = 0; i < BATCH; i++) quantizeRow(qs, i * DIM, DIM, codes16, i * DIM);
+    writeInt8Batch(mem, codes16, BATCH, DIM);
+    new Int32Array(mem.scan.memory.buffer, a.mins, BATCH).fill(I32_MAX);
+    const manyKernel = (): number => {
+      for (let start = 0; start < n; start += SCAN_BLOCK) {
+        const cnt = Math.min(SCAN_BLOCK, n - start);
+        mem.int8.pickRowsI8x4(manyQOff, BATCH / 4, rowsOff + start * DIM, DIM, cnt, a.out, a.mins, a.idx);
+      }
+      return 0;
+    };
+    let mk = Infinity;
+    let pk2 = Infinity;
+    for (let round = 0; round < ROUNDS + 2; round++) {
+      let t = performance.now();
+      manyKernel();
+      if (round >= 2) mk = Math.min(mk, performance.now() - t);
+      t = performance.now();
+      pickKernel();
+      if (round >= 2) pk2 = Math.min(pk2, performance.now() - t);
+    }
     const row = {
       kernel: mem.int8Kind,
       n,
@@ -267,13 +290,17 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
       kernel_over_floor: r4(pk / floor),
       kernel_selection_over_floor: r4(pks / floor),
       search_over_floor: r4(full / floor),
+      many16_kernel_ms: r4(mk),
+      many16_kernel_over_one_kernel: r4(mk / pk2),
+      many16_ns_per_query_row: r4((mk * 1e6) / (n * BATCH)),
     };
     out.push(row);
     console.log(
       `int8 breakdown (${row.kernel}, n=${n}, best of ${ROUNDS} interleaved rounds, floor ${floor.toFixed(2)} ms): ` +
         `before: dot_rows_i8 ${ok.toFixed(2)} ms (${(ok / floor).toFixed(2)}×) + selection over all rows ${(oks - ok).toFixed(2)} ms = ${(oks / floor).toFixed(2)}×; ` +
         `after: pick_rows_i8 ${pk.toFixed(2)} ms (${row.kernel_over_floor.toFixed(2)}×) + selection over ${kept} rows ${(pks - pk).toFixed(2)} ms = ${row.kernel_selection_over_floor.toFixed(2)}×; ` +
-        `+ quantise/rescore/rest ${(full - pks).toFixed(2)} ms = search ${full.toFixed(2)} ms (${row.search_over_floor.toFixed(2)}×)`,
+        `+ quantise/rescore/rest ${(full - pks).toFixed(2)} ms = search ${full.toFixed(2)} ms (${row.search_over_floor.toFixed(2)}×); ` +
+        `16-query kernel pick_rows_i8_x4 ${mk.toFixed(2)} ms = ${row.many16_kernel_over_one_kernel.toFixed(2)}× the one-query kernel (${row.many16_ns_per_query_row.toFixed(2)} ns per query and row)`,
     );
   }
   return out;
