@@ -3,7 +3,7 @@
 // per-query candidate logic is the single-query scan's, on the same scores, so results equal one-by-one search.
 import { dotRowsF32, dotRowsInt8 } from './kernels.js';
 import { f32Below, I32_MAX, minDot } from './pick-bounds.js';
-import { writeInt8Query, type Int8KernelKind, type SimdScan } from './simd.js';
+import { writeInt8Many, type Int8KernelKind, type SimdScan } from './simd.js';
 import type { TopK } from './topk.js';
 
 /** Rows scored per kernel call: small enough to stay in L1/L2, large enough to amortise the call. */
@@ -188,16 +188,10 @@ export function scanManyInt8Js(
   }
 }
 
-/** Writes `nq` queries' int8 codes into the batch area, padded to a multiple of 4 with zero queries (scores ignored). */
+/** Writes `nq` queries' int8 codes into the batch area in pick_rows_i8_x4's layout (see writeInt8Many). */
 export function writeInt8Batch(target: WasmScanTarget, codes: Int8Array, nq: number, dim: number): void {
   const { scan, layout, int8Kind } = target;
-  const nqp = ((nq + 3) >> 2) * 4;
-  const qBytes = 2 * dim;
-  const zero = new Int8Array(dim);
-  for (let i = 0; i < nqp; i++) {
-    if (i < nq) writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, codes, i * dim, dim, int8Kind, true);
-    else writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, zero, 0, dim, int8Kind, true);
-  }
+  writeInt8Many(scan.memory.buffer, layout.manyQOff, codes, nq, dim, int8Kind);
 }
 
 /**

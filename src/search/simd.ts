@@ -236,3 +236,31 @@ export function writeInt8Query(
     new Int8Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
   }
 }
+
+/**
+ * Writes `nq` queries' int8 codes at byte offset `off` for pick_rows_i8_x4, padded to a multiple of 4 with zero queries
+ * (their scores are never kept): 'relaxed' → each query's p then m halves back to back (2 × dim bytes a query);
+ * 'simd' → widened to i16 and interleaved by 16-code chunk (group g at g × dim × 8 bytes, chunk c at + c × 128,
+ * query k of the group at + 32k), so the kernel reaches a chunk's 8 loads from one pointer.
+ */
+export function writeInt8Many(
+  buffer: ArrayBuffer,
+  off: number,
+  codes: Int8Array,
+  nq: number,
+  dim: number,
+  kind: Int8KernelKind,
+): void {
+  const nqp = ((nq + 3) >> 2) * 4;
+  if (kind === 'relaxed') {
+    const zero = new Int8Array(dim);
+    for (let i = 0; i < nqp; i++)
+      writeInt8Query(buffer, off + i * 2 * dim, i < nq ? codes : zero, i < nq ? i * dim : 0, dim, kind, true);
+    return;
+  }
+  const q16 = new Int16Array(buffer, off, nqp * dim);
+  for (let i = 0; i < nqp; i++) {
+    const base = (i >> 2) * dim * 4 + (i & 3) * 16;
+    for (let j = 0; j < dim; j++) q16[base + (j >> 4) * 64 + (j & 15)] = i < nq ? codes[i * dim + j] : 0;
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CosineIndex, type CosineIndexOptions } from '../../src/search/cosine-index.js';
 import { f32Below, I32_MAX, I32_MIN, minDot } from '../../src/search/pick-bounds.js';
-import { createSimdScan, writeInt8Query } from '../../src/search/simd.js';
+import { createSimdScan, writeInt8Many, writeInt8Query } from '../../src/search/simd.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
 const D = 128;
@@ -119,7 +119,7 @@ describe('pick_* kernels: the dot kernels, compacted to scores at or above a min
 
   it('pick_rows_i8_x4 keeps the (row, group) pairs where any query reaches its minimum', () => {
     const ng = 4;
-    for (let i = 0; i < 16; i++) writeInt8Query(buf, i * 2 * D, codes, i * D, D, 'simd', true);
+    writeInt8Many(buf, 0, codes, 16, D, 'simd');
     const m32 = new Int32Array(buf, mins, 16);
     for (let t = 0; t < 6; t++) {
       for (let i = 0; i < 16; i++) m32[i] = t === 0 ? I32_MIN : t === 1 ? I32_MAX : dot(Math.floor(rand() * n), i);
