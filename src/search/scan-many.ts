@@ -12,7 +12,7 @@ export const SCAN_BLOCK = 256;
 export const MANY_BATCH = 16;
 
 /** Bytes of a pick area's scores, and of its indices: at most SCAN_BLOCK rows × MANY_BATCH queries of 4 bytes. */
-export const PICK_BYTES = MANY_BATCH * SCAN_BLOCK * 4;
+const PICK_BYTES = MANY_BATCH * SCAN_BLOCK * 4;
 
 /** A pick area at byte offset `base` (manyOutOff, or a scan thread's area): compacted scores, their indices, the minimums. */
 export const pickArea = (base: number): { out: number; idx: number; mins: number } => ({
