@@ -114,6 +114,8 @@ export class Int8Rows implements RowStoreBase {
   readonly storage = 'int8';
   codes: Int8Array = new Int8Array(0);
   scales: Float32Array = new Float32Array(0);
+  /** At least every stored row's scale (only ever raised): the scan's pre-filter bound, see pick-bounds.ts minDot. */
+  maxScale = 0;
   /** 'residual': each code's rounding error, in steps of scale / RESIDUAL_DIVISOR. */
   res: Int8Array | null = null;
   /** 'f32': the float32 rows, for exact rescoring. */
@@ -175,7 +177,9 @@ export class Int8Rows implements RowStoreBase {
   write(row: number, enc: RowArrays, i: number): void {
     const dim = this.dim;
     this.codes.set((enc.i8 as Int8Array).subarray(i * dim, i * dim + dim), row * dim);
-    this.scales[row] = (enc.scales as Float32Array)[i];
+    const scale = (enc.scales as Float32Array)[i];
+    this.scales[row] = scale;
+    if (scale > this.maxScale) this.maxScale = scale;
     if (this.res !== null) this.res.set((enc.res as Int8Array).subarray(i * dim, i * dim + dim), row * dim);
     if (this.exact !== null) this.exact.set((enc.f32 as Float32Array).subarray(i * dim, i * dim + dim), row * dim);
   }
@@ -203,6 +207,7 @@ export class Int8Rows implements RowStoreBase {
   adopt(raw: RawIndex): void {
     const codes = raw.i8 as Int8Array;
     const scales = raw.scales as Float32Array;
+    for (let i = 0; i < raw.count; i++) if (scales[i] > this.maxScale) this.maxScale = scales[i];
     if (this.kernel !== null) {
       const n = raw.count * this.dim;
       this.grow(Math.max(raw.count, MIN_CAPACITY), 0);

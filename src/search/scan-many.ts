@@ -2,7 +2,8 @@
 // every query of the batch while it sits in cache, so memory is read once per batch instead of once per query; the
 // per-query candidate logic is the single-query scan's, on the same scores, so results equal one-by-one search.
 import { dotRowsF32, dotRowsInt8 } from './kernels.js';
-import { writeInt8Query, type Int8KernelKind, type SimdScan } from './simd.js';
+import { f32Below, I32_MAX, minDot } from './pick-bounds.js';
+import { writeInt8Many, type Int8KernelKind, type SimdScan } from './simd.js';
 import type { TopK } from './topk.js';
 
 /** Rows scored per kernel call: small enough to stay in L1/L2, large enough to amortise the call. */
@@ -10,7 +11,20 @@ export const SCAN_BLOCK = 256;
 /** Queries per pass: 16 × 128-d f32 queries (8 KB) stay in L1 beside the row being scored. */
 export const MANY_BATCH = 16;
 
-/** Byte offsets in the kernel's memory: single query, its output block, the batch's queries and outputs, then the rows. */
+/** Bytes of a pick area's scores, and of its indices: at most SCAN_BLOCK rows × MANY_BATCH queries of 4 bytes. */
+const PICK_BYTES = MANY_BATCH * SCAN_BLOCK * 4;
+
+/** A pick area at byte offset `base` (manyOutOff, or a scan thread's area): compacted scores, their indices, the minimums. */
+export const pickArea = (base: number): { out: number; idx: number; mins: number } => ({
+  out: base,
+  idx: base + PICK_BYTES,
+  mins: base + 2 * PICK_BYTES,
+});
+
+/**
+ * Byte offsets in the kernel's memory: single query, its output block, the batch's queries, the calling thread's
+ * pick area (at manyOutOff: the batch's outputs, indices and minimums, see pickArea), the threads' areas, then the rows.
+ */
 export interface WasmLayout {
   qOff: number;
   outOff: number;
@@ -32,8 +46,9 @@ export function wasmLayout(kind: 'f32' | 'i8', dim: number, threads = 0): WasmLa
   const outOff = align64(qBytes);
   const manyQOff = align64(outOff + SCAN_BLOCK * 4);
   const manyOutOff = align64(manyQOff + MANY_BATCH * qBytes);
-  const threadOff = align64(manyOutOff + MANY_BATCH * SCAN_BLOCK * 4);
-  const threadStride = align64(MANY_BATCH * SCAN_BLOCK * 4);
+  const areaBytes = align64(2 * PICK_BYTES + MANY_BATCH * 4);
+  const threadOff = manyOutOff + areaBytes;
+  const threadStride = areaBytes;
   const rowsOff = threadOff + threads * threadStride;
   return { qOff: 0, outOff, manyQOff, manyOutOff, threadOff, threadStride, threads, rowsOff };
 }
@@ -96,23 +111,39 @@ export function scanManyF32Js(data: Float32Array, input: ManyScanInput, block: F
   }
 }
 
-/** f32 rows in wasm memory: dot_rows_many scores each row against every query while the row is in L1; `load`: write the queries first. */
-export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput, load = true): void {
+/**
+ * f32 rows in wasm memory: pick_rows_many scores each row against every query while the row is in L1 and hands back
+ * only the (row, query) pairs at or above the query's bar at the block's start (bars only rise, so no pair that the
+ * per-row test would offer is dropped); `load`: write the queries first. `area`: the pick area's offset.
+ */
+export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput, load = true, area = -1): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const { scan, layout } = target;
   if (load) new Float32Array(scan.memory.buffer, layout.manyQOff, nq * dim).set(input.qf.subarray(0, nq * dim));
-  const out = new Float32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nq);
+  const a = pickArea(area < 0 ? layout.manyOutOff : area);
+  const buf = scan.memory.buffer;
+  const out = new Float32Array(buf, a.out, SCAN_BLOCK * nq);
+  const idx = new Int32Array(buf, a.idx, SCAN_BLOCK * nq);
+  const mins = new Float32Array(buf, a.mins, MANY_BATCH);
   for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
-    scan.dotRowsMany(layout.manyQOff, nq, layout.rowsOff + start * dim * 4, dim, end - start, layout.manyOutOff);
-    for (let qi = 0; qi < nq; qi++) {
-      const heap = heaps[qi];
-      let bar = bars[qi];
-      for (let i = qi, row = start; row < end; i += nq, row++) {
-        const s = out[i];
-        if (s >= bar) bar = offerTie(heap, s, row, bar, accept);
-      }
-      bars[qi] = bar;
+    for (let qi = 0; qi < nq; qi++) mins[qi] = f32Below(bars[qi]);
+    const c = scan.pickRowsMany(
+      layout.manyQOff,
+      nq,
+      layout.rowsOff + start * dim * 4,
+      dim,
+      end - start,
+      a.out,
+      a.mins,
+      a.idx,
+    );
+    // Pairs come row by row, so each query still sees its rows in ascending order, as the per-query loop did.
+    for (let k = 0; k < c; k++) {
+      const e = idx[k];
+      const qi = e & 15;
+      const s = out[k];
+      if (s >= bars[qi]) bars[qi] = offerTie(heaps[qi], s, start + (e >> 4), bars[qi], accept);
     }
   }
 }
@@ -157,28 +188,25 @@ export function scanManyInt8Js(
   }
 }
 
-/** Writes `nq` queries' int8 codes into the batch area, padded to a multiple of 4 with zero queries (scores ignored). */
+/** Writes `nq` queries' int8 codes into the batch area in pick_rows_i8_x4's layout (see writeInt8Many). */
 export function writeInt8Batch(target: WasmScanTarget, codes: Int8Array, nq: number, dim: number): void {
   const { scan, layout, int8Kind } = target;
-  const nqp = ((nq + 3) >> 2) * 4;
-  const qBytes = 2 * dim;
-  const zero = new Int8Array(dim);
-  for (let i = 0; i < nqp; i++) {
-    if (i < nq) writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, codes, i * dim, dim, int8Kind, true);
-    else writeInt8Query(scan.memory.buffer, layout.manyQOff + i * qBytes, zero, 0, dim, int8Kind, true);
-  }
+  writeInt8Many(scan.memory.buffer, layout.manyQOff, codes, nq, dim, int8Kind);
 }
 
 /**
- * int8 codes in wasm memory: dot_rows_i8_x4 (SIMD128 or relaxed SIMD) scores 4 queries per row load (see
- * writeInt8Batch; `load`: write the queries first). Integer dots times the row's scale: the same numbers the
- * single-query scan ranks.
+ * int8 codes in wasm memory: pick_rows_i8_x4 (SIMD128 or relaxed SIMD) scores 4 queries per row load (see
+ * writeInt8Batch; `load`: write the queries first) and hands back only the (row, group) pairs where some query's dot
+ * reaches minDot of its bar at the block's start. Integer dots times the row's scale: the same numbers the
+ * single-query scan ranks. `maxScale` bounds every row's scale; `area`: the pick area's offset.
  */
 export function scanManyInt8Wasm(
   target: WasmScanTarget,
   scales: Float32Array,
+  maxScale: number,
   input: ManyScanInput,
   load = true,
+  area = -1,
 ): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const { scan, layout, int8Kind } = target;
@@ -186,24 +214,42 @@ export function scanManyInt8Wasm(
   const ng = (nq + 3) >> 2;
   const nqp = ng * 4;
   if (load) writeInt8Batch(target, input.codes, nq, dim);
-  const out = new Int32Array(scan.memory.buffer, layout.manyOutOff, SCAN_BLOCK * nqp);
+  const a = pickArea(area < 0 ? layout.manyOutOff : area);
+  const buf = scan.memory.buffer;
+  const out = new Int32Array(buf, a.out, SCAN_BLOCK * nqp);
+  const idx = new Int32Array(buf, a.idx, SCAN_BLOCK * ng);
+  const mins = new Int32Array(buf, a.mins, MANY_BATCH);
+  // Padding queries (zero codes) never reach the maximum.
+  for (let qi = nq; qi < nqp; qi++) mins[qi] = I32_MAX;
   for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
-    kernels.dotRowsI8x4(layout.manyQOff, ng, layout.rowsOff + start * dim, dim, end - start, layout.manyOutOff);
-    for (let qi = 0; qi < nq; qi++) {
-      // Fused score-and-compare (no block copy): most rows cost one multiply and one compare.
-      const heap = heaps[qi];
-      let bar = bars[qi];
-      for (let o = qi, row = start; row < end; o += nqp, row++) {
-        const s = out[o] * scales[row];
-        if (s >= bar) {
+    for (let qi = 0; qi < nq; qi++) mins[qi] = minDot(bars[qi], maxScale);
+    const c = kernels.pickRowsI8x4(
+      layout.manyQOff,
+      ng,
+      layout.rowsOff + start * dim,
+      dim,
+      end - start,
+      a.out,
+      a.mins,
+      a.idx,
+    );
+    // Pairs come row by row, so each query still sees its rows in ascending order, as the per-query loop did.
+    for (let k = 0; k < c; k++) {
+      const e = idx[k];
+      const row = start + (e >> 2);
+      const q0 = (e & 3) << 2;
+      const sc = scales[row];
+      for (let qi = q0, o = k << 2; qi < q0 + 4 && qi < nq; qi++, o++) {
+        const s = out[o] * sc;
+        if (s >= bars[qi]) {
+          const heap = heaps[qi];
           if (!heap.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
           heap.offer(s, row);
-          if (heap.full) bar = heap.threshold;
+          if (heap.full) bars[qi] = heap.threshold;
         }
       }
-      bars[qi] = bar;
     }
   }
 }

@@ -5,8 +5,10 @@ import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { quantizeRow } from './quantize.js';
 import type { F32Rows, Int8Rows, RowStore } from './row-store.js';
+import { f32Below, minDot } from './pick-bounds.js';
 import {
   MANY_BATCH,
+  pickArea,
   SCAN_BLOCK,
   scanManyF32Js,
   scanManyF32Wasm,
@@ -68,6 +70,8 @@ export interface RangeScan extends Scanner {
   rescore(c: number, cand: TopK, qf: Float64Array, qOff: number, floor: number, heap: TopK): void;
   /** int8: the scales array the pass multiplies by (null for f32). */
   readonly scales: Float32Array | null;
+  /** int8: a bound on every row's scale (see minDot; 0 for f32). */
+  readonly maxScale: number;
 }
 
 /** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
@@ -179,6 +183,7 @@ const simdBar = (floor: number): number => (floor === -Infinity ? -Infinity : fl
 class F32WasmScan extends ScanBase implements RangeScan {
   readonly kind = 'f32';
   readonly scales = null;
+  readonly maxScale = 0;
 
   constructor(
     private readonly rows: F32Rows,
@@ -216,13 +221,18 @@ class F32WasmScan extends ScanBase implements RangeScan {
   passRange(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const mem = this.kernel;
     const dim = this.rows.dim;
-    const out = mem.outF32;
-    const { qOff, outOff, rowsOff } = mem.layout;
+    const { qOff, rowsOff, manyOutOff } = mem.layout;
+    const a = pickArea(manyOutOff);
+    const buf = mem.scan.memory.buffer;
+    const out = new Float32Array(buf, a.out, SCAN_BLOCK);
+    const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
     for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
-      mem.scan.dotRows(qOff, rowsOff + start * dim * 4, dim, end - start, outOff);
-      for (let i = 0, row = start; row < end; i++, row++) {
-        const s = out[i];
+      // The kernel keeps rows at or above the bar as it stands now; the bar only rises, so the rest would fail below.
+      const c = mem.scan.pickRows(qOff, rowsOff + start * dim * 4, dim, end - start, a.out, f32Below(bar), a.idx);
+      for (let k = 0; k < c; k++) {
+        const s = out[k];
+        const row = start + idx[k];
         if (s >= bar) {
           if (!cand.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
@@ -315,6 +325,10 @@ abstract class Int8Scan extends ScanBase implements Scanner {
 
   get scales(): Float32Array {
     return this.rows.scales;
+  }
+
+  get maxScale(): number {
+    return this.rows.maxScale;
   }
 
   one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void {
@@ -416,7 +430,8 @@ class Int8WasmScan extends Int8Scan implements RangeScan {
 
   protected loadOne(): void {
     const mem = this.kernel;
-    writeInt8Query(mem.scan.memory.buffer, mem.layout.qOff, this.codes, 0, this.rows.dim, mem.int8Kind, false);
+    // pick_rows_i8 reads the 'simd' query widened to i16 (the batch layout); 'relaxed' ignores the flag.
+    writeInt8Query(mem.scan.memory.buffer, mem.layout.qOff, this.codes, 0, this.rows.dim, mem.int8Kind, true);
   }
 
   passRange(start: number, end: number, bar: number, accept: Accept, cand: TopK): void {
@@ -433,21 +448,25 @@ class Int8WasmScan extends Int8Scan implements RangeScan {
   ): void {
     const dim = this.rows.dim;
     const input = { start, n: end, dim, nq, qf: new Float64Array(0), codes: this.codes, heaps, bars, accept };
-    scanManyInt8Wasm(this.kernel, this.rows.scales, input, false);
+    scanManyInt8Wasm(this.kernel, this.rows.scales, this.rows.maxScale, input, false);
   }
 
   protected pass(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const mem = this.kernel;
-    const { scales, dim } = this.rows;
-    const { qOff, outOff, rowsOff } = mem.layout;
-    const out = mem.outI32;
+    const { scales, dim, maxScale } = this.rows;
+    const { qOff, rowsOff, manyOutOff } = mem.layout;
+    const a = pickArea(manyOutOff);
+    const buf = mem.scan.memory.buffer;
+    const out = new Int32Array(buf, a.out, SCAN_BLOCK);
+    const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
     for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
-      // Same exact integer dot products as the JS kernel, times the same scale: identical candidates.
-      mem.int8.dotRowsI8(qOff, rowsOff + start * dim, dim, end - start, outOff);
-      // Fused scale-and-compare: most rows cost one multiply and one compare.
-      for (let i = 0, row = start; row < end; i++, row++) {
-        const s = out[i] * scales[row];
+      // Same exact integer dots as the JS kernel; the kernel drops rows whose dot cannot reach the bar as it stands
+      // now at any scale <= maxScale (minDot), and the bar only rises, so those rows would fail the test below.
+      const c = mem.int8.pickRowsI8(qOff, rowsOff + start * dim, dim, end - start, a.out, minDot(bar, maxScale), a.idx);
+      for (let k = 0; k < c; k++) {
+        const row = start + idx[k];
+        const s = out[k] * scales[row];
         if (s >= bar) {
           if (!cand.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
@@ -459,6 +478,6 @@ class Int8WasmScan extends Int8Scan implements RangeScan {
   }
 
   protected passMany(input: ManyScanInput): void {
-    scanManyInt8Wasm(this.kernel, this.rows.scales, input, true);
+    scanManyInt8Wasm(this.kernel, this.rows.scales, this.rows.maxScale, input, true);
   }
 }

@@ -183,6 +183,172 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
+    ;; The pick_* kernels below are the dot kernels plus the candidate pass's bar test: each writes its results
+  ;; compacted, out[c] = score and idx[c] = its row (or row and query), and advances c only where the score reaches
+  ;; the caller's minimum, so the JS selection loop touches only rows that can enter the top-k. Returns c.
+
+  ;; f32 single query: out[c] = dot(row r, q) (dot_rows' sums, bit-identical), idx[c] = r, kept where >= $min.
+  (func (export "pick_rows") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $min f32) (param $idx i32) (result i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32) (local $c i32) (local $s f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $q) (local.get $j))))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $q) (local.get $j))))))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $q) (local.get $j))))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $q) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 64)))
+            (br $jloop)))
+        (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+        (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+                               (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $s))
+        (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
+        (local.set $c (i32.add (local.get $c) (f32.ge (local.get $s) (local.get $min))))
+        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $c))
+
+  ;; f32 many queries (nq <= 16, back to back at q): out[c] = dot(row r, query i) (bit-identical to dot_rows),
+  ;; idx[c] = r * 16 + i, kept where >= the f32 at mins + 4i. Four queries share each loaded row chunk.
+  (func (export "pick_rows_many") (param $q i32) (param $nq i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $mins i32) (param $idx i32) (result i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32) (local $i i32) (local $qp i32) (local $c i32) (local $s f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $i (i32.const 0))
+        (local.set $qp (local.get $q))
+        (block $qdone
+          (loop $qloop
+            (br_if $qdone (i32.ge_u (local.get $i) (local.get $nq)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $j (i32.const 0))
+            (block $jdone
+              (loop $jloop
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $qp) (local.get $j))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 64)))
+                (br $jloop)))
+            (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
+            (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
+                                   (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $s))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (i32.or (i32.shl (local.get $r) (i32.const 4)) (local.get $i)))
+            (local.set $c (i32.add (local.get $c) (f32.ge (local.get $s) (f32.load (i32.add (local.get $mins) (i32.shl (local.get $i) (i32.const 2)))))))
+            (local.set $qp (i32.add (local.get $qp) (local.get $bytes)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $qloop)))
+        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $c))
+
+  ;; int8 single query, stored widened to i16 like dot_rows_i8_x4's (one pmaddwd per 8 codes): out[c] = exact
+  ;; integer dot(row r, q), idx[c] = r, kept where >= $min.
+  (func (export "pick_rows_i8") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $min i32) (param $idx i32) (result i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $t i32) (local $c i32) (local $d i32)
+    (local $x v128) (local $a0 v128) (local $a1 v128)
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (local.set $t (local.get $q))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $dim)))
+            (local.set $x (v128.load (i32.add (local.get $p) (local.get $j))))
+            (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $x)) (v128.load (local.get $t)))))
+            (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $x)) (v128.load offset=16 (local.get $t)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jloop)))
+        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
+        (local.set $d (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+                               (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+        (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
+        (local.set $c (i32.add (local.get $c) (i32.ge_s (local.get $d) (local.get $min))))
+        (local.set $p (i32.add (local.get $p) (local.get $dim)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $c))
+
+  ;; int8 many queries, 4 per group: out[c] = the 4 exact dots of (row r, group g) as i32x4, idx[c] = r * 4 + g,
+  ;; kept where any query k of the group reaches its minimum (the i32 at mins + 16g + 4k). Queries widened to i16 and
+  ;; interleaved by 16-code chunk (scan-many.ts writeInt8Batch): group g at q + g * dim * 8, chunk c at + c * 128,
+  ;; query k's 16 values at + 32k, so one pointer and static offsets reach all 8 loads of a chunk. Sums inlined (no call).
+  (func (export "pick_rows_i8_x4") (param $q i32) (param $ng i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $mins i32) (param $idx i32) (result i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $g i32) (local $gs i32) (local $q0 i32) (local $t i32) (local $c i32)
+    (local $v v128) (local $ab v128) (local $cd v128) (local $x v128) (local $xl v128) (local $xh v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $gs (i32.shl (local.get $dim) (i32.const 3)))
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $g (i32.const 0))
+        (local.set $q0 (local.get $q))
+        (block $gdone
+          (loop $gloop
+            (br_if $gdone (i32.ge_u (local.get $g) (local.get $ng)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $j (i32.const 0))
+            (local.set $t (local.get $q0))
+            (block $jdone
+              (loop $jloop
+                (br_if $jdone (i32.ge_u (local.get $j) (local.get $dim)))
+                (local.set $x (v128.load (i32.add (local.get $p) (local.get $j))))
+                (local.set $xl (i16x8.extend_low_i8x16_s (local.get $x)))
+                (local.set $xh (i16x8.extend_high_i8x16_s (local.get $x)))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load offset=0 (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=16 (local.get $t))))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load offset=32 (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=48 (local.get $t))))))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load offset=64 (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=80 (local.get $t))))))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.add (i32x4.dot_i16x8_s (local.get $xl) (v128.load offset=96 (local.get $t))) (i32x4.dot_i16x8_s (local.get $xh) (v128.load offset=112 (local.get $t))))))
+                (local.set $t (i32.add (local.get $t) (i32.const 128)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $jloop)))
+            (local.set $ab (i32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1))))
+            (local.set $cd (i32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3))))
+            (local.set $v (i32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $ab) (local.get $cd))
+                                     (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $ab) (local.get $cd))))
+            (v128.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 4))) (local.get $v))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (i32.or (i32.shl (local.get $r) (i32.const 2)) (local.get $g)))
+            (local.set $c (i32.add (local.get $c) (v128.any_true (i32x4.ge_s (local.get $v) (v128.load (i32.add (local.get $mins) (i32.shl (local.get $g) (i32.const 4))))))))
+            (local.set $q0 (i32.add (local.get $q0) (local.get $gs)))
+            (local.set $g (i32.add (local.get $g) (i32.const 1)))
+            (br $gloop)))
+        (local.set $p (i32.add (local.get $p) (local.get $dim)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $c))
+
   ;; [sum(a), sum(b), sum(c), sum(d)] of four i32x4 accumulators.
   (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
     (local $ab v128) (local $cd v128)

@@ -11,6 +11,22 @@ export interface Int8Kernels {
   dotRowsI8(q: number, rows: number, dim: number, n: number, out: number): void;
   /** out[(r × ng + g) × 4 + k] = exact integer dot of row r with query 4g + k (ng groups of 4 queries at `q`). */
   dotRowsI8x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
+  /**
+   * dotRowsI8 with the candidate pass's bar test: writes out[c] = dot and idx[c] = row (0-based in the call) for every
+   * row, advancing c only where dot >= min; returns c. The 'simd' kernel reads the query widened to i16.
+   */
+  pickRowsI8(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
+  /** dotRowsI8x4 compacted: out[c] = a group's 4 dots (i32x4), idx[c] = row × 4 + group, kept where any dot >= its i32 at mins + 16g + 4k. */
+  pickRowsI8x4(
+    q: number,
+    ng: number,
+    rows: number,
+    dim: number,
+    n: number,
+    out: number,
+    mins: number,
+    idx: number,
+  ): number;
 }
 
 export interface SimdScan extends Int8Kernels {
@@ -19,6 +35,19 @@ export interface SimdScan extends Int8Kernels {
   dotRows(q: number, rows: number, dim: number, n: number, out: number): void;
   /** out[r × nq + i] = dot(row r, query i), each summed in dotRows' order (bit-identical); queries back to back at q. */
   dotRowsMany(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
+  /** dotRows compacted: out[c] = score (f32), idx[c] = row, kept where score >= min (an f32); returns c. */
+  pickRows(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
+  /** dotRowsMany compacted: out[c] = score, idx[c] = row × 16 + query, kept where score >= the f32 at mins + 4 × query. */
+  pickRowsMany(
+    q: number,
+    nq: number,
+    rows: number,
+    dim: number,
+    n: number,
+    out: number,
+    mins: number,
+    idx: number,
+  ): number;
   /** Sum of `count` f32 at byte offset `ptr` (count a multiple of 16): one streaming pass. */
   sumF32(ptr: number, count: number): number;
   /** Sum of `count` int8 at `ptr` (count a multiple of 16). */
@@ -94,8 +123,10 @@ function selfCheck(memory: WebAssembly.Memory, k: Int8Kernels): boolean {
     k.dotRowsI8(i * 2 * dim, 4096, dim, rowsN, 8192);
     const one = new Int32Array(buf, 8192, rowsN);
     for (let r = 0; r < rowsN; r++) if (one[r] !== want(r, i)) ok = false;
+    if (k.pickRowsI8(i * 2 * dim, 4096, dim, rowsN, 8192, -0x80000000, 8192 + rowsN * 4) !== rowsN) ok = false;
+    for (let r = 0; r < rowsN; r++) if (one[r] !== want(r, i)) ok = false;
   }
-  new Uint8Array(buf, 0, 8192 + rowsN * 16).fill(0);
+  new Uint8Array(buf, 0, 8192 + rowsN * 16).fill(0); // covers pickRowsI8's idx too (8192 + rowsN × 8)
   return ok;
 }
 
@@ -133,6 +164,10 @@ export function instantiateSimdScan(
       dot_rows_i8: SimdScan['dotRowsI8'];
       dot_rows_i8_x4: SimdScan['dotRowsI8x4'];
       sum_i8: SimdScan['sumI8'];
+      pick_rows: SimdScan['pickRows'];
+      pick_rows_many: SimdScan['pickRowsMany'];
+      pick_rows_i8: SimdScan['pickRowsI8'];
+      pick_rows_i8_x4: SimdScan['pickRowsI8x4'];
     };
     const mem = memory ?? (ex.memory as WebAssembly.Memory);
     let relaxed: Int8Kernels | null = null;
@@ -141,8 +176,15 @@ export function instantiateSimdScan(
         const rex = new WebAssembly.Instance(rmod, { env: { memory: mem } }).exports as {
           dot_rows_i8: Int8Kernels['dotRowsI8'];
           dot_rows_i8_x4: Int8Kernels['dotRowsI8x4'];
+          pick_rows_i8: Int8Kernels['pickRowsI8'];
+          pick_rows_i8_x4: Int8Kernels['pickRowsI8x4'];
         };
-        relaxed = { dotRowsI8: rex.dot_rows_i8, dotRowsI8x4: rex.dot_rows_i8_x4 };
+        relaxed = {
+          dotRowsI8: rex.dot_rows_i8,
+          dotRowsI8x4: rex.dot_rows_i8_x4,
+          pickRowsI8: rex.pick_rows_i8,
+          pickRowsI8x4: rex.pick_rows_i8_x4,
+        };
         if (relaxedWorks === undefined) relaxedWorks = selfCheck(mem, relaxed);
         if (!relaxedWorks) relaxed = null;
       } catch {
@@ -157,6 +199,10 @@ export function instantiateSimdScan(
       dotRowsI8: ex.dot_rows_i8,
       dotRowsI8x4: ex.dot_rows_i8_x4,
       sumI8: ex.sum_i8,
+      pickRows: ex.pick_rows,
+      pickRowsMany: ex.pick_rows_many,
+      pickRowsI8: ex.pick_rows_i8,
+      pickRowsI8x4: ex.pick_rows_i8_x4,
       relaxed,
     };
   } catch {
@@ -188,5 +234,33 @@ export function writeInt8Query(
     new Int16Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
   } else {
     new Int8Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
+  }
+}
+
+/**
+ * Writes `nq` queries' int8 codes at byte offset `off` for pick_rows_i8_x4, padded to a multiple of 4 with zero queries
+ * (their scores are never kept): 'relaxed' → each query's p then m halves back to back (2 × dim bytes a query);
+ * 'simd' → widened to i16 and interleaved by 16-code chunk (group g at g × dim × 8 bytes, chunk c at + c × 128,
+ * query k of the group at + 32k), so the kernel reaches a chunk's 8 loads from one pointer.
+ */
+export function writeInt8Many(
+  buffer: ArrayBuffer,
+  off: number,
+  codes: Int8Array,
+  nq: number,
+  dim: number,
+  kind: Int8KernelKind,
+): void {
+  const nqp = ((nq + 3) >> 2) * 4;
+  if (kind === 'relaxed') {
+    const zero = new Int8Array(dim);
+    for (let i = 0; i < nqp; i++)
+      writeInt8Query(buffer, off + i * 2 * dim, i < nq ? codes : zero, i < nq ? i * dim : 0, dim, kind, true);
+    return;
+  }
+  const q16 = new Int16Array(buffer, off, nqp * dim);
+  for (let i = 0; i < nqp; i++) {
+    const base = (i >> 2) * dim * 4 + (i & 3) * 16;
+    for (let j = 0; j < dim; j++) q16[base + (j >> 4) * 64 + (j & 15)] = i < nq ? codes[i * dim + j] : 0;
   }
 }

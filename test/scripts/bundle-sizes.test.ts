@@ -19,7 +19,8 @@ import { measureBundleSizes } from '../../scripts/bundle-sizes.js';
 // page 80.8 kB, worker 88.2 kB (src/ 48.8 kB), index chunk 52.5 kB with everything above.
 // Issue 19: the keyword index (search/keywords/: BM25, RRF, terms; CosineIndex's modes) +16 kB in the index chunk and
 // the page (it exports CosineIndex).
-const BUDGET = { page: 98_000, worker: 90_000, workerOwn: 50_000, compiler: 44_000, index: 70_000 };
+// Issue 20: the in-kernel candidate test (pick_* kernels, pick-bounds.ts) grows the wasm kernel bytes: page 101.8 kB, index chunk 73.4 kB.
+const BUDGET = { page: 103_000, worker: 90_000, workerOwn: 50_000, compiler: 44_000, index: 75_000 };
 
 describe('bundle sizes (esbuild metafile)', async () => {
   const s = await measureBundleSizes();

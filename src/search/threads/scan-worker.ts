@@ -39,6 +39,8 @@ export interface ScanRequest {
   outOff: number;
   /** i8: the row scales (on a SharedArrayBuffer). */
   scales: Float32Array | null;
+  /** i8: a bound on every row's scale (pick-bounds.ts minDot). */
+  maxScale: number;
 }
 
 /** Per query: counts[i] candidates at rows/scores[offset of i]. */
@@ -58,6 +60,28 @@ function scanWorkerMain(): void {
     dot_rows_many(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
     dot_rows_i8(q: number, rows: number, dim: number, n: number, out: number): void;
     dot_rows_i8_x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
+    pick_rows(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
+    pick_rows_many(
+      q: number,
+      nq: number,
+      rows: number,
+      dim: number,
+      n: number,
+      out: number,
+      mins: number,
+      idx: number,
+    ): number;
+    pick_rows_i8(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
+    pick_rows_i8_x4(
+      q: number,
+      ng: number,
+      rows: number,
+      dim: number,
+      n: number,
+      out: number,
+      mins: number,
+      idx: number,
+    ): number;
   };
   type Sel = { sc: Float64Array; rw: Int32Array; n: number; cap: number; ties: Int32Array; tn: number };
   const g = globalThis as unknown as {
@@ -75,6 +99,29 @@ function scanWorkerMain(): void {
   let simd: Kernels | null = null;
   let i8: Kernels | null = null;
   const SCAN_BLOCK = 256;
+  /** scan-many.ts PICK_BYTES: the thread's area holds compacted scores, then their indices, then the minimums. */
+  const PICK_BYTES = 16 * SCAN_BLOCK * 4;
+  // Copies of pick-bounds.ts minDot and f32Below (this function cannot import); threads.test.ts checks the results.
+  const minDot = (bar: number, maxScale: number): number => {
+    if (!(bar > 0)) return -0x80000000;
+    let d = Math.ceil(bar / maxScale);
+    if (!(d <= 0x7fffffff)) d = 0x7fffffff;
+    if (d < 1) d = 1;
+    while (d > 1 && (d - 1) * maxScale >= bar) d--;
+    while (d < 0x7fffffff && d * maxScale < bar) d++;
+    return d;
+  };
+  const f1 = new Float32Array(1);
+  const b1 = new Int32Array(f1.buffer);
+  const f32Below = (x: number): number => {
+    const f = Math.fround(x);
+    if (f <= x) return f;
+    f1[0] = f;
+    if (f > 0) b1[0] -= 1;
+    else if (f === 0) b1[0] = 0x80000001 | 0;
+    else b1[0] += 1;
+    return f1[0];
+  };
 
   const push = (h: Sel, s: number, row: number): void => {
     // Min-heap on score only; ties among kept rows do not matter (every row tied with the root is returned).
@@ -126,7 +173,7 @@ function scanWorkerMain(): void {
   };
 
   const scan = (r: ScanRequest): ScanReply => {
-    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scales } = r;
+    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scales, maxScale } = r;
     const sels: Sel[] = [];
     // Late (the calling thread already finished and cancelled this claim): take no rows.
     const claimed = Atomics.compareExchange(control!, 1 + slot, r.epoch * 4, r.epoch * 4 + 1) === r.epoch * 4;
@@ -136,45 +183,56 @@ function scanWorkerMain(): void {
     const f32 = r.kind === 'f32';
     const rowBytes = f32 ? dim * 4 : dim;
     const ng = (nq + 3) >> 2;
-    const stride = nq === 1 ? 1 : f32 ? nq : ng * 4;
-    const outF = new Float32Array(buf, outOff, SCAN_BLOCK * stride);
-    const outI = new Int32Array(buf, outOff, SCAN_BLOCK * stride);
+    const idxOff = outOff + PICK_BYTES;
+    const minsOff = idxOff + PICK_BYTES;
+    const outF = new Float32Array(buf, outOff, PICK_BYTES >> 2);
+    const outI = new Int32Array(buf, outOff, PICK_BYTES >> 2);
+    const idx = new Int32Array(buf, idxOff, PICK_BYTES >> 2);
+    const minsF = new Float32Array(buf, minsOff, 16);
+    const minsI = new Int32Array(buf, minsOff, 16);
     const bar = Float64Array.from(bars);
+    // A row enters a query's heap when its score reaches the bar (the heap's least score once full, never below the floor).
+    const offer = (q: number, s: number, row: number): void => {
+      const h = sels[q];
+      if (s >= bar[q]) {
+        push(h, s, row);
+        if (h.n >= h.cap) bar[q] = h.sc[0] > bars[q] ? h.sc[0] : bars[q];
+      }
+    };
+    for (let q = nq; q < ng * 4; q++) minsI[q] = 0x7fffffff; // padding queries never reach it
     for (let ch = claimed ? Atomics.add(control!, 0, 1) : chunks; ch < chunks; ch = Atomics.add(control!, 0, 1)) {
       const start = ch * chunk;
       const end = Math.min(n, start + chunk);
       for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
         const e0 = Math.min(end, s0 + SCAN_BLOCK);
         const ptr = rowsOff + s0 * rowBytes;
+        // The kernels keep only scores at or above each bar as it stands now (bars only rise): see pick-bounds.ts.
         if (f32) {
-          if (nq === 1) simd!.dot_rows(qOff, ptr, dim, e0 - s0, outOff);
-          else simd!.dot_rows_many(qOff, nq, ptr, dim, e0 - s0, outOff);
-        } else if (nq === 1) i8!.dot_rows_i8(qOff, ptr, dim, e0 - s0, outOff);
-        else i8!.dot_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff);
-        for (let q = 0; q < nq; q++) {
-          const h = sels[q];
-          let b = bar[q];
-          const floorBar = bars[q];
-          // One loop per score kind, so the hot loop has no branch on it.
-          if (f32) {
-            for (let o = q, row = s0; row < e0; o += stride, row++) {
-              const s = outF[o];
-              if (s >= b) {
-                push(h, s, row);
-                if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
-              }
+          if (nq === 1) {
+            const k = simd!.pick_rows(qOff, ptr, dim, e0 - s0, outOff, f32Below(bar[0]), idxOff);
+            for (let e = 0; e < k; e++) offer(0, outF[e], s0 + idx[e]);
+          } else {
+            for (let q = 0; q < nq; q++) minsF[q] = f32Below(bar[q]);
+            const k = simd!.pick_rows_many(qOff, nq, ptr, dim, e0 - s0, outOff, minsOff, idxOff);
+            for (let e = 0; e < k; e++) offer(idx[e] & 15, outF[e], s0 + (idx[e] >> 4));
+          }
+        } else {
+          const sc = scales!;
+          if (nq === 1) {
+            const k = i8!.pick_rows_i8(qOff, ptr, dim, e0 - s0, outOff, minDot(bar[0], maxScale), idxOff);
+            for (let e = 0; e < k; e++) {
+              const row = s0 + idx[e];
+              offer(0, outI[e] * sc[row], row);
             }
           } else {
-            const sc = scales!;
-            for (let o = q, row = s0; row < e0; o += stride, row++) {
-              const s = outI[o] * sc[row];
-              if (s >= b) {
-                push(h, s, row);
-                if (h.n >= h.cap) b = h.sc[0] > floorBar ? h.sc[0] : floorBar;
-              }
+            for (let q = 0; q < nq; q++) minsI[q] = minDot(bar[q], maxScale);
+            const k = i8!.pick_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff, minsOff, idxOff);
+            for (let e = 0; e < k; e++) {
+              const row = s0 + (idx[e] >> 2);
+              const q0 = (idx[e] & 3) << 2;
+              for (let q = q0; q < q0 + 4 && q < nq; q++) offer(q, outI[e * 4 + q - q0] * sc[row], row);
             }
           }
-          bar[q] = b;
         }
       }
     }

@@ -205,6 +205,7 @@ export class ThreadedSearch {
         rowsOff: layout.rowsOff,
         outOff: layout.threadOff + w * layout.threadStride,
         scales: scan.scales,
+        maxScale: scan.maxScale,
       };
       ids.push(req.id);
       jobs.push(this.pool.run(w, req));

@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { CosineIndex, type CosineIndexOptions } from '../../src/search/cosine-index.js';
+import { f32Below, I32_MAX, I32_MIN, minDot } from '../../src/search/pick-bounds.js';
+import { createSimdScan, writeInt8Many, writeInt8Query } from '../../src/search/simd.js';
+import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
+
+const D = 128;
+const f32 = Math.fround;
+/** Float32 scales from the smallest subnormal to the largest a row can have, and the unit-row maximum 1/127. */
+const SCALES = [2 ** -149, 2 ** -126, 1e-30, f32(1 / 127), f32(0.3 / 127), 1, f32(3.4e38 / 127)];
+
+/** The next double above / below x (finite, positive). */
+const up = (x: number): number => x + Math.max(Number.MIN_VALUE, Math.abs(x) * 2 ** -53);
+const down = (x: number): number => x - Math.max(Number.MIN_VALUE, Math.abs(x) * 2 ** -53);
+
+/** The selection's test for a row with integer dot d and scale sc against bar. */
+const reaches = (d: number, sc: number, bar: number): boolean => d * sc >= bar;
+
+describe('minDot: the least integer dot that can reach a bar', () => {
+  it('keeps every row for bars <= 0 or NaN', () => {
+    for (const bar of [-Infinity, -1, -0, 0, NaN]) expect(minDot(bar, f32(1 / 127))).toBe(I32_MIN);
+  });
+
+  it('never drops a row whose score reaches the bar: rows exactly at the bound, just above and below it, any scale <= maxScale', () => {
+    const rand = seededRandom(3);
+    for (const maxScale of SCALES) {
+      for (let t = 0; t < 300; t++) {
+        // A bar that is exactly some row's score (d0 × a scale <= maxScale), or a hair either side of it.
+        const d0 = 1 + Math.floor(rand() * 127 * 127 * D);
+        const sc = t % 3 === 0 ? maxScale : f32(maxScale * rand());
+        const exact = d0 * sc;
+        if (!(exact > 0) || !Number.isFinite(exact)) continue;
+        for (const bar of [exact, up(exact), down(exact)]) {
+          const m = minDot(bar, maxScale);
+          expect(m).toBeGreaterThanOrEqual(1);
+          // Everything the kernel drops (d < m) fails the selection's test at every scale <= maxScale.
+          for (let d = Math.max(1, m - 3); d < m; d++) {
+            expect(reaches(d, maxScale, bar)).toBe(false);
+            expect(reaches(d, sc, bar)).toBe(false);
+          }
+          // The row that defined the bar is kept when it reaches it.
+          if (reaches(d0, sc, bar)) expect(d0).toBeGreaterThanOrEqual(m);
+          // Tight: the bound is the least such dot (or 1, or beyond every dot a row can have).
+          if (m > 1 && m < I32_MAX) expect(reaches(m, maxScale, bar)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('handles extreme bars and scales: subnormal, zero and huge', () => {
+    expect(minDot(1, 0)).toBe(I32_MAX); // no row reaches a positive bar at scale 0
+    expect(minDot(Number.MIN_VALUE, 1)).toBe(1);
+    expect(minDot(1e300, 2 ** -149)).toBe(I32_MAX);
+    expect(minDot(2 ** -149, 2 ** -149)).toBe(1);
+    expect(minDot(3 * 2 ** -149, 2 ** -149)).toBe(3);
+    expect(minDot(f32(1 / 127) * 16129, f32(1 / 127))).toBe(16129);
+  });
+});
+
+describe('f32Below: the largest float32 at or below a double', () => {
+  it('is a float32 <= x with the next float32 above it > x', () => {
+    const rand = seededRandom(5);
+    const xs = [0, -0, 1e-50, -1e-50, 2 ** -149, -(2 ** -149), 1, -1, 0.1, -0.1, 3.5e38, -3.5e38, Infinity, -Infinity];
+    for (let i = 0; i < 2000; i++) xs.push((rand() - 0.5) * 10 ** Math.floor(rand() * 20 - 10));
+    const buf = new Float32Array(1);
+    const bits = new Int32Array(buf.buffer);
+    for (const x of xs) {
+      const b = f32Below(x);
+      expect(Math.fround(b)).toBe(b);
+      expect(b <= x).toBe(true);
+      if (b === Infinity || b === -Infinity) continue;
+      // The next float32 up from b.
+      buf[0] = b;
+      if (b > 0) bits[0] += 1;
+      else if (b === 0) bits[0] = 1;
+      else bits[0] -= 1;
+      expect(buf[0] > x).toBe(true);
+    }
+  });
+});
+
+describe('pick_* kernels: the dot kernels, compacted to scores at or above a minimum', () => {
+  const scan = createSimdScan({ relaxed: false })!;
+  scan.memory.grow(4);
+  const buf = scan.memory.buffer;
+  const n = 200;
+  const rowsOff = 131072;
+  const out = 65536;
+  const idx = 98304;
+  const mins = 130000;
+  const rand = seededRandom(8);
+  const rows = new Int8Array(buf, rowsOff, n * D);
+  for (let i = 0; i < rows.length; i++) rows[i] = Math.round(rand() * 254) - 127;
+  rows.fill(127, 0, D);
+  rows.fill(-127, D, 2 * D);
+  rows.copyWithin(3 * D, 2 * D, 3 * D); // two equal rows: equal dots
+  const codes = new Int8Array(16 * D);
+  for (let i = 0; i < codes.length; i++) codes[i] = Math.round(rand() * 254) - 127;
+  codes.fill(127, 0, D);
+  const dot = (r: number, i: number): number => {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += rows[r * D + j] * codes[i * D + j];
+    return s;
+  };
+
+  it('pick_rows_i8 keeps exactly the rows with dot >= min, in order, ties and the row at the bound included', () => {
+    writeInt8Query(buf, 0, codes, 0, D, 'simd', true);
+    const all = Array.from({ length: n }, (_, r) => dot(0, 0) * 0 + dot(r, 0));
+    const sorted = [...all].sort((a, b) => a - b);
+    for (const min of [I32_MIN, I32_MAX, sorted[0], sorted[100], sorted[100] + 1, sorted[n - 1], all[2], 0, -1]) {
+      const c = scan.pickRowsI8(0, rowsOff, D, n, out, min, idx);
+      const want = all.map((d, r) => [r, d]).filter(([, d]) => d >= min);
+      expect(c).toBe(want.length);
+      const o = new Int32Array(buf, out, c);
+      const ix = new Int32Array(buf, idx, c);
+      expect(Array.from({ length: c }, (_, k) => [ix[k], o[k]])).toEqual(want);
+    }
+  });
+
+  it('pick_rows_i8_x4 keeps the (row, group) pairs where any query reaches its minimum', () => {
+    const ng = 4;
+    writeInt8Many(buf, 0, codes, 16, D, 'simd');
+    const m32 = new Int32Array(buf, mins, 16);
+    for (let t = 0; t < 6; t++) {
+      for (let i = 0; i < 16; i++) m32[i] = t === 0 ? I32_MIN : t === 1 ? I32_MAX : dot(Math.floor(rand() * n), i);
+      const c = scan.pickRowsI8x4(0, ng, rowsOff, D, n, out, mins, idx);
+      const want: number[][] = [];
+      for (let r = 0; r < n; r++)
+        for (let g = 0; g < ng; g++) {
+          const ds = [0, 1, 2, 3].map((k) => dot(r, 4 * g + k));
+          if (ds.some((d, k) => d >= m32[4 * g + k])) want.push([r * 4 + g, ...ds]);
+        }
+      expect(c).toBe(want.length);
+      const o = new Int32Array(buf, out, 4 * c);
+      const ix = new Int32Array(buf, idx, c);
+      expect(Array.from({ length: c }, (_, k) => [ix[k], o[4 * k], o[4 * k + 1], o[4 * k + 2], o[4 * k + 3]])).toEqual(
+        want,
+      );
+    }
+  });
+
+  it('pick_rows and pick_rows_many keep the f32 sums (bit for bit dot_rows) at or above an f32 minimum', () => {
+    const nq = 7;
+    const qf = new Float32Array(buf, 0, nq * D);
+    const rf = new Float32Array(scan.memory.buffer, rowsOff, n * D);
+    for (let i = 0; i < qf.length; i++) qf[i] = rand() - 0.5;
+    for (let i = 0; i < rf.length; i++) rf[i] = rand() - 0.5;
+    rf.copyWithin(D, 0, D); // equal rows: equal sums
+    const sums: Float32Array[] = [];
+    const dots = 240000; // past the f32 rows
+    for (let i = 0; i < nq; i++) {
+      scan.dotRows(i * D * 4, rowsOff, D, n, dots);
+      sums.push(new Float32Array(buf, dots, n).slice());
+    }
+    const mf = new Float32Array(buf, mins, 16);
+    for (const pickAt of [-Infinity, Infinity, 0, 50, 199]) {
+      const minOf = (i: number): number =>
+        Math.abs(pickAt) === Infinity ? pickAt : [...sums[i]].sort((a, b) => a - b)[pickAt];
+      const c1 = scan.pickRows(0, rowsOff, D, n, out, minOf(0), idx);
+      const want1 = [...sums[0]].map((s, r) => [r, s]).filter(([, s]) => s >= minOf(0));
+      expect(c1).toBe(want1.length);
+      const o1 = new Float32Array(buf, out, c1);
+      const ix1 = new Int32Array(buf, idx, c1);
+      expect(Array.from({ length: c1 }, (_, k) => [ix1[k], o1[k]])).toEqual(want1);
+      for (let i = 0; i < nq; i++) mf[i] = minOf(i);
+      const c = scan.pickRowsMany(0, nq, rowsOff, D, n, out, mins, idx);
+      const want: number[][] = [];
+      for (let r = 0; r < n; r++)
+        for (let i = 0; i < nq; i++) if (sums[i][r] >= mf[i]) want.push([r * 16 + i, sums[i][r]]);
+      expect(c).toBe(want.length);
+      const o = new Float32Array(buf, out, c);
+      const ix = new Int32Array(buf, idx, c);
+      expect(Array.from({ length: c }, (_, k) => [ix[k], o[k]])).toEqual(want);
+    }
+  });
+});
+
+/**
+ * Rows that put the bar on the bound: one-hot rows (scale 1/127, the largest a unit row has) beside spread rows (every
+ * |x| equal: the smallest scale), runs of identical rows (exact ties at the bar), and rows scoring exactly 0 or below.
+ */
+function adversarial(rand: () => number, n: number): Float32Array {
+  const flat = randomVectors(rand, n, D);
+  for (let r = 0; r < n; r++) {
+    const kind = r % 7;
+    const row = flat.subarray(r * D, r * D + D);
+    if (kind === 0) {
+      row.fill(0);
+      row[r % 3] = r % 2 === 0 ? 1 : -1;
+    } else if (kind === 1) {
+      for (let j = 0; j < D; j++) row[j] = (j + r) % 2 === 0 ? 1 : -1;
+    } else if (kind === 2)
+      row.set(flat.subarray(0, D)); // ties with row 0's neighbours of the same kind
+    else if (kind === 3) {
+      row.fill(1e-6);
+      row[(r * 5) % D] = 1e6;
+    }
+  }
+  return flat;
+}
+
+describe('scans with the in-kernel bar test = the JS kernel, on adversarial rows', () => {
+  const modes: [string, Omit<CosineIndexOptions, 'dim'>][] = [
+    ['f32', { storage: 'f32' }],
+    ['int8/residual', { storage: 'int8', rescore: 'residual' }],
+    ['int8/dequantized', { storage: 'int8', rescore: 'dequantized' }],
+  ];
+  for (const [name, mode] of modes) {
+    it(`${name}: search and searchMany, every k, ties at the bar, extreme scales`, () => {
+      const rand = seededRandom(name.length * 31);
+      const n = 3000;
+      const flat = adversarial(rand, n);
+      const ids = Array.from({ length: n }, (_, i) => `r${i}`);
+      const wasm = new CosineIndex({ dim: D, ...mode });
+      const js = new CosineIndex({ dim: D, ...mode, kernel: 'js' });
+      for (const index of [wasm, js]) {
+        index.addVectors(ids, flat);
+        index.remove(ids.slice(500, 520));
+      }
+      const row = (r: number): Float32Array => flat.subarray(r * D, r * D + D);
+      const neg = row(0).map((x) => -x);
+      const queries = [row(0), row(1), row(2), row(3), row(7), row(14), neg, randomVectors(rand, 1, D)];
+      for (const k of [1, 3, 10, 72, 400, n + 1]) {
+        for (const q of queries) expect(wasm.search(q, k)).toEqual(js.search(q, k));
+        expect(wasm.searchMany(queries, k)).toEqual(js.searchMany(queries, k));
+      }
+      const floor = { minScore: 0 };
+      expect(wasm.searchMany(queries, 20, floor)).toEqual(js.searchMany(queries, 20, floor));
+    });
+  }
+});
