@@ -10,7 +10,7 @@ export async function browserStyle(): Promise<DeviceInfo> {
   const embedder: Embedder = await createEmbedder({ model: 'owner/name', device: 'auto' });
   const vectors: Float32Array = await embedder.embed(['a', 'b']);
   const index = new CosineIndex({ dim: embedder.dim });
-  index.add(['a', 'b'], vectors);
+  index.addVectors(['a', 'b'], vectors);
   return embedder.device;
 }
 
