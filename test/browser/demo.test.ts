@@ -91,7 +91,7 @@ describe.skipIf(!available)('demo page in headless Chromium', () => {
     });
     await page.goto(server.url);
     await ready();
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

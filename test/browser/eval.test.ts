@@ -67,7 +67,7 @@ describe.skipIf(!available)('evaluation in headless Chromium', () => {
     );
     await fx.writeBundle(join(outDir, 'models', 'eval'));
     page = await openEvalPage(outDir);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await page?.close();
@@ -117,5 +117,5 @@ describe.skipIf(!available)('evaluation in headless Chromium', () => {
         expect(r.indexBytes).toBe(n.indexBytes);
       });
     }
-  }, 600_000);
+  });
 });

@@ -58,7 +58,7 @@ describe.skipIf(!available)('mv3 extension: visibleText captures only what a rea
     await page.setContent(PAGE);
     await page.addScriptTag({ type: 'module', content: `${js}\nwindow.visibleText = visibleText;` });
     await page.waitForFunction(() => 'visibleText' in window);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

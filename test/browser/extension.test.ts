@@ -99,7 +99,7 @@ const hpd = (sw: PwWorker) => ({
 });
 
 // Indexing waits for the paced save (up to 15 s after the first unsaved batch) before pages count as indexed.
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 300_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < end) {
@@ -128,7 +128,9 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
   async function launch(): Promise<void> {
     browser = await launchChromium({ userDataDir: profile, extension: ext });
     context = browser.context;
-    sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 60_000 }));
+    // Chromium on a loaded 2-core CI machine: actions wait as long as they must (the browser project's limit governs).
+    context.setDefaultTimeout(300_000);
+    sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 300_000 }));
     id = new URL(sw.url()).host;
   }
 
@@ -138,14 +140,14 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     // may never produce (a click that timed out on <summary> in one CI run).
     await p.bringToFront();
     await p.goto(`chrome-extension://${id}/popup.html`);
-    await p.waitForSelector('body[data-ready]', { timeout: 60_000 });
+    await p.waitForSelector('body[data-ready]', { timeout: 300_000 });
     return p;
   }
 
   /** Types the query into the popup and returns the hits it shows, in order. */
   async function searchInPopup(p: Page, query: string): Promise<{ url: string; score: number }[]> {
     await p.fill('#q', query);
-    await p.waitForFunction((q) => document.body.dataset.searched === q, query, { timeout: 60_000 });
+    await p.waitForFunction((q) => document.body.dataset.searched === q, query, { timeout: 300_000 });
     return p.$$eval('li.hit', (lis) =>
       lis.map((li) => ({
         url: (li as HTMLElement).dataset.url ?? '',
@@ -201,7 +203,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     await writeFile(join(root, 'site', 'hidden.html'), HIDDEN_PAGE);
     server = await serveStatic(join(root, 'site'));
     await launch();
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -222,7 +224,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     expect(r.dim).toBe(16);
     for (let i = 0; i < texts.length; i++)
       expect(maxAbsDiff(r.vectors.slice(i * 16, (i + 1) * 16), expected[i])).toBeLessThanOrEqual(1e-4);
-  }, 120_000);
+  });
 
   it('captures three visited pages; the popup finds the page a sentence came from; a click opens it', async () => {
     await visitAll();
@@ -281,7 +283,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     expect(tab.url()).toBe(url('bread.html'));
     const top = (await sw.evaluate((q) => (globalThis as unknown as { hpd: Hpd }).hpd.search(q, 3), QUERY))[0];
     firstRun = { top, passages: s.passages };
-  }, 180_000);
+  });
 
   it('the omnibox handlers suggest and open the same page (the omnibox UI itself cannot be typed into headless)', async () => {
     const sugg = await sw.evaluate((q) => (globalThis as unknown as { hpd: Hpd }).hpd.omniboxSuggestions(q), QUERY);
@@ -296,7 +298,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     ).toBeTypeOf('string');
     const tab = await opened;
     expect(Object.keys(PAGES).map(url)).toContain(tab.url());
-  }, 60_000);
+  });
 
   it('after a browser restart with the same profile: the same result, restored from IndexedDB, nothing re-embedded', async () => {
     await browser!.close();
@@ -321,7 +323,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     );
     expect(after.embeddedPassages).toBe(0);
     expect(after.passages).toBe(firstRun!.passages);
-  }, 180_000);
+  });
 
   it('concurrent requests create one offscreen document; a failed start is retried, not cached', async () => {
     const r = await sw.evaluate(async () => {
@@ -361,7 +363,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     expect(r.failed).toBe('injected start failure');
     expect(r.retried).toBe(3);
     expect(r.calls).toBe(2);
-  }, 120_000);
+  });
 
   it('forgets one site, then everything, and the forgetting survives a restart', async () => {
     const p = await popup();
@@ -395,7 +397,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     await launch();
     const again = await hpd(sw).status();
     expect([again.pages, again.passages]).toEqual([0, 0]);
-  }, 180_000);
+  });
 
   it('killed mid-indexing (offscreen document closed, then the whole browser): resumes from the persisted queue, nothing lost or twice', async () => {
     await visitAll();
@@ -403,7 +405,6 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
       'a queued capture',
       () => hpd(sw).queued(),
       (n) => n > 0,
-      30_000,
     );
     expect(waiting).toBeGreaterThan(0);
     // A page whose content script has not sent its text yet was never captured, and no restart can recover it: kill
@@ -412,7 +413,6 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
       'all three captures queued or indexed',
       () => hpd(sw).status(),
       (v) => v.queued + v.pages >= 3,
-      30_000,
     );
     // The offscreen document dies under an indexing batch: the service worker re-creates it and redoes the batch.
     await sw.evaluate(() => chrome.offscreen.closeDocument()).catch(() => undefined);
@@ -432,7 +432,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     );
     const hits = await sw.evaluate((q) => (globalThis as unknown as { hpd: Hpd }).hpd.search(q, 3), QUERY);
     expect(hits[0].url).toBe(url('bread.html'));
-  }, 180_000);
+  });
 
   it('the capture switch: off unregisters the content script and nothing is captured; on registers it again', async () => {
     const registered = () =>
@@ -461,7 +461,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
       (v) => v.enabled,
     );
     expect(await registered()).toEqual([['http://127.0.0.1/*', 'http://localhost/*']]);
-  }, 120_000);
+  });
 
   it('the built extension: icons in the manifest, hosts granted by --grant-hosts; the popup marks a random-weight model', async () => {
     const manifest = JSON.parse(await readFile(join(ext, 'manifest.json'), 'utf8')) as {
@@ -480,7 +480,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     const p = await popup();
     expect(await p.locator('#status .random').count()).toBe(s.randomWeights ? 1 : 0);
     await p.close();
-  }, 60_000);
+  });
 
   it('"Allow on all sites…" headless: the popup says it waits for Chrome\'s prompt, then how to grant without one', async () => {
     const p = await popup();
@@ -489,11 +489,11 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     await p.waitForSelector('#grant-note:not([hidden])');
     expect(await p.textContent('#grant-note')).toContain("Waiting for Chrome's permission prompt");
     await p.waitForFunction(() => document.getElementById('grant-note')?.textContent?.includes('--grant-hosts'), null, {
-      timeout: 30_000,
+      timeout: 300_000,
     });
     await p.screenshot({ path: join(SHOTS, '5-allow-all-headless.png'), fullPage: true });
     await p.close();
-  }, 60_000);
+  });
 
   it('the offscreen document answers the service worker only: a content script and the popup are refused', async () => {
     const before = await until(
@@ -558,7 +558,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     ).toMatchObject({ code: 'FORBIDDEN' });
     await p.close();
     expect((await hpd(sw).status()).pages).toBe(after.pages);
-  }, 180_000);
+  });
 
   it('arguments are clamped where they are used; the index holds http(s) URLs only; the omnibox opens nothing else', async () => {
     const r = await sw.evaluate(async (q) => {
@@ -587,7 +587,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     expect(r.index).toMatchObject({ embedded: 0, skipped: [{ reason: 'not an http(s) URL' }] });
     // Typed text is a query; what opens is the best match, an http(s) URL.
     expect(r.omnibox).toMatch(/^http:\/\/(127\.0\.0\.1|localhost):/);
-  }, 120_000);
+  });
 
   it('captures only visible text: keyword stuffing hidden from the reader is not indexed', async () => {
     const hiddenUrl = `${server.url.replace('127.0.0.1', 'localhost')}hidden.html`;
@@ -620,7 +620,7 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
       STUFFED,
     )) as PageHit[];
     expect(hits.find((h) => h.url === hiddenUrl)?.passage).toBe(VISIBLE);
-  }, 180_000);
+  });
 
   it('the quota: a site that keeps making new URLs stops at its per-site limit, and the popup says so', async () => {
     const s0 = await until(
@@ -651,5 +651,5 @@ describe.skipIf(!available)('MV3 history-search extension (content script → se
     await p.screenshot({ path: join(SHOTS, '6-limit.png'), fullPage: true });
     await p.close();
     await sw.evaluate(() => (globalThis as unknown as { hpd: Hpd }).hpd.setQuota({ maxPagesPerHost: null }));
-  }, 180_000);
+  });
 });
