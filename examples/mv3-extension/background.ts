@@ -296,6 +296,17 @@ export function search(query: unknown, k: unknown = 10, mode?: unknown): Promise
   return ask({ target: 'hpd-offscreen', type: 'search', query: q, k: clampK(k), mode: searchMode(mode) });
 }
 
+/**
+ * Pages captured and not lost: queued (indexed or not: a page leaves the queue only once a save holds it) or saved.
+ * Read from the stores themselves; for DevTools and the tests (`status().pages` also counts unsaved pages, which are
+ * still queued, so `queued + pages` can count one page twice).
+ */
+async function captured(): Promise<number> {
+  const db = await historyDb();
+  const [queuedUrls, savedUrls] = await Promise.all([db.getAllKeys('queue'), db.getAllKeys('pages')]);
+  return new Set([...queuedUrls, ...savedUrls].map(String)).size;
+}
+
 /** Captures waiting to be indexed (read from the queue itself, without waking the offscreen document). */
 export async function queued(): Promise<number> {
   return (await historyDb()).count('queue');
@@ -460,6 +471,7 @@ Object.assign(globalThis, {
     search,
     status,
     queued,
+    captured,
     forget,
     kick,
     omniboxSuggestions,
