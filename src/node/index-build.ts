@@ -205,6 +205,7 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
       const old = CosineIndex.deserialize(prev.index);
       const first = old.size > 0 ? (old.get(old.ids()[0])?.metadata as PassageMetadata | undefined) : undefined;
       if (old.storage !== storage) fullRebuild = `the previous index has ${old.storage} storage`;
+      else if (!old.hasKeywords) fullRebuild = 'the previous index has no keyword index';
       else if (first && (first.chunk !== undefined) !== (chunks !== undefined))
         fullRebuild = `the previous index keeps passage texts ${first.chunk !== undefined ? 'in chunk files' : 'inline'}`;
       else {
@@ -219,7 +220,8 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
       }
     }
   }
-  index ??= new CosineIndex({ dim: o.model.dim, storage });
+  // With the keyword (BM25) index of the passage texts, so a page can search the prebuilt index in every mode.
+  index ??= new CosineIndex({ dim: o.model.dim, storage, keywords: true });
   const reused = index.size;
 
   const ids: string[] = [];
@@ -252,7 +254,7 @@ export async function buildIndex(o: BuildOptions): Promise<BuildResult> {
     if (i + inFlight < count) start(i + inFlight);
     const from = i * batch;
     const to = Math.min(from + batch, texts.length);
-    index.addVectors(ids.slice(from, to), vectors, metadata.slice(from, to));
+    index.addVectors(ids.slice(from, to), vectors, metadata.slice(from, to), { texts: texts.slice(from, to) });
     done = to;
     o.onProgress?.(done, texts.length);
   }

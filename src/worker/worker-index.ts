@@ -216,6 +216,7 @@ export class WorkerIndex implements IndexApi {
     ready.catch(() => {}); // awaited at the turn
     return this.turn(async () => {
       const next = await ready;
+      next.enableKeywords(); // a file built without keywords: hybrid search works (on its vectors) as after load()
       this.host.replace(this.name, next);
       return { value: next.stats() };
     }, false);

@@ -103,6 +103,12 @@ describe('hpd-embed index build', () => {
     const idx = await load();
     const file = readIndexFile(await readFile(out));
     expect(file.model).toMatchObject({ name: embedder.info.name, dim: embedder.dim, sha256: embedder.info.sha256 });
+    // The passage texts' keyword index ships with the vectors: a page can search the file in every mode.
+    expect(idx.hasKeywords).toBe(true);
+    const text = idx.get(idx.ids()[0])?.metadata?.text ?? '';
+    const some = text.split(/\s+/).find((w) => /^\p{L}{4,}$/u.test(w)) ?? '';
+    expect(some).not.toBe('');
+    expect(idx.search(some, 20, { mode: 'keyword' }).length).toBeGreaterThan(0);
     expect(Object.keys(file.documents!).sort()).toEqual([
       'about.html',
       'guide/faq.md',

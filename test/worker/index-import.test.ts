@@ -71,6 +71,24 @@ describe('handle.import / export', () => {
     expect(CosineIndex.import(out).ids().sort()).toEqual(['alpha', 'beta', 'gamma']);
   });
 
+  it('every search mode works after an import: a file with keywords keeps them, one without gains an empty keyword index', async () => {
+    const { embedder } = await rig(12, { fetch: server(new Map()).fetch, cache: memoryCache() });
+    const h = embedder.index('modes');
+    // Without keywords (a file from before them): hybrid ranks by its vectors, keyword search finds nothing (was an error).
+    await h.import(indexFile(['alpha', 'beta', 'gamma']));
+    expect((await h.search('beta', 1, { mode: 'hybrid' }))[0].id).toBe('beta');
+    expect(await h.search('beta', 3, { mode: 'keyword' })).toEqual([]);
+    // With keywords (as `index build` writes them): the keyword index comes along.
+    const withKw = new CosineIndex({ dim: DIM, keywords: true });
+    const texts = ['alpha particles', 'beta decay', 'gamma rays'];
+    const v = new Float32Array(texts.length * DIM);
+    texts.forEach((t, i) => v.set(textVector(t), i * DIM));
+    withKw.addVectors(['a', 'b', 'g'], v, undefined, { texts });
+    await h.import(new Uint8Array(withKw.export(FAKE_MODEL)));
+    expect((await h.search('decay', 3, { mode: 'keyword' })).map((x) => x.id)).toEqual(['b']);
+    expect((await h.search('gamma rays', 1, { mode: 'hybrid' }))[0].id).toBe('g');
+  });
+
   it('a file from another model is MODEL_MISMATCH naming both, and the index is unchanged', async () => {
     const { embedder } = await rig(2, { fetch: server(new Map()).fetch, cache: memoryCache() });
     const h = embedder.index('docs');
