@@ -401,10 +401,22 @@ async function search(): Promise<void> {
   const seq = ++searchSeq;
   const mode = document.querySelector<HTMLInputElement>('input[name=mode]:checked')?.value as SearchMode;
   const t0 = performance.now();
-  // A keyword search embeds nothing; hybrid embeds the query once and also matches its words.
-  const vector = mode === 'keyword' ? undefined : await embedder.embed([q]);
-  const t1 = performance.now();
-  const hits = await index.search(vector ?? q, TOP_K, { withMetadata: true, mode, text: q });
+  let t1 = t0;
+  let hits: SearchHit[];
+  try {
+    // A keyword search embeds nothing; hybrid embeds the query once and also matches its words.
+    const vector = mode === 'keyword' ? undefined : await embedder.embed([q]);
+    t1 = performance.now();
+    hits = await index.search(vector ?? q, TOP_K, { withMetadata: true, mode, text: q });
+  } catch (err) {
+    if (seq !== searchSeq) return;
+    // A failed search says so where the timing goes, never silently (an empty list would read as "no matches").
+    $('timing').textContent =
+      `search failed: ${(err as Error).message}${(err as { code?: string }).code ? ` [${(err as { code?: string }).code}]` : ''}`;
+    list.replaceChildren();
+    delete list.dataset.query;
+    return;
+  }
   const t2 = performance.now();
   if (seq !== searchSeq) return; // a newer query already ran
   const s = await index.stats();
