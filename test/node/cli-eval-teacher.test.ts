@@ -3,24 +3,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main, type CliIO } from '../../src/node/cli.js';
+import { main } from '../../src/node/cli.js';
 import type { TeacherProjection } from '../../src/search/project-teacher.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { compiledFixture, type CompiledFixture } from '../helpers/compiled-fixture.js';
 import { npyBytes, writeDistilledBundle } from '../helpers/teacher-files.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { referenceProjectTeacher } from '../reference/teacher-projection.js';
-
-function capture(): CliIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    tty: false,
-    out: (s: string) => void (io.stdout += s),
-    err: (s: string) => void (io.stderr += s),
-  };
-  return io;
-}
+import { capture } from '../helpers/cli-capture.js';
 
 const D = 24;
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateFixture } from '../../src/convert/fixture.js';
-import { main, type CliIO } from '../../src/node/cli.js';
+import { main } from '../../src/node/cli.js';
 import { readTeacherProjection } from '../../src/node/eval-files.js';
 import { readTeacherCorpus } from '../../src/node/teacher-vectors.js';
 import type { TeacherProjection } from '../../src/search/project-teacher.js';
@@ -12,17 +12,7 @@ import { TINY } from '../helpers/fixtures.js';
 import { npyBytes, writeDistilledBundle } from '../helpers/teacher-files.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { referenceProjectTeacher } from '../reference/teacher-projection.js';
-
-function capture(): CliIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    tty: false,
-    out: (s: string) => void (io.stdout += s),
-    err: (s: string) => void (io.stderr += s),
-  };
-  return io;
-}
+import { capture } from '../helpers/cli-capture.js';
 
 const D = 24;
 const d = TINY.dim!;

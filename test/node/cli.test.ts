@@ -3,19 +3,9 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type CliIO } from '../../src/node/cli.js';
+import { main } from '../../src/node/cli.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
-
-function capture(): CliIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    tty: false,
-    out: (s: string) => void (io.stdout += s),
-    err: (s: string) => void (io.stderr += s),
-  };
-  return io;
-}
+import { capture } from '../helpers/cli-capture.js';
 
 /** Every file under `dir` with its bytes, to prove a refused command changed nothing. */
 async function snapshot(dir: string): Promise<Record<string, string>> {

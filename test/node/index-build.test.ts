@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedVocab } from '../../src/convert/fixture.js';
 import type { Embedder } from '../../src/api/embedder.js';
-import { main, type CliIO } from '../../src/node/cli.js';
+import { main } from '../../src/node/cli.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
 import { progressBar, type PassageMetadata } from '../../src/node/index-build.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
@@ -16,17 +16,7 @@ import { seededRandom } from '../../src/seeded-random.js';
 import { compiledFixture } from '../helpers/compiled-fixture.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { naiveSearch } from '../reference/naive-cosine.js';
-
-function capture(): CliIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    tty: false,
-    out: (s: string) => void (io.stdout += s),
-    err: (s: string) => void (io.stderr += s),
-  };
-  return io;
-}
+import { capture } from '../helpers/cli-capture.js';
 
 const words = generatedVocab().filter((w) => /^[a-z]{3,}$/.test(w));
 
