@@ -16,8 +16,7 @@ const SLOW = [
   'test/node/cli-eval-teacher.test.ts', // eval end to end with a compiled student
   'test/examples/mv3-extension/build.test.ts', // starts tsx three times
 ];
-// Tests beside the code they check that need Chromium (they run in the browser project).
-const IN_BROWSER = ['test/**/*-browser.test.ts'];
+
 // Suites that run a model on a loaded 2-core CI machine: timeouts sized for load 18, not for speed.
 const LOADED = { testTimeout: 1_800_000, hookTimeout: 1_800_000 };
 
@@ -38,11 +37,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SLOW, ...IN_BROWSER, 'test/browser/**', 'test/consumer/**'],
+          exclude: [...configDefaults.exclude, ...SLOW, 'test/browser/**', 'test/consumer/**'],
         },
       },
       { extends: true, test: { name: 'slow', include: SLOW, ...LOADED } },
-      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts', ...IN_BROWSER], ...LOADED } },
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...LOADED } },
       { extends: true, test: { name: 'consumer', include: ['test/consumer/**/*.test.ts'], ...LOADED } },
     ],
   },

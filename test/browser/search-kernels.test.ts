@@ -1,5 +1,6 @@
 // In headless Chromium (which has relaxed SIMD): the relaxed-SIMD and SIMD128 int8 scans, and searchMany, return
-// exactly the JS kernel's results for every storage mode.
+// exactly the JS kernel's results for every storage mode; on the cross-origin isolated page, searchAsync /
+// searchManyAsync run on Web Workers over a shared wasm memory and return exactly the single-thread results.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,5 +40,16 @@ describe.skipIf(!available)('search kernels in headless Chromium', () => {
     if (!result.relaxed) console.warn('this Chromium has no relaxed SIMD: only the SIMD128 kernels were checked');
     expect(result.failures).toEqual([]);
     expect(result.relaxed).toBe(true);
+  });
+
+  it('runs on Web Workers and equals the single-thread scan', async () => {
+    const page = await browser!.context.newPage();
+    await page.goto(server?.url ?? '');
+    await pageReady(page);
+    const result = await page.evaluate(() => window.searchKernels.checkThreads());
+    expect(result.isolated).toBe(true);
+    expect(result.failures).toEqual([]);
+    if (result.hardwareConcurrency >= 2) expect(result.last).toEqual({ path: 'threads', threads: 2, reason: null });
+    else expect(result.last?.path).toBe('single');
   });
 });
