@@ -2,10 +2,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/seeded-random.js';
-import { fixtureDir, TINY, sentences } from '../helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useDistillInputs } from './inputs.js';
 import { runDistill, torchMissing } from './python.js';
 
 if (torchMissing) console.warn(`skipping python -m distill command-line tests: ${torchMissing}`);
@@ -15,20 +14,7 @@ const N = 60,
 
 describe.skipIf(Boolean(torchMissing))('python -m distill: outputs and fail-fast checks', () => {
   const tmp = useTempDir('hpd-distill-main-');
-  let student: Awaited<ReturnType<typeof fixtureDir>> | undefined;
-  let teacher: Awaited<ReturnType<typeof fixtureDir>> | undefined;
-
-  beforeAll(async () => {
-    student = await fixtureDir({ ...TINY, layers: 1, dim: 0 });
-    teacher = await fixtureDir({ ...TINY, dim: 0, seed: 3 });
-    await writeFile(join(tmp(), 's.txt'), sentences(N).texts.slice(0, N).join('\n') + '\n');
-    const r = seededRandom(4);
-    await writeFile(join(tmp(), 'v.f32'), new Uint8Array(Float32Array.from({ length: N * D }, () => r() - 0.5).buffer));
-  });
-  afterAll(async () => {
-    await student?.cleanup();
-    await teacher?.cleanup();
-  });
+  const { student, teacher } = useDistillInputs(tmp, { n: N, d: D, teacherSeed: 3, vectorSeed: 4 });
 
   /** A tiny run from user-supplied vectors (seconds of CPU). */
   const distill = (extra: string[]) =>
@@ -39,7 +25,7 @@ describe.skipIf(Boolean(torchMissing))('python -m distill: outputs and fail-fast
         '--sentences',
         join(tmp(), 's.txt'),
         '--student',
-        student!.dir,
+        student().dir,
         '--dim',
         '4',
         '--epochs',
@@ -101,7 +87,7 @@ describe.skipIf(Boolean(torchMissing))('python -m distill: outputs and fail-fast
       runDistill(
         [
           '--teacher',
-          teacher!.dir,
+          teacher().dir,
           '--sentences',
           join(tmp(), 's.txt'),
           '--student',
@@ -117,15 +103,15 @@ describe.skipIf(Boolean(torchMissing))('python -m distill: outputs and fail-fast
   }, 120_000);
 
   it('a wrong --teacher, --sentences or --dim is reported before any work, each in one line', async () => {
-    const base = ['--sentences', join(tmp(), 's.txt'), '--student', student!.dir, '--out', join(tmp(), 'out-d')];
+    const base = ['--sentences', join(tmp(), 's.txt'), '--student', student().dir, '--out', join(tmp(), 'out-d')];
     const cases: [string[], RegExp][] = [
       [['--teacher', join(tmp(), 'nothere'), ...base], /nothere: no such folder/],
-      [['--teacher', teacher!.dir, ...base, '--sentences', join(tmp(), 'none.txt')], /none\.txt/],
+      [['--teacher', teacher().dir, ...base, '--sentences', join(tmp(), 'none.txt')], /none\.txt/],
       [
-        ['--teacher', teacher!.dir, ...base, '--dim', '500'],
+        ['--teacher', teacher().dir, ...base, '--dim', '500'],
         /--dim 500 must be between 1 and the teacher's dimension 32/,
       ],
-      [['--teacher', teacher!.dir, ...base, '--batch', '0'], /--batch must be at least 1/],
+      [['--teacher', teacher().dir, ...base, '--batch', '0'], /--batch must be at least 1/],
     ];
     for (const [args, re] of cases) {
       const err = await failure(runDistill(args, 120_000));

@@ -2,11 +2,12 @@
 // (distill/data.py), on tiny random models.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spearman } from '../../src/eval/correlation.js';
 import { seededRandom } from '../../src/seeded-random.js';
-import { fixtureDir, TINY, sentences } from '../helpers/fixtures.js';
+import { sentences } from '../helpers/fixtures.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { useDistillInputs } from './inputs.js';
 import { runDistill, runPython, torchMissing } from './python.js';
 
 if (torchMissing) console.warn(`skipping distill recipe tests: ${torchMissing}`);
@@ -63,23 +64,10 @@ print(max(float((a[k] - b[k]).abs().max()) for k in a))
 
 describe.skipIf(Boolean(torchMissing))('distill: recipe, resume, cache, corpus', () => {
   const tmp = useTempDir('hpd-distill-train-');
-  let student: Awaited<ReturnType<typeof fixtureDir>> | undefined;
-  let teacher: Awaited<ReturnType<typeof fixtureDir>> | undefined;
-
-  beforeAll(async () => {
-    student = await fixtureDir({ ...TINY, layers: 1, dim: 0 });
-    teacher = await fixtureDir({ ...TINY, dim: 0, seed: 5 });
-    await writeFile(join(tmp(), 's.txt'), sentences(N).texts.slice(0, N).join('\n') + '\n');
-    const r = seededRandom(6);
-    await writeFile(join(tmp(), 'v.f32'), new Uint8Array(Float32Array.from({ length: N * D }, () => r() - 0.5).buffer));
-  });
-  afterAll(async () => {
-    await student?.cleanup();
-    await teacher?.cleanup();
-  });
+  const { student, teacher } = useDistillInputs(tmp, { n: N, d: D, teacherSeed: 5, vectorSeed: 6 });
 
   it('AdamW eps 1e-6, no decay on biases and LayerNorm, dropout 0.1 in training only, clipping at 1.0, validation every step keeping the best, a warning for a warmup longer than the run', async () => {
-    const r = JSON.parse(await runPython(RECIPE, [student!.dir, join(tmp(), 's.txt')])) as {
+    const r = JSON.parse(await runPython(RECIPE, [student().dir, join(tmp(), 's.txt')])) as {
       eps: number;
       groups: { wd: number; names: string[] }[];
       dropout: number[];
@@ -128,7 +116,7 @@ describe.skipIf(Boolean(torchMissing))('distill: recipe, resume, cache, corpus',
     '--sentences',
     join(tmp(), 's.txt'),
     '--student',
-    student!.dir,
+    student().dir,
     '--out',
     out,
     '--dim',
@@ -172,11 +160,11 @@ describe.skipIf(Boolean(torchMissing))('distill: recipe, resume, cache, corpus',
   it('teacher vectors are cached by teacher and corpus, and reused', async () => {
     const args = (out: string, s: string) => [
       '--teacher',
-      teacher!.dir,
+      teacher().dir,
       '--sentences',
       s,
       '--student',
-      student!.dir,
+      student().dir,
       '--out',
       join(tmp(), out),
       '--dim',
