@@ -144,7 +144,7 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
   const { unitVectors } = await import('./search.bench.js');
   const { addInChunks } = await import('./timing.js');
   const { SCAN_BLOCK, pickArea, writeInt8Batch } = await import('../src/search/scan-many.js');
-  const { I32_MAX, minDot } = await import('../src/search/pick-bounds.js');
+  const { I32_MAX } = await import('../src/search/pick-bounds.js');
   const { quantizeRow } = await import('../src/search/quantize.js');
   const { writeInt8Query } = await import('../src/search/simd.js');
   const { TopK } = await import('../src/search/topk.js');
@@ -201,10 +201,12 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
     const a = pickArea(manyOutOff);
     let kept = 0;
     // The new kernel alone, at the scan's final bar (what most blocks of a long scan see).
-    const finalMin = minDot(finalBar, rows.maxScale);
+    const scalesOff = rows.scales.byteOffset;
     const pickKernel = (): number => {
-      for (let start = 0; start < n; start += SCAN_BLOCK)
-        mem.int8.pickRowsI8(qOff, rowsOff + start * DIM, DIM, Math.min(SCAN_BLOCK, n - start), a.out, finalMin, a.idx);
+      for (let start = 0; start < n; start += SCAN_BLOCK) {
+        const cnt = Math.min(SCAN_BLOCK, n - start);
+        mem.int8.pickRowsI8(qOff, rowsOff + start * DIM, DIM, cnt, a.out, finalBar, a.idx, scalesOff + start * 4);
+      }
       return 0;
     };
     const pickWithSelection = (): number => {
@@ -223,8 +225,9 @@ export async function int8Breakdown(): Promise<Record<string, number | string>[]
           DIM,
           end - start,
           a.out,
-          minDot(bar, rows.maxScale),
+          bar,
           a.idx,
+          scalesOff + start * 4,
         );
         kept += got;
         for (let k = 0; k < got; k++) {

@@ -50,10 +50,14 @@ export class KernelMemory implements WasmScanTarget {
     return new KernelMemory(scan, kind, dim, threads);
   }
 
-  /** Grows the memory to hold `cap` rows (existing rows keep their offset); false at the 4 GiB wasm limit. */
+  /**
+   * Grows the memory to hold `cap` rows (existing rows keep their offset), and for i8 rows their scales after them
+   * (see scalesF32; moveScales carries them to the new end); false at the 4 GiB wasm limit.
+   */
   reserve(cap: number): boolean {
     const mem = this.scan.memory;
-    const needPages = Math.ceil((this.layout.rowsOff + cap * this.rowBytes) / WASM_PAGE);
+    const scaleBytes = this.kind === 'i8' ? cap * 4 : 0;
+    const needPages = Math.ceil((this.layout.rowsOff + cap * this.rowBytes + scaleBytes) / WASM_PAGE);
     const havePages = mem.buffer.byteLength / WASM_PAGE;
     try {
       if (needPages > havePages) mem.grow(needPages - havePages);
@@ -71,6 +75,22 @@ export class KernelMemory implements WasmScanTarget {
   /** The first `values` row codes (i8 kernels) — a view valid until the next `reserve`. */
   rowsI8(values: number): Int8Array {
     return new Int8Array(this.scan.memory.buffer, this.layout.rowsOff, values);
+  }
+
+  /**
+   * i8 rows' f32 scales, which the pick kernels read: right after a capacity of `cap` rows, so they move when the
+   * capacity grows (moveScales) — a view of `cap` scales, valid until the next `reserve`.
+   */
+  scalesF32(cap: number): Float32Array {
+    return new Float32Array(this.scan.memory.buffer, this.layout.rowsOff + cap * this.rowBytes, cap);
+  }
+
+  /** Moves the first `count` scales from their place after `fromCap` rows to their place after `toCap` rows (after reserve(toCap)). */
+  moveScales(fromCap: number, toCap: number, count: number): void {
+    if (fromCap === toCap || count === 0) return;
+    const bytes = new Uint8Array(this.scan.memory.buffer);
+    const from = this.layout.rowsOff + fromCap * this.rowBytes;
+    bytes.copyWithin(this.layout.rowsOff + toCap * this.rowBytes, from, from + count * 4);
   }
 
   /** The single-query area as f32. */

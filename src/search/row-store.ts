@@ -148,27 +148,39 @@ export class Int8Rows implements RowStoreBase {
     const cap = nextCapacity(needed, this.capacity);
     const dim = this.dim;
     const used = count * dim;
+    const kernel = this.kernel;
     let inWasm = false;
-    if (this.kernel !== null) {
-      inWasm = this.kernel.reserve(cap);
-      // Growth detached the old view: re-view the codes now, so a failed allocation below leaves them readable.
-      if (inWasm) this.codes = this.kernel.rowsI8(this.capacity * dim);
-      else {
-        this.codes = this.codes.slice(0, used); // the wasm limit: codes move to JS memory, the kernel is dropped
+    if (kernel !== null) {
+      // In wasm memory the scales sit after the codes' capacity (the pick kernels read them): see KernelMemory.scalesF32.
+      inWasm = kernel.reserve(cap);
+      // Growth detached the old views: re-view codes and scales now, so a failed allocation below leaves them readable.
+      if (inWasm) {
+        this.codes = kernel.rowsI8(this.capacity * dim);
+        this.scales = kernel.scalesF32(this.capacity);
+      } else {
+        // The wasm limit: codes and scales move to JS memory, the kernel is dropped.
+        this.codes = this.codes.slice(0, used);
+        this.scales = this.scales.slice(0, count);
         this.kernel = null;
       }
     }
     // Allocate everything first: if any allocation throws, nothing has been replaced.
     const codes = inWasm ? null : new Int8Array(cap * dim);
-    const scales = new Float32Array(cap);
+    const scales = inWasm ? null : new Float32Array(cap);
     const res = this.rescore === 'residual' ? new Int8Array(cap * dim) : null;
     const exact = this.rescore === 'f32' ? new Float32Array(cap * dim) : null;
     if (codes !== null) codes.set(this.codes.subarray(0, used));
-    scales.set(this.scales.subarray(0, count));
+    if (scales !== null) scales.set(this.scales.subarray(0, count));
     if (res !== null && this.res !== null) res.set(this.res.subarray(0, used));
     if (exact !== null && this.exact !== null) exact.set(this.exact.subarray(0, used));
-    this.codes = codes ?? (this.kernel as KernelMemory).rowsI8(cap * dim);
-    this.scales = scales;
+    if (kernel !== null && inWasm) {
+      kernel.moveScales(this.capacity, cap, count);
+      this.codes = kernel.rowsI8(cap * dim);
+      this.scales = kernel.scalesF32(cap);
+    } else {
+      this.codes = codes as Int8Array;
+      this.scales = scales as Float32Array;
+    }
     this.res = res;
     this.exact = exact;
     this.capacity = cap;

@@ -41,8 +41,8 @@ const align64 = (x: number): number => (x + 63) & ~63;
 
 /** `threads`: output areas for that many scan threads (src/search/threads/), placed before the rows. */
 export function wasmLayout(kind: 'f32' | 'i8', dim: number, threads = 0): WasmLayout {
-  // int8 queries take at most 2 bytes a value (i16, or two 7-bit halves), f32 ones 4.
-  const qBytes = kind === 'f32' ? dim * 4 : dim * 2;
+  // int8 queries take at most 2 bytes a value (i16, or two 7-bit halves) and pick_rows_i8's i32 after them, f32 ones 4.
+  const qBytes = kind === 'f32' ? dim * 4 : dim * 2 + 16;
   const outOff = align64(qBytes);
   const manyQOff = align64(outOff + SCAN_BLOCK * 4);
   const manyOutOff = align64(manyQOff + MANY_BATCH * qBytes);

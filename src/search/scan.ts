@@ -5,7 +5,7 @@ import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { quantizeRow } from './quantize.js';
 import type { F32Rows, Int8Rows, RowStore } from './row-store.js';
-import { f32Below, minDot } from './pick-bounds.js';
+import { f32Below } from './pick-bounds.js';
 import {
   MANY_BATCH,
   pickArea,
@@ -430,7 +430,7 @@ class Int8WasmScan extends Int8Scan implements RangeScan {
 
   protected loadOne(): void {
     const mem = this.kernel;
-    // pick_rows_i8 reads the 'simd' query widened to i16 (the batch layout); 'relaxed' ignores the flag.
+    // pick_rows_i8's layout ('relaxed' has one layout for every kernel).
     writeInt8Query(mem.scan.memory.buffer, mem.layout.qOff, this.codes, 0, this.rows.dim, mem.int8Kind, true);
   }
 
@@ -453,17 +453,27 @@ class Int8WasmScan extends Int8Scan implements RangeScan {
 
   protected pass(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const mem = this.kernel;
-    const { scales, dim, maxScale } = this.rows;
+    const { scales, dim } = this.rows;
     const { qOff, rowsOff, manyOutOff } = mem.layout;
     const a = pickArea(manyOutOff);
     const buf = mem.scan.memory.buffer;
     const out = new Int32Array(buf, a.out, SCAN_BLOCK);
     const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
+    const scalesOff = scales.byteOffset; // the scales live in the kernel's memory with the codes
     for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
-      // Same exact integer dots as the JS kernel; the kernel drops rows whose dot cannot reach the bar as it stands
-      // now at any scale <= maxScale (minDot), and the bar only rises, so those rows would fail the test below.
-      const c = mem.int8.pickRowsI8(qOff, rowsOff + start * dim, dim, end - start, a.out, minDot(bar, maxScale), a.idx);
+      // Same exact integer dots as the JS kernel; the kernel drops rows whose `dot * scale` misses the bar as it
+      // stands now (the same f64 product as below), and the bar only rises, so those rows would fail the test below.
+      const c = mem.int8.pickRowsI8(
+        qOff,
+        rowsOff + start * dim,
+        dim,
+        end - start,
+        a.out,
+        bar,
+        a.idx,
+        scalesOff + start * 4,
+      );
       for (let k = 0; k < c; k++) {
         const row = start + idx[k];
         const s = out[k] * scales[row];

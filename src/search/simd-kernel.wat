@@ -264,40 +264,110 @@
         (br $row)))
     (local.get $c))
 
-  ;; int8 single query, stored widened to i16 like dot_rows_i8_x4's (one pmaddwd per 8 codes): out[c] = exact
-  ;; integer dot(row r, q), idx[c] = r, kept where >= $min.
-  (func (export "pick_rows_i8") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $min i32) (param $idx i32) (result i32)
-    (local $r i32) (local $p i32) (local $j i32) (local $t i32) (local $c i32) (local $d i32)
-    (local $x v128) (local $a0 v128) (local $a1 v128)
+;; int8 single query: out[c] = exact integer dot(row r, q), idx[c] = r, kept where dot * scale[r] >= $bar in f64
+  ;; (f64(dot) * f64(f32 scale at $scales + 4r), rounded once: the JS selection's own `dot * scales[row]`, so the
+  ;; kernel keeps exactly the rows that test would keep). Rows go in blocks of 4 (the query's two vectors per 16-code
+  ;; chunk load once for four rows); a block whose four scores all miss the bar writes nothing; the last n mod 4 rows
+  ;; go one at a time. No widening: a chunk's 16 codes read as 8 i16 lanes w = x[2k] + 256 x[2k+1]; w ^ 0x0080 turns
+  ;; the low byte into x[2k] + 128 (unsigned), shr_s 8 gives x[2k+1], and with the query stored per chunk as
+  ;; QA = q[2k] then QB = q[2k+1] - 256 q[2k] (|QB| <= 32639 fits i16; writeInt8Query's 'simd' pick layout),
+  ;; dot(w ^ 0x0080, QA) + dot(w >> 8, QB) = the chunk's exact dot + 128 * the sum of its even q. The i32 at
+  ;; q + 2 * dim holds 128 * the sum of every even q, subtracted once per row (i32 lanes wrap; the final dot fits).
+  (func (export "pick_rows_i8") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $bar f64) (param $idx i32) (param $scales i32) (result i32)
+    (local $r i32) (local $p i32) (local $j i32) (local $t i32) (local $c i32) (local $sp i32) (local $d i32) (local $k i32)
+    (local $n4 i32) (local $pj i32) (local $d2 i32) (local $d3 i32)
+    (local $qa v128) (local $qb v128) (local $w v128) (local $v v128) (local $ab v128) (local $cd v128) (local $corr v128) (local $bv v128) (local $s4 v128) (local $flip v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $flip (v128.const i16x8 128 128 128 128 128 128 128 128))
+    (local.set $corr (i32x4.splat (i32.load (i32.add (local.get $q) (i32.shl (local.get $dim) (i32.const 1))))))
+    (local.set $bv (f64x2.splat (local.get $bar)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $d2 (i32.shl (local.get $dim) (i32.const 1)))
+    (local.set $d3 (i32.add (local.get $d2) (local.get $dim)))
     (local.set $p (local.get $rows))
     (block $done
-      (loop $row
-        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+      (loop $block
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n4)))
         (local.set $a0 (v128.const i32x4 0 0 0 0))
         (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
         (local.set $j (i32.const 0))
         (local.set $t (local.get $q))
         (block $jdone
           (loop $jloop
             (br_if $jdone (i32.ge_u (local.get $j) (local.get $dim)))
-            (local.set $x (v128.load (i32.add (local.get $p) (local.get $j))))
-            (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $x)) (v128.load (local.get $t)))))
-            (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $x)) (v128.load offset=16 (local.get $t)))))
+            (local.set $qa (v128.load (local.get $t)))
+            (local.set $qb (v128.load offset=16 (local.get $t)))
+            (local.set $pj (i32.add (local.get $p) (local.get $j)))
+            (local.set $w (v128.xor (v128.load (local.get $pj)) (local.get $flip)))
+            (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add (i32x4.dot_i16x8_s (local.get $w) (local.get $qa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $w) (i32.const 8)) (local.get $qb)))))
+            (local.set $w (v128.xor (v128.load (i32.add (local.get $pj) (local.get $dim))) (local.get $flip)))
+            (local.set $a1 (i32x4.add (local.get $a1) (i32x4.add (i32x4.dot_i16x8_s (local.get $w) (local.get $qa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $w) (i32.const 8)) (local.get $qb)))))
+            (local.set $w (v128.xor (v128.load (i32.add (local.get $pj) (local.get $d2))) (local.get $flip)))
+            (local.set $a2 (i32x4.add (local.get $a2) (i32x4.add (i32x4.dot_i16x8_s (local.get $w) (local.get $qa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $w) (i32.const 8)) (local.get $qb)))))
+            (local.set $w (v128.xor (v128.load (i32.add (local.get $pj) (local.get $d3))) (local.get $flip)))
+            (local.set $a3 (i32x4.add (local.get $a3) (i32x4.add (i32x4.dot_i16x8_s (local.get $w) (local.get $qa)) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $w) (i32.const 8)) (local.get $qb)))))
             (local.set $t (i32.add (local.get $t) (i32.const 32)))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $jloop)))
-        (local.set $a0 (i32x4.add (local.get $a0) (local.get $a1)))
-        (local.set $d (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
-                               (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
-        (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
-        (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
-        (local.set $c (i32.add (local.get $c) (i32.ge_s (local.get $d) (local.get $min))))
+        (local.set $ab (i32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1))))
+        (local.set $cd (i32x4.add (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3)) (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3))))
+        (local.set $v (i32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $ab) (local.get $cd)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $ab) (local.get $cd))))
+        (local.set $v (i32x4.sub (local.get $v) (local.get $corr)))
+        (local.set $sp (i32.add (local.get $scales) (i32.shl (local.get $r) (i32.const 2))))
+        (local.set $s4 (v128.load (local.get $sp)))
+        (if (v128.any_true (v128.or
+              (f64x2.ge (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $v)) (f64x2.promote_low_f32x4 (local.get $s4))) (local.get $bv))
+              (f64x2.ge (f64x2.mul (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                                   (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $s4) (local.get $s4))))
+                        (local.get $bv))))
+          (then
+            (local.set $d (i32x4.extract_lane 0 (local.get $v)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
+            (local.set $c (i32.add (local.get $c) (f64.ge (f64.mul (f64.convert_i32_s (local.get $d)) (f64.promote_f32 (f32.load offset=0 (local.get $sp)))) (local.get $bar))))
+            (local.set $d (i32x4.extract_lane 1 (local.get $v)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (i32.add (local.get $r) (i32.const 1)))
+            (local.set $c (i32.add (local.get $c) (f64.ge (f64.mul (f64.convert_i32_s (local.get $d)) (f64.promote_f32 (f32.load offset=4 (local.get $sp)))) (local.get $bar))))
+            (local.set $d (i32x4.extract_lane 2 (local.get $v)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (i32.add (local.get $r) (i32.const 2)))
+            (local.set $c (i32.add (local.get $c) (f64.ge (f64.mul (f64.convert_i32_s (local.get $d)) (f64.promote_f32 (f32.load offset=8 (local.get $sp)))) (local.get $bar))))
+            (local.set $d (i32x4.extract_lane 3 (local.get $v)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (i32.add (local.get $r) (i32.const 3)))
+            (local.set $c (i32.add (local.get $c) (f64.ge (f64.mul (f64.convert_i32_s (local.get $d)) (f64.promote_f32 (f32.load offset=12 (local.get $sp)))) (local.get $bar))))))
+        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $dim) (i32.const 2))))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $block)))
+    ;; The last n mod 4 rows, one at a time, same sums.
+    (block $tdone
+      (loop $tail
+        (br_if $tdone (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (local.set $t (local.get $q))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $dim)))
+            (local.set $w (v128.xor (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $flip)))
+            (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add (i32x4.dot_i16x8_s (local.get $w) (v128.load (local.get $t))) (i32x4.dot_i16x8_s (i16x8.shr_s (local.get $w) (i32.const 8)) (v128.load offset=16 (local.get $t))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jloop)))
+        (local.set $v (i32x4.sub (call $hsum4 (local.get $a0) (local.get $a0) (local.get $a0) (local.get $a0)) (local.get $corr)))
+        (local.set $d (i32x4.extract_lane 0 (local.get $v)))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
+            (local.set $c (i32.add (local.get $c) (f64.ge (f64.mul (f64.convert_i32_s (local.get $d)) (f64.promote_f32 (f32.load (i32.add (local.get $scales) (i32.shl (local.get $r) (i32.const 2)))))) (local.get $bar))))
         (local.set $p (i32.add (local.get $p) (local.get $dim)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row)))
+        (br $tail)))
     (local.get $c))
 
-  ;; int8 many queries, 4 per group: out[c] = the 4 exact dots of (row r, group g) as i32x4, idx[c] = r * 4 + g,
+    ;; int8 many queries, 4 per group: out[c] = the 4 exact dots of (row r, group g) as i32x4, idx[c] = r * 4 + g,
   ;; kept where any query k of the group reaches its minimum (the i32 at mins + 16g + 4k). Queries widened to i16 and
   ;; interleaved by 16-code chunk (scan-many.ts writeInt8Batch): group g at q + g * dim * 8, chunk c at + c * 128,
   ;; query k's 16 values at + 32k, so one pointer and static offsets reach all 8 loads of a chunk. Sums inlined (no call).

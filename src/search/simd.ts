@@ -12,10 +12,21 @@ export interface Int8Kernels {
   /** out[(r × ng + g) × 4 + k] = exact integer dot of row r with query 4g + k (ng groups of 4 queries at `q`). */
   dotRowsI8x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
   /**
-   * dotRowsI8 with the candidate pass's bar test: writes out[c] = dot and idx[c] = row (0-based in the call) for every
-   * row, advancing c only where dot >= min; returns c. The 'simd' kernel reads the query widened to i16.
+   * dotRowsI8 with the candidate pass's bar test: writes out[c] = dot and idx[c] = row (0-based in the call) for the
+   * rows it looks at, advancing c only where f64(dot) × f64(the row's f32 scale, at `scales` + 4 × row) >= bar (the
+   * JS selection's `dot * scales[row] >= bar`, same rounding); returns c. The 'simd' kernel reads writeInt8Query's
+   * pick layout.
    */
-  pickRowsI8(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
+  pickRowsI8(
+    q: number,
+    rows: number,
+    dim: number,
+    n: number,
+    out: number,
+    bar: number,
+    idx: number,
+    scales: number,
+  ): number;
   /** dotRowsI8x4 compacted: out[c] = a group's 4 dots (i32x4), idx[c] = row × 4 + group, kept where any dot >= its i32 at mins + 16g + 4k. */
   pickRowsI8x4(
     q: number,
@@ -123,7 +134,8 @@ function selfCheck(memory: WebAssembly.Memory, k: Int8Kernels): boolean {
     k.dotRowsI8(i * 2 * dim, 4096, dim, rowsN, 8192);
     const one = new Int32Array(buf, 8192, rowsN);
     for (let r = 0; r < rowsN; r++) if (one[r] !== want(r, i)) ok = false;
-    if (k.pickRowsI8(i * 2 * dim, 4096, dim, rowsN, 8192, -0x80000000, 8192 + rowsN * 4) !== rowsN) ok = false;
+    // Scales at 12288 (zeroed): every score is 0, so a bar of -Infinity keeps every row.
+    if (k.pickRowsI8(i * 2 * dim, 4096, dim, rowsN, 8192, -Infinity, 8192 + rowsN * 4, 12288) !== rowsN) ok = false;
     for (let r = 0; r < rowsN; r++) if (one[r] !== want(r, i)) ok = false;
   }
   new Uint8Array(buf, 0, 8192 + rowsN * 16).fill(0); // covers pickRowsI8's idx too (8192 + rowsN × 8)
@@ -212,7 +224,9 @@ export function instantiateSimdScan(
 
 /**
  * Writes int8 query codes (in [-127, 127]) into kernel memory at byte offset `off`, in the layout the kernel
- * family expects: 'simd' single → the codes; 'simd' many → i16; 'relaxed' → p = max(q, 0) then m = max(-q, 0).
+ * family expects: 'relaxed' → p = max(q, 0) then m = max(-q, 0); 'simd' with `pick` → pick_rows_i8's pairs (per
+ * 16-code chunk, 8 i16 QA = q[2k] then 8 i16 QB = q[2k+1] - 256 q[2k]; then the i32 128 × the sum of the even codes
+ * at off + 2 × dim; see simd-kernel.wat); 'simd' without → the codes as they are (dot_rows_i8).
  */
 export function writeInt8Query(
   buffer: ArrayBuffer,
@@ -221,7 +235,7 @@ export function writeInt8Query(
   codesOff: number,
   dim: number,
   kind: Int8KernelKind,
-  many: boolean,
+  pick: boolean,
 ): void {
   if (kind === 'relaxed') {
     const p = new Int8Array(buffer, off, 2 * dim);
@@ -230,8 +244,18 @@ export function writeInt8Query(
       p[j] = c > 0 ? c : 0;
       p[dim + j] = c < 0 ? -c : 0;
     }
-  } else if (many) {
-    new Int16Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
+  } else if (pick) {
+    const q16 = new Int16Array(buffer, off, dim);
+    let even = 0;
+    for (let j = 0; j < dim; j += 2) {
+      const e = codes[codesOff + j];
+      const o = codes[codesOff + j + 1];
+      const at = (j & ~15) + ((j & 15) >> 1);
+      q16[at] = e;
+      q16[at + 8] = o - 256 * e;
+      even += e;
+    }
+    new Int32Array(buffer, off + 2 * dim, 1)[0] = 128 * even;
   } else {
     new Int8Array(buffer, off, dim).set(codes.subarray(codesOff, codesOff + dim));
   }

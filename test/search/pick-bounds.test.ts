@@ -103,13 +103,38 @@ describe('pick_* kernels: the dot kernels, compacted to scores at or above a min
     return s;
   };
 
-  it('pick_rows_i8 keeps exactly the rows with dot >= min, in order, ties and the row at the bound included', () => {
+  it('pick_rows_i8 keeps exactly the rows with dot × scale >= bar (the JS product), in order, ties and the row at the bar included', () => {
     writeInt8Query(buf, 0, codes, 0, D, 'simd', true);
-    const all = Array.from({ length: n }, (_, r) => dot(0, 0) * 0 + dot(r, 0));
+    const scalesOff = 200000;
+    const scales = new Float32Array(buf, scalesOff, n);
+    for (let r = 0; r < n; r++) scales[r] = Math.fround(1e-4 + rand() * 0.01);
+    scales[3] = scales[2]; // rows 2 and 3 have equal codes: equal scores
+    const all = Array.from({ length: n }, (_, r) => dot(r, 0) * scales[r]);
     const sorted = [...all].sort((a, b) => a - b);
-    for (const min of [I32_MIN, I32_MAX, sorted[0], sorted[100], sorted[100] + 1, sorted[n - 1], all[2], 0, -1]) {
-      const c = scan.pickRowsI8(0, rowsOff, D, n, out, min, idx);
-      const want = all.map((d, r) => [r, d]).filter(([, d]) => d >= min);
+    const above = (x: number): number => x + Math.max(Math.abs(x) * 2 ** -52, Number.MIN_VALUE); // the next double up (x != 0)
+    // Every count mod 4: the kernel takes rows in blocks of 4, then the rest one at a time.
+    for (const [rowsN, bar] of [n, n - 1, n - 2, n - 3, 3].flatMap((m) =>
+      [
+        -Infinity,
+        Infinity,
+        sorted[0],
+        sorted[100],
+        above(sorted[100]),
+        sorted[n - 1],
+        above(sorted[n - 1]),
+        all[2],
+        all[m - 1],
+        above(all[m - 1]),
+        0,
+        -1,
+      ].map((v) => [m, v] as const),
+    )) {
+      const c = scan.pickRowsI8(0, rowsOff, D, rowsN, out, bar, idx, scalesOff);
+      const want = all
+        .slice(0, rowsN)
+        .map((s, r) => [r, dot(r, 0), s] as const)
+        .filter(([, , s]) => s >= bar)
+        .map(([r, d]) => [r, d]);
       expect(c).toBe(want.length);
       const o = new Int32Array(buf, out, c);
       const ix = new Int32Array(buf, idx, c);

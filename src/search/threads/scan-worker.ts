@@ -37,8 +37,8 @@ export interface ScanRequest {
   rowsOff: number;
   /** This thread's output area. */
   outOff: number;
-  /** i8: the row scales (on a SharedArrayBuffer). */
-  scales: Float32Array | null;
+  /** i8: the byte offset of the row scales in the shared memory (KernelMemory.scalesF32). */
+  scalesOff: number;
   /** i8: a bound on every row's scale (pick-bounds.ts minDot). */
   maxScale: number;
 }
@@ -71,7 +71,16 @@ function scanWorkerMain(): void {
       mins: number,
       idx: number,
     ): number;
-    pick_rows_i8(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
+    pick_rows_i8(
+      q: number,
+      rows: number,
+      dim: number,
+      n: number,
+      out: number,
+      bar: number,
+      idx: number,
+      scales: number,
+    ): number;
     pick_rows_i8_x4(
       q: number,
       ng: number,
@@ -173,7 +182,7 @@ function scanWorkerMain(): void {
   };
 
   const scan = (r: ScanRequest): ScanReply => {
-    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scales, maxScale } = r;
+    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scalesOff, maxScale } = r;
     const sels: Sel[] = [];
     // Late (the calling thread already finished and cancelled this claim): take no rows.
     const claimed = Atomics.compareExchange(control!, 1 + slot, r.epoch * 4, r.epoch * 4 + 1) === r.epoch * 4;
@@ -190,6 +199,7 @@ function scanWorkerMain(): void {
     const idx = new Int32Array(buf, idxOff, PICK_BYTES >> 2);
     const minsF = new Float32Array(buf, minsOff, 16);
     const minsI = new Int32Array(buf, minsOff, 16);
+    const sc = f32 ? null : new Float32Array(buf, scalesOff, n);
     const bar = Float64Array.from(bars);
     // A row enters a query's heap when its score reaches the bar (the heap's least score once full, never below the floor).
     const offer = (q: number, s: number, row: number): void => {
@@ -217,12 +227,11 @@ function scanWorkerMain(): void {
             for (let e = 0; e < k; e++) offer(idx[e] & 15, outF[e], s0 + (idx[e] >> 4));
           }
         } else {
-          const sc = scales!;
           if (nq === 1) {
-            const k = i8!.pick_rows_i8(qOff, ptr, dim, e0 - s0, outOff, minDot(bar[0], maxScale), idxOff);
+            const k = i8!.pick_rows_i8(qOff, ptr, dim, e0 - s0, outOff, bar[0], idxOff, scalesOff + s0 * 4);
             for (let e = 0; e < k; e++) {
               const row = s0 + idx[e];
-              offer(0, outI[e] * sc[row], row);
+              offer(0, outI[e] * sc![row], row);
             }
           } else {
             for (let q = 0; q < nq; q++) minsI[q] = minDot(bar[q], maxScale);
@@ -230,7 +239,7 @@ function scanWorkerMain(): void {
             for (let e = 0; e < k; e++) {
               const row = s0 + (idx[e] >> 2);
               const q0 = (idx[e] & 3) << 2;
-              for (let q = q0; q < q0 + 4 && q < nq; q++) offer(q, outI[e * 4 + q - q0] * sc[row], row);
+              for (let q = q0; q < q0 + 4 && q < nq; q++) offer(q, outI[e * 4 + q - q0] * sc![row], row);
             }
           }
         }

@@ -78,6 +78,9 @@ export class ThreadedSearch {
       const view = kernel.rowsI8(rows.capacity * rows.dim);
       view.set(rows.codes.subarray(0, view.length));
       rows.codes = view;
+      const scales = kernel.scalesF32(rows.capacity);
+      scales.set(rows.scales.subarray(0, scales.length));
+      rows.scales = scales;
     }
     rows.kernel = kernel;
     const s = rescan();
@@ -98,13 +101,7 @@ export class ThreadedSearch {
     const s = this.scanner();
     if (this.rows.kernel !== this.kernel || !isRangeScan(s) || s.kernel !== this.kernel || this.pool.failed !== null)
       return null;
-    if (this.rows.storage === 'int8' && !(this.rows.scales.buffer instanceof SharedArrayBuffer)) {
-      // Growth replaced the scales with a plain array: share them again (the threads read them).
-      const shared = new Float32Array(new SharedArrayBuffer(this.rows.scales.byteLength));
-      shared.set(this.rows.scales);
-      this.rows.scales = shared;
-    }
-    return s;
+    return s; // int8 scales live in the shared memory with the codes (KernelMemory.scalesF32)
   }
 
   /** Whether a threaded scan can run now (else the caller scans on one thread). */
@@ -204,7 +201,7 @@ export class ThreadedSearch {
         qOff,
         rowsOff: layout.rowsOff,
         outOff: layout.threadOff + w * layout.threadStride,
-        scales: scan.scales,
+        scalesOff: scan.scales === null ? 0 : scan.scales.byteOffset,
         maxScale: scan.maxScale,
       };
       ids.push(req.id);

@@ -108,6 +108,27 @@ function check(): KernelCheck {
         if (out[row * 8 + i] !== s) failures.push(`dotRowsI8x4 row ${row} query ${i}: ${out[row * 8 + i]} != ${s}`);
       }
     }
+    // pickRowsI8: rows kept where dot × scale >= bar (the JS product), at every count mod 4 (blocks of 4, then singles).
+    const scales = new Float32Array(buf, 131072, n);
+    for (let row = 0; row < n; row++) scales[row] = Math.fround(1e-4 + r() * 0.01);
+    writeInt8Query(buf, 0, q, 0, dim, 'relaxed', true);
+    const dots = Array.from({ length: n }, (_, row) => {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += rows[row * dim + j] * q[j];
+      return s;
+    });
+    const scores = dots.map((d, row) => d * scales[row]);
+    for (const count of [n, n - 1, n - 2, n - 3]) {
+      for (const bar of [-Infinity, Infinity, 0, scores[count - 1], scores[7], ...scores.slice(0, 3)]) {
+        const got = scan.relaxed.pickRowsI8(0, 65536, dim, count, 32768, bar, 40960, 131072);
+        const want = scores.slice(0, count).flatMap((s, row) => (s >= bar ? [[row, dots[row]]] : []));
+        const o = new Int32Array(buf, 32768, got);
+        const ix = new Int32Array(buf, 40960, got);
+        const have = Array.from({ length: got }, (_, k) => [ix[k], o[k]]);
+        if (JSON.stringify(have) !== JSON.stringify(want))
+          failures.push(`pickRowsI8 count ${count} bar ${bar}: ${JSON.stringify(have)} != ${JSON.stringify(want)}`);
+      }
+    }
   }
   // Index level: every storage mode and kernel returns the JS kernel's results, one by one and batched.
   const n = 8000;
