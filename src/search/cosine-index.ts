@@ -46,6 +46,9 @@ import {
 export type { CosineIndexOptions, IndexEntry } from './types.js';
 export type { SearchThreadsInfo } from './threads/support.js';
 
+/** The threads' code, loaded on the first threaded search (a bundle that never searches on threads never fetches it). */
+let threadsModule: typeof import('./threads/index-threads.js') | null = null;
+
 /** Exact (f32) or quantised (int8) flat cosine index with string ids and optional JSON metadata. */
 export class CosineIndex<M extends JsonValue = JsonValue> {
   readonly dim: number;
@@ -432,9 +435,12 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
         }
       },
     };
-    const run = s.tail.then(async () =>
-      threaded(await (await import('./threads/index-threads.js')).indexThreads(s, host), () => host.single(single)),
-    );
+    const run = s.tail.then(async () => {
+      // The threads' code loads on the first threaded search; later ones skip the import's promise round trips.
+      threadsModule ??= await import('./threads/index-threads.js');
+      s.ready ??= await threadsModule.indexThreads(s, host);
+      return threaded(s.ready as IndexThreads<M>, () => host.single(single));
+    });
     s.tail = run.catch(() => undefined);
     return run.finally(() => void s.inFlight--);
   }

@@ -1,5 +1,5 @@
-// Threaded scans through the worker's per-index queue: searches (which run on threads above the default 20 000 rows)
-// issued without awaiting, interleaved with adds that grow the shared memory, removals and upserts, give what the same
+// Threaded scans through the worker's per-index queue: searches (on threads: the spy below lowers the worker's indexes'
+// searchThreadsMinRows, whose default would need 393k rows at this dim) issued without awaiting, interleaved with adds that grow the shared memory, removals and upserts, give what the same
 // calls give applied one after another to a single-thread index.
 import { describe, expect, it, vi } from 'vitest';
 import { CosineIndex } from '../../src/search/cosine-index.js';
@@ -14,6 +14,7 @@ describe('threaded scans race nothing through the worker queue', () => {
       const paths: string[] = [];
       const original = CosineIndex.prototype.searchAsync;
       vi.spyOn(CosineIndex.prototype, 'searchAsync').mockImplementation(async function (this: CosineIndex, ...a) {
+        (this as unknown as { thr: { minRows: number } }).thr.minRows = 1000; // the worker makes its indexes itself
         const r = await original.apply(this, a);
         paths.push(this.threads.last!.path);
         return r;

@@ -143,6 +143,14 @@ describe('which path ran', () => {
     expect(one.threads.unavailable).toBe('searchThreads is 1');
   });
 
+  it('by default, threads start where the scanned rows fill 24 MiB', () => {
+    const minRows = (dim: number, storage: 'f32' | 'int8') => new CosineIndex({ dim, storage }).threads.minRows;
+    expect(minRows(128, 'int8')).toBe(196_608);
+    expect(minRows(128, 'f32')).toBe(49_152);
+    expect(minRows(384, 'f32')).toBe(16_384);
+    expect(new CosineIndex({ dim: 128, storage: 'int8', searchThreadsMinRows: 0 }).threads.minRows).toBe(0);
+  });
+
   it('never runs more threads than the hardware has; refuses a bad searchThreads', async () => {
     const { availableParallelism } = await import('node:os');
     const index = new CosineIndex({ dim: D, searchThreads: 64, searchThreadsMinRows: 0 });

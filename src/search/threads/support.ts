@@ -10,7 +10,7 @@ import type { CosineIndexOptions, JsonValue, SearchHit } from '../types.js';
 export interface SearchThreadsInfo {
   /** The `searchThreads` option (0: the default, min(hardwareConcurrency, 4)). */
   requested: number;
-  /** Rows from which an async search uses the threads (`searchThreadsMinRows`, default 20 000). */
+  /** Rows from which an async search uses the threads (`searchThreadsMinRows`; default: the rows filling 24 MiB). */
   minRows: number;
   /** Why scans run on one thread whatever the size (null: threads can run, or not yet tried). */
   unavailable: string | null;
@@ -23,6 +23,8 @@ export interface ThreadState extends SearchThreadsInfo {
   inFlight: number;
   tail: Promise<unknown>;
   runner: unknown;
+  /** The runner once made (so later searches skip awaiting it). */
+  ready: unknown;
 }
 
 /** What the threaded runner needs of an index. */
@@ -43,9 +45,20 @@ export interface ThreadHost<M extends JsonValue> {
   meta?: M;
 }
 
+/**
+ * Threads pay once a scan outlasts waking them (50 µs to over 1 ms on a shared 2-core VM): from about 24 MiB of
+ * scanned rows there (`npm run bench -- search-threads`): 196,608 int8 rows or 49,152 f32 rows at dim 128.
+ */
+const THREADS_MIN_BYTES = 24 << 20;
+
+/** The default searchThreadsMinRows: the rows that fill THREADS_MIN_BYTES at this storage and dim. */
+function defaultMinRows(options: CosineIndexOptions): number {
+  return Math.ceil(THREADS_MIN_BYTES / (options.dim * (options.storage === 'int8' ? 1 : 4)));
+}
+
 /** Checks the options into a fresh state; a cheap test for shared memory here, the rest when threads first start. */
 export function threadState(options: CosineIndexOptions, hasKernel: boolean): ThreadState {
-  const { searchThreads: t = 0, searchThreadsMinRows: minRows = 20_000 } = options;
+  const { searchThreads: t = 0, searchThreadsMinRows: minRows = defaultMinRows(options) } = options;
   if (!Number.isInteger(t) || t < 0 || (t === 0 && options.searchThreads !== undefined))
     throw new InvalidInputError(`searchThreads must be an integer >= 1, got ${String(t)}.`);
   if (!Number.isInteger(minRows) || minRows < 0)
@@ -59,5 +72,14 @@ export function threadState(options: CosineIndexOptions, hasKernel: boolean): Th
         : typeof SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false
           ? 'no shared memory (a page needs COOP/COEP headers)'
           : null;
-  return { requested: t, minRows, unavailable, last: null, inFlight: 0, tail: Promise.resolve(), runner: null };
+  return {
+    requested: t,
+    minRows,
+    unavailable,
+    last: null,
+    inFlight: 0,
+    tail: Promise.resolve(),
+    runner: null,
+    ready: null,
+  };
 }

@@ -179,7 +179,7 @@ export class ThreadedSearch {
     const { layout } = this.kernel;
     const ctl = this.control;
     const epoch = (this.epoch = (this.epoch + 1) & 0xfffffff);
-    const chunk = Math.max(4 * SCAN_BLOCK, Math.ceil(n / (this.threads * 8) / SCAN_BLOCK) * SCAN_BLOCK);
+    const chunk = Math.max(4 * SCAN_BLOCK, Math.ceil(n / (this.threads * 32) / SCAN_BLOCK) * SCAN_BLOCK);
     const chunks = Math.ceil(n / chunk);
     Atomics.store(ctl, 0, 0);
     const ids: number[] = [];
