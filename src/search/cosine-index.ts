@@ -133,7 +133,13 @@ export class CosineIndex<M extends JsonValue = JsonValue> {
 
   /** Size, storage and bytes held by vector storage (allocated capacity, not just used rows): an index handle's shape. */
   stats(): IndexStats {
-    const stats: IndexStats = { size: this.count, storage: this.storage, bytes: this.rows.byteLength };
+    const { requested, minRows, unavailable } = this.thr;
+    const stats: IndexStats = {
+      size: this.count,
+      storage: this.storage,
+      bytes: this.rows.byteLength,
+      threads: { requested, minRows, unavailable },
+    };
     if (this.keywords !== null) stats.keywordBytes = this.keywords.byteLength;
     return stats;
   }

@@ -94,6 +94,12 @@ export interface IndexStats {
   bytes: number;
   /** Present when the index keeps keywords: bytes held by the keyword index (capacity, vocabulary estimated). */
   keywordBytes?: number;
+  /**
+   * The async searches' scan threads: `requested` (the searchThreads option, 0 the default min(hardwareConcurrency,
+   * 4)), `minRows` (from which they run) and `unavailable`: why every scan runs on one thread (no shared memory, e.g. a
+   * page without COOP/COEP, or no wasm kernel), null where threads can run or have not been tried yet.
+   */
+  threads: { requested: number; minRows: number; unavailable: string | null };
 }
 
 /** A batch of vectors: one flat array of `count × dim` values, or one array per vector. */

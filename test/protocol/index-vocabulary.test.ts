@@ -39,7 +39,7 @@ describe('one index vocabulary', () => {
     const index = new CosineIndex({ dim: 2 });
     index.addVectors(['a'], [[1, 0]], [{ k: 1 }]);
     const stats: IndexStats = index.stats();
-    expect(Object.keys(stats).sort()).toEqual(['bytes', 'size', 'storage']);
+    expect(Object.keys(stats).sort()).toEqual(['bytes', 'size', 'storage', 'threads']);
     const hits: SearchHit[] = index.search([1, 0], 1, { where: { k: 1 }, withMetadata: true });
     expect(hits).toEqual([{ id: 'a', score: 1, metadata: { k: 1 } }]);
   });

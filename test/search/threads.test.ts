@@ -141,6 +141,26 @@ describe('which path ran', () => {
 
     const one = new CosineIndex({ dim: D, searchThreads: 1 });
     expect(one.threads.unavailable).toBe('searchThreads is 1');
+    expect(js.stats().threads).toEqual({ requested: 0, minRows: 0, unavailable: js.threads.unavailable });
+    expect(index.stats().threads).toEqual({ requested: 2, minRows: 200, unavailable: null });
+  });
+
+  it('a page without cross-origin isolation: stats() says why, and async searches run on one thread', async () => {
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    try {
+      const flat = randomVectors(seededRandom(10), 64, D);
+      const index = new CosineIndex({ dim: D, searchThreadsMinRows: 0 });
+      index.addVectors(
+        Array.from({ length: 64 }, (_, i) => `p${i}`),
+        flat,
+      );
+      expect(index.stats().threads.unavailable).toMatch(/COOP\/COEP/);
+      expect(await index.searchAsync(flat.subarray(0, D), 5)).toEqual(index.search(flat.subarray(0, D), 5));
+      expect(index.threads.last).toMatchObject({ path: 'single', threads: 1 });
+    } finally {
+      delete g.crossOriginIsolated;
+    }
   });
 
   it('by default, threads start where the scanned rows fill 24 MiB', () => {
