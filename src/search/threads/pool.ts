@@ -28,6 +28,23 @@ export async function hardwareThreads(): Promise<number> {
   return 1;
 }
 
+/**
+ * Resolves after one macrotask in browsers (a MessageChannel round trip: no timer clamping), at once in Node. Chromium
+ * measured: a scan posted from a chain of microtasks that never yields to the event loop is never claimed by the
+ * threads (1M int8 on 2 threads: 4.4–5.3 ms, no faster than one thread); with this yield first, 3.0 ms.
+ */
+export function yieldToThreads(): Promise<void> {
+  if (isNode() || typeof MessageChannel !== 'function') return Promise.resolve();
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
 export class ScanPool {
   /** Replies awaited, by request id, with the thread each was posted to; a reply nobody awaits (a cancelled claim) is dropped. */
   private readonly waiting = new Map<number, { thread: number; done: (r: ScanReply) => void }>();

@@ -8,7 +8,7 @@ import type { RowStore } from '../row-store.js';
 import type { RangeScan, Scanner } from '../scan.js';
 import { compileKernelModule, instantiateSimdScan } from '../simd.js';
 import { TopK } from '../topk.js';
-import { hardwareThreads, ScanPool } from './pool.js';
+import { hardwareThreads, ScanPool, yieldToThreads } from './pool.js';
 import type { ScanReply, ScanRequest } from './scan-worker.js';
 import { SHARED_SIMD_KERNEL_BASE64, SHARED_SIMD_RELAXED_KERNEL_BASE64 } from './shared-kernel-bytes.js';
 
@@ -116,6 +116,7 @@ export class ThreadedSearch {
 
   /** The single-thread scan's `one` (no filter) over threads: fills `heap`, reset by the caller to kk with the tie-break. */
   async one(qf: Float64Array, n: number, kk: number, floor: number, heap: TopK): Promise<void> {
+    await yieldToThreads();
     const scan = this.current()!;
     const c = scan.candidates(kk, n);
     const bar = scan.bar(floor);
@@ -141,6 +142,7 @@ export class ThreadedSearch {
     final: TopK,
     emit: (i: number, heap: TopK) => void,
   ): Promise<void> {
+    await yieldToThreads();
     const scan = this.current()!;
     const dim = this.rows.dim;
     const c = scan.candidates(kk, n);
