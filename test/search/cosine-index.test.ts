@@ -660,7 +660,12 @@ describe('CosineIndex: the index handle vocabulary (stats, where, withMetadata, 
   it('stats() reports size, storage and the bytes held, as a handle does', () => {
     const index = new CosineIndex({ dim: DIM, capacity: 64 });
     index.addVectors(ids, vectors);
-    expect(index.stats()).toEqual({ size: N, storage: 'f32', bytes: expect.any(Number) });
+    expect(index.stats()).toEqual({
+      size: N,
+      storage: 'f32',
+      bytes: expect.any(Number),
+      threads: { requested: 0, minRows: Math.ceil((24 << 20) / (DIM * 4)), unavailable: null },
+    });
     expect(index.stats().bytes).toBeGreaterThanOrEqual(64 * DIM * 4);
   });
 
