@@ -30,8 +30,8 @@ export async function hardwareThreads(): Promise<number> {
 
 /**
  * Resolves after one macrotask in browsers (a MessageChannel round trip: no timer clamping), at once in Node. Chromium
- * measured: a scan posted from a chain of microtasks that never yields to the event loop is never claimed by the
- * threads (1M int8 on 2 threads: 4.4–5.3 ms, no faster than one thread); with this yield first, 3.0 ms.
+ * measured: a scan posted from a chain of microtasks that never yields to the event loop is not claimed by the threads
+ * in time (1M int8 on 2 threads: 4.4–5.3 ms, no faster than one thread); with this yield first, 3.0 ms.
  */
 export function yieldToThreads(): Promise<void> {
   if (isNode() || typeof MessageChannel !== 'function') return Promise.resolve();
