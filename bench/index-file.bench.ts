@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ImportBenchRow } from '../test/browser/pages/search-kernels/main.js';
 import { addInChunks, median } from './timing.js';
 
 const DIM = 128;
@@ -11,16 +12,6 @@ const SIZES = (process.env.HPD_BENCH_SIZES ?? '10000,100000,1000000').split(',')
 const ROUNDS = 5;
 const here = dirname(fileURLToPath(import.meta.url));
 const MODEL = { name: 'bench', dim: DIM, dtype: 'fp32', sha256: '0'.repeat(64) };
-
-export interface ImportResult {
-  storage: string;
-  n: number;
-  bytes: number;
-  import_p50_ms: number;
-  copy_p50_ms: number;
-  /** import_p50_ms / copy_p50_ms: the issue's budget is 2 for 1M int8. */
-  import_over_copy: number;
-}
 
 export interface ShippedResult {
   storage: string;
@@ -35,7 +26,7 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 export async function run(): Promise<void> {
   const { CosineIndex } = await import('../src/search/index.js');
   const { unitVectors } = await import('./search.bench.js');
-  const imports: ImportResult[] = [];
+  const imports: ImportBenchRow[] = [];
   for (const n of SIZES) {
     const data = unitVectors(n, 4242 + n);
     const ids = Array.from({ length: n }, (_, i) => `guide/page-${Math.floor(i / 8)}.md#${i % 8}`);
@@ -54,7 +45,7 @@ export async function run(): Promise<void> {
         if (r > 0) imp.push(performance.now() - t);
         if (back.size !== n) throw new Error('import lost rows');
       }
-      const row: ImportResult = {
+      const row: ImportBenchRow = {
         storage,
         n,
         bytes: file.byteLength,

@@ -82,6 +82,22 @@ async function startServer(cmd: string, args: string[], cwd: string, url: string
   }
 }
 
+/** `vite [command]` in `dir` on a free local port (the dev server, or `preview` of a build), once it answers. */
+async function startVite(dir: string, ...command: string[]): Promise<{ server: ChildProcess; base: string }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}/`;
+  const args = [
+    'node_modules/vite/bin/vite.js',
+    ...command,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--strictPort',
+  ];
+  return { server: await startServer('node', args, dir, base), base };
+}
+
 function stop(child: ChildProcess | undefined): void {
   if (child?.pid && child.exitCode === null) {
     try {
@@ -263,14 +279,7 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
     }, 600_000);
 
     it('dev server (no config): wasm, WebGPU, and a checkpoint compiled in the worker', async () => {
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}/`;
-      const server = await startServer(
-        'node',
-        ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-        dir,
-        base,
-      );
+      const { server, base } = await startVite(dir);
       try {
         expectGood(await runPage(`${base}?device=wasm`), 'wasm');
         expectGood(await runPage(`${base}?device=webgpu`), 'webgpu');
@@ -303,14 +312,7 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
 
     it('vite build + vite preview (no config): wasm and WebGPU', async () => {
       sh('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'error'], dir);
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}/`;
-      const server = await startServer(
-        'node',
-        ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-        dir,
-        base,
-      );
+      const { server, base } = await startVite(dir, 'preview');
       try {
         expectGood(await runPage(`${base}?device=wasm`), 'wasm');
         expectGood(await runPage(`${base}?device=webgpu`), 'webgpu');
@@ -358,14 +360,7 @@ describe.skipIf(skip)('consumer projects install the packed tarball and work wit
       await node.dispose();
     }
 
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}/`;
-    const server = await startServer(
-      'node',
-      ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-      dir,
-      base,
-    );
+    const { server, base } = await startVite(dir, 'preview');
     try {
       const requests: string[] = [];
       const onRequest = (req: { url(): string }) => void requests.push(req.url());

@@ -12,8 +12,8 @@ describe('compile: teacher_projection.safetensors → hpd.json teacherProjection
     d = TINY.dim!;
   const components = Float32Array.from({ length: d * D }, (_, i) => Math.sin(i));
   const mean = Float32Array.from({ length: D }, (_, i) => i / 10);
-
-  it('records the projection as a bundle file with sha256, and the runtime reads it back', async () => {
+  /** The fixture student with teacher_projection.safetensors (components, mean and `metadata`) beside it. */
+  const withProjection = (metadata: Record<string, string>) => {
     const files = generateFixture(TINY);
     files.set(
       'teacher_projection.safetensors',
@@ -22,10 +22,16 @@ describe('compile: teacher_projection.safetensors → hpd.json teacherProjection
           ['components', { shape: [d, D], data: components }],
           ['mean', { shape: [D], data: mean }],
         ],
-        { center: 'true', teacher: 'big-teacher' },
+        metadata,
       ),
     );
-    const b = await compileCheckpoint(memorySource(files, 'student'));
+    return files;
+  };
+
+  it('records the projection as a bundle file with sha256, and the runtime reads it back', async () => {
+    const b = await compileCheckpoint(
+      memorySource(withProjection({ center: 'true', teacher: 'big-teacher' }), 'student'),
+    );
     const info = b.manifest.teacherProjection!;
     expect(info).toMatchObject({
       teacherDim: D,
@@ -58,18 +64,7 @@ describe('compile: teacher_projection.safetensors → hpd.json teacherProjection
 
   it('carries "normalized": "true" (python -m distill --normalize) into hpd.json as normalizeInput, to projectTeacher', async () => {
     for (const normalized of ['true', 'false']) {
-      const files = generateFixture(TINY);
-      files.set(
-        'teacher_projection.safetensors',
-        writeSafetensors(
-          [
-            ['components', { shape: [d, D], data: components }],
-            ['mean', { shape: [D], data: mean }],
-          ],
-          { center: 'true', normalized },
-        ),
-      );
-      const b = await compileCheckpoint(memorySource(files, 'student'));
+      const b = await compileCheckpoint(memorySource(withProjection({ center: 'true', normalized }), 'student'));
       const json = JSON.parse(new TextDecoder().decode(b.files.get('hpd.json')!));
       expect(json.teacherProjection.normalizeInput).toBe(normalized === 'true');
       const p = decodeTeacherProjection(b.files.get('teacher_projection.f32')!, b.manifest.teacherProjection!);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useDistillInputs } from './inputs.js';
-import { runDistill, torchMissing } from './python.js';
+import { runDistill, torchMissing, ONE_SHORT_EPOCH } from './python.js';
 
 if (torchMissing) console.warn(`skipping python -m distill command-line tests: ${torchMissing}`);
 
@@ -28,12 +28,7 @@ describe.skipIf(Boolean(torchMissing))('python -m distill: outputs and fail-fast
         student().dir,
         '--dim',
         '4',
-        '--epochs',
-        '1',
-        '--batch',
-        '32',
-        '--warmup',
-        '1',
+        ...ONE_SHORT_EPOCH,
         ...extra,
       ],
       240_000,

@@ -14,7 +14,7 @@ import { generateFixture } from '../../src/convert/fixture.js';
 import { writeSafetensors } from '../../src/convert/safetensors.js';
 import type { TeacherProjection } from '../../src/search/project-teacher.js';
 import { writeDistilledBundle } from '../helpers/teacher-files.js';
-import { runDistill, torchMissing } from './python.js';
+import { runDistill, torchMissing, ONE_SHORT_EPOCH } from './python.js';
 
 if (torchMissing) console.warn(`skipping python -m distill project tests: ${torchMissing}`);
 
@@ -45,12 +45,7 @@ describe.skipIf(Boolean(torchMissing))('python -m distill project', () => {
         join(tmp(), 'student'),
         '--dim',
         '5',
-        '--epochs',
-        '1',
-        '--batch',
-        '32',
-        '--warmup',
-        '1',
+        ...ONE_SHORT_EPOCH,
       ],
       240_000,
     );

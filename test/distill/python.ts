@@ -16,6 +16,9 @@ function probe(): string | undefined {
   return undefined;
 }
 
+/** The shortest training run the tests use: one epoch, batches of 32, one warmup step. */
+export const ONE_SHORT_EPOCH = ['--epochs', '1', '--batch', '32', '--warmup', '1'];
+
 /** Why the Python tests cannot run here, or undefined when they can. */
 export const torchMissing = probe();
 

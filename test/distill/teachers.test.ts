@@ -13,7 +13,7 @@ import { projectTeacher } from '../../src/search/project-teacher.js';
 import { maxAbsDiff } from '../helpers/ort-run.js';
 import { fixtureDir, TINY, sentences } from '../helpers/fixtures.js';
 import { useTempDir } from '../helpers/temp-dir.js';
-import { runDistill, runPython, torchMissing } from './python.js';
+import { runDistill, runPython, torchMissing, ONE_SHORT_EPOCH } from './python.js';
 
 if (torchMissing) console.warn(`skipping RoBERTa/MPNet teacher tests: ${torchMissing}`);
 
@@ -38,6 +38,11 @@ function byteChars(): string[] {
 
 /** A RoBERTa-style byte-level BPE: specials, the 256 byte characters, then merges spelling each fixture word
  * (with and without its leading-space Ġ) left to right. */
+/** A tokenizer.json added_tokens entry for a special token. */
+function specialToken(id: number, content: string) {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
 function robertaBpe(): { vocab: Record<string, number>; merges: string[]; json: object } {
   const vocab: Record<string, number> = {};
   const add = (t: string) => (vocab[t] ??= Object.keys(vocab).length);
@@ -51,15 +56,7 @@ function robertaBpe(): { vocab: Record<string, number>; merges: string[]; json: 
         add(w.slice(0, i + 1));
       }
   add('<mask>');
-  const special = (content: string) => ({
-    id: vocab[content],
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
+  const special = (content: string) => specialToken(vocab[content], content);
   const json = {
     version: '1.0',
     truncation: null,
@@ -96,15 +93,7 @@ function mpnetWordPiece(): { json: { model: { vocab: Record<string, number> } } 
   const json = JSON.parse(wordpieceTokenizerJson(vocab, true));
   json.post_processor = { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0] };
   json.added_tokens.push(
-    ...['<s>', '<pad>', '</s>', '<unk>', '<mask>'].map((content) => ({
-      id: vocab.indexOf(content),
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    ...['<s>', '<pad>', '</s>', '<unk>', '<mask>'].map((content) => specialToken(vocab.indexOf(content), content)),
   );
   return { json };
 }
@@ -287,12 +276,7 @@ describe.skipIf(Boolean(torchMissing))('RoBERTa and MPNet teachers', () => {
           out,
           '--dim',
           '8',
-          '--epochs',
-          '1',
-          '--batch',
-          '32',
-          '--warmup',
-          '1',
+          ...ONE_SHORT_EPOCH,
         ],
         300_000,
       );

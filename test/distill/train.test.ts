@@ -8,7 +8,7 @@ import { seededRandom } from '../../src/seeded-random.js';
 import { sentences } from '../helpers/fixtures.js';
 import { useTempDir } from '../helpers/temp-dir.js';
 import { useDistillInputs } from './inputs.js';
-import { runDistill, runPython, torchMissing } from './python.js';
+import { runDistill, runPython, torchMissing, ONE_SHORT_EPOCH } from './python.js';
 
 if (torchMissing) console.warn(`skipping distill recipe tests: ${torchMissing}`);
 
@@ -169,12 +169,7 @@ describe.skipIf(Boolean(torchMissing))('distill: recipe, resume, cache, corpus',
       join(tmp(), out),
       '--dim',
       '4',
-      '--epochs',
-      '1',
-      '--batch',
-      '32',
-      '--warmup',
-      '1',
+      ...ONE_SHORT_EPOCH,
       '--cache-dir',
       join(tmp(), 'cache'),
     ];

@@ -9,7 +9,7 @@ import { generatedVocab } from '../../src/convert/fixture.js';
 import type { Embedder } from '../../src/api/embedder.js';
 import { main } from '../../src/node/cli.js';
 import { createEmbedder } from '../../src/node/create-embedder.js';
-import { progressBar, type PassageMetadata } from '../../src/node/index-build.js';
+import { progressBar, type BuildStats, type PassageMetadata } from '../../src/node/index-build.js';
 import { CosineIndex } from '../../src/search/cosine-index.js';
 import { readIndexFile } from '../../src/search/index-file.js';
 import { seededRandom } from '../../src/seeded-random.js';
@@ -37,22 +37,17 @@ describe('hpd-embed index build', () => {
   let embedder: Embedder;
   const rand = seededRandom(18);
 
-  const build = async (...extra: string[]) => {
+  /** `index build` of the docs into `to` with --json; fails the test on a non-zero exit. */
+  const buildInto = async (to: string, ...extra: string[]) => {
     const io = capture();
     const code = await main(
-      ['index', 'build', docs, '--model', bundle, '--out', out, '--device', 'wasm', '--json', ...extra],
+      ['index', 'build', docs, '--model', bundle, '--out', to, '--device', 'wasm', '--json', ...extra],
       io,
     );
     expect(code, io.stderr).toBe(0);
-    return JSON.parse(io.stdout) as {
-      documents: number;
-      passages: number;
-      embedded: number;
-      reused: number;
-      bytes: number;
-      seconds: number;
-    };
+    return { stats: JSON.parse(io.stdout) as BuildStats, stderr: io.stderr };
   };
+  const build = async (...extra: string[]) => (await buildInto(out, ...extra)).stats;
   const load = async () => CosineIndex.import<PassageMetadata>(await readFile(out));
 
   beforeAll(async () => {
@@ -181,52 +176,15 @@ describe('hpd-embed index build', () => {
   });
 
   it('--storage int8 builds an int8 index; --update under another storage re-embeds everything and says so', async () => {
-    const io = capture();
-    expect(
-      await main(
-        [
-          'index',
-          'build',
-          docs,
-          '--model',
-          bundle,
-          '--out',
-          out,
-          '--device',
-          'wasm',
-          '--storage',
-          'int8',
-          '--update',
-          '--json',
-        ],
-        io,
-      ),
-    ).toBe(0);
-    expect(io.stderr).toContain('re-embedded everything');
+    const { stderr } = await buildInto(out, '--storage', 'int8', '--update');
+    expect(stderr).toContain('re-embedded everything');
     expect((await load()).storage).toBe('int8');
   });
 
   it('--texts chunks: texts leave the index for small content-named chunk files that a page fetches per hit', async () => {
     const inline = await load();
     const chunked = join(tmp(), 'chunked.hpdx');
-    const run = async (...extra: string[]) => {
-      const io = capture();
-      const args = [
-        'index',
-        'build',
-        docs,
-        '--model',
-        bundle,
-        '--out',
-        chunked,
-        '--device',
-        'wasm',
-        '--texts',
-        'chunks',
-      ];
-      expect(await main([...args, '--json', ...extra], io), io.stderr).toBe(0);
-      return JSON.parse(io.stdout) as { embedded: number; reused: number };
-    };
+    const run = async (...extra: string[]) => (await buildInto(chunked, '--texts', 'chunks', ...extra)).stats;
     await run();
     const idx = CosineIndex.import<PassageMetadata>(await readFile(chunked));
     const inlineBytes = (await readFile(out)).length;
