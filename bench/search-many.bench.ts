@@ -52,21 +52,14 @@ export async function run(): Promise<void> {
       const floor = floorMs(storage, data, n);
       // The JS kernel at 1M takes minutes per variant; HPD_BENCH_JS=1 adds it there.
       const withJs = n < 1_000_000 || process.env.HPD_BENCH_JS === '1';
-      const kernels = (relaxed && storage === 'int8' ? ['auto', 'simd', 'js'] : ['auto', 'js']).filter(
-        (k) => withJs || k !== 'js',
-      ) as ('auto' | 'simd' | 'js')[];
+      const kernels = (relaxed ? ['auto', 'simd', 'js'] : ['auto', 'js']).filter((k) => withJs || k !== 'js') as (
+        'auto' | 'simd' | 'js'
+      )[];
       for (const kernel of kernels) {
         const index = new CosineIndex({ dim: DIM, storage, kernel });
         addInChunks(index, ids, data, DIM, 10_000);
         const { single, many } = timeSearchRounds(index, queries, DIM, K, n >= 1_000_000 && kernel === 'js' ? 3 : 7);
-        const label =
-          kernel === 'auto'
-            ? storage === 'int8' && relaxed
-              ? 'relaxed-simd'
-              : 'simd'
-            : kernel === 'simd'
-              ? 'simd128'
-              : 'js';
+        const label = kernel === 'auto' ? (relaxed ? 'relaxed-simd' : 'simd') : kernel === 'simd' ? 'simd128' : 'js';
         const row: SearchManyResult = {
           storage,
           kernel: label,

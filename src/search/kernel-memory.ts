@@ -1,5 +1,6 @@
 // One index's wasm SIMD kernel and its memory: the query and output areas (layout from scan-many.ts), then the
-// scanned rows, which grow in place. Views into the memory are rebuilt here whenever growth replaces its buffer.
+// rows, which grow in place, then their tail: for i8 rows their scales; for f32 rows their int8 shadow (codes, then
+// scales) that the one-query pass scans. Views into the memory are rebuilt here whenever growth replaces its buffer.
 import { SCAN_BLOCK, wasmLayout, type WasmLayout, type WasmScanTarget } from './scan-many.js';
 import {
   createSimdScan,
@@ -20,6 +21,8 @@ export class KernelMemory implements WasmScanTarget {
   /** The int8 kernels `int8Kind` names. */
   readonly int8: Int8Kernels;
   private readonly rowBytes: number;
+  /** Tail bytes a row: i8 rows' scale, or f32 rows' shadow codes and scale. */
+  private readonly tailRowBytes: number;
   private buffer: ArrayBuffer | null = null;
   private qF32View = new Float32Array(0);
   private outF32View = new Float32Array(0);
@@ -36,6 +39,7 @@ export class KernelMemory implements WasmScanTarget {
     this.int8Kind = scan.relaxed !== null ? 'relaxed' : 'simd';
     this.int8 = scan.relaxed ?? scan;
     this.rowBytes = kind === 'f32' ? dim * 4 : dim;
+    this.tailRowBytes = kind === 'f32' ? dim + 4 : 4;
   }
 
   /** A kernel for rows of `kind`, or null where wasm SIMD cannot run or dim is not a multiple of SIMD_DIM_MULTIPLE. */
@@ -51,13 +55,12 @@ export class KernelMemory implements WasmScanTarget {
   }
 
   /**
-   * Grows the memory to hold `cap` rows (existing rows keep their offset), and for i8 rows their scales after them
-   * (see scalesF32; moveScales carries them to the new end); false at the 4 GiB wasm limit.
+   * Grows the memory to hold `cap` rows (existing rows keep their offset) and their tail after them (see scalesF32 and
+   * shadowI8; moveTail carries the tail to the new end); false at the 4 GiB wasm limit.
    */
   reserve(cap: number): boolean {
     const mem = this.scan.memory;
-    const scaleBytes = this.kind === 'i8' ? cap * 4 : 0;
-    const needPages = Math.ceil((this.layout.rowsOff + cap * this.rowBytes + scaleBytes) / WASM_PAGE);
+    const needPages = Math.ceil((this.tailOff(cap) + cap * this.tailRowBytes) / WASM_PAGE);
     const havePages = mem.buffer.byteLength / WASM_PAGE;
     try {
       if (needPages > havePages) mem.grow(needPages - havePages);
@@ -77,20 +80,37 @@ export class KernelMemory implements WasmScanTarget {
     return new Int8Array(this.scan.memory.buffer, this.layout.rowsOff, values);
   }
 
-  /**
-   * i8 rows' f32 scales, which the pick kernels read: right after a capacity of `cap` rows, so they move when the
-   * capacity grows (moveScales) — a view of `cap` scales, valid until the next `reserve`.
-   */
-  scalesF32(cap: number): Float32Array {
-    return new Float32Array(this.scan.memory.buffer, this.layout.rowsOff + cap * this.rowBytes, cap);
+  /** f32 rows' int8 shadow codes, right after a capacity of `cap` rows — a view of `cap` rows, valid until the next `reserve`. */
+  shadowI8(cap: number): Int8Array {
+    return new Int8Array(this.scan.memory.buffer, this.tailOff(cap), cap * this.dim);
   }
 
-  /** Moves the first `count` scales from their place after `fromCap` rows to their place after `toCap` rows (after reserve(toCap)). */
-  moveScales(fromCap: number, toCap: number, count: number): void {
+  /**
+   * The f32 scales the pick kernels read (i8 rows' scales, or f32 rows' shadow scales after the shadow codes): in the
+   * tail after a capacity of `cap` rows, so they move when the capacity grows (moveTail) — a view of `cap` scales,
+   * valid until the next `reserve`.
+   */
+  scalesF32(cap: number): Float32Array {
+    const codes = this.kind === 'f32' ? cap * this.dim : 0;
+    return new Float32Array(this.scan.memory.buffer, this.tailOff(cap) + codes, cap);
+  }
+
+  /** Moves the first `count` rows' tail from its place after `fromCap` rows to its place after `toCap` rows (after reserve(toCap)). */
+  moveTail(fromCap: number, toCap: number, count: number): void {
     if (fromCap === toCap || count === 0) return;
     const bytes = new Uint8Array(this.scan.memory.buffer);
-    const from = this.layout.rowsOff + fromCap * this.rowBytes;
-    bytes.copyWithin(this.layout.rowsOff + toCap * this.rowBytes, from, from + count * 4);
+    // Scales first: they sit above the shadow codes at both ends, so neither move overwrites what the other reads.
+    const from = this.scalesF32(fromCap).byteOffset;
+    bytes.copyWithin(this.scalesF32(toCap).byteOffset, from, from + count * 4);
+    if (this.kind === 'f32') {
+      const codes = this.tailOff(fromCap);
+      bytes.copyWithin(this.tailOff(toCap), codes, codes + count * this.dim);
+    }
+  }
+
+  /** Where the tail starts for a capacity of `cap` rows. */
+  private tailOff(cap: number): number {
+    return this.layout.rowsOff + cap * this.rowBytes;
   }
 
   /** The single-query area as f32. */

@@ -21,17 +21,18 @@ export function minDot(bar: number, maxScale: number): number {
   return d;
 }
 
-const f32 = new Float32Array(1);
-const bits = new Int32Array(f32.buffer);
-
-/** The largest float32 <= x (x not NaN): an f32 score s has s >= x exactly when s >= f32Below(x). */
-export function f32Below(x: number): number {
-  const f = Math.fround(x);
-  if (f <= x) return f;
-  f32[0] = f;
-  // f > x: step one float32 toward -Infinity (f is never -Infinity here; +0 steps to the least negative subnormal).
-  if (f > 0) bits[0] -= 1;
-  else if (f === 0) bits[0] = 0x80000001 | 0;
-  else bits[0] += 1;
-  return f32[0];
+/**
+ * The bar for pick_rows_i8 over f32 rows' int8 shadow (row-store.ts F32Rows) such that every row whose exact score
+ * (kernels.ts dotRowF32, in f64) is >= `bar` has fl(shadow dot × shadow scale) >= the result. With the query quantised
+ * as q = t·c + a (quantize.ts quantizeRow: |a| <= t/2 per value) and a row as r = s·c' + b (simd-kernel.wat
+ * shade_rows: |b| <= s·(1/2 + 2^-16)), |q·r − t·s·(c·c')| <= t·s·h·‖c‖₁ + t/2·‖r‖₁ <= t·h·(maxScale·qL1 + maxL1)
+ * for h = (1/2)(1 + 2^-15); the f64 sums of the exact score add under 1e-13·maxL1. `qScale` is t, `qL1` is ‖c‖₁.
+ * A bar of -Infinity keeps every row.
+ */
+export function shadowBar(bar: number, qScale: number, qL1: number, maxScale: number, maxL1: number): number {
+  if (!(bar > -Infinity) || !(qScale > 0)) return -Infinity;
+  // The bound, and the quotient below, rounded outward with wide margins (each rounding is below 1e-15 relative).
+  const delta = 0.5 * qScale * (maxScale * qL1 + maxL1) * (1 + 1e-4) + 1e-12 * (1 + maxL1);
+  const x = (bar - delta) / qScale;
+  return x - Math.abs(x) * 1e-12 - 1e-300;
 }

@@ -39,12 +39,26 @@ interface RowStoreBase {
   arrays(): RowArrays;
   /** Copies in the rows of a decoded index (which may be views into the caller's buffer). */
   adopt(raw: RawIndex): void;
+  /** Moves the scanned arrays into another kernel's memory (threads: a shared one), already reserved for the capacity. */
+  moveInto(kernel: KernelMemory): void;
 }
 
-/** Float32 rows: exact scores. */
+/**
+ * Float32 rows: exact scores. In a kernel's memory each row also has an int8 shadow (codes and scale, simd-kernel.wat
+ * shade_rows) that the wasm scans pass over, reading a quarter of the bytes; pick-bounds.ts shadowBar bounds how far a
+ * shadow score can sit from the exact one, so rows it drops could not have reached the bar.
+ */
 export class F32Rows implements RowStoreBase {
   readonly storage = 'f32';
   data: Float32Array = new Float32Array(0);
+  /** The shadow codes, dim a row (null without a kernel). */
+  shadow: Int8Array | null = null;
+  /** The shadow scales, one a row (null without a kernel). */
+  shadowScales: Float32Array | null = null;
+  /** At least every stored row's shadow scale (only ever raised). */
+  maxScale = 0;
+  /** At least every stored row's L1 norm (only ever raised): see shadowBar. */
+  maxL1 = 0;
   capacity = 0;
 
   constructor(
@@ -53,7 +67,7 @@ export class F32Rows implements RowStoreBase {
   ) {}
 
   get byteLength(): number {
-    return this.data.byteLength;
+    return this.data.byteLength + (this.shadow?.byteLength ?? 0) + (this.shadowScales?.byteLength ?? 0);
   }
 
   encode(flat: Float32Array): RowArrays {
@@ -63,15 +77,22 @@ export class F32Rows implements RowStoreBase {
   grow(needed: number, count: number): void {
     const cap = nextCapacity(needed, this.capacity);
     const dim = this.dim;
-    if (this.kernel !== null) {
-      // In wasm memory the rows grow in place; at the 4 GiB limit they move to JS memory and the kernel is dropped.
-      if (this.kernel.reserve(cap)) {
-        this.data = this.kernel.rowsF32(cap * dim);
+    const kernel = this.kernel;
+    if (kernel !== null) {
+      // In wasm memory the rows grow in place and the shadow moves to the new end of the capacity (KernelMemory.moveTail);
+      // at the 4 GiB limit the rows move to JS memory and the kernel and shadow are dropped.
+      if (kernel.reserve(cap)) {
+        kernel.moveTail(this.capacity, cap, count);
+        this.data = kernel.rowsF32(cap * dim);
+        this.shadow = kernel.shadowI8(cap);
+        this.shadowScales = kernel.scalesF32(cap);
         this.capacity = cap;
         return;
       }
       this.data = this.data.slice(0, count * dim);
       this.kernel = null;
+      this.shadow = null;
+      this.shadowScales = null;
     }
     const next = new Float32Array(cap * dim);
     next.set(this.data.subarray(0, count * dim));
@@ -82,11 +103,16 @@ export class F32Rows implements RowStoreBase {
   write(row: number, enc: RowArrays, i: number): void {
     const dim = this.dim;
     this.data.set((enc.f32 as Float32Array).subarray(i * dim, i * dim + dim), row * dim);
+    this.shade(row, row + 1);
   }
 
   move(from: number, to: number): void {
     const dim = this.dim;
     this.data.copyWithin(to * dim, from * dim, from * dim + dim);
+    if (this.shadow !== null && this.shadowScales !== null) {
+      this.shadow.copyWithin(to * dim, from * dim, from * dim + dim);
+      this.shadowScales[to] = this.shadowScales[from];
+    }
   }
 
   read(row: number): Float32Array {
@@ -102,10 +128,45 @@ export class F32Rows implements RowStoreBase {
     if (this.kernel !== null) {
       this.grow(Math.max(raw.count, MIN_CAPACITY), 0);
       this.data.set(src.subarray(0, raw.count * this.dim));
+      this.shade(0, raw.count);
     } else {
       this.data = src.slice(0, raw.count * this.dim);
       this.capacity = raw.count;
     }
+  }
+
+  /** Copies the rows (the whole capacity) and their shadow into `kernel`'s memory, already reserved for them, and scans there. */
+  moveInto(kernel: KernelMemory): void {
+    const dim = this.dim;
+    const data = kernel.rowsF32(this.capacity * dim);
+    data.set(this.data.subarray(0, data.length));
+    const shadow = kernel.shadowI8(this.capacity);
+    const scales = kernel.scalesF32(this.capacity);
+    if (this.shadow !== null && this.shadowScales !== null) {
+      shadow.set(this.shadow);
+      scales.set(this.shadowScales);
+    }
+    this.data = data;
+    this.shadow = shadow;
+    this.shadowScales = scales;
+    this.kernel = kernel;
+  }
+
+  /** Quantises rows [start, end) of `data` into the shadow (in wasm) and raises maxScale/maxL1 to cover them (no-op without one). */
+  private shade(start: number, end: number): void {
+    const { shadow, shadowScales, kernel, dim } = this;
+    if (shadow === null || shadowScales === null || kernel === null || end <= start) return;
+    const l1 = kernel.scan.shadeRows(
+      this.data.byteOffset + start * dim * 4,
+      end - start,
+      dim,
+      shadow.byteOffset + start * dim,
+      shadowScales.byteOffset + start * 4,
+    );
+    // The kernel sums |x| in f32 (relative error under 1e-5 up to dim 2048): round the bound up past it.
+    const bound = l1 * (1 + 1e-3);
+    if (bound > this.maxL1) this.maxL1 = bound;
+    for (let row = start; row < end; row++) if (shadowScales[row] > this.maxScale) this.maxScale = shadowScales[row];
   }
 }
 
@@ -174,7 +235,7 @@ export class Int8Rows implements RowStoreBase {
     if (res !== null && this.res !== null) res.set(this.res.subarray(0, used));
     if (exact !== null && this.exact !== null) exact.set(this.exact.subarray(0, used));
     if (kernel !== null && inWasm) {
-      kernel.moveScales(this.capacity, cap, count);
+      kernel.moveTail(this.capacity, cap, count);
       this.codes = kernel.rowsI8(cap * dim);
       this.scales = kernel.scalesF32(cap);
     } else {
@@ -235,6 +296,17 @@ export class Int8Rows implements RowStoreBase {
       this.exact = raw.f32?.slice(0, n) ?? null;
       this.capacity = raw.count;
     }
+  }
+
+  /** Copies the codes and scales (the whole capacity) into `kernel`'s memory, already reserved for them, and scans there. */
+  moveInto(kernel: KernelMemory): void {
+    const codes = kernel.rowsI8(this.capacity * this.dim);
+    codes.set(this.codes.subarray(0, codes.length));
+    const scales = kernel.scalesF32(this.capacity);
+    scales.set(this.scales.subarray(0, scales.length));
+    this.codes = codes;
+    this.scales = scales;
+    this.kernel = kernel;
   }
 
   /** Offers candidate rows[0..got) to `heap`, each rescored with the float query `qf` (see `rescore`); drops scores below `floor`. */

@@ -1,8 +1,8 @@
 // Many-query scan: one pass over the rows for a batch of queries. Each block of SCAN_BLOCK rows is scored against
 // every query of the batch while it sits in cache, so memory is read once per batch instead of once per query; the
 // per-query candidate logic is the single-query scan's, on the same scores, so results equal one-by-one search.
-import { dotRowsF32, dotRowsInt8 } from './kernels.js';
-import { f32Below, I32_MAX, minDot } from './pick-bounds.js';
+import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
+import { I32_MAX, minDot, shadowBar } from './pick-bounds.js';
 import { writeInt8Many, type Int8KernelKind, type SimdScan } from './simd.js';
 import type { TopK } from './topk.js';
 
@@ -112,26 +112,62 @@ export function scanManyF32Js(data: Float32Array, input: ManyScanInput, block: F
 }
 
 /**
- * f32 rows in wasm memory: pick_rows_many scores each row against every query while the row is in L1 and hands back
- * only the (row, query) pairs at or above the query's bar at the block's start (bars only rise, so no pair that the
- * per-row test would offer is dropped); `load`: write the queries first. `area`: the pick area's offset.
+ * Queries loaded for the f32 rows' int8 shadow pass (F32WasmScan in scan.ts): their int8 codes sit in the kernel's
+ * query area, their float form scores the rows the pass keeps, exactly. pick-bounds.ts shadowBar turns a bar on exact
+ * scores into one on shadow scores from these numbers.
  */
-export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput, load = true, area = -1): void {
+export interface ShadowQuery {
+  nq: number;
+  /** The unit queries (nq × dim, f64) the exact scores use. */
+  qf: Float64Array;
+  /** Each query's int8 scale, and the L1 norm of its codes. */
+  qScale: Float64Array;
+  qL1: Float64Array;
+  /** The shadow codes' byte offset in the kernel memory, and the scales'. */
+  codesOff: number;
+  scalesOff: number;
+  /** The rows' bounds when the queries were loaded: every scale and every row's L1 norm at most these. */
+  maxScale: number;
+  maxL1: number;
+}
+
+/**
+ * f32 rows in wasm memory, a batch: pick_rows_i8_x4 passes over the rows' int8 shadow (queries loaded by the caller,
+ * writeInt8Batch) and hands back the (row, group) pairs where some query's shadow dot reaches minDot of its shadow bar
+ * at the block's start; each query whose shadow score could reach its bar scores the row exactly (dotRowF32, as the
+ * single-query scans do) before the heap sees it. `area`: the pick area's offset.
+ */
+export function scanManyF32Shadow(
+  target: WasmScanTarget,
+  data: Float32Array,
+  sq: ShadowQuery,
+  input: ManyScanInput,
+  area = -1,
+): void {
   const { n, dim, nq, heaps, bars, accept } = input;
-  const { scan, layout } = target;
-  if (load) new Float32Array(scan.memory.buffer, layout.manyQOff, nq * dim).set(input.qf.subarray(0, nq * dim));
+  const { scan, layout, int8Kind } = target;
+  const kernels = int8Kind === 'relaxed' && scan.relaxed !== null ? scan.relaxed : scan;
+  const ng = (nq + 3) >> 2;
+  const nqp = ng * 4;
   const a = pickArea(area < 0 ? layout.manyOutOff : area);
   const buf = scan.memory.buffer;
-  const out = new Float32Array(buf, a.out, SCAN_BLOCK * nq);
-  const idx = new Int32Array(buf, a.idx, SCAN_BLOCK * nq);
-  const mins = new Float32Array(buf, a.mins, MANY_BATCH);
+  const out = new Int32Array(buf, a.out, SCAN_BLOCK * nqp);
+  const idx = new Int32Array(buf, a.idx, SCAN_BLOCK * ng);
+  const mins = new Int32Array(buf, a.mins, MANY_BATCH);
+  const scales = new Float32Array(buf, sq.scalesOff, n);
+  const pass = new Float64Array(nq);
+  const qs: Float64Array[] = [];
+  for (let qi = 0; qi < nq; qi++) qs.push(sq.qf.subarray(qi * dim, qi * dim + dim));
+  const shadow = (qi: number): number => shadowBar(bars[qi], sq.qScale[qi], sq.qL1[qi], sq.maxScale, sq.maxL1);
+  // Padding queries (zero codes) never reach the maximum.
+  for (let qi = nq; qi < nqp; qi++) mins[qi] = I32_MAX;
   for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
-    for (let qi = 0; qi < nq; qi++) mins[qi] = f32Below(bars[qi]);
-    const c = scan.pickRowsMany(
+    for (let qi = 0; qi < nq; qi++) mins[qi] = minDot((pass[qi] = shadow(qi)), sq.maxScale);
+    const c = kernels.pickRowsI8x4(
       layout.manyQOff,
-      nq,
-      layout.rowsOff + start * dim * 4,
+      ng,
+      sq.codesOff + start * dim,
       dim,
       end - start,
       a.out,
@@ -141,9 +177,23 @@ export function scanManyF32Wasm(target: WasmScanTarget, input: ManyScanInput, lo
     // Pairs come row by row, so each query still sees its rows in ascending order, as the per-query loop did.
     for (let k = 0; k < c; k++) {
       const e = idx[k];
-      const qi = e & 15;
-      const s = out[k];
-      if (s >= bars[qi]) bars[qi] = offerTie(heaps[qi], s, start + (e >> 4), bars[qi], accept);
+      const row = start + (e >> 2);
+      const q0 = (e & 3) << 2;
+      const sc = scales[row];
+      for (let qi = q0, o = k << 2; qi < q0 + 4 && qi < nq; qi++, o++) {
+        if (!(out[o] * sc >= pass[qi])) continue;
+        const s = dotRowF32(data, row * dim, qs[qi], dim);
+        if (s >= bars[qi]) {
+          const heap = heaps[qi];
+          if (!heap.accepts(s, row)) continue;
+          if (accept !== null && !accept(row)) continue;
+          heap.offer(s, row);
+          if (heap.full) {
+            bars[qi] = heap.threshold;
+            pass[qi] = shadow(qi);
+          }
+        }
+      }
     }
   }
 }

@@ -5,17 +5,18 @@ import { dotRowF32, dotRowsF32, dotRowsInt8 } from './kernels.js';
 import type { KernelMemory } from './kernel-memory.js';
 import { quantizeRow } from './quantize.js';
 import type { F32Rows, Int8Rows, RowStore } from './row-store.js';
-import { f32Below } from './pick-bounds.js';
+import { shadowBar } from './pick-bounds.js';
 import {
   MANY_BATCH,
   pickArea,
   SCAN_BLOCK,
   scanManyF32Js,
-  scanManyF32Wasm,
+  scanManyF32Shadow,
   scanManyInt8Js,
   scanManyInt8Wasm,
   writeInt8Batch,
   type ManyScanInput,
+  type ShadowQuery,
 } from './scan-many.js';
 import { writeInt8Query } from './simd.js';
 import { TopK, type RowTieBreak } from './topk.js';
@@ -68,14 +69,13 @@ export interface RangeScan extends Scanner {
   ): void;
   /** Drains `cand` (c candidates) and offers each, rescored against query qf[qOff..qOff+dim), to `heap` when >= floor. */
   rescore(c: number, cand: TopK, qf: Float64Array, qOff: number, floor: number, heap: TopK): void;
-  /** int8: the scales array the pass multiplies by (null for f32). */
+  /** The scales array pick_rows_i8 multiplies by: int8 rows' scales, or f32 rows' shadow scales. */
   readonly scales: Float32Array | null;
-  /** int8: a bound on every row's scale (see minDot; 0 for f32). */
+  /** A bound on every row's scale in `scales` (see minDot). */
   readonly maxScale: number;
+  /** f32: the queries loaded for the shadow pass (after load); null for int8. */
+  shadowQuery(): ShadowQuery | null;
 }
-
-/** Extra candidates the f32 SIMD pass keeps beyond k, so its f32 rounding (~1e-7) cannot push a true top-k row out. */
-const SIMD_SLACK = 16;
 
 /** Candidates kept by the int8 pass before exact rescoring: enough slack that quantisation noise rarely evicts a true top-k hit. */
 function int8CandidateCount(k: number): number {
@@ -176,14 +176,15 @@ class F32JsScan extends ScanBase implements Scanner {
   }
 }
 
-/** The SIMD f32 sums may sit a hair below the exact score: their pass compares against a slightly lowered floor. */
-const simdBar = (floor: number): number => (floor === -Infinity ? -Infinity : floor - 1e-5);
-
-/** f32 rows in wasm memory: the SIMD pass (f32 sums) picks k + slack candidates; each is rescored exactly, like the JS kernel scores. */
+/**
+ * f32 rows in wasm memory: pick_rows_i8 (one query) or pick_rows_i8_x4 (a batch) passes over the rows' int8 shadow, a
+ * quarter of the bytes, against bars lowered by the quantisation bound (pick-bounds.ts shadowBar), and each row that
+ * could reach a bar is scored exactly, like the JS kernel: the candidates are the exact top c, ties by id.
+ */
 class F32WasmScan extends ScanBase implements RangeScan {
   readonly kind = 'f32';
-  readonly scales = null;
-  readonly maxScale = 0;
+  private readonly codes: Int8Array;
+  private readonly query: ShadowQuery;
 
   constructor(
     private readonly rows: F32Rows,
@@ -191,23 +192,59 @@ class F32WasmScan extends ScanBase implements RangeScan {
     tie: RowTieBreak,
   ) {
     super(tie);
+    this.codes = new Int8Array(MANY_BATCH * rows.dim);
+    this.query = {
+      nq: 0,
+      qf: new Float64Array(0),
+      qScale: new Float64Array(MANY_BATCH),
+      qL1: new Float64Array(MANY_BATCH),
+      codesOff: 0,
+      scalesOff: 0,
+      maxScale: 0,
+      maxL1: 0,
+    };
   }
 
+  get scales(): Float32Array | null {
+    return this.rows.shadowScales;
+  }
+
+  get maxScale(): number {
+    return this.rows.maxScale;
+  }
+
+  /** The pass scores exactly, so k candidates are the answer. */
   candidates(kk: number, n: number): number {
-    return Math.min(kk + SIMD_SLACK, n);
+    return Math.min(kk, n);
   }
 
   bar(floor: number): number {
-    return simdBar(floor);
+    return floor;
+  }
+
+  shadowQuery(): ShadowQuery {
+    return this.query;
   }
 
   load(qf: Float64Array, nq: number): void {
     const mem = this.kernel;
-    if (nq === 1) mem.qF32.set(qf.subarray(0, this.rows.dim));
-    else
-      new Float32Array(mem.scan.memory.buffer, mem.layout.manyQOff, nq * this.rows.dim).set(
-        qf.subarray(0, nq * this.rows.dim),
-      );
+    const { dim, shadow, shadowScales, maxScale, maxL1 } = this.rows;
+    const codes = this.codes;
+    const q = this.query;
+    for (let i = 0; i < nq; i++) {
+      q.qScale[i] = quantizeRow(qf, i * dim, dim, codes, i * dim);
+      let l1 = 0;
+      for (let j = i * dim; j < i * dim + dim; j++) l1 += Math.abs(codes[j]);
+      q.qL1[i] = l1;
+    }
+    if (nq === 1) writeInt8Query(mem.scan.memory.buffer, mem.layout.qOff, codes, 0, dim, mem.int8Kind, true);
+    else writeInt8Batch(mem, codes, nq, dim);
+    q.nq = nq;
+    q.qf = qf;
+    q.codesOff = (shadow as Int8Array).byteOffset;
+    q.scalesOff = (shadowScales as Float32Array).byteOffset;
+    q.maxScale = maxScale;
+    q.maxL1 = maxL1;
   }
 
   one(qf: Float64Array, n: number, kk: number, floor: number, accept: Accept, heap: TopK): void {
@@ -220,24 +257,37 @@ class F32WasmScan extends ScanBase implements RangeScan {
 
   passRange(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
     const mem = this.kernel;
-    const dim = this.rows.dim;
-    const { qOff, rowsOff, manyOutOff } = mem.layout;
-    const a = pickArea(manyOutOff);
-    const buf = mem.scan.memory.buffer;
-    const out = new Float32Array(buf, a.out, SCAN_BLOCK);
-    const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
+    const q = this.query;
+    const { data, dim } = this.rows;
+    const qScale = q.qScale[0];
+    const qL1 = q.qL1[0];
+    const a = pickArea(mem.layout.manyOutOff);
+    const idx = new Int32Array(mem.scan.memory.buffer, a.idx, SCAN_BLOCK);
+    let pass = shadowBar(bar, qScale, qL1, q.maxScale, q.maxL1);
     for (let start = start0; start < n; start += SCAN_BLOCK) {
       const end = Math.min(n, start + SCAN_BLOCK);
-      // The kernel keeps rows at or above the bar as it stands now; the bar only rises, so the rest would fail below.
-      const c = mem.scan.pickRows(qOff, rowsOff + start * dim * 4, dim, end - start, a.out, f32Below(bar), a.idx);
+      // The kernel keeps the rows whose shadow score could reach the bar as it stands now (the bar only rises).
+      const c = mem.int8.pickRowsI8(
+        mem.layout.qOff,
+        q.codesOff + start * dim,
+        dim,
+        end - start,
+        a.out,
+        pass,
+        a.idx,
+        q.scalesOff + start * 4,
+      );
       for (let k = 0; k < c; k++) {
-        const s = out[k];
         const row = start + idx[k];
+        const s = dotRowF32(data, row * dim, q.qf, dim);
         if (s >= bar) {
           if (!cand.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
           cand.offer(s, row);
-          if (cand.full) bar = cand.threshold;
+          if (cand.full) {
+            bar = cand.threshold;
+            pass = shadowBar(bar, qScale, qL1, q.maxScale, q.maxL1);
+          }
         }
       }
     }
@@ -252,11 +302,8 @@ class F32WasmScan extends ScanBase implements RangeScan {
     accept: Accept,
   ): void {
     const dim = this.rows.dim;
-    scanManyF32Wasm(
-      this.kernel,
-      { start, n: end, dim, nq, qf: new Float64Array(0), codes: new Int8Array(0), heaps, bars, accept },
-      false,
-    );
+    const input = { start, n: end, dim, nq, qf: this.query.qf, codes: this.codes, heaps, bars, accept };
+    scanManyF32Shadow(this.kernel, this.rows.data, this.query, input);
   }
 
   many(
@@ -270,7 +317,7 @@ class F32WasmScan extends ScanBase implements RangeScan {
   ): void {
     const dim = this.rows.dim;
     const c = this.candidates(kk, n);
-    const { heaps, bars } = this.batch(nq, c, this.tie, simdBar(floor));
+    const { heaps, bars } = this.batch(nq, c, this.tie, this.bar(floor));
     this.load(qf, nq);
     this.passManyRange(0, n, nq, heaps, bars, accept);
     for (let i = 0; i < nq; i++) {
@@ -412,6 +459,10 @@ class Int8JsScan extends Int8Scan {
 /** int8 codes in wasm memory (SIMD128, or relaxed SIMD where the engine has it). */
 class Int8WasmScan extends Int8Scan implements RangeScan {
   readonly kind = 'i8';
+
+  shadowQuery(): null {
+    return null;
+  }
 
   constructor(
     rows: Int8Rows,

@@ -1,38 +1,7 @@
-;; f32 dot-product scan for CosineIndex, in wasm SIMD (f32x4). Compiled to simd-kernel-bytes.ts by
-;; `npm run build:wasm`. Layout is the caller's: the query, an output block and the rows live in this memory.
+;; int8 dot-product scans for CosineIndex, in wasm SIMD128: int8 rows, and f32 rows' int8 shadow. Compiled to
+;; simd-kernel-bytes.ts by `npm run build:wasm`. Layout is the caller's: queries, output areas and rows live in this memory.
 (module
   (memory (export "memory") 1 65536)
-
-  ;; out[i] = dot(rows[i], q) for i in [0, n); dim must be a multiple of 16.
-  (func (export "dot_rows") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32)
-    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
-    (local.set $p (local.get $rows))
-    (block $done
-      (loop $row
-        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
-        (local.set $a0 (v128.const i32x4 0 0 0 0))
-        (local.set $a1 (v128.const i32x4 0 0 0 0))
-        (local.set $a2 (v128.const i32x4 0 0 0 0))
-        (local.set $a3 (v128.const i32x4 0 0 0 0))
-        (local.set $j (i32.const 0))
-        (block $jdone
-          (loop $jloop
-            (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
-            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $q) (local.get $j))))))
-            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $q) (local.get $j))))))
-            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $q) (local.get $j))))))
-            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $q) (local.get $j))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 64)))
-            (br $jloop)))
-        (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2)))
-          (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
-                   (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
-        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row))))
 
   ;; Sum of `count` f32 values at ptr (count a multiple of 16): one streaming pass, the memory-bandwidth floor.
   (func (export "sum_f32") (param $ptr i32) (param $count i32) (result f32)
@@ -50,6 +19,56 @@
     (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
     (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
              (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
+
+;; shade_rows: the int8 shadow of n f32 rows at $rows (dim a multiple of 16): per row, scale = max|x| / 127 (f32)
+  ;; at $scales + 4r and codes nearest(x / scale) (f32 division, so |x - scale * code| <= scale * (1/2 + 2^-16)) at
+  ;; $codes + r * dim. Returns the largest row L1 norm, summed in f32 (within 2^-16 of the exact sum at dim <= 512).
+  (func (export "shade_rows") (param $rows i32) (param $n i32) (param $dim i32) (param $codes i32) (param $scales i32) (result f32)
+    (local $r i32) (local $j i32) (local $bytes i32) (local $p i32) (local $m v128) (local $l v128) (local $x v128)
+    (local $s f32) (local $sv v128) (local $l1 f32) (local $best f32)
+    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
+    (local.set $p (local.get $rows))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $m (v128.const i32x4 0 0 0 0))
+        (local.set $l (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $mdone
+          (loop $mloop
+            (br_if $mdone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $x (f32x4.abs (v128.load (i32.add (local.get $p) (local.get $j)))))
+            (local.set $m (f32x4.max (local.get $m) (local.get $x)))
+            (local.set $l (f32x4.add (local.get $l) (local.get $x)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $mloop)))
+        (local.set $s (f32.div (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                                        (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m))))
+                               (f32.const 127)))
+        (local.set $l1 (f32.add (f32.add (f32x4.extract_lane 0 (local.get $l)) (f32x4.extract_lane 1 (local.get $l)))
+                                (f32.add (f32x4.extract_lane 2 (local.get $l)) (f32x4.extract_lane 3 (local.get $l)))))
+        (local.set $best (f32.max (local.get $best) (local.get $l1)))
+        (f32.store (i32.add (local.get $scales) (i32.shl (local.get $r) (i32.const 2))) (local.get $s))
+        (local.set $sv (f32x4.splat (local.get $s)))
+        (local.set $j (i32.const 0))
+        (block $qdone
+          (loop $qloop
+            (br_if $qdone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (v128.store (i32.add (local.get $codes) (i32.shr_u (local.get $j) (i32.const 2)))
+              (i8x16.narrow_i16x8_s
+                (i16x8.narrow_i32x4_s
+                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.div (v128.load (i32.add (local.get $p) (local.get $j))) (local.get $sv))))
+                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.div (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (local.get $sv)))))
+                (i16x8.narrow_i32x4_s
+                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.div (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (local.get $sv))))
+                  (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.div (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (local.get $sv)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 64)))
+            (br $qloop)))
+        (local.set $codes (i32.add (local.get $codes) (local.get $dim)))
+        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $best))
 
   ;; out[i] = integer dot(codes of row i at `rows`, query codes at `q`) for n rows of `dim` int8 (dim a multiple of 16).
   ;; |code| <= 127, so each i8 product fits i16 and the i32 sums are exact.
@@ -91,49 +110,6 @@
         (br $l)))
     (i32.add (i32.add (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
              (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a)))))
-
-  ;; Many-query f32 scan: out[r * nq + i] = dot(row r, query i) for nq queries of `dim` f32 each at q (query i at
-  ;; q + i * dim * 4). Each dot sums in exactly dot_rows' order, so scores are bit-identical to one query at a time;
-  ;; the row stays in L1 while every query reads it.
-  (func (export "dot_rows_many") (param $q i32) (param $nq i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32)
-    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32) (local $i i32) (local $qp i32) (local $o i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
-    (local.set $p (local.get $rows))
-    (local.set $o (local.get $out))
-    (block $done
-      (loop $row
-        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
-        (local.set $i (i32.const 0))
-        (local.set $qp (local.get $q))
-        (block $qdone
-          (loop $qloop
-            (br_if $qdone (i32.ge_u (local.get $i) (local.get $nq)))
-            (local.set $a0 (v128.const i32x4 0 0 0 0))
-            (local.set $a1 (v128.const i32x4 0 0 0 0))
-            (local.set $a2 (v128.const i32x4 0 0 0 0))
-            (local.set $a3 (v128.const i32x4 0 0 0 0))
-            (local.set $j (i32.const 0))
-            (block $jdone
-              (loop $jloop
-                (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
-                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $j (i32.add (local.get $j) (i32.const 64)))
-                (br $jloop)))
-            (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
-            (f32.store (local.get $o)
-              (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
-                       (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
-            (local.set $o (i32.add (local.get $o) (i32.const 4)))
-            (local.set $qp (i32.add (local.get $qp) (local.get $bytes)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $qloop)))
-        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row))))
 
   ;; Many-query int8 scan, 4 queries per group: out[(r * ng + g) * 4 + k] = exact integer dot(row r, query 4g + k).
   ;; Queries are stored sign-extended to i16 (query i at q + i * dim * 2), so each row chunk is widened once and
@@ -183,88 +159,11 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
 
-    ;; The pick_* kernels below are the dot kernels plus the candidate pass's bar test: each writes its results
+  ;; The pick_* kernels below are the dot kernels plus the candidate pass's bar test: each writes its results
   ;; compacted, out[c] = score and idx[c] = its row (or row and query), and advances c only where the score reaches
   ;; the caller's minimum, so the JS selection loop touches only rows that can enter the top-k. Returns c.
 
-  ;; f32 single query: out[c] = dot(row r, q) (dot_rows' sums, bit-identical), idx[c] = r, kept where >= $min.
-  (func (export "pick_rows") (param $q i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $min f32) (param $idx i32) (result i32)
-    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32) (local $c i32) (local $s f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
-    (local.set $p (local.get $rows))
-    (block $done
-      (loop $row
-        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
-        (local.set $a0 (v128.const i32x4 0 0 0 0))
-        (local.set $a1 (v128.const i32x4 0 0 0 0))
-        (local.set $a2 (v128.const i32x4 0 0 0 0))
-        (local.set $a3 (v128.const i32x4 0 0 0 0))
-        (local.set $j (i32.const 0))
-        (block $jdone
-          (loop $jloop
-            (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
-            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $q) (local.get $j))))))
-            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $q) (local.get $j))))))
-            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $q) (local.get $j))))))
-            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $q) (local.get $j))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 64)))
-            (br $jloop)))
-        (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
-        (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
-                               (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $s))
-        (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
-        (local.set $c (i32.add (local.get $c) (f32.ge (local.get $s) (local.get $min))))
-        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row)))
-    (local.get $c))
-
-  ;; f32 many queries (nq <= 16, back to back at q): out[c] = dot(row r, query i) (bit-identical to dot_rows),
-  ;; idx[c] = r * 16 + i, kept where >= the f32 at mins + 4i. Four queries share each loaded row chunk.
-  (func (export "pick_rows_many") (param $q i32) (param $nq i32) (param $rows i32) (param $dim i32) (param $n i32) (param $out i32) (param $mins i32) (param $idx i32) (result i32)
-    (local $r i32) (local $p i32) (local $j i32) (local $bytes i32) (local $i i32) (local $qp i32) (local $c i32) (local $s f32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local.set $bytes (i32.shl (local.get $dim) (i32.const 2)))
-    (local.set $p (local.get $rows))
-    (block $done
-      (loop $row
-        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
-        (local.set $i (i32.const 0))
-        (local.set $qp (local.get $q))
-        (block $qdone
-          (loop $qloop
-            (br_if $qdone (i32.ge_u (local.get $i) (local.get $nq)))
-            (local.set $a0 (v128.const i32x4 0 0 0 0))
-            (local.set $a1 (v128.const i32x4 0 0 0 0))
-            (local.set $a2 (v128.const i32x4 0 0 0 0))
-            (local.set $a3 (v128.const i32x4 0 0 0 0))
-            (local.set $j (i32.const 0))
-            (block $jdone
-              (loop $jloop
-                (br_if $jdone (i32.ge_u (local.get $j) (local.get $bytes)))
-                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (i32.add (local.get $p) (local.get $j))) (v128.load (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (i32.add (local.get $p) (local.get $j))) (v128.load offset=16 (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (i32.add (local.get $p) (local.get $j))) (v128.load offset=32 (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (i32.add (local.get $p) (local.get $j))) (v128.load offset=48 (i32.add (local.get $qp) (local.get $j))))))
-                (local.set $j (i32.add (local.get $j) (i32.const 64)))
-                (br $jloop)))
-            (local.set $a0 (f32x4.add (f32x4.add (local.get $a0) (local.get $a1)) (f32x4.add (local.get $a2) (local.get $a3))))
-            (local.set $s (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0)))
-                                   (f32.add (f32x4.extract_lane 2 (local.get $a0)) (f32x4.extract_lane 3 (local.get $a0)))))
-            (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $s))
-            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $c) (i32.const 2))) (i32.or (i32.shl (local.get $r) (i32.const 4)) (local.get $i)))
-            (local.set $c (i32.add (local.get $c) (f32.ge (local.get $s) (f32.load (i32.add (local.get $mins) (i32.shl (local.get $i) (i32.const 2)))))))
-            (local.set $qp (i32.add (local.get $qp) (local.get $bytes)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $qloop)))
-        (local.set $p (i32.add (local.get $p) (local.get $bytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row)))
-    (local.get $c))
-
-;; int8 single query: out[c] = exact integer dot(row r, q), idx[c] = r, kept where dot * scale[r] >= $bar in f64
+  ;; int8 single query: out[c] = exact integer dot(row r, q), idx[c] = r, kept where dot * scale[r] >= $bar in f64
   ;; (f64(dot) * f64(f32 scale at $scales + 4r), rounded once: the JS selection's own `dot * scales[row]`, so the
   ;; kernel keeps exactly the rows that test would keep). Rows go in blocks of 4 (the query's two vectors per 16-code
   ;; chunk load once for four rows); a block whose four scores all miss the bar writes nothing; the last n mod 4 rows
@@ -367,7 +266,7 @@
         (br $tail)))
     (local.get $c))
 
-    ;; int8 many queries, 4 per group: out[c] = the 4 exact dots of (row r, group g) as i32x4, idx[c] = r * 4 + g,
+  ;; int8 many queries, 4 per group: out[c] = the 4 exact dots of (row r, group g) as i32x4, idx[c] = r * 4 + g,
   ;; kept where any query k of the group reaches its minimum (the i32 at mins + 16g + 4k). Queries widened to i16 and
   ;; interleaved by 16-code chunk (scan-many.ts writeInt8Batch): group g at q + g * dim * 8, chunk c at + c * 128,
   ;; query k's 16 values at + 32k, so one pointer and static offsets reach all 8 loads of a chunk. Sums inlined (no call).

@@ -42,27 +42,15 @@ export interface Int8Kernels {
 
 export interface SimdScan extends Int8Kernels {
   readonly memory: WebAssembly.Memory;
-  /** out[i] = dot(row i at `rows`, query at `q`) for n rows of `dim` f32 (byte offsets; dim a multiple of 16). */
-  dotRows(q: number, rows: number, dim: number, n: number, out: number): void;
-  /** out[r × nq + i] = dot(row r, query i), each summed in dotRows' order (bit-identical); queries back to back at q. */
-  dotRowsMany(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
-  /** dotRows compacted: out[c] = score (f32), idx[c] = row, kept where score >= min (an f32); returns c. */
-  pickRows(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
-  /** dotRowsMany compacted: out[c] = score, idx[c] = row × 16 + query, kept where score >= the f32 at mins + 4 × query. */
-  pickRowsMany(
-    q: number,
-    nq: number,
-    rows: number,
-    dim: number,
-    n: number,
-    out: number,
-    mins: number,
-    idx: number,
-  ): number;
   /** Sum of `count` f32 at byte offset `ptr` (count a multiple of 16): one streaming pass. */
   sumF32(ptr: number, count: number): number;
   /** Sum of `count` int8 at `ptr` (count a multiple of 16). */
   sumI8(ptr: number, count: number): number;
+  /**
+   * f32 rows' int8 shadow (simd-kernel.wat shade_rows): n rows of dim f32 at `rows` → codes at `codes`, scales at
+   * `scales`; returns the largest row L1 norm (f32 sum).
+   */
+  shadeRows(rows: number, n: number, dim: number, codes: number, scales: number): number;
   /** The relaxed-SIMD int8 kernels on the same memory, or null where the engine lacks relaxed SIMD. */
   readonly relaxed: Int8Kernels | null;
 }
@@ -170,14 +158,11 @@ export function instantiateSimdScan(
     const inst = new WebAssembly.Instance(mod, memory === null ? {} : { env: { memory } });
     const ex = inst.exports as {
       memory?: WebAssembly.Memory;
-      dot_rows: SimdScan['dotRows'];
-      dot_rows_many: SimdScan['dotRowsMany'];
       sum_f32: SimdScan['sumF32'];
       dot_rows_i8: SimdScan['dotRowsI8'];
       dot_rows_i8_x4: SimdScan['dotRowsI8x4'];
       sum_i8: SimdScan['sumI8'];
-      pick_rows: SimdScan['pickRows'];
-      pick_rows_many: SimdScan['pickRowsMany'];
+      shade_rows: SimdScan['shadeRows'];
       pick_rows_i8: SimdScan['pickRowsI8'];
       pick_rows_i8_x4: SimdScan['pickRowsI8x4'];
     };
@@ -205,14 +190,11 @@ export function instantiateSimdScan(
     }
     return {
       memory: mem,
-      dotRows: ex.dot_rows,
-      dotRowsMany: ex.dot_rows_many,
       sumF32: ex.sum_f32,
       dotRowsI8: ex.dot_rows_i8,
       dotRowsI8x4: ex.dot_rows_i8_x4,
       sumI8: ex.sum_i8,
-      pickRows: ex.pick_rows,
-      pickRowsMany: ex.pick_rows_many,
+      shadeRows: ex.shade_rows,
       pickRowsI8: ex.pick_rows_i8,
       pickRowsI8x4: ex.pick_rows_i8_x4,
       relaxed,

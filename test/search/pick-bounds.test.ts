@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CosineIndex, type CosineIndexOptions } from '../../src/search/cosine-index.js';
-import { f32Below, I32_MAX, I32_MIN, minDot } from '../../src/search/pick-bounds.js';
+import { dotRowF32 } from '../../src/search/kernels.js';
+import { I32_MAX, I32_MIN, minDot, shadowBar } from '../../src/search/pick-bounds.js';
+import { KernelMemory } from '../../src/search/kernel-memory.js';
+import { quantizeRow } from '../../src/search/quantize.js';
+import { F32Rows } from '../../src/search/row-store.js';
 import { createSimdScan, writeInt8Many, writeInt8Query } from '../../src/search/simd.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
@@ -57,25 +61,117 @@ describe('minDot: the least integer dot that can reach a bar', () => {
   });
 });
 
-describe('f32Below: the largest float32 at or below a double', () => {
-  it('is a float32 <= x with the next float32 above it > x', () => {
-    const rand = seededRandom(5);
-    const xs = [0, -0, 1e-50, -1e-50, 2 ** -149, -(2 ** -149), 1, -1, 0.1, -0.1, 3.5e38, -3.5e38, Infinity, -Infinity];
-    for (let i = 0; i < 2000; i++) xs.push((rand() - 0.5) * 10 ** Math.floor(rand() * 20 - 10));
-    const buf = new Float32Array(1);
-    const bits = new Int32Array(buf.buffer);
-    for (const x of xs) {
-      const b = f32Below(x);
-      expect(Math.fround(b)).toBe(b);
-      expect(b <= x).toBe(true);
-      if (b === Infinity || b === -Infinity) continue;
-      // The next float32 up from b.
-      buf[0] = b;
-      if (b > 0) bits[0] += 1;
-      else if (b === 0) bits[0] = 1;
-      else bits[0] -= 1;
-      expect(buf[0] > x).toBe(true);
+describe('shadowBar: the int8 shadow bar for f32 rows', () => {
+  /** `n` random unit rows (as the index stores them). */
+  function unitRows(rand: () => number, n: number): Float32Array {
+    const flat = randomVectors(rand, n, D);
+    for (let r = 0; r < n; r++) {
+      const row = flat.subarray(r * D, r * D + D);
+      const norm = Math.sqrt(row.reduce((a, x) => a + x * x, 0));
+      for (let j = 0; j < D; j++) row[j] /= norm;
     }
+    return flat;
+  }
+
+  /** Unit rows whose rounding errors all push the shadow score one way against `q`: the bound's worst case. */
+  function worstRows(q: Float64Array, n: number, rand: () => number): Float32Array {
+    const flat = new Float32Array(n * D);
+    for (let r = 0; r < n; r++) {
+      const row = flat.subarray(r * D, r * D + D);
+      const sign = r % 2 === 0 ? 1 : -1;
+      // Values just under a half step off a code, signed with the query; one large value fixes the scale.
+      const step = 0.05 + 0.2 * rand();
+      for (let j = 0; j < D; j++) row[j] = Math.sign(q[j] || 1) * sign * step * (Math.floor(rand() * 4) + 0.4999);
+      row[r % D] = 127 * step;
+      let norm = 0;
+      for (let j = 0; j < D; j++) norm += row[j] * row[j];
+      for (let j = 0; j < D; j++) row[j] /= Math.sqrt(norm);
+    }
+    return flat;
+  }
+
+  /** The rows in an f32 store with a kernel: the shadow the scans read (shade_rows), and its bounds. */
+  function shadowOf(rows: Float32Array, n: number): F32Rows {
+    const store = new F32Rows(D, KernelMemory.create('f32', D, false));
+    store.grow(n, 0);
+    const enc = store.encode(rows);
+    for (let r = 0; r < n; r++) store.write(r, enc, r);
+    return store;
+  }
+
+  /** The query's int8 form as the scans load it. */
+  function queryOf(q: Float64Array): { qc: Int8Array; qScale: number; qL1: number } {
+    const qc = new Int8Array(D);
+    const qScale = quantizeRow(q, 0, D, qc, 0);
+    return { qc, qScale, qL1: qc.reduce((a, c) => a + Math.abs(c), 0) };
+  }
+
+  it('keeps every row whose exact score reaches the bar: bars at each row score, on random and worst-case rows', () => {
+    const rand = seededRandom(11);
+    const n = 400;
+    let used = 0;
+    for (let t = 0; t < 20; t++) {
+      const q = Float64Array.from(unitRows(rand, 1));
+      const rows = t % 2 === 0 ? unitRows(rand, n) : worstRows(q, n, rand);
+      const store = shadowOf(rows, n);
+      const codes = store.shadow!;
+      const scales = store.shadowScales!;
+      expect(store.kernel).not.toBeNull();
+      const { qc, qScale, qL1 } = queryOf(q);
+      const delta = shadowBar(0, qScale, qL1, store.maxScale, store.maxL1) * -qScale;
+      for (let r = 0; r < n; r++) {
+        let dot = 0;
+        for (let j = 0; j < D; j++) dot += codes[r * D + j] * qc[j];
+        const exact = dotRowF32(rows, r * D, q, D);
+        // The kernel's test, f64(dot) × f64(scale) >= bar', must hold for the row's own exact score as the bar.
+        const bar = shadowBar(exact, qScale, qL1, store.maxScale, store.maxL1);
+        expect(dot * scales[r] >= bar).toBe(true);
+        used = Math.max(used, (exact - qScale * scales[r] * dot) / delta);
+      }
+      expect(shadowBar(-Infinity, qScale, qL1, store.maxScale, store.maxL1)).toBe(-Infinity);
+    }
+    // Not loose: the worst-case rows use most of the bound (0.95 when measured).
+    expect(used).toBeGreaterThan(0.8);
+    expect(used).toBeLessThanOrEqual(1);
+  });
+
+  it('lowers the bar by a few hundredths of a cosine on random unit rows, so the pass reads few rows twice', () => {
+    const rand = seededRandom(12);
+    const n = 2000;
+    const store = shadowOf(unitRows(rand, n), n);
+    const { qScale, qL1 } = queryOf(Float64Array.from(unitRows(rand, 1)));
+    const lowered = 0.4 - shadowBar(0.4, qScale, qL1, store.maxScale, store.maxL1) * qScale;
+    expect(lowered).toBeGreaterThan(0);
+    expect(lowered).toBeLessThan(0.05);
+  });
+
+  it('shade_rows: scale max|x| / 127, codes within half a step and a hair, the largest L1 norm', () => {
+    const rand = seededRandom(13);
+    const n = 300;
+    const rows = unitRows(rand, n);
+    rows.fill(0, 0, D);
+    rows[5] = -1; // a one-hot row: codes 0 and -127
+    const store = shadowOf(rows, n);
+    const codes = store.shadow!;
+    const scales = store.shadowScales!;
+    let maxL1 = 0;
+    for (let r = 0; r < n; r++) {
+      const row = rows.subarray(r * D, r * D + D);
+      const maxAbs = row.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
+      expect(scales[r]).toBe(Math.fround(maxAbs / 127));
+      for (let j = 0; j < D; j++) {
+        expect(Math.abs(codes[r * D + j])).toBeLessThanOrEqual(127);
+        expect(Math.abs(row[j] - scales[r] * codes[r * D + j])).toBeLessThanOrEqual(scales[r] * (0.5 + 2 ** -16));
+      }
+      maxL1 = Math.max(
+        maxL1,
+        row.reduce((a, x) => a + Math.abs(x), 0),
+      );
+    }
+    expect(codes[5]).toBe(-127);
+    expect(store.maxL1).toBeGreaterThanOrEqual(maxL1);
+    expect(store.maxL1).toBeLessThan(maxL1 * 1.01);
+    expect(store.maxScale).toBe(scales.subarray(0, n).reduce((a, x) => Math.max(a, x), 0));
   });
 });
 
@@ -161,41 +257,6 @@ describe('pick_* kernels: the dot kernels, compacted to scores at or above a min
       expect(Array.from({ length: c }, (_, k) => [ix[k], o[4 * k], o[4 * k + 1], o[4 * k + 2], o[4 * k + 3]])).toEqual(
         want,
       );
-    }
-  });
-
-  it('pick_rows and pick_rows_many keep the f32 sums (bit for bit dot_rows) at or above an f32 minimum', () => {
-    const nq = 7;
-    const qf = new Float32Array(buf, 0, nq * D);
-    const rf = new Float32Array(scan.memory.buffer, rowsOff, n * D);
-    for (let i = 0; i < qf.length; i++) qf[i] = rand() - 0.5;
-    for (let i = 0; i < rf.length; i++) rf[i] = rand() - 0.5;
-    rf.copyWithin(D, 0, D); // equal rows: equal sums
-    const sums: Float32Array[] = [];
-    const dots = 240000; // past the f32 rows
-    for (let i = 0; i < nq; i++) {
-      scan.dotRows(i * D * 4, rowsOff, D, n, dots);
-      sums.push(new Float32Array(buf, dots, n).slice());
-    }
-    const mf = new Float32Array(buf, mins, 16);
-    for (const pickAt of [-Infinity, Infinity, 0, 50, 199]) {
-      const minOf = (i: number): number =>
-        Math.abs(pickAt) === Infinity ? pickAt : [...sums[i]].sort((a, b) => a - b)[pickAt];
-      const c1 = scan.pickRows(0, rowsOff, D, n, out, minOf(0), idx);
-      const want1 = [...sums[0]].map((s, r) => [r, s]).filter(([, s]) => s >= minOf(0));
-      expect(c1).toBe(want1.length);
-      const o1 = new Float32Array(buf, out, c1);
-      const ix1 = new Int32Array(buf, idx, c1);
-      expect(Array.from({ length: c1 }, (_, k) => [ix1[k], o1[k]])).toEqual(want1);
-      for (let i = 0; i < nq; i++) mf[i] = minOf(i);
-      const c = scan.pickRowsMany(0, nq, rowsOff, D, n, out, mins, idx);
-      const want: number[][] = [];
-      for (let r = 0; r < n; r++)
-        for (let i = 0; i < nq; i++) if (sums[i][r] >= mf[i]) want.push([r * 16 + i, sums[i][r]]);
-      expect(c).toBe(want.length);
-      const o = new Float32Array(buf, out, c);
-      const ix = new Int32Array(buf, idx, c);
-      expect(Array.from({ length: c }, (_, k) => [ix[k], o[k]])).toEqual(want);
     }
   });
 });

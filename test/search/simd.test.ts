@@ -17,7 +17,7 @@ describe('wasm SIMD f32 scan', () => {
     );
   });
 
-  it('dot_rows_i8_x4 (i16-widened queries) gives exact integer dots for 4-query groups, and dot_rows_many equals dot_rows bit for bit', () => {
+  it('dot_rows_i8_x4 (i16-widened queries) gives exact integer dots for 4-query groups', () => {
     const scan = createSimdScan({ relaxed: false })!;
     const n = 50;
     const ng = 3;
@@ -40,19 +40,6 @@ describe('wasm SIMD f32 scan', () => {
         for (let j = 0; j < D; j++) s += rows[r * D + j] * q16[i * D + j];
         expect(out[r * ng * 4 + i]).toBe(s);
       }
-    }
-    // f32: many-query sums must be bit-identical to the single-query kernel's.
-    const nq = 5;
-    const qf = new Float32Array(scan.memory.buffer, qOff, nq * D);
-    const rf = new Float32Array(scan.memory.buffer, rowsOff, n * D);
-    for (let i = 0; i < qf.length; i++) qf[i] = rand() - 0.5;
-    for (let i = 0; i < rf.length; i++) rf[i] = rand() - 0.5;
-    scan.dotRowsMany(qOff, nq, rowsOff, D, n, outOff);
-    const many = new Float32Array(scan.memory.buffer, outOff, n * nq).slice();
-    for (let i = 0; i < nq; i++) {
-      scan.dotRows(qOff + i * D * 4, rowsOff, D, n, outOff);
-      const one = new Float32Array(scan.memory.buffer, outOff, n);
-      for (let r = 0; r < n; r++) expect(many[r * nq + i]).toBe(one[r]);
     }
   });
 
@@ -79,25 +66,16 @@ describe('wasm SIMD f32 scan', () => {
     expect(scan.sumI8(D + n * 4, n * D)).toBe(total);
   });
 
-  it('dot_rows and sum_f32 agree with float64 sums to f32 rounding', () => {
+  it('sum_f32 agrees with the float64 sum to f32 rounding', () => {
     const scan = createSimdScan()!;
     const n = 300;
-    scan.memory.grow(Math.ceil((D * 4 + n * 4 + n * D * 4) / 65536));
-    const q = new Float32Array(scan.memory.buffer, 0, D);
-    const rows = new Float32Array(scan.memory.buffer, D * 4 + n * 4, n * D);
+    scan.memory.grow(Math.ceil((n * D * 4) / 65536));
+    const rows = new Float32Array(scan.memory.buffer, 0, n * D);
     const rand = seededRandom(5);
-    for (let j = 0; j < D; j++) q[j] = rand() - 0.5;
     for (let i = 0; i < rows.length; i++) rows[i] = rand() - 0.5;
-    scan.dotRows(0, D * 4 + n * 4, D, n, D * 4);
-    const out = new Float32Array(scan.memory.buffer, D * 4, n);
     let total = 0;
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += rows[r * D + j] * q[j];
-      expect(Math.abs(out[r] - s)).toBeLessThan(1e-5);
-      for (let j = 0; j < D; j++) total += rows[r * D + j];
-    }
-    expect(Math.abs(scan.sumF32(D * 4 + n * 4, n * D) - total)).toBeLessThan(1e-2);
+    for (let i = 0; i < rows.length; i++) total += rows[i];
+    expect(Math.abs(scan.sumF32(0, n * D) - total)).toBeLessThan(1e-2);
   });
 
   it.each([

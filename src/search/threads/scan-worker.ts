@@ -3,6 +3,8 @@
 // score, so the caller's merge with the id tie-break picks exactly the single-thread candidates. It is shipped as the
 // source text of one self-contained function (Node `eval` worker or a blob: URL), so no bundler has to find a file.
 
+import type { ShadowQuery } from '../scan-many.js';
+
 /** What the pool sends a scan thread: its memory and compiled kernels once, then one message per scan. */
 export type ScanWorkerMessage =
   | {
@@ -37,10 +39,12 @@ export interface ScanRequest {
   rowsOff: number;
   /** This thread's output area. */
   outOff: number;
-  /** i8: the byte offset of the row scales in the shared memory (KernelMemory.scalesF32). */
+  /** The byte offset of the scales pick_rows_i8 reads (int8 rows', or f32 rows' shadow) in the shared memory (KernelMemory.scalesF32). */
   scalesOff: number;
-  /** i8: a bound on every row's scale (pick-bounds.ts minDot). */
+  /** A bound on every row's scale at scalesOff (pick-bounds.ts minDot). */
   maxScale: number;
+  /** f32: the shadow pass's queries (their codes sit at qOff), else null. */
+  shadow: ShadowQuery | null;
 }
 
 /** Per query: counts[i] candidates at rows/scores[offset of i]. */
@@ -60,17 +64,6 @@ function scanWorkerMain(): void {
     dot_rows_many(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
     dot_rows_i8(q: number, rows: number, dim: number, n: number, out: number): void;
     dot_rows_i8_x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
-    pick_rows(q: number, rows: number, dim: number, n: number, out: number, min: number, idx: number): number;
-    pick_rows_many(
-      q: number,
-      nq: number,
-      rows: number,
-      dim: number,
-      n: number,
-      out: number,
-      mins: number,
-      idx: number,
-    ): number;
     pick_rows_i8(
       q: number,
       rows: number,
@@ -110,7 +103,7 @@ function scanWorkerMain(): void {
   const SCAN_BLOCK = 256;
   /** scan-many.ts PICK_BYTES: the thread's area holds compacted scores, then their indices, then the minimums. */
   const PICK_BYTES = 16 * SCAN_BLOCK * 4;
-  // Copies of pick-bounds.ts minDot and f32Below (this function cannot import); threads.test.ts checks the results.
+  // Copies of pick-bounds.ts minDot and shadowBar (this function cannot import); threads.test.ts checks the results.
   const minDot = (bar: number, maxScale: number): number => {
     if (!(bar > 0)) return -0x80000000;
     let d = Math.ceil(bar / maxScale);
@@ -120,16 +113,24 @@ function scanWorkerMain(): void {
     while (d < 0x7fffffff && d * maxScale < bar) d++;
     return d;
   };
-  const f1 = new Float32Array(1);
-  const b1 = new Int32Array(f1.buffer);
-  const f32Below = (x: number): number => {
-    const f = Math.fround(x);
-    if (f <= x) return f;
-    f1[0] = f;
-    if (f > 0) b1[0] -= 1;
-    else if (f === 0) b1[0] = 0x80000001 | 0;
-    else b1[0] += 1;
-    return f1[0];
+  const shadowBar = (bar: number, qScale: number, qL1: number, maxScale: number, maxL1: number): number => {
+    if (!(bar > -Infinity) || !(qScale > 0)) return -Infinity;
+    const delta = 0.5 * qScale * (maxScale * qL1 + maxL1) * (1 + 1e-4) + 1e-12 * (1 + maxL1);
+    const x = (bar - delta) / qScale;
+    return x - Math.abs(x) * 1e-12 - 1e-300;
+  };
+  // kernels.ts dotRowF32, summed in the same order so a row scores the same bits on every thread.
+  const dotRowF32 = (data: Float32Array, base: number, q: Float64Array, dim: number): number => {
+    const dEven = dim - (dim & 1);
+    let s = 0;
+    let t = 0;
+    let j = 0;
+    for (; j < dEven; j += 2) {
+      s += data[base + j] * q[j];
+      t += data[base + j + 1] * q[j + 1];
+    }
+    if (j < dim) s += data[base + j] * q[j];
+    return s + t;
   };
 
   const push = (h: Sel, s: number, row: number): void => {
@@ -190,23 +191,29 @@ function scanWorkerMain(): void {
       sels.push({ sc: new Float64Array(c), rw: new Int32Array(c), n: 0, cap: c, ties: new Int32Array(16), tn: 0 });
     const buf = memory!.buffer;
     const f32 = r.kind === 'f32';
-    const rowBytes = f32 ? dim * 4 : dim;
     const ng = (nq + 3) >> 2;
     const idxOff = outOff + PICK_BYTES;
     const minsOff = idxOff + PICK_BYTES;
-    const outF = new Float32Array(buf, outOff, PICK_BYTES >> 2);
     const outI = new Int32Array(buf, outOff, PICK_BYTES >> 2);
     const idx = new Int32Array(buf, idxOff, PICK_BYTES >> 2);
-    const minsF = new Float32Array(buf, minsOff, 16);
     const minsI = new Int32Array(buf, minsOff, 16);
     const sc = f32 ? null : new Float32Array(buf, scalesOff, n);
+    const sh = r.shadow;
+    const sf = f32 ? new Float32Array(buf, scalesOff, n) : null;
+    const rowsF = f32 ? new Float32Array(buf, rowsOff, n * dim) : null;
+    const qs: Float64Array[] = [];
+    for (let q = 0; f32 && q < nq; q++) qs.push(sh!.qf.subarray(q * dim, q * dim + dim));
+    const pass = new Float64Array(nq);
     const bar = Float64Array.from(bars);
     // A row enters a query's heap when its score reaches the bar (the heap's least score once full, never below the floor).
     const offer = (q: number, s: number, row: number): void => {
       const h = sels[q];
       if (s >= bar[q]) {
         push(h, s, row);
-        if (h.n >= h.cap) bar[q] = h.sc[0] > bars[q] ? h.sc[0] : bars[q];
+        if (h.n >= h.cap) {
+          bar[q] = h.sc[0] > bars[q] ? h.sc[0] : bars[q];
+          if (sh !== null) pass[q] = shadowBar(bar[q], sh.qScale[q], sh.qL1[q], sh.maxScale, sh.maxL1);
+        }
       }
     };
     for (let q = nq; q < ng * 4; q++) minsI[q] = 0x7fffffff; // padding queries never reach it
@@ -215,16 +222,28 @@ function scanWorkerMain(): void {
       const end = Math.min(n, start + chunk);
       for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
         const e0 = Math.min(end, s0 + SCAN_BLOCK);
-        const ptr = rowsOff + s0 * rowBytes;
+        const ptr = rowsOff + s0 * dim;
         // The kernels keep only scores at or above each bar as it stands now (bars only rise): see pick-bounds.ts.
         if (f32) {
+          // The int8 shadow pass (scan.ts F32WasmScan, scan-many.ts scanManyF32Shadow), each kept row scored exactly.
+          const sq = sh!;
+          const cp = sq.codesOff + s0 * dim;
+          for (let q = 0; q < nq; q++) pass[q] = shadowBar(bar[q], sq.qScale[q], sq.qL1[q], sq.maxScale, sq.maxL1);
           if (nq === 1) {
-            const k = simd!.pick_rows(qOff, ptr, dim, e0 - s0, outOff, f32Below(bar[0]), idxOff);
-            for (let e = 0; e < k; e++) offer(0, outF[e], s0 + idx[e]);
+            const k = i8!.pick_rows_i8(qOff, cp, dim, e0 - s0, outOff, pass[0], idxOff, scalesOff + s0 * 4);
+            for (let e = 0; e < k; e++) {
+              const row = s0 + idx[e];
+              offer(0, dotRowF32(rowsF!, row * dim, qs[0], dim), row);
+            }
           } else {
-            for (let q = 0; q < nq; q++) minsF[q] = f32Below(bar[q]);
-            const k = simd!.pick_rows_many(qOff, nq, ptr, dim, e0 - s0, outOff, minsOff, idxOff);
-            for (let e = 0; e < k; e++) offer(idx[e] & 15, outF[e], s0 + (idx[e] >> 4));
+            for (let q = 0; q < nq; q++) minsI[q] = minDot(pass[q], sq.maxScale);
+            const k = i8!.pick_rows_i8_x4(qOff, ng, cp, dim, e0 - s0, outOff, minsOff, idxOff);
+            for (let e = 0; e < k; e++) {
+              const row = s0 + (idx[e] >> 2);
+              const q0 = (idx[e] & 3) << 2;
+              for (let q = q0; q < q0 + 4 && q < nq; q++)
+                if (outI[e * 4 + q - q0] * sf![row] >= pass[q]) offer(q, dotRowF32(rowsF!, row * dim, qs[q], dim), row);
+            }
           }
         } else {
           if (nq === 1) {

@@ -67,22 +67,10 @@ export class ThreadedSearch {
     const scan = instantiateSimdScan(mod, rmod, memory);
     if (scan === null) return 'the shared-memory kernel failed to instantiate';
     const kernel = KernelMemory.onScan(scan, old.kind, old.dim, threads - 1);
-    if (rows.storage === 'int8' && kernel.int8Kind !== old.int8Kind) return 'relaxed SIMD differs on shared memory';
+    if (kernel.int8Kind !== old.int8Kind) return 'relaxed SIMD differs on shared memory'; // f32 rows scan their int8 shadow
     if (!kernel.reserve(rows.capacity)) return 'shared memory too small for the rows';
     // Move the rows (the whole capacity) and point the store at the shared kernel.
-    if (rows.storage === 'f32') {
-      const view = kernel.rowsF32(rows.capacity * rows.dim);
-      view.set(rows.data.subarray(0, view.length));
-      rows.data = view;
-    } else {
-      const view = kernel.rowsI8(rows.capacity * rows.dim);
-      view.set(rows.codes.subarray(0, view.length));
-      rows.codes = view;
-      const scales = kernel.scalesF32(rows.capacity);
-      scales.set(rows.scales.subarray(0, scales.length));
-      rows.scales = scales;
-    }
-    rows.kernel = kernel;
+    rows.moveInto(kernel);
     const s = rescan();
     if (!isRangeScan(s) || s.kernel !== kernel) return 'the index did not take the shared kernel';
     const control = new Int32Array(new SharedArrayBuffer(4 * threads));
@@ -205,6 +193,7 @@ export class ThreadedSearch {
         outOff: layout.threadOff + w * layout.threadStride,
         scalesOff: scan.scales === null ? 0 : scan.scales.byteOffset,
         maxScale: scan.maxScale,
+        shadow: scan.shadowQuery(),
       };
       ids.push(req.id);
       jobs.push(this.pool.run(w, req));
