@@ -152,7 +152,7 @@ export interface CosineIndexOptions {
   searchThreads?: number;
   /**
    * Rows from which `searchAsync` uses the threads; below, waking them costs more than they save. Default: the rows
-   * that fill 24 MiB (dim 128: 196,608 int8 rows, 49,152 f32 rows).
+   * whose int8 codes fill 24 MiB (dim 128: 196,608 rows; f32 rows scan an int8 shadow too).
    */
   searchThreadsMinRows?: number;
   /**

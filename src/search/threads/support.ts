@@ -47,13 +47,14 @@ export interface ThreadHost<M extends JsonValue> {
 
 /**
  * Threads pay once a scan outlasts waking them (50 µs to over 1 ms on a shared 2-core VM): from about 24 MiB of
- * scanned rows there (`npm run bench -- search-threads`): 196,608 int8 rows or 49,152 f32 rows at dim 128.
+ * scanned codes there (`npm run bench -- search-threads`): 196,608 rows at dim 128. f32 rows scan their int8 shadow,
+ * so the same number of bytes a row.
  */
 const THREADS_MIN_BYTES = 24 << 20;
 
-/** The default searchThreadsMinRows: the rows that fill THREADS_MIN_BYTES at this storage and dim. */
+/** The default searchThreadsMinRows: the rows whose int8 codes (or f32 rows' int8 shadow) fill THREADS_MIN_BYTES. */
 function defaultMinRows(options: CosineIndexOptions): number {
-  return Math.ceil(THREADS_MIN_BYTES / (options.dim * (options.storage === 'int8' ? 1 : 4)));
+  return Math.ceil(THREADS_MIN_BYTES / options.dim);
 }
 
 /** Checks the options into a fresh state; a cheap test for shared memory here, the rest when threads first start. */
