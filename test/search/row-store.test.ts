@@ -14,6 +14,21 @@ interface Internals {
 }
 const internals = (idx: CosineIndex): Internals => idx as unknown as Internals;
 
+/** Each of the first `count` rows' shadow is its quantisation (simd-kernel.wat shade_rows), within the store's bounds. */
+function expectShadowOf(rows: F32Rows, count: number): void {
+  const codes = rows.shadow as Int8Array;
+  const scales = rows.shadowScales as Float32Array;
+  for (let r = 0; r < count; r++) {
+    const row = rows.data.subarray(r * D, r * D + D);
+    const s = scales[r];
+    expect(s).toBe(Math.fround(row.reduce((a, x) => Math.max(a, Math.abs(x)), 0) / 127));
+    expect(s).toBeLessThanOrEqual(rows.maxScale);
+    expect(row.reduce((a, x) => a + Math.abs(x), 0)).toBeLessThanOrEqual(rows.maxL1);
+    for (let j = 0; j < D; j++)
+      expect(Math.abs(row[j] - s * codes[r * D + j])).toBeLessThanOrEqual(s * (0.5 + 2 ** -16));
+  }
+}
+
 describe('row stores', () => {
   it.each([null, 'kernel'] as const)(
     'F32Rows (%s): growth keeps rows, move copies a row, read returns a copy',
@@ -34,6 +49,14 @@ describe('row stores', () => {
       r3[0] = 42;
       expect(rows.read(3)[0]).not.toBe(42);
       expect(rows.arrays().f32).toBe(rows.data);
+      // The int8 shadow the wasm scans read follows every row through growth and moves.
+      expect(rows.shadow !== null).toBe(where !== null);
+      if (rows.shadow !== null) {
+        rows.grow(1000, 40); // more than doubling: the shadow moves past its old end
+        expectShadowOf(rows, 40);
+        rows.move(0, 39);
+        expectShadowOf(rows, 40);
+      }
     },
   );
 
