@@ -419,8 +419,11 @@ export async function run(): Promise<void> {
       const buildMs = performance.now() - t0;
       gc();
       // Payload bytes scale with capacity, so report used rows' storage plus the measured per-id bookkeeping.
+      // f32 rows in the wasm kernel keep an int8 shadow (codes + scale) beside them.
       const payload =
-        v.storage === 'f32' ? DIM * 4 : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : v.rescore === 'residual' ? DIM : 0);
+        v.storage === 'f32'
+          ? DIM * 4 + (v.kernel === 'js' ? 0 : DIM + 4)
+          : DIM + 4 + (v.rescore === 'f32' ? DIM * 4 : v.rescore === 'residual' ? DIM : 0);
       const bookkeeping = (heapBytes() - before - index.stats().bytes) / n;
       const idx = index;
       const timed = await timeQueries(queries, q, (x) => idx.search(x, K).map((h) => h.id));

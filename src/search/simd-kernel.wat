@@ -22,7 +22,7 @@
 
 ;; shade_rows: the int8 shadow of n f32 rows at $rows (dim a multiple of 16): per row, scale = max|x| / 127 (f32)
   ;; at $scales + 4r and codes nearest(x / scale) (f32 division, so |x - scale * code| <= scale * (1/2 + 2^-16)) at
-  ;; $codes + r * dim. Returns the largest row L1 norm, summed in f32 (within 2^-16 of the exact sum at dim <= 512).
+  ;; $codes + r * dim. Returns the largest row L1 norm, summed in f32 (dim / 4 terms a lane: relative error under (dim / 4 + 2) · 2^-24).
   (func (export "shade_rows") (param $rows i32) (param $n i32) (param $dim i32) (param $codes i32) (param $scales i32) (result f32)
     (local $r i32) (local $j i32) (local $bytes i32) (local $p i32) (local $m v128) (local $l v128) (local $x v128)
     (local $s f32) (local $sv v128) (local $l1 f32) (local $best f32)
