@@ -1,9 +1,18 @@
 // Scan threads: Node worker_threads or Web Workers running scan-worker.ts's function on the index's shared memory.
-// One request per thread at a time (the index runs one threaded scan at a time); replies resolve in order.
-import { scanWorkerSource, type ScanReply, type ScanRequest, type ScanWorkerMessage } from './scan-worker.js';
+// Jobs go through a shared job area and a doorbell the threads sleep on (Atomics.wait/notify); replies come back as
+// messages, by request id. One job at a time (the index runs one threaded scan at a time).
+import {
+  JOB_BELL,
+  scanJobBytes,
+  scanWorkerSource,
+  writeScanJob,
+  type ScanReply,
+  type ScanRequest,
+  type ScanWorkerInit,
+} from './scan-worker.js';
 
 interface Port {
-  post(m: ScanWorkerMessage): void;
+  post(m: ScanWorkerInit): void;
   terminate(): void;
   /** Node: whether the thread keeps the process alive (only while a scan waits on it); browsers: no-op. */
   hold(on: boolean): void;
@@ -28,23 +37,6 @@ export async function hardwareThreads(): Promise<number> {
   return 1;
 }
 
-/**
- * Resolves after one macrotask in browsers (a MessageChannel round trip: no timer clamping), at once in Node. Chromium
- * measured: a scan posted from a chain of microtasks that never yields to the event loop is not claimed by the threads
- * in time (1M int8 on 2 threads: 4.4–5.3 ms, no faster than one thread); with this yield first, 3.0 ms.
- */
-export function yieldToThreads(): Promise<void> {
-  if (isNode() || typeof MessageChannel !== 'function') return Promise.resolve();
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
-
 export class ScanPool {
   /** Replies awaited, by request id, with the thread each was posted to; a reply nobody awaits (a cancelled claim) is dropped. */
   private readonly waiting = new Map<number, { thread: number; done: (r: ScanReply) => void }>();
@@ -54,29 +46,48 @@ export class ScanPool {
   /** Scans awaited per thread. */
   private readonly pending: number[];
 
-  private constructor(private readonly ports: Port[]) {
+  private constructor(
+    private readonly ports: Port[],
+    private readonly job: SharedArrayBuffer,
+  ) {
     this.pending = ports.map(() => 0);
   }
 
-  /** `count` threads, each with the kernels instantiated on `memory`. */
+  /**
+   * `count` threads, each with the kernels instantiated on `memory`, for queries of `dim` values; resolves once every
+   * thread is running and asleep on the doorbell. (Chromium starts a Web Worker and delivers its messages through the
+   * creating thread's task queue: a caller that never yields would otherwise ring a thread that has not started.)
+   */
   static async create(
     count: number,
     memory: WebAssembly.Memory,
     simd: WebAssembly.Module,
     relaxed: WebAssembly.Module | null,
     control: Int32Array,
+    dim: number,
   ): Promise<ScanPool> {
     const source = scanWorkerSource();
+    const job = new SharedArrayBuffer(scanJobBytes(dim));
     const ports: Port[] = [];
     let pool: ScanPool | null = null;
+    let started = 0;
+    let allStarted = (): void => {};
+    const ready = new Promise<void>((resolve) => (allStarted = resolve));
     const onReply = (r: ScanReply) => {
+      if (r.id < 0) {
+        if (++started === count) allStarted();
+        return;
+      }
       const w = pool?.waiting.get(r.id);
       pool?.waiting.delete(r.id);
       if (w !== undefined) pool?.release(w.thread);
       w?.done(r);
     };
     // A thread that dies fails the scans it holds (no search waits forever) and retires the pool.
-    const onFail = (i: number) => (e: unknown) => pool?.fail(i, e);
+    const onFail = (i: number) => (e: unknown) => {
+      pool?.fail(i, e);
+      allStarted(); // a thread that died before it started: the pool reports failed
+    };
     if (isNode()) {
       const { Worker } = (await import(/* @vite-ignore */ WORKER_THREADS)) as typeof import('node:worker_threads');
       for (let i = 0; i < count; i++) {
@@ -104,8 +115,9 @@ export class ScanPool {
         URL.revokeObjectURL(url);
       }
     }
-    pool = new ScanPool(ports);
-    ports.forEach((p, slot) => p.post({ type: 'init', memory, simd, relaxed, control, slot }));
+    pool = new ScanPool(ports, job);
+    ports.forEach((p, slot) => p.post({ type: 'init', memory, simd, relaxed, control, job, slot }));
+    await ready;
     return pool;
   }
 
@@ -113,16 +125,33 @@ export class ScanPool {
     return this.ports.length;
   }
 
-  /** Posts `req` to thread `i`; the promise settles with its reply (rejects if the thread reports an error). */
-  run(i: number, req: ScanRequest): Promise<ScanReply> {
-    if (this.failed !== null) return Promise.reject(new Error(this.failed));
-    return new Promise((resolve, reject) => {
-      const done = (r: ScanReply) =>
-        r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r);
-      this.waiting.set(req.id, { thread: i, done });
-      if (this.pending[i]++ === 0) this.ports[i].hold(true); // a scan waits on it: the process must not exit
-      this.ports[i].post(req);
-    });
+  /**
+   * Writes `req` into the job area; the caller then sets the claim words and rings (`ring`). The promises settle with
+   * each thread's reply (thread i answers req.id + i; rejected if the thread reports an error).
+   */
+  post(req: ScanRequest): Promise<ScanReply>[] {
+    if (this.failed !== null) {
+      const failed = Promise.reject(new Error(this.failed));
+      failed.catch(() => {}); // rejected for whoever awaits it; a cancelled claim never does
+      return this.ports.map(() => failed);
+    }
+    writeScanJob(this.job, req);
+    return this.ports.map(
+      (_, i) =>
+        new Promise((resolve, reject) => {
+          const done = (r: ScanReply) =>
+            r.error !== undefined ? reject(new Error(`scan thread: ${r.error}`)) : resolve(r);
+          this.waiting.set(req.id + i, { thread: i, done });
+          if (this.pending[i]++ === 0) this.ports[i].hold(true); // a scan waits on it: the process must not exit
+        }),
+    );
+  }
+
+  /** Wakes every thread on the job just posted. */
+  ring(): void {
+    const bell = new Int32Array(this.job);
+    Atomics.add(bell, JOB_BELL, 1);
+    Atomics.notify(bell, JOB_BELL);
   }
 
   /** Stops awaiting request `id` (its thread never claimed it); its reply, when it comes, is dropped. */

@@ -1,25 +1,28 @@
-// The scan thread's code: it instantiates the shared-memory kernels on the index's memory, runs the candidate pass
-// over its slice of the rows and posts back each query's top c (pass score only) plus every row tied with the c-th
-// score, so the caller's merge with the id tie-break picks exactly the single-thread candidates. It is shipped as the
-// source text of one self-contained function (Node `eval` worker or a blob: URL), so no bundler has to find a file.
+// The scan thread's code: it instantiates the shared-memory kernels on the index's memory, then sleeps in Atomics.wait
+// on the job area's doorbell (no message, so no event-loop turn on either side delays the start: Chromium measured a
+// posted scan left unclaimed until the caller yielded). Woken, it claims the job, runs the candidate pass over its
+// slice of the rows and posts back each query's top c (pass score only) plus every row tied with the c-th score, so
+// the caller's merge with the id tie-break picks exactly the single-thread candidates. It is shipped as the source
+// text of one self-contained function (Node `eval` worker or a blob: URL), so no bundler has to find a file.
 
 import type { ShadowQuery } from '../scan-many.js';
 
-/** What the pool sends a scan thread: its memory and compiled kernels once, then one message per scan. */
-export type ScanWorkerMessage =
-  | {
-      type: 'init';
-      memory: WebAssembly.Memory;
-      simd: WebAssembly.Module;
-      relaxed: WebAssembly.Module | null;
-      /** Shared control words: [0] the next unclaimed chunk, [1 + slot] this thread's claim on the current scan. */
-      control: Int32Array;
-      slot: number;
-    }
-  | ScanRequest;
+/** What the pool sends a scan thread, once: its memory, compiled kernels and the shared words jobs arrive through. */
+export interface ScanWorkerInit {
+  type: 'init';
+  memory: WebAssembly.Memory;
+  simd: WebAssembly.Module;
+  relaxed: WebAssembly.Module | null;
+  /** Shared control words: [0] the next unclaimed chunk, [1 + slot] this thread's claim on the current scan. */
+  control: Int32Array;
+  /** The job area (writeScanJob's layout), over a SharedArrayBuffer of scanJobBytes(dim). */
+  job: SharedArrayBuffer;
+  slot: number;
+}
 
+/** A scan, as the caller describes it; it reaches the threads through the job area (writeScanJob). */
 export interface ScanRequest {
-  type: 'scan';
+  /** Reply ids: thread `slot` answers id + slot. */
   id: number;
   /** The scan's epoch: the thread takes part only if its claim word still reads epoch × 4 (not yet cancelled). */
   epoch: number;
@@ -37,8 +40,9 @@ export interface ScanRequest {
   bars: Float64Array;
   qOff: number;
   rowsOff: number;
-  /** This thread's output area. */
-  outOff: number;
+  /** The threads' output areas: thread `slot` at threadOff + slot × threadStride. */
+  threadOff: number;
+  threadStride: number;
   /** The byte offset of the scales pick_rows_i8 reads (int8 rows', or f32 rows' shadow) in the shared memory (KernelMemory.scalesF32). */
   scalesOff: number;
   /** A bound on every row's scale at scalesOff (pick-bounds.ts minDot). */
@@ -54,6 +58,53 @@ export interface ScanReply {
   rows: Int32Array;
   scores: Float64Array;
   error?: string;
+}
+
+/**
+ * The job area, one per pool: i32 words [0] the doorbell (bumped per job), [1] id, [2] epoch, [3] kind (0 f32, 1 i8),
+ * [4] nq, [5] dim, [6] n, [7] chunk, [8] chunks, [9] c, [10] qOff, [11] rowsOff, [12] scalesOff, [13] the shadow codes'
+ * offset (-1: no shadow), [14] threadOff, [15] threadStride; then f64 values from byte 128: [16] maxScale, [17] and
+ * [18] the shadow's maxScale and maxL1, bars from [20], qScale from [36], qL1 from [52], the float queries from [68]
+ * (MANY_BATCH × dim). scanWorkerMain reads it back; threads.test.ts checks the pair through every threaded search.
+ */
+export const JOB_BELL = 0;
+const JOB_F64 = 68;
+
+/** Bytes of a job area for queries of `dim` values (16 of them at most). */
+export function scanJobBytes(dim: number): number {
+  return 8 * (JOB_F64 + 16 * dim);
+}
+
+/** Writes `r` into the job area, everything but the doorbell, which the caller rings after the claim words are set. */
+export function writeScanJob(job: SharedArrayBuffer, r: ScanRequest): void {
+  const ji = new Int32Array(job);
+  const jf = new Float64Array(job);
+  const sh = r.shadow;
+  ji[1] = r.id;
+  ji[3] = r.kind === 'f32' ? 0 : 1;
+  ji[4] = r.nq;
+  ji[5] = r.dim;
+  ji[6] = r.n;
+  ji[7] = r.chunk;
+  ji[8] = r.chunks;
+  ji[9] = r.c;
+  ji[10] = r.qOff;
+  ji[11] = r.rowsOff;
+  ji[12] = r.scalesOff;
+  ji[13] = sh === null ? -1 : sh.codesOff;
+  ji[14] = r.threadOff;
+  ji[15] = r.threadStride;
+  jf[16] = r.maxScale;
+  jf[17] = sh?.maxScale ?? 0;
+  jf[18] = sh?.maxL1 ?? 0;
+  jf.set(r.bars.subarray(0, r.nq), 20);
+  if (sh !== null) {
+    jf.set(sh.qScale.subarray(0, r.nq), 36);
+    jf.set(sh.qL1.subarray(0, r.nq), 52);
+    jf.set(sh.qf.subarray(0, r.nq * r.dim), JOB_F64);
+  }
+  // Last: a thread reads the epoch first and claims with it, so it sees every word above.
+  Atomics.store(ji, 2, r.epoch);
 }
 
 /* eslint-disable */
@@ -183,10 +234,9 @@ function scanWorkerMain(): void {
   };
 
   const scan = (r: ScanRequest): ScanReply => {
-    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, outOff, scalesOff, maxScale } = r;
+    const { nq, dim, n, chunk, chunks, c, bars, qOff, rowsOff, scalesOff, maxScale } = r;
+    const outOff = r.threadOff + slot * r.threadStride;
     const sels: Sel[] = [];
-    // Late (the calling thread already finished and cancelled this claim): take no rows.
-    const claimed = Atomics.compareExchange(control!, 1 + slot, r.epoch * 4, r.epoch * 4 + 1) === r.epoch * 4;
     for (let i = 0; i < nq; i++)
       sels.push({ sc: new Float64Array(c), rw: new Int32Array(c), n: 0, cap: c, ties: new Int32Array(16), tn: 0 });
     const buf = memory!.buffer;
@@ -217,7 +267,7 @@ function scanWorkerMain(): void {
       }
     };
     for (let q = nq; q < ng * 4; q++) minsI[q] = 0x7fffffff; // padding queries never reach it
-    for (let ch = claimed ? Atomics.add(control!, 0, 1) : chunks; ch < chunks; ch = Atomics.add(control!, 0, 1)) {
+    for (let ch = Atomics.add(control!, 0, 1); ch < chunks; ch = Atomics.add(control!, 0, 1)) {
       const start = ch * chunk;
       const end = Math.min(n, start + chunk);
       for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
@@ -281,33 +331,85 @@ function scanWorkerMain(): void {
         scores[o] = h.sc[0];
       }
     }
-    return { id: r.id, counts, rows, scores };
+    return { id: r.id + slot, counts, rows, scores };
+  };
+
+  // writeScanJob's layout, read back once this thread holds the claim (the caller wrote it all before the claim words).
+  const readJob = (ji: Int32Array, jf: Float64Array, epoch: number): ScanRequest => {
+    const nq = ji[4];
+    const dim = ji[5];
+    const codesOff = ji[13];
+    return {
+      id: ji[1],
+      epoch,
+      kind: ji[3] === 0 ? 'f32' : 'i8',
+      nq,
+      dim,
+      n: ji[6],
+      chunk: ji[7],
+      chunks: ji[8],
+      c: ji[9],
+      bars: jf.slice(20, 20 + nq),
+      qOff: ji[10],
+      rowsOff: ji[11],
+      scalesOff: ji[12],
+      threadOff: ji[14],
+      threadStride: ji[15],
+      maxScale: jf[16],
+      shadow:
+        codesOff < 0
+          ? null
+          : {
+              nq,
+              qf: jf.slice(68, 68 + nq * dim),
+              qScale: jf.slice(36, 36 + nq),
+              qL1: jf.slice(52, 52 + nq),
+              codesOff,
+              scalesOff: ji[12],
+              maxScale: jf[17],
+              maxL1: jf[18],
+            },
+    };
+  };
+
+  // Sleeps on the doorbell; each ring, claims the job (epoch × 4 → + 1) unless the caller already cancelled the
+  // claim or moved on, and answers a claimed job with one reply (its results or the error).
+  const serve = (job: SharedArrayBuffer): void => {
+    const ji = new Int32Array(job);
+    const jf = new Float64Array(job);
+    let seen = 0;
+    for (;;) {
+      Atomics.wait(ji, 0, seen);
+      seen = Atomics.load(ji, 0);
+      const epoch = Atomics.load(ji, 2);
+      if (Atomics.compareExchange(control!, 1 + slot, epoch * 4, epoch * 4 + 1) !== epoch * 4) continue;
+      let reply: ScanReply;
+      try {
+        reply = scan(readJob(ji, jf, epoch));
+      } catch (e) {
+        reply = {
+          id: ji[1] + slot,
+          counts: new Int32Array(0),
+          rows: new Int32Array(0),
+          scores: new Float64Array(0),
+          error: String(e),
+        };
+      }
+      post(reply, [reply.counts.buffer, reply.rows.buffer, reply.scores.buffer]);
+    }
   };
 
   const handle = (data: unknown): void => {
-    const m = data as ScanWorkerMessage;
-    if (m.type === 'init') {
-      memory = m.memory;
-      control = m.control;
-      slot = m.slot;
-      const imports = { env: { memory: m.memory } };
-      simd = new WebAssembly.Instance(m.simd, imports).exports as unknown as Kernels;
-      i8 = m.relaxed !== null ? (new WebAssembly.Instance(m.relaxed, imports).exports as unknown as Kernels) : simd;
-      return;
-    }
-    let reply: ScanReply;
-    try {
-      reply = scan(m);
-    } catch (e) {
-      reply = {
-        id: m.id,
-        counts: new Int32Array(0),
-        rows: new Int32Array(0),
-        scores: new Float64Array(0),
-        error: String(e),
-      };
-    }
-    post(reply, [reply.counts.buffer, reply.rows.buffer, reply.scores.buffer]);
+    const m = data as ScanWorkerInit;
+    memory = m.memory;
+    control = m.control;
+    slot = m.slot;
+    const imports = { env: { memory: m.memory } };
+    simd = new WebAssembly.Instance(m.simd, imports).exports as unknown as Kernels;
+    i8 = m.relaxed !== null ? (new WebAssembly.Instance(m.relaxed, imports).exports as unknown as Kernels) : simd;
+    // Started: the pool waits for this (id -1) before it rings.
+    post({ id: -1, counts: new Int32Array(0), rows: new Int32Array(0), scores: new Float64Array(0) }, []);
+    serve(m.job); // never returns: the thread ends when the pool terminates it
   };
   if (port !== null) port.on('message', handle);
   else g.onmessage = (e) => handle(e.data);

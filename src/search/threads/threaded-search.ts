@@ -8,8 +8,8 @@ import type { RowStore } from '../row-store.js';
 import type { RangeScan, Scanner } from '../scan.js';
 import { compileKernelModule, instantiateSimdScan } from '../simd.js';
 import { TopK } from '../topk.js';
-import { hardwareThreads, ScanPool, yieldToThreads } from './pool.js';
-import type { ScanReply, ScanRequest } from './scan-worker.js';
+import { hardwareThreads, ScanPool } from './pool.js';
+import type { ScanReply } from './scan-worker.js';
 import { SHARED_SIMD_KERNEL_BASE64, SHARED_SIMD_RELAXED_KERNEL_BASE64 } from './shared-kernel-bytes.js';
 
 const MAX_PAGES = 65536;
@@ -74,7 +74,14 @@ export class ThreadedSearch {
     const s = rescan();
     if (!isRangeScan(s) || s.kernel !== kernel) return 'the index did not take the shared kernel';
     const control = new Int32Array(new SharedArrayBuffer(4 * threads));
-    const pool = await ScanPool.create(threads - 1, memory, mod, kernel.int8Kind === 'relaxed' ? rmod : null, control);
+    const pool = await ScanPool.create(
+      threads - 1,
+      memory,
+      mod,
+      kernel.int8Kind === 'relaxed' ? rmod : null,
+      control,
+      rows.dim,
+    );
     closeWith.register(owner, pool);
     return new ThreadedSearch(control, rows, kernel, pool, scanner);
   }
@@ -104,7 +111,6 @@ export class ThreadedSearch {
 
   /** The single-thread scan's `one` (no filter) over threads: fills `heap`, reset by the caller to kk with the tie-break. */
   async one(qf: Float64Array, n: number, kk: number, floor: number, heap: TopK): Promise<void> {
-    await yieldToThreads();
     const scan = this.current()!;
     const c = scan.candidates(kk, n);
     const bar = scan.bar(floor);
@@ -130,7 +136,6 @@ export class ThreadedSearch {
     final: TopK,
     emit: (i: number, heap: TopK) => void,
   ): Promise<void> {
-    await yieldToThreads();
     const scan = this.current()!;
     const dim = this.rows.dim;
     const c = scan.candidates(kk, n);
@@ -171,33 +176,32 @@ export class ThreadedSearch {
     const epoch = (this.epoch = (this.epoch + 1) & 0xfffffff);
     const chunk = Math.max(4 * SCAN_BLOCK, Math.ceil(n / (this.threads * 32) / SCAN_BLOCK) * SCAN_BLOCK);
     const chunks = Math.ceil(n / chunk);
+    const id = this.next;
+    this.next += this.pool.size;
+    const ids = Array.from({ length: this.pool.size }, (_, w) => id + w);
+    // The job first, then the claim words (a thread that claims sees the whole job), then the doorbell.
+    const jobs = this.pool.post({
+      id,
+      epoch,
+      kind: scan.kind,
+      nq,
+      dim: this.rows.dim,
+      n,
+      chunk,
+      chunks,
+      c,
+      bars,
+      qOff,
+      rowsOff: layout.rowsOff,
+      threadOff: layout.threadOff,
+      threadStride: layout.threadStride,
+      scalesOff: scan.scales === null ? 0 : scan.scales.byteOffset,
+      maxScale: scan.maxScale,
+      shadow: scan.shadowQuery(),
+    });
     Atomics.store(ctl, 0, 0);
-    const ids: number[] = [];
-    const jobs: Promise<ScanReply>[] = [];
-    for (let w = 0; w < this.pool.size; w++) {
-      Atomics.store(ctl, 1 + w, epoch * 4);
-      const req: ScanRequest = {
-        type: 'scan',
-        id: this.next++,
-        epoch,
-        kind: scan.kind,
-        nq,
-        dim: this.rows.dim,
-        n,
-        chunk,
-        chunks,
-        c,
-        bars,
-        qOff,
-        rowsOff: layout.rowsOff,
-        outOff: layout.threadOff + w * layout.threadStride,
-        scalesOff: scan.scales === null ? 0 : scan.scales.byteOffset,
-        maxScale: scan.maxScale,
-        shadow: scan.shadowQuery(),
-      };
-      ids.push(req.id);
-      jobs.push(this.pool.run(w, req));
-    }
+    for (let w = 0; w < this.pool.size; w++) Atomics.store(ctl, 1 + w, epoch * 4);
+    this.pool.ring();
     return {
       chunk,
       chunks,
