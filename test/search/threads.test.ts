@@ -4,7 +4,12 @@
 // keeps rows still under a scan in flight, and growth, removal and upserts between threaded scans.
 import { describe, expect, it, vi } from 'vitest';
 import { ScanPool } from '../../src/search/threads/pool.js';
+import type { ScanReply } from '../../src/search/threads/scan-worker.js';
 import { CosineIndex, type CosineIndexOptions } from '../../src/search/cosine-index.js';
+import type { KernelMemory } from '../../src/search/kernel-memory.js';
+import type { RangeScan } from '../../src/search/scan.js';
+import { TopK, type RowTieBreak } from '../../src/search/topk.js';
+import { unitQueries } from '../../src/search/validate.js';
 import { randomVectors, seededRandom } from '../reference/naive-cosine.js';
 
 const D = 32;
@@ -203,6 +208,60 @@ describe('a scan thread that dies', () => {
       spy.mockRestore();
     }
   });
+
+  it.each(MODES)(
+    '%s: a thread woken by the doorbell alone scans every row (the caller takes no chunk), one query and a batch',
+    async (_label, mode) => {
+      const { ids, flat } = rows(seededRandom(43), 1500);
+      const index = new CosineIndex(opts(mode, 2));
+      index.addVectors(ids, flat);
+      const q = flat.subarray(0, 3 * D);
+      expect(await index.searchAsync(q.subarray(0, D), 5)).toEqual(index.search(q.subarray(0, D), 5));
+      // Internals: the threaded search, driven by hand so that only the thread claims chunks.
+      type Dispatched = { chunks: number; finish: () => Promise<ScanReply[]> };
+      type Threaded = {
+        current(): RangeScan;
+        dispatch(s: RangeScan, nq: number, n: number, c: number, bars: Float64Array, qOff: number): Dispatched;
+        control: Int32Array;
+        epoch: number;
+        kernel: KernelMemory;
+      };
+      const inner = index as unknown as { thr: { runner: Promise<{ search: Threaded }> }; rowIds: string[] };
+      const ts = (await inner.thr.runner).search;
+      for (const nq of [1, 3]) {
+        const qf = new Float64Array(nq * D);
+        unitQueries(q, nq, D, qf);
+        const scan = ts.current();
+        const k = 5;
+        const c = scan.candidates(k, ids.length);
+        scan.load(qf, nq);
+        const { qOff, manyQOff } = ts.kernel.layout;
+        const bars = new Float64Array(nq).fill(scan.bar(-Infinity));
+        const d = ts.dispatch(scan, nq, ids.length, c, bars, nq === 1 ? qOff : manyQOff);
+        // Wait for the thread's claim (the doorbell must wake it), then collect its reply.
+        while (Atomics.load(ts.control, 1) !== ts.epoch * 4 + 1) await new Promise((r) => setTimeout(r, 1));
+        const replies = await d.finish();
+        expect(replies).toHaveLength(1);
+        expect(Atomics.load(ts.control, 0)).toBeGreaterThanOrEqual(d.chunks); // every chunk claimed, by the thread
+        const hits = [];
+        for (let i = 0; i < nq; i++) {
+          const cand = new TopK(c);
+          cand.reset(c, scan.tie as RowTieBreak);
+          let o = 0;
+          for (let j = 0; j < i; j++) o += replies[0].counts[j];
+          for (let j = o; j < o + replies[0].counts[i]; j++) cand.offer(replies[0].scores[j], replies[0].rows[j]);
+          const final = new TopK(k);
+          final.reset(k, scan.tie as RowTieBreak);
+          scan.rescore(c, cand, qf, i * D, -Infinity, final);
+          const outRows = new Int32Array(k);
+          const outScores = new Float64Array(k);
+          const got = final.drainSorted(outRows, outScores);
+          hits.push(Array.from({ length: got }, (_, j) => ({ id: inner.rowIds[outRows[j]], score: outScores[j] })));
+        }
+        expect(hits).toEqual(index.searchMany(q.subarray(0, nq * D), k));
+      }
+    },
+  );
 
   it('fails no search for good: later async searches run on one thread and say why', async () => {
     const flat = randomVectors(seededRandom(41), 2000, D);

@@ -256,8 +256,60 @@ async function checkThreads(): Promise<ThreadsCheck> {
         failures.push(`${label}: searchManyAsync differs from searchMany`);
     }
     last = idx.threads.last;
+    failures.push(...doorbellWakes(idx, dim, queries[1]));
   }
   return { isolated: crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, last, failures };
+}
+
+/**
+ * A Web Worker woken by the doorbell alone claims a scan while this thread never yields (a spin on the claim word):
+ * Chromium runs a worker's messages through the page's task queue, so only Atomics can start it here. Internals on
+ * purpose: the threaded search, driven by hand (threads.test.ts does the same in Node).
+ */
+function doorbellWakes(idx: CosineIndex, dim: number, query: Float32Array): string[] {
+  type Threaded = {
+    current(): {
+      candidates(k: number, n: number): number;
+      load(qf: Float64Array, nq: number): void;
+      bar(f: number): number;
+    };
+    dispatch(
+      s: unknown,
+      nq: number,
+      n: number,
+      c: number,
+      bars: Float64Array,
+      qOff: number,
+    ): { finish(): Promise<unknown> };
+    control: Int32Array;
+    epoch: number;
+    kernel: { layout: { qOff: number } };
+  };
+  const runner = (idx as unknown as { thr: { ready: { search: Threaded | null } | null } }).thr.ready;
+  if (runner?.search == null) return ['doorbell: the index has no running threads'];
+  const ts = runner.search;
+  const scan = ts.current();
+  const qf = new Float64Array(dim);
+  let norm = 0;
+  for (let j = 0; j < dim; j++) norm += query[j] * query[j];
+  for (let j = 0; j < dim; j++) qf[j] = query[j] / Math.sqrt(norm);
+  scan.load(qf, 1);
+  const d = ts.dispatch(
+    scan,
+    1,
+    idx.size,
+    scan.candidates(5, idx.size),
+    new Float64Array([scan.bar(-Infinity)]),
+    ts.kernel.layout.qOff,
+  );
+  const t0 = performance.now();
+  while (Atomics.load(ts.control, 1) !== ts.epoch * 4 + 1)
+    if (performance.now() - t0 > 10_000) {
+      void d.finish();
+      return ['doorbell: no thread claimed the scan within 10 s while the page did not yield'];
+    }
+  void d.finish();
+  return [];
 }
 
 async function benchThreads(n: number, rounds: number, cpu: string): Promise<ThreadBenchRow[]> {
