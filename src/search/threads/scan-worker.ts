@@ -110,11 +110,8 @@ export function writeScanJob(job: SharedArrayBuffer, r: ScanRequest): void {
 /* eslint-disable */
 /** Runs inside the scan thread; must stay self-contained (no imports, no outer names): it is shipped as its source. */
 function scanWorkerMain(): void {
+  /** The kernels this thread calls (int8 rows, and f32 rows' int8 shadow). */
   type Kernels = {
-    dot_rows(q: number, rows: number, dim: number, n: number, out: number): void;
-    dot_rows_many(q: number, nq: number, rows: number, dim: number, n: number, out: number): void;
-    dot_rows_i8(q: number, rows: number, dim: number, n: number, out: number): void;
-    dot_rows_i8_x4(q: number, ng: number, rows: number, dim: number, n: number, out: number): void;
     pick_rows_i8(
       q: number,
       rows: number,
