@@ -24,8 +24,6 @@ export class KernelMemory implements WasmScanTarget {
   /** Tail bytes a row: i8 rows' scale, or f32 rows' shadow codes and scale. */
   private readonly tailRowBytes: number;
   private buffer: ArrayBuffer | null = null;
-  private qF32View = new Float32Array(0);
-  private outF32View = new Float32Array(0);
   private outI32View = new Int32Array(0);
 
   private constructor(
@@ -35,7 +33,7 @@ export class KernelMemory implements WasmScanTarget {
     threads = 0,
   ) {
     this.scan = scan;
-    this.layout = wasmLayout(kind, dim, threads);
+    this.layout = wasmLayout(dim, threads);
     this.int8Kind = scan.relaxed !== null ? 'relaxed' : 'simd';
     this.int8 = scan.relaxed ?? scan;
     this.rowBytes = kind === 'f32' ? dim * 4 : dim;
@@ -113,18 +111,6 @@ export class KernelMemory implements WasmScanTarget {
     return this.layout.rowsOff + cap * this.rowBytes;
   }
 
-  /** The single-query area as f32. */
-  get qF32(): Float32Array {
-    this.sync();
-    return this.qF32View;
-  }
-
-  /** The single-query output block as f32 scores. */
-  get outF32(): Float32Array {
-    this.sync();
-    return this.outF32View;
-  }
-
   /** The single-query output block as i32 dots. */
   get outI32(): Int32Array {
     this.sync();
@@ -136,9 +122,6 @@ export class KernelMemory implements WasmScanTarget {
     const buf = this.scan.memory.buffer;
     if (this.buffer === buf) return;
     this.buffer = buf;
-    const { qOff, outOff } = this.layout;
-    this.qF32View = this.kind === 'f32' ? new Float32Array(buf, qOff, this.dim) : new Float32Array(0);
-    this.outF32View = new Float32Array(buf, outOff, SCAN_BLOCK);
-    this.outI32View = new Int32Array(buf, outOff, SCAN_BLOCK);
+    this.outI32View = new Int32Array(buf, this.layout.outOff, SCAN_BLOCK);
   }
 }

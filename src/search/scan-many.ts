@@ -40,9 +40,10 @@ export interface WasmLayout {
 const align64 = (x: number): number => (x + 63) & ~63;
 
 /** `threads`: output areas for that many scan threads (src/search/threads/), placed before the rows. */
-export function wasmLayout(kind: 'f32' | 'i8', dim: number, threads = 0): WasmLayout {
-  // int8 queries take at most 2 bytes a value (i16, or two 7-bit halves) and pick_rows_i8's i32 after them, f32 ones 4.
-  const qBytes = kind === 'f32' ? dim * 4 : dim * 2 + 16;
+export function wasmLayout(dim: number, threads = 0): WasmLayout {
+  // Queries are int8 for both kinds (f32 rows scan their int8 shadow): at most 2 bytes a value (i16, or two 7-bit
+  // halves) and pick_rows_i8's i32 after them.
+  const qBytes = dim * 2 + 16;
   const outOff = align64(qBytes);
   const manyQOff = align64(outOff + SCAN_BLOCK * 4);
   const manyOutOff = align64(manyQOff + MANY_BATCH * qBytes);
