@@ -142,10 +142,9 @@ export class F32Rows implements RowStoreBase {
     data.set(this.data.subarray(0, data.length));
     const shadow = kernel.shadowI8(this.capacity);
     const scales = kernel.scalesF32(this.capacity);
-    if (this.shadow !== null && this.shadowScales !== null) {
-      shadow.set(this.shadow);
-      scales.set(this.shadowScales);
-    }
+    // Rows in a kernel always have their shadow (only such stores move: ThreadedSearch.open).
+    shadow.set(this.shadow as Int8Array);
+    scales.set(this.shadowScales as Float32Array);
     this.data = data;
     this.shadow = shadow;
     this.shadowScales = scales;

@@ -132,71 +132,10 @@ export interface ShadowQuery {
   maxL1: number;
 }
 
-/**
- * f32 rows in wasm memory, a batch: pick_rows_i8_x4 passes over the rows' int8 shadow (queries loaded by the caller,
- * writeInt8Batch) and hands back the (row, group) pairs where some query's shadow dot reaches minDot of its shadow bar
- * at the block's start; each query whose shadow score could reach its bar scores the row exactly (dotRowF32, as the
- * single-query scans do) before the heap sees it. `area`: the pick area's offset.
- */
-export function scanManyF32Shadow(
-  target: WasmScanTarget,
-  data: Float32Array,
-  sq: ShadowQuery,
-  input: ManyScanInput,
-  area = -1,
-): void {
-  const { n, dim, nq, heaps, bars, accept } = input;
-  const { scan, layout, int8Kind } = target;
-  const kernels = int8Kind === 'relaxed' && scan.relaxed !== null ? scan.relaxed : scan;
-  const ng = (nq + 3) >> 2;
-  const nqp = ng * 4;
-  const a = pickArea(area < 0 ? layout.manyOutOff : area);
-  const buf = scan.memory.buffer;
-  const out = new Int32Array(buf, a.out, SCAN_BLOCK * nqp);
-  const idx = new Int32Array(buf, a.idx, SCAN_BLOCK * ng);
-  const mins = new Int32Array(buf, a.mins, MANY_BATCH);
-  const scales = new Float32Array(buf, sq.scalesOff, n);
-  const pass = new Float64Array(nq);
-  const qs: Float64Array[] = [];
-  for (let qi = 0; qi < nq; qi++) qs.push(sq.qf.subarray(qi * dim, qi * dim + dim));
-  const shadow = (qi: number): number => shadowBar(bars[qi], sq.qScale[qi], sq.qL1[qi], sq.maxScale, sq.maxL1);
-  // Padding queries (zero codes) never reach the maximum.
-  for (let qi = nq; qi < nqp; qi++) mins[qi] = I32_MAX;
-  for (let start = input.start; start < n; start += SCAN_BLOCK) {
-    const end = Math.min(n, start + SCAN_BLOCK);
-    for (let qi = 0; qi < nq; qi++) mins[qi] = minDot((pass[qi] = shadow(qi)), sq.maxScale);
-    const c = kernels.pickRowsI8x4(
-      layout.manyQOff,
-      ng,
-      sq.codesOff + start * dim,
-      dim,
-      end - start,
-      a.out,
-      a.mins,
-      a.idx,
-    );
-    // Pairs come row by row, so each query still sees its rows in ascending order, as the per-query loop did.
-    for (let k = 0; k < c; k++) {
-      const e = idx[k];
-      const row = start + (e >> 2);
-      const q0 = (e & 3) << 2;
-      const sc = scales[row];
-      for (let qi = q0, o = k << 2; qi < q0 + 4 && qi < nq; qi++, o++) {
-        if (!(out[o] * sc >= pass[qi])) continue;
-        const s = dotRowF32(data, row * dim, qs[qi], dim);
-        if (s >= bars[qi]) {
-          const heap = heaps[qi];
-          if (!heap.accepts(s, row)) continue;
-          if (accept !== null && !accept(row)) continue;
-          heap.offer(s, row);
-          if (heap.full) {
-            bars[qi] = heap.threshold;
-            pass[qi] = shadow(qi);
-          }
-        }
-      }
-    }
-  }
+/** f32 rows scanned through their int8 shadow: the rows that score exactly and the queries loaded for the pass. */
+export interface ShadowScoring {
+  data: Float32Array;
+  query: ShadowQuery;
 }
 
 /** Offers an int8 block's scores for one query the way the int8 single-query scan does (`>=`, ties by the heap's tie-break). */
@@ -246,45 +185,47 @@ export function writeInt8Batch(target: WasmScanTarget, codes: Int8Array, nq: num
 }
 
 /**
- * int8 codes in wasm memory: pick_rows_i8_x4 (SIMD128 or relaxed SIMD) scores 4 queries per row load (see
- * writeInt8Batch; `load`: write the queries first) and hands back only the (row, group) pairs where some query's dot
- * reaches minDot of its bar at the block's start. Integer dots times the row's scale: the same numbers the
- * single-query scan ranks. `maxScale` bounds every row's scale; `area`: the pick area's offset.
+ * int8 codes in wasm memory (int8 rows at `codesOff`, or f32 rows' shadow): pick_rows_i8_x4 (SIMD128 or relaxed SIMD)
+ * scores 4 queries per row load (queries written first by writeInt8Batch) and hands back only the (row, group) pairs
+ * where some query's dot reaches minDot of its bar at the block's start. The int8 score is the dot times the row's
+ * scale (`maxScale` bounds them all): for int8 rows the score the single-query scan ranks; with `shadow`, compared with
+ * the bar lowered by shadowBar, and a row that reaches it is scored exactly (dotRowF32) before the heap sees it.
  */
 export function scanManyInt8Wasm(
   target: WasmScanTarget,
+  codesOff: number,
   scales: Float32Array,
   maxScale: number,
   input: ManyScanInput,
-  load = true,
-  area = -1,
+  shadow: ShadowScoring | null,
 ): void {
   const { n, dim, nq, heaps, bars, accept } = input;
   const { scan, layout, int8Kind } = target;
   const kernels = int8Kind === 'relaxed' && scan.relaxed !== null ? scan.relaxed : scan;
   const ng = (nq + 3) >> 2;
   const nqp = ng * 4;
-  if (load) writeInt8Batch(target, input.codes, nq, dim);
-  const a = pickArea(area < 0 ? layout.manyOutOff : area);
+  const a = pickArea(layout.manyOutOff);
   const buf = scan.memory.buffer;
   const out = new Int32Array(buf, a.out, SCAN_BLOCK * nqp);
   const idx = new Int32Array(buf, a.idx, SCAN_BLOCK * ng);
   const mins = new Int32Array(buf, a.mins, MANY_BATCH);
+  // The bars the int8 scores must reach: the bars themselves, or with a shadow the bars lowered by shadowBar.
+  const pass = shadow === null ? bars : new Float64Array(nq);
+  const q = shadow?.query;
+  const lower = (qi: number): void => {
+    if (q !== undefined) pass[qi] = shadowBar(bars[qi], q.qScale[qi], q.qL1[qi], q.maxScale, q.maxL1);
+  };
+  const qs: Float64Array[] = [];
+  for (let qi = 0; qi < nq; qi++) {
+    lower(qi);
+    if (q !== undefined) qs.push(q.qf.subarray(qi * dim, qi * dim + dim));
+  }
   // Padding queries (zero codes) never reach the maximum.
   for (let qi = nq; qi < nqp; qi++) mins[qi] = I32_MAX;
   for (let start = input.start; start < n; start += SCAN_BLOCK) {
     const end = Math.min(n, start + SCAN_BLOCK);
-    for (let qi = 0; qi < nq; qi++) mins[qi] = minDot(bars[qi], maxScale);
-    const c = kernels.pickRowsI8x4(
-      layout.manyQOff,
-      ng,
-      layout.rowsOff + start * dim,
-      dim,
-      end - start,
-      a.out,
-      a.mins,
-      a.idx,
-    );
+    for (let qi = 0; qi < nq; qi++) mins[qi] = minDot(pass[qi], maxScale);
+    const c = kernels.pickRowsI8x4(layout.manyQOff, ng, codesOff + start * dim, dim, end - start, a.out, a.mins, a.idx);
     // Pairs come row by row, so each query still sees its rows in ascending order, as the per-query loop did.
     for (let k = 0; k < c; k++) {
       const e = idx[k];
@@ -292,13 +233,18 @@ export function scanManyInt8Wasm(
       const q0 = (e & 3) << 2;
       const sc = scales[row];
       for (let qi = q0, o = k << 2; qi < q0 + 4 && qi < nq; qi++, o++) {
-        const s = out[o] * sc;
+        const d = out[o] * sc;
+        if (!(d >= pass[qi])) continue;
+        const s = shadow === null ? d : dotRowF32(shadow.data, row * dim, qs[qi], dim);
         if (s >= bars[qi]) {
           const heap = heaps[qi];
           if (!heap.accepts(s, row)) continue;
           if (accept !== null && !accept(row)) continue;
           heap.offer(s, row);
-          if (heap.full) bars[qi] = heap.threshold;
+          if (heap.full) {
+            bars[qi] = heap.threshold;
+            lower(qi);
+          }
         }
       }
     }

@@ -244,69 +244,56 @@ function scanWorkerMain(): void {
     const outI = new Int32Array(buf, outOff, PICK_BYTES >> 2);
     const idx = new Int32Array(buf, idxOff, PICK_BYTES >> 2);
     const minsI = new Int32Array(buf, minsOff, 16);
-    const sc = f32 ? null : new Float32Array(buf, scalesOff, n);
+    const sc = new Float32Array(buf, scalesOff, n);
     const sh = r.shadow;
-    const sf = f32 ? new Float32Array(buf, scalesOff, n) : null;
     const rowsF = f32 ? new Float32Array(buf, rowsOff, n * dim) : null;
     const qs: Float64Array[] = [];
-    for (let q = 0; f32 && q < nq; q++) qs.push(sh!.qf.subarray(q * dim, q * dim + dim));
-    const pass = new Float64Array(nq);
+    for (let q = 0; sh !== null && q < nq; q++) qs.push(sh.qf.subarray(q * dim, q * dim + dim));
     const bar = Float64Array.from(bars);
+    // The bars the int8 scores must reach: the bars, or for f32 rows' shadow the bars lowered by shadowBar.
+    const pass = sh === null ? bar : new Float64Array(nq);
+    const lower = (q: number): void => {
+      if (sh !== null) pass[q] = shadowBar(bar[q], sh.qScale[q], sh.qL1[q], sh.maxScale, sh.maxL1);
+    };
+    for (let q = 0; q < nq; q++) lower(q);
+    // The int8 score's row: int8 rows, or f32 rows (scan.ts F32WasmScan) scored exactly past the shadow's bar.
+    const score = (q: number, row: number, s: number): number =>
+      rowsF === null ? s : dotRowF32(rowsF, row * dim, qs[q], dim);
     // A row enters a query's heap when its score reaches the bar (the heap's least score once full, never below the floor).
-    const offer = (q: number, s: number, row: number): void => {
+    const offer = (q: number, d: number, row: number): void => {
+      if (!(d >= pass[q])) return;
+      const s = score(q, row, d);
       const h = sels[q];
       if (s >= bar[q]) {
         push(h, s, row);
         if (h.n >= h.cap) {
           bar[q] = h.sc[0] > bars[q] ? h.sc[0] : bars[q];
-          if (sh !== null) pass[q] = shadowBar(bar[q], sh.qScale[q], sh.qL1[q], sh.maxScale, sh.maxL1);
+          lower(q);
         }
       }
     };
+    const codesOff = sh === null ? rowsOff : sh.codesOff;
     for (let q = nq; q < ng * 4; q++) minsI[q] = 0x7fffffff; // padding queries never reach it
     for (let ch = Atomics.add(control!, 0, 1); ch < chunks; ch = Atomics.add(control!, 0, 1)) {
       const start = ch * chunk;
       const end = Math.min(n, start + chunk);
       for (let s0 = start; s0 < end; s0 += SCAN_BLOCK) {
         const e0 = Math.min(end, s0 + SCAN_BLOCK);
-        const ptr = rowsOff + s0 * dim;
+        const ptr = codesOff + s0 * dim;
         // The kernels keep only scores at or above each bar as it stands now (bars only rise): see pick-bounds.ts.
-        if (f32) {
-          // The int8 shadow pass (scan.ts F32WasmScan, scan-many.ts scanManyF32Shadow), each kept row scored exactly.
-          const sq = sh!;
-          const cp = sq.codesOff + s0 * dim;
-          for (let q = 0; q < nq; q++) pass[q] = shadowBar(bar[q], sq.qScale[q], sq.qL1[q], sq.maxScale, sq.maxL1);
-          if (nq === 1) {
-            const k = i8!.pick_rows_i8(qOff, cp, dim, e0 - s0, outOff, pass[0], idxOff, scalesOff + s0 * 4);
-            for (let e = 0; e < k; e++) {
-              const row = s0 + idx[e];
-              offer(0, dotRowF32(rowsF!, row * dim, qs[0], dim), row);
-            }
-          } else {
-            for (let q = 0; q < nq; q++) minsI[q] = minDot(pass[q], sq.maxScale);
-            const k = i8!.pick_rows_i8_x4(qOff, ng, cp, dim, e0 - s0, outOff, minsOff, idxOff);
-            for (let e = 0; e < k; e++) {
-              const row = s0 + (idx[e] >> 2);
-              const q0 = (idx[e] & 3) << 2;
-              for (let q = q0; q < q0 + 4 && q < nq; q++)
-                if (outI[e * 4 + q - q0] * sf![row] >= pass[q]) offer(q, dotRowF32(rowsF!, row * dim, qs[q], dim), row);
-            }
+        if (nq === 1) {
+          const k = i8!.pick_rows_i8(qOff, ptr, dim, e0 - s0, outOff, pass[0], idxOff, scalesOff + s0 * 4);
+          for (let e = 0; e < k; e++) {
+            const row = s0 + idx[e];
+            offer(0, outI[e] * sc[row], row);
           }
         } else {
-          if (nq === 1) {
-            const k = i8!.pick_rows_i8(qOff, ptr, dim, e0 - s0, outOff, bar[0], idxOff, scalesOff + s0 * 4);
-            for (let e = 0; e < k; e++) {
-              const row = s0 + idx[e];
-              offer(0, outI[e] * sc![row], row);
-            }
-          } else {
-            for (let q = 0; q < nq; q++) minsI[q] = minDot(bar[q], maxScale);
-            const k = i8!.pick_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff, minsOff, idxOff);
-            for (let e = 0; e < k; e++) {
-              const row = s0 + (idx[e] >> 2);
-              const q0 = (idx[e] & 3) << 2;
-              for (let q = q0; q < q0 + 4 && q < nq; q++) offer(q, outI[e * 4 + q - q0] * sc![row], row);
-            }
+          for (let q = 0; q < nq; q++) minsI[q] = minDot(pass[q], maxScale);
+          const k = i8!.pick_rows_i8_x4(qOff, ng, ptr, dim, e0 - s0, outOff, minsOff, idxOff);
+          for (let e = 0; e < k; e++) {
+            const row = s0 + (idx[e] >> 2);
+            const q0 = (idx[e] & 3) << 2;
+            for (let q = q0; q < q0 + 4 && q < nq; q++) offer(q, outI[e * 4 + q - q0] * sc[row], row);
           }
         }
       }
