@@ -16,7 +16,6 @@ import {
   writeInt8Batch,
   type ManyScanInput,
   type ShadowQuery,
-  type ShadowScoring,
 } from './scan-many.js';
 import { writeInt8Query } from './simd.js';
 import { TopK, type RowTieBreak } from './topk.js';
@@ -255,12 +254,42 @@ class F32WasmScan extends ScanBase implements RangeScan {
     this.rescore(c, this.cand, qf, 0, floor, heap);
   }
 
-  passRange(start: number, n: number, bar: number, accept: Accept, cand: TopK): void {
-    const { data, shadowScales } = this.rows;
-    pickPass(this.kernel, this.query.codesOff, shadowScales as Float32Array, start, n, bar, accept, cand, {
-      data,
-      query: this.query,
-    });
+  passRange(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
+    const mem = this.kernel;
+    const q = this.query;
+    const { data, dim } = this.rows;
+    const qScale = q.qScale[0];
+    const qL1 = q.qL1[0];
+    const a = pickArea(mem.layout.manyOutOff);
+    const idx = new Int32Array(mem.scan.memory.buffer, a.idx, SCAN_BLOCK);
+    let pass = shadowBar(bar, qScale, qL1, q.maxScale, q.maxL1);
+    for (let start = start0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      // The kernel keeps the rows whose shadow score could reach the bar as it stands now (the bar only rises).
+      const c = mem.int8.pickRowsI8(
+        mem.layout.qOff,
+        q.codesOff + start * dim,
+        dim,
+        end - start,
+        a.out,
+        pass,
+        a.idx,
+        q.scalesOff + start * 4,
+      );
+      for (let k = 0; k < c; k++) {
+        const row = start + idx[k];
+        const s = dotRowF32(data, row * dim, q.qf, dim);
+        if (s >= bar) {
+          if (!cand.accepts(s, row)) continue;
+          if (accept !== null && !accept(row)) continue;
+          cand.offer(s, row);
+          if (cand.full) {
+            bar = cand.threshold;
+            pass = shadowBar(bar, qScale, qL1, q.maxScale, q.maxL1);
+          }
+        }
+      }
+    }
   }
 
   passManyRange(
@@ -474,62 +503,44 @@ class Int8WasmScan extends Int8Scan implements RangeScan {
     scanManyInt8Wasm(this.kernel, this.kernel.layout.rowsOff, this.rows.scales, this.rows.maxScale, input, null);
   }
 
-  protected pass(start: number, n: number, bar: number, accept: Accept, cand: TopK): void {
-    pickPass(this.kernel, this.kernel.layout.rowsOff, this.rows.scales, start, n, bar, accept, cand, null);
+  protected pass(start0: number, n: number, bar: number, accept: Accept, cand: TopK): void {
+    const mem = this.kernel;
+    const { scales, dim } = this.rows;
+    const { qOff, rowsOff, manyOutOff } = mem.layout;
+    const a = pickArea(manyOutOff);
+    const buf = mem.scan.memory.buffer;
+    const out = new Int32Array(buf, a.out, SCAN_BLOCK);
+    const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
+    const scalesOff = scales.byteOffset; // the scales live in the kernel's memory with the codes
+    for (let start = start0; start < n; start += SCAN_BLOCK) {
+      const end = Math.min(n, start + SCAN_BLOCK);
+      // Same exact integer dots as the JS kernel; the kernel drops rows whose `dot * scale` misses the bar as it
+      // stands now (the same f64 product as below), and the bar only rises, so those rows would fail the test below.
+      const c = mem.int8.pickRowsI8(
+        qOff,
+        rowsOff + start * dim,
+        dim,
+        end - start,
+        a.out,
+        bar,
+        a.idx,
+        scalesOff + start * 4,
+      );
+      for (let k = 0; k < c; k++) {
+        const row = start + idx[k];
+        const s = out[k] * scales[row];
+        if (s >= bar) {
+          if (!cand.accepts(s, row)) continue;
+          if (accept !== null && !accept(row)) continue;
+          cand.offer(s, row);
+          if (cand.full) bar = cand.threshold;
+        }
+      }
+    }
   }
 
   protected passMany(input: ManyScanInput): void {
     writeInt8Batch(this.kernel, input.codes, input.nq, input.dim);
     scanManyInt8Wasm(this.kernel, this.kernel.layout.rowsOff, this.rows.scales, this.rows.maxScale, input, null);
-  }
-}
-
-/**
- * The one-query pass of the wasm scans: pick_rows_i8 over int8 codes at `codesOff` (int8 rows, or f32 rows' shadow)
- * with their `scales`, into `cand`. The kernel keeps the rows whose `dot * scale` (the same f64 product as below)
- * reaches the bar as it stands now; the bar only rises, so the rows it drops would fail the test below. With `shadow`,
- * the kernel's bar is the bar lowered by shadowBar, and each row it keeps is scored exactly (dotRowF32).
- */
-function pickPass(
-  mem: KernelMemory,
-  codesOff: number,
-  scales: Float32Array,
-  start0: number,
-  n: number,
-  bar: number,
-  accept: Accept,
-  cand: TopK,
-  shadow: ShadowScoring | null,
-): void {
-  const dim = mem.dim;
-  const a = pickArea(mem.layout.manyOutOff);
-  const buf = mem.scan.memory.buffer;
-  const out = new Int32Array(buf, a.out, SCAN_BLOCK);
-  const idx = new Int32Array(buf, a.idx, SCAN_BLOCK);
-  const q = shadow?.query;
-  const lower = (b: number): number => (q === undefined ? b : shadowBar(b, q.qScale[0], q.qL1[0], q.maxScale, q.maxL1));
-  let pass = lower(bar);
-  for (let start = start0; start < n; start += SCAN_BLOCK) {
-    const end = Math.min(n, start + SCAN_BLOCK);
-    const c = mem.int8.pickRowsI8(
-      mem.layout.qOff,
-      codesOff + start * dim,
-      dim,
-      end - start,
-      a.out,
-      pass,
-      a.idx,
-      scales.byteOffset + start * 4, // the scales live in the kernel's memory with the codes
-    );
-    for (let k = 0; k < c; k++) {
-      const row = start + idx[k];
-      const s = shadow === null ? out[k] * scales[row] : dotRowF32(shadow.data, row * dim, shadow.query.qf, dim);
-      if (s >= bar) {
-        if (!cand.accepts(s, row)) continue;
-        if (accept !== null && !accept(row)) continue;
-        cand.offer(s, row);
-        if (cand.full) pass = lower((bar = cand.threshold));
-      }
-    }
   }
 }
